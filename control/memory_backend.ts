@@ -29,6 +29,8 @@ export interface MemoryBackendOptions {
 interface InputState {
   input: InputRecord;
   lease: Lease | null;
+  /** In the queue; neither leased nor exhausted. */
+  queued: boolean;
 }
 
 interface CallState {
@@ -101,7 +103,7 @@ export class MemoryBackend implements Backend {
     app.stopped = true;
     const fnIds = new Set(Object.values(app.functionIds));
     for (const [id, state] of this.#inputs) {
-      if (fnIds.has(state.input.functionId) && !state.lease) {
+      if (fnIds.has(state.input.functionId) && state.queued) {
         this.#inputs.delete(id);
         this.#countQueued(state.input.functionId, -1);
       }
@@ -140,7 +142,7 @@ export class MemoryBackend implements Backend {
   enqueue(inputs: InputRecord[]): Promise<void> {
     for (const input of inputs) {
       if (this.#inputs.has(input.inputId)) continue;
-      this.#inputs.set(input.inputId, { input, lease: null });
+      this.#inputs.set(input.inputId, { input, lease: null, queued: true });
       this.#queue.push(input.inputId);
       this.#countQueued(input.functionId, 1);
     }
@@ -154,7 +156,7 @@ export class MemoryBackend implements Backend {
     while (leases.length < max && this.#queueHead < this.#queue.length) {
       const id = this.#queue[this.#queueHead++];
       const state = this.#inputs.get(id);
-      if (!state || state.lease) continue; // dropped (app stopped) or stale queue entry
+      if (!state || !state.queued) continue; // dropped (app stopped) or stale queue entry
       const lease: Lease = {
         input: state.input,
         leaseToken: `${workerId}:${++this.#seq}`,
@@ -162,6 +164,7 @@ export class MemoryBackend implements Backend {
         expiresMs,
       };
       state.lease = lease;
+      state.queued = false;
       this.#countQueued(state.input.functionId, -1);
       this.#workerLeases(workerId).add(id);
       leases.push(lease);
@@ -189,6 +192,7 @@ export class MemoryBackend implements Backend {
       const state = this.#inputs.get(c.inputId);
       if (!state) return false;
       if (c.leaseToken !== null && state.lease?.leaseToken !== c.leaseToken) return false;
+      if (state.queued) this.#countQueued(state.input.functionId, -1);
       this.#finishInput(state);
       const call = this.#calls.get(state.input.callId);
       if (!call || call.done.has(c.output.idx)) return false;
@@ -298,11 +302,11 @@ export class MemoryBackend implements Backend {
       const input = { ...state.input, infraAttempt: state.input.infraAttempt + 1 };
       if (input.infraAttempt > maxInfraAttempts) {
         // Keep it (unleased, unqueued) so the control plane can fail it once.
-        this.#inputs.set(input.inputId, { input, lease: null });
+        this.#inputs.set(input.inputId, { input, lease: null, queued: false });
         report.exhausted.push(input);
         continue;
       }
-      this.#inputs.set(input.inputId, { input, lease: null });
+      this.#inputs.set(input.inputId, { input, lease: null, queued: true });
       this.#queue.push(input.inputId);
       this.#countQueued(input.functionId, 1);
       report.requeued++;

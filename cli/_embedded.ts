@@ -1,0 +1,57 @@
+/** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
+import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import { type Runner, Worker } from "../runner/mod.ts";
+import { cacheDir } from "./_runner.ts";
+
+/** What {@linkcode startEmbedded} started. */
+export interface Embedded {
+  url: string;
+  token: string | undefined;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode startEmbedded}. */
+export interface EmbeddedOptions {
+  runner: Runner;
+  workers: number;
+  backend?: Backend;
+  hostname?: string;
+  port?: number;
+  token?: string;
+  workerCapacity?: number;
+  version?: string;
+}
+
+/** Starts a server and `workers` workers that connect to it over loopback. */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  const backend = options.backend ?? new MemoryBackend();
+  const server = await startServer({
+    backend,
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    token: options.token,
+    version: options.version,
+  });
+  const local = `http://127.0.0.1:${server.port}`;
+  const workers = Array.from({ length: options.workers }, () =>
+    new Worker({
+      serverUrl: local,
+      token: options.token,
+      runner: options.runner,
+      capacity: options.workerCapacity,
+      cacheDir: cacheDir(),
+    }));
+  const running = workers.map((w) => w.run().catch((err) => console.error(`error: ${err.message}`)));
+  return {
+    url: server.url,
+    token: options.token,
+    workers,
+    async close() {
+      for (const w of workers) w.stop();
+      await Promise.allSettled(running);
+      await server.close();
+      await backend.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/** `nano-modal worker`: takes inputs from a control plane and runs them. */
+import { Worker } from "../runner/mod.ts";
+import { intFlag, parse } from "./_args.ts";
+import { cacheDir, chooseRunner } from "./_runner.ts";
+import { configuredServer, configuredToken } from "./config.ts";
+import { UsageError } from "./errors.ts";
+
+export const WORKER_HELP = `Start a worker.
+
+Usage: nano-modal worker --server URL [options]
+
+Options:
+  --server URL           control plane to serve (env NANO_MODAL_SERVER)
+  --concurrency N        inputs this worker holds at once (default 32)
+  --runner docker|deno   how to run functions (default: docker if reachable)
+  --token TOKEN          the server's token (env NANO_MODAL_TOKEN)
+  -h, --help             show this help
+
+SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
+
+/** Runs the `worker` command until drained; returns the exit code. */
+export async function workerCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse("worker", args, {
+    server: { type: "string" },
+    concurrency: { type: "string" },
+    runner: { type: "string" },
+    token: { type: "string" },
+  });
+  if (values.help) {
+    console.log(WORKER_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`worker takes no file or command, got "${positionals[0]}"`);
+  const server = configuredServer(values.server);
+  if (!server) {
+    throw new UsageError("worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER");
+  }
+  const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
+  const runner = await chooseRunner(values.runner, (l) => console.error(l));
+  const worker = new Worker({
+    serverUrl: server,
+    token: configuredToken(values.token),
+    runner,
+    capacity,
+    cacheDir: cacheDir(),
+  });
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals === 1) {
+      console.error(`worker ${worker.id}: draining (finishing inputs in hand; signal again to stop now)`);
+      worker.drain();
+    } else worker.stop();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  console.error(`worker ${worker.id}: serving ${server} with the ${runner.name} runner, ${capacity} inputs at once`);
+  await worker.run();
+  console.error(`worker ${worker.id}: stopped`);
+  return 0;
+}

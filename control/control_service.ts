@@ -1,0 +1,319 @@
+/**
+ * The client-facing RPCs: apps, bundles, calls, maps and logs.
+ * @module
+ */
+import { Code, ConnectError, type ServiceImpl } from "npm:@connectrpc/connect@2.3.0";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  type ControlService,
+  type FunctionDef,
+  FunctionDefSchema,
+  type MapRequest,
+  type MapResponse,
+  MapResponseSchema,
+  type Output,
+  StreamLogsResponseSchema,
+} from "../proto/gen/nano_modal_pb.ts";
+import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
+import { AsyncQueue } from "../proto/async_queue.ts";
+import { isId, newId } from "./_ids.ts";
+import { unpackOutput } from "./_outputs.ts";
+import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
+
+/** Tuning of the control service. */
+export interface ControlServiceOptions {
+  /** Version string reported by `Ping`. */
+  version: string;
+  /** Inputs of one map that may wait unfinished before the server stops reading more. */
+  maxPendingPerMap?: number;
+  /** Called when an app stops (workers drop its containers). */
+  onAppStopped?: (appId: string) => void;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const MAX_WAIT_MS = 55_000;
+
+async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Implements `ControlService` over a backend. */
+export function createControlService(
+  backend: Backend,
+  options: ControlServiceOptions,
+): ServiceImpl<typeof ControlService> {
+  const maxPending = options.maxPendingPerMap ?? 100_000;
+
+  async function liveFunction(functionId: string): Promise<FunctionRecord> {
+    if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
+    const fn = await backend.getFunction(functionId);
+    if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
+    const app = await backend.getApp(fn.appId);
+    if (!app || app.stopped) {
+      throw new ConnectError(`App of function ${fn.name} has stopped: run it again`, Code.FailedPrecondition);
+    }
+    return fn;
+  }
+
+  async function newCall(fn: FunctionRecord, total: number | null): Promise<CallRecord> {
+    const call: CallRecord = {
+      callId: newId("fc"),
+      functionId: fn.functionId,
+      appId: fn.appId,
+      createdMs: Date.now(),
+      total,
+    };
+    await backend.createCall(call);
+    return call;
+  }
+
+  function input(call: CallRecord, idx: number, args: Uint8Array): InputRecord {
+    return {
+      inputId: `${call.callId}:${idx}`,
+      callId: call.callId,
+      functionId: call.functionId,
+      idx,
+      args,
+      infraAttempt: 0,
+    };
+  }
+
+  async function firstOutput(callId: string, timeoutMs: number, signal?: AbortSignal) {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const { outputs } = await backend.readOutputs(callId, 0, 1);
+      if (outputs.length) return unpackOutput(outputs[0]);
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return undefined;
+      await backend.waitOutputs(callId, 0, Math.min(left, 5_000), signal);
+    }
+  }
+
+  return {
+    ping() {
+      return { version: options.version, backend: backend.kind };
+    },
+
+    async putBundle(req) {
+      if (!HEX64.test(req.hash)) invalid("hash must be the hex SHA-256 of the bundle");
+      if (req.data.length === 0) return { present: await backend.hasBundle(req.hash) };
+      if (await sha256Hex(req.data) !== req.hash) {
+        invalid("bundle data does not match its hash: upload it again");
+      }
+      await backend.putBundle(req.hash, req.data);
+      return { present: true };
+    },
+
+    async createApp(req) {
+      checkName("app name", req.name);
+      if (!HEX64.test(req.bundleHash)) invalid("bundle_hash must be the hex SHA-256 of a bundle");
+      if (!(await backend.hasBundle(req.bundleHash))) {
+        throw new ConnectError("Bundle not uploaded: call PutBundle first", Code.FailedPrecondition);
+      }
+      if (req.functions.length === 0) invalid("an app needs at least one function");
+      if (req.functions.length > 1000) invalid("an app may have at most 1000 functions");
+      const names = new Set<string>();
+      for (const def of req.functions) {
+        checkFunctionDef(def);
+        if (names.has(def.name)) invalid(`function "${def.name}" is defined twice`);
+        names.add(def.name);
+      }
+      const appId = newId("ap");
+      const functions: FunctionRecord[] = req.functions.map((def: FunctionDef) => ({
+        functionId: newId("fu"),
+        appId,
+        name: def.name,
+        def: toBinary(FunctionDefSchema, def),
+      }));
+      const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
+      await backend.putApp({
+        appId,
+        name: req.name,
+        ephemeral: req.ephemeral,
+        stopped: false,
+        createdMs: Date.now(),
+        bundleHash: req.bundleHash,
+        entryUrl: req.entryUrl,
+        functionIds,
+      }, functions);
+      return { appId, functionIds };
+    },
+
+    async stopApp(req) {
+      if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
+      if (!(await backend.getApp(req.appId))) {
+        throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
+      }
+      await backend.stopApp(req.appId);
+      options.onAppStopped?.(req.appId);
+      return {};
+    },
+
+    async listApps() {
+      const apps = await backend.listApps();
+      return {
+        apps: apps.map((a) => ({
+          appId: a.appId,
+          name: a.name,
+          ephemeral: a.ephemeral,
+          stopped: a.stopped,
+          createdMs: a.createdMs,
+          functionNames: Object.keys(a.functionIds),
+        })),
+      };
+    },
+
+    async *call(req, ctx) {
+      const fn = await liveFunction(req.functionId);
+      const call = await newCall(fn, 1);
+      await backend.enqueue([input(call, 0, req.args)]);
+      yield { callId: call.callId };
+      while (!ctx.signal.aborted) {
+        const output = await firstOutput(call.callId, MAX_WAIT_MS, ctx.signal);
+        if (output) {
+          yield { callId: call.callId, output };
+          return;
+        }
+      }
+    },
+
+    async spawn(req) {
+      const fn = await liveFunction(req.functionId);
+      const call = await newCall(fn, 1);
+      await backend.enqueue([input(call, 0, req.args)]);
+      return { callId: call.callId };
+    },
+
+    async awaitCall(req, ctx) {
+      if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
+      const call = await backend.getCall(req.callId);
+      if (!call) {
+        throw new ConnectError(`No call with id ${req.callId} (results are kept for 24 hours)`, Code.NotFound);
+      }
+      const output = await firstOutput(call.callId, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
+      return output ? { done: true, output } : { done: false };
+    },
+
+    map(requests, ctx) {
+      return runMap(backend, requests, ctx.signal, maxPending, liveFunction, newCall, input);
+    },
+
+    async *streamLogs(req, ctx) {
+      if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
+      if (!(await backend.getApp(req.appId))) {
+        throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
+      }
+      const queue = new AsyncQueue<Uint8Array>();
+      const unsubscribe = await backend.subscribeLogs(req.appId, (data) => queue.push(data));
+      const onAbort = () => queue.close();
+      ctx.signal.addEventListener("abort", onAbort);
+      try {
+        for await (const data of queue) yield fromBinary(StreamLogsResponseSchema, data);
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        unsubscribe();
+      }
+    },
+  };
+}
+
+/** Serves one `Map` stream: reads inputs with backpressure and streams outputs back. */
+async function* runMap(
+  backend: Backend,
+  requests: AsyncIterable<MapRequest>,
+  signal: AbortSignal,
+  maxPending: number,
+  liveFunction: (id: string) => Promise<FunctionRecord>,
+  newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>,
+  input: (call: CallRecord, idx: number, args: Uint8Array) => InputRecord,
+): AsyncGenerator<MapResponse> {
+  const iter = requests[Symbol.asyncIterator]();
+  const first = await iter.next();
+  if (first.done || first.value.msg.case !== "start") invalid("a map stream must begin with start");
+  const start = first.value.msg.value;
+  const fn = await liveFunction(start.functionId);
+  let call: CallRecord;
+  if (start.callId) {
+    if (!isId(start.callId, "fc")) invalid(`"${start.callId}" is not a call id`);
+    const found = await backend.getCall(start.callId);
+    if (!found || found.functionId !== fn.functionId) {
+      throw new ConnectError(`No map call ${start.callId} for this function`, Code.NotFound);
+    }
+    call = found;
+  } else {
+    call = await newCall(fn, null);
+  }
+  const have = new Set(start.haveIdx);
+  let total = call.total;
+  let acked = 0;
+  let enqueued = 0;
+  let delivered = have.size;
+  let cursor = 0;
+  const ctl = new AbortController();
+  const stop = () => ctl.abort();
+  signal.addEventListener("abort", stop);
+  let readerError: unknown;
+  let ackDirty = true;
+
+  const reader = (async () => {
+    try {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        const msg = r.value.msg;
+        if (msg.case === "inputs") {
+          if (total !== null) invalid("inputs after end");
+          const { startIdx, args } = msg.value;
+          if (args.length === 0) continue;
+          if (startIdx > 100_000_000) invalid("start_idx is out of range");
+          await backend.enqueue(args.map((a, i) => input(call, startIdx + i, a)));
+          enqueued += args.length;
+          acked = Math.max(acked, startIdx + args.length);
+          ackDirty = true;
+          backend.waitOutputs(call.callId, cursor, 0).catch(() => {}); // nudge the writer
+          while (enqueued - delivered > maxPending && !ctl.signal.aborted) {
+            await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+          }
+        } else if (msg.case === "end") {
+          if (msg.value.total < acked) invalid("end.total is smaller than the inputs sent");
+          total = msg.value.total;
+          await backend.setCallTotal(call.callId, total);
+        } else {
+          invalid("unexpected message in a map stream: send inputs, then end");
+        }
+      }
+    } catch (err) {
+      readerError = err;
+      ctl.abort();
+    }
+  })();
+
+  try {
+    yield create(MapResponseSchema, { callId: call.callId });
+    while (total === null || delivered < total) {
+      if (readerError) throw readerError;
+      if (signal.aborted) return;
+      const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
+      cursor = next;
+      const fresh: Output[] = [];
+      for (const rec of outputs) {
+        if (have.has(rec.idx)) continue;
+        have.add(rec.idx);
+        fresh.push(unpackOutput(rec));
+      }
+      delivered += fresh.length;
+      if (fresh.length || ackDirty) {
+        ackDirty = false;
+        yield create(MapResponseSchema, { callId: call.callId, inputsAcked: acked, outputs: fresh });
+      }
+      if (outputs.length === 0) {
+        await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+        if (ctl.signal.aborted && !readerError) return;
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    ctl.abort();
+    await reader;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The control plane's HTTP server: Connect RPCs on `Deno.serve`, HTTP/2
+ * cleartext (prior knowledge) and HTTP/1.1 on one port.
+ * @module
+ */
+import { createConnectRouter } from "npm:@connectrpc/connect@2.3.0";
+import { createFetchHandler } from "npm:@connectrpc/connect@2.3.0/protocol";
+import { ControlService, WorkerService } from "../proto/gen/nano_modal_pb.ts";
+import type { Backend } from "./backend.ts";
+import { bearerAuth } from "./_auth.ts";
+import { createControlService } from "./control_service.ts";
+import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
+
+/** Options for {@linkcode startServer}. */
+export interface ServerOptions {
+  backend: Backend;
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0 picks a free port. @default 50051 */
+  port?: number;
+  /** Required of every RPC when set (`Authorization: Bearer <token>`). */
+  token?: string;
+  /** Largest request message accepted. @default 64 MiB */
+  maxMessageBytes?: number;
+  /** How long a worker's lease lasts without a heartbeat. @default 30_000 */
+  leaseMs?: number;
+  /** How often expired leases are swept. @default 5_000 */
+  sweepIntervalMs?: number;
+  /** Times an input may take down its worker or sandbox. @default 3 */
+  maxInfraAttempts?: number;
+  /** Reported by `Ping`. */
+  version?: string;
+}
+
+/** A running control plane. */
+export interface ControlServer {
+  /** e.g. `http://127.0.0.1:50051` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** Thrown when the server would listen beyond loopback without a token. */
+export class InsecureListenError extends Error {
+  constructor(hostname: string) {
+    super(`Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`);
+    this.name = "InsecureListenError";
+  }
+}
+
+function notFound(path: string): Response {
+  return Response.json(
+    { code: "not_found", message: `No RPC at ${path.slice(0, 200)}` },
+    { status: 404 },
+  );
+}
+
+/**
+ * Starts a control plane.
+ *
+ * @example
+ * ```ts ignore
+ * import { MemoryBackend, startServer } from "./mod.ts";
+ * const server = await startServer({ backend: new MemoryBackend(), port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: ServerOptions): Promise<ControlServer> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (!options.token && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
+  const backend = options.backend;
+  const maxInfraAttempts = options.maxInfraAttempts ?? 3;
+  const hub = new WorkerHub();
+  const router = createConnectRouter({
+    readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
+    interceptors: options.token ? [bearerAuth(options.token)] : [],
+  });
+  router.service(
+    ControlService,
+    createControlService(backend, {
+      version: options.version ?? "dev",
+      onAppStopped: (appId) => hub.appStopped(appId),
+    }),
+  );
+  router.service(
+    WorkerService,
+    createWorkerService(backend, hub, { leaseMs: options.leaseMs, maxInfraAttempts }),
+  );
+  const routes = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(h)]));
+
+  const server = Deno.serve({
+    hostname,
+    port: options.port ?? 50051,
+    onListen: () => {},
+    onError: (err) => {
+      console.error(`nano-modal server: ${(err as Error)?.message ?? err}`);
+      return Response.json({ code: "internal", message: "internal error" }, { status: 500 });
+    },
+  }, (req) => {
+    const path = new URL(req.url).pathname;
+    const handler = routes.get(path);
+    return handler ? handler(req) : notFound(path);
+  });
+
+  const sweeper = setInterval(async () => {
+    try {
+      const report = await backend.sweep(maxInfraAttempts);
+      await failExhausted(backend, report.exhausted, maxInfraAttempts);
+    } catch (err) {
+      console.error(`nano-modal server: lease sweep failed: ${(err as Error).message}`);
+    }
+  }, options.sweepIntervalMs ?? 5_000);
+
+  const addr = server.addr as Deno.NetAddr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    async close() {
+      clearInterval(sweeper);
+      await server.shutdown();
+    },
+  };
+}

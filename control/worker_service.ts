@@ -1,0 +1,239 @@
+/**
+ * The worker-facing RPCs: the `Work` stream that leases inputs to a worker
+ * and takes back its outputs, logs and heartbeats.
+ * @module
+ */
+import { Code, ConnectError, type ServiceImpl } from "npm:@connectrpc/connect@2.3.0";
+import { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  FunctionDefSchema,
+  StreamLogsResponseSchema,
+  type LogLine,
+  type WorkerCommand,
+  WorkerCommandSchema,
+  type WorkerMessage,
+  type WorkerService,
+} from "../proto/gen/nano_modal_pb.ts";
+import type { Backend, Completion } from "./backend.ts";
+import { AsyncQueue } from "../proto/async_queue.ts";
+import { isId } from "./_ids.ts";
+import { infraFailure, packOutput } from "./_outputs.ts";
+import { invalid } from "./_validate.ts";
+
+/** Tuning of the worker service. */
+export interface WorkerServiceOptions {
+  /** How long a lease lasts without a heartbeat. @default 30_000 */
+  leaseMs?: number;
+  /** Times an input may take down its worker or sandbox before it fails. @default 3 */
+  maxInfraAttempts?: number;
+}
+
+/** Live worker streams on this control plane, to tell them about stopped apps. */
+export class WorkerHub {
+  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
+
+  /** Registers a stream's outgoing queue; returns the function that removes it. */
+  add(queue: AsyncQueue<WorkerCommand>): () => void {
+    this.#streams.add(queue);
+    return () => this.#streams.delete(queue);
+  }
+
+  /** Tells every worker that an app stopped. */
+  appStopped(appId: string): void {
+    const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
+    for (const q of this.#streams) q.push(cmd);
+  }
+}
+
+/** Fails inputs that exhausted their infrastructure retries. */
+export async function failExhausted(
+  backend: Backend,
+  exhausted: { inputId: string; idx: number; infraAttempt: number }[],
+  maxInfraAttempts: number,
+): Promise<void> {
+  if (exhausted.length === 0) return;
+  await backend.complete(exhausted.map((input) => ({
+    inputId: input.inputId,
+    leaseToken: null,
+    output: infraFailure(input as Parameters<typeof infraFailure>[0], maxInfraAttempts),
+  })));
+}
+
+/** Implements `WorkerService` over a backend. */
+export function createWorkerService(
+  backend: Backend,
+  hub: WorkerHub,
+  options: WorkerServiceOptions = {},
+): ServiceImpl<typeof WorkerService> {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const maxInfra = options.maxInfraAttempts ?? 3;
+
+  return {
+    async getFunction(req) {
+      if (!isId(req.functionId, "fu")) invalid(`"${req.functionId}" is not a function id`);
+      const fn = await backend.getFunction(req.functionId);
+      const app = fn && await backend.getApp(fn.appId);
+      if (!fn || !app) throw new ConnectError(`No function with id ${req.functionId}`, Code.NotFound);
+      return {
+        appId: app.appId,
+        appName: app.name,
+        bundleHash: app.bundleHash,
+        entryUrl: app.entryUrl,
+        def: fromBinary(FunctionDefSchema, fn.def),
+      };
+    },
+
+    async getBundle(req) {
+      if (!/^[0-9a-f]{64}$/.test(req.hash)) invalid("hash must be a hex SHA-256");
+      const data = await backend.getBundle(req.hash);
+      if (!data) throw new ConnectError(`No bundle ${req.hash}`, Code.NotFound);
+      return { data };
+    },
+
+    work(messages, ctx) {
+      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra);
+    },
+  };
+}
+
+async function* serveWorker(
+  backend: Backend,
+  hub: WorkerHub,
+  messages: AsyncIterable<WorkerMessage>,
+  signal: AbortSignal,
+  leaseMs: number,
+  maxInfra: number,
+): AsyncGenerator<WorkerCommand> {
+  const iter = messages[Symbol.asyncIterator]();
+  const first = await iter.next();
+  if (first.done || first.value.msg.case !== "hello") invalid("a work stream must begin with hello");
+  const hello = first.value.msg.value;
+  if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
+  const workerId = hello.workerId;
+  const record = () => ({
+    workerId,
+    capacity: hello.capacity,
+    runner: hello.runner.slice(0, 32),
+    hostname: hello.hostname.slice(0, 255),
+    lastSeenMs: Date.now(),
+  });
+  await backend.heartbeatWorker(record());
+
+  const out = new AsyncQueue<WorkerCommand>();
+  const removeFromHub = hub.add(out);
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  signal.addEventListener("abort", onAbort);
+  let credit = 0;
+  let draining = false;
+  let creditWake: (() => void) | undefined;
+
+  const reader = (async () => {
+    try {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        const msg = r.value.msg;
+        switch (msg.case) {
+          case "credit":
+            credit = Math.min(credit + msg.value.count, 100_000);
+            creditWake?.();
+            break;
+          case "results": {
+            const done: Completion[] = [];
+            const again: { inputId: string; leaseToken: string }[] = [];
+            for (const res of msg.value.results) {
+              if (res.requeue) again.push({ inputId: res.inputId, leaseToken: res.leaseToken });
+              else if (res.output) {
+                done.push({ inputId: res.inputId, leaseToken: res.leaseToken, output: packOutput(res.output) });
+              }
+            }
+            if (done.length) await backend.complete(done);
+            if (again.length) {
+              const report = await backend.requeue(again, maxInfra);
+              await failExhausted(backend, report.exhausted, maxInfra);
+            }
+            break;
+          }
+          case "heartbeat":
+            await backend.renew(workerId, msg.value.inputIds, leaseMs);
+            await backend.heartbeatWorker(record());
+            break;
+          case "logs":
+            await publishLogs(backend, msg.value.lines);
+            break;
+          case "drain":
+            draining = true;
+            creditWake?.();
+            break;
+          default:
+            invalid("unexpected message on a work stream");
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof ConnectError && err.code === Code.Canceled)) out.close(err);
+    } finally {
+      ctl.abort();
+      creditWake?.();
+      out.close();
+    }
+  })();
+
+  const leaser = (async () => {
+    while (!ctl.signal.aborted) {
+      if (credit <= 0 || draining) {
+        await new Promise<void>((r) => creditWake = r);
+        creditWake = undefined;
+        continue;
+      }
+      const leases = await backend.lease(workerId, credit, leaseMs);
+      if (leases.length === 0) {
+        await backend.waitInputs(2_000, ctl.signal);
+        continue;
+      }
+      credit -= leases.length;
+      out.push(create(WorkerCommandSchema, {
+        msg: {
+          case: "assign",
+          value: {
+            leaseMs,
+            inputs: leases.map((l) => ({
+              inputId: l.input.inputId,
+              leaseToken: l.leaseToken,
+              functionId: l.input.functionId,
+              callId: l.input.callId,
+              idx: l.input.idx,
+              args: l.input.args,
+              infraAttempt: l.input.infraAttempt,
+            })),
+          },
+        },
+      }));
+    }
+  })();
+
+  try {
+    yield* out;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    ctl.abort();
+    creditWake?.();
+    removeFromHub();
+    await Promise.allSettled([reader, leaser]);
+    // Whatever this worker still held runs again elsewhere.
+    const report = await backend.releaseWorker(workerId, maxInfra);
+    await failExhausted(backend, report.exhausted, maxInfra);
+    await backend.removeWorker(workerId);
+  }
+}
+
+async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
+  const byApp = new Map<string, LogLine[]>();
+  for (const line of lines) {
+    if (!isId(line.appId, "ap")) continue;
+    let list = byApp.get(line.appId);
+    if (!list) byApp.set(line.appId, list = []);
+    list.push(line);
+  }
+  for (const [appId, list] of byApp) {
+    await backend.publishLogs(appId, toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })));
+  }
+}

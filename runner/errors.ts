@@ -1,0 +1,24 @@
+/** Errors of the runner. */
+
+/** The sandbox ended while inputs were running in it. */
+export class SandboxDiedError extends Error {
+  /** It was killed for exceeding its memory limit. */
+  readonly oom: boolean;
+  constructor(message: string, oom: boolean) {
+    super(message);
+    this.name = "SandboxDiedError";
+    this.oom = oom;
+  }
+}
+
+/** Loading the user's bundle failed (an exception at module top level, say). */
+export class SandboxInitError extends Error {
+  readonly remoteName: string;
+  readonly remoteStack: string;
+  constructor(name: string, message: string, stack: string) {
+    super(message);
+    this.name = "SandboxInitError";
+    this.remoteName = name;
+    this.remoteStack = stack;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * The worker side: what the rest of the project may use from `runner/`.
+ * @module
+ */
+export { Worker, type WorkerOptions } from "./worker.ts";
+export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
+export type { BuildLog, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

@@ -1,0 +1,57 @@
+/**
+ * What a runner is: the one part that differs between the deno subprocess
+ * sandbox and Docker containers. The worker loop, the pool and the
+ * entrypoint protocol are shared; a runner only prepares images and starts
+ * sandboxes that run the entrypoint.
+ * @module
+ */
+import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+
+/** Everything needed to start one sandbox. */
+export interface SandboxSpec {
+  /** Unique id, also used in container names. */
+  sandboxId: string;
+  appId: string;
+  appName: string;
+  functionName: string;
+  def: FunctionDef;
+  /** Host path of the app bundle (read-only for the sandbox). */
+  bundlePath: string;
+  /** Host path of the bundled entrypoint (read-only for the sandbox). */
+  entrypointPath: string;
+  /** Host directory holding the unix socket `sock` the sandbox connects to. */
+  socketDir: string;
+  /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
+  onOutput(fd: 1 | 2, text: string): void;
+}
+
+/** How a sandbox ended. */
+export interface SandboxExit {
+  code: number | null;
+  signal: string | null;
+  /** The sandbox was killed for exceeding its memory limit. */
+  oom: boolean;
+}
+
+/** A started sandbox. */
+export interface Sandbox {
+  readonly id: string;
+  /** Resolves when the sandbox has ended, for whatever reason. */
+  readonly exited: Promise<SandboxExit>;
+  /** Stops the sandbox at once. */
+  kill(): Promise<void>;
+}
+
+/** Progress of an image build, streamed to the caller. */
+export type BuildLog = (line: string) => void;
+
+/** A way to run sandboxes. */
+export interface Runner {
+  readonly name: "deno" | "docker";
+  /** Makes sure what the function needs (its image) exists; may build it once. */
+  prepare(def: FunctionDef, log: BuildLog): Promise<void>;
+  /** Starts a sandbox running the entrypoint. */
+  start(spec: SandboxSpec): Promise<Sandbox>;
+  /** Removes sandboxes left over by an earlier run of this worker host. */
+  cleanup(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+/**
+ * Bundles the user's entry module with its dependencies into one ES module
+ * (`deno bundle`, inline source map). Source map paths are made absolute so
+ * remote stack frames point at the user's own files wherever the bundle runs.
+ */
+import { InvalidError } from "./errors.ts";
+
+/** A bundle and its content hash. */
+export interface Bundle {
+  code: Uint8Array;
+  /** Hex SHA-256 of `code`. */
+  hash: string;
+}
+
+const MAP_PREFIX = "//# sourceMappingURL=data:application/json;base64,";
+
+/** Bundles `entryUrl` (a file: URL). */
+export async function bundleModule(entryUrl: string): Promise<Bundle> {
+  const entryPath = new URL(entryUrl).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
+  try {
+    const out = `${dir}/bundle.js`;
+    const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform=deno", "--keep-names", "--sourcemap=inline", "-o", out, entryPath],
+      cwd: entryDir,
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    if (code !== 0) {
+      const detail = new TextDecoder().decode(stderr).split("\n").filter((l) =>
+        l.trim() && !l.includes("experimental")
+      ).slice(0, 3).join(" ");
+      throw new InvalidError(`Cannot bundle ${entryPath}: ${detail || "deno bundle failed"}`);
+    }
+    const text = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
+    const bytes = new TextEncoder().encode(text);
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return { code: bytes, hash };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Rewrites the inline source map's relative `sources` against `base`. */
+export function absolutizeSourceMap(code: string, base: string): string {
+  const at = code.lastIndexOf(MAP_PREFIX);
+  if (at < 0) return code;
+  const map = JSON.parse(atob(code.slice(at + MAP_PREFIX.length).trim()));
+  map.sources = (map.sources as string[]).map((s) => new URL(s, base).href);
+  const json = new TextEncoder().encode(JSON.stringify(map));
+  let binary = "";
+  for (let i = 0; i < json.length; i += 0x8000) {
+    binary += String.fromCharCode(...json.subarray(i, i + 0x8000));
+  }
+  return `${code.slice(0, at)}${MAP_PREFIX}${btoa(binary)}\n`;
+}

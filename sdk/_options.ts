@@ -1,0 +1,140 @@
+/** Validation of `app.function(options, fn)` options, at definition time. */
+import { InvalidError } from "./errors.ts";
+import { Image } from "./image.ts";
+import { didYouMean } from "./_suggest.ts";
+
+/** How a function is retried when it throws or times out. */
+export interface RetryOptions {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Delay before the first retry. @default 1000 */
+  initialDelayMs?: number;
+  /** Each delay is the previous one times this. @default 2 */
+  backoffCoefficient?: number;
+  /** Upper bound for any delay. @default 60_000 */
+  maxDelayMs?: number;
+}
+
+/** Options of a remote function; every unit is in the name. */
+export interface FunctionOptions {
+  /** The container image. @default Image.deno() */
+  image?: Image;
+  /** Wall-clock limit of one attempt. @default 300_000 */
+  timeoutMs?: number;
+  /** Retries for exceptions and timeouts (a count, or a policy). @default 0 */
+  retries?: number | RetryOptions;
+  /** Memory limit of the container. @default 512 */
+  memoryMiB?: number;
+  /** CPU cores for the container (fractions allowed). @default 1 */
+  cpu?: number;
+  /** Run without network access. @default false */
+  blockNetwork?: boolean;
+  /** Containers kept warm even when idle. @default 0 */
+  minContainers?: number;
+  /** Upper bound on containers for this function per worker. @default 16 */
+  maxContainers?: number;
+  /** How long an idle container stays warm. @default 60_000 */
+  scaledownWindowMs?: number;
+  /** Inputs one container runs at once. @default 1 */
+  concurrency?: number;
+}
+
+/** Options resolved to concrete values. */
+export interface ResolvedOptions {
+  image: Image;
+  timeoutMs: number;
+  retries: Required<RetryOptions>;
+  memoryMiB: number;
+  cpu: number;
+  blockNetwork: boolean;
+  minContainers: number;
+  maxContainers: number;
+  scaledownWindowMs: number;
+  concurrency: number;
+}
+
+const KNOWN = [
+  "image",
+  "timeoutMs",
+  "retries",
+  "memoryMiB",
+  "cpu",
+  "blockNetwork",
+  "minContainers",
+  "maxContainers",
+  "scaledownWindowMs",
+  "concurrency",
+];
+const RETRY_KNOWN = ["maxRetries", "initialDelayMs", "backoffCoefficient", "maxDelayMs"];
+
+function integer(where: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidError(`${where} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkKeys(where: string, obj: object, known: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      throw new InvalidError(`Unknown option "${key}" in ${where}${didYouMean(key, known) || `: valid options are ${known.join(", ")}`}`);
+    }
+  }
+}
+
+/** Validates options and fills in defaults; throws {@linkcode InvalidError} naming the problem. */
+export function resolveOptions(fnName: string, options: FunctionOptions): ResolvedOptions {
+  const where = `the options of ${fnName}`;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidError(`${where} must be an object`);
+  }
+  checkKeys(where, options, KNOWN);
+  const o = options;
+  if (o.image !== undefined && !(o.image instanceof Image)) {
+    throw new InvalidError(`image in ${where} must be an Image, e.g. Image.debianSlim()`);
+  }
+  let retries: Required<RetryOptions> = {
+    maxRetries: 0,
+    initialDelayMs: 1000,
+    backoffCoefficient: 2,
+    maxDelayMs: 60_000,
+  };
+  if (typeof o.retries === "number") {
+    retries.maxRetries = integer(`retries in ${where}`, o.retries, 0, 100);
+  } else if (o.retries !== undefined) {
+    if (typeof o.retries !== "object" || o.retries === null) {
+      throw new InvalidError(`retries in ${where} must be a count or { maxRetries, initialDelayMs, backoffCoefficient, maxDelayMs }`);
+    }
+    checkKeys(`retries of ${fnName}`, o.retries, RETRY_KNOWN);
+    retries = { ...retries, ...o.retries };
+    integer(`retries.maxRetries in ${where}`, retries.maxRetries, 0, 100);
+    integer(`retries.initialDelayMs in ${where}`, retries.initialDelayMs, 0, 3_600_000);
+    integer(`retries.maxDelayMs in ${where}`, retries.maxDelayMs, 0, 3_600_000);
+    if (typeof retries.backoffCoefficient !== "number" || !(retries.backoffCoefficient >= 1 && retries.backoffCoefficient <= 10)) {
+      throw new InvalidError(`retries.backoffCoefficient in ${where} must be a number from 1 to 10`);
+    }
+  }
+  const cpu = o.cpu ?? 1;
+  if (typeof cpu !== "number" || !(cpu > 0 && cpu <= 64)) {
+    throw new InvalidError(`cpu in ${where} must be a number of cores above 0 and at most 64, got ${String(cpu)}`);
+  }
+  if (o.blockNetwork !== undefined && typeof o.blockNetwork !== "boolean") {
+    throw new InvalidError(`blockNetwork in ${where} must be true or false`);
+  }
+  const resolved: ResolvedOptions = {
+    image: o.image ?? Image.deno(),
+    timeoutMs: integer(`timeoutMs in ${where}`, o.timeoutMs ?? 300_000, 1, 86_400_000),
+    retries,
+    memoryMiB: integer(`memoryMiB in ${where}`, o.memoryMiB ?? 512, 16, 1_048_576),
+    cpu,
+    blockNetwork: o.blockNetwork ?? false,
+    minContainers: integer(`minContainers in ${where}`, o.minContainers ?? 0, 0, 1000),
+    maxContainers: integer(`maxContainers in ${where}`, o.maxContainers ?? 16, 1, 1000),
+    scaledownWindowMs: integer(`scaledownWindowMs in ${where}`, o.scaledownWindowMs ?? 60_000, 0, 86_400_000),
+    concurrency: integer(`concurrency in ${where}`, o.concurrency ?? 1, 1, 1000),
+  };
+  if (resolved.minContainers > resolved.maxContainers) {
+    throw new InvalidError(`minContainers (${resolved.minContainers}) exceeds maxContainers (${resolved.maxContainers}) in ${where}`);
+  }
+  return resolved;
+}

@@ -1,0 +1,31 @@
+/** Turns an `Output` from the wire into a value or the matching error. */
+import { decodeValue } from "../proto/payload.ts";
+import { type Output, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
+import {
+  FunctionTimeoutError,
+  InternalFailure,
+  OutOfMemoryError,
+  RemoteError,
+} from "./errors.ts";
+
+/** The error an unsuccessful output stands for. */
+export function outputError(output: Output, fnName: string): Error {
+  const err = output.error;
+  switch (output.status) {
+    case ResultStatus.TIMEOUT:
+      return new FunctionTimeoutError(err?.message || `${fnName} timed out`);
+    case ResultStatus.INTERNAL_FAILURE:
+      return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
+    case ResultStatus.FAILURE:
+      if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
+      return new RemoteError(err?.name || "Error", err?.message ?? "", err?.stack ?? "");
+    default:
+      return new InternalFailure(`${fnName} returned an output with unknown status ${output.status}`);
+  }
+}
+
+/** The value of a successful output; throws the matching error otherwise. */
+export function outputValue(output: Output, fnName: string): unknown {
+  if (output.status === ResultStatus.SUCCESS) return decodeValue(output.payload);
+  throw outputError(output, fnName);
+}

@@ -1,0 +1,162 @@
+/**
+ * An app: a named group of remote functions and a local entrypoint.
+ * @module
+ */
+import { InvalidError } from "./errors.ts";
+import { RemoteFunction } from "./remote_function.ts";
+import { type FunctionOptions, resolveOptions } from "./_options.ts";
+import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
+import { loadSessionModule } from "./_connect.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => any;
+type Entrypoint = (args: string[]) => unknown;
+
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SDK_DIR = new URL(".", import.meta.url).href;
+
+/**
+ * A named group of remote functions.
+ *
+ * @example
+ * ```ts
+ * import { App } from "./app.ts";
+ * const app = new App("demo");
+ * export const square = app.function(function square(x: number) {
+ *   return x * x;
+ * });
+ * app.localEntrypoint(async () => {
+ *   console.log(await square.remote(5)); // 25
+ * });
+ * ```
+ */
+export class App {
+  /** The app's name. */
+  readonly name: string;
+  readonly #functions = new Map<string, RemoteFunction<unknown[], unknown>>();
+  readonly #raw = new Map<string, (...args: unknown[]) => unknown>();
+  #entrypoint?: Entrypoint;
+
+  /**
+   * Creates an app.
+   * @param name letters, digits, `.`, `_` and `-`, up to 64 characters
+   */
+  constructor(name: string) {
+    if (typeof name !== "string" || !APP_NAME.test(name)) {
+      throw new InvalidError(`App name ${JSON.stringify(name)} is not valid: use letters, digits, ".", "_" and "-" (up to 64 characters)`);
+    }
+    this.name = name;
+    const registered: RegisteredApp = {
+      name,
+      functions: this.#raw,
+      get hasEntrypoint() {
+        return entrypoint() !== undefined;
+      },
+      run: (options) => this.#run(options),
+    };
+    const entrypoint = () => this.#entrypoint;
+    runtime().apps.push(registered);
+  }
+
+  /**
+   * Declares a remote function. Give it a name (`function square(x) {...}`):
+   * containers find it by that name.
+   *
+   * @param options image, limits, retries and scaling (see {@linkcode FunctionOptions})
+   * @param fn the function; its parameter and return types carry over
+   */
+  function<F extends AnyFunction>(fn: F): RemoteFunction<Parameters<F>, ReturnType<F>>;
+  function<F extends AnyFunction>(
+    options: FunctionOptions,
+    fn: F,
+  ): RemoteFunction<Parameters<F>, ReturnType<F>>;
+  function<F extends AnyFunction>(
+    a: FunctionOptions | F,
+    b?: F,
+  ): RemoteFunction<Parameters<F>, ReturnType<F>> {
+    const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
+    if (typeof fn !== "function") {
+      throw new InvalidError(`app.function() needs a function, got ${typeof fn}: app.function(function name(...) {...}) or app.function({ ...options }, function name(...) {...})`);
+    }
+    const name = fn.name;
+    if (!name || !/^[A-Za-z_$][\w$]*$/.test(name)) {
+      throw new InvalidError(`app.function() needs a named function so containers can find it: write app.function(function myName(...) {...})`);
+    }
+    if (this.#functions.has(name)) {
+      throw new InvalidError(`App "${this.name}" already has a function named "${name}": give each function its own name`);
+    }
+    const remote = new RemoteFunction<Parameters<F>, ReturnType<F>>(name, fn, resolveOptions(name, options));
+    this.#functions.set(name, remote as unknown as RemoteFunction<unknown[], unknown>);
+    this.#raw.set(name, fn);
+    return remote;
+  }
+
+  /**
+   * Declares what `nano-modal run` runs locally. When the module is run as a
+   * plain script (`deno run -A app.ts`), it runs as if under `nano-modal run`.
+   * Never runs inside a container.
+   * @param fn receives the arguments given after `--`
+   */
+  localEntrypoint(fn: Entrypoint): void {
+    if (typeof fn !== "function") throw new InvalidError("localEntrypoint() needs a function");
+    if (this.#entrypoint) {
+      throw new InvalidError(`App "${this.name}" already has a local entrypoint: declare one per app`);
+    }
+    this.#entrypoint = fn;
+    const rt = runtime();
+    if (rt.mode !== undefined) return;
+    const caller = callerUrl();
+    setTimeout(() => {
+      if (runtime().mode === undefined && caller === Deno.mainModule) runAsScript(caller);
+    }, 0);
+  }
+
+  async #run(options: RunOptions): Promise<void> {
+    const rt = runtime();
+    const { Session } = await loadSessionModule();
+    const session = await Session.connect(options);
+    try {
+      const specs = new Map([...this.#functions].map(([name, f]) => [name, f.options]));
+      await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
+        ephemeral: true,
+      });
+      rt.session = session;
+      try {
+        await this.#entrypoint?.(options.args);
+      } finally {
+        rt.session = undefined;
+        await session.stopApp();
+      }
+    } finally {
+      session.close();
+    }
+  }
+}
+
+/** The URL of the first stack frame outside the SDK. */
+function callerUrl(): string | undefined {
+  const stack = new Error().stack ?? "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = line.match(/((?:file|https?):\/\/[^\s)]+?):\d+:\d+\)?$/);
+    if (m && !m[1].startsWith(SDK_DIR)) return m[1];
+  }
+  return undefined;
+}
+
+/** Re-runs this script under `nano-modal run`, forwarding its arguments and exit code. */
+async function runAsScript(mainUrl: string): Promise<void> {
+  runtime().mode = "cli";
+  const cli = new URL("../main.ts", import.meta.url).href;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, "run", new URL(mainUrl).pathname, "--", ...Deno.args],
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    Deno.exit((await child.status).code);
+  } catch (err) {
+    console.error(`error: cannot start nano-modal for this script (${(err as Error).message}): run it with \`deno run -A\` or \`nano-modal run\``);
+    Deno.exit(1);
+  }
+}
