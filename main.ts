@@ -38,7 +38,11 @@ async function main(args: string[]): Promise<number> {
   const command = commands[name];
   if (!command) {
     const near = Object.keys(commands).find((c) => c[0] === name[0]);
-    throw new UsageError(`Unknown command "${name}"${near ? `: did you mean "${near}"?` : ""} (see \`nano-modal --help\`)`);
+    throw new UsageError(
+      `Unknown command "${name}"${
+        near ? `: did you mean "${near}"?` : ""
+      } (see \`nano-modal --help\`)`,
+    );
   }
   return await command(rest);
 }

@@ -10,15 +10,28 @@ export function parse(command: string, args: string[], options: Options) {
   const own = dashdash >= 0 ? args.slice(0, dashdash) : args;
   const rest = dashdash >= 0 ? args.slice(dashdash + 1) : [];
   try {
-    const parsed = parseArgs({ args: own, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals: true, strict: true });
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, rest };
+    const parsed = parseArgs({
+      args: own,
+      options: { help: { type: "boolean", short: "h" }, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return {
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+      rest,
+    };
   } catch (err) {
     const msg = (err as Error).message;
     const flag = msg.match(/'(-{1,2}[\w-]+)/)?.[1];
     if (/Unknown option/.test(msg) && flag) {
       const names = Object.keys(options).map((n) => `--${n}`);
       const hint = names.find((n) => n.startsWith(flag) || flag.startsWith(n));
-      throw new UsageError(`Unknown flag ${flag} for \`nano-modal ${command}\`${hint ? `: did you mean ${hint}?` : ""} (see \`nano-modal ${command} --help\`)`);
+      throw new UsageError(
+        `Unknown flag ${flag} for \`nano-modal ${command}\`${
+          hint ? `: did you mean ${hint}?` : ""
+        } (see \`nano-modal ${command} --help\`)`,
+      );
     }
     if (/argument missing/.test(msg) && flag) {
       throw new UsageError(`${flag} needs a value (see \`nano-modal ${command} --help\`)`);
@@ -28,7 +41,13 @@ export function parse(command: string, args: string[], options: Options) {
 }
 
 /** Reads a whole number flag within bounds. */
-export function intFlag(name: string, value: string | boolean | undefined, fallback: number, min: number, max: number): number {
+export function intFlag(
+  name: string,
+  value: string | boolean | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (typeof value !== "string" || !Number.isInteger(n) || n < min || n > max) {

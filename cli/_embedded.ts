@@ -42,7 +42,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       capacity: options.workerCapacity,
       cacheDir: cacheDir(),
     }));
-  const running = workers.map((w) => w.run().catch((err) => console.error(`error: ${err.message}`)));
+  const running = workers.map((w) =>
+    w.run().catch((err) => console.error(`error: ${err.message}`))
+  );
   return {
     url: server.url,
     token: options.token,

@@ -21,7 +21,9 @@ async function resolveFile(file: string): Promise<string> {
   const path = file.startsWith("/") ? file : `${Deno.cwd()}/${file}`;
   try {
     const info = await Deno.stat(path);
-    if (!info.isFile) throw new UsageError(`${file} is not a file: give the path of your app's .ts file`);
+    if (!info.isFile) {
+      throw new UsageError(`${file} is not a file: give the path of your app's .ts file`);
+    }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`Cannot find ${file}: check the path (relative to ${Deno.cwd()})`);
@@ -31,14 +33,24 @@ async function resolveFile(file: string): Promise<string> {
 
 function pickApp(file: string, apps: AppView[]): AppView {
   if (apps.length === 0) {
-    throw new UsageError(`No App in ${file}: create one with \`const app = new App("name")\` (import { App } from "@nano/modal")`);
+    throw new UsageError(
+      `No App in ${file}: create one with \`const app = new App("name")\` (import { App } from "@nano/modal")`,
+    );
   }
   const runnable = apps.filter((a) => a.hasEntrypoint);
   if (runnable.length === 0) {
-    throw new UsageError(`App "${apps[0].name}" in ${file} has no local entrypoint: add app.localEntrypoint(async () => { ... })`);
+    throw new UsageError(
+      `App "${
+        apps[0].name
+      }" in ${file} has no local entrypoint: add app.localEntrypoint(async () => { ... })`,
+    );
   }
   if (runnable.length > 1) {
-    throw new UsageError(`${file} defines several apps with local entrypoints (${runnable.map((a) => a.name).join(", ")}): keep one per file`);
+    throw new UsageError(
+      `${file} defines several apps with local entrypoints (${
+        runnable.map((a) => a.name).join(", ")
+      }): keep one per file`,
+    );
   }
   return runnable[0];
 }
@@ -55,7 +67,9 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new UsageError("Usage: nano-modal run APP.ts [--server URL] [-- args]: give exactly one app file");
+    throw new UsageError(
+      "Usage: nano-modal run APP.ts [--server URL] [-- args]: give exactly one app file",
+    );
   }
   const file = positionals[0];
   const entryUrl = await resolveFile(file);
@@ -72,7 +86,9 @@ export async function runCommand(args: string[]): Promise<number> {
       embedded = await startEmbedded({ runner, workers: 1, token });
       server = embedded.url;
     } else if (values.runner !== undefined) {
-      throw new UsageError("--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead");
+      throw new UsageError(
+        "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
+      );
     }
     try {
       await import(entryUrl);
@@ -91,7 +107,9 @@ export async function runCommand(args: string[]): Promise<number> {
 
 function userFrame(err: unknown, entryUrl: string): string {
   const e = err as Error;
-  const frame = (e?.stack ?? "").split("\n").find((l) => l.includes(entryUrl.replace("file://", "")));
+  const frame = (e?.stack ?? "").split("\n").find((l) =>
+    l.includes(entryUrl.replace("file://", ""))
+  );
   const where = frame ? ` (${frame.trim().replace(/^at /, "")})` : "";
   return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}${where}`;
 }

@@ -50,7 +50,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.log(SERVE_HELP);
     return 0;
   }
-  if (positionals.length) throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
+  if (positionals.length) {
+    throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
+  }
   const port = intFlag("port", values.port, 50051, 0, 65535);
   const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
@@ -58,9 +60,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   if (redisUrl) {
-    throw new UsageError("--redis is not available in this build yet: run without it for the embedded backend");
+    throw new UsageError(
+      "--redis is not available in this build yet: run without it for the embedded backend",
+    );
   }
-  const runner = workers > 0 ? await chooseRunner(values.runner, (l) => console.error(l)) : undefined;
+  const runner = workers > 0
+    ? await chooseRunner(values.runner, (l) => console.error(l))
+    : undefined;
   let server;
   try {
     server = await startEmbedded({
@@ -79,7 +85,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw err;
   }
   console.error(
-    `nano-modal control plane listening on ${server.url} (memory backend${workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""}${token ? ", token required" : ""})`,
+    `nano-modal control plane listening on ${server.url} (memory backend${
+      workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
+    }${token ? ", token required" : ""})`,
   );
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

@@ -30,10 +30,14 @@ export async function workerCommand(args: string[]): Promise<number> {
     console.log(WORKER_HELP);
     return 0;
   }
-  if (positionals.length) throw new UsageError(`worker takes no file or command, got "${positionals[0]}"`);
+  if (positionals.length) {
+    throw new UsageError(`worker takes no file or command, got "${positionals[0]}"`);
+  }
   const server = configuredServer(values.server);
   if (!server) {
-    throw new UsageError("worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER");
+    throw new UsageError(
+      "worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER",
+    );
   }
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
   const runner = await chooseRunner(values.runner, (l) => console.error(l));
@@ -47,13 +51,17 @@ export async function workerCommand(args: string[]): Promise<number> {
   let signals = 0;
   const onSignal = () => {
     if (++signals === 1) {
-      console.error(`worker ${worker.id}: draining (finishing inputs in hand; signal again to stop now)`);
+      console.error(
+        `worker ${worker.id}: draining (finishing inputs in hand; signal again to stop now)`,
+      );
       worker.drain();
     } else worker.stop();
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  console.error(`worker ${worker.id}: serving ${server} with the ${runner.name} runner, ${capacity} inputs at once`);
+  console.error(
+    `worker ${worker.id}: serving ${server} with the ${runner.name} runner, ${capacity} inputs at once`,
+  );
   await worker.run();
   console.error(`worker ${worker.id}: stopped`);
   return 0;

@@ -19,7 +19,9 @@ export function bearerAuth(token: string): Interceptor {
     const got = req.header.get("authorization") ?? "";
     if (!timingSafeEqual(got, expected)) {
       throw new ConnectError(
-        got ? "Invalid token: set NANO_MODAL_TOKEN to the server's token" : "This server requires a token: set NANO_MODAL_TOKEN",
+        got
+          ? "Invalid token: set NANO_MODAL_TOKEN to the server's token"
+          : "This server requires a token: set NANO_MODAL_TOKEN",
         Code.Unauthenticated,
       );
     }

@@ -20,7 +20,8 @@ export function infraFailure(input: InputRecord, maxInfraAttempts: number): Outp
     status: ResultStatus.INTERNAL_FAILURE,
     error: {
       name: "InternalFailure",
-      message: `Input ${input.idx} was lost with its worker or container ${input.infraAttempt} times (limit ${maxInfraAttempts}); it may be crashing the process that runs it`,
+      message:
+        `Input ${input.idx} was lost with its worker or container ${input.infraAttempt} times (limit ${maxInfraAttempts}); it may be crashing the process that runs it`,
     },
   }));
 }

@@ -11,7 +11,13 @@ const NAME = /^[A-Za-z0-9_$][A-Za-z0-9._$-]{0,63}$/;
 
 /** Checks an app or function name. */
 export function checkName(what: string, name: string): void {
-  if (!NAME.test(name)) invalid(`${what} "${name.slice(0, 80)}" is not valid: use letters, digits, ".", "_", "$" and "-" (up to 64)`);
+  if (!NAME.test(name)) {
+    invalid(
+      `${what} "${
+        name.slice(0, 80)
+      }" is not valid: use letters, digits, ".", "_", "$" and "-" (up to 64)`,
+    );
+  }
 }
 
 /** Checks a function definition's ranges. */

@@ -148,14 +148,27 @@ export interface Backend {
     max: number,
   ): Promise<{ outputs: OutputRecord[]; cursor: number }>;
   /** Resolves when the call may have outputs past `cursor`, or after `timeoutMs`. */
-  waitOutputs(callId: string, cursor: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  waitOutputs(
+    callId: string,
+    cursor: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Resolves when inputs may be queued, or after `timeoutMs`. */
   waitInputs(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 
-  /** Sends log lines (an encoded `StreamLogsResponse`) to the app's subscribers. */
-  publishLogs(appId: string, data: Uint8Array): Promise<void>;
+  /**
+   * Sends log lines (an encoded `StreamLogsResponse`) to the app's subscribers,
+   * numbering the batch; returns its sequence number (1, 2, ... per app).
+   */
+  publishLogs(appId: string, data: Uint8Array): Promise<number>;
   /** Calls `onLogs` for each batch published for the app until unsubscribed. */
-  subscribeLogs(appId: string, onLogs: (data: Uint8Array) => void): Promise<() => void>;
+  subscribeLogs(
+    appId: string,
+    onLogs: (data: Uint8Array, seq: number) => void,
+  ): Promise<() => void>;
+  /** Sequence number of the app's latest log batch (0 if none). */
+  logSeq(appId: string): Promise<number>;
 
   /** Queued (not leased) inputs per function id. */
   queueDepth(): Promise<Record<string, number>>;

@@ -52,7 +52,10 @@ export function createControlService(
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
     const app = await backend.getApp(fn.appId);
     if (!app || app.stopped) {
-      throw new ConnectError(`App of function ${fn.name} has stopped: run it again`, Code.FailedPrecondition);
+      throw new ConnectError(
+        `App of function ${fn.name} has stopped: run it again`,
+        Code.FailedPrecondition,
+      );
     }
     return fn;
   }
@@ -80,11 +83,16 @@ export function createControlService(
     };
   }
 
-  async function firstOutput(callId: string, timeoutMs: number, signal?: AbortSignal) {
+  async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
     const deadline = Date.now() + timeoutMs;
+    const callId = call.callId;
     while (true) {
       const { outputs } = await backend.readOutputs(callId, 0, 1);
-      if (outputs.length) return unpackOutput(outputs[0]);
+      if (outputs.length) {
+        const output = unpackOutput(outputs[0]);
+        output.logSeq = await backend.logSeq(call.appId);
+        return output;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return undefined;
       await backend.waitOutputs(callId, 0, Math.min(left, 5_000), signal);
@@ -110,7 +118,10 @@ export function createControlService(
       checkName("app name", req.name);
       if (!HEX64.test(req.bundleHash)) invalid("bundle_hash must be the hex SHA-256 of a bundle");
       if (!(await backend.hasBundle(req.bundleHash))) {
-        throw new ConnectError("Bundle not uploaded: call PutBundle first", Code.FailedPrecondition);
+        throw new ConnectError(
+          "Bundle not uploaded: call PutBundle first",
+          Code.FailedPrecondition,
+        );
       }
       if (req.functions.length === 0) invalid("an app needs at least one function");
       if (req.functions.length > 1000) invalid("an app may have at most 1000 functions");
@@ -171,7 +182,7 @@ export function createControlService(
       await backend.enqueue([input(call, 0, req.args)]);
       yield { callId: call.callId };
       while (!ctx.signal.aborted) {
-        const output = await firstOutput(call.callId, MAX_WAIT_MS, ctx.signal);
+        const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
         if (output) {
           yield { callId: call.callId, output };
           return;
@@ -190,9 +201,12 @@ export function createControlService(
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
       const call = await backend.getCall(req.callId);
       if (!call) {
-        throw new ConnectError(`No call with id ${req.callId} (results are kept for 24 hours)`, Code.NotFound);
+        throw new ConnectError(
+          `No call with id ${req.callId} (results are kept for 24 hours)`,
+          Code.NotFound,
+        );
       }
-      const output = await firstOutput(call.callId, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
+      const output = await firstOutput(call, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
       return output ? { done: true, output } : { done: false };
     },
 
@@ -205,12 +219,19 @@ export function createControlService(
       if (!(await backend.getApp(req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
-      const queue = new AsyncQueue<Uint8Array>();
-      const unsubscribe = await backend.subscribeLogs(req.appId, (data) => queue.push(data));
+      const queue = new AsyncQueue<[Uint8Array, number]>();
+      const unsubscribe = await backend.subscribeLogs(
+        req.appId,
+        (data, seq) => queue.push([data, seq]),
+      );
       const onAbort = () => queue.close();
       ctx.signal.addEventListener("abort", onAbort);
       try {
-        for await (const data of queue) yield fromBinary(StreamLogsResponseSchema, data);
+        for await (const [data, seq] of queue) {
+          const batch = fromBinary(StreamLogsResponseSchema, data);
+          batch.seq = seq;
+          yield batch;
+        }
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         unsubscribe();
@@ -296,15 +317,22 @@ async function* runMap(
       const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
       cursor = next;
       const fresh: Output[] = [];
+      const logSeq = outputs.length ? await backend.logSeq(call.appId) : 0;
       for (const rec of outputs) {
         if (have.has(rec.idx)) continue;
         have.add(rec.idx);
-        fresh.push(unpackOutput(rec));
+        const output = unpackOutput(rec);
+        output.logSeq = logSeq;
+        fresh.push(output);
       }
       delivered += fresh.length;
       if (fresh.length || ackDirty) {
         ackDirty = false;
-        yield create(MapResponseSchema, { callId: call.callId, inputsAcked: acked, outputs: fresh });
+        yield create(MapResponseSchema, {
+          callId: call.callId,
+          inputsAcked: acked,
+          outputs: fresh,
+        });
       }
       if (outputs.length === 0) {
         await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);

@@ -65,7 +65,8 @@ export class MemoryBackend implements Backend {
   #queuedPerFunction = new Map<string, number>();
   #leasesByWorker = new Map<string, Set<string>>();
   #inputWake = new WakeSet();
-  #logSubscribers = new Map<string, Set<(data: Uint8Array) => void>>();
+  #logSubscribers = new Map<string, Set<(data: Uint8Array, seq: number) => void>>();
+  #logSeqs = new Map<string, number>();
   #workers = new Map<string, WorkerRecord>();
   #seq = 0;
 
@@ -260,11 +261,19 @@ export class MemoryBackend implements Backend {
     return this.#inputWake.wait(timeoutMs, signal);
   }
 
-  publishLogs(appId: string, data: Uint8Array): Promise<void> {
-    for (const fn of this.#logSubscribers.get(appId) ?? []) fn(data);
-    return Promise.resolve();
+  publishLogs(appId: string, data: Uint8Array): Promise<number> {
+    const seq = (this.#logSeqs.get(appId) ?? 0) + 1;
+    this.#logSeqs.set(appId, seq);
+    for (const fn of this.#logSubscribers.get(appId) ?? []) fn(data, seq);
+    return Promise.resolve(seq);
   }
-  subscribeLogs(appId: string, onLogs: (data: Uint8Array) => void): Promise<() => void> {
+  logSeq(appId: string): Promise<number> {
+    return Promise.resolve(this.#logSeqs.get(appId) ?? 0);
+  }
+  subscribeLogs(
+    appId: string,
+    onLogs: (data: Uint8Array, seq: number) => void,
+  ): Promise<() => void> {
     let subs = this.#logSubscribers.get(appId);
     if (!subs) this.#logSubscribers.set(appId, subs = new Set());
     subs.add(onLogs);

@@ -5,4 +5,9 @@
 export { type Backend, type Clock, systemClock } from "./backend.ts";
 export type * from "./backend.ts";
 export { MemoryBackend, type MemoryBackendOptions } from "./memory_backend.ts";
-export { type ControlServer, InsecureListenError, type ServerOptions, startServer } from "./server.ts";
+export {
+  type ControlServer,
+  InsecureListenError,
+  type ServerOptions,
+  startServer,
+} from "./server.ts";

@@ -45,7 +45,9 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 /** Thrown when the server would listen beyond loopback without a token. */
 export class InsecureListenError extends Error {
   constructor(hostname: string) {
-    super(`Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`);
+    super(
+      `Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`,
+    );
     this.name = "InsecureListenError";
   }
 }

@@ -7,8 +7,8 @@ import { Code, ConnectError, type ServiceImpl } from "npm:@connectrpc/connect@2.
 import { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   FunctionDefSchema,
-  StreamLogsResponseSchema,
   type LogLine,
+  StreamLogsResponseSchema,
   type WorkerCommand,
   WorkerCommandSchema,
   type WorkerMessage,
@@ -73,7 +73,9 @@ export function createWorkerService(
       if (!isId(req.functionId, "fu")) invalid(`"${req.functionId}" is not a function id`);
       const fn = await backend.getFunction(req.functionId);
       const app = fn && await backend.getApp(fn.appId);
-      if (!fn || !app) throw new ConnectError(`No function with id ${req.functionId}`, Code.NotFound);
+      if (!fn || !app) {
+        throw new ConnectError(`No function with id ${req.functionId}`, Code.NotFound);
+      }
       return {
         appId: app.appId,
         appName: app.name,
@@ -106,7 +108,9 @@ async function* serveWorker(
 ): AsyncGenerator<WorkerCommand> {
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
-  if (first.done || first.value.msg.case !== "hello") invalid("a work stream must begin with hello");
+  if (first.done || first.value.msg.case !== "hello") {
+    invalid("a work stream must begin with hello");
+  }
   const hello = first.value.msg.value;
   if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
   const workerId = hello.workerId;
@@ -143,7 +147,11 @@ async function* serveWorker(
             for (const res of msg.value.results) {
               if (res.requeue) again.push({ inputId: res.inputId, leaseToken: res.leaseToken });
               else if (res.output) {
-                done.push({ inputId: res.inputId, leaseToken: res.leaseToken, output: packOutput(res.output) });
+                done.push({
+                  inputId: res.inputId,
+                  leaseToken: res.leaseToken,
+                  output: packOutput(res.output),
+                });
               }
             }
             if (done.length) await backend.complete(done);
@@ -234,6 +242,9 @@ async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
-    await backend.publishLogs(appId, toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })));
+    await backend.publishLogs(
+      appId,
+      toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
+    );
   }
 }

@@ -17,7 +17,10 @@ for await (const entry of Deno.readDir(genDir)) {
   const text = await Deno.readTextFile(file);
   await Deno.writeTextFile(
     file,
-    text.replaceAll(/from "@bufbuild\/protobuf(\/[a-z0-9]+)?"/g, (_m, sub = "") => `from "${PROTOBUF}${sub}"`),
+    text.replaceAll(
+      /from "@bufbuild\/protobuf(\/[a-z0-9]+)?"/g,
+      (_m, sub = "") => `from "${PROTOBUF}${sub}"`,
+    ),
   );
 }
 console.log("proto/gen regenerated");

@@ -16,8 +16,13 @@ const decoder = new TextDecoder();
 /** Thrown when a value cannot cross the wire without losing what it is. */
 export class UnsendableValueError extends TypeError {
   /** Creates the error; `path` says where in the value the problem is. */
-  constructor(what: string, path: string) {
-    super(`Cannot send ${what} at ${path || "the top level"}: only data can cross to a remote function (plain objects, arrays, primitives, Date, Map, Set, BigInt, typed arrays, Error)`);
+  constructor(what: string, path: string, hint?: string) {
+    super(
+      `Cannot send ${what} at ${path || "the top level"}: ${
+        hint ??
+          "only data crosses to a remote function (plain objects, arrays, primitives, Date, Map, Set, BigInt, typed arrays, Error)"
+      }`,
+    );
     this.name = "UnsendableValueError";
   }
 }
@@ -84,8 +89,9 @@ function inspect(value: unknown, path: string, seen: Set<object>): boolean {
     if (obj instanceof Error) return false; // custom Error subclasses arrive as their base class
     const name = proto?.constructor?.name ?? "unknown";
     throw new UnsendableValueError(
-      `an instance of class ${name} (it would arrive as a plain object without its methods); send plain data instead`,
+      `an instance of class ${name}`,
       path,
+      "it would arrive as a plain object without its class or methods; send plain data instead",
     );
   }
   let json = proto === Object.prototype || proto === Array.prototype;

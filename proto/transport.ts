@@ -5,10 +5,7 @@
  * @module
  */
 import type { Interceptor, Transport } from "npm:@connectrpc/connect@2.3.0";
-import {
-  createConnectTransport,
-  Http2SessionManager,
-} from "npm:@connectrpc/connect-node@2.3.0";
+import { createConnectTransport, Http2SessionManager } from "npm:@connectrpc/connect-node@2.3.0";
 
 /** Largest message either side sends or accepts. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

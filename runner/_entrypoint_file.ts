@@ -8,12 +8,14 @@ const ROOT = new URL("../", import.meta.url);
 
 /** Path of the bundled entrypoint inside `cacheDir`, building it if needed. */
 export async function entrypointFile(cacheDir: string): Promise<string> {
-  const hasher = new Uint8Array(await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(
-      (await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))))).join("\0"),
+  const hasher = new Uint8Array(
+    await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(
+        (await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))))).join("\0"),
+      ),
     ),
-  ));
+  );
   const tag = [...hasher.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const path = `${cacheDir}/entrypoint-${tag}.js`;
   try {
@@ -24,12 +26,22 @@ export async function entrypointFile(cacheDir: string): Promise<string> {
   }
   const tmp = `${path}.${Deno.pid}.tmp`;
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--no-config", "--platform=deno", "-o", tmp, new URL(SOURCES[0], ROOT).pathname],
+    args: [
+      "bundle",
+      "--quiet",
+      "--no-config",
+      "--platform=deno",
+      "-o",
+      tmp,
+      new URL(SOURCES[0], ROOT).pathname,
+    ],
     stdout: "null",
     stderr: "piped",
   }).output();
   if (code !== 0) {
-    throw new Error(`Cannot bundle the sandbox entrypoint: ${new TextDecoder().decode(stderr).trim()}`);
+    throw new Error(
+      `Cannot bundle the sandbox entrypoint: ${new TextDecoder().decode(stderr).trim()}`,
+    );
   }
   await Deno.rename(tmp, path);
   return path;

@@ -79,7 +79,9 @@ export class FunctionPool {
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
       if (alive <= minContainers) break;
-      if ((this.#busy.get(sandbox) ?? 0) === 0 && nowMs - sandbox.idleSinceMs >= scaledownWindowMs) {
+      if (
+        (this.#busy.get(sandbox) ?? 0) === 0 && nowMs - sandbox.idleSinceMs >= scaledownWindowMs
+      ) {
         this.#remove(sandbox);
         alive--;
         await sandbox.stop();
@@ -106,7 +108,9 @@ export class FunctionPool {
   #dispatch(): void {
     this.#prune();
     while (this.#waiters.length > 0) {
-      const free = this.#sandboxes.find((s) => s.alive && (this.#busy.get(s) ?? 0) < this.#concurrency);
+      const free = this.#sandboxes.find((s) =>
+        s.alive && (this.#busy.get(s) ?? 0) < this.#concurrency
+      );
       if (!free) break;
       this.#busy.set(free, (this.#busy.get(free) ?? 0) + 1);
       this.#waiters.shift()!.resolve(free);
@@ -124,7 +128,9 @@ export class FunctionPool {
     this.#starting++;
     const s = this.spec;
     WarmSandbox.start(this.#runner, {
-      sandboxId: `nm-${s.appId.slice(3, 11)}-${s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")}-${Deno.pid}-${++counter}`,
+      sandboxId: `nm-${s.appId.slice(3, 11)}-${
+        s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
+      }-${Deno.pid}-${++counter}`,
       appId: s.appId,
       appName: s.appName,
       functionName: s.def.name,

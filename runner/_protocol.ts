@@ -42,7 +42,21 @@ export interface DoneMessage {
   payload?: Uint8Array;
   error?: ErrorDescription;
   ms: number;
+  /**
+   * Set when the function wrote output: the sandbox then printed
+   * {@linkcode syncMarker}(sync) on stdout and stderr after it, and the worker
+   * holds the result until both markers arrive, so output precedes results.
+   */
+  sync?: number;
 }
+
+/** The line a sandbox prints on stdout and stderr to mark "all output before this is out". */
+export function syncMarker(seq: number): string {
+  return `\u0000nm-sync:${seq}\n`;
+}
+
+/** Matches sync markers in output text. */
+export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
 /** Any message of the protocol. */
 export type ProtocolMessage = RunMessage | ReadyMessage | InitFailedMessage | DoneMessage;
@@ -99,7 +113,9 @@ export async function* readFrames(
     buf = buf.length ? concat(buf, chunk) : chunk;
     while (buf.length >= 4) {
       const len = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
-      if (len > MAX_FRAME_BYTES) throw new RangeError(`Protocol frame of ${len} bytes is too large`);
+      if (len > MAX_FRAME_BYTES) {
+        throw new RangeError(`Protocol frame of ${len} bytes is too large`);
+      }
       if (buf.length < 4 + len) break;
       yield deserialize(buf.subarray(4, 4 + len)) as ProtocolMessage[];
       buf = buf.subarray(4 + len);

@@ -4,7 +4,7 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
-import { type DoneMessage, FrameWriter, readFrames } from "./_protocol.ts";
+import { type DoneMessage, FrameWriter, readFrames, SYNC_MARKER } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError } from "./errors.ts";
 
@@ -19,6 +19,9 @@ export class WarmSandbox {
   readonly #dir: string;
   readonly #inflight = new Map<string, PromiseWithResolvers<DoneMessage>>();
   #dead: SandboxDiedError | null = null;
+  /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
+  readonly #synced = [0, 0];
+  #syncWaiters: { seq: number; resolve: () => void }[] = [];
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs = Date.now();
 
@@ -31,17 +34,28 @@ export class WarmSandbox {
   }
 
   /** Starts a sandbox and waits until it has loaded the bundle. */
-  static async start(runner: Runner, spec: Omit<SandboxSpec, "socketDir">, rootDir: string): Promise<WarmSandbox> {
+  static async start(
+    runner: Runner,
+    spec: Omit<SandboxSpec, "socketDir">,
+    rootDir: string,
+  ): Promise<WarmSandbox> {
     const dir = `${rootDir}/${spec.sandboxId}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     const listener = Deno.listen({ transport: "unix", path: `${dir}/sock` });
     // Containers run as another user: it must be able to connect.
     await Deno.chmod(`${dir}/sock`, 0o777);
     let sandbox: Sandbox | undefined;
+    let warm: WarmSandbox | undefined;
+    const early: [1 | 2, string][] = [];
+    const onOutput = (fd: 1 | 2, text: string) => {
+      if (warm) warm.#output(fd, text, spec.onOutput);
+      else early.push([fd, text]);
+    };
     try {
-      sandbox = await runner.start({ ...spec, socketDir: dir });
+      sandbox = await runner.start({ ...spec, socketDir: dir, onOutput });
       const conn = await race(listener.accept(), sandbox.exited, "start");
-      const warm = new WarmSandbox(sandbox, conn, dir);
+      warm = new WarmSandbox(sandbox, conn, dir);
+      for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
     } catch (err) {
@@ -53,6 +67,30 @@ export class WarmSandbox {
     }
   }
 
+  /** Strips sync markers from output, forwards the rest, and wakes results waiting on them. */
+  #output(fd: 1 | 2, text: string, forward: SandboxSpec["onOutput"]): void {
+    if (text.includes("\u0000nm-sync:")) {
+      text = text.replace(SYNC_MARKER, (_m, seq: string) => {
+        this.#synced[fd - 1] = Math.max(this.#synced[fd - 1], Number(seq));
+        return "";
+      });
+      const low = Math.min(this.#synced[0], this.#synced[1]);
+      this.#syncWaiters = this.#syncWaiters.filter((w) =>
+        w.seq <= low ? (w.resolve(), false) : true
+      );
+    }
+    if (text) forward(fd, text);
+  }
+
+  /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */
+  #awaitSync(seq: number): Promise<void> {
+    if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1_000);
+      this.#syncWaiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
   async #handshake(): Promise<void> {
     const frames = readFrames(this.#conn.readable);
     const first = await race(frames.next(), this.#sandbox.exited, "load");
@@ -60,7 +98,9 @@ export class WarmSandbox {
     if (msg?.t === "init-failed") {
       throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
     }
-    if (msg?.t !== "ready") throw new SandboxDiedError("The sandbox closed before it was ready", false);
+    if (msg?.t !== "ready") {
+      throw new SandboxDiedError("The sandbox closed before it was ready", false);
+    }
     this.#pump(frames);
   }
 
@@ -71,7 +111,8 @@ export class WarmSandbox {
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
-          waiter?.resolve(msg);
+          if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
+          else waiter?.resolve(msg);
         }
       }
     } catch {
@@ -87,7 +128,10 @@ export class WarmSandbox {
     const how = exit
       ? exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`
       : "closed its connection";
-    this.#dead = new SandboxDiedError(oom ? "The sandbox ran out of memory" : `The sandbox ${how}`, oom);
+    this.#dead = new SandboxDiedError(
+      oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
+      oom,
+    );
     for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
     this.#inflight.clear();
     this.#sandbox.kill().catch(() => {});
@@ -129,13 +173,21 @@ async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: st
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new SandboxDiedError(`The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`, false)),
+      () =>
+        reject(
+          new SandboxDiedError(
+            `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`,
+            false,
+          ),
+        ),
       START_TIMEOUT_MS,
     );
   });
   const died = exited.then((exit): never => {
     throw new SandboxDiedError(
-      exit.oom ? "The sandbox ran out of memory while starting" : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
+      exit.oom
+        ? "The sandbox ran out of memory while starting"
+        : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
       exit.oom,
     );
   });

@@ -18,6 +18,8 @@ export interface DenoRunnerOptions {
 }
 
 const OOM = /out of memory|heap limit|Allocation failed/i;
+// V8 prints a GC report and a C stack before dying of OOM: noise for the caller.
+const FATAL = /<--- Last few GCs --->|Fatal JavaScript|Fatal process out of memory/;
 
 /**
  * Runs sandboxes as Deno subprocesses.
@@ -71,15 +73,21 @@ export class DenoRunner implements Runner {
       stderr: "piped",
     }).spawn();
     let stderrTail = "";
+    let dying = false;
     const out = pipeLines(child.stdout, (text) => spec.onOutput(1, text));
     const err = pipeLines(child.stderr, (text) => {
       stderrTail = (stderrTail + text).slice(-4096);
-      if (!OOM.test(text)) spec.onOutput(2, text);
+      if (FATAL.test(text) || OOM.test(text)) dying = true;
+      if (!dying) spec.onOutput(2, text);
     });
     const exited = (async (): Promise<SandboxExit> => {
       const status = await child.status;
       await Promise.allSettled([out, err]);
-      return { code: status.signal ? null : status.code, signal: status.signal, oom: OOM.test(stderrTail) };
+      return {
+        code: status.signal ? null : status.code,
+        signal: status.signal,
+        oom: OOM.test(stderrTail),
+      };
     })();
     return {
       id: spec.sandboxId,

@@ -8,7 +8,7 @@
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (see sdk/_runtime.ts).
  */
 import { decodeValue, encodeValue } from "../proto/payload.ts";
-import { type ErrorDescription, FrameWriter, readFrames } from "./_protocol.ts";
+import { type ErrorDescription, FrameWriter, readFrames, syncMarker } from "./_protocol.ts";
 
 interface RuntimeView {
   mode?: string;
@@ -23,7 +23,7 @@ function describe(err: unknown): ErrorDescription {
     } catch {
       value = undefined;
     }
-    return { name: err.name, message: err.message, stack: err.stack ?? "", value };
+    return { name: err.name, message: err.message, stack: userFrames(err.stack ?? ""), value };
   }
   let text: string;
   try {
@@ -34,6 +34,68 @@ function describe(err: unknown): ErrorDescription {
   return { name: "Error", message: `Uncaught non-Error value: ${text}`, stack: "" };
 }
 
+/** Drops the entrypoint's own frames: the caller wants to see only their code. */
+function userFrames(stack: string): string {
+  const self = import.meta.url;
+  return stack.split("\n").filter((line) => !line.includes(self)).join("\n");
+}
+
+/**
+ * Notes when user code writes output, so results are sent only after that
+ * output (see `DoneMessage.sync`). Console methods and Deno.stdout/stderr
+ * cover what programs use.
+ */
+let wroteOutput = false;
+let syncSeq = 0;
+function watchOutput(): void {
+  const c = console as unknown as Record<string, (...args: unknown[]) => void>;
+  for (
+    const name of [
+      "log",
+      "info",
+      "debug",
+      "warn",
+      "error",
+      "trace",
+      "table",
+      "dir",
+      "dirxml",
+      "assert",
+      "count",
+      "timeEnd",
+      "timeLog",
+      "group",
+    ]
+  ) {
+    const original = c[name];
+    if (typeof original !== "function") continue;
+    c[name] = function (this: unknown, ...args: unknown[]) {
+      wroteOutput = true;
+      return original.apply(this, args);
+    };
+  }
+  for (const stream of [Deno.stdout, Deno.stderr]) {
+    const { write, writeSync } = stream;
+    stream.write = (p) => (wroteOutput = true, write.call(stream, p));
+    stream.writeSync = (p) => (wroteOutput = true, writeSync.call(stream, p));
+  }
+}
+
+/** Writes sync markers if output happened since the last result; returns their number. */
+function syncOutput(): number | undefined {
+  if (!wroteOutput) return undefined;
+  wroteOutput = false;
+  const marker = new TextEncoder().encode(syncMarker(++syncSeq));
+  try {
+    Deno.stdout.writeSync(marker);
+    Deno.stderr.writeSync(marker);
+  } catch {
+    return undefined;
+  }
+  wroteOutput = false;
+  return syncSeq;
+}
+
 async function main(): Promise<void> {
   const [socketPath, bundleUrl, appName] = Deno.args;
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
@@ -42,6 +104,7 @@ async function main(): Promise<void> {
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, RuntimeView>;
   g[key] = { mode: "container", apps: [] };
+  watchOutput();
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
     await import(bundleUrl);
@@ -66,11 +129,15 @@ async function main(): Promise<void> {
       try {
         payload = encodeValue(result, "result");
       } catch (err) {
-        throw new TypeError(`${fnName} returned a value that cannot be sent back: ${(err as Error).message}`);
+        throw new TypeError(
+          `${fnName} returned a value that cannot be sent back: ${(err as Error).message}`,
+        );
       }
-      writer.send({ t: "done", id, ok: true, payload, ms: performance.now() - started });
+      const ms = performance.now() - started;
+      writer.send({ t: "done", id, ok: true, payload, ms, sync: syncOutput() });
     } catch (err) {
-      writer.send({ t: "done", id, ok: false, error: describe(err), ms: performance.now() - started });
+      const ms = performance.now() - started;
+      writer.send({ t: "done", id, ok: false, error: describe(err), ms, sync: syncOutput() });
     }
   };
 

@@ -16,10 +16,10 @@ import {
   ResultStatus,
   type WorkerMessage,
   WorkerMessageSchema,
+  WorkerService,
   type WorkInput,
   type WorkResult,
   WorkResultSchema,
-  WorkerService,
 } from "../proto/gen/nano_modal_pb.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
@@ -88,7 +88,10 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.#options = options;
     this.#capacity = options.capacity ?? 32;
-    this.id = options.workerId ?? `wk-${Deno.hostname().replace(/[^\w.-]/g, "")}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.id = options.workerId ??
+      `wk-${Deno.hostname().replace(/[^\w.-]/g, "")}-${Deno.pid}-${
+        crypto.randomUUID().slice(0, 8)
+      }`;
     this.#rpc = createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     this.#client = createClient(WorkerService, this.#rpc.transport);
     this.#log = options.log ?? ((line) => console.error(line));
@@ -109,7 +112,9 @@ export class Worker {
         const started = Date.now();
         try {
           await this.#session(() => {
-            if (announcedLoss) this.#log(`worker ${this.id}: reconnected to ${this.#options.serverUrl}`);
+            if (announcedLoss) {
+              this.#log(`worker ${this.id}: reconnected to ${this.#options.serverUrl}`);
+            }
             announcedLoss = false;
             backoffMs = 250;
           });
@@ -117,10 +122,16 @@ export class Worker {
         } catch (err) {
           if (this.#stopped) break;
           if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
-            throw new Error(`The server at ${this.#options.serverUrl} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`);
+            throw new Error(
+              `The server at ${this.#options.serverUrl} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`,
+            );
           }
           if (!announcedLoss) {
-            this.#log(`worker ${this.id}: lost the server at ${this.#options.serverUrl} (${(err as Error).message}); retrying with backoff`);
+            this.#log(
+              `worker ${this.id}: lost the server at ${this.#options.serverUrl} (${
+                (err as Error).message
+              }); retrying with backoff`,
+            );
             announcedLoss = true;
           }
         }
@@ -258,16 +269,30 @@ export class Worker {
     try {
       fn = await this.#function(input.functionId);
     } catch (err) {
-      return result(failure(input.idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", `Cannot load the function: ${(err as Error).message}`));
+      return result(
+        failure(
+          input.idx,
+          ResultStatus.INTERNAL_FAILURE,
+          "InternalFailure",
+          `Cannot load the function: ${(err as Error).message}`,
+        ),
+      );
     }
     const policy = fn.def.retries;
     for (let attempt = 0;; attempt++) {
       const outcome = await this.#attempt(fn, input);
       if (outcome === "requeue") {
-        return create(WorkResultSchema, { inputId: input.inputId, leaseToken: input.leaseToken, requeue: true });
+        return create(WorkResultSchema, {
+          inputId: input.inputId,
+          leaseToken: input.leaseToken,
+          requeue: true,
+        });
       }
-      const retryable = outcome.status === ResultStatus.FAILURE || outcome.status === ResultStatus.TIMEOUT;
-      if (!retryable || !policy || attempt >= policy.maxRetries || this.#stopped) return result(outcome);
+      const retryable = outcome.status === ResultStatus.FAILURE ||
+        outcome.status === ResultStatus.TIMEOUT;
+      if (!retryable || !policy || attempt >= policy.maxRetries || this.#stopped) {
+        return result(outcome);
+      }
       const delayMs = Math.min(
         policy.initialDelayMs * policy.backoffCoefficient ** attempt,
         policy.maxDelayMs,
@@ -288,7 +313,12 @@ export class Worker {
         }, def.timeoutMs);
       });
       if (done.ok) {
-        return create(OutputSchema, { idx: input.idx, status: ResultStatus.SUCCESS, payload: done.payload, durationMs: done.ms });
+        return create(OutputSchema, {
+          idx: input.idx,
+          status: ResultStatus.SUCCESS,
+          payload: done.payload,
+          durationMs: done.ms,
+        });
       }
       const e = done.error!;
       return create(OutputSchema, {
@@ -299,16 +329,37 @@ export class Worker {
       });
     } catch (err) {
       if (timedOut) {
-        return failure(input.idx, ResultStatus.TIMEOUT, "FunctionTimeoutError", `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`);
+        return failure(
+          input.idx,
+          ResultStatus.TIMEOUT,
+          "FunctionTimeoutError",
+          `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
+        );
       }
       if (err instanceof SandboxDiedError && err.oom) {
-        return failure(input.idx, ResultStatus.FAILURE, "OutOfMemoryError", `${def.name} ran out of memory (limit ${def.memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`);
+        return failure(
+          input.idx,
+          ResultStatus.FAILURE,
+          "OutOfMemoryError",
+          `${def.name} ran out of memory (limit ${def.memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
+        );
       }
       if (err instanceof SandboxInitError) {
-        return failure(input.idx, ResultStatus.FAILURE, err.remoteName, `Loading the app failed: ${err.message}`, err.remoteStack);
+        return failure(
+          input.idx,
+          ResultStatus.FAILURE,
+          err.remoteName,
+          `Loading the app failed: ${err.message}`,
+          err.remoteStack,
+        );
       }
       if (err instanceof SandboxDiedError) return "requeue";
-      return failure(input.idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", (err as Error).message);
+      return failure(
+        input.idx,
+        ResultStatus.INTERNAL_FAILURE,
+        "InternalFailure",
+        (err as Error).message,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -329,7 +380,15 @@ export class Worker {
     const def = res.def!;
     const bundlePath = await this.#bundle(res.bundleHash);
     const log = (fd: 1 | 2 | 3, text: string) => {
-      this.#pendingLogs.push(create(LogLineSchema, { appId: res.appId, functionName: def.name, fd, text, timeMs: Date.now() }));
+      this.#pendingLogs.push(
+        create(LogLineSchema, {
+          appId: res.appId,
+          functionName: def.name,
+          fd,
+          text,
+          timeMs: Date.now(),
+        }),
+      );
       this.#scheduleFlush();
     };
     await this.#options.runner.prepare(def, (line) => log(3, line));
@@ -395,7 +454,13 @@ export class Worker {
   }
 }
 
-function failure(idx: number, status: ResultStatus, name: string, message: string, stack = ""): Output {
+function failure(
+  idx: number,
+  status: ResultStatus,
+  name: string,
+  message: string,
+  stack = "",
+): Output {
   return create(OutputSchema, { idx, status, error: { name, message, stack } });
 }
 

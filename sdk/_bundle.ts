@@ -22,7 +22,16 @@ export async function bundleModule(entryUrl: string): Promise<Bundle> {
     const out = `${dir}/bundle.js`;
     const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform=deno", "--keep-names", "--sourcemap=inline", "-o", out, entryPath],
+      args: [
+        "bundle",
+        "--quiet",
+        "--platform=deno",
+        "--keep-names",
+        "--sourcemap=inline",
+        "-o",
+        out,
+        entryPath,
+      ],
       cwd: entryDir,
       stdout: "null",
       stderr: "piped",

@@ -30,7 +30,9 @@ export function currentSession(what: string): Promise<Session> {
   const rt = runtime();
   if (rt.mode === "container") {
     return Promise.reject(
-      new InvalidError(`${what} was called inside a container: calling other functions from a remote function is not supported yet`),
+      new InvalidError(
+        `${what} was called inside a container: calling other functions from a remote function is not supported yet`,
+      ),
     );
   }
   if (rt.session) return Promise.resolve(rt.session);
@@ -38,7 +40,9 @@ export function currentSession(what: string): Promise<Session> {
     const options = optionsFromEnv();
     if (!options) {
       return Promise.reject(
-        new InvalidError(`${what} needs a running app: call it from app.localEntrypoint(...) and start the script with \`nano-modal run FILE\` (or set NANO_MODAL_SERVER)`),
+        new InvalidError(
+          `${what} needs a running app: call it from app.localEntrypoint(...) and start the script with \`nano-modal run FILE\` (or set NANO_MODAL_SERVER)`,
+        ),
       );
     }
     rt.detached = loadSessionModule().then((m) => m.Session.connect(options));

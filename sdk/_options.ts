@@ -69,7 +69,9 @@ const RETRY_KNOWN = ["maxRetries", "initialDelayMs", "backoffCoefficient", "maxD
 
 function integer(where: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidError(`${where} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    throw new InvalidError(
+      `${where} must be a whole number from ${min} to ${max}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -77,7 +79,11 @@ function integer(where: string, value: unknown, min: number, max: number): numbe
 function checkKeys(where: string, obj: object, known: string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new InvalidError(`Unknown option "${key}" in ${where}${didYouMean(key, known) || `: valid options are ${known.join(", ")}`}`);
+      throw new InvalidError(
+        `Unknown option "${key}" in ${where}${
+          didYouMean(key, known) || `: valid options are ${known.join(", ")}`
+        }`,
+      );
     }
   }
 }
@@ -103,20 +109,29 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     retries.maxRetries = integer(`retries in ${where}`, o.retries, 0, 100);
   } else if (o.retries !== undefined) {
     if (typeof o.retries !== "object" || o.retries === null) {
-      throw new InvalidError(`retries in ${where} must be a count or { maxRetries, initialDelayMs, backoffCoefficient, maxDelayMs }`);
+      throw new InvalidError(
+        `retries in ${where} must be a count or { maxRetries, initialDelayMs, backoffCoefficient, maxDelayMs }`,
+      );
     }
     checkKeys(`retries of ${fnName}`, o.retries, RETRY_KNOWN);
     retries = { ...retries, ...o.retries };
     integer(`retries.maxRetries in ${where}`, retries.maxRetries, 0, 100);
     integer(`retries.initialDelayMs in ${where}`, retries.initialDelayMs, 0, 3_600_000);
     integer(`retries.maxDelayMs in ${where}`, retries.maxDelayMs, 0, 3_600_000);
-    if (typeof retries.backoffCoefficient !== "number" || !(retries.backoffCoefficient >= 1 && retries.backoffCoefficient <= 10)) {
-      throw new InvalidError(`retries.backoffCoefficient in ${where} must be a number from 1 to 10`);
+    if (
+      typeof retries.backoffCoefficient !== "number" ||
+      !(retries.backoffCoefficient >= 1 && retries.backoffCoefficient <= 10)
+    ) {
+      throw new InvalidError(
+        `retries.backoffCoefficient in ${where} must be a number from 1 to 10`,
+      );
     }
   }
   const cpu = o.cpu ?? 1;
   if (typeof cpu !== "number" || !(cpu > 0 && cpu <= 64)) {
-    throw new InvalidError(`cpu in ${where} must be a number of cores above 0 and at most 64, got ${String(cpu)}`);
+    throw new InvalidError(
+      `cpu in ${where} must be a number of cores above 0 and at most 64, got ${String(cpu)}`,
+    );
   }
   if (o.blockNetwork !== undefined && typeof o.blockNetwork !== "boolean") {
     throw new InvalidError(`blockNetwork in ${where} must be true or false`);
@@ -130,11 +145,18 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     blockNetwork: o.blockNetwork ?? false,
     minContainers: integer(`minContainers in ${where}`, o.minContainers ?? 0, 0, 1000),
     maxContainers: integer(`maxContainers in ${where}`, o.maxContainers ?? 16, 1, 1000),
-    scaledownWindowMs: integer(`scaledownWindowMs in ${where}`, o.scaledownWindowMs ?? 60_000, 0, 86_400_000),
+    scaledownWindowMs: integer(
+      `scaledownWindowMs in ${where}`,
+      o.scaledownWindowMs ?? 60_000,
+      0,
+      86_400_000,
+    ),
     concurrency: integer(`concurrency in ${where}`, o.concurrency ?? 1, 1, 1000),
   };
   if (resolved.minContainers > resolved.maxContainers) {
-    throw new InvalidError(`minContainers (${resolved.minContainers}) exceeds maxContainers (${resolved.maxContainers}) in ${where}`);
+    throw new InvalidError(
+      `minContainers (${resolved.minContainers}) exceeds maxContainers (${resolved.maxContainers}) in ${where}`,
+    );
   }
   return resolved;
 }

@@ -1,12 +1,7 @@
 /** Turns an `Output` from the wire into a value or the matching error. */
 import { decodeValue } from "../proto/payload.ts";
 import { type Output, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
-import {
-  FunctionTimeoutError,
-  InternalFailure,
-  OutOfMemoryError,
-  RemoteError,
-} from "./errors.ts";
+import { FunctionTimeoutError, InternalFailure, OutOfMemoryError, RemoteError } from "./errors.ts";
 
 /** The error an unsuccessful output stands for. */
 export function outputError(output: Output, fnName: string): Error {
@@ -20,7 +15,9 @@ export function outputError(output: Output, fnName: string): Error {
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
       return new RemoteError(err?.name || "Error", err?.message ?? "", err?.stack ?? "");
     default:
-      return new InternalFailure(`${fnName} returned an output with unknown status ${output.status}`);
+      return new InternalFailure(
+        `${fnName} returned an output with unknown status ${output.status}`,
+      );
   }
 }
 

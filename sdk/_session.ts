@@ -88,6 +88,9 @@ export class Session {
   #functionIds: Record<string, string> = {};
   #logs?: AbortController;
   #logsDone?: Promise<void>;
+  /** Sequence number of the last log batch printed, and who waits for more. */
+  #printedSeq = 0;
+  #logWaiters: { seq: number; resolve: () => void }[] = [];
 
   private constructor(options: SessionOptions) {
     this.serverUrl = options.serverUrl;
@@ -143,7 +146,9 @@ export class Session {
   functionId(name: string): string {
     const id = this.#functionIds[name];
     if (!id) {
-      throw new NotFoundError(`Function "${name}" is not part of the running app: define it with app.function() at the top level of your module`);
+      throw new NotFoundError(
+        `Function "${name}" is not part of the running app: define it with app.function() at the top level of your module`,
+      );
     }
     return id;
   }
@@ -154,14 +159,33 @@ export class Session {
     try {
       for await (const event of this.#client.call({ functionId, args })) {
         if (event.callId) callId = event.callId;
-        if (event.output) return event.output;
+        if (event.output) {
+          await this.logsBefore(event.output);
+          return event.output;
+        }
       }
     } catch (err) {
       if (!callId || !isTransient(err)) throw translateError(err, this.serverUrl);
     }
     if (!callId) throw new InternalFailure("The server closed the call without an id");
-    const output = await this.awaitCall(callId, undefined);
-    return output!;
+    const output = (await this.awaitCall(callId, undefined))!;
+    await this.logsBefore(output);
+    return output;
+  }
+
+  /**
+   * Waits until the logs written before `output` are printed, so a function's
+   * output shows before its result (bounded, in case the log stream lags).
+   */
+  logsBefore(output: Output): Promise<void> {
+    if (!this.#logs || output.logSeq <= this.#printedSeq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      this.#logWaiters.push({
+        seq: output.logSeq,
+        resolve: () => (clearTimeout(timer), resolve()),
+      });
+    });
   }
 
   /** Queues one input; returns its call id. */
@@ -249,6 +273,7 @@ export class Session {
               if (idx < res.inputsAcked) unacked.delete(idx);
               else break;
             }
+            if (res.outputs.length) await this.logsBefore(res.outputs[0]);
             for (const out of res.outputs) {
               if (have.has(out.idx)) continue;
               have.add(out.idx);
@@ -283,11 +308,17 @@ export class Session {
             const batch of this.#client.streamLogs({ appId: this.#appId }, { signal: ctl.signal })
           ) {
             backoffMs = 100;
+            this.#printedSeq = Math.max(this.#printedSeq, batch.seq);
             for (const line of batch.lines) {
-              const prefix = `\x1b[2m[${line.functionName}]\x1b[0m `;
+              const prefix = colorOut
+                ? `\x1b[2m[${line.functionName}]\x1b[0m `
+                : `[${line.functionName}] `;
               const text = line.text.endsWith("\n") ? line.text : `${line.text}\n`;
               printLines(line.fd === 1 ? 1 : 2, text.replace(/^(?=.)/gm, prefix));
             }
+            this.#logWaiters = this.#logWaiters.filter((w) =>
+              w.seq <= this.#printedSeq ? (w.resolve(), false) : true
+            );
           }
         } catch {
           // The server went away or restarted: follow again once it is back.
@@ -314,6 +345,14 @@ export class Session {
     this.#rpc.close();
   }
 }
+
+const colorOut = (() => {
+  try {
+    return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+  } catch {
+    return false;
+  }
+})();
 
 function isTransient(err: unknown): boolean {
   return err instanceof ConnectError &&

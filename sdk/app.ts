@@ -43,7 +43,11 @@ export class App {
    */
   constructor(name: string) {
     if (typeof name !== "string" || !APP_NAME.test(name)) {
-      throw new InvalidError(`App name ${JSON.stringify(name)} is not valid: use letters, digits, ".", "_" and "-" (up to 64 characters)`);
+      throw new InvalidError(
+        `App name ${
+          JSON.stringify(name)
+        } is not valid: use letters, digits, ".", "_" and "-" (up to 64 characters)`,
+      );
     }
     this.name = name;
     const registered: RegisteredApp = {
@@ -76,16 +80,26 @@ export class App {
   ): RemoteFunction<Parameters<F>, ReturnType<F>> {
     const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
     if (typeof fn !== "function") {
-      throw new InvalidError(`app.function() needs a function, got ${typeof fn}: app.function(function name(...) {...}) or app.function({ ...options }, function name(...) {...})`);
+      throw new InvalidError(
+        `app.function() needs a function, got ${typeof fn}: app.function(function name(...) {...}) or app.function({ ...options }, function name(...) {...})`,
+      );
     }
     const name = fn.name;
     if (!name || !/^[A-Za-z_$][\w$]*$/.test(name)) {
-      throw new InvalidError(`app.function() needs a named function so containers can find it: write app.function(function myName(...) {...})`);
+      throw new InvalidError(
+        `app.function() needs a named function so containers can find it: write app.function(function myName(...) {...})`,
+      );
     }
     if (this.#functions.has(name)) {
-      throw new InvalidError(`App "${this.name}" already has a function named "${name}": give each function its own name`);
+      throw new InvalidError(
+        `App "${this.name}" already has a function named "${name}": give each function its own name`,
+      );
     }
-    const remote = new RemoteFunction<Parameters<F>, ReturnType<F>>(name, fn, resolveOptions(name, options));
+    const remote = new RemoteFunction<Parameters<F>, ReturnType<F>>(
+      name,
+      fn,
+      resolveOptions(name, options),
+    );
     this.#functions.set(name, remote as unknown as RemoteFunction<unknown[], unknown>);
     this.#raw.set(name, fn);
     return remote;
@@ -100,7 +114,9 @@ export class App {
   localEntrypoint(fn: Entrypoint): void {
     if (typeof fn !== "function") throw new InvalidError("localEntrypoint() needs a function");
     if (this.#entrypoint) {
-      throw new InvalidError(`App "${this.name}" already has a local entrypoint: declare one per app`);
+      throw new InvalidError(
+        `App "${this.name}" already has a local entrypoint: declare one per app`,
+      );
     }
     this.#entrypoint = fn;
     const rt = runtime();
@@ -156,7 +172,11 @@ async function runAsScript(mainUrl: string): Promise<void> {
     }).spawn();
     Deno.exit((await child.status).code);
   } catch (err) {
-    console.error(`error: cannot start nano-modal for this script (${(err as Error).message}): run it with \`deno run -A\` or \`nano-modal run\``);
+    console.error(
+      `error: cannot start nano-modal for this script (${
+        (err as Error).message
+      }): run it with \`deno run -A\` or \`nano-modal run\``,
+    );
     Deno.exit(1);
   }
 }

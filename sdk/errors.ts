@@ -102,7 +102,12 @@ export class RemoteError extends NanoModalError {
    * @param remoteMessage its message
    * @param remoteStack its stack trace
    */
-  constructor(remoteName: string, remoteMessage: string, remoteStack: string, options?: ErrorOptions) {
+  constructor(
+    remoteName: string,
+    remoteMessage: string,
+    remoteStack: string,
+    options?: ErrorOptions,
+  ) {
     super(`${remoteName}: ${remoteMessage}`, options);
     this.name = "RemoteError";
     this.remoteName = remoteName;

@@ -52,12 +52,16 @@ export class FunctionCall<T = unknown> {
   async get(options: GetOptions = {}): Promise<T> {
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      throw new InvalidError(`get({ timeoutMs }) must be a number of milliseconds ≥ 0, got ${timeoutMs}`);
+      throw new InvalidError(
+        `get({ timeoutMs }) must be a number of milliseconds ≥ 0, got ${timeoutMs}`,
+      );
     }
     const session = await currentSession("FunctionCall.get()");
     const output = await session.awaitCall(this.id, timeoutMs);
     if (!output) {
-      throw new FunctionTimeoutError(`${this.#label} ${this.id} did not finish within ${timeoutMs} ms`);
+      throw new FunctionTimeoutError(
+        `${this.#label} ${this.id} did not finish within ${timeoutMs} ms`,
+      );
     }
     return outputValue(output, this.#label) as T;
   }

@@ -55,7 +55,11 @@ export class Image {
    */
   static fromRegistry(ref: string): Image {
     if (typeof ref !== "string" || !/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(ref)) {
-      throw new InvalidError(`Image.fromRegistry(${JSON.stringify(ref)}): not an image reference like "debian:bookworm-slim"`);
+      throw new InvalidError(
+        `Image.fromRegistry(${
+          JSON.stringify(ref)
+        }): not an image reference like "debian:bookworm-slim"`,
+      );
     }
     return new Image([{ kind: "registry", ref }]);
   }

@@ -90,7 +90,10 @@ export class RemoteFunction<Args extends unknown[], R> {
    * Runs the function on each item (as its first argument) and yields the
    * results, in input order unless `order: false`.
    */
-  map(inputs: AnyIterable<Args[0]>, options: MapOptions & { returnExceptions: true }): AsyncGenerator<Awaited<R> | Error>;
+  map(
+    inputs: AnyIterable<Args[0]>,
+    options: MapOptions & { returnExceptions: true },
+  ): AsyncGenerator<Awaited<R> | Error>;
   map(inputs: AnyIterable<Args[0]>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   map(inputs: AnyIterable<Args[0]>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
     checkIterable(`${this.name}.map()`, inputs);
@@ -98,20 +101,28 @@ export class RemoteFunction<Args extends unknown[], R> {
   }
 
   /** Like {@linkcode RemoteFunction.map}, but each item is the full argument list. */
-  starmap(inputs: AnyIterable<Args>, options: MapOptions & { returnExceptions: true }): AsyncGenerator<Awaited<R> | Error>;
+  starmap(
+    inputs: AnyIterable<Args>,
+    options: MapOptions & { returnExceptions: true },
+  ): AsyncGenerator<Awaited<R> | Error>;
   starmap(inputs: AnyIterable<Args>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   starmap(inputs: AnyIterable<Args>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
     checkIterable(`${this.name}.starmap()`, inputs);
     return this.#run(`${this.name}.starmap`, inputs, (x) => {
       if (!Array.isArray(x)) {
-        throw new InvalidError(`${this.name}.starmap() needs each item to be an array of arguments, got ${typeof x}`);
+        throw new InvalidError(
+          `${this.name}.starmap() needs each item to be an array of arguments, got ${typeof x}`,
+        );
       }
       return x;
     }, options);
   }
 
   /** Runs the function on each item and waits for all, discarding results. */
-  async forEach(inputs: AnyIterable<Args[0]>, options: Omit<MapOptions, "order"> = {}): Promise<void> {
+  async forEach(
+    inputs: AnyIterable<Args[0]>,
+    options: Omit<MapOptions, "order"> = {},
+  ): Promise<void> {
     for await (const _ of this.map(inputs, { ...options, order: false })) {
       // Results are discarded; errors still surface unless returnExceptions.
     }
@@ -125,7 +136,9 @@ export class RemoteFunction<Args extends unknown[], R> {
   ): AsyncGenerator<Awaited<R> | Error> {
     for (const key of Object.keys(options)) {
       if (key !== "order" && key !== "returnExceptions") {
-        throw new InvalidError(`Unknown option "${key}" for ${label}(): valid options are order, returnExceptions`);
+        throw new InvalidError(
+          `Unknown option "${key}" for ${label}(): valid options are order, returnExceptions`,
+        );
       }
     }
     const order = options.order ?? true;
@@ -161,6 +174,10 @@ function checkIterable(where: string, inputs: unknown): void {
   const ok = inputs !== null && typeof inputs === "object" &&
     (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
   if (!ok && typeof inputs !== "string") {
-    throw new InvalidError(`${where} needs an iterable of inputs (an array, a Set, a generator, ...), got ${inputs === null ? "null" : typeof inputs}`);
+    throw new InvalidError(
+      `${where} needs an iterable of inputs (an array, a Set, a generator, ...), got ${
+        inputs === null ? "null" : typeof inputs
+      }`,
+    );
   }
 }
