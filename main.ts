@@ -7,6 +7,7 @@ import { report, UsageError } from "./cli/errors.ts";
 import { runCommand } from "./cli/run.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { workerCommand } from "./cli/worker.ts";
+import { closest } from "./sdk/suggest.ts";
 
 const HELP = `nano-modal: serverless TypeScript functions on your own machines
 
@@ -37,7 +38,7 @@ async function main(args: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    const near = Object.keys(commands).find((c) => c[0] === name[0]);
+    const near = closest(name, Object.keys(commands));
     throw new UsageError(
       `Unknown command "${name}"${
         near ? `: did you mean "${near}"?` : ""

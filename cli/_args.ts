@@ -1,6 +1,7 @@
 /** Flag parsing with errors that say what to do. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
+import { closest } from "../sdk/suggest.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -25,8 +26,7 @@ export function parse(command: string, args: string[], options: Options) {
     const msg = (err as Error).message;
     const flag = msg.match(/'(-{1,2}[\w-]+)/)?.[1];
     if (/Unknown option/.test(msg) && flag) {
-      const names = Object.keys(options).map((n) => `--${n}`);
-      const hint = names.find((n) => n.startsWith(flag) || flag.startsWith(n));
+      const hint = closest(flag, Object.keys(options).map((n) => `--${n}`));
       throw new UsageError(
         `Unknown flag ${flag} for \`nano-modal ${command}\`${
           hint ? `: did you mean ${hint}?` : ""

@@ -1,3 +1,4 @@
+/** "Did you mean" hints, shared by the SDK and the CLI. */
 /** Edit distance between two short strings (for "did you mean" hints). */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
