@@ -10,6 +10,7 @@ import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
+import { clientFaultForParseErrors } from "./_parse_errors.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -77,6 +78,11 @@ export async function startServer(options: ServerOptions): Promise<ControlServer
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   const router = createConnectRouter({
+    // Our clients speak the Connect protocol only; fewer parsers, less surface.
+    grpc: false,
+    grpcWeb: false,
+    // A misspelt field in hand-written JSON is an error, not silently dropped.
+    jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: options.token ? [bearerAuth(options.token)] : [],
   });
@@ -104,7 +110,7 @@ export async function startServer(options: ServerOptions): Promise<ControlServer
   }, (req) => {
     const path = new URL(req.url).pathname;
     const handler = routes.get(path);
-    return handler ? handler(req) : notFound(path);
+    return handler ? handler(req).then(clientFaultForParseErrors) : notFound(path);
   });
 
   const sweeper = setInterval(async () => {
