@@ -235,7 +235,8 @@ export class Worker {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setTimeout(() => this.#flush(), 0);
+    // A macrotask lets results that finish in the same tick share one message.
+    setImmediate(() => this.#flush());
   }
 
   #flush(): Promise<void> {

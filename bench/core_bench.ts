@@ -1,0 +1,134 @@
+/**
+ * Foundation benchmarks: warm `.remote()` latency and `.map` throughput through
+ * `serve --with-workers`, and a fresh app's first call, each against a
+ * baseline measured in the same run.
+ */
+import { ms, percentile, type Row } from "./_table.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Round trips of a plain `fetch` to a `Deno.serve` in another process (keep-alive, loopback). */
+async function fetchBaseline(n: number): Promise<number[]> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: (a) => console.log(a.port) }, () => new Response("ok"))`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await reader.read()).value?.trim());
+  reader.releaseLock();
+  const url = `http://127.0.0.1:${port}/`;
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n + 200; i++) {
+      const t = performance.now();
+      await (await fetch(url)).text();
+      if (i >= 200) samples.push(performance.now() - t);
+    }
+  } finally {
+    child.kill();
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+  return samples;
+}
+
+async function denoRunEmpty(times: number): Promise<number[]> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, "export {};\n");
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    await new Deno.Command(Deno.execPath(), { args: ["run", file], stdout: "null", stderr: "null" }).output();
+    samples.push(performance.now() - t);
+  }
+  await Deno.remove(file);
+  return samples;
+}
+
+async function startServe(): Promise<{ url: string; child: Deno.ChildProcess }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "serve", "--port", "0", "--with-workers", "--runner", "deno", "--concurrency", "4096"],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited: ${text}`);
+    text += value;
+    const m = text.match(/listening on (http:\/\/\S+)/);
+    if (m) {
+      reader.releaseLock();
+      child.stderr.cancel().catch(() => {});
+      return { url: m[1], child };
+    }
+  }
+}
+
+interface AppResult {
+  coldMs: number;
+  warm: number[];
+  mapMs: number;
+  mapCount: number;
+}
+
+async function runBenchApp(url: string, warmCalls: number, mapInputs: number): Promise<AppResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "run", "--server", url, `${ROOT}bench/_bench_app.ts`, "--", String(warmCalls), String(mapInputs)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (out.code !== 0) throw new Error(`bench app failed: ${text}`);
+  return JSON.parse(text);
+}
+
+/** Runs the foundation benchmarks and returns their rows. */
+export async function coreBench(): Promise<Row[]> {
+  const base = await fetchBaseline(2000);
+  const baseP50 = percentile(base, 50);
+  const emptyRun = percentile(await denoRunEmpty(5), 50);
+  const { url, child } = await startServe();
+  try {
+    const r = await runBenchApp(url, 2000, 20_000);
+    const p50 = percentile(r.warm, 50);
+    const p99 = percentile(r.warm, 99);
+    const rate = r.mapCount / (r.mapMs / 1000);
+    return [
+      {
+        name: "warm .remote() p50 (serve --with-workers)",
+        value: ms(p50),
+        baseline: `fetch→Deno.serve p50 ${ms(baseP50)}`,
+        ratio: `${(p50 / baseP50).toFixed(1)}×`,
+        goal: "≤ 5×",
+      },
+      {
+        name: "warm .remote() p99",
+        value: ms(p99),
+        baseline: `fetch→Deno.serve p99 ${ms(percentile(base, 99))}`,
+        ratio: `${(p99 / percentile(base, 99)).toFixed(1)}×`,
+      },
+      {
+        name: ".map of 20,000 trivial inputs",
+        value: `${Math.round(rate).toLocaleString("en-US")} inputs/s`,
+        goal: "≥ 20,000/s",
+      },
+      {
+        name: "first call of a fresh app (cold sandbox)",
+        value: ms(r.coldMs),
+        baseline: `deno run empty module ${ms(emptyRun)}`,
+        ratio: `${(r.coldMs / emptyRun).toFixed(1)}×`,
+      },
+    ];
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
