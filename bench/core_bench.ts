@@ -42,7 +42,8 @@ async function denoRunEmpty(times: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {
     const t = performance.now();
-    await new Deno.Command(Deno.execPath(), { args: ["run", file], stdout: "null", stderr: "null" }).output();
+    await new Deno.Command(Deno.execPath(), { args: ["run", file], stdout: "null", stderr: "null" })
+      .output();
     samples.push(performance.now() - t);
   }
   await Deno.remove(file);
@@ -51,7 +52,19 @@ async function denoRunEmpty(times: number): Promise<number[]> {
 
 async function startServe(): Promise<{ url: string; child: Deno.ChildProcess }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}main.ts`, "serve", "--port", "0", "--with-workers", "--runner", "deno", "--concurrency", "4096"],
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "serve",
+      "--port",
+      "0",
+      "--with-workers",
+      "--runner",
+      "deno",
+      "--concurrency",
+      "4096",
+    ],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
@@ -80,7 +93,18 @@ interface AppResult {
 
 async function runBenchApp(url: string, warmCalls: number, mapInputs: number): Promise<AppResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}main.ts`, "run", "--server", url, `${ROOT}bench/_bench_app.ts`, "--", String(warmCalls), String(mapInputs)],
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "run",
+      "--server",
+      url,
+      `${ROOT}bench/_bench_app.ts`,
+      "--",
+      String(warmCalls),
+      String(mapInputs),
+    ],
     cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",

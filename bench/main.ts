@@ -3,4 +3,6 @@ import { coreBench } from "./core_bench.ts";
 import { printTable } from "./_table.ts";
 
 const only = Deno.args[0];
-if (!only || only === "core") printTable("Foundation (deno runner, embedded backend)", await coreBench());
+if (!only || only === "core") {
+  printTable("Foundation (deno runner, embedded backend)", await coreBench());
+}

@@ -1,5 +1,5 @@
 /** Bearer-token checks, in constant time so the comparison leaks nothing. */
-import { Code, ConnectError, type Interceptor } from "npm:@connectrpc/connect@2.3.0";
+import { Code, ConnectError, type Interceptor } from "../proto/deps.ts";
 
 const encoder = new TextEncoder();
 

@@ -1,5 +1,5 @@
 /** Encoding of outputs for the backend, and the outputs the control plane makes itself. */
-import { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import { create, fromBinary, toBinary } from "../proto/deps.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
 import type { InputRecord, OutputRecord } from "./backend.ts";
 

@@ -1,5 +1,5 @@
 /** Checks of untrusted RPC input: each failure is an `invalid_argument` saying what is wrong. */
-import { Code, ConnectError } from "npm:@connectrpc/connect@2.3.0";
+import { Code, ConnectError } from "../proto/deps.ts";
 import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
 
 /** Throws `invalid_argument` with `message`. */

@@ -2,8 +2,8 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl } from "npm:@connectrpc/connect@2.3.0";
-import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import { Code, ConnectError, type ServiceImpl } from "../proto/deps.ts";
+import { create } from "../proto/deps.ts";
 import {
   type ControlService,
   type FunctionDef,
@@ -14,7 +14,7 @@ import {
   type Output,
   StreamLogsResponseSchema,
 } from "../proto/gen/nano_modal_pb.ts";
-import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import { fromBinary, toBinary } from "../proto/deps.ts";
 import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";

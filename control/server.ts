@@ -3,8 +3,8 @@
  * cleartext (prior knowledge) and HTTP/1.1 on one port.
  * @module
  */
-import { createConnectRouter } from "npm:@connectrpc/connect@2.3.0";
-import { createFetchHandler } from "npm:@connectrpc/connect@2.3.0/protocol";
+import { createConnectRouter } from "../proto/deps.ts";
+import { createFetchHandler } from "../proto/deps.ts";
 import { ControlService, WorkerService } from "../proto/gen/nano_modal_pb.ts";
 import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
@@ -71,7 +71,15 @@ function notFound(path: string): Response {
  * await server.close();
  * ```
  */
-export async function startServer(options: ServerOptions): Promise<ControlServer> {
+export function startServer(options: ServerOptions): Promise<ControlServer> {
+  try {
+    return Promise.resolve(listen(options));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function listen(options: ServerOptions): ControlServer {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!options.token && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
   const backend = options.backend;

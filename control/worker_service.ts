@@ -3,8 +3,8 @@
  * and takes back its outputs, logs and heartbeats.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl } from "npm:@connectrpc/connect@2.3.0";
-import { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import { Code, ConnectError, type ServiceImpl } from "../proto/deps.ts";
+import { create, fromBinary, toBinary } from "../proto/deps.ts";
 import {
   FunctionDefSchema,
   type LogLine,

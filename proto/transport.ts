@@ -4,8 +4,8 @@
  * with the bearer token on every request when one is configured.
  * @module
  */
-import type { Interceptor, Transport } from "npm:@connectrpc/connect@2.3.0";
-import { createConnectTransport, Http2SessionManager } from "npm:@connectrpc/connect-node@2.3.0";
+import type { Interceptor, Transport } from "./deps.ts";
+import { createConnectTransport, Http2SessionManager } from "./deps.ts";
 
 /** Largest message either side sends or accepts. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

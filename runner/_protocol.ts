@@ -56,6 +56,7 @@ export function syncMarker(seq: number): string {
 }
 
 /** Matches sync markers in output text. */
+// deno-lint-ignore no-control-regex -- the NUL byte keeps markers apart from anything printable
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
 /** Any message of the protocol. */

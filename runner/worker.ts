@@ -5,8 +5,8 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { Code, ConnectError, createClient } from "npm:@connectrpc/connect@2.3.0";
-import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import { Code, ConnectError, createClient } from "../proto/deps.ts";
+import { create } from "../proto/deps.ts";
 import {
   type FunctionDef,
   type LogLine,
@@ -26,7 +26,7 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
-import { SandboxDiedError, SandboxInitError } from "./errors.ts";
+import { ImageBuildError, SandboxDiedError, SandboxInitError } from "./errors.ts";
 import type { Runner } from "./runner.ts";
 
 /** Options for {@linkcode Worker}. */
@@ -270,6 +270,9 @@ export class Worker {
     try {
       fn = await this.#function(input.functionId);
     } catch (err) {
+      if (err instanceof ImageBuildError) {
+        return result(failure(input.idx, ResultStatus.FAILURE, err.name, err.message));
+      }
       return result(
         failure(
           input.idx,
@@ -392,7 +395,7 @@ export class Worker {
       );
       this.#scheduleFlush();
     };
-    await this.#options.runner.prepare(def, (line) => log(3, line));
+    await this.#options.runner.prepare(def, (line) => log(3, line), (hash) => this.#bundle(hash));
     const pool = new FunctionPool(this.#options.runner, {
       functionId,
       appId: res.appId,

@@ -39,17 +39,27 @@ export interface FunctionOptions {
   concurrency?: number;
 }
 
-/** Options resolved to concrete values. */
+/** Options resolved to concrete values (see {@linkcode FunctionOptions} for meanings). */
 export interface ResolvedOptions {
+  /** The container image. */
   image: Image;
+  /** Wall-clock limit of one attempt. */
   timeoutMs: number;
+  /** The retry policy. */
   retries: Required<RetryOptions>;
+  /** Memory limit. */
   memoryMiB: number;
+  /** CPU cores. */
   cpu: number;
+  /** Whether the network is blocked. */
   blockNetwork: boolean;
+  /** Containers kept warm. */
   minContainers: number;
+  /** Most containers per worker. */
   maxContainers: number;
+  /** Idle time before a container stops. */
   scaledownWindowMs: number;
+  /** Inputs per container at once. */
   concurrency: number;
 }
 

@@ -3,9 +3,9 @@
  * once per hash, runs calls and maps, and prints the app's logs live.
  * Loaded lazily (never part of a user's bundle) by `_connect.ts`.
  */
-import { Code, ConnectError, createClient } from "npm:@connectrpc/connect@2.3.0";
-import type { Client } from "npm:@connectrpc/connect@2.3.0";
-import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import { Code, ConnectError, createClient } from "../proto/deps.ts";
+import type { Client } from "../proto/deps.ts";
+import { create } from "../proto/deps.ts";
 import {
   ControlService,
   type FunctionDef,

@@ -8,9 +8,11 @@ import { type FunctionOptions, resolveOptions } from "./_options.ts";
 import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 
+/** Any function that can be made remote. */
 // deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => any;
-type Entrypoint = (args: string[]) => unknown;
+export type AnyFunction = (...args: any[]) => any;
+/** A local entrypoint: receives the arguments given after `--`. */
+export type LocalEntrypoint = (args: string[]) => unknown;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SDK_DIR = new URL(".", import.meta.url).href;
@@ -35,7 +37,7 @@ export class App {
   readonly name: string;
   readonly #functions = new Map<string, RemoteFunction<unknown[], unknown>>();
   readonly #raw = new Map<string, (...args: unknown[]) => unknown>();
-  #entrypoint?: Entrypoint;
+  #entrypoint?: LocalEntrypoint;
 
   /**
    * Creates an app.
@@ -70,6 +72,12 @@ export class App {
    * @param fn the function; its parameter and return types carry over
    */
   function<F extends AnyFunction>(fn: F): RemoteFunction<Parameters<F>, ReturnType<F>>;
+  /**
+   * Declares a remote function with options.
+   *
+   * @param options image, limits, retries and scaling (see {@linkcode FunctionOptions})
+   * @param fn the function; its parameter and return types carry over
+   */
   function<F extends AnyFunction>(
     options: FunctionOptions,
     fn: F,
@@ -111,7 +119,7 @@ export class App {
    * Never runs inside a container.
    * @param fn receives the arguments given after `--`
    */
-  localEntrypoint(fn: Entrypoint): void {
+  localEntrypoint(fn: LocalEntrypoint): void {
     if (typeof fn !== "function") throw new InvalidError("localEntrypoint() needs a function");
     if (this.#entrypoint) {
       throw new InvalidError(

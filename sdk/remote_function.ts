@@ -20,7 +20,8 @@ export interface MapOptions {
   returnExceptions?: boolean;
 }
 
-type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
+/** A sync or async iterable of inputs. */
+export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
 
 function encodeArgs(name: string, args: unknown[]): Uint8Array {
   try {
@@ -94,6 +95,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     inputs: AnyIterable<Args[0]>,
     options: MapOptions & { returnExceptions: true },
   ): AsyncGenerator<Awaited<R> | Error>;
+  /** Runs the function on each item and yields the results. */
   map(inputs: AnyIterable<Args[0]>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   map(inputs: AnyIterable<Args[0]>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
     checkIterable(`${this.name}.map()`, inputs);
@@ -105,6 +107,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     inputs: AnyIterable<Args>,
     options: MapOptions & { returnExceptions: true },
   ): AsyncGenerator<Awaited<R> | Error>;
+  /** Runs the function on each argument list and yields the results. */
   starmap(inputs: AnyIterable<Args>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   starmap(inputs: AnyIterable<Args>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
     checkIterable(`${this.name}.starmap()`, inputs);

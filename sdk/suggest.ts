@@ -22,7 +22,14 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (best && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // A truncated or extended name ("maxRetry" for "maxRetries") is a likely typo too.
+  const w = word.toLowerCase();
+  for (const c of candidates) {
+    const l = c.toLowerCase();
+    if (Math.min(w.length, l.length) >= 4 && (l.startsWith(w) || w.startsWith(l))) return c;
+  }
+  return undefined;
 }
 
 /** `: did you mean "x"?` or an empty string. */

@@ -50,7 +50,12 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   args.push("--appendonly", options.appendonly ? "yes" : "no", "--logfile", logFile);
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("redis-server", { args, stdin: "null", stdout: "null", stderr: "null" })
+    child = new Deno.Command("redis-server", {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    })
       .spawn();
   } catch (error) {
     if (ownDir) await Deno.remove(dir, { recursive: true });
@@ -122,7 +127,9 @@ async function shutdown(port: number): Promise<void> {
     const reply = new Uint8Array(512);
     const n = await conn.read(reply).catch(() => null); // a reset also means it went down
     if (n !== null) {
-      throw new Error(`redis-server refused SHUTDOWN: ${new TextDecoder().decode(reply.slice(0, n))}`);
+      throw new Error(
+        `redis-server refused SHUTDOWN: ${new TextDecoder().decode(reply.slice(0, n))}`,
+      );
     }
   } finally {
     conn.close();

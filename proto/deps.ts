@@ -1,0 +1,21 @@
+/**
+ * The npm packages the wire layer uses, pinned in one place. Full `npm:`
+ * specifiers (not import-map names) so the SDK resolves them even when a
+ * script imports it by path, without this project's deno.json.
+ * @module
+ */
+export {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  createConnectRouter,
+  createRouterTransport,
+  type HandlerContext,
+  type Interceptor,
+  type ServiceImpl,
+  type Transport,
+} from "npm:@connectrpc/connect@2.3.0";
+export { createFetchHandler } from "npm:@connectrpc/connect@2.3.0/protocol";
+export { createConnectTransport, Http2SessionManager } from "npm:@connectrpc/connect-node@2.3.0";
+export { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";

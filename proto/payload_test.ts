@@ -1,0 +1,55 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { decodeValue, encodeValue, UnsendableValueError } from "./payload.ts";
+
+Deno.test("encodeValue() uses JSON for plain data and V8 for everything else", () => {
+  strictEqual(encodeValue([1, "a", { b: null }])[0], 0x4a);
+  for (const v of [new Date(0), new Map(), 1n, undefined, NaN, -0, [1, , 3], new Uint8Array(2)]) {
+    strictEqual(encodeValue(v)[0], 0x56, String(v));
+  }
+});
+
+Deno.test("values round-trip with structured-clone fidelity", () => {
+  const value = {
+    date: new Date(123),
+    map: new Map<unknown, unknown>([[1, new Set(["x"])]]),
+    big: -(2n ** 70n),
+    bytes: new Uint16Array([1, 65535]),
+    err: new RangeError("out"),
+    nested: [{ deep: [undefined, Infinity, -0] }],
+  };
+  const back = decodeValue(encodeValue(value)) as typeof value;
+  deepStrictEqual(back.date, value.date);
+  ok(back.map.get(1) instanceof Set);
+  strictEqual(back.big, value.big);
+  deepStrictEqual(back.bytes, value.bytes);
+  ok(back.err instanceof RangeError && back.err.message === "out");
+  ok(Object.is(back.nested[0].deep[2], -0));
+});
+
+Deno.test("cyclic values survive", () => {
+  const a: Record<string, unknown> = { name: "a" };
+  a.self = a;
+  const back = decodeValue(encodeValue(a)) as Record<string, unknown>;
+  strictEqual(back.self, back);
+});
+
+Deno.test("functions, symbols and class instances are refused with where they are", () => {
+  class Point {
+    x = 1;
+  }
+  throws(
+    () => encodeValue({ a: [1, () => 2] }),
+    (e: Error) => e instanceof UnsendableValueError && /a function .* at a\[1\]/.test(e.message),
+  );
+  throws(() => encodeValue([Symbol("s")]), /a symbol \(Symbol\(s\)\) at \[0\]/);
+  throws(
+    () => encodeValue({ p: new Point() }),
+    /instance of class Point at p: it would arrive as a plain object/,
+  );
+  throws(() => encodeValue(new Map([["k", new Point()]])), /class Point at \.get\("k"\)/);
+});
+
+Deno.test("decodeValue() rejects an unknown encoding tag", () => {
+  throws(() => decodeValue(new Uint8Array([0x51, 1])), RangeError);
+  strictEqual(decodeValue(new Uint8Array()), undefined);
+});
