@@ -8,6 +8,8 @@ export interface Embedded {
   url: string;
   token: string | undefined;
   workers: Worker[];
+  /** Rejects if an embedded worker stops on an error (nothing would run the inputs). */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const workers = Array.from({ length: options.workers }, () =>
     new Worker({
       serverUrl: local,
+      transport: server.inProcessTransport(),
       token: options.token,
       runner: options.runner,
       capacity: options.workerCapacity,

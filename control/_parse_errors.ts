@@ -25,6 +25,8 @@ export async function clientFaultForParseErrors(res: Response): Promise<Response
   if (type.startsWith("application/connect+") && res.body) {
     return new Response(res.body.pipeThrough(endStreamRewriter()), res);
   }
+  // A unary answer sent as one buffer goes out in one frame, not as a stream.
+  if (res.body) return new Response(await res.arrayBuffer(), res);
   return res;
 }
 

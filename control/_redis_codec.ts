@@ -71,6 +71,12 @@ export function decodeOutput(value: Uint8Array): OutputRecord {
   return { idx: header as number, data: body };
 }
 
+/** Decodes a log message, which the publishing script frames as `<seq>\n<data>`. */
+export function decodeLogs(value: Uint8Array): { seq: number; data: Uint8Array } {
+  const { header, body } = unframe(value);
+  return { seq: header as number, data: body };
+}
+
 /** Encodes a function record. */
 export function encodeFunction(fn: FunctionRecord): Buffer {
   return frame([fn.functionId, fn.appId, fn.name], fn.def);

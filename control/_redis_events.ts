@@ -5,9 +5,9 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type { Redis } from "npm:ioredis@5.8.2";
+import type { Redis } from "./_deps.ts";
 import { WakeSet } from "./_signal.ts";
-import { toBytes } from "./_redis_codec.ts";
+import { decodeLogs } from "./_redis_codec.ts";
 
 /** The channels the scripts publish on, under a key prefix. */
 export function channelNames(prefix: string): { inputs: string; outputs: string } {
@@ -23,7 +23,10 @@ export class RedisEvents {
   #subscribed: Promise<void> | null = null;
   #inputWake = new WakeSet();
   #outputWakes = new Map<string, WakeSet>();
-  #logs = new Map<string, { subs: Set<(data: Uint8Array) => void>; ready: Promise<void> }>();
+  #logs = new Map<
+    string,
+    { subs: Set<(data: Uint8Array, seq: number) => void>; ready: Promise<void> }
+  >();
 
   constructor(sub: Redis, prefix: string) {
     this.#sub = sub;
@@ -65,7 +68,10 @@ export class RedisEvents {
   }
 
   /** Adds a log subscriber, subscribing the connection to the app's channel if first. */
-  async subscribeLogs(appId: string, onLogs: (data: Uint8Array) => void): Promise<() => void> {
+  async subscribeLogs(
+    appId: string,
+    onLogs: (data: Uint8Array, seq: number) => void,
+  ): Promise<() => void> {
     let entry = this.#logs.get(appId);
     if (!entry) {
       const ready = this.#sub.subscribe(this.#logsPrefix + appId).then(() => {});
@@ -102,8 +108,8 @@ export class RedisEvents {
     } else if (channel.startsWith(this.#logsPrefix)) {
       const subs = this.#logs.get(channel.slice(this.#logsPrefix.length))?.subs;
       if (!subs) return;
-      const data = toBytes(message);
-      for (const onLogs of [...subs]) onLogs(data);
+      const { seq, data } = decodeLogs(message);
+      for (const onLogs of [...subs]) onLogs(data, seq);
     }
   }
 }

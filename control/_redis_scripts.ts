@@ -13,7 +13,8 @@
  * - `P calls`  zset   callId -> time of its last output (retention index)
  * - `P call:<id>` hash, `P out:<id>` list of output records, `P done:<id>`
  *   bitmap of finished output indexes (exactly-once outputs)
- * - `P apps` hash, `P stopped` set, `P fns` hash, `P workers` hash
+ * - `P apps` hash, `P stopped` set, `P fns` hash, `P workers` hash,
+ *   `P logseq` hash appId -> sequence number of the latest log batch
  *
  * Records are `<json header>\n<bytes>` (see `_redis_codec.ts`); an input
  * header is `[inputId, callId, functionId, idx, infraAttempt]`.
@@ -32,13 +33,22 @@ local function chunked(cmd, key, args)
     redis.call(cmd, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
   end
 end
+-- Concatenates array replies; for an integer reply (RPUSH) returns the last one.
 local function chunked_collect(cmd, key, args)
   local out = {}
   for i = 1, #args, CHUNK do
     local part = redis.call(cmd, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
-    for j = 1, #part do out[#out + 1] = part[j] end
+    if type(part) ~= "table" then out = part else
+      for j = 1, #part do out[#out + 1] = part[j] end
+    end
   end
   return out
+end
+-- A finished call's keys expire on their own even if no sweeper ever runs.
+local function expire_call(P, cid, ttl)
+  redis.call("PEXPIRE", P .. "call:" .. cid, ttl)
+  redis.call("PEXPIRE", P .. "out:" .. cid, ttl)
+  redis.call("PEXPIRE", P .. "done:" .. cid, ttl)
 end
 local function hmget(key, fields) return chunked_collect("HMGET", key, fields) end
 local function parse(rec)
@@ -212,7 +222,8 @@ return lost
  * Records outputs. A completion is accepted if its input is unfinished, its
  * token is current (or it is a control-plane completion), its call exists and
  * its output index was not recorded before. The input finishes either way once
- * the token matches.
+ * the token matches. A call whose outputs reach its total gets its keys
+ * expired after retentionMs (the sweep also forgets calls idle that long).
  * KEYS: 1 inputs, 2 leases, 3 expiries, 4 depth, 5 calls index.
  * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel; then per
  *       completion: inputId, token ("" for the control plane, else "=" .. token),
@@ -254,7 +265,8 @@ add_depth(KEYS[4], counts)
 local touched = {}
 for _, cid in ipairs(call_ids) do
   local call_key, out_key, done_key = P .. "call:" .. cid, P .. "out:" .. cid, P .. "done:" .. cid
-  if redis.call("EXISTS", call_key) == 1 then
+  local total = redis.call("HGET", call_key, "total") -- false: no such call
+  if total then
     local ops = {}
     for _, i in ipairs(groups[cid]) do
       ops[#ops + 1] = "SET"; ops[#ops + 1] = "u1"; ops[#ops + 1] = ARGV[4 * i + 3]; ops[#ops + 1] = "1"
@@ -268,13 +280,11 @@ for _, cid in ipairs(call_ids) do
       end
     end
     if #outputs > 0 then
-      chunked("RPUSH", out_key, outputs)
+      local length = chunked_collect("RPUSH", out_key, outputs)
       touched[#touched + 1] = ARGV[2]
       touched[#touched + 1] = cid
+      if total ~= "" and length >= tonumber(total) then expire_call(P, cid, ARGV[3]) end
     end
-    redis.call("PEXPIRE", call_key, ARGV[3])
-    redis.call("PEXPIRE", out_key, ARGV[3])
-    redis.call("PEXPIRE", done_key, ARGV[3])
   end
 end
 if #touched > 0 then
@@ -420,34 +430,49 @@ return #drop
 /**
  * Creates a call unless it exists.
  * KEYS: 1 call hash, 2 calls index.
- * ARGV: 1 callId, 2 nowMs, 3 retentionMs, 4 functionId, 5 appId, 6 createdMs,
- *       7 total ("" if unknown).
+ * ARGV: 1 callId, 2 nowMs, 3 functionId, 4 appId, 5 createdMs, 6 total ("" if unknown).
  * Result: 1 if created, 0 if it existed.
  */
 const createCall = script(
   2,
   `
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-redis.call("HSET", KEYS[1], "functionId", ARGV[4], "appId", ARGV[5], "createdMs", ARGV[6], "total", ARGV[7])
-redis.call("PEXPIRE", KEYS[1], ARGV[3])
+redis.call("HSET", KEYS[1], "functionId", ARGV[3], "appId", ARGV[4], "createdMs", ARGV[5], "total", ARGV[6])
 redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1])
 return 1
 `,
 );
 
 /**
- * Records how many inputs a call has and wakes its readers.
- * KEYS: 1 call hash.
- * ARGV: 1 total, 2 outputs channel, 3 callId.
+ * Records how many inputs a call has and wakes its readers; a call whose
+ * outputs are all in starts its retention countdown.
+ * KEYS: 1 call hash, 2 outputs list.
+ * ARGV: 1 total, 2 outputs channel, 3 callId, 4 key prefix, 5 retentionMs.
  * Result: 1 if the call exists, else 0.
  */
 const setCallTotal = script(
-  1,
+  2,
   `
 if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
 redis.call("HSET", KEYS[1], "total", ARGV[1])
+if redis.call("LLEN", KEYS[2]) >= tonumber(ARGV[1]) then expire_call(ARGV[4], ARGV[3], ARGV[5]) end
 redis.call("PUBLISH", ARGV[2], ARGV[3])
 return 1
+`,
+);
+
+/**
+ * Numbers a batch of log lines and sends it to the app's subscribers.
+ * KEYS: 1 log sequence hash (appId -> latest sequence number).
+ * ARGV: 1 appId, 2 logs channel, 3 data.
+ * Result: the batch's sequence number; the message is `<seq>\n<data>`.
+ */
+const publishLogs = script(
+  1,
+  `
+local seq = redis.call("HINCRBY", KEYS[1], ARGV[1], 1)
+redis.call("PUBLISH", ARGV[2], seq .. "\\n" .. ARGV[3])
+return seq
 `,
 );
 
@@ -464,4 +489,5 @@ export const SCRIPTS: Record<string, ScriptDef> = {
   nmStopApp: stopApp,
   nmCreateCall: createCall,
   nmSetCallTotal: setCallTotal,
+  nmPublishLogs: publishLogs,
 };

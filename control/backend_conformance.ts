@@ -424,27 +424,31 @@ const CASES: Record<string, Case> = {
     deepStrictEqual(await backend.queueDepth(), { "fn-a": 3, "fn-b": 2 });
   },
 
-  "publishLogs() reaches the app's subscribers until they unsubscribe": async ({ backend }) => {
-    const seenA: Uint8Array[] = [];
-    const seenOther: Uint8Array[] = [];
-    let deliver: (data: Uint8Array) => void = () => {};
-    const stopA = await backend.subscribeLogs("app-1", (d) => seenA.push(d));
-    const stopB = await backend.subscribeLogs("app-1", (d) => deliver(d));
-    const stopOther = await backend.subscribeLogs("app-2", (d) => seenOther.push(d));
-    const next = () => new Promise<Uint8Array>((r) => deliver = r);
-    let got = next();
-    await backend.publishLogs("app-1", new Uint8Array([1, 0, 10]));
-    deepStrictEqual(await got, new Uint8Array([1, 0, 10]));
-    stopA();
-    got = next();
-    await backend.publishLogs("app-1", new Uint8Array([2]));
-    deepStrictEqual(await got, new Uint8Array([2]));
-    // Messages arrive in order on one subscription, so A would have seen [2] by now.
-    deepStrictEqual(seenA, [new Uint8Array([1, 0, 10])]);
-    deepStrictEqual(seenOther, []);
-    stopB();
-    stopOther();
-  },
+  "publishLogs() numbers batches per app and reaches its subscribers until they unsubscribe":
+    async ({ backend }) => {
+      const seenA: [Uint8Array, number][] = [];
+      const seenOther: Uint8Array[] = [];
+      let deliver: (batch: [Uint8Array, number]) => void = () => {};
+      const stopA = await backend.subscribeLogs("app-1", (d, seq) => seenA.push([d, seq]));
+      const stopB = await backend.subscribeLogs("app-1", (d, seq) => deliver([d, seq]));
+      const stopOther = await backend.subscribeLogs("app-2", (d) => seenOther.push(d));
+      const next = () => new Promise<[Uint8Array, number]>((r) => deliver = r);
+      equal(await backend.logSeq("app-1"), 0);
+      let got = next();
+      equal(await backend.publishLogs("app-1", new Uint8Array([1, 0, 10])), 1);
+      deepStrictEqual(await got, [new Uint8Array([1, 0, 10]), 1]);
+      stopA();
+      got = next();
+      equal(await backend.publishLogs("app-1", new Uint8Array([2])), 2);
+      deepStrictEqual(await got, [new Uint8Array([2]), 2]);
+      // Messages arrive in order on one subscription, so A would have seen [2] by now.
+      deepStrictEqual(seenA, [[new Uint8Array([1, 0, 10]), 1]]);
+      deepStrictEqual(seenOther, []);
+      equal(await backend.logSeq("app-1"), 2);
+      equal(await backend.logSeq("app-2"), 0);
+      stopB();
+      stopOther();
+    },
 
   "heartbeatWorker(), listWorkers() and removeWorker() track live workers": async (
     { backend },
@@ -454,7 +458,9 @@ const CASES: Record<string, Case> = {
     await backend.heartbeatWorker(w1);
     await backend.heartbeatWorker(w2);
     await backend.heartbeatWorker({ ...w1, lastSeenMs: 2 });
-    const sorted = (await backend.listWorkers()).sort((a, b) => a.workerId.localeCompare(b.workerId));
+    const sorted = (await backend.listWorkers()).sort((a, b) =>
+      a.workerId.localeCompare(b.workerId)
+    );
     deepStrictEqual(sorted, [{ ...w1, lastSeenMs: 2 }, w2]);
     await backend.removeWorker("w1");
     deepStrictEqual(await backend.listWorkers(), [w2]);

@@ -7,8 +7,8 @@
  * passed to the scripts, never read from Redis, so leases can be faked in tests.
  * @module
  */
-import { Redis, type RedisOptions } from "npm:ioredis@5.8.2";
 import type { Buffer } from "node:buffer";
+import type { Redis } from "./_deps.ts";
 import type {
   AppRecord,
   Backend,
@@ -25,7 +25,15 @@ import type {
 import { systemClock } from "./backend.ts";
 import { SCRIPTS } from "./_redis_scripts.ts";
 import { channelNames, RedisEvents } from "./_redis_events.ts";
+import {
+  closeConnection,
+  describeUrl,
+  explainFailure,
+  openConnection,
+} from "./_redis_connection.ts";
 import * as codec from "./_redis_codec.ts";
+
+export { RedisUnavailableError } from "./_redis_connection.ts";
 
 /** Options for {@linkcode RedisBackend}. */
 export interface RedisBackendOptions {
@@ -34,21 +42,15 @@ export interface RedisBackendOptions {
   clock?: Clock;
   /** How long finished calls stay retrievable. @default 86_400_000 (24 h) */
   retentionMs?: number;
-  /** Prepended to every key and channel, so several deployments can share a Redis. @default "nm:" */
+  /** Prepended to every key and channel, so deployments can share a Redis. @default "nm:" */
   keyPrefix?: string;
 }
 
-/** A Redis command failed because Redis could not be reached; retry once it is back. */
-export class RedisUnavailableError extends Error {
-  override name = "RedisUnavailableError";
-}
-
 type Arg = string | number | Buffer;
-type Run = (...args: Arg[]) => Promise<unknown>;
-type ScriptClient = Redis & Record<string, Run>;
+type ScriptClient = Redis & Record<string, (...args: Arg[]) => Promise<unknown>>;
+type ScriptReport = [number, ...Buffer[]];
 
 const SWEEP_LIMIT = 1000;
-const FAILED_CONNECTION = /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/;
 
 /**
  * {@linkcode Backend} on Redis (ioredis), with one command connection and one
@@ -71,21 +73,27 @@ export class RedisBackend implements Backend {
   #clock: Clock;
   #retentionMs: number;
   #prefix: string;
-  #where: string;
-  #channels: { inputs: string; outputs: string };
+  #url: string;
+  #k: ReturnType<typeof keyNames>;
+  /** Keys 1-5 of the queue scripts. */
+  #queueKeys: string[];
 
   /** Starts connecting; commands wait for the connection. Prefer {@linkcode RedisBackend.connect}. */
   constructor(options: RedisBackendOptions) {
     this.#clock = options.clock ?? systemClock;
     this.#retentionMs = options.retentionMs ?? 86_400_000;
     this.#prefix = options.keyPrefix ?? "nm:";
-    this.#where = describeUrl(options.url);
-    this.#channels = channelNames(this.#prefix);
-    this.#client = new Redis(options.url, connectionOptions()) as ScriptClient;
-    this.#sub = new Redis(options.url, connectionOptions());
+    this.#url = options.url;
+    this.#k = keyNames(this.#prefix);
+    const k = this.#k;
+    this.#queueKeys = [k.inputs, k.queue, k.leases, k.expiries, k.depth];
+    // Only the command connection reports outages: the subscriber fails alongside it.
+    this.#client = openConnection(
+      options.url,
+      (m) => console.error(`nano-modal: ${m}`),
+    ) as ScriptClient;
+    this.#sub = openConnection(options.url);
     for (const [name, def] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, def);
-    this.#reportOutages(this.#client);
-    this.#sub.on("error", () => {}); // the command connection reports outages
     this.#events = new RedisEvents(this.#sub, this.#prefix);
   }
 
@@ -109,25 +117,31 @@ export class RedisBackend implements Backend {
 
   /** Configuration problems that can lose inputs, as messages for the operator. */
   warnings(): Promise<string[]> {
+    const where = describeUrl(this.#url);
     return this.#run(async (r) => {
       let policy: string;
       try {
         policy = ((await r.config("GET", "maxmemory-policy")) as string[])[1];
       } catch (error) {
-        return [`Cannot read maxmemory-policy from Redis at ${this.#where} (${message(error)}): ` +
-          "make sure it is noeviction, or queued inputs may be silently lost."];
+        if (explainFailure(error, this.#url) !== error) throw error;
+        return [
+          `WARNING: cannot read maxmemory-policy from Redis at ${where} (${error}): make sure ` +
+          "it is noeviction, or Redis may evict keys and silently lose queued inputs.",
+        ];
       }
       if (policy === "noeviction") return [];
       return [
-        `WARNING: Redis at ${this.#where} has maxmemory-policy "${policy}": when memory fills ` +
-        "up Redis will evict keys, which loses queued inputs, leases and results. Set it with " +
+        `WARNING: Redis at ${where} has maxmemory-policy "${policy}": when memory fills up, ` +
+        "Redis evicts keys, which loses queued inputs, leases and results. Fix it with " +
         "`redis-cli CONFIG SET maxmemory-policy noeviction` (and in redis.conf).",
       ];
     });
   }
 
   putBundle(hash: string, data: Uint8Array): Promise<void> {
-    return this.#run(async (r) => void await r.set(this.#key("bundle:", hash), codec.toBuffer(data)));
+    return this.#run(async (r) =>
+      void await r.set(this.#key("bundle:", hash), codec.toBuffer(data))
+    );
   }
   hasBundle(hash: string): Promise<boolean> {
     return this.#run(async (r) => (await r.exists(this.#key("bundle:", hash))) === 1);
@@ -139,26 +153,19 @@ export class RedisBackend implements Backend {
     });
   }
 
-  putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
+  async putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
     const fns = functions.flatMap((fn) => [fn.functionId, codec.encodeFunction(fn)]);
+    // "stopped" lives in its own set so stopApp() never rewrites the app's JSON in Lua.
     const { stopped, ...rest } = app;
-    return this.#run(async (r) =>
-      void await r.nmPutApp(
-        this.#key("apps"),
-        this.#key("stopped"),
-        this.#key("fns"),
-        app.appId,
-        JSON.stringify(rest),
-        stopped ? "1" : "0",
-        ...fns,
-      )
-    );
+    const { apps, stopped: stoppedKey, fns: fnsKey } = this.#k;
+    const json = JSON.stringify(rest);
+    await this.#script("nmPutApp", apps, stoppedKey, fnsKey, app.appId, json, +stopped, ...fns);
   }
   getApp(appId: string): Promise<AppRecord | undefined> {
     return this.#run(async (r) => {
       const [raw, stopped] = await Promise.all([
-        r.hget(this.#key("apps"), appId),
-        r.sismember(this.#key("stopped"), appId),
+        r.hget(this.#k.apps, appId),
+        r.sismember(this.#k.stopped, appId),
       ]);
       return raw === null ? undefined : { ...JSON.parse(raw), stopped: stopped === 1 };
     });
@@ -166,8 +173,8 @@ export class RedisBackend implements Backend {
   listApps(): Promise<AppRecord[]> {
     return this.#run(async (r) => {
       const [all, stopped] = await Promise.all([
-        r.hgetall(this.#key("apps")),
-        r.smembers(this.#key("stopped")),
+        r.hgetall(this.#k.apps),
+        r.smembers(this.#k.stopped),
       ]);
       const isStopped = new Set(stopped);
       return Object.entries(all).map(([id, raw]) => ({
@@ -176,41 +183,30 @@ export class RedisBackend implements Backend {
       }));
     });
   }
-  stopApp(appId: string): Promise<void> {
-    const k = this.#queueKeys();
-    return this.#run(async (r) =>
-      void await r.nmStopApp(
-        this.#key("apps"),
-        this.#key("stopped"),
-        k[0],
-        k[1],
-        k[2],
-        k[4],
-        appId,
-      )
-    );
+  async stopApp(appId: string): Promise<void> {
+    const { apps, stopped, inputs, queue, leases, depth } = this.#k;
+    await this.#script("nmStopApp", apps, stopped, inputs, queue, leases, depth, appId);
   }
   getFunction(functionId: string): Promise<FunctionRecord | undefined> {
     return this.#run(async (r) => {
-      const raw = await r.hgetBuffer(this.#key("fns"), functionId);
+      const raw = await r.hgetBuffer(this.#k.fns, functionId);
       return raw ? codec.decodeFunction(raw) : undefined;
     });
   }
 
-  createCall(call: CallRecord): Promise<void> {
+  async createCall(call: CallRecord): Promise<void> {
     const { callId, functionId, appId, createdMs, total } = call;
-    return this.#run(async (r) =>
-      void await r.nmCreateCall(
-        this.#key("call:", callId),
-        this.#key("calls"),
-        callId,
-        this.#clock.now(),
-        this.#retentionMs,
-        functionId,
-        appId,
-        createdMs,
-        total ?? "",
-      )
+    const keys = [this.#key("call:", callId), this.#k.calls];
+    const now = this.#clock.now();
+    await this.#script(
+      "nmCreateCall",
+      ...keys,
+      callId,
+      now,
+      functionId,
+      appId,
+      createdMs,
+      total ?? "",
     );
   }
   getCall(callId: string): Promise<CallRecord | undefined> {
@@ -221,120 +217,115 @@ export class RedisBackend implements Backend {
       return { callId, functionId: h.functionId, appId: h.appId, createdMs: +h.createdMs, total };
     });
   }
-  setCallTotal(callId: string, total: number): Promise<void> {
-    return this.#run(async (r) =>
-      void await r.nmSetCallTotal(
-        this.#key("call:", callId),
-        total,
-        this.#channels.outputs,
-        callId,
-      )
+  async setCallTotal(callId: string, total: number): Promise<void> {
+    const keys = [this.#key("call:", callId), this.#key("out:", callId)];
+    const channel = this.#k.outputsChannel;
+    await this.#script(
+      "nmSetCallTotal",
+      ...keys,
+      total,
+      channel,
+      callId,
+      this.#prefix,
+      this.#retentionMs,
     );
   }
 
-  enqueue(inputs: InputRecord[]): Promise<void> {
-    if (inputs.length === 0) return Promise.resolve();
+  async enqueue(inputs: InputRecord[]): Promise<void> {
+    if (inputs.length === 0) return;
     const args = inputs.flatMap((i) => [i.inputId, i.functionId, codec.encodeInput(i)]);
-    const [inputsKey, queue, , , depth] = this.#queueKeys();
-    return this.#run(async (r) =>
-      void await r.nmEnqueue(inputsKey, queue, depth, this.#channels.inputs, ...args)
-    );
+    const { inputs: inputsKey, queue, depth, inputsChannel } = this.#k;
+    await this.#script("nmEnqueue", inputsKey, queue, depth, inputsChannel, ...args);
   }
 
-  lease(workerId: string, max: number, leaseMs: number): Promise<Lease[]> {
-    if (max <= 0) return Promise.resolve([]);
+  async lease(workerId: string, max: number, leaseMs: number): Promise<Lease[]> {
+    if (max <= 0) return [];
     const expiresMs = this.#clock.now() + leaseMs;
     // The nonce keeps tokens unique without a Redis counter; it never contains ":".
     const prefix = `${workerId}:${crypto.randomUUID()}.`;
-    return this.#run(async (r) => {
-      const out = await r.nmLeaseBuffer(...this.#queueKeys(), max, expiresMs, prefix) as Buffer[];
-      const leases: Lease[] = [];
-      for (let i = 0; i < out.length; i += 2) {
-        const input = codec.decodeInput(out[i + 1]);
-        leases.push({ input, leaseToken: out[i].toString(), workerId, expiresMs });
-      }
-      return leases;
-    });
-  }
-
-  renew(workerId: string, inputIds: string[], leaseMs: number): Promise<string[]> {
-    if (inputIds.length === 0) return Promise.resolve([]);
-    const expiresMs = this.#clock.now() + leaseMs;
-    const [, , leases, expiries] = this.#queueKeys();
-    return this.#run(async (r) =>
-      await r.nmRenew(leases, expiries, workerId, expiresMs, ...inputIds) as string[]
+    const out = await this.#script<Buffer[]>(
+      "nmLeaseBuffer",
+      ...this.#queueKeys,
+      max,
+      expiresMs,
+      prefix,
     );
+    const leases: Lease[] = [];
+    for (let i = 0; i < out.length; i += 2) {
+      const input = codec.decodeInput(out[i + 1]);
+      leases.push({ input, leaseToken: out[i].toString(), workerId, expiresMs });
+    }
+    return leases;
   }
 
-  complete(completions: Completion[]): Promise<boolean[]> {
-    if (completions.length === 0) return Promise.resolve([]);
+  async renew(workerId: string, inputIds: string[], leaseMs: number): Promise<string[]> {
+    if (inputIds.length === 0) return [];
+    const expiresMs = this.#clock.now() + leaseMs;
+    const { leases, expiries } = this.#k;
+    return await this.#script("nmRenew", leases, expiries, workerId, expiresMs, ...inputIds);
+  }
+
+  async complete(completions: Completion[]): Promise<boolean[]> {
+    if (completions.length === 0) return [];
     const args: Arg[] = [];
     for (const { inputId, leaseToken, output } of completions) {
       checkIndex(output.idx);
       const token = leaseToken === null ? "" : `=${leaseToken}`;
       args.push(inputId, token, output.idx, codec.encodeOutput(output));
     }
-    const [inputs, , leases, expiries, depth] = this.#queueKeys();
-    const keys = [inputs, leases, expiries, depth, this.#key("calls")];
-    const argv = [this.#prefix, this.#clock.now(), this.#retentionMs, this.#channels.outputs];
-    return this.#run(async (r) => {
-      const result = await r.nmComplete(...keys, ...argv, ...args) as number[];
-      return result.map((ok) => ok === 1);
-    });
+    const { inputs, leases, expiries, depth, calls, outputsChannel } = this.#k;
+    const result = await this.#script<number[]>(
+      "nmComplete",
+      ...[inputs, leases, expiries, depth, calls],
+      ...[this.#prefix, this.#clock.now(), this.#retentionMs, outputsChannel],
+      ...args,
+    );
+    return result.map((accepted) => accepted === 1);
   }
 
-  requeue(
+  async requeue(
     items: { inputId: string; leaseToken: string }[],
     maxInfraAttempts: number,
   ): Promise<RequeueReport> {
-    if (items.length === 0) return Promise.resolve({ requeued: 0, exhausted: [] });
+    if (items.length === 0) return { requeued: 0, exhausted: [] };
     const pairs = items.flatMap((i) => [i.inputId, i.leaseToken]);
-    return this.#run(async (r) =>
-      toReport(
-        await r.nmRequeueBuffer(
-          ...this.#queueKeys(),
-          maxInfraAttempts,
-          this.#channels.inputs,
-          ...pairs,
-        ) as ScriptReport,
-      )
+    const channel = this.#k.inputsChannel;
+    const queueKeys = this.#queueKeys;
+    return toReport(
+      await this.#script("nmRequeueBuffer", ...queueKeys, maxInfraAttempts, channel, ...pairs),
     );
   }
 
-  releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport> {
-    return this.#run(async (r) =>
-      toReport(
-        await r.nmReleaseWorkerBuffer(
-          ...this.#queueKeys(),
-          maxInfraAttempts,
-          this.#channels.inputs,
-          workerId,
-        ) as ScriptReport,
-      )
+  async releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport> {
+    const channel = this.#k.inputsChannel;
+    const queueKeys = this.#queueKeys;
+    return toReport(
+      await this.#script(
+        "nmReleaseWorkerBuffer",
+        ...queueKeys,
+        maxInfraAttempts,
+        channel,
+        workerId,
+      ),
     );
   }
 
-  sweep(maxInfraAttempts: number): Promise<RequeueReport> {
+  async sweep(maxInfraAttempts: number): Promise<RequeueReport> {
     const now = this.#clock.now();
-    const keys = [...this.#queueKeys(), this.#key("calls")];
-    return this.#run(async (r) => {
-      const report: RequeueReport = { requeued: 0, exhausted: [] };
-      for (let more = true; more;) {
-        const [requeued, again, ...exhausted] = await r.nmSweepBuffer(
-          ...keys,
-          maxInfraAttempts,
-          this.#channels.inputs,
-          now,
-          now - this.#retentionMs,
-          this.#prefix,
-          SWEEP_LIMIT,
-        ) as [number, number, ...Buffer[]];
-        report.requeued += requeued;
-        report.exhausted.push(...exhausted.map(codec.decodeInput));
-        more = again === 1;
-      }
-      return report;
-    });
+    const report: RequeueReport = { requeued: 0, exhausted: [] };
+    // Bounded runs keep Redis responsive; loop until a run finds less than its limit.
+    for (let more = true; more;) {
+      const [requeued, again, ...exhausted] = await this.#script<[number, number, ...Buffer[]]>(
+        "nmSweepBuffer",
+        ...[...this.#queueKeys, this.#k.calls],
+        ...[maxInfraAttempts, this.#k.inputsChannel, now, now - this.#retentionMs],
+        ...[this.#prefix, SWEEP_LIMIT],
+      );
+      report.requeued += requeued;
+      report.exhausted.push(...exhausted.map(codec.decodeInput));
+      more = again === 1;
+    }
+    return report;
   }
 
   readOutputs(
@@ -371,22 +362,28 @@ export class RedisBackend implements Backend {
   waitInputs(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.#waitUnless(
       (s) => this.#events.waitInputs(timeoutMs, s),
-      async (r) => (await r.llen(this.#queueKeys()[1])) > 0,
+      async (r) => (await r.llen(this.#k.queue)) > 0,
       signal,
     );
   }
 
-  publishLogs(appId: string, data: Uint8Array): Promise<void> {
+  publishLogs(appId: string, data: Uint8Array): Promise<number> {
     const channel = this.#key("logs:", appId);
-    return this.#run(async (r) => void await r.publish(channel, codec.toBuffer(data)));
+    return this.#script("nmPublishLogs", this.#k.logSeq, appId, channel, codec.toBuffer(data));
   }
-  subscribeLogs(appId: string, onLogs: (data: Uint8Array) => void): Promise<() => void> {
+  subscribeLogs(
+    appId: string,
+    onLogs: (data: Uint8Array, seq: number) => void,
+  ): Promise<() => void> {
     return this.#run(() => this.#events.subscribeLogs(appId, onLogs));
+  }
+  logSeq(appId: string): Promise<number> {
+    return this.#run(async (r) => Number(await r.hget(this.#k.logSeq, appId) ?? 0));
   }
 
   queueDepth(): Promise<Record<string, number>> {
     return this.#run(async (r) => {
-      const raw = await r.hgetall(this.#key("depth"));
+      const raw = await r.hgetall(this.#k.depth);
       const depth: Record<string, number> = {};
       for (const [fn, n] of Object.entries(raw)) if (+n > 0) depth[fn] = +n;
       return depth;
@@ -394,21 +391,19 @@ export class RedisBackend implements Backend {
   }
   heartbeatWorker(worker: WorkerRecord): Promise<void> {
     const json = JSON.stringify(worker);
-    return this.#run(async (r) => void await r.hset(this.#key("workers"), worker.workerId, json));
+    return this.#run(async (r) => void await r.hset(this.#k.workers, worker.workerId, json));
   }
   removeWorker(workerId: string): Promise<void> {
-    return this.#run(async (r) => void await r.hdel(this.#key("workers"), workerId));
+    return this.#run(async (r) => void await r.hdel(this.#k.workers, workerId));
   }
   listWorkers(): Promise<WorkerRecord[]> {
-    return this.#run(async (r) =>
-      (await r.hvals(this.#key("workers"))).map((raw) => JSON.parse(raw))
-    );
+    return this.#run(async (r) => (await r.hvals(this.#k.workers)).map((raw) => JSON.parse(raw)));
   }
 
   /** Ends pending waits and closes both connections. */
   async close(): Promise<void> {
     this.#events.close();
-    await Promise.all([disconnect(this.#client), disconnect(this.#sub)]);
+    await Promise.all([closeConnection(this.#client), closeConnection(this.#sub)]);
   }
 
   /** Registers the wait before checking state, so a message in between is not missed. */
@@ -430,55 +425,45 @@ export class RedisBackend implements Backend {
     }
   }
 
+  #script<T>(name: string, ...args: Arg[]): Promise<T> {
+    return this.#run((r) => r[name](...args) as Promise<T>);
+  }
+
   async #run<T>(fn: (r: ScriptClient) => Promise<T>): Promise<T> {
     try {
       return await fn(this.#client);
     } catch (error) {
-      if (!isConnectionFailure(error)) throw error;
-      throw new RedisUnavailableError(
-        `Redis at ${this.#where} is unreachable (${message(error)}): check that it is running ` +
-          "and that --redis points at it; nano-modal reconnects when it is back.",
-        { cause: error },
-      );
+      throw explainFailure(error, this.#url);
     }
   }
 
-  #reportOutages(client: Redis): void {
-    let down = false;
-    client.on("error", (error: Error) => {
-      if (down) return;
-      down = true;
-      console.error(`nano-modal: lost Redis at ${this.#where} (${error.message}); reconnecting`);
-    });
-    client.on("ready", () => {
-      if (down) console.error(`nano-modal: reconnected to Redis at ${this.#where}`);
-      down = false;
-    });
-  }
-
-  #key(kind: string, id = ""): string {
+  #key(kind: string, id: string): string {
     return this.#prefix + kind + id;
-  }
-
-  /** Keys 1-5 of the queue scripts: inputs, queue, leases, expiries, depth. */
-  #queueKeys(): [string, string, string, string, string] {
-    return [this.#key("in"), this.#key("q"), this.#key("lease"), this.#key("exp"), this.#key("depth")];
   }
 }
 
-type ScriptReport = [number, ...Buffer[]];
+/** Fixed keys and channels under a prefix; the layout is documented in `_redis_scripts.ts`. */
+function keyNames(prefix: string) {
+  const { inputs: inputsChannel, outputs: outputsChannel } = channelNames(prefix);
+  return {
+    inputs: `${prefix}in`,
+    queue: `${prefix}q`,
+    leases: `${prefix}lease`,
+    expiries: `${prefix}exp`,
+    depth: `${prefix}depth`,
+    calls: `${prefix}calls`,
+    apps: `${prefix}apps`,
+    stopped: `${prefix}stopped`,
+    fns: `${prefix}fns`,
+    workers: `${prefix}workers`,
+    logSeq: `${prefix}logseq`,
+    inputsChannel,
+    outputsChannel,
+  };
+}
 
 function toReport([requeued, ...exhausted]: ScriptReport): RequeueReport {
   return { requeued, exhausted: exhausted.map(codec.decodeInput) };
-}
-
-function connectionOptions(): RedisOptions {
-  return {
-    // Fail commands after a couple of reconnect attempts instead of queueing forever.
-    maxRetriesPerRequest: 2,
-    retryStrategy: (times: number) => Math.min(times * 100, 1_000),
-    connectTimeout: 5_000,
-  };
 }
 
 /** The done-bitmap takes the index as a bit offset, which Redis caps at 2^32. */
@@ -486,35 +471,4 @@ function checkIndex(idx: number): void {
   if (!Number.isSafeInteger(idx) || idx < 0 || idx >= 2 ** 32) {
     throw new RangeError(`Cannot record output index ${idx}: expected an integer in [0, 2^32)`);
   }
-}
-
-function isConnectionFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === "MaxRetriesPerRequestError" || FAILED_CONNECTION.test(error.message);
-}
-
-async function disconnect(conn: Redis): Promise<void> {
-  if (conn.status === "ready") {
-    try {
-      await conn.quit();
-      return;
-    } catch {
-      // fall through: drop the socket instead
-    }
-  }
-  conn.disconnect();
-}
-
-/** Host and port only: the URL may carry a password. */
-function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 6379}`;
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

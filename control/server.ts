@@ -3,8 +3,12 @@
  * cleartext (prior knowledge) and HTTP/1.1 on one port.
  * @module
  */
-import { createConnectRouter } from "../proto/deps.ts";
-import { createFetchHandler } from "../proto/deps.ts";
+import {
+  createConnectRouter,
+  createFetchHandler,
+  createRouterTransport,
+  type Transport,
+} from "../proto/deps.ts";
 import { ControlService, WorkerService } from "../proto/gen/nano_modal_pb.ts";
 import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
@@ -38,6 +42,11 @@ export interface ControlServer {
   /** e.g. `http://127.0.0.1:50051` */
   url: string;
   port: number;
+  /**
+   * A Connect transport to this server's worker service that stays in this
+   * process (no sockets): what embedded workers use.
+   */
+  inProcessTransport(): Transport;
   close(): Promise<void>;
 }
 
@@ -101,10 +110,11 @@ function listen(options: ServerOptions): ControlServer {
       onAppStopped: (appId) => hub.appStopped(appId),
     }),
   );
-  router.service(
-    WorkerService,
-    createWorkerService(backend, hub, { leaseMs: options.leaseMs, maxInfraAttempts }),
-  );
+  const workerService = createWorkerService(backend, hub, {
+    leaseMs: options.leaseMs,
+    maxInfraAttempts,
+  });
+  router.service(WorkerService, workerService);
   const routes = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(h)]));
 
   const server = Deno.serve({
@@ -135,6 +145,9 @@ function listen(options: ServerOptions): ControlServer {
   return {
     url: `http://${host}:${addr.port}`,
     port: addr.port,
+    // Nothing outside this process can reach it, so it needs no token.
+    inProcessTransport: () =>
+      createRouterTransport(({ service }) => service(WorkerService, workerService)),
     async close() {
       clearInterval(sweeper);
       await server.shutdown();

@@ -1,11 +1,20 @@
 /**
  * The one way every nano-modal client (SDK sessions, workers) reaches a
- * control plane: Connect over HTTP/2 (cleartext h2c, or TLS for https URLs),
- * with the bearer token on every request when one is configured.
+ * control plane: the Connect protocol over HTTP/2 (cleartext h2c with prior
+ * knowledge, or TLS for https URLs), with the bearer token on every request
+ * when one is configured.
+ *
+ * The HTTP/2 client is Deno's own (`fetch` with an HTTP/2-only client), which
+ * is full duplex for bidi streams and several times faster per call than the
+ * `node:http2` compatibility layer.
  * @module
  */
-import type { Interceptor, Transport } from "./deps.ts";
-import { createConnectTransport, Http2SessionManager } from "./deps.ts";
+import {
+  createConnectProtocolTransport,
+  type Interceptor,
+  type Transport,
+  type UniversalClientFn,
+} from "./deps.ts";
 
 /** Largest message either side sends or accepts. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -25,6 +34,44 @@ export interface RpcTransport {
   close(): void;
 }
 
+async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+  if (body) yield* body;
+}
+
+/** Joins a unary request body: one buffer goes out in one frame, a stream in several. */
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of body) {
+    parts.push(part);
+    size += part.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function denoHttp2Client(client: Deno.HttpClient): UniversalClientFn {
+  return async (req) => {
+    const streaming = req.header.get("content-type")?.startsWith("application/connect+");
+    const body = !req.body ? undefined : streaming ? ReadableStream.from(req.body) : await collect(req.body);
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.header,
+      body,
+      signal: req.signal,
+      client,
+      // Full duplex: responses stream while the request body is still being sent.
+      duplex: "half",
+    } as RequestInit & { client: Deno.HttpClient; duplex: "half" });
+    return { status: res.status, header: res.headers, body: chunks(res.body), trailer: new Headers() };
+  };
+}
+
 /**
  * Creates a Connect transport to a control plane.
  *
@@ -40,10 +87,7 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new TypeError(`Server URL must start with http:// or https://, got ${options.baseUrl}`);
   }
-  const sessionManager = new Http2SessionManager(url, {
-    pingIntervalMs: 15_000,
-    pingTimeoutMs: 10_000,
-  });
+  const client = Deno.createHttpClient({ http1: false, http2: true });
   const interceptors: Interceptor[] = [];
   if (options.token) {
     const header = `Bearer ${options.token}`;
@@ -52,13 +96,16 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
       return next(req);
     });
   }
-  const transport = createConnectTransport({
+  const transport = createConnectProtocolTransport({
+    httpClient: denoHttp2Client(client),
     baseUrl: url.href.replace(/\/$/, ""),
-    httpVersion: "2",
-    sessionManager,
+    useBinaryFormat: true,
     interceptors,
+    acceptCompression: [],
+    sendCompression: null,
+    compressMinBytes: Infinity,
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
   });
-  return { transport, close: () => sessionManager.abort() };
+  return { transport, close: () => client.close() };
 }

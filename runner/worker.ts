@@ -22,6 +22,7 @@ import {
   WorkResultSchema,
 } from "../proto/gen/nano_modal_pb.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
+import type { Transport } from "../proto/deps.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { FunctionPool } from "./_pool.ts";
@@ -32,6 +33,8 @@ import type { Runner } from "./runner.ts";
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
   serverUrl: string;
+  /** Reach the server through this transport instead of `serverUrl` (embedded workers). */
+  transport?: Transport;
   token?: string;
   runner: Runner;
   /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
@@ -92,7 +95,9 @@ export class Worker {
       `wk-${Deno.hostname().replace(/[^\w.-]/g, "")}-${Deno.pid}-${
         crypto.randomUUID().slice(0, 8)
       }`;
-    this.#rpc = createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
+    this.#rpc = options.transport
+      ? { transport: options.transport, close: () => {} }
+      : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     this.#client = createClient(WorkerService, this.#rpc.transport);
     this.#log = options.log ?? ((line) => console.error(line));
   }

@@ -1,0 +1,6 @@
+/**
+ * The npm packages the control plane uses, pinned in one place with full
+ * `npm:` specifiers (as in `proto/deps.ts`).
+ * @module
+ */
+export { Redis, type RedisOptions } from "npm:ioredis@5.8.2";

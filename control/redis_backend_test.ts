@@ -1,0 +1,213 @@
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { Redis } from "./_deps.ts";
+import { backendConformance } from "./backend_conformance.ts";
+import { FakeClock } from "./_fake_clock.ts";
+import { RedisBackend, RedisUnavailableError } from "./redis_backend.ts";
+import type { InputRecord } from "./backend.ts";
+import { startRedis } from "../tests/_redis_server.ts";
+
+backendConformance("redis", async ({ retentionMs }) => {
+  const server = await startRedis();
+  const clock = new FakeClock();
+  const backend = await RedisBackend.connect(server.url, { clock, retentionMs, keyPrefix: "t:" });
+  const teardown = async () => {
+    await backend.close();
+    await server.stop();
+  };
+  return { backend, clock, teardown };
+});
+
+function inputs(callId: string, n: number): InputRecord[] {
+  return Array.from({ length: n }, (_, idx) => ({
+    inputId: `${callId}-${idx}`,
+    callId,
+    functionId: "fn",
+    idx,
+    args: new Uint8Array([idx % 256]),
+    infraAttempt: 0,
+  }));
+}
+
+function newCall(backend: RedisBackend, callId: string): Promise<void> {
+  return backend.createCall({ callId, functionId: "fn", appId: "app", createdMs: 0, total: null });
+}
+
+async function withRedis(
+  fn: (url: string, admin: Redis) => Promise<void>,
+): Promise<void> {
+  const server = await startRedis();
+  const admin = new Redis(server.url);
+  try {
+    await fn(server.url, admin);
+  } finally {
+    await admin.quit();
+    await server.stop();
+  }
+}
+
+/** Resolves to `true` if `promise` settles within `ms` of real time. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("redis: warnings() is loud unless maxmemory-policy is noeviction", async () => {
+  await withRedis(async (url, admin) => {
+    const backend = await RedisBackend.connect(url);
+    try {
+      await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+      const [warning, ...rest] = await backend.warnings();
+      deepStrictEqual(rest, []);
+      ok(warning.includes("allkeys-lru") && warning.includes("lose"), warning);
+      ok(warning.includes("CONFIG SET maxmemory-policy noeviction"), warning);
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      deepStrictEqual(await backend.warnings(), []);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+Deno.test("redis: two backends on one Redis share inputs, outputs and wake-ups", async () => {
+  await withRedis(async (url) => {
+    const a = await RedisBackend.connect(url);
+    const b = await RedisBackend.connect(url);
+    try {
+      const woken = a.waitInputs(10_000);
+      await newCall(b, "c1");
+      await b.enqueue(inputs("c1", 3));
+      ok(await settlesWithin(woken, 2_000), "a wakes when b enqueues");
+      const leases = await a.lease("w1", 10, 30_000);
+      deepStrictEqual(leases.map((l) => l.input), inputs("c1", 3));
+      const outputsSeen = b.waitOutputs("c1", 0, 10_000);
+      const data = new Uint8Array([7]);
+      const done = leases.map((l) => ({ ...l.input, leaseToken: l.leaseToken }));
+      await a.complete(done.map(({ inputId, leaseToken, idx }) => ({
+        inputId,
+        leaseToken,
+        output: { idx, data },
+      })));
+      ok(await settlesWithin(outputsSeen, 2_000), "b wakes when a completes");
+      equal((await b.readOutputs("c1", 0, 10)).outputs.length, 3);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+Deno.test("redis: queued inputs survive a restart of an appendonly Redis", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nano_modal_aof_" });
+  let server = await startRedis({ appendonly: true, dir });
+  const backend = await RedisBackend.connect(server.url);
+  try {
+    await backend.enqueue(inputs("c1", 3));
+    await server.stop();
+    const started = performance.now();
+    await rejects(backend.queueDepth(), RedisUnavailableError);
+    ok(performance.now() - started < 5_000, "fails fast instead of hanging");
+    server = await startRedis({ appendonly: true, dir, port: server.port });
+    const leases = await backend.lease("w1", 10, 30_000);
+    deepStrictEqual(leases.map((l) => l.input), inputs("c1", 3));
+    const admin = new Redis(server.url);
+    try {
+      await until(async () => (await admin.pubsub("NUMSUB", "nm:ev:in"))[1] === 1);
+    } finally {
+      await admin.quit();
+    }
+    const woken = backend.waitInputs(10_000);
+    await backend.enqueue(inputs("c2", 1));
+    ok(await settlesWithin(woken, 2_000), "wake-ups work again after the restart");
+  } finally {
+    await backend.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("redis: enqueue, lease, complete and readOutputs cost at most 3 commands per input", async () => {
+  await withRedis(async (url, admin) => {
+    const backend = await RedisBackend.connect(url);
+    try {
+      const n = 1000;
+      await newCall(backend, "c1");
+      await backend.createCall({
+        callId: "warm",
+        functionId: "fn",
+        appId: "app",
+        createdMs: 0,
+        total: 0,
+      });
+      await admin.config("RESETSTAT");
+      await backend.enqueue(inputs("c1", n));
+      const leases = await backend.lease("w1", n, 30_000);
+      const accepted = await backend.complete(leases.map((l) => ({
+        inputId: l.input.inputId,
+        leaseToken: l.leaseToken,
+        output: { idx: l.input.idx, data: l.input.args },
+      })));
+      equal(accepted.filter(Boolean).length, n);
+      equal((await backend.readOutputs("c1", 0, n)).outputs.length, n);
+      const perInput = countCommands(await admin.info("commandstats")) / n;
+      console.log(`Redis commands per input: ${perInput}`);
+      ok(perInput <= 3, `${perInput} commands per input`);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+Deno.test("redis: a finished call's keys expire after retentionMs", async () => {
+  await withRedis(async (url, admin) => {
+    const backend = await RedisBackend.connect(url, { retentionMs: 60_000 });
+    try {
+      await newCall(backend, "c1");
+      await backend.enqueue(inputs("c1", 2));
+      const leases = await backend.lease("w1", 2, 30_000);
+      const [first, second] = leases.map(({ input, leaseToken }) => ({
+        inputId: input.inputId,
+        leaseToken,
+        output: { idx: input.idx, data: input.args },
+      }));
+      await backend.complete([first]);
+      await backend.setCallTotal("c1", 2);
+      equal(await admin.pttl("nm:out:c1"), -1, "no expiry while outputs are missing");
+      await backend.complete([second]);
+      for (const key of ["nm:call:c1", "nm:out:c1", "nm:done:c1"]) {
+        const ttl = await admin.pttl(key);
+        ok(ttl > 50_000 && ttl <= 60_000, `${key} expires in ${ttl} ms`);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+Deno.test("redis: close() returns promptly while Redis is down", async () => {
+  const server = await startRedis();
+  const backend = await RedisBackend.connect(server.url);
+  await server.kill();
+  ok(await settlesWithin(backend.close(), 2_000));
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sums `calls=` over `cmdstat_*` lines, leaving out the measuring commands themselves. */
+function countCommands(info: string): number {
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) {
+    if (!match[1].startsWith("info") && !match[1].startsWith("config")) total += +match[2];
+  }
+  return total;
+}
