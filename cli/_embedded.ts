@@ -45,13 +45,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       capacity: options.workerCapacity,
       cacheDir: cacheDir(),
     }));
-  const running = workers.map((w) =>
-    w.run().catch((err) => console.error(`error: ${err.message}`))
-  );
+  const failure = Promise.withResolvers<never>();
+  failure.promise.catch(() => {}); // observed by callers that care
+  const running = workers.map((w) => w.run().catch((err) => failure.reject(err)));
   return {
     url: server.url,
     token: options.token,
     workers,
+    failed: failure.promise,
     async close() {
       for (const w of workers) w.stop();
       await Promise.allSettled(running);

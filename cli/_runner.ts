@@ -1,5 +1,11 @@
 /** Picks the runner: the flag, else docker when a daemon answers, else deno. */
-import { DenoRunner, type Runner } from "../runner/mod.ts";
+import {
+  DenoRunner,
+  DockerRunner,
+  dockerReachable,
+  dockerSocketPath,
+  type Runner,
+} from "../runner/mod.ts";
 import { UsageError } from "./errors.ts";
 
 /** Cache directory for bundles and images (`NANO_MODAL_CACHE`, else ~/.cache/nano-modal). */
@@ -19,10 +25,19 @@ export async function chooseRunner(
   if (name !== "auto" && name !== "deno" && name !== "docker") {
     throw new UsageError(`--runner must be "docker" or "deno", got "${name}"`);
   }
-  if (name === "docker") {
-    throw new UsageError("The docker runner is not available in this build: use --runner deno");
+  const socket = dockerSocketPath();
+  if (name !== "deno") {
+    // A quick ping: a missing or hung daemon must not slow down every run.
+    if (await dockerReachable(socket, 500)) {
+      if (name === "auto") announce(`nano-modal: using the docker runner (Docker daemon at ${socket})`);
+      await Deno.mkdir(cacheDir(), { recursive: true });
+      return new DockerRunner({ cacheDir: cacheDir(), socketPath: socket });
+    }
+    if (name === "docker") {
+      throw new UsageError(`--runner docker: no Docker daemon answers at ${socket}: start dockerd (or set DOCKER_HOST), or use --runner deno`);
+    }
+    announce(`nano-modal: using the deno runner (no Docker daemon at ${socket})`);
   }
-  if (name === "auto") announce("nano-modal: using the deno runner");
   await Deno.mkdir(`${cacheDir()}/deno`, { recursive: true });
   return new DenoRunner({ denoDir: `${cacheDir()}/deno` });
 }

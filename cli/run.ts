@@ -98,7 +98,8 @@ export async function runCommand(args: string[]): Promise<number> {
     // Let a module that defines its app after an await finish registering it.
     await new Promise((r) => setTimeout(r, 0));
     const app = pickApp(file, rt.apps);
-    await app.run({ serverUrl: server, token, entryUrl, args: rest });
+    const running = app.run({ serverUrl: server, token, entryUrl, args: rest });
+    await (embedded ? Promise.race([running, embedded.failed]) : running);
     return 0;
   } finally {
     await embedded?.close();
