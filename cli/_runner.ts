@@ -1,8 +1,8 @@
 /** Picks the runner: the flag, else docker when a daemon answers, else deno. */
 import {
   DenoRunner,
-  DockerRunner,
   dockerReachable,
+  DockerRunner,
   dockerSocketPath,
   type Runner,
 } from "../runner/mod.ts";
@@ -29,12 +29,16 @@ export async function chooseRunner(
   if (name !== "deno") {
     // A quick ping: a missing or hung daemon must not slow down every run.
     if (await dockerReachable(socket, 500)) {
-      if (name === "auto") announce(`nano-modal: using the docker runner (Docker daemon at ${socket})`);
+      if (name === "auto") {
+        announce(`nano-modal: using the docker runner (Docker daemon at ${socket})`);
+      }
       await Deno.mkdir(cacheDir(), { recursive: true });
       return new DockerRunner({ cacheDir: cacheDir(), socketPath: socket });
     }
     if (name === "docker") {
-      throw new UsageError(`--runner docker: no Docker daemon answers at ${socket}: start dockerd (or set DOCKER_HOST), or use --runner deno`);
+      throw new UsageError(
+        `--runner docker: no Docker daemon answers at ${socket}: start dockerd (or set DOCKER_HOST), or use --runner deno`,
+      );
     }
     announce(`nano-modal: using the deno runner (no Docker daemon at ${socket})`);
   }

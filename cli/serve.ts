@@ -1,5 +1,11 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
-import { InsecureListenError } from "../control/mod.ts";
+import {
+  type Backend,
+  InsecureListenError,
+  MemoryBackend,
+  RedisBackend,
+  RedisUnavailableError,
+} from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
 import { configuredToken } from "./config.ts";
@@ -16,7 +22,9 @@ Options:
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
-  --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL)
+  --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL);
+                         several control planes may share one Redis
+  --retention-hours N    how long results stay retrievable (default 24)
   --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN)
   -h, --help             show this help`;
 
@@ -35,6 +43,24 @@ function normalizeWithWorkers(args: string[]): string[] {
   return out;
 }
 
+/** The embedded backend, or Redis when a URL is given; warns loudly about risky Redis settings. */
+async function openBackend(redisUrl: string | undefined, retentionMs: number): Promise<Backend> {
+  if (!redisUrl) return new MemoryBackend({ retentionMs });
+  if (!/^rediss?:\/\//.test(redisUrl)) {
+    throw new UsageError(
+      `--redis "${redisUrl}" is not a Redis URL: use e.g. redis://127.0.0.1:6379`,
+    );
+  }
+  try {
+    const backend = await RedisBackend.connect(redisUrl, { retentionMs });
+    for (const warning of await backend.warnings()) console.error(warning);
+    return backend;
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /** Runs the `serve` command until SIGINT/SIGTERM; returns the exit code. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("serve", normalizeWithWorkers(args), {
@@ -44,6 +70,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     concurrency: { type: "string" },
     runner: { type: "string" },
     redis: { type: "string" },
+    "retention-hours": { type: "string" },
     token: { type: "string" },
   });
   if (values.help) {
@@ -59,11 +86,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const token = configuredToken(values.token);
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
-  if (redisUrl) {
-    throw new UsageError(
-      "--redis is not available in this build yet: run without it for the embedded backend",
-    );
-  }
+  const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
+  const backend = await openBackend(redisUrl, retentionHours * 3_600_000);
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;
@@ -76,6 +100,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       port,
       token,
       workerCapacity: capacity,
+      backend,
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -85,10 +110,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw err;
   }
   console.error(
-    `nano-modal control plane listening on ${server.url} (memory backend${
+    `nano-modal control plane listening on ${server.url} (${backend.kind} backend${
       workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
     }${token ? ", token required" : ""})`,
   );
+  server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());
   Deno.addSignalListener("SIGTERM", () => stop.resolve());

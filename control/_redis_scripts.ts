@@ -476,6 +476,23 @@ return seq
 `,
 );
 
+/**
+ * Takes or keeps the sweeper role, so that of many control planes sharing one
+ * Redis only one sweeps expired leases at a time.
+ * KEYS: 1 sweeper lock.
+ * ARGV: 1 holder id (one per backend instance), 2 how long the role lasts (ms).
+ * Result: 1 if the caller holds the role now, else 0.
+ */
+const claimSweeper = script(
+  1,
+  `
+local holder = redis.call("GET", KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+return 1
+`,
+);
+
 /** Every script, by the ioredis command name it is defined under. */
 export const SCRIPTS: Record<string, ScriptDef> = {
   nmEnqueue: enqueue,
@@ -490,4 +507,5 @@ export const SCRIPTS: Record<string, ScriptDef> = {
   nmCreateCall: createCall,
   nmSetCallTotal: setCallTotal,
   nmPublishLogs: publishLogs,
+  nmClaimSweeper: claimSweeper,
 };

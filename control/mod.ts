@@ -5,6 +5,7 @@
 export { type Backend, type Clock, systemClock } from "./backend.ts";
 export type * from "./backend.ts";
 export { MemoryBackend, type MemoryBackendOptions } from "./memory_backend.ts";
+export { RedisBackend, type RedisBackendOptions, RedisUnavailableError } from "./redis_backend.ts";
 export {
   type ControlServer,
   InsecureListenError,

@@ -52,6 +52,9 @@ type ScriptReport = [number, ...Buffer[]];
 
 const SWEEP_LIMIT = 1000;
 
+/** How long the sweeper role outlives its holder's last sweep. */
+const SWEEPER_ROLE_MS = 30_000;
+
 /**
  * {@linkcode Backend} on Redis (ioredis), with one command connection and one
  * subscriber connection per instance. Requires `maxmemory-policy noeviction`:
@@ -66,6 +69,7 @@ const SWEEP_LIMIT = 1000;
  * ```
  */
 export class RedisBackend implements Backend {
+  readonly #sweeperId = crypto.randomUUID();
   readonly kind = "redis";
   #client: ScriptClient;
   #sub: Redis;
@@ -313,6 +317,14 @@ export class RedisBackend implements Backend {
   async sweep(maxInfraAttempts: number): Promise<RequeueReport> {
     const now = this.#clock.now();
     const report: RequeueReport = { requeued: 0, exhausted: [] };
+    // One sweeper among all control planes on this Redis; the role lapses if its holder dies.
+    const held = await this.#script<number>(
+      "nmClaimSweeper",
+      this.#key("sweeper", ""),
+      this.#sweeperId,
+      SWEEPER_ROLE_MS,
+    );
+    if (held !== 1) return report;
     // Bounded runs keep Redis responsive; loop until a run finds less than its limit.
     for (let more = true; more;) {
       const [requeued, again, ...exhausted] = await this.#script<[number, number, ...Buffer[]]>(

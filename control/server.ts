@@ -12,6 +12,7 @@ import {
 import { ControlService, WorkerService } from "../proto/gen/nano_modal_pb.ts";
 import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
+import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
@@ -101,7 +102,7 @@ function listen(options: ServerOptions): ControlServer {
     // A misspelt field in hand-written JSON is an error, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
-    interceptors: options.token ? [bearerAuth(options.token)] : [],
+    interceptors: [...(options.token ? [bearerAuth(options.token)] : []), backendOutages()],
   });
   router.service(
     ControlService,
