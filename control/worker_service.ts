@@ -129,6 +129,7 @@ async function* serveWorker(
   const onAbort = () => ctl.abort();
   signal.addEventListener("abort", onAbort);
   let credit = 0;
+  let stored = 0;
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -159,6 +160,10 @@ async function* serveWorker(
               const report = await backend.requeue(again, maxInfra);
               await failExhausted(backend, report.exhausted, maxInfra);
             }
+            stored += msg.value.results.length;
+            out.push(create(WorkerCommandSchema, {
+              msg: { case: "ack", value: { results: stored } },
+            }));
             break;
           }
           case "heartbeat":

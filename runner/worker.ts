@@ -74,15 +74,17 @@ export class Worker {
   readonly #client: ReturnType<typeof createClient<typeof WorkerService>>;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
   readonly #bundles = new Map<string, Promise<string>>();
-  readonly #inflight = new Map<string, { input: WorkInput; generation: number }>();
+  readonly #inflight = new Map<string, WorkInput>();
   readonly #log: (line: string) => void;
   #entrypoint?: Promise<string>;
   #out?: AsyncQueue<WorkerMessage>;
-  #generation = 0;
   #draining = false;
   #stopped = false;
   #abort = new AbortController();
   #pendingResults: WorkResult[] = [];
+  /** Results sent on the current stream that the server has not confirmed yet. */
+  #unacked: WorkResult[] = [];
+  #ackedOnStream = 0;
   #pendingLogs: LogLine[] = [];
   #pendingCredit = 0;
   #flushScheduled = false;
@@ -158,7 +160,14 @@ export class Worker {
     this.#out?.push(create(WorkerMessageSchema, { msg: { case: "drain", value: {} } }));
     if (this.#inflight.size > 0) await this.#idle.promise;
     await this.#flush();
-    await delay(50);
+    // Leave once the server has stored every result (or after a grace period).
+    for (
+      let waited = 0;
+      (this.#unacked.length || this.#pendingResults.length) && waited < 10_000;
+      waited += 20
+    ) {
+      await delay(20);
+    }
     this.#out?.close();
     this.#stopped = true;
     this.#abort.abort();
@@ -172,7 +181,6 @@ export class Worker {
   }
 
   async #session(onConnected: () => void): Promise<void> {
-    const generation = ++this.#generation;
     const out = new AsyncQueue<WorkerMessage>();
     this.#out = out;
     out.push(create(WorkerMessageSchema, {
@@ -186,11 +194,17 @@ export class Worker {
         },
       },
     }));
-    // Inputs from a previous stream were released by the server; they no longer count.
-    const held = [...this.#inflight.values()].filter((i) => i.generation === generation).length;
+    // Inputs taken through an earlier stream still run; their leases stay valid
+    // (on a shared backend) and their results go out on this stream.
     out.push(create(WorkerMessageSchema, {
-      msg: { case: "credit", value: { count: this.#capacity - held } },
+      msg: { case: "credit", value: { count: Math.max(0, this.#capacity - this.#inflight.size) } },
     }));
+    this.#pendingCredit = 0;
+    // Results the last stream may have lost go out again; duplicates are ignored.
+    this.#pendingResults = [...this.#unacked, ...this.#pendingResults];
+    this.#unacked = [];
+    this.#ackedOnStream = 0;
+    this.#flush();
     const heartbeat = setInterval(() => this.#heartbeat(), 5_000);
     try {
       let first = true;
@@ -200,7 +214,11 @@ export class Worker {
           onConnected();
         }
         if (cmd.msg.case === "assign") {
-          for (const input of cmd.msg.value.inputs) this.#accept(input, generation);
+          for (const input of cmd.msg.value.inputs) this.#accept(input);
+        } else if (cmd.msg.case === "ack") {
+          const confirmed = cmd.msg.value.results - this.#ackedOnStream;
+          this.#ackedOnStream = cmd.msg.value.results;
+          this.#unacked.splice(0, confirmed);
         } else if (cmd.msg.case === "appStopped") {
           this.#appStopped(cmd.msg.value.appId);
         }
@@ -213,23 +231,19 @@ export class Worker {
   }
 
   #heartbeat(): void {
-    const ids = [...this.#inflight.entries()].filter(([, v]) => v.generation === this.#generation)
-      .map(([id]) => id);
+    const ids = [...this.#inflight.keys()];
     this.#out?.push(create(WorkerMessageSchema, {
       msg: { case: "heartbeat", value: { inputIds: ids } },
     }));
   }
 
-  #accept(input: WorkInput, generation: number): void {
-    this.#inflight.set(input.inputId, { input, generation });
+  #accept(input: WorkInput): void {
+    this.#inflight.set(input.inputId, input);
     this.#execute(input).then((result) => {
-      const entry = this.#inflight.get(input.inputId);
       this.#inflight.delete(input.inputId);
-      if (entry?.generation === this.#generation) {
-        this.#pendingResults.push(result);
-        this.#pendingCredit++;
-        this.#scheduleFlush();
-      }
+      this.#pendingResults.push(result);
+      this.#pendingCredit++;
+      this.#scheduleFlush();
       if (this.#inflight.size === 0) {
         this.#idle.resolve();
         this.#idle = Promise.withResolvers();
@@ -247,7 +261,8 @@ export class Worker {
   #flush(): Promise<void> {
     this.#flushScheduled = false;
     const out = this.#out;
-    if (!out) return Promise.resolve();
+    // Between streams, results wait for the next one.
+    if (!out || out.closed) return Promise.resolve();
     // Logs first: a caller sees what a function printed before its result.
     if (this.#pendingLogs.length) {
       out.push(create(WorkerMessageSchema, {
@@ -255,9 +270,9 @@ export class Worker {
       }));
     }
     if (this.#pendingResults.length) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "results", value: { results: this.#pendingResults.splice(0) } },
-      }));
+      const results = this.#pendingResults.splice(0);
+      this.#unacked.push(...results);
+      out.push(create(WorkerMessageSchema, { msg: { case: "results", value: { results } } }));
     }
     if (this.#pendingCredit > 0 && !this.#draining) {
       out.push(create(WorkerMessageSchema, {
