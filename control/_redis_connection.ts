@@ -18,13 +18,18 @@ const FAILED_CONNECTION =
 export function openConnection(url: string, onOutage?: (message: string) => void): Redis {
   const conn = new Redis(url, connectionOptions());
   let down = false;
+  // Before the first connection the caller reports the failure itself, once.
+  let wasReady = false;
   conn.on("error", (error: Error) => {
-    if (!down) onOutage?.(`lost Redis at ${describeUrl(url)} (${error.message}); reconnecting`);
+    if (!down && wasReady) {
+      onOutage?.(`lost Redis at ${describeUrl(url)} (${error.message}); reconnecting`);
+    }
     down = true;
   });
   conn.on("ready", () => {
-    if (down) onOutage?.(`reconnected to Redis at ${describeUrl(url)}`);
+    if (down && wasReady) onOutage?.(`reconnected to Redis at ${describeUrl(url)}`);
     down = false;
+    wasReady = true;
   });
   return conn;
 }
@@ -41,11 +46,12 @@ function connectionOptions(): RedisOptions {
 /** Turns an ioredis connection failure into a {@linkcode RedisUnavailableError}. */
 export function explainFailure(error: unknown, url: string): unknown {
   if (!(error instanceof Error)) return error;
-  const failed = error.name === "MaxRetriesPerRequestError" ||
-    FAILED_CONNECTION.test(error.message);
-  if (!failed) return error;
+  const retriesExhausted = error.name === "MaxRetriesPerRequestError" ||
+    /max retries per request/i.test(error.message);
+  if (!retriesExhausted && !FAILED_CONNECTION.test(error.message)) return error;
+  const why = retriesExhausted ? "no connection" : error.message;
   return new RedisUnavailableError(
-    `Redis at ${describeUrl(url)} is unreachable (${error.message}): check that it is ` +
+    `Redis at ${describeUrl(url)} is unreachable (${why}): check that it is ` +
       "running and that --redis points at it; nano-modal reconnects when it is back.",
     { cause: error },
   );

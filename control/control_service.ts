@@ -33,6 +33,8 @@ export interface ControlServiceOptions {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_WAIT_MS = 55_000;
+/** A worker that has not been heard from for this long is not counted as live. */
+const WORKER_STALE_MS = 60_000;
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
@@ -212,6 +214,18 @@ export function createControlService(
 
     map(requests, ctx) {
       return runMap(backend, requests, ctx.signal, maxPending, liveFunction, newCall, input);
+    },
+
+    async getStats() {
+      const [depth, workers] = await Promise.all([backend.queueDepth(), backend.listWorkers()]);
+      const queues = await Promise.all(
+        Object.entries(depth).map(async ([functionId, queued]) => {
+          const fn = await backend.getFunction(functionId);
+          return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
+        }),
+      );
+      const liveAfter = Date.now() - WORKER_STALE_MS;
+      return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
     },
 
     async *streamLogs(req, ctx) {

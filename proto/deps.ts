@@ -16,9 +16,6 @@ export {
   type ServiceImpl,
   type Transport,
 } from "npm:@connectrpc/connect@2.3.0";
-export {
-  createFetchHandler,
-  type UniversalClientFn,
-} from "npm:@connectrpc/connect@2.3.0/protocol";
+export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
 export { createTransport as createConnectProtocolTransport } from "npm:@connectrpc/connect@2.3.0/protocol-connect";
 export { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";

@@ -58,17 +58,29 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<Arra
 function denoHttp2Client(client: Deno.HttpClient): UniversalClientFn {
   return async (req) => {
     const streaming = req.header.get("content-type")?.startsWith("application/connect+");
-    const body = !req.body ? undefined : streaming ? ReadableStream.from(req.body) : await collect(req.body);
-    const res = await fetch(req.url, {
-      method: req.method,
-      headers: req.header,
-      body,
-      signal: req.signal,
-      client,
-      // Full duplex: responses stream while the request body is still being sent.
-      duplex: "half",
-    } as RequestInit & { client: Deno.HttpClient; duplex: "half" });
-    return { status: res.status, header: res.headers, body: chunks(res.body), trailer: new Headers() };
+    const body = !req.body
+      ? undefined
+      : streaming
+      ? ReadableStream.from(req.body)
+      : await collect(req.body);
+    const res = await fetch(
+      req.url,
+      {
+        method: req.method,
+        headers: req.header,
+        body,
+        signal: req.signal,
+        client,
+        // Full duplex: responses stream while the request body is still being sent.
+        duplex: "half",
+      } as RequestInit & { client: Deno.HttpClient; duplex: "half" },
+    );
+    return {
+      status: res.status,
+      header: res.headers,
+      body: chunks(res.body),
+      trailer: new Headers(),
+    };
   };
 }
 

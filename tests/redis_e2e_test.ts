@@ -3,6 +3,18 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, runCli, runDeno, startServe } from "./_cli.ts";
 import { startRedis } from "./_redis_server.ts";
+import { createClient } from "../proto/deps.ts";
+import { ControlService } from "../proto/gen/nano_modal_pb.ts";
+import { createRpcTransport } from "../proto/transport.ts";
+
+async function stats(url: string) {
+  const { transport, close } = createRpcTransport({ baseUrl: url });
+  try {
+    return await createClient(ControlService, transport).getStats({});
+  } finally {
+    close();
+  }
+}
 
 function results(stdout: string): number[] {
   return [...stdout.matchAll(/^r (\d+) (\d+) /gm)].map((m) => Number(m[1]));
@@ -138,10 +150,24 @@ Deno.test("Redis with append-only persistence restarted while inputs are queued:
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
     // No worker yet: the inputs wait in Redis while it restarts.
-    await new Promise((r) => setTimeout(r, 1_500));
+    for (let i = 0; i < 100; i++) {
+      const queued = (await stats(cp.url)).queues.find((q) => q.functionName === "slow")?.queued;
+      if (queued === 30) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const before = await stats(cp.url);
+    strictEqual(before.queues.find((q) => q.functionName === "slow")?.queued, 30, "queue depth");
+    strictEqual(before.workers.length, 0);
     await redis.stop();
     redis = await startRedis({ appendonly: true, dir, port });
     worker = await startWorker(cp.url, "after-restart");
+    let after = await stats(cp.url);
+    for (let i = 0; i < 50 && after.workers.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await stats(cp.url);
+    }
+    strictEqual(after.workers.length, 1, "the worker registered");
+    strictEqual(after.workers[0].capacity, 8);
     strictEqual(await run.exited(), 0, run.stderr);
     expectAllOnceInOrder(run.stdout, 30);
   } finally {
@@ -151,4 +177,36 @@ Deno.test("Redis with append-only persistence restarted while inputs are queued:
     await redis.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Redis going away mid-map: clients and workers retry with backoff and the map completes when it returns", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-outage-" });
+  let redis = await startRedis({ appendonly: true, dir });
+  const port = redis.port;
+  const cp = await startServe(["--redis", redis.url]);
+  const worker = await startWorker(cp.url, "outage");
+  const run = new CliProcess(["run", "--server", cp.url, "tests/fixtures/fanout.ts", "--", "60"]);
+  try {
+    await run.waitFor(/^r 5 /m);
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 2_000));
+    redis = await startRedis({ appendonly: true, dir, port });
+    strictEqual(await run.exited(), 0, run.stderr);
+    expectAllOnceInOrder(run.stdout, 60);
+    match(cp.proc.stderr, /lost Redis at .*reconnect/i);
+  } finally {
+    await run.stop("SIGKILL");
+    await worker.proc.stop();
+    await cp.proc.stop();
+    await redis.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve --redis with Redis unreachable is one clear line", async () => {
+  const r = await runCli(["serve", "--port", "0", "--redis", "redis://127.0.0.1:9"]);
+  strictEqual(r.code, 1);
+  const lines = r.stderr.trim().split("\n");
+  strictEqual(lines.length, 1, r.stderr);
+  match(lines[0], /^error: .*Redis.*127\.0\.0\.1:9/);
 });

@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIjAKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwiQgoJQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCIgCg1TcGF3blJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkiNwoQQXdhaXRDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEhIKCnRpbWVvdXRfbXMYAiABKA0iRwoRQXdhaXRDYWxsUmVzcG9uc2USDAoEZG9uZRgBIAEoCBIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IkIKCE1hcFN0YXJ0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIaGF2ZV9pZHgYAyADKA0iLAoJTWFwSW5wdXRzEhEKCXN0YXJ0X2lkeBgBIAEoDRIMCgRhcmdzGAIgAygMIhcKBk1hcEVuZBINCgV0b3RhbBgBIAEoDSKMAQoKTWFwUmVxdWVzdBInCgVzdGFydBgBIAEoCzIWLm5hbm9tb2RhbC52MS5NYXBTdGFydEgAEikKBmlucHV0cxgCIAEoCzIXLm5hbm9tb2RhbC52MS5NYXBJbnB1dHNIABIjCgNlbmQYAyABKAsyFC5uYW5vbW9kYWwudjEuTWFwRW5kSABCBQoDbXNnIlsKC01hcFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSFAoMaW5wdXRzX2Fja2VkGAIgASgNEiUKB291dHB1dHMYAyADKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImoKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSJAoGb3V0cHV0GAMgASgLMhQubmFub21vZGFsLnYxLk91dHB1dBIPCgdyZXF1ZXVlGAQgASgIIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSJHCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0iIAoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSKdAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMt4FCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI8CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudDABEj8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAEy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIjAKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwiQgoJQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCIgCg1TcGF3blJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkiNwoQQXdhaXRDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEhIKCnRpbWVvdXRfbXMYAiABKA0iRwoRQXdhaXRDYWxsUmVzcG9uc2USDAoEZG9uZRgBIAEoCBIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IkIKCE1hcFN0YXJ0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIaGF2ZV9pZHgYAyADKA0iLAoJTWFwSW5wdXRzEhEKCXN0YXJ0X2lkeBgBIAEoDRIMCgRhcmdzGAIgAygMIhcKBk1hcEVuZBINCgV0b3RhbBgBIAEoDSKMAQoKTWFwUmVxdWVzdBInCgVzdGFydBgBIAEoCzIWLm5hbm9tb2RhbC52MS5NYXBTdGFydEgAEikKBmlucHV0cxgCIAEoCzIXLm5hbm9tb2RhbC52MS5NYXBJbnB1dHNIABIjCgNlbmQYAyABKAsyFC5uYW5vbW9kYWwudjEuTWFwRW5kSABCBQoDbXNnIlsKC01hcFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSFAoMaW5wdXRzX2Fja2VkGAIgASgNEiUKB291dHB1dHMYAyADKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IhEKD0dldFN0YXRzUmVxdWVzdCJbCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDSJpCgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgBImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImoKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSJAoGb3V0cHV0GAMgASgLMhQubmFub21vZGFsLnYxLk91dHB1dBIPCgdyZXF1ZXVlGAQgASgIIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSJHCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0iIAoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSKdAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqkGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI8CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudDABEj8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2Uy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -733,6 +733,112 @@ export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
   messageDesc(file_nano_modal, 25);
 
 /**
+ * @generated from message nanomodal.v1.GetStatsRequest
+ */
+export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.GetStatsRequest.
+ * Use `create(GetStatsRequestSchema)` to create a new message.
+ */
+export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 26);
+
+/**
+ * @generated from message nanomodal.v1.FunctionQueue
+ */
+export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
+  /**
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string function_name = 3;
+   */
+  functionName: string;
+
+  /**
+   * Inputs waiting for a worker.
+   *
+   * @generated from field: uint32 queued = 4;
+   */
+  queued: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.FunctionQueue.
+ * Use `create(FunctionQueueSchema)` to create a new message.
+ */
+export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 27);
+
+/**
+ * @generated from message nanomodal.v1.WorkerInfo
+ */
+export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: uint32 capacity = 2;
+   */
+  capacity: number;
+
+  /**
+   * @generated from field: string runner = 3;
+   */
+  runner: string;
+
+  /**
+   * @generated from field: string hostname = 4;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: double last_seen_ms = 5;
+   */
+  lastSeenMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkerInfo.
+ * Use `create(WorkerInfoSchema)` to create a new message.
+ */
+export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 28);
+
+/**
+ * @generated from message nanomodal.v1.GetStatsResponse
+ */
+export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.FunctionQueue queues = 1;
+   */
+  queues: FunctionQueue[];
+
+  /**
+   * @generated from field: repeated nanomodal.v1.WorkerInfo workers = 2;
+   */
+  workers: WorkerInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetStatsResponse.
+ * Use `create(GetStatsResponseSchema)` to create a new message.
+ */
+export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 29);
+
+/**
  * @generated from message nanomodal.v1.StreamLogsRequest
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
@@ -747,7 +853,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -771,7 +877,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -805,7 +911,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -824,7 +930,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -858,7 +964,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -875,7 +981,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -892,7 +998,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -909,7 +1015,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -922,7 +1028,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -975,7 +1081,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1024,7 +1130,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1048,7 +1154,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1065,7 +1171,7 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1085,7 +1191,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1120,7 +1226,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1137,7 +1243,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1174,7 +1280,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1191,7 +1297,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1208,7 +1314,7 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * How one input ended.
@@ -1339,6 +1445,16 @@ export const ControlService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamLogsRequestSchema;
     output: typeof StreamLogsResponseSchema;
+  },
+  /**
+   * Queue depth per function and the live workers (what an autoscaler reads).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.GetStats
+   */
+  getStats: {
+    methodKind: "unary";
+    input: typeof GetStatsRequestSchema;
+    output: typeof GetStatsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 0);
