@@ -1,8 +1,12 @@
 /** `deno task bench`: runs every benchmark and prints one table per area. */
 import { coreBench } from "./core_bench.ts";
+import { redisBench } from "./redis_bench.ts";
 import { printTable } from "./_table.ts";
 
 const only = Deno.args[0];
 if (!only || only === "core") {
   printTable("Foundation (deno runner, embedded backend)", await coreBench());
+}
+if (!only || only === "redis") {
+  printTable("Redis backend vs BullMQ (same Redis, same run)", await redisBench());
 }

@@ -11,7 +11,6 @@ import {
   type MapRequest,
   type MapResponse,
   MapResponseSchema,
-  type Output,
   StreamLogsResponseSchema,
 } from "../proto/gen/nano_modal_pb.ts";
 import { fromBinary, toBinary } from "../proto/deps.ts";
@@ -330,14 +329,12 @@ async function* runMap(
       if (signal.aborted) return;
       const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
       cursor = next;
-      const fresh: Output[] = [];
+      const fresh: Uint8Array[] = [];
       const logSeq = outputs.length ? await backend.logSeq(call.appId) : 0;
       for (const rec of outputs) {
         if (have.has(rec.idx)) continue;
         have.add(rec.idx);
-        const output = unpackOutput(rec);
-        output.logSeq = logSeq;
-        fresh.push(output);
+        fresh.push(rec.data);
       }
       delivered += fresh.length;
       if (fresh.length || ackDirty) {
@@ -346,6 +343,7 @@ async function* runMap(
           callId: call.callId,
           inputsAcked: acked,
           outputs: fresh,
+          logSeq,
         });
       }
       if (outputs.length === 0) {

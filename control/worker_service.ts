@@ -17,7 +17,7 @@ import {
 import type { Backend, Completion } from "./backend.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
-import { infraFailure, packOutput } from "./_outputs.ts";
+import { infraFailure } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 
 /** Tuning of the worker service. */
@@ -147,11 +147,11 @@ async function* serveWorker(
             const again: { inputId: string; leaseToken: string }[] = [];
             for (const res of msg.value.results) {
               if (res.requeue) again.push({ inputId: res.inputId, leaseToken: res.leaseToken });
-              else if (res.output) {
+              else if (res.output.length) {
                 done.push({
                   inputId: res.inputId,
                   leaseToken: res.leaseToken,
-                  output: packOutput(res.output),
+                  output: { idx: res.idx, data: res.output },
                 });
               }
             }

@@ -23,13 +23,26 @@ export interface PoolSpec {
 
 let counter = 0;
 
+/**
+ * A backlog must persist this long before another sandbox starts: a burst that
+ * the warm sandboxes clear quickly is cheaper than a sandbox's start.
+ */
+const SCALE_UP_AFTER_MS = 30;
+
+interface Waiter extends PromiseWithResolvers<WarmSandbox> {
+  sinceMs: number;
+}
+
 /** The warm sandboxes of one function on this worker. */
 export class FunctionPool {
   readonly spec: PoolSpec;
   readonly #runner: Runner;
   readonly #sandboxes: WarmSandbox[] = [];
   readonly #busy = new Map<WarmSandbox, number>();
-  readonly #waiters: PromiseWithResolvers<WarmSandbox>[] = [];
+  /** Inputs waiting for a slot, oldest first from `#head`. */
+  #waiters: Waiter[] = [];
+  #head = 0;
+  #scaleTimer: ReturnType<typeof setTimeout> | undefined;
   #starting = 0;
   #closed = false;
 
@@ -93,35 +106,64 @@ export class FunctionPool {
   /** Stops every sandbox; waiting inputs fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w.reject(new Error("The function's app stopped"));
+    clearTimeout(this.#scaleTimer);
+    for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
     await Promise.allSettled(this.#sandboxes.splice(0).map((s) => s.stop()));
   }
 
   #slot(): Promise<WarmSandbox> {
     if (this.#closed) return Promise.reject(new Error("The function's app stopped"));
-    const waiter = Promise.withResolvers<WarmSandbox>();
+    const waiter = { ...Promise.withResolvers<WarmSandbox>(), sinceMs: performance.now() };
     this.#waiters.push(waiter);
     this.#dispatch();
     return waiter.promise;
   }
 
+  get #waiting(): number {
+    return this.#waiters.length - this.#head;
+  }
+
+  #takeWaiters(from = 0): Waiter[] {
+    const taken = this.#waiters.slice(this.#head + from);
+    this.#waiters.length = this.#head + from;
+    return taken;
+  }
+
   #dispatch(): void {
     this.#prune();
-    while (this.#waiters.length > 0) {
-      const free = this.#sandboxes.find((s) =>
-        s.alive && (this.#busy.get(s) ?? 0) < this.#concurrency
-      );
-      if (!free) break;
+    let free: WarmSandbox | undefined;
+    while (this.#waiting > 0) {
+      if (!free || (this.#busy.get(free) ?? 0) >= this.#concurrency) {
+        free = this.#sandboxes.find((s) => s.alive && (this.#busy.get(s) ?? 0) < this.#concurrency);
+        if (!free) break;
+      }
       this.#busy.set(free, (this.#busy.get(free) ?? 0) + 1);
-      this.#waiters.shift()!.resolve(free);
+      this.#waiters[this.#head++].resolve(free);
     }
-    const coming = this.#starting * this.#concurrency;
-    if (
-      this.#waiters.length > coming &&
-      this.#sandboxes.length + this.#starting < Math.max(1, this.spec.def.maxContainers)
-    ) {
-      this.#startOne();
+    if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
+      this.#waiters = this.#waiters.slice(this.#head);
+      this.#head = 0;
     }
+    this.#maybeScaleUp();
+  }
+
+  /**
+   * Starts a sandbox at once when there is none; otherwise one at a time, and
+   * only when the oldest waiting input has waited {@linkcode SCALE_UP_AFTER_MS}.
+   */
+  #maybeScaleUp(): void {
+    const room = this.#sandboxes.length + this.#starting < Math.max(1, this.spec.def.maxContainers);
+    if (!room || this.#waiting <= this.#starting * this.#concurrency || this.#closed) return;
+    if (this.#sandboxes.length === 0 && this.#starting === 0) return this.#startOne();
+    if (this.#starting > 0 || this.#scaleTimer) return;
+    const waited = performance.now() - this.#waiters[this.#head].sinceMs;
+    this.#scaleTimer = setTimeout(() => {
+      this.#scaleTimer = undefined;
+      if (this.#waiting === 0 || this.#starting > 0) return;
+      if (performance.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
+        this.#startOne();
+      } else this.#maybeScaleUp();
+    }, Math.max(0, SCALE_UP_AFTER_MS - waited));
   }
 
   #startOne(): void {
@@ -152,8 +194,7 @@ export class FunctionPool {
       // Every start would fail the same way (a broken module, an image that
       // cannot be built): fail the inputs waiting beyond other sandboxes' reach.
       if (this.#prune() === 0) {
-        const reachable = this.#starting * this.#concurrency;
-        for (const w of this.#waiters.splice(reachable)) w.reject(err);
+        for (const w of this.#takeWaiters(this.#starting * this.#concurrency)) w.reject(err);
       }
       this.#dispatch();
     });

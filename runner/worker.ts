@@ -6,7 +6,7 @@
  * @module
  */
 import { Code, ConnectError, createClient } from "../proto/deps.ts";
-import { create } from "../proto/deps.ts";
+import { create, toBinary } from "../proto/deps.ts";
 import {
   type FunctionDef,
   type LogLine,
@@ -82,6 +82,8 @@ export class Worker {
   #stopped = false;
   #abort = new AbortController();
   #pendingResults: WorkResult[] = [];
+  /** Running attempts by input id: when each times out, and how. One timer checks them all. */
+  readonly #deadlines = new Map<string, { atMs: number; expire: () => void }>();
   /** Results sent on the current stream that the server has not confirmed yet. */
   #unacked: WorkResult[] = [];
   #ackedOnStream = 0;
@@ -112,6 +114,7 @@ export class Worker {
     await this.#entrypoint;
     await this.#options.runner.cleanup();
     const scaler = setInterval(() => this.#scaleDown(), 1_000);
+    const timeouts = setInterval(() => this.#expireDeadlines(), TIMEOUT_CHECK_MS);
     let backoffMs = 250;
     let announcedLoss = false;
     try {
@@ -148,6 +151,7 @@ export class Worker {
       }
     } finally {
       clearInterval(scaler);
+      clearInterval(timeouts);
       await this.#closePools();
       this.#rpc.close();
     }
@@ -230,6 +234,15 @@ export class Worker {
     }
   }
 
+  #expireDeadlines(): void {
+    const now = performance.now();
+    for (const [id, deadline] of this.#deadlines) {
+      if (deadline.atMs > now) continue;
+      this.#deadlines.delete(id);
+      deadline.expire();
+    }
+  }
+
   #heartbeat(): void {
     const ids = [...this.#inflight.keys()];
     this.#out?.push(create(WorkerMessageSchema, {
@@ -285,7 +298,12 @@ export class Worker {
 
   async #execute(input: WorkInput): Promise<WorkResult> {
     const result = (output: Output) =>
-      create(WorkResultSchema, { inputId: input.inputId, leaseToken: input.leaseToken, output });
+      create(WorkResultSchema, {
+        inputId: input.inputId,
+        leaseToken: input.leaseToken,
+        output: toBinary(OutputSchema, output),
+        idx: output.idx,
+      });
     let fn: FunctionInfo;
     try {
       fn = await this.#function(input.functionId);
@@ -327,14 +345,17 @@ export class Worker {
 
   async #attempt(fn: FunctionInfo, input: WorkInput): Promise<Output | "requeue"> {
     const def = fn.def;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     try {
       const done = await fn.pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          fn.pool.kill(sandbox);
-        }, def.timeoutMs);
+        // The clock starts once a sandbox has the input: start-up is not the function's time.
+        this.#deadlines.set(input.inputId, {
+          atMs: performance.now() + def.timeoutMs,
+          expire: () => {
+            timedOut = true;
+            fn.pool.kill(sandbox);
+          },
+        });
       });
       if (done.ok) {
         return create(OutputSchema, {
@@ -385,7 +406,7 @@ export class Worker {
         (err as Error).message,
       );
     } finally {
-      clearTimeout(timer);
+      this.#deadlines.delete(input.inputId);
     }
   }
 
@@ -477,6 +498,9 @@ export class Worker {
     );
   }
 }
+
+/** How often running attempts are checked against their timeouts. */
+const TIMEOUT_CHECK_MS = 25;
 
 function failure(
   idx: number,

@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import type { Client } from "../proto/deps.ts";
-import { create } from "../proto/deps.ts";
+import { create, fromBinary } from "../proto/deps.ts";
 import {
   ControlService,
   type FunctionDef,
@@ -13,10 +13,12 @@ import {
   type MapRequest,
   MapRequestSchema,
   type Output,
+  OutputSchema,
 } from "../proto/gen/nano_modal_pb.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { ConnectionError, InternalFailure, InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
+import { imageDefinitions, npmExternals } from "./_image_files.ts";
 import { clearStatus, printLines, progressBar, setStatus } from "./_progress.ts";
 import type { ResolvedOptions } from "./_options.ts";
 
@@ -63,10 +65,10 @@ export function translateError(err: unknown, serverUrl: string): Error {
   }
 }
 
-function toFunctionDef(name: string, o: ResolvedOptions): FunctionDef {
+function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): FunctionDef {
   return create(FunctionDefSchema, {
     name,
-    imageJson: JSON.stringify(o.image),
+    imageJson,
     timeoutMs: o.timeoutMs,
     retries: { ...o.retries },
     memoryMib: o.memoryMiB,
@@ -125,16 +127,23 @@ export class Session {
 
   /** Bundles the entry module, uploads it if the server lacks it, and creates the app. */
   async startApp(app: AppSpec, entryUrl: string, options: { ephemeral: boolean }): Promise<void> {
-    const bundle = await bundleModule(entryUrl);
+    const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
+    const bundle = await bundleModule(entryUrl, npmExternals(images.values()));
     await this.#rpcCall(async () => {
-      const { present } = await this.#client.putBundle({ hash: bundle.hash });
-      if (!present) await this.#client.putBundle({ hash: bundle.hash, data: bundle.code });
+      const upload = async (hash: string, data: Uint8Array) => {
+        const { present } = await this.#client.putBundle({ hash });
+        if (!present) await this.#client.putBundle({ hash, data });
+      };
+      await upload(bundle.hash, bundle.code);
+      const imageJson = await imageDefinitions(images, upload);
       const res = await this.#client.createApp({
         name: app.name,
         bundleHash: bundle.hash,
         ephemeral: options.ephemeral,
         entryUrl,
-        functions: [...app.functions].map(([name, o]) => toFunctionDef(name, o)),
+        functions: [...app.functions].map(([name, o]) =>
+          toFunctionDef(name, o, imageJson.get(name)!)
+        ),
       });
       this.#appId = res.appId;
       this.#functionIds = res.functionIds;
@@ -160,7 +169,7 @@ export class Session {
       for await (const event of this.#client.call({ functionId, args })) {
         if (event.callId) callId = event.callId;
         if (event.output) {
-          await this.logsBefore(event.output);
+          await this.logsBefore(event.output.logSeq);
           return event.output;
         }
       }
@@ -169,20 +178,20 @@ export class Session {
     }
     if (!callId) throw new InternalFailure("The server closed the call without an id");
     const output = (await this.awaitCall(callId, undefined))!;
-    await this.logsBefore(output);
+    await this.logsBefore(output.logSeq);
     return output;
   }
 
   /**
-   * Waits until the logs written before `output` are printed, so a function's
+   * Waits until the app's logs up to `logSeq` are printed, so a function's
    * output shows before its result (bounded, in case the log stream lags).
    */
-  logsBefore(output: Output): Promise<void> {
-    if (!this.#logs || output.logSeq <= this.#printedSeq) return Promise.resolve();
+  logsBefore(logSeq: number): Promise<void> {
+    if (!this.#logs || logSeq <= this.#printedSeq) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, 2_000);
       this.#logWaiters.push({
-        seq: output.logSeq,
+        seq: logSeq,
         resolve: () => (clearTimeout(timer), resolve()),
       });
     });
@@ -273,8 +282,9 @@ export class Session {
               if (idx < res.inputsAcked) unacked.delete(idx);
               else break;
             }
-            if (res.outputs.length) await this.logsBefore(res.outputs[0]);
-            for (const out of res.outputs) {
+            if (res.outputs.length) await this.logsBefore(res.logSeq);
+            for (const data of res.outputs) {
+              const out = fromBinary(OutputSchema, data);
               if (have.has(out.idx)) continue;
               have.add(out.idx);
               yield out;

@@ -36,7 +36,13 @@ async function startWorker(url: string, name: string) {
     },
   );
   await proc.waitFor(/serving/);
-  return { proc, cache };
+  // "serving" is printed before the worker connects: wait until the control plane knows it.
+  const id = proc.stderr.match(/worker (\S+): serving/)![1];
+  for (let i = 0; i < 200; i++) {
+    if ((await stats(url)).workers.some((w) => w.workerId === id)) return { proc, cache };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`worker ${id} never registered:\n${proc.stderr}`);
 }
 
 Deno.test("two control planes share one Redis; a map fans out across all workers; spawn on one, get on the other", async () => {

@@ -1,0 +1,164 @@
+/**
+ * Redis benchmark: `.map` of 20,000 trivial inputs through `serve --redis` and
+ * one remote worker, against BullMQ running the same trivial job on the same
+ * Redis in the same run. Reports inputs/s and Redis commands per input (from
+ * `INFO commandstats`, Lua-internal calls included).
+ */
+import { startRedis } from "../tests/_redis_server.ts";
+import type { Row } from "./_table.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const N = 20_000;
+
+async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+  })
+    .output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Total commands Redis ran since the last CONFIG RESETSTAT, minus the INFO itself. */
+async function commandCount(port: number): Promise<number> {
+  const info = await redisCli(port, "INFO", "commandstats");
+  let total = 0;
+  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    if (m[1] !== "info" && m[1] !== "config") total += Number(m[2]);
+  }
+  return total;
+}
+
+function spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function waitForLine(child: Deno.ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`process exited before ${pattern}: ${text}`);
+    text += value;
+    const m = text.match(pattern);
+    if (m) {
+      // Keep draining so the child never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done) { /* discard */ }
+      })();
+      return m;
+    }
+  }
+}
+
+async function lastJson(child: Deno.ChildProcess): Promise<{ ms: number }> {
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (out.code !== 0) {
+    throw new Error(`benchmark child failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(text);
+}
+
+async function nanoModal(url: string, port: number): Promise<{ rate: number; perInput: number }> {
+  const serve = spawn(["run", "-A", "main.ts", "serve", "--port", "0", "--redis", url]);
+  const [, serverUrl] = await waitForLine(serve, /listening on (http:\/\/\S+)/);
+  const cache = await Deno.makeTempDir({ prefix: "nm-bench-" });
+  const worker = spawn(
+    [
+      "run",
+      "-A",
+      "main.ts",
+      "worker",
+      "--server",
+      serverUrl,
+      "--runner",
+      "deno",
+      "--concurrency",
+      "512",
+    ],
+    { NANO_MODAL_CACHE: cache },
+  );
+  try {
+    await waitForLine(worker, /serving/);
+    // Warm the worker's caches (entrypoint bundle, deno dir) outside the measurement.
+    await lastJson(
+      spawn([
+        "run",
+        "-A",
+        "main.ts",
+        "run",
+        "--server",
+        serverUrl,
+        "bench/_map_app.ts",
+        "--",
+        "100",
+      ]),
+    );
+    await redisCli(port, "CONFIG", "RESETSTAT");
+    const { ms } = await lastJson(
+      spawn([
+        "run",
+        "-A",
+        "main.ts",
+        "run",
+        "--server",
+        serverUrl,
+        "bench/_map_app.ts",
+        "--",
+        String(N),
+      ]),
+    );
+    const commands = await commandCount(port);
+    return { rate: N / (ms / 1000), perInput: commands / N };
+  } finally {
+    for (const p of [worker, serve]) {
+      p.kill("SIGTERM");
+      await p.status;
+    }
+    await Deno.remove(cache, { recursive: true });
+  }
+}
+
+async function bullmq(url: string, port: number): Promise<{ rate: number; perInput: number }> {
+  await redisCli(port, "FLUSHALL");
+  await redisCli(port, "CONFIG", "RESETSTAT");
+  const { ms } = await lastJson(spawn(["run", "-A", "bench/_bullmq_job.ts", url, String(N)]));
+  const commands = await commandCount(port);
+  return { rate: N / (ms / 1000), perInput: commands / N };
+}
+
+/** Runs the Redis benchmark and returns its rows. */
+export async function redisBench(): Promise<Row[]> {
+  const redis = await startRedis();
+  try {
+    const bull = await bullmq(redis.url, redis.port);
+    await redisCli(redis.port, "FLUSHALL");
+    const nm = await nanoModal(redis.url, redis.port);
+    const fmt = (n: number) => `${Math.round(n).toLocaleString("en-US")} inputs/s`;
+    return [
+      {
+        name: `.map of ${N.toLocaleString("en-US")} trivial inputs, serve --redis + 1 worker`,
+        value: fmt(nm.rate),
+        baseline: `BullMQ, concurrency 50: ${fmt(bull.rate)}`,
+        ratio: `${(nm.rate / bull.rate).toFixed(1)}×`,
+        goal: "≥ 2×",
+      },
+      {
+        name: "Redis commands per input",
+        value: nm.perInput.toFixed(2),
+        baseline: `BullMQ: ${bull.perInput.toFixed(1)} per job`,
+        ratio: `${(nm.perInput / bull.perInput).toFixed(2)}×`,
+        goal: "≤ 3",
+      },
+    ];
+  } finally {
+    await redis.stop();
+  }
+}
