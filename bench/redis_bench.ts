@@ -87,34 +87,24 @@ async function nanoModal(url: string, port: number): Promise<{ rate: number; per
   );
   try {
     await waitForLine(worker, /serving/);
+    const runMap = (n: number) =>
+      lastJson(
+        spawn([
+          "run",
+          "-A",
+          "main.ts",
+          "run",
+          "--server",
+          serverUrl,
+          "bench/_map_app.ts",
+          "--",
+          `${n}`,
+        ]),
+      );
     // Warm the worker's caches (entrypoint bundle, deno dir) outside the measurement.
-    await lastJson(
-      spawn([
-        "run",
-        "-A",
-        "main.ts",
-        "run",
-        "--server",
-        serverUrl,
-        "bench/_map_app.ts",
-        "--",
-        "100",
-      ]),
-    );
+    await runMap(100);
     await redisCli(port, "CONFIG", "RESETSTAT");
-    const { ms } = await lastJson(
-      spawn([
-        "run",
-        "-A",
-        "main.ts",
-        "run",
-        "--server",
-        serverUrl,
-        "bench/_map_app.ts",
-        "--",
-        String(N),
-      ]),
-    );
+    const { ms } = await runMap(N);
     const commands = await commandCount(port);
     return { rate: N / (ms / 1000), perInput: commands / N };
   } finally {

@@ -28,9 +28,9 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   return await runDeno(["run", "-A", MAIN, ...args], options);
 }
 
-/** Runs `deno ...args` and waits for it (killed after `timeoutMs`). */
-export async function runDeno(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
+/** Starts `deno ...args` with piped output and the test environment. */
+function spawnDeno(args: string[], options: CliOptions): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args,
     cwd: options.cwd ?? ROOT,
     env: baseEnv(options.env),
@@ -39,6 +39,11 @@ export async function runDeno(args: string[], options: CliOptions = {}): Promise
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** Runs `deno ...args` and waits for it (killed after `timeoutMs`). */
+export async function runDeno(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = spawnDeno(args, options);
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
   try {
     const out = await child.output();
@@ -58,15 +63,7 @@ export class CliProcess {
   #waiters: (() => void)[] = [];
 
   constructor(args: string[], options: CliOptions = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, ...args],
-      cwd: options.cwd ?? ROOT,
-      env: baseEnv(options.env),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.child = spawnDeno(["run", "-A", MAIN, ...args], options);
     this.#done = Promise.all([
       this.#collect(this.child.stdout, (t) => this.stdout += t),
       this.#collect(this.child.stderr, (t) => this.stderr += t),
