@@ -3,7 +3,7 @@ import { App } from "@nano/modal";
 
 const app = new App("map-bench");
 
-export const echo = app.function({ concurrency: 256 }, function echo(x: number) {
+export const echo = app.function({ concurrency: 1000 }, function echo(x: number) {
   return x;
 });
 

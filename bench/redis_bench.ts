@@ -81,7 +81,7 @@ async function nanoModal(url: string, port: number): Promise<{ rate: number; per
       "--runner",
       "deno",
       "--concurrency",
-      "512",
+      "4096",
     ],
     { NANO_MODAL_CACHE: cache },
   );
@@ -128,9 +128,9 @@ async function bullmq(url: string, port: number): Promise<{ rate: number; perInp
 export async function redisBench(): Promise<Row[]> {
   const redis = await startRedis();
   try {
-    const bull = await bullmq(redis.url, redis.port);
-    await redisCli(redis.port, "FLUSHALL");
     const nm = await nanoModal(redis.url, redis.port);
+    await redisCli(redis.port, "FLUSHALL");
+    const bull = await bullmq(redis.url, redis.port);
     const fmt = (n: number) => `${Math.round(n).toLocaleString("en-US")} inputs/s`;
     return [
       {

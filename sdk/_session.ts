@@ -34,7 +34,7 @@ export interface AppSpec {
   functions: Map<string, ResolvedOptions>;
 }
 
-const MAP_BATCH = 512;
+const MAP_BATCH = 1024;
 
 /** Translates RPC failures into the SDK's errors, with what to do. */
 export function translateError(err: unknown, serverUrl: string): Error {
