@@ -15,6 +15,16 @@ import {
   type Transport,
   type UniversalClientFn,
 } from "./deps.ts";
+import { ControlService, WorkerService } from "./gen/nano_modal_pb.ts";
+
+/** Paths of RPCs whose request is a stream; every other request is one message. */
+const STREAMING_REQUESTS = new Set(
+  [ControlService, WorkerService].flatMap((service) =>
+    Object.values(service.method)
+      .filter((m) => m.methodKind === "bidi_streaming" || m.methodKind === "client_streaming")
+      .map((m) => `/${service.typeName}/${m.name}`)
+  ),
+);
 
 /** Largest message either side sends or accepts. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -57,7 +67,7 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<Arra
 
 function denoHttp2Client(client: Deno.HttpClient): UniversalClientFn {
   return async (req) => {
-    const streaming = req.header.get("content-type")?.startsWith("application/connect+");
+    const streaming = STREAMING_REQUESTS.has(new URL(req.url).pathname);
     const body = !req.body
       ? undefined
       : streaming
