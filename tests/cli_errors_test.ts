@@ -41,8 +41,8 @@ Deno.test("a misspelt function option is an error at definition time naming the 
 
 Deno.test("an unreachable server is one line that says how to start one", async () => {
   await mistake(
-    ["run", "--server", "http://127.0.0.1:9", "examples/hello.ts"],
-    /^error: Cannot reach the nano-modal server at http:\/\/127\.0\.0\.1:9 .*nano-modal serve/,
+    ["run", "--server", "http://127.0.0.1:59997", "examples/hello.ts"],
+    /^error: Cannot reach the nano-modal server at http:\/\/127\.0\.0\.1:59997 .*nano-modal serve/,
   );
 });
 
