@@ -46,6 +46,7 @@ export function createControlService(
   options: ControlServiceOptions,
 ): ServiceImpl<typeof ControlService> {
   const maxPending = options.maxPendingPerMap ?? 100_000;
+  const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
 
   async function liveFunction(functionId: string): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
@@ -160,6 +161,8 @@ export function createControlService(
       }
       await backend.stopApp(req.appId);
       options.onAppStopped?.(req.appId);
+      // Its log followers on this control plane are done: end their streams.
+      for (const queue of logStreams.get(req.appId) ?? []) queue.close();
       return {};
     },
 
@@ -239,6 +242,8 @@ export function createControlService(
       );
       const onAbort = () => queue.close();
       ctx.signal.addEventListener("abort", onAbort);
+      const streams = logStreams.get(req.appId) ?? new Set();
+      logStreams.set(req.appId, streams.add(queue));
       try {
         for await (const [data, seq] of queue) {
           const batch = fromBinary(StreamLogsResponseSchema, data);
@@ -247,6 +252,8 @@ export function createControlService(
         }
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
+        streams.delete(queue);
+        if (streams.size === 0) logStreams.delete(req.appId);
         unsubscribe();
       }
     },

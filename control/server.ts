@@ -51,6 +51,9 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** How long `close()` waits for open requests before giving up on them. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Thrown when the server would listen beyond loopback without a token. */
@@ -151,7 +154,13 @@ function listen(options: ServerOptions): ControlServer {
       createRouterTransport(({ service }) => service(WorkerService, workerService)),
     async close() {
       clearInterval(sweeper);
-      await server.shutdown();
+      // Graceful, but bounded: a client that stopped reading a stream must not hold us.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        server.shutdown(),
+        new Promise((r) => timer = setTimeout(r, SHUTDOWN_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -22,3 +22,11 @@ export class SandboxInitError extends Error {
     this.remoteStack = stack;
   }
 }
+
+/** Building a function's image failed; the message names the failing step. */
+export class ImageBuildError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ImageBuildError";
+  }
+}

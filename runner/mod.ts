@@ -4,4 +4,7 @@
  */
 export { Worker, type WorkerOptions } from "./worker.ts";
 export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
-export type { BuildLog, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
+export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
+export { dockerReachable, dockerSocketPath } from "./_docker.ts";
+export { ImageBuildError } from "./errors.ts";
+export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

@@ -45,11 +45,20 @@ export interface Sandbox {
 /** Progress of an image build, streamed to the caller. */
 export type BuildLog = (line: string) => void;
 
+/**
+ * Fetches a content-addressed blob (a local file the client added to an
+ * image) from the control plane; resolves to a host path holding it.
+ */
+export type FetchBlob = (hash: string) => Promise<string>;
+
 /** A way to run sandboxes. */
 export interface Runner {
   readonly name: "deno" | "docker";
-  /** Makes sure what the function needs (its image) exists; may build it once. */
-  prepare(def: FunctionDef, log: BuildLog): Promise<void>;
+  /**
+   * Makes sure what the function needs (its image) exists; may build it
+   * once. Rejects with an `ImageBuildError` naming the failing step.
+   */
+  prepare(def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob): Promise<void>;
   /** Starts a sandbox running the entrypoint. */
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes left over by an earlier run of this worker host. */

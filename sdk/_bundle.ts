@@ -14,8 +14,11 @@ export interface Bundle {
 
 const MAP_PREFIX = "//# sourceMappingURL=data:application/json;base64,";
 
-/** Bundles `entryUrl` (a file: URL). */
-export async function bundleModule(entryUrl: string): Promise<Bundle> {
+/**
+ * Bundles `entryUrl` (a file: URL). Imports matching `externals` (e.g.
+ * `npm:sharp*`, packages installed in the image) stay imports.
+ */
+export async function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
   const entryPath = new URL(entryUrl).pathname;
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
@@ -28,6 +31,7 @@ export async function bundleModule(entryUrl: string): Promise<Bundle> {
         "--platform=deno",
         "--keep-names",
         "--sourcemap=inline",
+        ...externals.map((e) => `--external=${e}`),
         "-o",
         out,
         entryPath,

@@ -42,7 +42,10 @@ export function translateError(err: unknown, serverUrl: string): Error {
   switch (err.code) {
     case Code.Unavailable:
     case Code.Unknown:
-      if (/ECONNREFUSED|connect|closed|reset|GOAWAY|socket|fetch|request|refused|blocked|network|timed out/i.test(err.rawMessage)) {
+      if (
+        /ECONNREFUSED|connect|closed|reset|GOAWAY|socket|fetch|request|refused|blocked|network|timed out/i
+          .test(err.rawMessage)
+      ) {
         return new ConnectionError(
           `Cannot reach the nano-modal server at ${serverUrl} (${err.rawMessage}): start it with \`nano-modal serve\`, or check --server / NANO_MODAL_SERVER`,
           { cause: err },

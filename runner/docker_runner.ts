@@ -1,0 +1,138 @@
+/**
+ * The `docker` runner: each sandbox is a hardened container of the
+ * function's image, built locally once per host. The worker reaches it only
+ * through the mounted unix socket; the container needs no network of its own.
+ * @module
+ */
+import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
+import { containerConfig, startContainer } from "./_container.ts";
+import { ImageBuilder } from "./_image_builder.ts";
+import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+
+/** Options for {@linkcode DockerRunner}. */
+export interface DockerRunnerOptions {
+  /** Where build locks and scratch files live. */
+  cacheDir: string;
+  /** The daemon's unix socket. @default DOCKER_HOST (unix://) or /var/run/docker.sock */
+  socketPath?: string;
+  /** The Deno binary put into images. @default Deno.execPath() */
+  denoPath?: string;
+  /** First part of every image tag, e.g. `nano-modal/img:<hash>`. @default "nano-modal" */
+  imageRepository?: string;
+  /** Let docker reuse cached build steps (off to time a true first build). @default true */
+  buildCache?: boolean;
+}
+
+/** The label that marks a container as ours, valued `<hostname>:<pid>:<process start>`. */
+export const WORKER_LABEL = "nano-modal.worker";
+
+/**
+ * Runs sandboxes as Docker containers.
+ *
+ * @example
+ * ```ts ignore
+ * import { DockerRunner } from "./docker_runner.ts";
+ * const runner = new DockerRunner({ cacheDir: "/tmp/nano-modal" });
+ * await runner.cleanup();
+ * ```
+ */
+export class DockerRunner implements Runner {
+  readonly name = "docker";
+  readonly #options: DockerRunnerOptions;
+  readonly #tags = new Map<string, string>();
+  #docker?: Promise<Dockerode>;
+  #builder?: Promise<ImageBuilder>;
+  #owner?: Promise<string>;
+
+  constructor(options: DockerRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** Builds the function's image unless this host has it. */
+  async prepare(def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
+    const builder = await this.#imageBuilder();
+    this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, log, fetchBlob));
+  }
+
+  async start(spec: SandboxSpec): Promise<Sandbox> {
+    const docker = await this.#client();
+    const labels = {
+      [WORKER_LABEL]: await (this.#owner ??= ownerLabel()),
+      "nano-modal.app": spec.appId,
+      "nano-modal.function": spec.functionName,
+    };
+    const image = await this.#image(spec.def);
+    try {
+      return await startContainer(docker, spec, containerConfig(spec, image, labels));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // The image was removed since we built it: build it again once.
+      (await this.#imageBuilder()).forget(image);
+      this.#tags.delete(spec.def.imageJson);
+      const rebuilt = await this.#image(spec.def);
+      return await startContainer(docker, spec, containerConfig(spec, rebuilt, labels));
+    }
+  }
+
+  /** Removes containers labelled as ours whose worker process on this host is gone. */
+  async cleanup(): Promise<void> {
+    const docker = await this.#client();
+    const host = Deno.hostname();
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { label: [WORKER_LABEL] },
+    });
+    await Promise.all(containers.map(async (c) => {
+      const [owner, pid, started] = (c.Labels[WORKER_LABEL] ?? "").split(":");
+      if (owner !== host || await processAlive(Number(pid), started)) return;
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    }));
+  }
+
+  async #image(def: FunctionDef): Promise<string> {
+    const known = this.#tags.get(def.imageJson);
+    if (known) return known;
+    const tag = await (await this.#imageBuilder()).ensure(def.imageJson, () => {});
+    this.#tags.set(def.imageJson, tag);
+    return tag;
+  }
+
+  #client(): Promise<Dockerode> {
+    return this.#docker ??= connectDocker(this.#options.socketPath ?? dockerSocketPath());
+  }
+
+  #imageBuilder(): Promise<ImageBuilder> {
+    return this.#builder ??= this.#client().then((docker) =>
+      new ImageBuilder({
+        docker,
+        cacheDir: this.#options.cacheDir,
+        denoPath: this.#options.denoPath ?? Deno.execPath(),
+        repository: this.#options.imageRepository,
+        buildCache: this.#options.buildCache,
+      })
+    );
+  }
+}
+
+/** `<hostname>:<pid>:<start time>`: the start time tells a live worker from a reused pid. */
+async function ownerLabel(): Promise<string> {
+  return `${Deno.hostname()}:${Deno.pid}:${await processStart(Deno.pid) ?? ""}`;
+}
+
+async function processAlive(pid: number, started: string | undefined): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const now = await processStart(pid);
+  return now !== undefined && (!started || started === now);
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined if no such process. */
+async function processStart(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
