@@ -11,20 +11,11 @@ import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/gen/nano_modal_pb.ts";
 import { DockerRunner } from "../runner/mod.ts";
 import { connectDocker, dockerSocketPath } from "../runner/_docker.ts";
-import { ms, percentile } from "./_table.ts";
+import { ms, percentile, type Row } from "./_table.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const COLD_RUNS = 5;
 const WARM_CALLS = 1000;
-
-/** One result row. */
-export interface DockerBenchRow {
-  name: string;
-  value: string;
-  baseline?: string;
-  ratio?: string;
-  goal?: string;
-}
 
 interface AppResult {
   coldMs: number;
@@ -106,7 +97,7 @@ async function firstBuild(imageJson: string, cache: string): Promise<number> {
 }
 
 /** Runs the docker benchmarks and returns their rows. */
-export async function dockerBench(): Promise<DockerBenchRow[]> {
+export async function dockerBench(): Promise<Row[]> {
   const cache = await Deno.makeTempDir({ prefix: "nano-modal-docker-bench-" });
   try {
     // The first run builds (or finds) the base image; later runs start cold containers from it.

@@ -1,6 +1,10 @@
-/** `deno task bench`: runs every benchmark and prints one table per area. */
+/**
+ * `deno task bench`: runs every benchmark and prints one table per area.
+ * `deno task bench core|redis|docker` runs one area.
+ */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
+import { dockerBench } from "./docker_bench.ts";
 import { printTable } from "./_table.ts";
 
 const only = Deno.args[0];
@@ -9,4 +13,7 @@ if (!only || only === "core") {
 }
 if (!only || only === "redis") {
   printTable("Redis backend vs BullMQ (same Redis, same run)", await redisBench());
+}
+if (!only || only === "docker") {
+  printTable("Docker runner (same run baselines)", await dockerBench());
 }
