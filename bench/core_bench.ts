@@ -4,6 +4,7 @@
  * baseline measured in the same run.
  */
 import { ms, percentile, type Row } from "./_table.ts";
+import { runBenchApp } from "./_bench_app_run.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -84,36 +85,6 @@ async function startServe(): Promise<{ url: string; child: Deno.ChildProcess }> 
   }
 }
 
-interface AppResult {
-  coldMs: number;
-  warm: number[];
-  mapMs: number;
-  mapCount: number;
-}
-
-async function runBenchApp(url: string, warmCalls: number, mapInputs: number): Promise<AppResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "run",
-      "--server",
-      url,
-      `${ROOT}bench/_bench_app.ts`,
-      "--",
-      String(warmCalls),
-      String(mapInputs),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-  if (out.code !== 0) throw new Error(`bench app failed: ${text}`);
-  return JSON.parse(text);
-}
-
 /** Runs the foundation benchmarks and returns their rows. */
 export async function coreBench(): Promise<Row[]> {
   const base = await fetchBaseline(2000);
@@ -121,7 +92,7 @@ export async function coreBench(): Promise<Row[]> {
   const emptyRun = percentile(await denoRunEmpty(5), 50);
   const { url, child } = await startServe();
   try {
-    const r = await runBenchApp(url, 2000, 20_000);
+    const r = await runBenchApp({ server: url }, 2000, 20_000);
     const p50 = percentile(r.warm, 50);
     const p99 = percentile(r.warm, 99);
     const rate = r.mapCount / (r.mapMs / 1000);

@@ -12,48 +12,10 @@ import { FunctionDefSchema } from "../proto/gen/nano_modal_pb.ts";
 import { DockerRunner } from "../runner/mod.ts";
 import { connectDocker, dockerSocketPath } from "../runner/_docker.ts";
 import { ms, percentile, type Row } from "./_table.ts";
+import { runBenchApp } from "./_bench_app_run.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const COLD_RUNS = 5;
 const WARM_CALLS = 1000;
-
-interface AppResult {
-  coldMs: number;
-  warm: number[];
-}
-
-/** Runs bench/_bench_app.ts under `nano-modal run` with an embedded worker of `runner`. */
-async function runBenchApp(
-  runner: "docker" | "deno",
-  warmCalls: number,
-  cache: string,
-): Promise<AppResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "run",
-      "--runner",
-      runner,
-      `${ROOT}bench/_bench_app.ts`,
-      "--",
-      String(warmCalls),
-      "0",
-    ],
-    cwd: ROOT,
-    env: { NANO_MODAL_CACHE: cache },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-  if (out.code !== 0) {
-    throw new Error(
-      `bench app on ${runner} failed: ${text} ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return JSON.parse(text);
-}
 
 /** `docker run --rm IMAGE deno eval 0`, the least a container running Deno costs. */
 async function dockerRunFloor(image: string, times: number): Promise<number[]> {
@@ -101,16 +63,24 @@ export async function dockerBench(): Promise<Row[]> {
   const cache = await Deno.makeTempDir({ prefix: "nano-modal-docker-bench-" });
   try {
     // The first run builds (or finds) the base image; later runs start cold containers from it.
-    await runBenchApp("docker", 10, cache);
+    await runBenchApp({ runner: "docker", cache }, 10, 0);
     const cold: number[] = [];
-    for (let i = 0; i < COLD_RUNS; i++) cold.push((await runBenchApp("docker", 10, cache)).coldMs);
+    for (let i = 0; i < COLD_RUNS; i++) {
+      cold.push((await runBenchApp({ runner: "docker", cache }, 10, 0)).coldMs);
+    }
     const docker = await connectDocker(dockerSocketPath());
     const [base] = (await docker.listImages({ filters: { reference: ["nano-modal/deno"] } }))
       .sort((a, b) => b.Created - a.Created);
     const floor = await dockerRunFloor(base.RepoTags![0], COLD_RUNS);
 
-    const warmDocker = percentile((await runBenchApp("docker", WARM_CALLS, cache)).warm, 50);
-    const warmDeno = percentile((await runBenchApp("deno", WARM_CALLS, cache)).warm, 50);
+    const warmDocker = percentile(
+      (await runBenchApp({ runner: "docker", cache }, WARM_CALLS, 0)).warm,
+      50,
+    );
+    const warmDeno = percentile(
+      (await runBenchApp({ runner: "deno", cache }, WARM_CALLS, 0)).warm,
+      50,
+    );
 
     const denoBuild = await firstBuild(
       JSON.stringify({ layers: [{ kind: "base", base: "deno" }] }),
