@@ -101,8 +101,8 @@ async function nanoModal(url: string, port: number): Promise<{ rate: number; per
           `${n}`,
         ]),
       );
-    // Warm the worker's caches (entrypoint bundle, deno dir) outside the measurement.
-    await runMap(100);
+    // Warm up with a full-size map first (caches, JIT), as the BullMQ side does.
+    await runMap(N);
     await redisCli(port, "CONFIG", "RESETSTAT");
     const { ms } = await runMap(N);
     const commands = await commandCount(port);

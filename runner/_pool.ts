@@ -27,7 +27,7 @@ let counter = 0;
  * A backlog must persist this long before another sandbox starts: a burst that
  * the warm sandboxes clear quickly is cheaper than a sandbox's start.
  */
-const SCALE_UP_AFTER_MS = 30;
+const SCALE_UP_AFTER_MS = 100;
 
 interface Waiter extends PromiseWithResolvers<WarmSandbox> {
   sinceMs: number;
