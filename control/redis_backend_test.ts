@@ -211,3 +211,27 @@ function countCommands(info: string): number {
   }
   return total;
 }
+
+Deno.test("redis: of several control planes on one Redis, only one sweeps expired leases", async () => {
+  await withRedis(async (url) => {
+    const clock = new FakeClock();
+    const a = await RedisBackend.connect(url, { clock, keyPrefix: "s:" });
+    const b = await RedisBackend.connect(url, { clock, keyPrefix: "s:" });
+    try {
+      await newCall(a, "c1");
+      await a.enqueue(inputs("c1", 4));
+      equal((await a.sweep(3)).requeued, 0); // a takes the sweeper role
+      equal((await a.lease("w1", 4, 1_000)).length, 4);
+      clock.advance(5_000);
+      // b may not sweep while a holds the role, even with leases expired...
+      equal((await b.sweep(3)).requeued, 0);
+      equal((await b.lease("w2", 4, 1_000)).length, 0);
+      // ...and a, the holder, requeues them.
+      equal((await a.sweep(3)).requeued, 4);
+      equal((await b.lease("w2", 4, 1_000)).length, 4);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
