@@ -6,7 +6,7 @@
  */
 import { type DoneMessage, FrameWriter, readFrames, SYNC_MARKER } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
-import { SandboxDiedError, SandboxInitError } from "./errors.ts";
+import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
 
 const START_TIMEOUT_MS = 120_000;
 
@@ -60,6 +60,16 @@ export class WarmSandbox {
       return warm;
     } catch (err) {
       await sandbox?.kill();
+      // What it printed before dying is the best clue the user gets.
+      const printed = early.splice(0);
+      for (const [fd, text] of printed) spec.onOutput(fd, text);
+      if (err instanceof SandboxDiedError && !err.oom) {
+        const stderr = printed.filter(([fd]) => fd === 2).map(([, t]) => t).join("");
+        const last = stderr.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).at(-1);
+        throw new SandboxStartError(`${err.message}${last ? `: ${last.trim()}` : ""}`, {
+          cause: err,
+        });
+      }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw err;
     } finally {

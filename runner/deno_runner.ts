@@ -61,7 +61,8 @@ export class DenoRunner implements Runner {
       "--allow-sys=hostname,osRelease,cpus,loadavg,networkInterfaces,systemMemoryInfo",
       `--v8-flags=--max-old-space-size=${Math.max(16, def.memoryMib)}`,
     ];
-    if (!def.blockNetwork) args.push("--allow-net");
+    // The worker's unix socket is the one "network" a blocked sandbox may use.
+    args.push(def.blockNetwork ? `--allow-net=unix:${socket}` : "--allow-net");
     args.push(spec.entrypointPath, socket, `file://${spec.bundlePath}`, spec.appName);
     const child = new Deno.Command(this.#denoPath, {
       args,

@@ -11,6 +11,18 @@ export class SandboxDiedError extends Error {
   }
 }
 
+/**
+ * A sandbox died before it was ready (before the user's code ran). It would
+ * most likely die the same way elsewhere, so the input fails with what the
+ * sandbox printed instead of being retried.
+ */
+export class SandboxStartError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SandboxStartError";
+  }
+}
+
 /** Loading the user's bundle failed (an exception at module top level, say). */
 export class SandboxInitError extends Error {
   readonly remoteName: string;

@@ -27,7 +27,12 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
-import { ImageBuildError, SandboxDiedError, SandboxInitError } from "./errors.ts";
+import {
+  ImageBuildError,
+  SandboxDiedError,
+  SandboxInitError,
+  SandboxStartError,
+} from "./errors.ts";
 import type { Runner } from "./runner.ts";
 
 /** Options for {@linkcode Worker}. */
@@ -396,6 +401,14 @@ export class Worker {
           err.remoteName,
           `Loading the app failed: ${err.message}`,
           err.remoteStack,
+        );
+      }
+      if (err instanceof SandboxStartError) {
+        return failure(
+          input.idx,
+          ResultStatus.INTERNAL_FAILURE,
+          "InternalFailure",
+          `The sandbox for ${def.name} could not start: ${err.message}`,
         );
       }
       if (err instanceof SandboxDiedError) return "requeue";
