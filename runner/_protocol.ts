@@ -65,15 +65,30 @@ export type ProtocolMessage = RunMessage | ReadyMessage | InitFailedMessage | Do
 /** Largest frame accepted (a corrupt length must not allocate gigabytes). */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
 
-/** Writes batches of messages to a stream, coalescing bursts into one frame. */
+/** The side of a connection a {@linkcode FrameWriter} writes to (a `Deno.Conn`). */
+export interface ByteWriter {
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** The side of a connection {@linkcode readFrames} reads from (a `Deno.Conn`). */
+export interface ByteReader {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Writes batches of messages, coalescing a burst into one frame. It writes to
+ * the connection directly rather than through a WritableStream: on the warm
+ * path that halves a round trip.
+ */
 export class FrameWriter {
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #conn: ByteWriter;
   #pending: ProtocolMessage[] = [];
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(stream: WritableStream<Uint8Array>) {
-    this.#writer = stream.getWriter();
+  constructor(conn: ByteWriter) {
+    this.#conn = conn;
   }
 
   /** Queues a message; it is written with others queued in the same tick. */
@@ -89,7 +104,7 @@ export class FrameWriter {
       const frame = new Uint8Array(4 + body.length);
       new DataView(frame.buffer).setUint32(0, body.length);
       frame.set(body, 4);
-      this.#chain = this.#chain.then(() => this.#writer.write(frame)).catch(() => {});
+      this.#chain = this.#chain.then(() => writeAll(this.#conn, frame)).catch(() => {});
     });
   }
 
@@ -99,34 +114,59 @@ export class FrameWriter {
     await this.#chain;
   }
 
+  /** Flushes, then closes the connection. */
   async close(): Promise<void> {
     await this.flush();
-    await this.#writer.close().catch(() => {});
-  }
-}
-
-/** Reads message batches from a stream until it ends. */
-export async function* readFrames(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<ProtocolMessage[]> {
-  let buf: Uint8Array = new Uint8Array(0);
-  for await (const chunk of stream) {
-    buf = buf.length ? concat(buf, chunk) : chunk;
-    while (buf.length >= 4) {
-      const len = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
-      if (len > MAX_FRAME_BYTES) {
-        throw new RangeError(`Protocol frame of ${len} bytes is too large`);
-      }
-      if (buf.length < 4 + len) break;
-      yield deserialize(buf.subarray(4, 4 + len)) as ProtocolMessage[];
-      buf = buf.subarray(4 + len);
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
     }
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+async function writeAll(conn: ByteWriter, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
+}
+
+/** Reads message batches from a connection until it ends. */
+export async function* readFrames(conn: ByteReader): AsyncGenerator<ProtocolMessage[]> {
+  let buf = new Uint8Array(64 * 1024);
+  let len = 0;
+  while (true) {
+    if (len === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await conn.read(buf.subarray(len));
+    if (n === null) return;
+    len += n;
+    let at = 0;
+    const batch: ProtocolMessage[] = [];
+    while (len - at >= 4) {
+      const size = new DataView(buf.buffer, at, 4).getUint32(0);
+      if (size > MAX_FRAME_BYTES) {
+        throw new RangeError(`Protocol frame of ${size} bytes is too large`);
+      }
+      if (len - at < 4 + size) {
+        // Make room for the rest of a large frame at once.
+        if (4 + size > buf.length) {
+          const bigger = new Uint8Array(4 + size);
+          bigger.set(buf.subarray(at, len));
+          buf = bigger;
+          len -= at;
+          at = 0;
+        }
+        break;
+      }
+      batch.push(...(deserialize(buf.subarray(at + 4, at + 4 + size)) as ProtocolMessage[]));
+      at += 4 + size;
+    }
+    if (at > 0) {
+      buf.copyWithin(0, at, len);
+      len -= at;
+    }
+    if (batch.length) yield batch;
+  }
 }

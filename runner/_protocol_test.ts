@@ -1,5 +1,7 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import {
+  type ByteReader,
+  type ByteWriter,
   FrameWriter,
   type ProtocolMessage,
   readFrames,
@@ -7,50 +9,78 @@ import {
   syncMarker,
 } from "./_protocol.ts";
 
+/** One direction of a connection in memory; `chunkBytes` splits writes to test reassembly. */
+class Pipe implements ByteReader, ByteWriter {
+  #chunks: Uint8Array[] = [];
+  #closed = false;
+  #wake?: () => void;
+  constructor(readonly chunkBytes = Infinity) {}
+
+  write(p: Uint8Array): Promise<number> {
+    for (let i = 0; i < p.length; i += Math.min(this.chunkBytes, p.length)) {
+      this.#chunks.push(p.slice(i, i + this.chunkBytes));
+    }
+    this.#wake?.();
+    return Promise.resolve(p.length);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    while (this.#chunks.length === 0) {
+      if (this.#closed) return null;
+      await new Promise<void>((r) => this.#wake = r);
+    }
+    const chunk = this.#chunks[0];
+    const n = Math.min(p.length, chunk.length);
+    p.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.#chunks[0] = chunk.subarray(n);
+    else this.#chunks.shift();
+    return n;
+  }
+}
+
+async function collect(pipe: Pipe): Promise<ProtocolMessage[][]> {
+  const frames: ProtocolMessage[][] = [];
+  for await (const batch of readFrames(pipe)) frames.push(batch);
+  return frames;
+}
+
 Deno.test("messages sent in one tick travel as one frame and arrive intact", async () => {
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = new FrameWriter(writable);
+  const pipe = new Pipe();
+  const writer = new FrameWriter(pipe);
   const args = new Uint8Array([1, 2, 3]);
   writer.send({ t: "run", id: "a", fn: "f", args });
   writer.send({ t: "run", id: "b", fn: "f", args });
-  const frames: ProtocolMessage[][] = [];
-  const reading = (async () => {
-    for await (const batch of readFrames(readable)) frames.push(batch);
-  })();
   await writer.close();
-  await reading;
+  const frames = await collect(pipe);
   strictEqual(frames.length, 1);
   deepStrictEqual(frames[0].map((m) => (m as { id: string }).id), ["a", "b"]);
   deepStrictEqual((frames[0][0] as { args: Uint8Array }).args, args);
 });
 
-Deno.test("frames split across chunks are reassembled", async () => {
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const inner = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = new FrameWriter(inner.writable);
+Deno.test("frames split across reads, and frames larger than the read buffer, are reassembled", async () => {
+  const pipe = new Pipe(7);
+  const writer = new FrameWriter(pipe);
   writer.send({ t: "ready", functions: ["x".repeat(1000)] });
-  const pump = (async () => {
-    const w = writable.getWriter();
-    for await (const chunk of inner.readable) {
-      for (let i = 0; i < chunk.length; i += 7) await w.write(chunk.slice(i, i + 7));
-    }
-    await w.close();
-  })();
-  const got: ProtocolMessage[][] = [];
-  const reading = (async () => {
-    for await (const batch of readFrames(readable)) got.push(batch);
-  })();
+  await writer.flush();
+  writer.send({ t: "ready", functions: ["y".repeat(200_000)] });
   await writer.close();
-  await pump;
-  await reading;
-  strictEqual((got[0][0] as { functions: string[] }).functions[0].length, 1000);
+  const frames = await collect(pipe);
+  deepStrictEqual(frames.map((f) => (f[0] as { functions: string[] }).functions[0].length), [
+    1000,
+    200_000,
+  ]);
 });
 
 Deno.test("a corrupt length prefix is refused instead of allocating it", async () => {
-  const stream = ReadableStream.from([new Uint8Array([0xff, 0xff, 0xff, 0xff, 0])]);
-  await rejects(async () => {
-    for await (const _ of readFrames(stream)) { /* consume */ }
-  }, RangeError);
+  const pipe = new Pipe();
+  await pipe.write(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0]));
+  pipe.close();
+  await rejects(() => collect(pipe), RangeError);
 });
 
 Deno.test("sync markers are found in output text", () => {

@@ -29,7 +29,7 @@ export class WarmSandbox {
     this.id = sandbox.id;
     this.#sandbox = sandbox;
     this.#conn = conn;
-    this.#writer = new FrameWriter(conn.writable);
+    this.#writer = new FrameWriter(conn);
     this.#dir = dir;
   }
 
@@ -102,7 +102,7 @@ export class WarmSandbox {
   }
 
   async #handshake(): Promise<void> {
-    const frames = readFrames(this.#conn.readable);
+    const frames = readFrames(this.#conn);
     const first = await race(frames.next(), this.#sandbox.exited, "load");
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {

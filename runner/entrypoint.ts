@@ -99,7 +99,7 @@ function syncOutput(): number | undefined {
 async function main(): Promise<void> {
   const [socketPath, bundleUrl, appName] = Deno.args;
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
-  const writer = new FrameWriter(conn.writable);
+  const writer = new FrameWriter(conn);
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, RuntimeView>;
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     }
   };
 
-  for await (const batch of readFrames(conn.readable)) {
+  for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
       if (msg.t === "run") run(msg.id, msg.fn, msg.args);
     }
