@@ -62,9 +62,13 @@ export function createControlService(
     return fn;
   }
 
-  async function newCall(fn: FunctionRecord, total: number | null): Promise<CallRecord> {
+  async function newCall(
+    fn: FunctionRecord,
+    total: number | null,
+    callId = newId("fc"),
+  ): Promise<CallRecord> {
     const call: CallRecord = {
-      callId: newId("fc"),
+      callId,
       functionId: fn.functionId,
       appId: fn.appId,
       createdMs: Date.now(),
@@ -180,18 +184,22 @@ export function createControlService(
       };
     },
 
-    async *call(req, ctx) {
-      const fn = await liveFunction(req.functionId);
-      const call = await newCall(fn, 1);
-      await backend.enqueue([input(call, 0, req.args)]);
-      yield { callId: call.callId };
-      while (!ctx.signal.aborted) {
-        const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
-        if (output) {
-          yield { callId: call.callId, output };
-          return;
-        }
+    async call(req, ctx) {
+      if (!/^fc-[0-9a-z]{12,64}$/.test(req.callId)) {
+        invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
+      const fn = await liveFunction(req.functionId);
+      let call = await backend.getCall(req.callId);
+      if (call && call.functionId !== fn.functionId) {
+        invalid(`call ${req.callId} belongs to another function`);
+      }
+      if (!call) {
+        // The client chose the id; a repeat of the same call only waits for it.
+        call = await newCall(fn, 1, req.callId);
+        await backend.enqueue([input(call, 0, req.args)]);
+      }
+      const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
+      return { callId: call.callId, output };
     },
 
     async spawn(req) {

@@ -167,22 +167,21 @@ export class Session {
 
   /** Runs one input and waits for its output, reattaching if the stream drops. */
   async call(functionId: string, args: Uint8Array): Promise<Output> {
-    let callId = "";
-    try {
-      for await (const event of this.#client.call({ functionId, args })) {
-        if (event.callId) callId = event.callId;
-        if (event.output) {
-          await this.logsBefore(event.output.logSeq);
-          return event.output;
-        }
+    // Our own call id lets a retry after a dropped connection find the same call.
+    const callId = `fc-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    let backoffMs = 100;
+    for (let attempt = 0;; attempt++) {
+      try {
+        const { output } = await this.#client.call({ functionId, args, callId });
+        const done = output ?? (await this.awaitCall(callId, undefined))!;
+        await this.logsBefore(done.logSeq);
+        return done;
+      } catch (err) {
+        if (!isTransient(err) || attempt >= 30) throw translateError(err, this.serverUrl);
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
       }
-    } catch (err) {
-      if (!callId || !isTransient(err)) throw translateError(err, this.serverUrl);
     }
-    if (!callId) throw new InternalFailure("The server closed the call without an id");
-    const output = (await this.awaitCall(callId, undefined))!;
-    await this.logsBefore(output.logSeq);
-    return output;
   }
 
   /**
