@@ -152,7 +152,8 @@ export function decodeValue(bytes: Uint8Array): unknown {
     case JSON_TAG:
       return JSON.parse(decoder.decode(body));
     case V8_TAG:
-      return deserialize(body);
+      // A copy: the deserializer's byte arrays view its input, which the caller may reuse.
+      return deserialize(body.slice());
     default:
       throw new RangeError(`Unknown payload encoding 0x${bytes[0].toString(16)}`);
   }

@@ -160,7 +160,9 @@ export async function* readFrames(conn: ByteReader): AsyncGenerator<ProtocolMess
         }
         break;
       }
-      batch.push(...(deserialize(buf.subarray(at + 4, at + 4 + size)) as ProtocolMessage[]));
+      // A copy: V8's deserializer returns byte arrays that view its input,
+      // and this buffer is reused for the next frames.
+      batch.push(...(deserialize(buf.slice(at + 4, at + 4 + size)) as ProtocolMessage[]));
       at += 4 + size;
     }
     if (at > 0) {

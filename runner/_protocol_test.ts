@@ -76,6 +76,24 @@ Deno.test("frames split across reads, and frames larger than the read buffer, ar
   ]);
 });
 
+Deno.test("byte payloads stay intact while later frames reuse the read buffer", async () => {
+  const pipe = new Pipe(5);
+  const writer = new FrameWriter(pipe);
+  const seen: Uint8Array[] = [];
+  const reading = (async () => {
+    for await (const batch of readFrames(pipe)) {
+      for (const m of batch) seen.push((m as { args: Uint8Array }).args);
+    }
+  })();
+  for (let i = 0; i < 50; i++) {
+    writer.send({ t: "run", id: `${i}`, fn: "f", args: new Uint8Array([i, i, i]) });
+    await writer.flush();
+  }
+  await writer.close();
+  await reading;
+  deepStrictEqual(seen.map((a) => [...a]), Array.from({ length: 50 }, (_, i) => [i, i, i]));
+});
+
 Deno.test("a corrupt length prefix is refused instead of allocating it", async () => {
   const pipe = new Pipe();
   await pipe.write(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0]));
