@@ -101,7 +101,7 @@ function fnRecord(functionId: string, appId: string): FunctionRecord {
 }
 
 /** Resolves to `true` if `promise` settles within `ms` of real time. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
   try {

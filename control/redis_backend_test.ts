@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { Redis } from "./_deps.ts";
-import { backendConformance } from "./backend_conformance.ts";
+import { backendConformance, settlesWithin } from "./backend_conformance.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { RedisBackend, RedisUnavailableError } from "./redis_backend.ts";
 import type { InputRecord } from "./backend.ts";
@@ -42,17 +42,6 @@ async function withRedis(
   } finally {
     await admin.quit();
     await server.stop();
-  }
-}
-
-/** Resolves to `true` if `promise` settles within `ms` of real time. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -52,18 +52,20 @@ function def(overrides: Record<string, unknown> = {}) {
   });
 }
 
+/** An image definition no other test shares, so it is built fresh. */
+function uniqueImage(): string {
+  return JSON.stringify({
+    layers: [{ kind: "base", base: "deno" }, { kind: "env", vars: { NONCE: crypto.randomUUID() } }],
+  });
+}
+
 Deno.test({
   name: "prepare() builds an image once per host; later prepares, in any runner, reuse it",
   ...options,
   async fn() {
     requireDocker();
     const { dir } = await fixture();
-    const image = JSON.stringify({
-      layers: [{ kind: "base", base: "deno" }, {
-        kind: "env",
-        vars: { NONCE: crypto.randomUUID() },
-      }],
-    });
+    const image = uniqueImage();
     const lines: string[] = [];
     const runner = new DockerRunner({ cacheDir: dir });
     await runner.prepare(def({ imageJson: image }), (l) => lines.push(l));
@@ -91,12 +93,7 @@ Deno.test({
   async fn() {
     requireDocker();
     const { dir } = await fixture();
-    const image = JSON.stringify({
-      layers: [{ kind: "base", base: "deno" }, {
-        kind: "env",
-        vars: { NONCE: crypto.randomUUID() },
-      }],
-    });
+    const image = uniqueImage();
     const lines: string[] = [];
     const runner = new DockerRunner({ cacheDir: dir });
     const other = new DockerRunner({ cacheDir: dir });
