@@ -3,6 +3,8 @@
  * version of its source, so sandboxes load a single file with no TypeScript
  * to compile and containers need only that file mounted.
  */
+import { denoPath } from "../proto/deno_path.ts";
+
 const SOURCES = ["runner/entrypoint.ts", "runner/_protocol.ts", "proto/payload.ts"];
 const ROOT = new URL("../", import.meta.url);
 
@@ -25,7 +27,7 @@ export async function entrypointFile(cacheDir: string): Promise<string> {
     // Not built yet.
   }
   const tmp = `${path}.${Deno.pid}.tmp`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+  const { code, stderr } = await new Deno.Command(denoPath(), {
     args: [
       "bundle",
       "--quiet",

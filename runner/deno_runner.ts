@@ -5,13 +5,14 @@
  * `blockNetwork`; never run subprocesses, FFI, or the worker's environment.
  * @module
  */
+import { denoPath } from "../proto/deno_path.ts";
 import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { pipeLines } from "./_lines.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
-  /** The deno binary. @default Deno.execPath() */
+  /** The deno binary. @default the running deno, or NANO_MODAL_DENO (see proto/deno_path.ts) */
   denoPath?: string;
   /** Where sandboxes cache compiled code. */
   denoDir: string;
@@ -36,7 +37,7 @@ export class DenoRunner implements Runner {
   #denoDir: string;
 
   constructor(options: DenoRunnerOptions) {
-    this.#denoPath = options.denoPath ?? Deno.execPath();
+    this.#denoPath = options.denoPath ?? denoPath();
     this.#denoDir = options.denoDir;
   }
 

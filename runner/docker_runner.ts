@@ -4,6 +4,7 @@
  * through the mounted unix socket; the container needs no network of its own.
  * @module
  */
+import { denoPath } from "../proto/deno_path.ts";
 import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
 import { containerConfig, startContainer } from "./_container.ts";
@@ -16,7 +17,7 @@ export interface DockerRunnerOptions {
   cacheDir: string;
   /** The daemon's unix socket. @default DOCKER_HOST (unix://) or /var/run/docker.sock */
   socketPath?: string;
-  /** The Deno binary put into images. @default Deno.execPath() */
+  /** The Deno binary put into images. @default the running deno, or NANO_MODAL_DENO (see proto/deno_path.ts) */
   denoPath?: string;
   /** First part of every image tag, e.g. `nano-modal/img:<hash>`. @default "nano-modal" */
   imageRepository?: string;
@@ -107,7 +108,7 @@ export class DockerRunner implements Runner {
       new ImageBuilder({
         docker,
         cacheDir: this.#options.cacheDir,
-        denoPath: this.#options.denoPath ?? Deno.execPath(),
+        denoPath: this.#options.denoPath ?? denoPath(),
         repository: this.#options.imageRepository,
         buildCache: this.#options.buildCache,
       })

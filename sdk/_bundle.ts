@@ -3,6 +3,7 @@
  * (`deno bundle`, inline source map). Source map paths are made absolute so
  * remote stack frames point at the user's own files wherever the bundle runs.
  */
+import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 
 /** A bundle and its content hash. */
@@ -24,7 +25,7 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
   try {
     const out = `${dir}/bundle.js`;
     const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    const { code, stderr } = await new Deno.Command(denoPath(), {
       args: [
         "bundle",
         "--quiet",
