@@ -55,6 +55,14 @@ local function parse(rec)
   local nl = string.find(rec, "\\n", 1, true)
   return cjson.decode(string.sub(rec, 1, nl - 1)), string.sub(rec, nl)
 end
+-- The call and function ids of an input record, read off its header without
+-- decoding it (decoding a JSON header per input dominated lease and complete).
+local function call_and_function(rec)
+  local cid, fid = string.match(rec, '^%["[^"]*","([^"]*)","([^"]*)"')
+  if cid then return cid, fid end
+  local h = parse(rec)
+  return h[2], h[3]
+end
 -- A token belongs to a worker if it is "<workerId>:<nonce>" with no ":" in the nonce.
 local function owned_by(token, worker)
   return token and string.sub(token, 1, #worker + 1) == worker .. ":"
@@ -177,8 +185,8 @@ while n < max do
       tokens[#tokens + 1] = token
       expiries[#expiries + 1] = ARGV[2]
       expiries[#expiries + 1] = id
-      local h = parse(recs[i])
-      counts[h[3]] = (counts[h[3]] or 0) - 1
+      local _, fid = call_and_function(recs[i])
+      counts[fid] = (counts[fid] or 0) - 1
       out[#out + 1] = token
       out[#out + 1] = recs[i]
     end
@@ -247,15 +255,15 @@ for i, id in ipairs(ids) do
   if recs[i] and not finished[id] and ok then
     finished[id] = true
     fin[#fin + 1] = id
-    local h = parse(recs[i])
+    local cid, fid = call_and_function(recs[i])
     if not held[i] then
-      counts[h[3]] = (counts[h[3]] or 0) - 1 -- it was still queued
+      counts[fid] = (counts[fid] or 0) - 1 -- it was still queued
     else
       unleased[#unleased + 1] = id
       if held[i] ~= "!" then expiring[#expiring + 1] = id end
     end
-    if not groups[h[2]] then groups[h[2]] = {}; call_ids[#call_ids + 1] = h[2] end
-    table.insert(groups[h[2]], i)
+    if not groups[cid] then groups[cid] = {}; call_ids[#call_ids + 1] = cid end
+    table.insert(groups[cid], i)
   end
 end
 chunked("HDEL", KEYS[1], fin)
