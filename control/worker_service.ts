@@ -7,6 +7,8 @@ import { Code, ConnectError, type ServiceImpl } from "../proto/deps.ts";
 import { create, fromBinary, toBinary } from "../proto/deps.ts";
 import {
   FunctionDefSchema,
+  type GetFunctionResponse,
+  GetFunctionResponseSchema,
   type LogLine,
   StreamLogsResponseSchema,
   type WorkerCommand,
@@ -45,6 +47,23 @@ export class WorkerHub {
   }
 }
 
+/** What a worker needs to run a function, or undefined if it does not exist. */
+async function describeFunction(
+  backend: Backend,
+  functionId: string,
+): Promise<GetFunctionResponse | undefined> {
+  const fn = await backend.getFunction(functionId);
+  const app = fn && await backend.getApp(fn.appId);
+  if (!fn || !app) return undefined;
+  return create(GetFunctionResponseSchema, {
+    appId: app.appId,
+    appName: app.name,
+    bundleHash: app.bundleHash,
+    entryUrl: app.entryUrl,
+    def: fromBinary(FunctionDefSchema, fn.def),
+  });
+}
+
 /** Fails inputs that exhausted their infrastructure retries. */
 export async function failExhausted(
   backend: Backend,
@@ -66,23 +85,27 @@ export function createWorkerService(
   options: WorkerServiceOptions = {},
 ): ServiceImpl<typeof WorkerService> {
   const leaseMs = options.leaseMs ?? 30_000;
+  // Functions never change once created, so their descriptions are cached.
+  const described = new Map<string, Promise<GetFunctionResponse | undefined>>();
+  const describe = (functionId: string) => {
+    let found = described.get(functionId);
+    if (!found) {
+      found = describeFunction(backend, functionId);
+      described.set(functionId, found);
+      found.then((d) => d || described.delete(functionId), () => described.delete(functionId));
+    }
+    return found;
+  };
   const maxInfra = options.maxInfraAttempts ?? 3;
 
   return {
     async getFunction(req) {
       if (!isId(req.functionId, "fu")) invalid(`"${req.functionId}" is not a function id`);
-      const fn = await backend.getFunction(req.functionId);
-      const app = fn && await backend.getApp(fn.appId);
-      if (!fn || !app) {
+      const described = await describe(req.functionId);
+      if (!described) {
         throw new ConnectError(`No function with id ${req.functionId}`, Code.NotFound);
       }
-      return {
-        appId: app.appId,
-        appName: app.name,
-        bundleHash: app.bundleHash,
-        entryUrl: app.entryUrl,
-        def: fromBinary(FunctionDefSchema, fn.def),
-      };
+      return described;
     },
 
     async getBundle(req) {
@@ -93,7 +116,7 @@ export function createWorkerService(
     },
 
     work(messages, ctx) {
-      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra);
+      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe);
     },
   };
 }
@@ -105,6 +128,7 @@ async function* serveWorker(
   signal: AbortSignal,
   leaseMs: number,
   maxInfra: number,
+  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>,
 ): AsyncGenerator<WorkerCommand> {
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
@@ -130,6 +154,7 @@ async function* serveWorker(
   signal.addEventListener("abort", onAbort);
   let credit = 0;
   let stored = 0;
+  const describedHere = new Set<string>();
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -203,11 +228,20 @@ async function* serveWorker(
         continue;
       }
       credit -= leases.length;
+      const functions: Record<string, GetFunctionResponse> = {};
+      for (const l of leases) {
+        const id = l.input.functionId;
+        if (describedHere.has(id) || id in functions) continue;
+        const d = await describe(id);
+        if (d) functions[id] = d;
+        describedHere.add(id);
+      }
       out.push(create(WorkerCommandSchema, {
         msg: {
           case: "assign",
           value: {
             leaseMs,
+            functions,
             inputs: leases.map((l) => ({
               inputId: l.input.inputId,
               leaseToken: l.leaseToken,

@@ -9,6 +9,7 @@ import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import { create, toBinary } from "../proto/deps.ts";
 import {
   type FunctionDef,
+  type GetFunctionResponse,
   type LogLine,
   LogLineSchema,
   type Output,
@@ -223,6 +224,9 @@ export class Worker {
           onConnected();
         }
         if (cmd.msg.case === "assign") {
+          for (const [id, described] of Object.entries(cmd.msg.value.functions)) {
+            if (!this.#functions.has(id)) this.#remember(id, this.#loadFunction(id, described));
+          }
           for (const input of cmd.msg.value.inputs) this.#accept(input);
         } else if (cmd.msg.case === "ack") {
           const confirmed = cmd.msg.value.results - this.#ackedOnStream;
@@ -424,17 +428,19 @@ export class Worker {
   }
 
   #function(functionId: string): Promise<FunctionInfo> {
-    let info = this.#functions.get(functionId);
-    if (!info) {
-      info = this.#loadFunction(functionId);
-      this.#functions.set(functionId, info);
-      info.catch(() => this.#functions.delete(functionId));
-    }
+    return this.#functions.get(functionId) ??
+      this.#remember(functionId, this.#loadFunction(functionId));
+  }
+
+  #remember(functionId: string, info: Promise<FunctionInfo>): Promise<FunctionInfo> {
+    this.#functions.set(functionId, info);
+    info.catch(() => this.#functions.delete(functionId));
     return info;
   }
 
-  async #loadFunction(functionId: string): Promise<FunctionInfo> {
-    const res = await this.#client.getFunction({ functionId });
+  /** Prepares a function: its bundle, its image, a pool; `described` saves asking the server. */
+  async #loadFunction(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
+    const res = described ?? await this.#client.getFunction({ functionId });
     const def = res.def!;
     const bundlePath = await this.#bundle(res.bundleHash);
     const log = (fd: 1 | 2 | 3, text: string) => {
