@@ -106,13 +106,18 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
+/** One line for an error thrown while loading the user's module: what, and where in their code. */
 function userFrame(err: unknown, entryUrl: string): string {
   const e = err as Error;
-  const frame = (e?.stack ?? "").split("\n").find((l) =>
-    l.includes(entryUrl.replace("file://", ""))
-  );
-  const where = frame ? ` (${frame.trim().replace(/^at /, "")})` : "";
-  return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}${where}`;
+  const message = String(e?.message ?? err);
+  const first = message.split("\n")[0];
+  // Deno reports a module that does not parse as a TypeError wrapping the SyntaxError.
+  const what = /^[A-Z]\w*Error: /.test(first) ? first : `${e?.name ?? "Error"}: ${first}`;
+  const at = message.match(/at (file:\/\/\S+?:\d+:\d+)/)?.[1] ??
+    (e?.stack ?? "").split("\n").find((l) => l.includes(entryUrl))?.match(/(file:\/\/\S+?:\d+:\d+)/)
+      ?.[1];
+  const where = at ? ` (at ${at.replace(`file://${Deno.cwd()}/`, "")})` : "";
+  return `${what}${where}`;
 }
 
 function dim(s: string): string {

@@ -32,6 +32,13 @@ Deno.test("run of an app without a local entrypoint says what to add", async () 
   );
 });
 
+Deno.test("a module that does not parse is one line naming the file", async () => {
+  await mistake(
+    ["run", "--runner", "deno", "tests/fixtures/syntax_error.ts"],
+    /^error: Cannot load tests\/fixtures\/syntax_error\.ts: SyntaxError/,
+  );
+});
+
 Deno.test("a misspelt function option is an error at definition time naming the valid one", async () => {
   await mistake(
     ["run", "--runner", "deno", "tests/fixtures/bad_option.ts"],

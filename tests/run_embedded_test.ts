@@ -26,6 +26,23 @@ Deno.test("the SDK surface works end to end: remote, map, unordered, starmap, ex
   );
   strictEqual(line("error"), 'error: [ "RemoteError", "RangeError", "odd input 3" ]');
   strictEqual(line("logs"), 'logs: "SANDBOX"');
+  strictEqual(line("generator"), "generator: [ 100, 400, 900 ]");
+});
+
+Deno.test("a result that cannot be sent back is a clear remote TypeError", async () => {
+  const r = await runCli([
+    "run",
+    "--runner",
+    "deno",
+    "tests/fixtures/features.ts",
+    "--",
+    "badresult",
+  ]);
+  check(r.code === 0, "exit code 0", r);
+  match(
+    r.stdout,
+    /badresult: "RemoteError: TypeError: makeWeird returned a value that cannot be sent back: Cannot send an instance of class Weird at result/,
+  );
 });
 
 Deno.test("a remote exception's stack points at the user's own file and line, not at nano-modal", async () => {
