@@ -116,7 +116,7 @@ function userFrame(err: unknown, entryUrl: string): string {
   const at = message.match(/at (file:\/\/\S+?:\d+:\d+)/)?.[1] ??
     (e?.stack ?? "").split("\n").find((l) => l.includes(entryUrl))?.match(/(file:\/\/\S+?:\d+:\d+)/)
       ?.[1];
-  const where = at ? ` (at ${at.replace(`file://${Deno.cwd()}/`, "")})` : "";
+  const where = at ? ` (${at.replace(`file://${Deno.cwd()}/`, "")})` : "";
   return `${what}${where}`;
 }
 
