@@ -5,16 +5,12 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { Code, ConnectError, createClient } from "../proto/deps.ts";
-import { create, toBinary } from "../proto/deps.ts";
+import { Code, ConnectError, create, createClient, toBinary } from "../proto/deps.ts";
 import {
-  type FunctionDef,
-  type GetFunctionResponse,
   type LogLine,
   LogLineSchema,
   type Output,
   OutputSchema,
-  ResultStatus,
   type WorkerMessage,
   WorkerMessageSchema,
   WorkerService,
@@ -22,18 +18,12 @@ import {
   type WorkResult,
   WorkResultSchema,
 } from "../proto/gen/nano_modal_pb.ts";
-import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import type { Transport } from "../proto/deps.ts";
+import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
-import { FunctionPool } from "./_pool.ts";
-import type { WarmSandbox } from "./_warm_sandbox.ts";
-import {
-  ImageBuildError,
-  SandboxDiedError,
-  SandboxInitError,
-  SandboxStartError,
-} from "./errors.ts";
+import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
+import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import type { Runner } from "./runner.ts";
 
 /** Options for {@linkcode Worker}. */
@@ -50,12 +40,6 @@ export interface WorkerOptions {
   workerId?: string;
   /** Where the worker reports its own state. @default console.error */
   log?: (line: string) => void;
-}
-
-interface FunctionInfo {
-  appId: string;
-  def: FunctionDef;
-  pool: FunctionPool;
 }
 
 /**
@@ -78,18 +62,17 @@ export class Worker {
   readonly #capacity: number;
   readonly #rpc: RpcTransport;
   readonly #client: ReturnType<typeof createClient<typeof WorkerService>>;
-  readonly #functions = new Map<string, Promise<FunctionInfo>>();
-  readonly #bundles = new Map<string, Promise<string>>();
+  readonly #functions: FunctionCache;
   readonly #inflight = new Map<string, WorkInput>();
   readonly #log: (line: string) => void;
-  #entrypoint?: Promise<string>;
+  /** The bundled entrypoint, built when the worker starts. */
+  readonly #entrypointReady = Promise.withResolvers<string>();
   #out?: AsyncQueue<WorkerMessage>;
   #draining = false;
   #stopped = false;
   #abort = new AbortController();
   #pendingResults: WorkResult[] = [];
-  /** Running attempts by input id: when each times out, and how. One timer checks them all. */
-  readonly #deadlines = new Map<string, { atMs: number; expire: () => void }>();
+  readonly #deadlines = new Deadlines();
   /** Results sent on the current stream that the server has not confirmed yet. */
   #unacked: WorkResult[] = [];
   #ackedOnStream = 0;
@@ -110,17 +93,33 @@ export class Worker {
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     this.#client = createClient(WorkerService, this.#rpc.transport);
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#functions = new FunctionCache({
+      client: this.#client,
+      runner: options.runner,
+      cacheDir: options.cacheDir,
+      entrypoint: this.#entrypointReady.promise,
+      onOutput: (appId, functionName, fd, text) => {
+        this.#pendingLogs.push(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs: Date.now() }),
+        );
+        this.#scheduleFlush();
+      },
+    });
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
   async run(): Promise<void> {
     await Deno.mkdir(`${this.#options.cacheDir}/bundles`, { recursive: true });
     await Deno.mkdir(`${this.#options.cacheDir}/sandboxes`, { recursive: true });
-    this.#entrypoint = entrypointFile(this.#options.cacheDir);
-    await this.#entrypoint;
+    try {
+      this.#entrypointReady.resolve(await entrypointFile(this.#options.cacheDir));
+    } catch (err) {
+      this.#entrypointReady.reject(err);
+      throw err;
+    }
     await this.#options.runner.cleanup();
-    const scaler = setInterval(() => this.#scaleDown(), 1_000);
-    const timeouts = setInterval(() => this.#expireDeadlines(), TIMEOUT_CHECK_MS);
+    const scaler = setInterval(() => this.#functions.scaleDown(), 1_000);
+    this.#deadlines.start();
     let backoffMs = 250;
     let announcedLoss = false;
     try {
@@ -157,8 +156,8 @@ export class Worker {
       }
     } finally {
       clearInterval(scaler);
-      clearInterval(timeouts);
-      await this.#closePools();
+      this.#deadlines.stop();
+      await this.#functions.close();
       this.#rpc.close();
     }
   }
@@ -225,7 +224,7 @@ export class Worker {
         }
         if (cmd.msg.case === "assign") {
           for (const [id, described] of Object.entries(cmd.msg.value.functions)) {
-            if (!this.#functions.has(id)) this.#remember(id, this.#loadFunction(id, described));
+            this.#functions.learn(id, described);
           }
           for (const input of cmd.msg.value.inputs) this.#accept(input);
         } else if (cmd.msg.case === "ack") {
@@ -233,22 +232,13 @@ export class Worker {
           this.#ackedOnStream = cmd.msg.value.results;
           this.#unacked.splice(0, confirmed);
         } else if (cmd.msg.case === "appStopped") {
-          this.#appStopped(cmd.msg.value.appId);
+          this.#functions.appStopped(cmd.msg.value.appId);
         }
       }
       if (first) onConnected();
     } finally {
       clearInterval(heartbeat);
       out.close();
-    }
-  }
-
-  #expireDeadlines(): void {
-    const now = performance.now();
-    for (const [id, deadline] of this.#deadlines) {
-      if (deadline.atMs > now) continue;
-      this.#deadlines.delete(id);
-      deadline.expire();
     }
   }
 
@@ -315,231 +305,16 @@ export class Worker {
       });
     let fn: FunctionInfo;
     try {
-      fn = await this.#function(input.functionId);
+      fn = await this.#functions.get(input.functionId);
     } catch (err) {
-      if (err instanceof ImageBuildError) {
-        return result(failure(input.idx, ResultStatus.FAILURE, err.name, err.message));
-      }
-      return result(
-        failure(
-          input.idx,
-          ResultStatus.INTERNAL_FAILURE,
-          "InternalFailure",
-          `Cannot load the function: ${(err as Error).message}`,
-        ),
-      );
+      return result(loadFailure(input.idx, err));
     }
-    const policy = fn.def.retries;
-    for (let attempt = 0;; attempt++) {
-      const outcome = await this.#attempt(fn, input);
-      if (outcome === "requeue") {
-        return create(WorkResultSchema, {
-          inputId: input.inputId,
-          leaseToken: input.leaseToken,
-          requeue: true,
-        });
-      }
-      const retryable = outcome.status === ResultStatus.FAILURE ||
-        outcome.status === ResultStatus.TIMEOUT;
-      if (!retryable || !policy || attempt >= policy.maxRetries || this.#stopped) {
-        return result(outcome);
-      }
-      const delayMs = Math.min(
-        policy.initialDelayMs * policy.backoffCoefficient ** attempt,
-        policy.maxDelayMs,
-      );
-      await delay(delayMs, this.#abort.signal);
-    }
-  }
-
-  async #attempt(fn: FunctionInfo, input: WorkInput): Promise<Output | "requeue"> {
-    const def = fn.def;
-    let timedOut = false;
-    try {
-      const done = await fn.pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
-        // The clock starts once a sandbox has the input: start-up is not the function's time.
-        this.#deadlines.set(input.inputId, {
-          atMs: performance.now() + def.timeoutMs,
-          expire: () => {
-            timedOut = true;
-            fn.pool.kill(sandbox);
-          },
-        });
-      });
-      if (done.ok) {
-        return create(OutputSchema, {
-          idx: input.idx,
-          status: ResultStatus.SUCCESS,
-          payload: done.payload,
-          durationMs: done.ms,
-        });
-      }
-      const e = done.error!;
-      return create(OutputSchema, {
-        idx: input.idx,
-        status: ResultStatus.FAILURE,
-        error: { name: e.name, message: e.message, stack: e.stack, value: e.value },
-        durationMs: done.ms,
-      });
-    } catch (err) {
-      if (timedOut) {
-        return failure(
-          input.idx,
-          ResultStatus.TIMEOUT,
-          "FunctionTimeoutError",
-          `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
-        );
-      }
-      if (err instanceof SandboxDiedError && err.oom) {
-        return failure(
-          input.idx,
-          ResultStatus.FAILURE,
-          "OutOfMemoryError",
-          `${def.name} ran out of memory (limit ${def.memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
-        );
-      }
-      if (err instanceof SandboxInitError) {
-        return failure(
-          input.idx,
-          ResultStatus.FAILURE,
-          err.remoteName,
-          `Loading the app failed: ${err.message}`,
-          err.remoteStack,
-        );
-      }
-      if (err instanceof SandboxStartError) {
-        return failure(
-          input.idx,
-          ResultStatus.INTERNAL_FAILURE,
-          "InternalFailure",
-          `The sandbox for ${def.name} could not start: ${err.message}`,
-        );
-      }
-      if (err instanceof SandboxDiedError) return "requeue";
-      return failure(
-        input.idx,
-        ResultStatus.INTERNAL_FAILURE,
-        "InternalFailure",
-        (err as Error).message,
-      );
-    } finally {
-      this.#deadlines.delete(input.inputId);
-    }
-  }
-
-  #function(functionId: string): Promise<FunctionInfo> {
-    return this.#functions.get(functionId) ??
-      this.#remember(functionId, this.#loadFunction(functionId));
-  }
-
-  #remember(functionId: string, info: Promise<FunctionInfo>): Promise<FunctionInfo> {
-    this.#functions.set(functionId, info);
-    info.catch(() => this.#functions.delete(functionId));
-    return info;
-  }
-
-  /** Prepares a function: its bundle, its image, a pool; `described` saves asking the server. */
-  async #loadFunction(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
-    const res = described ?? await this.#client.getFunction({ functionId });
-    const def = res.def!;
-    const bundlePath = await this.#bundle(res.bundleHash);
-    const log = (fd: 1 | 2 | 3, text: string) => {
-      this.#pendingLogs.push(
-        create(LogLineSchema, {
-          appId: res.appId,
-          functionName: def.name,
-          fd,
-          text,
-          timeMs: Date.now(),
-        }),
-      );
-      this.#scheduleFlush();
-    };
-    await this.#options.runner.prepare(def, (line) => log(3, line), (hash) => this.#bundle(hash));
-    const pool = new FunctionPool(this.#options.runner, {
-      functionId,
-      appId: res.appId,
-      appName: res.appName,
-      def,
-      bundlePath,
-      entrypointPath: await this.#entrypoint!,
-      rootDir: `${this.#options.cacheDir}/sandboxes`,
-      onOutput: log,
+    const outcome = await execute(fn, input, this.#deadlines, this.#abort.signal);
+    if (outcome !== "requeue") return result(outcome);
+    return create(WorkResultSchema, {
+      inputId: input.inputId,
+      leaseToken: input.leaseToken,
+      requeue: true,
     });
-    return { appId: res.appId, def, pool };
   }
-
-  #bundle(hash: string): Promise<string> {
-    let path = this.#bundles.get(hash);
-    if (!path) {
-      path = (async () => {
-        const file = `${this.#options.cacheDir}/bundles/${hash}.js`;
-        try {
-          await Deno.stat(file);
-          return file;
-        } catch {
-          // Not cached yet.
-        }
-        const { data } = await this.#client.getBundle({ hash });
-        const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-        await Deno.writeFile(tmp, data);
-        await Deno.rename(tmp, file);
-        return file;
-      })();
-      this.#bundles.set(hash, path);
-      path.catch(() => this.#bundles.delete(hash));
-    }
-    return path;
-  }
-
-  async #appStopped(appId: string): Promise<void> {
-    for (const [id, info] of this.#functions) {
-      const fn = await info.catch(() => undefined);
-      if (fn?.appId === appId) {
-        this.#functions.delete(id);
-        await fn.pool.close();
-      }
-    }
-  }
-
-  async #scaleDown(): Promise<void> {
-    for (const info of this.#functions.values()) {
-      const fn = await info.catch(() => undefined);
-      await fn?.pool.scaleDown();
-    }
-  }
-
-  async #closePools(): Promise<void> {
-    const infos = await Promise.allSettled(this.#functions.values());
-    this.#functions.clear();
-    await Promise.allSettled(
-      infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),
-    );
-  }
-}
-
-/** How often running attempts are checked against their timeouts. */
-const TIMEOUT_CHECK_MS = 25;
-
-function failure(
-  idx: number,
-  status: ResultStatus,
-  name: string,
-  message: string,
-  stack = "",
-): Output {
-  return create(OutputSchema, { idx, status, error: { name, message, stack } });
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

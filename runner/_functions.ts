@@ -1,0 +1,133 @@
+/**
+ * The functions a worker has seen: their definitions, bundles (cached on disk
+ * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
+ */
+import type { createClient } from "../proto/deps.ts";
+import type {
+  FunctionDef,
+  GetFunctionResponse,
+  WorkerService,
+} from "../proto/gen/nano_modal_pb.ts";
+import { FunctionPool } from "./_pool.ts";
+import type { Runner } from "./runner.ts";
+
+/** A function ready to run inputs. */
+export interface FunctionInfo {
+  appId: string;
+  def: FunctionDef;
+  pool: FunctionPool;
+}
+
+/** Where a function's output goes: 1 stdout, 2 stderr, 3 platform lines (image builds). */
+export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, text: string) => void;
+
+/** What the cache needs from its worker. */
+export interface FunctionCacheOptions {
+  client: ReturnType<typeof createClient<typeof WorkerService>>;
+  runner: Runner;
+  cacheDir: string;
+  entrypoint: Promise<string>;
+  onOutput: OutputSink;
+}
+
+/** Loads functions once and keeps their pools. */
+export class FunctionCache {
+  readonly #options: FunctionCacheOptions;
+  readonly #functions = new Map<string, Promise<FunctionInfo>>();
+  readonly #bundles = new Map<string, Promise<string>>();
+
+  constructor(options: FunctionCacheOptions) {
+    this.#options = options;
+  }
+
+  /** The function, loaded on first use; `described` saves asking the server. */
+  get(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
+    let info = this.#functions.get(functionId);
+    if (!info) {
+      info = this.#load(functionId, described);
+      this.#functions.set(functionId, info);
+      info.catch(() => this.#functions.delete(functionId));
+    }
+    return info;
+  }
+
+  /** Starts loading a function the server described, if not known yet. */
+  learn(functionId: string, described: GetFunctionResponse): void {
+    if (!this.#functions.has(functionId)) this.get(functionId, described).catch(() => {});
+  }
+
+  async #load(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
+    const res = described ?? await this.#options.client.getFunction({ functionId });
+    const def = res.def!;
+    const bundlePath = await this.#bundle(res.bundleHash);
+    const output = (fd: 1 | 2 | 3, text: string) =>
+      this.#options.onOutput(res.appId, def.name, fd, text);
+    const runner = this.#options.runner;
+    await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
+    const pool = new FunctionPool(runner, {
+      functionId,
+      appId: res.appId,
+      appName: res.appName,
+      def,
+      bundlePath,
+      entrypointPath: await this.#options.entrypoint,
+      rootDir: `${this.#options.cacheDir}/sandboxes`,
+      onOutput: output,
+    });
+    return { appId: res.appId, def, pool };
+  }
+
+  /** A bundle's path on disk, downloaded once per hash. */
+  #bundle(hash: string): Promise<string> {
+    let path = this.#bundles.get(hash);
+    if (!path) {
+      path = this.#download(hash);
+      this.#bundles.set(hash, path);
+      path.catch(() => this.#bundles.delete(hash));
+    }
+    return path;
+  }
+
+  async #download(hash: string): Promise<string> {
+    const file = `${this.#options.cacheDir}/bundles/${hash}.js`;
+    try {
+      await Deno.stat(file);
+      return file;
+    } catch {
+      // Not cached yet.
+    }
+    const { data } = await this.#options.client.getBundle({ hash });
+    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, file);
+    return file;
+  }
+
+  /** Stops the pools of an app that ended. */
+  async appStopped(appId: string): Promise<void> {
+    for (const [id, info] of this.#functions) {
+      const fn = await info.catch(() => undefined);
+      if (fn?.appId === appId) {
+        this.#functions.delete(id);
+        await fn.pool.close();
+      }
+    }
+  }
+
+  /** Lets every pool stop its idle sandboxes. */
+  async scaleDown(): Promise<void> {
+    for (const info of this.#functions.values()) {
+      const fn = await info.catch(() => undefined);
+      await fn?.pool.scaleDown();
+    }
+  }
+
+  /** Stops every pool. */
+  async close(): Promise<void> {
+    const infos = await Promise.allSettled(this.#functions.values());
+    this.#functions.clear();
+    await Promise.allSettled(
+      infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),
+    );
+  }
+}
