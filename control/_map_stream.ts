@@ -1,0 +1,119 @@
+/**
+ * One `Map` stream on the control plane: reads inputs with backpressure,
+ * enqueues them, and streams outputs back as they finish; a reconnecting
+ * client resumes the same call.
+ */
+import { Code, ConnectError, create } from "../proto/deps.ts";
+import {
+  type MapRequest,
+  type MapResponse,
+  MapResponseSchema,
+} from "../proto/gen/nano_modal_pb.ts";
+import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
+import { isId } from "./_ids.ts";
+import { invalid } from "./_validate.ts";
+
+/** Serves one `Map` stream: reads inputs with backpressure and streams outputs back. */
+export async function* runMap(
+  backend: Backend,
+  requests: AsyncIterable<MapRequest>,
+  signal: AbortSignal,
+  maxPending: number,
+  liveFunction: (id: string) => Promise<FunctionRecord>,
+  newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>,
+  input: (call: CallRecord, idx: number, args: Uint8Array) => InputRecord,
+): AsyncGenerator<MapResponse> {
+  const iter = requests[Symbol.asyncIterator]();
+  const first = await iter.next();
+  if (first.done || first.value.msg.case !== "start") invalid("a map stream must begin with start");
+  const start = first.value.msg.value;
+  const fn = await liveFunction(start.functionId);
+  let call: CallRecord;
+  if (start.callId) {
+    if (!isId(start.callId, "fc")) invalid(`"${start.callId}" is not a call id`);
+    const found = await backend.getCall(start.callId);
+    if (!found || found.functionId !== fn.functionId) {
+      throw new ConnectError(`No map call ${start.callId} for this function`, Code.NotFound);
+    }
+    call = found;
+  } else {
+    call = await newCall(fn, null);
+  }
+  const have = new Set(start.haveIdx);
+  let total = call.total;
+  let acked = 0;
+  let enqueued = 0;
+  let delivered = have.size;
+  let cursor = 0;
+  const ctl = new AbortController();
+  const stop = () => ctl.abort();
+  signal.addEventListener("abort", stop);
+  let readerError: unknown;
+  let ackDirty = true;
+
+  const reader = (async () => {
+    try {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        const msg = r.value.msg;
+        if (msg.case === "inputs") {
+          if (total !== null) invalid("inputs after end");
+          const { startIdx, args } = msg.value;
+          if (args.length === 0) continue;
+          if (startIdx > 100_000_000) invalid("start_idx is out of range");
+          await backend.enqueue(args.map((a, i) => input(call, startIdx + i, a)));
+          enqueued += args.length;
+          acked = Math.max(acked, startIdx + args.length);
+          ackDirty = true;
+          backend.waitOutputs(call.callId, cursor, 0).catch(() => {}); // nudge the writer
+          while (enqueued - delivered > maxPending && !ctl.signal.aborted) {
+            await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+          }
+        } else if (msg.case === "end") {
+          if (msg.value.total < acked) invalid("end.total is smaller than the inputs sent");
+          total = msg.value.total;
+          await backend.setCallTotal(call.callId, total);
+        } else {
+          invalid("unexpected message in a map stream: send inputs, then end");
+        }
+      }
+    } catch (err) {
+      readerError = err;
+      ctl.abort();
+    }
+  })();
+
+  try {
+    yield create(MapResponseSchema, { callId: call.callId });
+    while (total === null || delivered < total) {
+      if (readerError) throw readerError;
+      if (signal.aborted) return;
+      const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
+      cursor = next;
+      const fresh: Uint8Array[] = [];
+      const logSeq = outputs.length ? await backend.logSeq(call.appId) : 0;
+      for (const rec of outputs) {
+        if (have.has(rec.idx)) continue;
+        have.add(rec.idx);
+        fresh.push(rec.data);
+      }
+      delivered += fresh.length;
+      if (fresh.length || ackDirty) {
+        ackDirty = false;
+        yield create(MapResponseSchema, {
+          callId: call.callId,
+          inputsAcked: acked,
+          outputs: fresh,
+          logSeq,
+        });
+      }
+      if (outputs.length === 0) {
+        await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+        if (ctl.signal.aborted && !readerError) return;
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    ctl.abort();
+    await reader;
+  }
+}
