@@ -15,6 +15,7 @@ import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -30,11 +31,6 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_WAIT_MS = 55_000;
 /** A worker that has not been heard from for this long is not counted as live. */
 const WORKER_STALE_MS = 60_000;
-
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Implements `ControlService` over a backend. */
 export function createControlService(

@@ -4,21 +4,15 @@
  * to compile and containers need only that file mounted.
  */
 import { denoPath } from "../proto/deno_path.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 
 const SOURCES = ["runner/entrypoint.ts", "runner/_protocol.ts", "proto/payload.ts"];
 const ROOT = new URL("../", import.meta.url);
 
 /** Path of the bundled entrypoint inside `cacheDir`, building it if needed. */
 export async function entrypointFile(cacheDir: string): Promise<string> {
-  const hasher = new Uint8Array(
-    await crypto.subtle.digest(
-      "SHA-256",
-      new TextEncoder().encode(
-        (await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))))).join("\0"),
-      ),
-    ),
-  );
-  const tag = [...hasher.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const sources = await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))));
+  const tag = (await sha256Hex(new TextEncoder().encode(sources.join("\0")))).slice(0, 16);
   const path = `${cacheDir}/entrypoint-${tag}.js`;
   try {
     await Deno.stat(path);

@@ -10,6 +10,7 @@
  */
 import { Readable } from "node:stream";
 import type { Dockerode } from "./_docker.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 import { ImageBuildError } from "./errors.ts";
 import type { BuildLog } from "./runner.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
@@ -269,12 +270,4 @@ function lineSplitter(): TransformStream<string, string> {
 
 function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);
-}
-
-/** Hex SHA-256 of `data`. */
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
-  );
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -17,8 +17,8 @@ import {
   importDebianRootfs,
   overlayBasePlan,
   pullImage,
-  sha256Hex,
 } from "./_image_bases.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 import {
   type BaseLayer,
   type BuildPlan,

@@ -5,26 +5,9 @@
  * The definition arrives from the network: every string that reaches the
  * Dockerfile is checked or quoted here.
  */
+import type { WireLayer } from "../proto/image.ts";
 import { ImageBuildError } from "./errors.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
-
-/** A file to put into an image: content hash (of an uploaded blob) and mode. */
-export interface ImageFile {
-  path: string;
-  hash: string;
-  mode: number;
-}
-
-/** One layer of an image definition, as sent to workers. */
-export type WireLayer =
-  | { kind: "base"; base: "deno" | "debian-slim" }
-  | { kind: "registry"; ref: string }
-  | { kind: "apt"; packages: string[] }
-  | { kind: "npm"; packages: string[] }
-  | { kind: "run"; commands: string[] }
-  | { kind: "env"; vars: Record<string, string> }
-  | { kind: "file"; remotePath: string; hash: string; mode: number }
-  | { kind: "dir"; remotePath: string; files: ImageFile[] };
 
 /** The base of an image: the first layer. */
 export type BaseLayer = Extract<WireLayer, { kind: "base" | "registry" }>;

@@ -5,6 +5,7 @@
  */
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 
 /** A bundle and its content hash. */
 export interface Bundle {
@@ -50,9 +51,7 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
     }
     const text = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
     const bytes = new TextEncoder().encode(text);
-    const digest = await crypto.subtle.digest("SHA-256", bytes);
-    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return { code: bytes, hash };
+    return { code: bytes, hash: await sha256Hex(bytes) };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

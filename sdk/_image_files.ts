@@ -8,22 +8,11 @@
  */
 import { InvalidError } from "./errors.ts";
 import type { Image, ImageLayer } from "./image.ts";
+import type { WireFile, WireLayer } from "../proto/image.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 
 /** Stores `data` under its hash unless the server already has it. */
 export type UploadBlob = (hash: string, data: Uint8Array) => Promise<void>;
-
-/** A file as the worker receives it. */
-export interface WireFile {
-  path: string;
-  hash: string;
-  mode: number;
-}
-
-/** Layers with local paths replaced by uploaded content. */
-export type WireLayer =
-  | Exclude<ImageLayer, { kind: "file" | "dir" }>
-  | { kind: "file"; remotePath: string; hash: string; mode: number }
-  | { kind: "dir"; remotePath: string; files: WireFile[] };
 
 /** Below the server's 64 MiB message limit, with room for the envelope. */
 const MAX_FILE_BYTES = 60 * 1024 * 1024;
@@ -150,9 +139,4 @@ function resolve(cwd: string, path: string): string {
     throw new InvalidError("addLocalFile/addLocalDir need a local path");
   }
   return path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
-}
-
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
