@@ -1,8 +1,11 @@
 /**
- * A backend outage (Redis unreachable) reaches clients as `unavailable`, which
- * they retry with backoff, instead of an opaque internal error.
+ * Errors that reach clients with the code that tells them what to do: a
+ * backend outage (Redis unreachable) as `unavailable`, which they retry with
+ * backoff; a request stream message that does not decode (connect-es says
+ * `internal`) as `invalid_argument`, the client's fault.
  */
 import { Code, ConnectError, type Interceptor } from "../proto/deps.ts";
+import { isParseFailure } from "./_parse_errors.ts";
 
 const OUTAGE = new Set(["RedisUnavailableError"]);
 
@@ -12,6 +15,9 @@ function translate(err: unknown): unknown {
       `The control plane's backend is unavailable: ${err.message}`,
       Code.Unavailable,
     );
+  }
+  if (err instanceof ConnectError && err.code === Code.Internal && isParseFailure(err.rawMessage)) {
+    return new ConnectError(err.rawMessage, Code.InvalidArgument);
   }
   return err;
 }

@@ -1,15 +1,23 @@
 /**
  * connect-es reports an undecodable binary message as `internal` (HTTP 500).
  * It is the client's fault, so we answer `invalid_argument` (HTTP 400)
- * instead: unary error bodies are rewritten, and for streams the end-of-stream
- * message is, without touching other messages.
+ * instead. Where connect-es decodes the request before our code runs (unary
+ * and server-streaming RPCs), the response is rewritten here: a unary error
+ * body, or a stream's end-of-stream message without touching other messages.
+ * Bidi streams decode inside our handlers, where an interceptor translates
+ * the error (`_outages.ts`), so their hot path has no extra stage.
  */
 const PARSE_FAILURE = /^parse (binary|json)|cannot decode/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Whether an error message is connect-es failing to decode a message. */
+export function isParseFailure(message: string): boolean {
+  return PARSE_FAILURE.test(message);
+}
+
 function rewrite(error: { code?: string; message?: string } | undefined): boolean {
-  if (error?.code !== "internal" || !PARSE_FAILURE.test(error.message ?? "")) return false;
+  if (error?.code !== "internal" || !isParseFailure(error.message ?? "")) return false;
   error.code = "invalid_argument";
   return true;
 }
@@ -25,8 +33,6 @@ export async function clientFaultForParseErrors(res: Response): Promise<Response
   if (type.startsWith("application/connect+") && res.body) {
     return new Response(res.body.pipeThrough(endStreamRewriter()), res);
   }
-  // A unary answer sent as one buffer goes out in one frame, not as a stream.
-  if (res.body) return new Response(await res.arrayBuffer(), res);
   return res;
 }
 

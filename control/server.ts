@@ -119,7 +119,15 @@ function listen(options: ServerOptions): ControlServer {
     maxInfraAttempts,
   });
   router.service(WorkerService, workerService);
-  const routes = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(h)]));
+  const routes = new Map(router.handlers.map((h) => {
+    const handle = createFetchHandler(h);
+    // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
+    const decodedEarly = h.method.methodKind !== "bidi_streaming";
+    return [
+      h.requestPath,
+      decodedEarly ? (req: Request) => handle(req).then(clientFaultForParseErrors) : handle,
+    ];
+  }));
 
   const server = Deno.serve({
     hostname,
@@ -132,7 +140,7 @@ function listen(options: ServerOptions): ControlServer {
   }, (req) => {
     const path = new URL(req.url).pathname;
     const handler = routes.get(path);
-    return handler ? handler(req).then(clientFaultForParseErrors) : notFound(path);
+    return handler ? handler(req) : notFound(path);
   });
 
   const sweeper = setInterval(async () => {
