@@ -43,7 +43,6 @@ export async function* runMap(
   let total = call.total;
   let acked = 0;
   let enqueued = 0;
-  let delivered = have.size;
   let cursor = 0;
   const ctl = new AbortController();
   const stop = () => ctl.abort();
@@ -65,7 +64,7 @@ export async function* runMap(
           acked = Math.max(acked, startIdx + args.length);
           ackDirty = true;
           backend.waitOutputs(call.callId, cursor, 0).catch(() => {}); // nudge the writer
-          while (enqueued - delivered > maxPending && !ctl.signal.aborted) {
+          while (enqueued - have.size > maxPending && !ctl.signal.aborted) {
             await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
           }
         } else if (msg.case === "end") {
@@ -84,7 +83,7 @@ export async function* runMap(
 
   try {
     yield create(MapResponseSchema, { callId: call.callId });
-    while (total === null || delivered < total) {
+    while (total === null || have.size < total) {
       if (readerError) throw readerError;
       if (signal.aborted) return;
       const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
@@ -96,7 +95,6 @@ export async function* runMap(
         have.add(rec.idx);
         fresh.push(rec.data);
       }
-      delivered += fresh.length;
       if (fresh.length || ackDirty) {
         ackDirty = false;
         yield create(MapResponseSchema, {
