@@ -1,0 +1,7 @@
+/**
+ * The wire messages and services generated from `nano_modal.proto`: the one
+ * door to `gen/`. Imports only `@bufbuild/protobuf`, never Connect, so SDK
+ * files that end up in user bundles may use it.
+ * @module
+ */
+export * from "./gen/nano_modal_pb.ts";
