@@ -7,10 +7,10 @@
  *   docker's build cache turned off (the Debian one includes debootstrap).
  * Run alone with `deno run -A bench/docker_bench.ts`.
  */
-import { create } from "../proto/deps.ts";
-import { FunctionDefSchema } from "../proto/gen/nano_modal_pb.ts";
+import { create } from "../proto/mod.ts";
+import { FunctionDefSchema } from "../proto/messages.ts";
 import { DockerRunner } from "../runner/mod.ts";
-import { connectDocker, dockerSocketPath } from "../runner/_docker.ts";
+import { connectDocker, dockerSocketPath } from "../runner/mod.ts";
 import { ms, percentile, type Row } from "./_table.ts";
 import { runBenchApp } from "./_bench_app_run.ts";
 

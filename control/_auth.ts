@@ -1,5 +1,5 @@
 /** Bearer-token checks, in constant time so the comparison leaks nothing. */
-import { Code, ConnectError, type Interceptor } from "../proto/deps.ts";
+import { Code, ConnectError, type Interceptor } from "../proto/mod.ts";
 
 const encoder = new TextEncoder();
 

@@ -1,6 +1,6 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
-import { Code, type ConnectError, createClient, createRouterTransport } from "../proto/deps.ts";
-import { ControlService } from "../proto/gen/nano_modal_pb.ts";
+import { Code, type ConnectError, createClient, createRouterTransport } from "../proto/mod.ts";
+import { ControlService } from "../proto/messages.ts";
 import { bearerAuth, timingSafeEqual } from "./_auth.ts";
 
 Deno.test("timingSafeEqual() compares whole strings", () => {

@@ -3,12 +3,8 @@
  * enqueues them, and streams outputs back as they finish; a reconnecting
  * client resumes the same call.
  */
-import { Code, ConnectError, create } from "../proto/deps.ts";
-import {
-  type MapRequest,
-  type MapResponse,
-  MapResponseSchema,
-} from "../proto/gen/nano_modal_pb.ts";
+import { Code, ConnectError, create } from "../proto/mod.ts";
+import { type MapRequest, type MapResponse, MapResponseSchema } from "../proto/messages.ts";
 import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
 import { isId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";

@@ -1,6 +1,6 @@
 /** Encoding of outputs for the backend, and the outputs the control plane makes itself. */
-import { create, fromBinary, toBinary } from "../proto/deps.ts";
-import { type Output, OutputSchema, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
+import { create, fromBinary, toBinary } from "../proto/mod.ts";
+import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { InputRecord, OutputRecord } from "./backend.ts";
 
 /** Encodes an output for storage. */

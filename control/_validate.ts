@@ -1,6 +1,6 @@
 /** Checks of untrusted RPC input: each failure is an `invalid_argument` saying what is wrong. */
-import { Code, ConnectError } from "../proto/deps.ts";
-import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import { Code, ConnectError } from "../proto/mod.ts";
+import type { FunctionDef } from "../proto/messages.ts";
 
 /** Throws `invalid_argument` with `message`. */
 export function invalid(message: string): never {

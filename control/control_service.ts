@@ -2,13 +2,13 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/deps.ts";
+import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/mod.ts";
 import {
   type ControlService,
   type FunctionDef,
   FunctionDefSchema,
   StreamLogsResponseSchema,
-} from "../proto/gen/nano_modal_pb.ts";
+} from "../proto/messages.ts";
 import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";

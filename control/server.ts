@@ -8,8 +8,8 @@ import {
   createFetchHandler,
   createRouterTransport,
   type Transport,
-} from "../proto/deps.ts";
-import { ControlService, WorkerService } from "../proto/gen/nano_modal_pb.ts";
+} from "../proto/mod.ts";
+import { ControlService, WorkerService } from "../proto/messages.ts";
 import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
 import { backendOutages } from "./_outages.ts";

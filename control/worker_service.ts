@@ -3,8 +3,8 @@
  * and takes back its outputs, logs and heartbeats.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl } from "../proto/deps.ts";
-import { create, fromBinary, toBinary } from "../proto/deps.ts";
+import { Code, ConnectError, type ServiceImpl } from "../proto/mod.ts";
+import { create, fromBinary, toBinary } from "../proto/mod.ts";
 import {
   FunctionDefSchema,
   type GetFunctionResponse,
@@ -15,7 +15,7 @@ import {
   WorkerCommandSchema,
   type WorkerMessage,
   type WorkerService,
-} from "../proto/gen/nano_modal_pb.ts";
+} from "../proto/messages.ts";
 import type { Backend, Completion } from "./backend.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";

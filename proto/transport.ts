@@ -15,7 +15,7 @@ import {
   type Transport,
   type UniversalClientFn,
 } from "./deps.ts";
-import { ControlService, WorkerService } from "./gen/nano_modal_pb.ts";
+import { ControlService, WorkerService } from "./messages.ts";
 
 /** Paths of RPCs whose request is a stream; every other request is one message. */
 const STREAMING_REQUESTS = new Set(

@@ -3,8 +3,8 @@
  * function's timeout, user retries with backoff, and what each way of failing
  * tells the caller.
  */
-import { create } from "../proto/deps.ts";
-import { type Output, OutputSchema, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
+import { create } from "../proto/mod.ts";
+import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import {

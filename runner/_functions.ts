@@ -2,12 +2,8 @@
  * The functions a worker has seen: their definitions, bundles (cached on disk
  * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
  */
-import type { createClient } from "../proto/deps.ts";
-import type {
-  FunctionDef,
-  GetFunctionResponse,
-  WorkerService,
-} from "../proto/gen/nano_modal_pb.ts";
+import type { createClient } from "../proto/mod.ts";
+import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
 

@@ -3,7 +3,7 @@
  * sandbox), starts sandboxes up to `maxContainers` when inputs wait, keeps
  * `minContainers`, and stops sandboxes idle past `scaledownWindowMs`.
  */
-import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import type { FunctionDef } from "../proto/messages.ts";
 import type { DoneMessage } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { denoPath } from "../proto/deno_path.ts";
-import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import type { FunctionDef } from "../proto/messages.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { pipeLines } from "./_lines.ts";
 

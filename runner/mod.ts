@@ -4,7 +4,12 @@
  */
 export { Worker, type WorkerOptions } from "./worker.ts";
 export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
-export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
-export { dockerReachable, dockerSocketPath } from "./_docker.ts";
+export {
+  connectDocker,
+  dockerReachable,
+  DockerRunner,
+  type DockerRunnerOptions,
+  dockerSocketPath,
+} from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
 export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

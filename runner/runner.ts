@@ -5,7 +5,7 @@
  * sandboxes that run the entrypoint.
  * @module
  */
-import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import type { FunctionDef } from "../proto/messages.ts";
 
 /** Everything needed to start one sandbox. */
 export interface SandboxSpec {

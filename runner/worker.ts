@@ -5,7 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { Code, ConnectError, create, createClient, toBinary } from "../proto/deps.ts";
+import { Code, ConnectError, create, createClient, toBinary } from "../proto/mod.ts";
 import {
   type LogLine,
   LogLineSchema,
@@ -17,8 +17,8 @@ import {
   type WorkInput,
   type WorkResult,
   WorkResultSchema,
-} from "../proto/gen/nano_modal_pb.ts";
-import type { Transport } from "../proto/deps.ts";
+} from "../proto/messages.ts";
+import type { Transport } from "../proto/mod.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";

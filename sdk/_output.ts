@@ -1,6 +1,6 @@
 /** Turns an `Output` from the wire into a value or the matching error. */
 import { decodeValue } from "../proto/payload.ts";
-import { type Output, ResultStatus } from "../proto/gen/nano_modal_pb.ts";
+import { type Output, ResultStatus } from "../proto/messages.ts";
 import { FunctionTimeoutError, InternalFailure, OutOfMemoryError, RemoteError } from "./errors.ts";
 
 /** The error an unsuccessful output stands for. */

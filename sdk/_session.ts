@@ -14,7 +14,7 @@ import {
   MapRequestSchema,
   type Output,
   OutputSchema,
-} from "../proto/gen/nano_modal_pb.ts";
+} from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { ConnectionError, InternalFailure, InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 import { encodeValue, UnsendableValueError } from "../proto/payload.ts";
-import type { Output } from "../proto/gen/nano_modal_pb.ts";
-import { ResultStatus } from "../proto/gen/nano_modal_pb.ts";
+import type { Output } from "../proto/messages.ts";
+import { ResultStatus } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
 import { FunctionCall } from "./function_call.ts";
 import { outputError, outputValue } from "./_output.ts";

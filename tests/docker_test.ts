@@ -4,7 +4,7 @@
 // limits, a container killed mid-input, and build failures. Without a reachable Docker
 // daemon these tests fail: they never skip.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { connectDocker, dockerReachable, dockerSocketPath } from "../runner/_docker.ts";
+import { connectDocker, dockerReachable, dockerSocketPath } from "../runner/mod.ts";
 import { check, CliProcess, ROOT, runCli, writeApp } from "./_cli.ts";
 
 const SDK = JSON.stringify(`${ROOT}sdk/mod.ts`);

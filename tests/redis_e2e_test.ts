@@ -3,8 +3,8 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, runCli, runDeno, startServe } from "./_cli.ts";
 import { startRedis } from "./_redis_server.ts";
-import { createClient } from "../proto/deps.ts";
-import { ControlService } from "../proto/gen/nano_modal_pb.ts";
+import { createClient } from "../proto/mod.ts";
+import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 
 async function stats(url: string) {

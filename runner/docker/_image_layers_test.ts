@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, strictEqual, throws } from "node:assert/strict";
 import { parseImage, planLayers } from "./_image_layers.ts";
-import { ImageBuildError } from "./errors.ts";
+import { ImageBuildError } from "../errors.ts";
 
 const HASH = "a".repeat(64);
 

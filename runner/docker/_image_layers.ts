@@ -5,8 +5,8 @@
  * The definition arrives from the network: every string that reaches the
  * Dockerfile is checked or quoted here.
  */
-import type { WireLayer } from "../proto/image.ts";
-import { ImageBuildError } from "./errors.ts";
+import type { WireLayer } from "../../proto/image.ts";
+import { ImageBuildError } from "../errors.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
 
 /** The base of an image: the first layer. */

@@ -18,7 +18,7 @@ import {
   overlayBasePlan,
   pullImage,
 } from "./_image_bases.ts";
-import { sha256Hex } from "../proto/content_hash.ts";
+import { sha256Hex } from "../../proto/content_hash.ts";
 import {
   type BaseLayer,
   type BuildPlan,
@@ -27,8 +27,8 @@ import {
   planLayers,
 } from "./_image_layers.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
-import { ImageBuildError } from "./errors.ts";
-import type { BuildLog, FetchBlob } from "./runner.ts";
+import { ImageBuildError } from "../errors.ts";
+import type { BuildLog, FetchBlob } from "../runner.ts";
 
 /** Bump when the way images are built changes, so old tags are not reused. */
 const BUILDER_VERSION = 1;

@@ -5,8 +5,8 @@
  */
 import { Readable } from "node:stream";
 import type { Dockerode } from "./_docker.ts";
-import { ImageBuildError } from "./errors.ts";
-import type { BuildLog } from "./runner.ts";
+import { ImageBuildError } from "../errors.ts";
+import type { BuildLog } from "../runner.ts";
 
 /** What to build. */
 export interface BuildRequest {

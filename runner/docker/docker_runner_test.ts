@@ -2,14 +2,14 @@
 // hardening as docker inspect reports it, out-of-memory exits, and stale-container cleanup.
 // Without a reachable daemon these tests fail: they never skip.
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert/strict";
-import { create } from "../proto/deps.ts";
-import { FunctionDefSchema } from "../proto/gen/nano_modal_pb.ts";
-import { decodeValue, encodeValue } from "../proto/payload.ts";
+import { create } from "../../proto/mod.ts";
+import { FunctionDefSchema } from "../../proto/messages.ts";
+import { decodeValue, encodeValue } from "../../proto/payload.ts";
 import { connectDocker, dockerReachable, dockerSocketPath } from "./_docker.ts";
-import { entrypointFile } from "./_entrypoint_file.ts";
-import { WarmSandbox } from "./_warm_sandbox.ts";
+import { entrypointFile } from "../_entrypoint_file.ts";
+import { WarmSandbox } from "../_warm_sandbox.ts";
 import { DockerRunner, WORKER_LABEL } from "./docker_runner.ts";
-import { ImageBuildError, SandboxDiedError } from "./errors.ts";
+import { ImageBuildError, SandboxDiedError } from "../errors.ts";
 
 const reachable = await dockerReachable(dockerSocketPath(), 3_000);
 const options = { sanitizeOps: false, sanitizeResources: false };

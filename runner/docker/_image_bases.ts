@@ -10,9 +10,9 @@
  */
 import { Readable } from "node:stream";
 import type { Dockerode } from "./_docker.ts";
-import { sha256Hex } from "../proto/content_hash.ts";
-import { ImageBuildError } from "./errors.ts";
-import type { BuildLog } from "./runner.ts";
+import { sha256Hex } from "../../proto/content_hash.ts";
+import { ImageBuildError } from "../errors.ts";
+import type { BuildLog } from "../runner.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
 
 /** The host files every base gets: Deno and the CA bundle, with an id for tags. */

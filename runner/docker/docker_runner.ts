@@ -4,12 +4,12 @@
  * through the mounted unix socket; the container needs no network of its own.
  * @module
  */
-import { denoPath } from "../proto/deno_path.ts";
-import type { FunctionDef } from "../proto/gen/nano_modal_pb.ts";
+import { denoPath } from "../../proto/deno_path.ts";
+import type { FunctionDef } from "../../proto/messages.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
 import { containerConfig, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
-import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
