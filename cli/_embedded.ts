@@ -1,6 +1,7 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
 import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
+import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
 /** What {@linkcode startEmbedded} started. */
@@ -22,6 +23,7 @@ export interface EmbeddedOptions {
   port?: number;
   token?: string;
   workerCapacity?: number;
+  /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
 }
 
@@ -33,7 +35,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
-    version: options.version,
+    version: options.version ?? VERSION,
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>

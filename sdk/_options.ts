@@ -1,7 +1,7 @@
 /** Validation of `app.function(options, fn)` options, at definition time. */
 import { InvalidError } from "./errors.ts";
 import { Image } from "./image.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../proto/suggest.ts";
 
 /** How a function is retried when it throws or times out. */
 export interface RetryOptions {

@@ -35,3 +35,4 @@ export {
   OutOfMemoryError,
   RemoteError,
 } from "./errors.ts";
+export { VERSION } from "./version.ts";

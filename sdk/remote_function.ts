@@ -158,7 +158,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     };
     const pending = new Map<number, Output>();
     let next = 0;
-    for await (const out of session.map(functionId, encoded, label)) {
+    for await (const out of session.map({ functionId, inputs: encoded, label })) {
       if (!order) {
         yield settle(out);
         continue;
