@@ -9,10 +9,28 @@ import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 import { callerUrl, runAsScript } from "./_plain_script.ts";
 
-/** Any function that can be made remote. */
+/**
+ * Any function that can be made remote.
+ *
+ * @example
+ * ```ts
+ * import type { AnyFunction } from "@nano/modal";
+ * const fns: AnyFunction[] = [(x: number) => x * x, async (s: string) => s.length];
+ * console.log(fns.length);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyFunction = (...args: any[]) => any;
-/** A local entrypoint: receives the arguments given after `--`. */
+/**
+ * A local entrypoint: receives the arguments given after `--`.
+ *
+ * @example
+ * ```ts
+ * import { App, type LocalEntrypoint } from "@nano/modal";
+ * const main: LocalEntrypoint = (args) => console.log(args); // nano-modal run app.ts -- a b
+ * new App("demo").localEntrypoint(main);
+ * ```
+ */
 export type LocalEntrypoint = (args: string[]) => unknown;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -22,9 +40,9 @@ const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *
  * @example
  * ```ts
- * import { App } from "./app.ts";
+ * import { App } from "@nano/modal";
  * const app = new App("demo");
- * export const square = app.function(function square(x: number) {
+ * const square = app.function(function square(x: number) {
  *   return x * x;
  * });
  * app.localEntrypoint(async () => {

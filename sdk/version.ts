@@ -10,7 +10,7 @@ import config from "../deno.json" with { type: "json" };
  *
  * @example
  * ```ts
- * import { VERSION } from "./version.ts";
+ * import { VERSION } from "@nano/modal";
  * console.log(`nano-modal SDK ${VERSION}`);
  * ```
  */
