@@ -1,5 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import { createMemoryStore, startServer, type Store } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
@@ -17,7 +17,7 @@ export interface Embedded {
 export interface EmbeddedOptions {
   runner: Runner;
   workers: number;
-  backend?: Backend;
+  store?: Store;
   hostname?: string;
   port?: number;
   token?: string;
@@ -27,9 +27,9 @@ export interface EmbeddedOptions {
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const backend = options.backend ?? new MemoryBackend();
+  const store = options.store ?? createMemoryStore();
   const server = await startServer({
-    backend,
+    store,
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
@@ -57,7 +57,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       for (const w of workers) w.stop();
       await Promise.allSettled(running);
       await server.close();
-      await backend.close();
+      await store.close();
     },
   };
 }
