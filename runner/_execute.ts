@@ -20,14 +20,14 @@ import {
 export type Outcome = Output | "requeue";
 
 /** What went wrong, as the caller will see it. */
-export interface FailureDescription {
+interface FailureDescription {
   name: string;
   message: string;
   stack?: string;
 }
 
 /** An output that reports a failure. */
-export function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
+function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
   return create(OutputSchema, { idx, status, error: { stack: "", ...error } });
 }
 
