@@ -21,6 +21,8 @@ export interface EmbeddedOptions {
   hostname?: string;
   port?: number;
   token?: string;
+  /** A separate token for workers that connect over the network (embedded ones need none). */
+  workerToken?: string;
   workerCapacity?: number;
   version?: string;
 }
@@ -33,6 +35,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
+    workerToken: options.workerToken,
     version: options.version,
   });
   const local = `http://127.0.0.1:${server.port}`;

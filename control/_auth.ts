@@ -7,6 +7,8 @@
  * then the worker token alone opens `WorkerService` (work streams, bundles,
  * function definitions) and the cluster token alone opens `ControlService`.
  * Tokens are compared in constant time so the comparison leaks nothing.
+ * A token of the wrong role is `unauthenticated` too: clients and workers
+ * already stop on that code and show the message, which names the token to set.
  */
 import { WorkerService } from "../proto/messages.ts";
 
@@ -31,7 +33,7 @@ export interface AuthOptions {
 
 /** Why a request was refused: an HTTP-level Connect error. */
 export interface Refusal {
-  code: "unauthenticated" | "permission_denied";
+  code: "unauthenticated";
   message: string;
 }
 
@@ -64,14 +66,14 @@ export function createAuthCheck(
     }
     if (workerRoute && isCluster) {
       return {
-        code: "permission_denied",
+        code: "unauthenticated",
         message:
           "The cluster token cannot act as a worker on this server: start workers with NANO_MODAL_WORKER_TOKEN",
       };
     }
     if (!workerRoute && isWorker) {
       return {
-        code: "permission_denied",
+        code: "unauthenticated",
         message: "The worker token only opens worker RPCs: clients use NANO_MODAL_TOKEN",
       };
     }
@@ -83,8 +85,6 @@ export function createAuthCheck(
     };
   };
 }
-
-const STATUS = { unauthenticated: 401, permission_denied: 403 } as const;
 
 /**
  * The refusal as a Connect error response: a JSON error with its HTTP status
@@ -104,5 +104,5 @@ export function refusalResponse(refusal: Refusal, contentType: string | null): R
       : "application/connect+proto";
     return new Response(envelope, { headers: { "content-type": streamType } });
   }
-  return Response.json(refusal, { status: STATUS[refusal.code] });
+  return Response.json(refusal, { status: 401 });
 }

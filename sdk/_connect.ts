@@ -6,6 +6,7 @@
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
 import type { Session, SessionOptions } from "./_session.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 type SessionModule = typeof import("./_session.ts");
 
@@ -15,11 +16,14 @@ export function loadSessionModule(): Promise<SessionModule> {
   return import(new URL(specifier, import.meta.url).href);
 }
 
-/** Server URL and token from the environment (`NANO_MODAL_SERVER`, `NANO_MODAL_TOKEN`). */
+/**
+ * Server URL and token from the environment (`NANO_MODAL_SERVER`,
+ * `NANO_MODAL_TOKEN`), else the token a local server of this user generated.
+ */
 export function optionsFromEnv(): SessionOptions | undefined {
   const serverUrl = Deno.env.get("NANO_MODAL_SERVER");
   if (!serverUrl) return undefined;
-  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || undefined };
+  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
 /**
