@@ -6,7 +6,7 @@ import { Code, ConnectError, createClient } from "../proto/mod.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { MemoryBackend, startServer } from "../control/mod.ts";
-import { check, CliProcess, runCli, startServe } from "./_cli.ts";
+import { check, CliProcess, ROOT, runCli, runDeno, startServe, writeApp } from "./_cli.ts";
 
 const CREATE_APP = "/nanomodal.v1.ControlService/CreateApp";
 const CALL = "/nanomodal.v1.ControlService/Call";
@@ -83,6 +83,30 @@ Deno.test("serve without a token generates one (0600, never printed), and only c
     const r = await runCli(["run", "--server", url, "examples/hello.ts"], { env });
     check(r.code === 0, "run --server with the generated token", r);
     strictEqual(r.stdout, "25\n");
+    // So does a plain SDK script, reattaching to a call by id.
+    const dir = await Deno.makeTempDir({ prefix: "nm-token-app-" });
+    const app = await writeApp(
+      `import { App } from "${ROOT}sdk/mod.ts";
+const app = new App("tokened");
+export const sq = app.function(function sq(x: number) { return x * x; });
+app.localEntrypoint(async () => { const c = await sq.spawn(7); await c.get(); console.log(c.id); });`,
+      dir,
+    );
+    const spawned = await runCli(["run", "--server", url, app], { env });
+    check(spawned.code === 0, "spawn under run", spawned);
+    const script = `${dir}/client.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { FunctionCall } from "${ROOT}sdk/mod.ts";
+console.log(await FunctionCall.fromId(Deno.args[0]).get());`,
+    );
+    const reattached = await runDeno(["run", "-A", script, spawned.stdout.trim()], {
+      env: { ...env, NANO_MODAL_SERVER: url },
+    });
+    check(reattached.code === 0, "a plain SDK script finds the token", reattached);
+    strictEqual(reattached.stdout, "49\n");
+    await Deno.remove(dir, { recursive: true });
+
     // Another user (here: another config dir) has no token and is refused, in one line.
     const other = await runCli(["run", "--server", url, "examples/hello.ts"], {
       env: { XDG_CONFIG_HOME: `${config}/elsewhere` },
