@@ -152,13 +152,17 @@ export function startGate(options: GateOptions): Gate {
     }
   };
 
+  let closing = false;
   const accepting = (async () => {
-    for (;;) {
+    while (!closing) {
       let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
       } catch {
-        return; // the listener was closed
+        if (closing) return;
+        // Out of file descriptors, say: wait for some to close rather than stop accepting.
+        await clock.sleep(100);
+        continue;
       }
       if (open.size >= maxConnections) {
         closeQuietly(conn);
@@ -195,6 +199,7 @@ export function startGate(options: GateOptions): Gate {
     addr: listener.addr,
     connections: () => open.size,
     async close() {
+      closing = true;
       clock.clearTimeout(timer);
       try {
         listener.close();
