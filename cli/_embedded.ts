@@ -1,5 +1,7 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { createMemoryStore, startServer, type Store } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type Store } from "../control/mod.ts";
+import { configuredDataDir } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
@@ -17,6 +19,7 @@ export interface Embedded {
 export interface EmbeddedOptions {
   runner: Runner;
   workers: number;
+  /** Where to keep state; by default the embedded store on the configured data dir. */
   store?: Store;
   hostname?: string;
   port?: number;
@@ -27,7 +30,7 @@ export interface EmbeddedOptions {
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const store = options.store ?? createMemoryStore();
+  const store = options.store ?? await openDataDir(configuredDataDir());
   const server = await startServer({
     store,
     hostname: options.hostname ?? "127.0.0.1",
@@ -60,4 +63,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       await store.close();
     },
   };
+}
+
+/** Opens the embedded store on `dataDir`, failing with one line that says what to do. */
+export async function openDataDir(dataDir: string, retentionMs?: number): Promise<Store> {
+  try {
+    return await openEmbeddedStore({ dataDir, retentionMs });
+  } catch (err) {
+    throw new UsageError(
+      `Cannot open the data dir ${dataDir} (${(err as Error).message}): pass --data-dir or ` +
+        "set NANO_MODAL_DATA_DIR to a directory you can write",
+    );
+  }
 }
