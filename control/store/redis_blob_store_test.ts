@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
 import { Redis } from "../_deps.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 import { connectRedisStore } from "./redis_store.ts";
 import { CHUNK_BYTES, MAX_BLOB_BYTES } from "./redis_blob_store.ts";
 
