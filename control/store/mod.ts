@@ -66,3 +66,5 @@ export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";
 export { connectRedisStore, type RedisStoreOptions } from "./redis_store.ts";
 export { RedisUnavailableError } from "./_redis_connection.ts";
+/** The clock type of {@linkcode StoreOptions.clock}. */
+export type { Clock, TimerHandle } from "../../proto/clock.ts";
