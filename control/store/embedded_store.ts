@@ -54,13 +54,16 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     db.close();
     throw error;
   }
+  const blobs = new FileBlobStore(`${dataDir}/blobs`);
+  // An upload older than this was abandoned by a writer that died.
+  await blobs.removeAbandoned(clock.now(), 3_600_000);
   const outputs = new MemoryOutputStore(clock, options.retentionMs ?? DEFAULT_RETENTION_MS);
   const queue = new MemoryCallQueue(outputs, clock);
   let closed = false;
   return {
     kind: "embedded",
     apps,
-    blobs: new FileBlobStore(`${dataDir}/blobs`),
+    blobs,
     queue,
     outputs,
     logs: new MemoryLogBus(),

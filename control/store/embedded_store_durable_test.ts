@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal } from "node:assert/strict";
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { openEmbeddedStore } from "./embedded_store.ts";
 import { app, fnRecord } from "./_conformance_fixture.ts";
 
@@ -49,6 +49,8 @@ Deno.test("embedded: a reopened data dir has its apps, functions and blobs; this
       deepStrictEqual(await store.apps.getFunction("fu-a"), fnRecord("fu-a", "ap-deployed"));
       equal((await store.apps.getApp("ap-run"))?.stopped, true);
       deepStrictEqual(await store.blobs.get("bundle1"), new Uint8Array([1, 2, 3]));
+      const tmp = `${dataDir}/blobs/tmp`;
+      ok([...Deno.readDirSync(tmp)].length === 0, "no upload left behind");
       const mode = (await Deno.stat(dataDir)).mode! & 0o777;
       equal(mode, 0o700, "the data dir is private");
     } finally {
@@ -117,5 +119,20 @@ Deno.test("embedded: two processes writing one data dir at once lose nothing", a
     } finally {
       await store.close();
     }
+  });
+});
+
+Deno.test("embedded: uploads abandoned by a writer that died are removed on open after an hour", async () => {
+  await withDataDir(async (dataDir) => {
+    await (await openEmbeddedStore({ dataDir })).close();
+    const tmp = `${dataDir}/blobs/tmp`;
+    await Deno.mkdir(tmp, { recursive: true });
+    await Deno.writeFile(`${tmp}/old`, new Uint8Array(10));
+    await Deno.writeFile(`${tmp}/fresh`, new Uint8Array(10));
+    const hourAgo = new Date(Date.now() - 3_600_001);
+    await Deno.utime(`${tmp}/old`, hourAgo, hourAgo);
+    const store = await openEmbeddedStore({ dataDir });
+    await store.close();
+    deepStrictEqual([...Deno.readDirSync(tmp)].map((e) => e.name), ["fresh"]);
   });
 });

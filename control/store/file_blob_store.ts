@@ -41,6 +41,25 @@ export class FileBlobStore implements BlobStore {
     await Deno.rename(tmp, path);
   }
 
+  /**
+   * Removes temporary files older than `ageMs` at `nowMs`: uploads of
+   * writers that died mid-write. Returns how many.
+   */
+  async removeAbandoned(nowMs: number, ageMs: number): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const entry of Deno.readDir(`${this.#dir}/tmp`)) {
+        const path = `${this.#dir}/tmp/${entry.name}`;
+        const mtime = (await Deno.stat(path).catch(() => undefined))?.mtime?.getTime();
+        if (mtime === undefined || nowMs - mtime < ageMs) continue;
+        await Deno.remove(path).then(() => removed++, () => {});
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return removed;
+  }
+
   has(hash: string): Promise<boolean> {
     return exists(this.#path(hash));
   }
