@@ -7,6 +7,7 @@ import { create } from "../proto/mod.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
+import { MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
   ImageBuildError,
   SandboxDiedError,
@@ -116,6 +117,17 @@ async function runOnce(
         fn.pool.kill(sandbox);
       });
     });
+    if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
+      // The entrypoint checks this; a sandbox that does not must not wedge the wire.
+      return failure(
+        input.idx,
+        ResultStatus.FAILURE,
+        "ResultTooLargeError",
+        `${def.name} returned ${
+          done.payload!.byteLength
+        } bytes, over the ${MAX_RESULT_BYTES} byte limit for one result: return less, or write it to a Volume`,
+      );
+    }
     if (done.ok) {
       return create(OutputSchema, {
         idx: input.idx,
@@ -159,6 +171,10 @@ function failureOf(err: unknown, name: string, memoryMib: number, idx: number): 
   if (err instanceof SandboxInitError) {
     const message = `Loading the app failed: ${err.message}`;
     return failure(idx, ResultStatus.FAILURE, err.remoteName, message, err.remoteStack);
+  }
+  if (err instanceof SandboxDiedError && err.userFault) {
+    const { name, message, stack } = err.userFault;
+    return failure(idx, ResultStatus.FAILURE, name, message, stack);
   }
   if (err instanceof SandboxStartError) {
     const message = `The sandbox for ${name} could not start: ${err.message}`;

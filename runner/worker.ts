@@ -25,6 +25,14 @@ import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import type { Runner } from "./runner.ts";
+import { chunkByBytes } from "./_protocol.ts";
+import { reapSandboxDirs } from "./_reap.ts";
+
+/**
+ * Results and log lines go out in messages of about this many bytes at most,
+ * so a burst of large results never makes one message over the wire limit.
+ */
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
@@ -117,6 +125,7 @@ export class Worker {
       this.#entrypointReady.reject(err);
       throw err;
     }
+    await reapSandboxDirs(`${this.#options.cacheDir}/sandboxes`);
     await this.#options.runner.cleanup();
     const scaler = setInterval(() => this.#functions.scaleDown(), 1_000);
     this.#deadlines.start();
@@ -276,14 +285,13 @@ export class Worker {
     // Between streams, results wait for the next one.
     if (!out || out.closed) return Promise.resolve();
     // Logs first: a caller sees what a function printed before its result.
-    if (this.#pendingLogs.length) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "logs", value: { lines: this.#pendingLogs.splice(0) } },
-      }));
+    const logs = this.#pendingLogs.splice(0);
+    for (const lines of chunkByBytes(logs, (l) => 64 + l.text.length * 3, BATCH_BYTES)) {
+      out.push(create(WorkerMessageSchema, { msg: { case: "logs", value: { lines } } }));
     }
-    if (this.#pendingResults.length) {
-      const results = this.#pendingResults.splice(0);
-      this.#unacked.push(...results);
+    const pending = this.#pendingResults.splice(0);
+    this.#unacked.push(...pending);
+    for (const results of chunkByBytes(pending, (r) => 128 + r.output.byteLength, BATCH_BYTES)) {
       out.push(create(WorkerMessageSchema, { msg: { case: "results", value: { results } } }));
     }
     if (this.#pendingCredit > 0 && !this.#draining) {

@@ -76,6 +76,15 @@ export class OutOfMemoryError extends NanoModalError {
   }
 }
 
+/** A remote function's result (or error) was over the size one result may have. */
+export class ResultTooLargeError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ResultTooLargeError";
+  }
+}
+
 /**
  * A remote function threw. `remoteName`, `remoteMessage` and `remoteStack`
  * describe the original exception; `stack` shows the remote frames, which

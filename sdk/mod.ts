@@ -34,4 +34,5 @@ export {
   NotFoundError,
   OutOfMemoryError,
   RemoteError,
+  ResultTooLargeError,
 } from "./errors.ts";
