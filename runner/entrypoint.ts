@@ -42,10 +42,15 @@ function tooLarge(fnName: string, bytes: number): ErrorDescription {
     stack: "",
   };
 }
-/** Drops the entrypoint's own frames: the caller wants to see only their code. */
+/**
+ * Drops the entrypoint's own frames and the Deno runtime's (`ext:`): the
+ * caller wants to see only their code.
+ */
 function userFrames(stack: string): string {
   const self = import.meta.url;
-  return stack.split("\n").filter((line) => !line.includes(self)).join("\n");
+  return stack.split("\n")
+    .filter((line) => !line.includes(self) && !/^\s+at (?:.*\()?ext:/.test(line))
+    .join("\n");
 }
 
 /**
