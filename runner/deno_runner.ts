@@ -122,13 +122,21 @@ export class DenoRunner implements Runner {
         denoDir: this.#denoDir,
         deno: this.#denoPath,
       };
+    // Volumes appear at their paths only inside the namespace (see SandboxSpec.mounts).
+    const mounts = inBwrap ? spec.mounts ?? [] : [];
+    const readable = [paths.bundle, paths.entrypoint, paths.socket, paths.tmp];
+    const writable = [paths.socket, paths.tmp];
+    for (const m of mounts) {
+      readable.push(m.target);
+      if (!m.readOnly) writable.push(m.target);
+    }
     const denoArgs = [
       "run",
       "--no-prompt",
       "--no-config",
       "--no-lock",
-      `--allow-read=${paths.bundle},${paths.entrypoint},${paths.socket},${paths.tmp}`,
-      `--allow-write=${paths.socket},${paths.tmp}`,
+      `--allow-read=${readable.join(",")}`,
+      `--allow-write=${writable.join(",")}`,
       "--allow-env",
       "--allow-sys=hostname,osRelease,cpus,loadavg,networkInterfaces,systemMemoryInfo",
       `--v8-flags=--max-old-space-size=${memoryMib}`,
@@ -147,7 +155,7 @@ export class DenoRunner implements Runner {
         socketDir: spec.socketDir,
         tmpMib: memoryMib,
         blockNetwork: def.blockNetwork,
-        mounts: spec.mounts ?? [],
+        mounts,
       });
       command = [host.bwrap.path, ...wrap, paths.deno, ...denoArgs];
     } else if (host.setpriv) {
