@@ -120,7 +120,10 @@ export async function removeCgroup(dir: string): Promise<void> {
   }
 }
 
-/** Removes our cgroups under `parentDir` whose worker is gone, killing what runs in them. */
+/**
+ * Removes our empty cgroups under `parentDir` whose worker is gone (a cgroup
+ * that still holds processes is left to the reaping of sandbox processes).
+ */
 export async function reapCgroups(parentDir: string): Promise<number> {
   let reaped = 0;
   try {
@@ -128,8 +131,12 @@ export async function reapCgroups(parentDir: string): Promise<number> {
       if (!entry.isDirectory || !entry.name.startsWith(CGROUP_PREFIX)) continue;
       const owner = Number(entry.name.slice(CGROUP_PREFIX.length).split("-")[0]);
       if (!Number.isInteger(owner) || owner <= 0 || await processExists(owner)) continue;
-      await removeCgroup(`${parentDir}/${entry.name}`);
-      reaped++;
+      try {
+        await Deno.remove(`${parentDir}/${entry.name}`);
+        reaped++;
+      } catch {
+        // Still busy.
+      }
     }
   } catch {
     // No such directory: nothing to reap.

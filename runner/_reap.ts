@@ -16,25 +16,34 @@ export function ownerOf(pathOrId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Kills sandbox processes whose worker is gone; returns how many. */
-export async function reapOrphans(): Promise<number> {
+/**
+ * Kills sandbox processes under `root` (a worker's sandbox directory) whose
+ * worker is gone; returns how many.
+ */
+export async function reapOrphans(root: string): Promise<number> {
   let killed = 0;
   let entries: Deno.DirEntry[];
+  let ours: string;
   try {
     entries = await Array.fromAsync(Deno.readDir("/proc"));
+    ours = await Deno.readLink("/proc/self/ns/pid");
   } catch {
     return 0;
   }
   for (const entry of entries) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid) || pid <= 1 || pid === Deno.pid) continue;
+    // A pid means something only in our own PID namespace: a worker in a container on this
+    // host numbers its processes differently.
+    if (await Deno.readLink(`/proc/${pid}/ns/pid`).catch(() => "") !== ours) continue;
     let argv: string[];
     try {
       argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
     } catch {
       continue; // gone, or not ours to read
     }
-    const owner = argv.map(ownerOf).find((o) => o !== undefined);
+    const owner = argv.filter((a) => a.startsWith(`${root}/`)).map(ownerOf)
+      .find((o) => o !== undefined);
     if (owner === undefined || owner === Deno.pid || await processExists(owner)) continue;
     try {
       Deno.kill(pid, "SIGKILL");
@@ -44,6 +53,15 @@ export async function reapOrphans(): Promise<number> {
     }
   }
   return killed;
+}
+
+/**
+ * Kills orphaned sandbox processes under `root`, then removes the sandbox
+ * directories there whose worker is gone; returns how many directories.
+ */
+export async function reapSandboxes(root: string): Promise<number> {
+  await reapOrphans(root);
+  return await reapSandboxDirs(root);
 }
 
 /** Removes sandbox directories under `root` whose worker is gone; returns how many. */

@@ -63,6 +63,8 @@ export class DenoRunner implements Runner {
   #options: DenoRunnerOptions;
   #support?: Promise<HostSupport>;
   #reaper?: ReturnType<typeof setInterval>;
+  /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
+  readonly #roots = new Set<string>();
 
   constructor(options: DenoRunnerOptions) {
     this.#options = options;
@@ -100,6 +102,7 @@ export class DenoRunner implements Runner {
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
     const host = await this.#host();
+    this.#roots.add(spec.socketDir.slice(0, spec.socketDir.lastIndexOf("/")));
     const def = spec.def;
     const memoryMib = Math.max(16, def.memoryMib);
     const inBwrap = !!host.bwrap;
@@ -222,8 +225,9 @@ export class DenoRunner implements Runner {
   }
 
   /**
-   * Kills sandboxes and removes cgroups that workers which died left behind;
-   * then keeps doing so every {@linkcode REAP_EVERY_MS}.
+   * Kills sandboxes and removes cgroups that workers which died left behind
+   * (in the directories this runner's sandboxes use; the worker reaps its
+   * own directory at start), then keeps doing so every {@linkcode REAP_EVERY_MS}.
    */
   async cleanup(): Promise<void> {
     await this.#reap();
@@ -235,7 +239,7 @@ export class DenoRunner implements Runner {
 
   async #reap(): Promise<void> {
     const host = await this.#host();
-    await reapOrphans();
+    for (const root of this.#roots) await reapOrphans(root);
     if (host.cgroupParent) await reapCgroups(host.cgroupParent.dir);
   }
 }

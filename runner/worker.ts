@@ -26,7 +26,7 @@ import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import type { Runner } from "./runner.ts";
 import { chunkByBytes } from "./_protocol.ts";
-import { reapSandboxDirs } from "./_reap.ts";
+import { reapSandboxes } from "./_reap.ts";
 
 /**
  * Results and log lines go out in messages of about this many bytes at most,
@@ -125,7 +125,7 @@ export class Worker {
       this.#entrypointReady.reject(err);
       throw err;
     }
-    await reapSandboxDirs(`${this.#options.cacheDir}/sandboxes`);
+    await reapSandboxes(`${this.#options.cacheDir}/sandboxes`);
     await this.#options.runner.cleanup();
     const scaler = setInterval(() => this.#functions.scaleDown(), 1_000);
     this.#deadlines.start();
