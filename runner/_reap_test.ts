@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "node:assert/strict";
+import { strictEqual } from "node:assert/strict";
 import { ownerOf, reapOrphans, reapSandboxDirs } from "./_reap.ts";
 
 Deno.test("ownerOf() reads the worker pid from sandbox ids, directories and socket paths", () => {
