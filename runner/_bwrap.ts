@@ -1,8 +1,9 @@
 /**
  * A bubblewrap namespace around a deno sandbox: its own mount namespace that
  * shows only the deno binary and its libraries, the bundle, the entrypoint,
- * the worker's socket, a size-capped tmpfs `/tmp` and any extra mounts (the
- * seam volumes use); its own PID, IPC and UTS namespaces; no capabilities;
+ * the worker's socket, a size-capped tmpfs temp dir (at the path the sandbox
+ * would have on the host, so its working directory reads the same with or
+ * without bubblewrap) and any extra mounts (the seam volumes use); its own PID, IPC and UTS namespaces; no capabilities;
  * user 65534 where user namespaces work; killed with its worker
  * (`--die-with-parent`); and with `blockNetwork`, its own empty network
  * namespace. Deno permissions still apply inside, as a second wall.
@@ -14,7 +15,6 @@ export const INSIDE = {
   entrypoint: "/nano-modal/entrypoint.js",
   bundle: "/nano-modal/bundle.js",
   socketDir: "/nano-modal/run",
-  tmp: "/tmp",
 };
 
 /** A bind mount of a host path into the sandbox. */
@@ -69,7 +69,7 @@ export async function probeBwrap(denoPath: string): Promise<BwrapSupport | null>
     const support = { path: "bwrap", userns, libraries: libs };
     const args = [
       ...namespaceArgs(support, false),
-      ...baseMounts(support, denoPath, 16),
+      ...baseMounts(support, denoPath, "/tmp", 16),
       INSIDE.deno,
       "--version",
     ];
@@ -107,11 +107,16 @@ function namespaceArgs(support: BwrapSupport, blockNetwork: boolean): string[] {
   return args;
 }
 
-function baseMounts(support: BwrapSupport, denoPath: string, tmpMib: number): string[] {
+function baseMounts(
+  support: BwrapSupport,
+  denoPath: string,
+  tmpDir: string,
+  tmpMib: number,
+): string[] {
   const args = ["--ro-bind", denoPath, INSIDE.deno];
   for (const lib of support.libraries) args.push("--ro-bind", lib, lib);
   args.push("--proc", "/proc", "--dev", "/dev");
-  args.push("--size", String(tmpMib * 1024 * 1024), "--perms", "1777", "--tmpfs", INSIDE.tmp);
+  args.push("--size", String(tmpMib * 1024 * 1024), "--perms", "1777", "--tmpfs", tmpDir);
   return args;
 }
 
@@ -121,7 +126,9 @@ export interface BwrapLayout {
   entrypointPath: string;
   bundlePath: string;
   socketDir: string;
-  /** Size of the tmpfs `/tmp`. */
+  /** Where the tmpfs temp dir appears (and the sandbox starts). */
+  tmpDir: string;
+  /** Size of the tmpfs temp dir. */
   tmpMib: number;
   blockNetwork: boolean;
   /** Extra bind mounts (volumes), applied last. */
@@ -132,7 +139,7 @@ export interface BwrapLayout {
 export async function bwrapArgs(support: BwrapSupport, layout: BwrapLayout): Promise<string[]> {
   const args = [
     ...namespaceArgs(support, layout.blockNetwork),
-    ...baseMounts(support, layout.denoPath, layout.tmpMib),
+    ...baseMounts(support, layout.denoPath, layout.tmpDir, layout.tmpMib),
     "--ro-bind",
     layout.entrypointPath,
     INSIDE.entrypoint,
@@ -146,6 +153,6 @@ export async function bwrapArgs(support: BwrapSupport, layout: BwrapLayout): Pro
   for (const file of ETC) if (await exists(file)) args.push("--ro-bind", file, file);
   if (await exists(CA_BUNDLE)) args.push("--ro-bind", CA_BUNDLE, CA_BUNDLE);
   for (const m of layout.mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.source, m.target);
-  args.push("--chdir", INSIDE.tmp);
+  args.push("--chdir", layout.tmpDir);
   return args;
 }

@@ -24,7 +24,7 @@ import { reapOrphans } from "./_reap.ts";
 export interface DenoRunnerOptions {
   /** The deno binary. @default the running deno, or NANO_MODAL_DENO (see proto/deno_path.ts) */
   denoPath?: string;
-  /** Where sandboxes cache compiled code (without bubblewrap; inside it, their /tmp). */
+  /** Where sandboxes cache compiled code (without bubblewrap; inside it, their own temp dir). */
   denoDir: string;
   /** Use bubblewrap where it works. @default true */
   bubblewrap?: boolean;
@@ -113,8 +113,8 @@ export class DenoRunner implements Runner {
         entrypoint: INSIDE.entrypoint,
         bundle: INSIDE.bundle,
         socket: `${INSIDE.socketDir}/sock`,
-        tmp: INSIDE.tmp,
-        denoDir: `${INSIDE.tmp}/.deno`,
+        tmp: hostTmp,
+        denoDir: `${hostTmp}/.deno`,
         deno: INSIDE.deno,
       }
       : {
@@ -156,6 +156,7 @@ export class DenoRunner implements Runner {
         entrypointPath: spec.entrypointPath,
         bundlePath: spec.bundlePath,
         socketDir: spec.socketDir,
+        tmpDir: hostTmp,
         tmpMib: memoryMib,
         blockNetwork: def.blockNetwork,
         mounts,
