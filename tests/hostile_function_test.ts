@@ -71,6 +71,7 @@ async function attack(runner: "deno" | "docker") {
       ["canary localhost v6", "localhost", canaries.v6.port],
       ["canary 0.0.0.0", "0.0.0.0", canaries.any.port],
       ["canary ::", "::", canaries.v6.port],
+      ["host host.docker.internal", "host.docker.internal", canaries.any.port],
       ...hostAddresses().map((a): [string, string, number] => [
         `host ${a.address}`,
         a.address,
@@ -172,6 +173,8 @@ Deno.test("hostile functions on the docker runner are denied or fail on their ow
   const result = await attack("docker");
   if (Deno.env.get("HOSTILE_DEBUG")) console.log(JSON.stringify(result.out, null, 1));
   commonChecks("docker", result);
+  // A service the user runs on the host on purpose (bound beyond loopback) stays reachable.
+  strictEqual(result.out.probed.tcp["host host.docker.internal"], "connected");
 });
 
 /** Processes whose command line mentions `marker`, other than ourselves. */
