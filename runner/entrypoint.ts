@@ -207,16 +207,7 @@ async function main(): Promise<void> {
     if (ending) return;
     const ms = performance.now() - started;
     const sync = syncOutput();
-    out.send(
-      error ? { t: "done", id, ok: false, error, ms, sync } : {
-        t: "done",
-        id,
-        ok: true,
-        payload,
-        ms,
-        sync,
-      },
-    );
+    out.send({ t: "done", id, ok: !error, ...(error ? { error } : { payload }), ms, sync });
   };
 
   for await (const batch of readFrames(conn)) {
