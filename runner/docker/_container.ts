@@ -159,10 +159,11 @@ export async function startContainer(
     } catch {
       // Removed while we waited: it was killed.
     }
-    const died = await events.died(2_000);
+    // The daemon reports `oom` before `die`; the attach stream may linger briefly.
+    const [died] = await Promise.all([events.died(1_000), settleWithin(output, 1_000)]);
     code = died?.code ?? code;
-    await settleWithin(output, 1_000);
-    await removeContainer(container);
+    // It removes itself (AutoRemove); this only hurries a removal along.
+    removeContainer(container).catch(() => {});
     const oom = events.oom || OOM.test(stderrTail);
     events.close();
     const signal = code !== null && code > 128 ? signalName(code - 128) : null;
