@@ -56,6 +56,16 @@ export interface ExecuteOptions {
   clock: Clock;
   /** Aborts when the worker stops: no retry starts after that. */
   signal: AbortSignal;
+  /** Told before each user retry, with a line for the caller (`retrying f (attempt 2/3) after ...`). */
+  onRetry?: (line: string) => void;
+}
+
+/** The line a caller sees before a retry: what is retried, which attempt, after what. */
+export function retryLine(fnName: string, next: number, total: number, outcome: Output): string {
+  const why = outcome.status === ResultStatus.TIMEOUT
+    ? "a timeout"
+    : `${outcome.error?.name || "Error"}: ${(outcome.error?.message ?? "").split("\n")[0]}`;
+  return `retrying ${fnName} (attempt ${next}/${total}) after ${why}`;
 }
 
 /**
@@ -78,6 +88,7 @@ export async function execute(
       policy.initialDelayMs * policy.backoffCoefficient ** attempt,
       policy.maxDelayMs,
     );
+    options.onRetry?.(retryLine(fn.def.name, attempt + 2, policy.maxRetries + 1, outcome));
     try {
       await options.clock.sleep(delayMs, options.signal);
     } catch {

@@ -260,6 +260,15 @@ export class Worker {
       deadlines: this.#deadlines,
       clock: this.#clock,
       signal: this.#abort.signal,
+      // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+      onRetry: (text) =>
+        this.#stream.sendLog(create(LogLineSchema, {
+          appId: fn.appId,
+          functionName: fn.def.name,
+          fd: 3,
+          text,
+          timeMs: this.#clock.now(),
+        })),
     });
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {

@@ -3,11 +3,24 @@ import { decodeValue } from "../proto/payload.ts";
 import { type Output, ResultStatus } from "../proto/messages.ts";
 import {
   FunctionTimeoutError,
+  ImageBuildError,
   InternalFailure,
   OutOfMemoryError,
   RemoteError,
   ResultTooLargeError,
+  SandboxExitError,
 } from "./errors.ts";
+
+/** The remote exception's `cause`, when its encoded value came along and decodes. */
+function remoteCause(value: Uint8Array | undefined): unknown {
+  if (!value?.byteLength) return undefined;
+  try {
+    const decoded = decodeValue(value);
+    return decoded instanceof Error ? decoded.cause : undefined;
+  } catch {
+    return undefined; // name, message and stack still tell the story
+  }
+}
 
 /** The error an unsuccessful output stands for. */
 export function outputError(output: Output, fnName: string): Error {
@@ -20,11 +33,13 @@ export function outputError(output: Output, fnName: string): Error {
     case ResultStatus.FAILURE:
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
       if (err?.name === "ResultTooLargeError") return new ResultTooLargeError(err.message);
+      if (err?.name === "ImageBuildError") return new ImageBuildError(err.message);
+      if (err?.name === "SandboxExitError") return new SandboxExitError(err.message);
       return new RemoteError({
         name: err?.name || "Error",
         message: err?.message ?? "",
         stack: err?.stack ?? "",
-      });
+      }, { cause: remoteCause(err?.value) });
     default:
       return new InternalFailure(
         `${fnName} returned an output with unknown status ${output.status}`,

@@ -35,7 +35,7 @@
  * ```
  * @module
  */
-export { type AnyFunction, App, type LocalEntrypoint } from "./app.ts";
+export { type AnyFunction, App, type EntrypointArgs, type LocalEntrypoint } from "./app.ts";
 export { type AnyIterable, type MapOptions, RemoteFunction } from "./remote_function.ts";
 export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
@@ -43,6 +43,7 @@ export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.
 export {
   ConnectionError,
   FunctionTimeoutError,
+  ImageBuildError,
   InternalFailure,
   InvalidError,
   NanoModalError,
@@ -51,5 +52,6 @@ export {
   RemoteError,
   type RemoteErrorInit,
   ResultTooLargeError,
+  SandboxExitError,
 } from "./errors.ts";
 export { VERSION } from "./version.ts";
