@@ -98,6 +98,10 @@ export interface WorkerRecord {
   runner: string;
   hostname: string;
   lastSeenMs: number;
+  /** Inputs the worker holds, as of this record. */
+  busy?: number;
+  /** Inputs it holds per function id, as of this record. */
+  running?: Record<string, number>;
 }
 
 /** The contract every backend implements. All methods are safe to call concurrently. */

@@ -138,14 +138,30 @@ async function* serveWorker(
   const hello = first.value.msg.value;
   if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
   const workerId = hello.workerId;
-  const record = () => ({
-    workerId,
-    capacity: hello.capacity,
-    runner: hello.runner.slice(0, 32),
-    hostname: hello.hostname.slice(0, 255),
-    lastSeenMs: Date.now(),
-  });
+  // Inputs this stream holds (input id -> function id), reported in the worker's record.
+  const held = new Map<string, string>();
+  const record = () => {
+    const running: Record<string, number> = {};
+    for (const fn of held.values()) running[fn] = (running[fn] ?? 0) + 1;
+    return {
+      workerId,
+      capacity: hello.capacity,
+      runner: hello.runner.slice(0, 32),
+      hostname: hello.hostname.slice(0, 255),
+      lastSeenMs: Date.now(),
+      busy: held.size,
+      running,
+    };
+  };
   await backend.heartbeatWorker(record());
+  // What it holds changes faster than it heartbeats: report that at most once a second.
+  let reportTimer: ReturnType<typeof setTimeout> | undefined;
+  const reportSoon = () => {
+    reportTimer ??= setTimeout(() => {
+      reportTimer = undefined;
+      if (!ctl.signal.aborted) backend.heartbeatWorker(record()).catch(() => {});
+    }, 1_000);
+  };
 
   const out = new AsyncQueue<WorkerCommand>();
   const removeFromHub = hub.add(out);
@@ -180,6 +196,8 @@ async function* serveWorker(
                 });
               }
             }
+            for (const res of msg.value.results) held.delete(res.inputId);
+            reportSoon();
             if (done.length) await backend.complete(done);
             if (again.length) {
               const report = await backend.requeue(again, maxInfra);
@@ -228,6 +246,8 @@ async function* serveWorker(
         continue;
       }
       credit -= leases.length;
+      for (const l of leases) held.set(l.input.inputId, l.input.functionId);
+      reportSoon();
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
@@ -261,6 +281,7 @@ async function* serveWorker(
     yield* out;
   } finally {
     signal.removeEventListener("abort", onAbort);
+    clearTimeout(reportTimer);
     ctl.abort();
     creditWake?.();
     removeFromHub();
