@@ -3,9 +3,11 @@
  * This file only dispatches; each command lives in cli/.
  * @module
  */
+import { autoscalerCommand } from "./cli/autoscaler.ts";
 import { report, UsageError } from "./cli/errors.ts";
 import { runCommand } from "./cli/run.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { statusCommand } from "./cli/status.ts";
 import { workerCommand } from "./cli/worker.ts";
 import { closest } from "./sdk/suggest.ts";
 
@@ -17,6 +19,8 @@ Commands:
   run APP.ts      run an app's local entrypoint; its functions run remotely
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
+  autoscaler      start and drain workers as the queue grows and shrinks
+  status          workers, queues and apps of a control plane at a glance
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -24,6 +28,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   serve: serveCommand,
   worker: workerCommand,
+  autoscaler: autoscalerCommand,
+  status: statusCommand,
 };
 
 async function main(args: string[]): Promise<number> {

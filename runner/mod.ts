@@ -6,10 +6,13 @@ export { Worker, type WorkerOptions } from "./worker.ts";
 export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
 export {
   connectDocker,
+  type Dockerode,
   dockerReachable,
   DockerRunner,
   type DockerRunnerOptions,
   dockerSocketPath,
+  ImageBuilder,
+  type ImageBuilderOptions,
 } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
 export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

@@ -1,0 +1,123 @@
+/**
+ * The `docker` driver: workers are containers of the nano-modal image on this
+ * host's engine, labelled with the control plane they serve so that a
+ * restarted autoscaler adopts them. Each container's hostname is its name, so
+ * the worker it runs is recognised in the control plane's stats. Draining is
+ * the engine's stop (SIGTERM, then SIGKILL after the grace period); the
+ * container removes itself once the worker has finished.
+ * @module
+ */
+import { connectDocker, type Dockerode, dockerSocketPath } from "../runner/mod.ts";
+import type { Clock } from "../proto/clock.ts";
+import type { Driver, Unit, WorkerSpec } from "./driver.ts";
+import type { WorkerLoad } from "./policy.ts";
+import {
+  DEFAULT_IMAGE,
+  DEFAULT_WORKER_DIR,
+  ownerKey,
+  workerCommand,
+  workerEnv,
+  workerLabels,
+} from "./_worker_container.ts";
+
+/** Options for {@linkcode DockerDriver.connect}. */
+export interface DockerDriverOptions {
+  spec: WorkerSpec;
+  clock: Clock;
+  /** @default "nano-modal:latest" */
+  image?: string;
+  /** @default "host" */
+  network?: string;
+  /** @default "/tmp/nano-modal-workers" */
+  workerDir?: string;
+}
+
+/**
+ * Runs workers as containers on one engine.
+ *
+ * @example
+ * ```ts ignore
+ * const driver = await DockerDriver.connect({ spec, clock: systemClock });
+ * await driver.start(1);
+ * ```
+ */
+export class DockerDriver implements Driver {
+  readonly name = "docker";
+  readonly #docker: Dockerode;
+  readonly #options: DockerDriverOptions;
+  readonly #socket: string;
+  readonly #draining = new Set<string>();
+
+  private constructor(docker: Dockerode, socket: string, options: DockerDriverOptions) {
+    this.#docker = docker;
+    this.#socket = socket;
+    this.#options = options;
+  }
+
+  /** Connects to the engine at `DOCKER_HOST` or the standard socket. */
+  static async connect(options: DockerDriverOptions): Promise<DockerDriver> {
+    const socket = dockerSocketPath();
+    return new DockerDriver(await connectDocker(socket), socket, options);
+  }
+
+  async list(): Promise<Unit[]> {
+    const key = ownerKey(this.#options.spec);
+    const found = await this.#docker.listContainers({
+      filters: { label: [`nano-modal.autoscaler=${key}`], status: ["created", "running"] },
+    });
+    const names = new Set(found.map((c) => c.Names[0].replace(/^\//, "")));
+    for (const name of this.#draining) if (!names.has(name)) this.#draining.delete(name);
+    return [...names].map((id) => ({ id, draining: this.#draining.has(id) }));
+  }
+
+  matches(unit: Unit, worker: WorkerLoad): boolean {
+    return worker.hostname === unit.id;
+  }
+
+  async start(count: number): Promise<void> {
+    const { spec } = this.#options;
+    const workerDir = this.#options.workerDir ?? DEFAULT_WORKER_DIR;
+    await Promise.all(Array.from({ length: count }, async () => {
+      const name = `nano-modal-worker-${crypto.randomUUID().slice(0, 8)}`;
+      const cacheDir = `${workerDir}/${name}`;
+      const container = await this.#docker.createContainer({
+        name,
+        Hostname: name,
+        Image: this.#options.image ?? DEFAULT_IMAGE,
+        Cmd: workerCommand(spec),
+        Env: workerEnv(spec, cacheDir),
+        Labels: workerLabels(ownerKey(spec)),
+        // The engine's socket needs root; the functions it starts run as nobody.
+        User: "0",
+        StopTimeout: spec.graceSeconds,
+        HostConfig: {
+          // Binds (not Mounts) create the host directory when it is missing.
+          Binds: [`${this.#socket}:/var/run/docker.sock`, `${cacheDir}:${cacheDir}`],
+          NetworkMode: this.#options.network ?? "host",
+          AutoRemove: true,
+          Init: true,
+        },
+      });
+      await container.start();
+    }));
+  }
+
+  async stop(units: Unit[]): Promise<void> {
+    const grace = this.#options.spec.graceSeconds;
+    for (const unit of units) {
+      this.#draining.add(unit.id);
+      // The engine waits out the grace period: do not hold up the loop for it.
+      this.#docker.getContainer(unit.id).stop({ t: grace }).catch(() => {});
+    }
+    await Promise.resolve();
+  }
+
+  async stopAll(): Promise<void> {
+    await this.stop((await this.list()).filter((u) => !u.draining));
+    while ((await this.list()).length > 0) await this.#options.clock.sleep(200);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
