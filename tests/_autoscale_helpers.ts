@@ -1,0 +1,38 @@
+/** Shared by the autoscaler's end-to-end tests: status over the wire, polling, result checks. */
+import { strictEqual } from "node:assert/strict";
+import { type ClusterStatus, connectStats } from "../autoscale/mod.ts";
+
+/** The control plane's status, read over the wire. */
+export async function status(url: string, token?: string): Promise<ClusterStatus> {
+  const client = connectStats(url, { token });
+  try {
+    return await client.status();
+  } finally {
+    client.close();
+  }
+}
+
+/** Polls `probe` every 200 ms until it returns true; fails with `what` after `timeoutMs`. */
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  detail: () => string = () => "",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Checks a run of tests/fixtures/slow_map.ts: every result once, in order, and each input ran once. */
+export function expectSlowMap(stdout: string, n: number): void {
+  const results = [...stdout.matchAll(/^r (\d+) (\d+)$/gm)].map((m) => Number(m[1]));
+  strictEqual(results.length, n, `exactly ${n} results:\n${stdout.slice(-2000)}`);
+  results.forEach((v, i) => strictEqual(v, i, "in order"));
+  const ran = [...stdout.matchAll(/ran (\d+)$/gm)].map((m) => Number(m[1]));
+  strictEqual(ran.length, n, `each input ran exactly once (${ran.length} runs for ${n} inputs)`);
+  strictEqual(new Set(ran).size, n, "no input ran twice");
+  strictEqual(stdout.match(/^done (\d+)$/m)?.[1], String(n));
+}
