@@ -34,6 +34,6 @@ export function workerEnv(spec: WorkerSpec, cacheDir: string): string[] {
 }
 
 /** The default host directory under which worker containers keep their caches. */
-export const DEFAULT_WORKER_DIR = "/tmp/nano-modal-workers";
+export const DEFAULT_WORKER_DIR = "/tmp/nm-workers";
 /** The default image of worker containers. */
 export const DEFAULT_IMAGE = "nano-modal:latest";

@@ -28,7 +28,7 @@ export interface DockerDriverOptions {
   image?: string;
   /** @default "host" */
   network?: string;
-  /** @default "/tmp/nano-modal-workers" */
+  /** @default "/tmp/nm-workers" */
   workerDir?: string;
 }
 
@@ -66,7 +66,12 @@ export class DockerDriver implements Driver {
       filters: { label: [`nano-modal.autoscaler=${key}`], status: ["created", "running"] },
     });
     const names = new Set(found.map((c) => c.Names[0].replace(/^\//, "")));
-    for (const name of this.#draining) if (!names.has(name)) this.#draining.delete(name);
+    for (const name of this.#draining) {
+      if (names.has(name)) continue;
+      this.#draining.delete(name);
+      // Its cache, where this process sees it (on the host, or mounted at the same path).
+      await Deno.remove(`${this.#workerDir}/${name}`, { recursive: true }).catch(() => {});
+    }
     return [...names].map((id) => ({ id, draining: this.#draining.has(id) }));
   }
 
@@ -76,9 +81,9 @@ export class DockerDriver implements Driver {
 
   async start(count: number): Promise<void> {
     const { spec } = this.#options;
-    const workerDir = this.#options.workerDir ?? DEFAULT_WORKER_DIR;
+    const workerDir = this.#workerDir;
     await Promise.all(Array.from({ length: count }, async () => {
-      const name = `nano-modal-worker-${crypto.randomUUID().slice(0, 8)}`;
+      const name = `nmw-${crypto.randomUUID().slice(0, 8)}`;
       const cacheDir = `${workerDir}/${name}`;
       const container = await this.#docker.createContainer({
         name,
@@ -115,6 +120,10 @@ export class DockerDriver implements Driver {
   async stopAll(): Promise<void> {
     await this.stop((await this.list()).filter((u) => !u.draining));
     while ((await this.list()).length > 0) await this.#options.clock.sleep(200);
+  }
+
+  get #workerDir(): string {
+    return this.#options.workerDir ?? DEFAULT_WORKER_DIR;
   }
 
   close(): Promise<void> {

@@ -30,7 +30,7 @@ export interface SwarmDriverOptions {
   image?: string;
   /** @default "host" */
   network?: string;
-  /** @default "/tmp/nano-modal-workers" */
+  /** @default "/tmp/nm-workers" */
   workerDir?: string;
 }
 
@@ -134,7 +134,7 @@ export class SwarmDriver implements Driver {
     const { spec } = this.#options;
     const workerDir = this.#options.workerDir ?? DEFAULT_WORKER_DIR;
     // One cache per task: the template expands to the task's own directory.
-    const cacheDir = `${workerDir}/${this.#service}-{{.Task.ID}}`;
+    const cacheDir = `${workerDir}/{{.Task.ID}}`;
     return {
       Name: this.#service,
       Labels: workerLabels(ownerKey(spec)),

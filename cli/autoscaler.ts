@@ -32,7 +32,8 @@ Options:
   --image NAME             docker/swarm: the nano-modal image (default nano-modal:latest)
   --network NAME           docker/swarm: network of worker containers (default host / ingress)
   --worker-dir DIR         docker/swarm: host directory for worker caches, mounted at the
-                           same path (default /tmp/nano-modal-workers)
+                           same path (default /tmp/nm-workers; keep it short:
+                           unix socket paths below it are limited to 107 bytes)
   --service NAME           swarm: the service to scale (default nano-modal-workers)
   --stop-workers-on-exit   drain every worker when the autoscaler stops (default: leave
                            them for the next autoscaler to adopt)

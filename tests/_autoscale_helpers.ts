@@ -36,3 +36,23 @@ export function expectSlowMap(stdout: string, n: number): void {
   strictEqual(new Set(ran).size, n, "no input ran twice");
   strictEqual(stdout.match(/^done (\d+)$/m)?.[1], String(n));
 }
+
+/** Builds the stack's images (`deno task image`); skipped inside when nothing changed. */
+export async function buildImages(): Promise<void> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "scripts/build_images.ts"],
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`deno task image failed:\n${new TextDecoder().decode(stderr)}`);
+}
+
+/** `docker ps -a` lines (`<name> <labels>`) of containers with `label`. */
+export async function containersWithLabel(label: string): Promise<string[]> {
+  const { stdout } = await new Deno.Command("docker", {
+    args: ["ps", "-a", "--filter", `label=${label}`, "--format", "{{.Names}} {{.Labels}}"],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(stdout).split("\n").filter(Boolean);
+}
