@@ -19,7 +19,7 @@ import { sha256Hex } from "../proto/content_hash.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The rootfs the runner imports with debootstrap (made by step 1 on first use). */
 const DEBIAN_ROOTFS_IMAGE = "nano-modal/debian-rootfs:bookworm-minbase";
-const SKIP = new Set([".git", "dist", ".bench", "node_modules"]);
+const SKIP = new Set([".git", "dist", ".bench", "node_modules", "tests", "bench", ".ci"]);
 
 function flag(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
