@@ -20,6 +20,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 /** The rootfs the runner imports with debootstrap (made by step 1 on first use). */
 const DEBIAN_ROOTFS_IMAGE = "nano-modal/debian-rootfs:bookworm-minbase";
 const SKIP = new Set([".git", "dist", ".bench", "node_modules", "tests", "bench", ".ci"]);
+// Files at the top that the image does not need: changing them does not rebuild it.
+const SKIP_TOP = new Set(["docker-compose.yml", "README.md", ".dockerignore"]);
 
 function flag(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
@@ -42,6 +44,7 @@ async function copyProject(from: string, to: string, rel = ""): Promise<string[]
   await Deno.mkdir(to, { recursive: true });
   for await (const entry of Deno.readDir(from)) {
     if (SKIP.has(entry.name) || entry.name.endsWith(".log")) continue;
+    if (rel === "" && SKIP_TOP.has(entry.name)) continue;
     const src = `${from}/${entry.name}`;
     const dst = `${to}/${entry.name}`;
     if (entry.isDirectory) seen.push(...await copyProject(src, dst, `${rel}${entry.name}/`));
