@@ -7,7 +7,7 @@
  * container removes itself once the worker has finished.
  * @module
  */
-import { connectDocker, type Dockerode, dockerSocketPath } from "../runner/mod.ts";
+import { Engine, engineSocketPath } from "./_engine.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Driver, Unit, WorkerSpec } from "./driver.ts";
 import type { WorkerLoad } from "./policy.ts";
@@ -43,27 +43,25 @@ export interface DockerDriverOptions {
  */
 export class DockerDriver implements Driver {
   readonly name = "docker";
-  readonly #docker: Dockerode;
+  readonly #engine: Engine;
   readonly #options: DockerDriverOptions;
-  readonly #socket: string;
   readonly #draining = new Set<string>();
 
-  private constructor(docker: Dockerode, socket: string, options: DockerDriverOptions) {
-    this.#docker = docker;
-    this.#socket = socket;
+  private constructor(engine: Engine, options: DockerDriverOptions) {
+    this.#engine = engine;
     this.#options = options;
   }
 
-  /** Connects to the engine at `DOCKER_HOST` or the standard socket. */
-  static async connect(options: DockerDriverOptions): Promise<DockerDriver> {
-    const socket = dockerSocketPath();
-    return new DockerDriver(await connectDocker(socket), socket, options);
+  /** Uses the engine at `DOCKER_HOST` or the standard socket. */
+  static connect(options: DockerDriverOptions): Promise<DockerDriver> {
+    return Promise.resolve(new DockerDriver(new Engine(engineSocketPath()), options));
   }
 
   async list(): Promise<Unit[]> {
     const key = ownerKey(this.#options.spec);
-    const found = await this.#docker.listContainers({
-      filters: { label: [`nano-modal.autoscaler=${key}`], status: ["created", "running"] },
+    const found = await this.#engine.containers({
+      label: [`nano-modal.autoscaler=${key}`],
+      status: ["created", "running"],
     });
     const names = new Set(found.map((c) => c.Names[0].replace(/^\//, "")));
     for (const name of this.#draining) {
@@ -85,8 +83,7 @@ export class DockerDriver implements Driver {
     await Promise.all(Array.from({ length: count }, async () => {
       const name = `nmw-${crypto.randomUUID().slice(0, 8)}`;
       const cacheDir = `${workerDir}/${name}`;
-      const container = await this.#docker.createContainer({
-        name,
+      await this.#engine.run(name, {
         Hostname: name,
         Image: this.#options.image ?? DEFAULT_IMAGE,
         Cmd: workerCommand(spec),
@@ -97,13 +94,12 @@ export class DockerDriver implements Driver {
         StopTimeout: spec.graceSeconds,
         HostConfig: {
           // Binds (not Mounts) create the host directory when it is missing.
-          Binds: [`${this.#socket}:/var/run/docker.sock`, `${cacheDir}:${cacheDir}`],
+          Binds: [`${this.#engine.socketPath}:/var/run/docker.sock`, `${cacheDir}:${cacheDir}`],
           NetworkMode: this.#options.network ?? "host",
           AutoRemove: true,
           Init: true,
         },
       });
-      await container.start();
     }));
   }
 
@@ -112,7 +108,7 @@ export class DockerDriver implements Driver {
     for (const unit of units) {
       this.#draining.add(unit.id);
       // The engine waits out the grace period: do not hold up the loop for it.
-      this.#docker.getContainer(unit.id).stop({ t: grace }).catch(() => {});
+      this.#engine.stop(unit.id, grace).catch(() => {});
     }
     await Promise.resolve();
   }
@@ -127,6 +123,7 @@ export class DockerDriver implements Driver {
   }
 
   close(): Promise<void> {
+    this.#engine.close();
     return Promise.resolve();
   }
 }

@@ -7,7 +7,7 @@
  * task's hostname is `nmw-<task id>`, to find its worker in the stats.
  * @module
  */
-import { connectDocker, type Dockerode, dockerSocketPath } from "../runner/mod.ts";
+import { Engine, engineSocketPath, type ServiceSummary } from "./_engine.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Driver, Unit, WorkerSpec } from "./driver.ts";
 import type { WorkerLoad } from "./policy.ts";
@@ -34,12 +34,6 @@ export interface SwarmDriverOptions {
   workerDir?: string;
 }
 
-interface ServiceInfo {
-  ID: string;
-  Version: { Index: number };
-  Spec: { Mode?: { Replicated?: { Replicas?: number } } } & Record<string, unknown>;
-}
-
 /**
  * Scales a Swarm service of workers.
  *
@@ -51,28 +45,25 @@ interface ServiceInfo {
  */
 export class SwarmDriver implements Driver {
   readonly name = "swarm";
-  readonly #docker: Dockerode;
-  readonly #socket: string;
+  readonly #engine: Engine;
   readonly #options: SwarmDriverOptions;
   readonly #service: string;
 
-  private constructor(docker: Dockerode, socket: string, options: SwarmDriverOptions) {
-    this.#docker = docker;
-    this.#socket = socket;
+  private constructor(engine: Engine, options: SwarmDriverOptions) {
+    this.#engine = engine;
     this.#options = options;
     this.#service = options.service ?? "nano-modal-workers";
   }
 
-  /** Connects to the engine (a swarm manager) at `DOCKER_HOST` or the standard socket. */
-  static async connect(options: SwarmDriverOptions): Promise<SwarmDriver> {
-    const socket = dockerSocketPath();
-    return new SwarmDriver(await connectDocker(socket), socket, options);
+  /** Uses the engine (a swarm manager) at `DOCKER_HOST` or the standard socket. */
+  static connect(options: SwarmDriverOptions): Promise<SwarmDriver> {
+    return Promise.resolve(new SwarmDriver(new Engine(engineSocketPath()), options));
   }
 
   async list(): Promise<Unit[]> {
     const service = await this.#find();
     if (!service) return [];
-    const tasks = await this.#docker.listTasks({ filters: { service: [service.ID] } });
+    const tasks = await this.#engine.tasks({ service: [service.ID] });
     const alive = new Set([
       "new",
       "pending",
@@ -94,9 +85,7 @@ export class SwarmDriver implements Driver {
   async start(count: number): Promise<void> {
     const service = await this.#find();
     if (!service) {
-      await this.#docker.createService(
-        this.#spec(count) as unknown as Record<string, never>,
-      );
+      await this.#engine.createService(this.#spec(count));
       return;
     }
     await this.#scale(service, replicas(service) + count);
@@ -115,19 +104,18 @@ export class SwarmDriver implements Driver {
   }
 
   close(): Promise<void> {
+    this.#engine.close();
     return Promise.resolve();
   }
 
-  async #find(): Promise<ServiceInfo | undefined> {
-    const found = await this.#docker.listServices({ filters: { name: [this.#service] } });
-    return (found as unknown as ServiceInfo[]).find((s) =>
-      (s.Spec as { Name?: string }).Name === this.#service
-    );
+  async #find(): Promise<ServiceSummary | undefined> {
+    const found = await this.#engine.services({ name: [this.#service] });
+    return found.find((s) => s.Spec.Name === this.#service);
   }
 
-  async #scale(service: ServiceInfo, to: number): Promise<void> {
+  async #scale(service: ServiceSummary, to: number): Promise<void> {
     const spec = { ...service.Spec, Mode: { Replicated: { Replicas: to } } };
-    await this.#docker.getService(service.ID).update({ ...spec, version: service.Version.Index });
+    await this.#engine.updateService(service.ID, service.Version.Index, spec);
   }
 
   #spec(replicas: number) {
@@ -148,7 +136,7 @@ export class SwarmDriver implements Driver {
           StopGracePeriod: spec.graceSeconds * 1e9,
           Init: true,
           Mounts: [
-            { Type: "bind", Source: this.#socket, Target: "/var/run/docker.sock" },
+            { Type: "bind", Source: this.#engine.socketPath, Target: "/var/run/docker.sock" },
             { Type: "bind", Source: workerDir, Target: workerDir },
           ],
         },
@@ -160,6 +148,6 @@ export class SwarmDriver implements Driver {
   }
 }
 
-function replicas(service: ServiceInfo): number {
+function replicas(service: ServiceSummary): number {
   return service.Spec.Mode?.Replicated?.Replicas ?? 0;
 }

@@ -6,7 +6,6 @@ export { Worker, type WorkerOptions } from "./worker.ts";
 export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
 export {
   connectDocker,
-  type Dockerode,
   dockerReachable,
   DockerRunner,
   type DockerRunnerOptions,
