@@ -10,8 +10,7 @@ export {
   DockerRunner,
   type DockerRunnerOptions,
   dockerSocketPath,
-  ImageBuilder,
-  type ImageBuilderOptions,
 } from "./docker/mod.ts";
+export { debianDenoBase, type DebianDenoBaseOptions } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
 export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

@@ -13,7 +13,7 @@
  * with nothing pulled. Options: `--tag NAME` (project image), `--redis-tag NAME`.
  * @module
  */
-import { connectDocker, dockerSocketPath, ImageBuilder } from "../runner/mod.ts";
+import { debianDenoBase } from "../runner/mod.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -158,12 +158,10 @@ async function main(): Promise<void> {
   const redisTag = flag("redis-tag", "redis:7");
   const started = Date.now();
   const log = (line: string) => console.error(line);
-  const docker = await connectDocker(dockerSocketPath());
   await Deno.mkdir(cacheDir(), { recursive: true });
 
   log("1/3 the Debian base with this host's Deno");
-  const builder = new ImageBuilder({ docker, cacheDir: cacheDir(), denoPath: Deno.execPath() });
-  const base = await builder.ensure('{"layers":[{"kind":"base","base":"debian-slim"}]}', log);
+  const base = await debianDenoBase({ cacheDir: cacheDir(), log });
   log(`2/3 ${tag} from ${base}`);
   await buildProject(tag, base, log);
   log(`3/3 ${redisTag} from Debian's redis-server`);

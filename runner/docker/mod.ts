@@ -5,4 +5,4 @@
  */
 export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
 export { connectDocker, type Dockerode, dockerReachable, dockerSocketPath } from "./_docker.ts";
-export { ImageBuilder, type ImageBuilderOptions } from "./_image_builder.ts";
+export { debianDenoBase, type DebianDenoBaseOptions } from "./debian_deno_base.ts";
