@@ -21,6 +21,8 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
 import { infraFailure } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
+import { HeldInputs } from "./_held_inputs.ts";
+import { systemClock } from "../proto/clock.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
@@ -138,30 +140,19 @@ async function* serveWorker(
   const hello = first.value.msg.value;
   if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
   const workerId = hello.workerId;
-  // Inputs this stream holds (input id -> function id), reported in the worker's record.
-  const held = new Map<string, string>();
-  const record = () => {
-    const running: Record<string, number> = {};
-    for (const fn of held.values()) running[fn] = (running[fn] ?? 0) + 1;
-    return {
-      workerId,
-      capacity: hello.capacity,
-      runner: hello.runner.slice(0, 32),
-      hostname: hello.hostname.slice(0, 255),
-      lastSeenMs: Date.now(),
-      busy: held.size,
-      running,
-    };
-  };
+  // What it holds, for `status` and the autoscaler; changes are written at most once a second.
+  const held = new HeldInputs(systemClock, () => {
+    backend.heartbeatWorker(record()).catch(() => {});
+  });
+  const record = () => ({
+    workerId,
+    capacity: hello.capacity,
+    runner: hello.runner.slice(0, 32),
+    hostname: hello.hostname.slice(0, 255),
+    lastSeenMs: Date.now(),
+    ...held.load(),
+  });
   await backend.heartbeatWorker(record());
-  // What it holds changes faster than it heartbeats: report that at most once a second.
-  let reportTimer: ReturnType<typeof setTimeout> | undefined;
-  const reportSoon = () => {
-    reportTimer ??= setTimeout(() => {
-      reportTimer = undefined;
-      if (!ctl.signal.aborted) backend.heartbeatWorker(record()).catch(() => {});
-    }, 1_000);
-  };
 
   const out = new AsyncQueue<WorkerCommand>();
   const removeFromHub = hub.add(out);
@@ -196,8 +187,7 @@ async function* serveWorker(
                 });
               }
             }
-            for (const res of msg.value.results) held.delete(res.inputId);
-            reportSoon();
+            held.remove(msg.value.results.map((res) => res.inputId));
             if (done.length) await backend.complete(done);
             if (again.length) {
               const report = await backend.requeue(again, maxInfra);
@@ -246,8 +236,7 @@ async function* serveWorker(
         continue;
       }
       credit -= leases.length;
-      for (const l of leases) held.set(l.input.inputId, l.input.functionId);
-      reportSoon();
+      held.add(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
@@ -281,7 +270,7 @@ async function* serveWorker(
     yield* out;
   } finally {
     signal.removeEventListener("abort", onAbort);
-    clearTimeout(reportTimer);
+    held.close();
     ctl.abort();
     creditWake?.();
     removeFromHub();
