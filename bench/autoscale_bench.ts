@@ -6,9 +6,80 @@
  * Workers take 4 inputs at once, so one worker needs 30 s of sleeping.
  */
 import type { Row } from "./_table.ts";
-import { CliProcess, runCli, startServe } from "../tests/_cli.ts";
-import { buildImages } from "../tests/_autoscale_helpers.ts";
 import { type ClusterStatus, connectStats } from "../autoscale/mod.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** A `nano-modal` subprocess whose output is kept, to wait for a line in it. */
+class Cli {
+  readonly child: Deno.ChildProcess;
+  output = "";
+  readonly #done: Promise<void>;
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}main.ts`, ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const keep = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) this.output += text;
+    };
+    this.#done = Promise.all([keep(this.child.stdout), keep(this.child.stderr)]).then(() => {});
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.output.match(pattern);
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`bench: no ${pattern} in:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Runs to the end; the exit code. */
+  async exited(): Promise<number> {
+    const { code } = await this.child.status;
+    await this.#done;
+    return code;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    await this.exited();
+  }
+}
+
+async function startServe(): Promise<{ url: string; proc: Cli }> {
+  const proc = new Cli(["serve", "--port", "0"]);
+  return { url: (await proc.waitFor(/listening on (http:\/\/\S+)/))[1], proc };
+}
+
+/** `nano-modal run APP -- args`: its exit code and output. */
+async function runApp(url: string, args: string[]): Promise<{ code: number; output: string }> {
+  const proc = new Cli(["run", "--server", url, APP, "--", ...args]);
+  const code = await proc.exited();
+  return { code, output: proc.output };
+}
+
+async function buildImages(): Promise<void> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}scripts/build_images.ts`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`bench: deno task image failed:\n${new TextDecoder().decode(stderr)}`);
+  }
+}
 
 const APP = "tests/fixtures/slow_map.ts";
 const CONCURRENCY = "4";
@@ -32,8 +103,8 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
-function autoscaler(url: string, driver: string, tmp: string, max = 4): CliProcess {
-  return new CliProcess([
+function autoscaler(url: string, driver: string, tmp: string, max = 4): Cli {
+  return new Cli([
     "autoscaler",
     "--server",
     url,
@@ -56,7 +127,7 @@ function autoscaler(url: string, driver: string, tmp: string, max = 4): CliProce
     "--worker-dir",
     `${tmp}/w`,
     "--stop-workers-on-exit",
-  ], { env: { NANO_MODAL_CACHE: `${tmp}/cache` } });
+  ], { NANO_MODAL_CACHE: `${tmp}/cache` });
 }
 
 /** Milliseconds from the first queued input to a second worker holding inputs. */
@@ -66,9 +137,7 @@ async function reaction(driver: "process" | "docker"): Promise<number> {
   const scaler = autoscaler(server.url, driver, tmp);
   try {
     await until(async () => (await status(server.url))?.workers.length === 1, 120_000, "1 worker");
-    const run = runCli(["run", "--server", server.url, APP, "--", "64", "2000"], {
-      timeoutMs: 300_000,
-    });
+    const run = runApp(server.url, ["64", "2000"]);
     let backlogAt = 0;
     await until(
       async () => {
@@ -81,10 +150,10 @@ async function reaction(driver: "process" | "docker"): Promise<number> {
     );
     const took = performance.now() - backlogAt;
     const r = await run;
-    if (r.code !== 0) throw new Error(`bench: the map failed:\n${r.stderr}`);
+    if (r.code !== 0) throw new Error(`bench: the map failed:\n${r.output}`);
     return took;
   } finally {
-    await scaler.stop("SIGTERM");
+    await scaler.stop();
     await server.proc.stop();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
@@ -94,15 +163,15 @@ async function reaction(driver: "process" | "docker"): Promise<number> {
 async function backlog(workers: number | "autoscaler"): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "nmb-" });
   const server = await startServe();
-  const procs: CliProcess[] = [];
+  const procs: Cli[] = [];
   try {
     if (workers === "autoscaler") procs.push(autoscaler(server.url, "process", tmp));
     else {
       for (let i = 0; i < workers; i++) {
         procs.push(
-          new CliProcess(
+          new Cli(
             ["worker", "--server", server.url, "--concurrency", CONCURRENCY, "--runner", "deno"],
-            { env: { NANO_MODAL_CACHE: `${tmp}/cache${i}` } },
+            { NANO_MODAL_CACHE: `${tmp}/cache${i}` },
           ),
         );
       }
@@ -114,16 +183,14 @@ async function backlog(workers: number | "autoscaler"): Promise<number> {
       `${ready} workers`,
     );
     const t = performance.now();
-    const r = await runCli(["run", "--server", server.url, APP, "--", "240", "500"], {
-      timeoutMs: 300_000,
-    });
+    const r = await runApp(server.url, ["240", "500"]);
     const took = performance.now() - t;
-    if (r.code !== 0 || !/^done 240$/m.test(r.stdout)) {
-      throw new Error(`bench: the map failed:\n${r.stderr}`);
+    if (r.code !== 0 || !/^done 240$/m.test(r.output)) {
+      throw new Error(`bench: the map failed:\n${r.output}`);
     }
     return took;
   } finally {
-    await Promise.all(procs.map((p) => p.stop("SIGTERM")));
+    await Promise.all(procs.map((p) => p.stop()));
     await server.proc.stop();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
