@@ -115,7 +115,12 @@ export class DockerDriver implements Driver {
 
   async stopAll(): Promise<void> {
     await this.stop((await this.list()).filter((u) => !u.draining));
-    while ((await this.list()).length > 0) await this.#options.clock.sleep(200);
+    // Gone, not just stopped: the engine removes them (AutoRemove) a moment after they exit.
+    const owner = `nano-modal.autoscaler=${ownerKey(this.#options.spec)}`;
+    while ((await this.#engine.containers({ label: [owner] })).length > 0) {
+      await this.list();
+      await this.#options.clock.sleep(200);
+    }
   }
 
   get #workerDir(): string {
