@@ -2,7 +2,13 @@
 // the host against it, then `docker-compose down -v` leaves no container behind.
 import { ok, strictEqual } from "node:assert/strict";
 import { check, ROOT, runCli } from "./_cli.ts";
-import { buildImages, containersWithLabel, status, until } from "./_autoscale_helpers.ts";
+import {
+  buildImages,
+  containersWithLabel,
+  expectSlowMap,
+  status,
+  until,
+} from "./_autoscale_helpers.ts";
 
 async function compose(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command("docker-compose", {
@@ -24,7 +30,8 @@ function freePort(): number {
 }
 
 Deno.test({
-  name: "docker-compose up runs the stack: hello prints 25 from the host; down -v leaves nothing",
+  name:
+    "docker-compose up runs the stack: hello prints 25 from the host, a backlog scales it, down -v leaves nothing",
   ignore: new Deno.Command("sh", { args: ["-c", "command -v docker-compose"], stdout: "null" })
     .outputSync().code !== 0,
   async fn() {
@@ -63,9 +70,31 @@ Deno.test({
       const s = await status(url, token);
       s.workers.forEach((w) => hosts.add(w.host));
       ok(s.apps.some((a) => a.name === "hello"), "the app is listed");
-      // The autoscaler runs (docker driver) and follows the same control plane.
+      // A backlog beyond the fixed worker's 32 slots: the autoscaler (itself a container)
+      // starts a worker container on the stack's network, which runs inputs in function
+      // containers through the host's engine.
+      const map = runCli(
+        ["run", "--server", url, "tests/fixtures/slow_map.ts", "--", "64", "1500"],
+        { env: { NANO_MODAL_TOKEN: token }, timeoutMs: 180_000 },
+      );
+      let scaledBusy = false;
+      let done = false;
+      const watch = (async () => {
+        while (!done) {
+          const s = await status(url, token).catch(() => undefined);
+          s?.workers.forEach((w) => hosts.add(w.host));
+          if (s?.workers.some((w) => w.host.startsWith("nmw-") && w.busy > 0)) scaledBusy = true;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      const m = await map;
+      done = true;
+      await watch;
+      check(m.code === 0, "the map finishes", m);
+      expectSlowMap(m.stdout, 64);
       const logs = await compose(["logs", "autoscaler"], env);
-      ok(/following http:\/\/server:50051 with the docker driver/.test(logs.stdout), logs.stdout);
+      ok(scaledBusy, `an autoscaled worker container took inputs\n${logs.stdout}`);
+      ok(/scale up 0 → \d workers/.test(logs.stdout), logs.stdout);
     } finally {
       const down = await compose(["down", "-v"], env);
       check(down.code === 0, "docker-compose down -v", down);
