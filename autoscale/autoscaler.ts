@@ -17,16 +17,21 @@ import {
 
 /** What the control plane reports, reduced to what the loop needs. */
 export interface ClusterStats {
+  /** Inputs waiting for a worker, over all functions. */
   queued: number;
+  /** Live workers and what they hold. */
   workers: WorkerLoad[];
 }
 
 /** Options for {@linkcode Autoscaler}. */
 export interface AutoscalerOptions {
+  /** Starts, finds and drains workers. */
   driver: Driver;
   /** Reads the control plane's stats (see `readStats`). */
   stats: () => Promise<ClusterStats>;
+  /** Bounds and thresholds. */
   policy: ScalePolicy;
+  /** Time for ticks and idle tracking. */
   clock: Clock;
   /** Time between ticks. @default 2_000 */
   intervalMs?: number;
@@ -49,6 +54,7 @@ export class Autoscaler {
   readonly #log: (line: string) => void;
   #lastProblem = "";
 
+  /** Prepares a loop; nothing runs until {@linkcode Autoscaler.tick} or {@linkcode Autoscaler.run}. */
   constructor(options: AutoscalerOptions) {
     this.#options = options;
     this.#decider = new Decider(options.policy, options.clock);

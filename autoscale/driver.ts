@@ -37,6 +37,7 @@ export interface Driver {
 export interface WorkerSpec {
   /** The control plane as the worker reaches it. */
   serverUrl: string;
+  /** The server's token, given to workers. */
   token?: string;
   /** `--concurrency` of each worker. */
   concurrency: number;

@@ -5,7 +5,9 @@ import { ProcessDriver } from "./process_driver.ts";
 
 /** Everything any driver may need; each uses its part. */
 export interface DriverOptions {
+  /** How workers are started. */
   spec: WorkerSpec;
+  /** Time for grace periods and waits. */
   clock: Clock;
   /** process: pid and log files. */
   stateDir: string;

@@ -24,3 +24,5 @@ export {
   type StatusFunction,
   type StatusWorker,
 } from "./stats.ts";
+// Named in the options above; defined in proto/.
+export type { Clock, TimerHandle } from "../proto/clock.ts";

@@ -23,15 +23,21 @@ export interface ScalePolicy {
 
 /** A worker as the control plane reports it. */
 export interface WorkerLoad {
+  /** The id the worker chose. */
   workerId: string;
+  /** Where it runs (a container's name for container drivers). */
   hostname: string;
+  /** Inputs it takes at once. */
   capacity: number;
+  /** Inputs it holds now. */
   busy: number;
 }
 
 /** One of the driver's workers; `worker` is unset while it has not registered yet. */
 export interface UnitLoad {
+  /** The driver's id of the unit. */
   id: string;
+  /** Its worker in the stats, once registered. */
   worker?: WorkerLoad;
 }
 
@@ -47,10 +53,15 @@ export interface Snapshot {
 
 /** What to do: start `start` workers, drain the units in `stop`; `reason` is for the log. */
 export interface Decision {
+  /** Workers before the change. */
   from: number;
+  /** Workers after it. */
   to: number;
+  /** Workers to start. */
   start: number;
+  /** Units to drain. */
   stop: string[];
+  /** Why, for the log line. */
   reason: string;
 }
 
@@ -75,6 +86,11 @@ export class Decider {
   readonly #clock: Clock;
   readonly #idleSince = new Map<string, number>();
 
+  /**
+   * A decider with no idle history.
+   * @param policy the bounds and thresholds
+   * @param clock time for idle tracking
+   */
   constructor(policy: ScalePolicy, clock: Clock) {
     if (policy.min < 0 || policy.max < policy.min) {
       throw new RangeError(`--min ${policy.min} and --max ${policy.max}: need 0 <= min <= max`);

@@ -12,9 +12,11 @@ import type { WorkerLoad } from "./policy.ts";
 
 /** Options for {@linkcode ProcessDriver}. */
 export interface ProcessDriverOptions {
+  /** How workers are started. */
   spec: WorkerSpec;
   /** Holds one pid file and one log file per worker. */
   stateDir: string;
+  /** Time for grace periods and waits. */
   clock: Clock;
   /** The program and arguments that start `nano-modal` (default: this one). */
   command?: string[];
@@ -58,6 +60,10 @@ export class ProcessDriver implements Driver {
   readonly #draining = new Set<number>();
   readonly #host = Deno.hostname().replace(/[^\w.-]/g, "");
 
+  /**
+   * A driver over `options.stateDir`; it adopts the workers whose pid files it finds there.
+   * @param options the worker spec, the state directory and the clock
+   */
   constructor(options: ProcessDriverOptions) {
     this.#options = options;
   }

@@ -10,10 +10,15 @@ import type { ClusterStats } from "./autoscaler.ts";
 
 /** A worker in `nano-modal status --json`. */
 export interface StatusWorker {
+  /** The worker's id. */
   id: string;
+  /** Where it runs. */
   host: string;
+  /** "docker" or "deno". */
   runner: string;
+  /** Inputs it takes at once. */
   capacity: number;
+  /** Inputs it holds now (about a second old). */
   busy: number;
   /** Milliseconds since the epoch. */
   lastHeartbeatMs: number;
@@ -21,11 +26,17 @@ export interface StatusWorker {
 
 /** A function with queued or running inputs. */
 export interface StatusFunction {
+  /** The app's id. */
   appId: string;
+  /** The app's name. */
   app: string;
+  /** The function's name. */
   function: string;
+  /** The function's id. */
   functionId: string;
+  /** Inputs waiting for a worker. */
   queued: number;
+  /** Inputs held by workers. */
   running: number;
   /** Warm containers, when workers report them (not yet: always null). */
   containers: number | null;
@@ -33,25 +44,35 @@ export interface StatusFunction {
 
 /** An app the control plane knows. */
 export interface StatusApp {
+  /** The app's id. */
   id: string;
+  /** The app's name. */
   name: string;
+  /** A `nano-modal run` (ephemeral) or a deployment. */
   kind: "ephemeral" | "deployed";
+  /** Whether it still takes calls. */
   state: "running" | "stopped";
+  /** When it was created (ms since the epoch). */
   createdMs: number;
 }
 
 /** The whole picture: the object `nano-modal status --json` prints. */
 export interface ClusterStatus {
+  /** Live workers. */
   workers: StatusWorker[];
+  /** Functions with inputs waiting or running. */
   functions: StatusFunction[];
+  /** Every app the control plane knows. */
   apps: StatusApp[];
 }
 
 /** A client of one control plane's stats; close it when done. */
 export interface StatsClient {
+  /** Workers, functions and apps (two RPCs). */
   status(): Promise<ClusterStatus>;
   /** Just what the autoscaler needs (one RPC). */
   stats(): Promise<ClusterStats>;
+  /** Closes the connection. */
   close(): void;
 }
 
