@@ -54,7 +54,7 @@ Deno.test("the docker driver scales worker containers with the backlog and leave
     );
     ok([...workerNames][0].startsWith("nmw-"), "the worker runs in a container");
     const run = runCli(
-      ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "24", "1500"],
+      ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "32", "2000"],
       { timeoutMs: 180_000 },
     );
     let mostBusy = 0;
@@ -71,7 +71,7 @@ Deno.test("the docker driver scales worker containers with the backlog and leave
     done = true;
     await watch;
     check(r.code === 0, "the map finishes", r);
-    expectSlowMap(r.stdout, 24);
+    expectSlowMap(r.stdout, 32);
     ok(mostBusy >= 2, `extra worker containers took inputs (saw ${mostBusy})\n${detail()}`);
     ok(/scale up 1 → [23] workers/.test(scaler.stderr), detail());
     await until(

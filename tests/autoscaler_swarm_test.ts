@@ -60,7 +60,7 @@ Deno.test("the swarm driver scales a service's replicas with the backlog, then t
       detail,
     );
     const run = runCli(
-      ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "24", "1500"],
+      ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "32", "2000"],
       { timeoutMs: 180_000 },
     );
     let mostBusy = 0;
@@ -76,7 +76,7 @@ Deno.test("the swarm driver scales a service's replicas with the backlog, then t
     done = true;
     await watch;
     check(r.code === 0, "the map finishes", r);
-    expectSlowMap(r.stdout, 24);
+    expectSlowMap(r.stdout, 32);
     ok(mostBusy === 2, `both replicas took inputs (saw ${mostBusy})\n${detail()}`);
     const replicas = await docker([
       "service",

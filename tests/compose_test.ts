@@ -70,11 +70,11 @@ Deno.test({
       const s = await status(url, token);
       s.workers.forEach((w) => hosts.add(w.host));
       ok(s.apps.some((a) => a.name === "hello"), "the app is listed");
-      // A backlog beyond the fixed worker's 32 slots: the autoscaler (itself a container)
+      // A backlog of three rounds of the fixed worker's 32 slots: the autoscaler (itself a container)
       // starts a worker container on the stack's network, which runs inputs in function
       // containers through the host's engine.
       const map = runCli(
-        ["run", "--server", url, "tests/fixtures/slow_map.ts", "--", "64", "1500"],
+        ["run", "--server", url, "tests/fixtures/slow_map.ts", "--", "96", "4000"],
         { env: { NANO_MODAL_TOKEN: token }, timeoutMs: 180_000 },
       );
       let scaledBusy = false;
@@ -91,7 +91,7 @@ Deno.test({
       done = true;
       await watch;
       check(m.code === 0, "the map finishes", m);
-      expectSlowMap(m.stdout, 64);
+      expectSlowMap(m.stdout, 96);
       const logs = await compose(["logs", "autoscaler"], env);
       ok(scaledBusy, `an autoscaled worker container took inputs\n${logs.stdout}`);
       ok(/scale up 0 → \d workers/.test(logs.stdout), logs.stdout);
