@@ -56,3 +56,21 @@ export async function containersWithLabel(label: string): Promise<string[]> {
   }).output();
   return new TextDecoder().decode(stdout).split("\n").filter(Boolean);
 }
+
+/**
+ * Runs `fn` while holding a host-wide lock. The swarm test's `docker swarm init` and
+ * `leave` rewire the engine's networking (ingress, iptables), which can cut the compose
+ * stack's published port: those two tests take turns, even in parallel test processes.
+ */
+export async function withEngineNetworkLock<T>(fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open("/tmp/nano-modal-engine-network.lock", {
+    create: true,
+    write: true,
+  });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    file.close();
+  }
+}
