@@ -84,13 +84,14 @@ Deno.test("the docker driver scales worker containers with the backlog and leave
       detail,
     );
   } finally {
-    strictEqual(await scaler.stop("SIGTERM"), 0);
+    const code = await scaler.stop("SIGTERM");
     await server.proc.stop();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    strictEqual(code, 0);
   }
   strictEqual((await containersWithLabel(owner)).length, 0, "no worker container left");
   const functions = (await containersWithLabel("nano-modal.worker")).filter((line) =>
     [...workerNames].some((name) => line.includes(`nano-modal.worker=${name}:`))
   );
   strictEqual(functions.length, 0, `no function container left:\n${functions.join("\n")}`);
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
 });

@@ -99,6 +99,7 @@ Deno.test({
         ok(/scale up 0 → \d workers/.test(logs.stdout), logs.stdout);
       } finally {
         const down = await compose(["down", "-v"], env);
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
         check(down.code === 0, "docker-compose down -v", down);
       }
       strictEqual((await containersWithLabel(`com.docker.compose.project=${project}`)).length, 0);
@@ -115,7 +116,6 @@ Deno.test({
           .output()).stdout,
       );
       ok(!volumes.includes(`${project}_redis-data`), "the Redis volume is gone");
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
     });
   },
 });
