@@ -7,7 +7,7 @@ import {
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
-import { configuredDataDir, type ServerToken, serverToken } from "./config.ts";
+import { checkedToken, configuredDataDir, type ServerToken, serverToken } from "./config.ts";
 import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
@@ -74,7 +74,9 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** How clients find the token (never the token itself: logs are not the place for it). */
 function tokenHelp(auth: ServerToken, url: string): string {
-  if (!auth.file) return "token: the one you configured (clients and workers set NANO_MODAL_TOKEN)";
+  if (!auth.file) {
+    return "token: the one you configured (clients and workers pass --token or set NANO_MODAL_TOKEN)";
+  }
   return `token: ${auth.generated ? "generated and stored" : "read"} in ${auth.file} (0600); ` +
     `local clients and workers of this user use it as is; ` +
     `elsewhere: NANO_MODAL_SERVER=${url} NANO_MODAL_TOKEN=$(cat ${auth.file})`;
@@ -109,8 +111,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   // Beyond loopback, clients on other hosts need a token someone chose and handed out.
   if (auth.file && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
   const token = auth.token;
-  const workerToken = (typeof values["worker-token"] === "string" && values["worker-token"]) ||
-    Deno.env.get("NANO_MODAL_WORKER_TOKEN") || undefined;
+  const workerTokenFlag = typeof values["worker-token"] === "string" && values["worker-token"];
+  const workerTokenEnv = Deno.env.get("NANO_MODAL_WORKER_TOKEN");
+  const workerToken = workerTokenFlag
+    ? checkedToken(workerTokenFlag, "--worker-token")
+    : workerTokenEnv
+    ? checkedToken(workerTokenEnv, "NANO_MODAL_WORKER_TOKEN")
+    : undefined;
   if (workerToken === token) {
     throw new UsageError(
       "--worker-token must differ from the client token, or roles do not separate",

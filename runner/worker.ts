@@ -213,7 +213,7 @@ export class Worker {
         if (this.#stopped) break;
         if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
           throw new Error(
-            `The server at ${server} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`,
+            `The server at ${server} refused the worker's token (${err.rawMessage}): pass --token, or set NANO_MODAL_WORKER_TOKEN (or NANO_MODAL_TOKEN when the server has no worker token)`,
           );
         }
         if (!announcedLoss) {

@@ -1,6 +1,6 @@
 // End-to-end: the rough edges a new user met (issue 12), as the user sees them.
 import { match, strictEqual } from "node:assert/strict";
-import { check, runCli } from "./_cli.ts";
+import { check, runCli, startServe } from "./_cli.ts";
 
 Deno.test("a remote error keeps its cause chain, retries are announced, typed flags parse", async () => {
   const r = await runCli([
@@ -30,4 +30,34 @@ Deno.test("an unknown entrypoint flag is one line naming the flags it takes", as
     r.stderr,
     /Unknown flag --m for the local entrypoint of app "edges": it takes --n <number> --name <string> --loud/,
   );
+});
+
+Deno.test("token messages: said once, name --token, and too short or spaced tokens are refused", async () => {
+  const short = await runCli(["serve", "--port", "0", "--token", "short"]);
+  strictEqual(short.code, 1);
+  match(short.stderr, /The token from --token has 5 characters, fewer than 16/);
+  const spaced = await runCli(["serve", "--port", "0"], {
+    env: { NANO_MODAL_TOKEN: "0123456789abcdef 0123" },
+  });
+  strictEqual(spaced.code, 1);
+  match(spaced.stderr, /The token from NANO_MODAL_TOKEN contains whitespace/);
+
+  const token = crypto.randomUUID();
+  const { proc, url } = await startServe(["--with-workers", "--runner", "deno", "--token", token]);
+  const noConfig = await Deno.makeTempDir();
+  try {
+    const none = await runCli(["run", "--server", url, "examples/hello.ts"], {
+      env: { XDG_CONFIG_HOME: noConfig },
+    });
+    strictEqual(none.code, 1);
+    match(none.stderr, /none was sent/);
+    match(none.stderr, /pass --token or set NANO_MODAL_TOKEN/);
+    strictEqual(none.stderr.match(/NANO_MODAL_TOKEN/g)?.length, 1, none.stderr);
+    const flag = await runCli(["run", "--server", url, "--token", token, "examples/hello.ts"]);
+    check(flag.code === 0, "run with --token", flag);
+    strictEqual(flag.stdout, "25\n");
+  } finally {
+    await proc.stop();
+    await Deno.remove(noConfig, { recursive: true });
+  }
 });
