@@ -5,6 +5,7 @@ import { configuredServer, configuredToken } from "./config.ts";
 import { startEmbedded } from "./_embedded.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
+import { typeCheck } from "./_check.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
@@ -16,6 +17,7 @@ Options:
   --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
+  --check               type-check the app with \`deno check\` first; stop on errors
   -h, --help            show this help`;
 
 async function resolveFile(file: string): Promise<string> {
@@ -62,6 +64,7 @@ export async function runCommand(args: string[]): Promise<number> {
     server: { type: "string" },
     token: { type: "string" },
     runner: { type: "string" },
+    check: { type: "boolean" },
   });
   if (values.help) {
     console.log(RUN_HELP);
@@ -74,6 +77,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const file = positionals[0];
   const entryUrl = await resolveFile(file);
+  if (values.check) await typeCheck(new URL(entryUrl).pathname, file);
   let server = configuredServer(values.server);
   let token = configuredToken(values.token);
   const rt = runtimeView();

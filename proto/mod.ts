@@ -18,4 +18,5 @@ export * from "./image.ts";
 export * from "./payload.ts";
 export * from "./transport.ts";
 export * from "./suggest.ts";
+export * from "./sdk_import_map.ts";
 export type * from "./runtime.ts";

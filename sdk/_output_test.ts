@@ -1,5 +1,5 @@
 import { ok, strictEqual } from "node:assert/strict";
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { OutputSchema, ResultStatus } from "../proto/messages.ts";
 import { encodeValue } from "../proto/payload.ts";
 import { outputError } from "./_output.ts";

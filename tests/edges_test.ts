@@ -61,3 +61,46 @@ Deno.test("token messages: said once, name --token, and too short or spaced toke
     await Deno.remove(noConfig, { recursive: true });
   }
 });
+
+Deno.test("an example copied out of the repo runs with @nano/modal and jsr:@nano/modal, no deno.json", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-copied-" });
+  try {
+    const hello = await Deno.readTextFile("examples/hello.ts");
+    await Deno.writeTextFile(`${dir}/bare.ts`, hello);
+    await Deno.writeTextFile(
+      `${dir}/jsr.ts`,
+      hello.replace('from "@nano/modal"', 'from "jsr:@nano/modal"'),
+    );
+    for (const file of ["bare.ts", "jsr.ts"]) {
+      const r = await runCli(["run", "--runner", "deno", file], { cwd: dir });
+      check(r.code === 0, `${file} exits 0`, r);
+      strictEqual(r.stdout, "25\n");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run --check stops on a type error before anything runs, and passes a correct app", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-check-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/bad.ts`,
+      `import { App } from "@nano/modal";
+const app = new App("bad");
+const sq = app.function(function sq(x: number) { return x * x; });
+app.localEntrypoint(async () => { console.log("ran"); console.log(await sq.remote("five")); });
+`,
+    );
+    const bad = await runCli(["run", "--check", "--runner", "deno", "bad.ts"], { cwd: dir });
+    strictEqual(bad.code, 1);
+    match(bad.stderr, /TS2345/);
+    match(bad.stderr, /error: bad\.ts does not type-check: fix the errors above/);
+    strictEqual(bad.stdout, "");
+    const good = await runCli(["run", "--check", "--runner", "deno", "examples/hello.ts"]);
+    check(good.code === 0, "a correct app runs", good);
+    strictEqual(good.stdout, "25\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
