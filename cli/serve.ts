@@ -10,6 +10,7 @@ import { chooseRunner } from "./_runner.ts";
 import { checkedToken, configuredDataDir, type ServerToken, serverToken } from "./config.ts";
 import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
+import { eventLogFromFlags } from "./_events.ts";
 
 export const SERVE_HELP = `Start a control plane.
 
@@ -29,6 +30,9 @@ Options:
   --retention-hours N    how long results stay retrievable (default 24)
   --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN); without
                          one, a generated token kept in ~/.config/nano-modal/token (0600)
+  --log-format text|json one line per event (apps, workers, containers, images, lost
+                         inputs) as text or JSON (default text)
+  --quiet                print no event lines
   --worker-token TOKEN   a separate token for workers (env NANO_MODAL_WORKER_TOKEN): then
                          only it opens worker RPCs, and the client token cannot
   -h, --help             show this help`;
@@ -95,6 +99,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     "retention-hours": { type: "string" },
     token: { type: "string" },
     "worker-token": { type: "string" },
+    "log-format": { type: "string" },
+    quiet: { type: "boolean" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -103,6 +109,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
   }
+  const eventLog = eventLogFromFlags(values);
   const port = intFlag("port", values.port, 50051, 0, 65535);
   const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
@@ -141,6 +148,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       workerToken,
       workerCapacity: capacity,
       store,
+      eventLog,
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -157,6 +165,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     }, token required${workerToken ? ", separate worker token" : ""})`,
   );
   console.error(tokenHelp(auth, server.url));
+  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
+  console.error(`dashboard: ${server.url}/?token=${encodeURIComponent(token)}`);
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

@@ -9,7 +9,7 @@ import {
   FunctionDefSchema,
   StreamLogsResponseSchema,
 } from "../proto/messages.ts";
-import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import type { AppRecord, CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";
@@ -26,6 +26,8 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Called when an app is created (the event log, the dashboard). */
+  onAppCreated?: (app: AppRecord) => void;
   /** Time for deadlines, waits and records. @default systemClock */
   clock?: Clock;
 }
@@ -145,7 +147,7 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      await store.apps.putApp({
+      const record: AppRecord = {
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
@@ -154,7 +156,9 @@ export function createControlService(
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
-      }, functions);
+      };
+      await store.apps.putApp(record, functions);
+      options.onAppCreated?.(record);
       return { appId, functionIds };
     },
 

@@ -14,6 +14,9 @@ import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
 import { RpcRouter } from "./_http.ts";
 import { startGate } from "./_gate.ts";
+import type { EventLog } from "../proto/event_log.ts";
+import { ControlObserver } from "./_observer.ts";
+import { createWebConsole } from "./dashboard/mod.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -51,6 +54,8 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Where apps, workers and lost inputs are announced, one line each. @default silent */
+  eventLog?: EventLog;
 }
 
 /** A running control plane. */
@@ -111,6 +116,7 @@ function listen(options: ServerOptions): ControlServer {
   const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  const observer = new ControlObserver(store, { clock, log: options.eventLog });
   const router = new RpcRouter({
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [backendOutages()],
@@ -120,7 +126,11 @@ function listen(options: ServerOptions): ControlServer {
     createControlService(store, {
       version: options.version ?? "dev",
       clock,
-      onAppStopped: (appId) => hub.appStopped(appId),
+      onAppStopped: (appId) => {
+        hub.appStopped(appId);
+        observer.appStopped(appId);
+      },
+      onAppCreated: (app) => observer.appCreated(app),
     }),
   );
   const workerService = createWorkerService(store, {
@@ -128,9 +138,17 @@ function listen(options: ServerOptions): ControlServer {
     clock,
     leaseMs: options.leaseMs,
     maxInfraAttempts,
+    observer,
   });
   router.service(WorkerService, workerService);
-  const handler = router.handler({ token: options.token, workerToken: options.workerToken });
+  const rpc = router.handler({ token: options.token, workerToken: options.workerToken });
+  const webConsole = createWebConsole({
+    source: { store, ...bind(observer) },
+    token: options.token,
+    version: options.version ?? "dev",
+    metrics: () => observer.metrics.render(),
+  });
+  const handler = (req: Request) => webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
@@ -184,5 +202,14 @@ function listen(options: ServerOptions): ControlServer {
       clearTimeout(timer);
       await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     },
+  };
+}
+
+/** The observer's figures as the dashboard reads them. */
+function bind(o: ControlObserver) {
+  return {
+    recentCalls: () => o.recentCalls(),
+    figures: (id: string) => o.figures(id),
+    containers: () => o.containers(),
   };
 }

@@ -23,6 +23,7 @@ import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
+import { type WorkObserver, workObserverNone } from "./_work_observer.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
@@ -34,6 +35,8 @@ export interface WorkerServiceOptions {
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
   maxInfraAttempts?: number;
+  /** Told what workers do, for metrics, the event log and the dashboard. */
+  observer?: WorkObserver;
 }
 
 /** Live worker streams on this control plane, to tell them about stopped apps. */
@@ -116,6 +119,7 @@ export function createWorkerService(
         leaseMs,
         maxInfra,
         describe,
+        observer: options.observer ?? workObserverNone,
       });
     },
   };
@@ -128,6 +132,7 @@ interface WorkStreamOptions {
   leaseMs: number;
   maxInfra: number;
   describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  observer: WorkObserver;
 }
 
 async function* serveWorker(
@@ -135,7 +140,7 @@ async function* serveWorker(
   messages: AsyncIterable<WorkerMessage>,
   options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
-  const { signal, hub, clock, leaseMs, maxInfra, describe } = options;
+  const { signal, hub, clock, leaseMs, maxInfra, describe, observer } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -157,8 +162,11 @@ async function* serveWorker(
     ...held.load(),
   });
   await store.workers.heartbeat(record());
+  observer.workerJoined(record());
 
   const out = new AsyncQueue<WorkerCommand>();
+  // The first command tells the worker it is connected (and accepted), before any work.
+  out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
@@ -191,10 +199,16 @@ async function* serveWorker(
                 });
               }
             }
+            for (const res of msg.value.results) {
+              const functionId = held.functionOf(res.inputId);
+              if (res.requeue || !functionId) continue;
+              observer.inputFinished(workerId, functionId, res.inputId, res.output);
+            }
             held.remove(msg.value.results.map((res) => res.inputId));
             if (done.length) await store.queue.complete(done);
             if (again.length) {
               const report = await store.queue.requeue(again, maxInfra);
+              observer.inputsRequeued(workerId, again.length, "its sandbox died");
               await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
@@ -206,6 +220,7 @@ async function* serveWorker(
           case "heartbeat":
             await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
             await store.workers.heartbeat(record());
+            observer.workerHeartbeat(workerId, msg.value.figures);
             break;
           case "logs":
             await publishLogs(store, msg.value.lines);
@@ -241,6 +256,7 @@ async function* serveWorker(
       }
       credit -= leases.length;
       held.add(leases.map((l) => l.input));
+      observer.inputsLeased(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
@@ -283,6 +299,7 @@ async function* serveWorker(
     const report = await store.queue.releaseWorker(workerId, maxInfra);
     await failExhausted(store, report.exhausted, maxInfra);
     await store.workers.remove(workerId);
+    observer.workerLeft(workerId, report.requeued);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
+import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -26,6 +27,8 @@ export interface FunctionCacheOptions {
   cacheDir: string;
   entrypoint: Promise<string>;
   onOutput: OutputSink;
+  /** Counts image builds, cold starts and sandbox deaths. */
+  figures?: WorkerFigures;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -33,6 +36,8 @@ export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
   readonly #bundles = new Map<string, Promise<string>>();
+  /** Loaded pools, readable without awaiting (for the heartbeat's figures). */
+  readonly #pools = new Map<string, FunctionPool>();
 
   constructor(options: FunctionCacheOptions) {
     this.#options = options;
@@ -61,7 +66,20 @@ export class FunctionCache {
     const output = (fd: 1 | 2 | 3, text: string) =>
       this.#options.onOutput(res.appId, def.name, fd, text);
     const runner = this.#options.runner;
-    await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
+    let built = false;
+    await runner.prepare(def, (line) => {
+      // prepare() says something only when it builds an image.
+      if (!built && this.#options.figures) this.#options.figures.imageBuilds++;
+      built = true;
+      output(3, line);
+    }, (hash) => this.#bundle(hash));
+    if (built) {
+      this.#options.figures?.events.event(
+        "image.built",
+        `image built for ${res.appName}.${def.name}`,
+        { app: res.appName, function: def.name },
+      );
+    }
     const pool = new FunctionPool({
       functionId,
       appId: res.appId,
@@ -71,7 +89,8 @@ export class FunctionCache {
       entrypointPath: await this.#options.entrypoint,
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
-    }, { runner, clock: this.#options.clock });
+    }, { runner, clock: this.#options.clock, figures: this.#options.figures });
+    this.#pools.set(functionId, pool);
     return { appId: res.appId, def, pool };
   }
 
@@ -107,6 +126,7 @@ export class FunctionCache {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) {
         this.#functions.delete(id);
+        this.#pools.delete(id);
         await fn.pool.close();
       }
     }
@@ -120,10 +140,23 @@ export class FunctionCache {
     }
   }
 
+  /** Sandboxes of every loaded function, by state. */
+  containerCounts(): ContainerCounts {
+    const total = { idle: 0, busy: 0, starting: 0 };
+    for (const pool of this.#pools.values()) {
+      const c = pool.counts();
+      total.idle += c.idle;
+      total.busy += c.busy;
+      total.starting += c.starting;
+    }
+    return total;
+  }
+
   /** Stops every pool. */
   async close(): Promise<void> {
     const infos = await Promise.allSettled(this.#functions.values());
     this.#functions.clear();
+    this.#pools.clear();
     await Promise.allSettled(
       infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),
     );

@@ -26,6 +26,8 @@ import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
 import { reapSandboxes } from "./_reap.ts";
+import { WorkerFigures } from "./_figures.ts";
+import type { EventLog } from "../proto/event_log.ts";
 
 /** How often pools stop sandboxes idle past their scale-down window. */
 export const SCALE_DOWN_EVERY_MS = 1_000;
@@ -63,6 +65,11 @@ export interface WorkerOptions {
   /** Where the worker reports its own state. @default console.error */
   log?: (line: string) => void;
   /**
+   * Where the worker announces events: connected, containers started and
+   * stopped, images built. @default silent
+   */
+  events?: EventLog;
+  /**
    * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
    * @default systemClock
    */
@@ -94,6 +101,7 @@ export class Worker {
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
   readonly #log: (line: string) => void;
+  readonly #figures: WorkerFigures;
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -114,6 +122,7 @@ export class Worker {
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#figures = new WorkerFigures(options.events);
     this.#deadlines = new Deadlines(this.#clock);
     this.#stream = new WorkStream({
       client,
@@ -125,6 +134,7 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
+      figures: () => this.#figuresNow(),
     });
     this.#functions = new FunctionCache({
       client,
@@ -132,11 +142,25 @@ export class Worker {
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
+      figures: this.#figures,
       onOutput: (appId, functionName, fd, text) => {
         const timeMs = this.#clock.now();
         this.#stream.sendLog(create(LogLineSchema, { appId, functionName, fd, text, timeMs }));
       },
     });
+  }
+
+  /** Totals and container counts, as the heartbeat carries them. */
+  #figuresNow(): Record<string, number> {
+    const c = this.#functions.containerCounts();
+    return {
+      cold_starts: this.#figures.coldStarts,
+      sandbox_deaths: this.#figures.sandboxDeaths,
+      image_builds: this.#figures.imageBuilds,
+      containers_idle: c.idle,
+      containers_busy: c.busy,
+      containers_starting: c.starting,
+    };
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -196,6 +220,11 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#figures.events.event(
+              "worker.connected",
+              `worker ${this.id}: serving ${server} (connected)`,
+              { workerId: this.id, server },
+            );
             if (announcedLoss) this.#log(`worker ${this.id}: reconnected to ${server}`);
             announcedLoss = false;
             backoffMs = FIRST_BACKOFF_MS;
