@@ -1,5 +1,12 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import {
+  type Backend,
+  defaultDataDir,
+  MemoryBackend,
+  openState,
+  type StateOptions,
+  startServer,
+} from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
@@ -23,12 +30,16 @@ export interface EmbeddedOptions {
   token?: string;
   workerCapacity?: number;
   version?: string;
+  /** Secrets and volumes. @default in memory, with the data directory's secret key */
+  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const backend = options.backend ?? new MemoryBackend();
+  const state = options.state ?? await openState({ dataDir: defaultDataDir() });
   const server = await startServer({
+    state,
     backend,
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -58,6 +69,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       await Promise.allSettled(running);
       await server.close();
       await backend.close();
+      await state.close?.();
     },
   };
 }

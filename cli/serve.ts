@@ -1,8 +1,10 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
   type Backend,
+  defaultDataDir,
   InsecureListenError,
   MemoryBackend,
+  openState,
   RedisBackend,
   RedisUnavailableError,
 } from "../control/mod.ts";
@@ -101,6 +103,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       token,
       workerCapacity: capacity,
       backend,
+      state: await openState({ redisUrl, dataDir: defaultDataDir() }),
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;

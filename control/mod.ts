@@ -12,3 +12,9 @@ export {
   type ServerOptions,
   startServer,
 } from "./server.ts";
+export {
+  defaultDataDir,
+  openState,
+  type OpenStateOptions,
+  type StateOptions,
+} from "./state_services.ts";

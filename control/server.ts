@@ -9,13 +9,14 @@ import {
   createRouterTransport,
   type Transport,
 } from "../proto/mod.ts";
-import { ControlService, WorkerService } from "../proto/messages.ts";
+import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
 import type { Backend } from "./backend.ts";
 import { bearerAuth } from "./_auth.ts";
 import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { type StateOptions, stateServices } from "./state_services.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -36,6 +37,8 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Secrets and volumes (see `state_services.ts`); without, those RPCs are unimplemented. */
+  state?: StateOptions;
 }
 
 /** A running control plane. */
@@ -114,11 +117,14 @@ function listen(options: ServerOptions): ControlServer {
       onAppStopped: (appId) => hub.appStopped(appId),
     }),
   );
-  const workerService = createWorkerService(backend, hub, {
-    leaseMs: options.leaseMs,
-    maxInfraAttempts,
-  });
+  const state = options.state && stateServices(backend, options.state);
+  const workerService = {
+    ...createWorkerService(backend, hub, { leaseMs: options.leaseMs, maxInfraAttempts }),
+    ...(state && { getSecretEnv: state.getSecretEnv }),
+  };
   router.service(WorkerService, workerService);
+  if (state) router.service(SecretService, state.secretService);
+  if (state) router.service(VolumeService, state.volumeService);
   const routes = new Map(router.handlers.map((h) => {
     const handle = createFetchHandler(h);
     // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
@@ -159,7 +165,10 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => service(WorkerService, workerService)),
+      createRouterTransport(({ service }) => {
+        service(WorkerService, workerService);
+        if (state) service(VolumeService, state.volumeService);
+      }),
     async close() {
       clearInterval(sweeper);
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.

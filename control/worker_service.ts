@@ -83,7 +83,7 @@ export function createWorkerService(
   backend: Backend,
   hub: WorkerHub,
   options: WorkerServiceOptions = {},
-): ServiceImpl<typeof WorkerService> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
   // Functions never change once created, so their descriptions are cached.
   const described = new Map<string, Promise<GetFunctionResponse | undefined>>();
