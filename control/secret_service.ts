@@ -15,8 +15,8 @@ import type { SecretStore } from "./store/secret_store.ts";
 export interface SecretServiceDeps {
   store: SecretStore;
   cipher: SecretCipher;
-  /** The encoded `FunctionDef` of a function, if it exists. */
-  functionDef(functionId: string): Promise<Uint8Array | undefined>;
+  /** The encoded `FunctionDef` of an app's function, if it exists. */
+  functionDef(appId: string, functionName: string): Promise<Uint8Array | undefined>;
   now?: () => number;
 }
 
@@ -117,10 +117,12 @@ export function createSecretService(deps: SecretServiceDeps): ServiceImpl<typeof
 /** The worker's `GetSecretEnv`: the secrets of a function merged in order (later win). */
 export function createSecretEnvHandler(
   deps: SecretServiceDeps,
-): (req: { functionId: string }) => Promise<{ env: Record<string, string> }> {
+): (req: { appId: string; functionName: string }) => Promise<{ env: Record<string, string> }> {
   return async (req) => {
-    const data = await deps.functionDef(req.functionId);
-    if (!data) throw new ConnectError(`No function with id ${req.functionId}`, Code.NotFound);
+    const data = await deps.functionDef(req.appId, req.functionName);
+    if (!data) {
+      throw new ConnectError(`No function ${req.functionName} in app ${req.appId}`, Code.NotFound);
+    }
     const def = fromBinary(FunctionDefSchema, data);
     const env: Record<string, string> = {};
     for (const name of def.secretNames) {

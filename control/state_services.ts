@@ -38,7 +38,9 @@ export interface StateServices {
   secretService: ServiceImpl<typeof SecretService>;
   volumeService: ServiceImpl<typeof VolumeService>;
   /** The worker RPC `GetSecretEnv`. */
-  getSecretEnv: (req: { functionId: string }) => Promise<{ env: Record<string, string> }>;
+  getSecretEnv: (
+    req: { appId: string; functionName: string },
+  ) => Promise<{ env: Record<string, string> }>;
 }
 
 /** Builds the services over `state`, reading function definitions from `backend`. */
@@ -46,7 +48,10 @@ export function stateServices(backend: Backend, state: StateOptions): StateServi
   const deps: SecretServiceDeps = {
     store: state.secrets,
     cipher: state.cipher,
-    functionDef: async (id) => (await backend.getFunction(id))?.def,
+    functionDef: async (appId, name) => {
+      const id = (await backend.getApp(appId))?.functionIds[name];
+      return id ? (await backend.getFunction(id))?.def : undefined;
+    },
   };
   return {
     secretService: createSecretService(deps),
