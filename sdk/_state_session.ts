@@ -18,7 +18,7 @@ import type { ResolvedOptions } from "./_options.ts";
 import { secretSource } from "./secret.ts";
 import type { VolumeDirEntry } from "./volume.ts";
 import { currentSession } from "./_connect.ts";
-import { translateError } from "./_session.ts";
+import { translateError } from "./_rpc_errors.ts";
 
 /** What a function definition carries about secrets and volumes. */
 export interface FunctionState {

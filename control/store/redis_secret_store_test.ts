@@ -1,7 +1,7 @@
 import { Redis } from "../_deps.ts";
 import { secretStoreConformance } from "./secret_store_conformance.ts";
 import { RedisSecretStore } from "./redis_secret_store.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 
 secretStoreConformance("redis", async () => {
   const server = await startRedis();

@@ -1,7 +1,7 @@
 import { Redis } from "../_deps.ts";
 import { volumeStoreConformance } from "./volume_store_conformance.ts";
 import { RedisVolumeStore } from "./redis_volume_store.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 
 volumeStoreConformance("redis", async () => {
   const server = await startRedis();
