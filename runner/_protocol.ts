@@ -59,8 +59,29 @@ export function syncMarker(seq: number): string {
 // deno-lint-ignore no-control-regex -- the NUL byte keeps markers apart from anything printable
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
+/** Sandbox → worker: commit or reload a mounted volume (`vol.commit()` / `vol.reload()`). */
+export interface VolumeOpMessage {
+  t: "volume";
+  id: string;
+  op: "commit" | "reload";
+  name: string;
+}
+
+/** Worker → sandbox: a volume operation finished (with an error message if it failed). */
+export interface VolumeDoneMessage {
+  t: "volume-done";
+  id: string;
+  error?: string;
+}
+
 /** Any message of the protocol. */
-export type ProtocolMessage = RunMessage | ReadyMessage | InitFailedMessage | DoneMessage;
+export type ProtocolMessage =
+  | RunMessage
+  | ReadyMessage
+  | InitFailedMessage
+  | DoneMessage
+  | VolumeOpMessage
+  | VolumeDoneMessage;
 
 /** Largest frame accepted (a corrupt length must not allocate gigabytes). */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;

@@ -4,7 +4,13 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
-import { type DoneMessage, FrameWriter, readFrames, SYNC_MARKER } from "./_protocol.ts";
+import {
+  type DoneMessage,
+  FrameWriter,
+  readFrames,
+  SYNC_MARKER,
+  type VolumeOpMessage,
+} from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
 
@@ -118,6 +124,7 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "volume") this.#volumeOp(msg);
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
@@ -130,6 +137,16 @@ export class WarmSandbox {
     }
     const exit = await Promise.race([this.#sandbox.exited, delay(2_000).then(() => null)]);
     this.#die(exit);
+  }
+
+  /** A `vol.commit()` / `vol.reload()` from inside: done by the runner's volume layer. */
+  #volumeOp(msg: VolumeOpMessage): void {
+    const op = this.#sandbox.volumeOp?.(msg.op, msg.name) ??
+      Promise.reject(new Error(`Volume "${msg.name}" is not mounted in this function`));
+    op.then(
+      () => this.#writer.send({ t: "volume-done", id: msg.id }),
+      (err) => this.#writer.send({ t: "volume-done", id: msg.id, error: (err as Error).message }),
+    );
   }
 
   #die(exit: SandboxExit | null): void {

@@ -47,6 +47,14 @@ export class DenoRunner implements Runner {
   }
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
+    if (spec.mounts?.length) {
+      // Mount paths need a mount namespace (bubblewrap), which this runner does not set up yet.
+      throw new Error(
+        `The deno runner cannot mount volumes (${spec.def.name} mounts ${
+          spec.mounts.map((m) => m.path).join(", ")
+        }): run the worker with --runner docker`,
+      );
+    }
     const tmp = `${spec.socketDir}/tmp`;
     await Deno.mkdir(tmp, { recursive: true });
     const socket = `${spec.socketDir}/sock`;
@@ -68,7 +76,14 @@ export class DenoRunner implements Runner {
     const child = new Deno.Command(this.#denoPath, {
       args,
       clearEnv: true,
-      env: { DENO_DIR: this.#denoDir, TMPDIR: tmp, HOME: tmp, NO_COLOR: "1", ...imageEnv(def) },
+      env: {
+        DENO_DIR: this.#denoDir,
+        TMPDIR: tmp,
+        HOME: tmp,
+        NO_COLOR: "1",
+        ...imageEnv(def),
+        ...spec.env,
+      },
       cwd: tmp,
       stdin: "null",
       stdout: "piped",

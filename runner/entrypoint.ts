@@ -99,7 +99,18 @@ async function main(): Promise<void> {
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, Runtime>;
-  g[key] = { mode: "container", apps: [] };
+  const volumeOps = new Map<string, PromiseWithResolvers<void>>();
+  g[key] = {
+    mode: "container",
+    apps: [],
+    volumeOp: (op, name) => {
+      const id = crypto.randomUUID();
+      const done = Promise.withResolvers<void>();
+      volumeOps.set(id, done);
+      writer.send({ t: "volume", id, op, name });
+      return done.promise;
+    },
+  };
   watchOutput();
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
@@ -140,6 +151,12 @@ async function main(): Promise<void> {
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
       if (msg.t === "run") run(msg.id, msg.fn, msg.args);
+      else if (msg.t === "volume-done") {
+        const done = volumeOps.get(msg.id);
+        volumeOps.delete(msg.id);
+        if (msg.error) done?.reject(new Error(msg.error));
+        else done?.resolve();
+      }
     }
   }
   // The worker closed the socket: it wants this sandbox gone.

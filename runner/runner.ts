@@ -23,6 +23,10 @@ export interface SandboxSpec {
   socketDir: string;
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
   onOutput(fd: 1 | 2, text: string): void;
+  /** Variables of the function's secrets, added to the sandbox's environment. */
+  env?: Record<string, string>;
+  /** Host directories to mount writable at absolute paths (the function's volumes). */
+  mounts?: { hostPath: string; path: string }[];
 }
 
 /** How a sandbox ended. */
@@ -40,6 +44,8 @@ export interface Sandbox {
   readonly exited: Promise<SandboxExit>;
   /** Stops the sandbox at once. */
   kill(): Promise<void>;
+  /** Commits or reloads a mounted volume, when the sandbox asks (see `_state_runner.ts`). */
+  volumeOp?(op: "commit" | "reload", name: string): Promise<void>;
 }
 
 /** Progress of an image build, streamed to the caller. */

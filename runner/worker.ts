@@ -24,6 +24,8 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { withState } from "./_state_runner.ts";
+import { redact } from "./_redact.ts";
 import type { Runner } from "./runner.ts";
 
 /** Options for {@linkcode Worker}. */
@@ -92,10 +94,14 @@ export class Worker {
       ? { transport: options.transport, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     this.#client = createClient(WorkerService, this.#rpc.transport);
-    this.#log = options.log ?? ((line) => console.error(line));
+    const log = options.log ?? ((line) => console.error(line));
+    this.#log = (line) => log(redact(line));
     this.#functions = new FunctionCache({
       client: this.#client,
-      runner: options.runner,
+      runner: withState(options.runner, {
+        transport: this.#rpc.transport,
+        cacheDir: options.cacheDir,
+      }),
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       onOutput: (appId, functionName, fd, text) => {

@@ -30,11 +30,6 @@ export interface VolumeDirEntry {
   mtimeMs: number;
 }
 
-/** What a container offers a volume: commit and reload through its worker. */
-interface ContainerRuntime {
-  volumeOp?: (op: "commit" | "reload", name: string) => Promise<void>;
-}
-
 /**
  * A named volume.
  *
@@ -71,8 +66,8 @@ export class Volume {
     return new Volume(name, options.createIfMissing === true);
   }
 
-  #inContainer(what: string): NonNullable<ContainerRuntime["volumeOp"]> {
-    const rt = runtime() as ReturnType<typeof runtime> & ContainerRuntime;
+  #inContainer(what: string): NonNullable<ReturnType<typeof runtime>["volumeOp"]> {
+    const rt = runtime();
     if (rt.mode !== "container" || !rt.volumeOp) {
       throw new InvalidError(
         `Volume("${this.name}").${what}() works inside a function that mounts the volume: use readFile/writeFile outside functions`,

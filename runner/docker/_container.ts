@@ -54,7 +54,8 @@ export function containerConfig(
       spec.appName,
     ],
     // The image's own environment plus nothing of the worker's: no tokens, no secrets.
-    Env: Object.entries(imageEnv(def)).map(([k, v]) => `${k}=${v}`),
+    // The function's own secrets only (spec.env), never the worker's environment.
+    Env: Object.entries({ ...imageEnv(def), ...spec.env }).map(([k, v]) => `${k}=${v}`),
     User: "65534:65534",
     WorkingDir: "/tmp",
     Labels: labels,
@@ -68,6 +69,8 @@ export function containerConfig(
         bind(spec.entrypointPath, MOUNT.entrypoint),
         bind(spec.bundlePath, MOUNT.bundle),
         bind(spec.socketDir, MOUNT.socketDir),
+        // The worker's copies of the function's volumes, writable by the container's user.
+        ...(spec.mounts ?? []).map((m) => ({ ...bind(m.hostPath, m.path), ReadOnly: false })),
       ],
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],

@@ -1,0 +1,97 @@
+/**
+ * Secrets and volumes around any runner: before a sandbox starts, its
+ * function's secret variables are fetched (into its environment only) and
+ * its volumes are copied into directories it mounts; `vol.commit()` and
+ * `vol.reload()` from inside reach those copies; when the sandbox stops,
+ * its volume changes are committed.
+ */
+import { createClient, type Transport } from "../proto/mod.ts";
+import { WorkerService } from "../proto/messages.ts";
+import { VolumeClient } from "../proto/volume_client.ts";
+import type { FunctionDef } from "../proto/messages.ts";
+import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
+import { hideValues } from "./_redact.ts";
+
+/** What the layer needs from its worker. */
+export interface StateRunnerOptions {
+  transport: Transport;
+  cacheDir: string;
+}
+
+/** Wraps `runner` so its sandboxes get secrets and volumes. */
+export function withState(runner: Runner, options: StateRunnerOptions): Runner {
+  const worker = createClient(WorkerService, options.transport);
+  const cache = new ChunkCache(`${options.cacheDir}/chunks`);
+  return {
+    name: runner.name,
+    prepare: (def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob) =>
+      runner.prepare(def, log, fetchBlob),
+    cleanup: async () => {
+      await Deno.remove(`${options.cacheDir}/volumes`, { recursive: true }).catch(() => {});
+      await runner.cleanup();
+    },
+    async start(spec: SandboxSpec): Promise<Sandbox> {
+      const def = spec.def;
+      if (!def.secretNames.length && !def.volumes.length) return runner.start(spec);
+      let env = spec.env;
+      if (def.secretNames.length) {
+        const res = await worker.getSecretEnv({ appId: spec.appId, functionName: def.name });
+        hideValues(res.env);
+        env = { ...spec.env, ...res.env };
+      }
+      const root = `${options.cacheDir}/volumes/${spec.sandboxId}`;
+      const copies = def.volumes.map((m, i) =>
+        new VolumeCopy(new VolumeClient(options.transport, m.volumeName), `${root}/${i}`, cache)
+      );
+      try {
+        await Promise.all(copies.map((c) => c.load()));
+        const mounts = def.volumes.map((m, i) => ({ hostPath: copies[i].dir, path: m.path }));
+        const sandbox = await runner.start({ ...spec, env, mounts });
+        return withCopies(sandbox, copies, root, spec);
+      } catch (err) {
+        await Deno.remove(root, { recursive: true }).catch(() => {});
+        throw err;
+      }
+    },
+  };
+}
+
+/** The sandbox, with volume operations, and a commit of every copy when it stops. */
+function withCopies(
+  sandbox: Sandbox,
+  copies: VolumeCopy[],
+  root: string,
+  spec: SandboxSpec,
+): Sandbox {
+  let stopping: Promise<void> | undefined;
+  const byName = new Map(copies.map((c) => [c.name, c]));
+  return {
+    id: sandbox.id,
+    exited: sandbox.exited,
+    kill() {
+      stopping ??= (async () => {
+        for (const copy of copies) {
+          await copy.commit().catch((err) =>
+            spec.onOutput(
+              2,
+              `nano-modal: committing volume "${copy.name}" on stop failed: ${
+                (err as Error).message
+              }\n`,
+            )
+          );
+        }
+        await sandbox.kill();
+        await Deno.remove(root, { recursive: true }).catch(() => {});
+      })();
+      return stopping;
+    },
+    volumeOp(op, name) {
+      const copy = byName.get(name);
+      if (!copy) {
+        return Promise.reject(new Error(`Volume "${name}" is not mounted in ${spec.def.name}`));
+      }
+      return op === "commit" ? copy.commit() : copy.reload();
+    },
+  };
+}

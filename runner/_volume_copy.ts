@@ -1,0 +1,199 @@
+/**
+ * A sandbox's copy of one volume: a host directory the sandbox mounts,
+ * filled from the volume's tree, then kept in step with it. `commit()`
+ * uploads what changed in the directory (new chunks only) and applies it in
+ * one atomic commit; `reload()` brings in what others committed. Chunks are
+ * cached per worker, so twelve sandboxes of one worker fetch each once.
+ */
+import type { VolumeEntry } from "../proto/messages.ts";
+import { removeChange, type VolumeClient, writeChange } from "../proto/volume_client.ts";
+import type { VolumeChange } from "../proto/messages.ts";
+import { MAX_FILE_BYTES } from "../proto/volume_files.ts";
+
+/** What the copy last knew of a file: its content, and the local stat that had it. */
+interface Known {
+  chunks: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A worker's cache of volume chunks on disk, by hash. */
+export class ChunkCache {
+  readonly #dir: string;
+  readonly #pending = new Map<string, Promise<void>>();
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  path(hash: string): string {
+    return `${this.#dir}/${hash}`;
+  }
+
+  /** Makes sure every chunk is on disk, fetching the missing ones in batches. */
+  async ensure(client: VolumeClient, hashes: string[]): Promise<void> {
+    await Deno.mkdir(this.#dir, { recursive: true });
+    const missing: string[] = [];
+    const waits: Promise<void>[] = [];
+    for (const h of new Set(hashes)) {
+      const pending = this.#pending.get(h);
+      if (pending) waits.push(pending);
+      else if (!await exists(this.path(h))) missing.push(h);
+    }
+    if (missing.length) {
+      const fetched = client.getChunks(missing, async (hash, data) => {
+        const tmp = `${this.path(hash)}.${crypto.randomUUID()}.tmp`;
+        await Deno.writeFile(tmp, data);
+        await Deno.rename(tmp, this.path(hash));
+      });
+      for (const h of missing) this.#pending.set(h, fetched);
+      fetched.finally(() => missing.forEach((h) => this.#pending.delete(h))).catch(() => {});
+      waits.push(fetched);
+    }
+    await Promise.all(waits);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One sandbox's copy of one volume. */
+export class VolumeCopy {
+  readonly name: string;
+  readonly dir: string;
+  readonly #client: VolumeClient;
+  readonly #cache: ChunkCache;
+  readonly #known = new Map<string, Known>();
+  #version = 0n;
+  /** Commits and reloads of one copy run one at a time. */
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(client: VolumeClient, dir: string, cache: ChunkCache) {
+    this.name = client.name;
+    this.#client = client;
+    this.dir = dir;
+    this.#cache = cache;
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(work);
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Creates the directory (writable by the sandbox's user) and fills it. */
+  async load(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    await Deno.chmod(this.dir, 0o777);
+    await this.reload();
+  }
+
+  /** Brings in committed changes: files that changed remotely are replaced, removed ones removed. */
+  reload(): Promise<void> {
+    return this.#serial(async () => {
+      const tree = await this.#client.tree(this.#version);
+      if (!tree) return;
+      const changed: VolumeEntry[] = [];
+      for (const [path, e] of tree.entries) {
+        if (this.#known.get(path)?.chunks !== e.chunks.join()) changed.push(e);
+      }
+      await this.#cache.ensure(this.#client, changed.flatMap((e) => e.chunks));
+      for (const path of [...this.#known.keys()]) {
+        if (tree.entries.has(path)) continue;
+        await Deno.remove(`${this.dir}/${path}`).catch(() => {});
+        this.#known.delete(path);
+      }
+      for (const e of changed) await this.#materialize(e);
+      this.#version = tree.version;
+    });
+  }
+
+  async #materialize(e: VolumeEntry): Promise<void> {
+    const target = `${this.dir}/${e.path}`;
+    await this.#mkdirs(e.path);
+    // Something else (a directory, or a file the sandbox wrote) may be in the way.
+    await Deno.remove(target, { recursive: true }).catch(() => {});
+    const tmp = `${this.dir}/.nm-${crypto.randomUUID()}.tmp`;
+    if (e.chunks.length === 1) await Deno.copyFile(this.#cache.path(e.chunks[0]), tmp);
+    else {
+      using out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      for (const h of e.chunks) {
+        using chunk = await Deno.open(this.#cache.path(h));
+        await chunk.readable.pipeTo(out.writable, { preventClose: true });
+      }
+    }
+    await Deno.chmod(tmp, 0o666);
+    await Deno.rename(tmp, target);
+    const stat = await Deno.stat(target);
+    this.#known.set(e.path, {
+      chunks: e.chunks.join(),
+      size: stat.size,
+      mtimeMs: stat.mtime?.getTime() ?? 0,
+    });
+  }
+
+  async #mkdirs(path: string): Promise<void> {
+    const parts = path.split("/").slice(0, -1);
+    let dir = this.dir;
+    for (const part of parts) {
+      dir += `/${part}`;
+      try {
+        const st = await Deno.lstat(dir);
+        if (st.isDirectory) continue;
+        await Deno.remove(dir);
+      } catch {
+        // Missing: created below.
+      }
+      await Deno.mkdir(dir).catch(() => {});
+      await Deno.chmod(dir, 0o777);
+    }
+  }
+
+  /** Publishes what changed in the directory since it was loaded, in one atomic commit. */
+  commit(): Promise<void> {
+    return this.#serial(async () => {
+      const seen = new Set<string>();
+      const changes: VolumeChange[] = [];
+      const updates = new Map<string, Known>();
+      for await (const { path, stat } of walk(this.dir, "")) {
+        seen.add(path);
+        const known = this.#known.get(path);
+        const mtimeMs = stat.mtime?.getTime() ?? 0;
+        if (known && known.size === stat.size && known.mtimeMs === mtimeMs) continue;
+        if (stat.size > MAX_FILE_BYTES) {
+          throw new Error(
+            `Cannot commit volume "${this.name}": ${path} is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte file limit (nothing was committed)`,
+          );
+        }
+        const entry = await this.#client.uploadFile(path, `${this.dir}/${path}`);
+        changes.push(writeChange(entry));
+        updates.set(path, { chunks: entry.chunks.join(), size: Number(entry.size), mtimeMs });
+      }
+      for (const path of this.#known.keys()) if (!seen.has(path)) changes.push(removeChange(path));
+      if (!changes.length) return;
+      await this.#client.commit(changes);
+      for (const c of changes) if (c.deleted) this.#known.delete(c.path);
+      for (const [path, k] of updates) this.#known.set(path, k);
+    });
+  }
+}
+
+/** Regular files below `root`, with paths relative to it (symlinks and temp files skipped). */
+async function* walk(
+  root: string,
+  rel: string,
+): AsyncGenerator<{ path: string; stat: Deno.FileInfo }> {
+  for await (const entry of Deno.readDir(rel ? `${root}/${rel}` : root)) {
+    const path = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory) yield* walk(root, path);
+    else if (entry.isFile && !(rel === "" && entry.name.startsWith(".nm-"))) {
+      yield { path, stat: await Deno.lstat(`${root}/${path}`) };
+    }
+  }
+}
