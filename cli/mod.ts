@@ -11,6 +11,8 @@ import { report, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
 import { serveCommand } from "./serve.ts";
 import { workerCommand } from "./worker.ts";
+import { secretCommand } from "./secret.ts";
+import { volumeCommand } from "./volume.ts";
 import { closest } from "../proto/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 
@@ -28,6 +30,8 @@ Commands:
   run APP.ts      run an app's local entrypoint; its functions run remotely
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
+  secret          create, list and delete secrets
+  volume          create volumes and move files in and out of them
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -35,6 +39,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   serve: serveCommand,
   worker: workerCommand,
+  secret: secretCommand,
+  volume: volumeCommand,
 };
 
 /**

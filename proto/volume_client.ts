@@ -45,14 +45,13 @@ export class VolumeClient {
   }
 
   /** Uploads the chunks the store lacks. */
-  async putChunks(chunks: Map<string, Uint8Array>, progress?: Progress): Promise<void> {
+  async putChunks(chunks: Map<string, Uint8Array>): Promise<void> {
     const { missing } = await this.#client.missingChunks({ hashes: [...chunks.keys()] });
     for (let i = 0; i < missing.length; i += BATCH) {
       const part = missing.slice(i, i + BATCH);
       await this.#client.putChunks({
         chunks: part.map((hash) => ({ hash, data: chunks.get(hash)! })),
       });
-      progress?.(part.reduce((n, h) => n + chunks.get(h)!.length, 0));
     }
   }
 
@@ -75,7 +74,8 @@ export class VolumeClient {
         size += chunk.length;
       }
       if (batch.size >= BATCH || (chunk.length < CHUNK_BYTES && batch.size)) {
-        await this.putChunks(batch, progress);
+        await this.putChunks(batch);
+        progress?.([...batch.values()].reduce((n, c) => n + c.length, 0));
         batch = new Map();
       }
       if (chunk.length < CHUNK_BYTES) break;
@@ -159,4 +159,44 @@ async function readChunk(file: Deno.FsFile): Promise<Uint8Array> {
     len += n;
   }
   return buf.subarray(0, len);
+}
+
+/** One entry of a volume directory listing. */
+export interface VolumeDirEntry {
+  /** The entry's name within its directory. */
+  name: string;
+  /** Its path from the volume root. */
+  path: string;
+  /** A file (otherwise a directory). */
+  isFile: boolean;
+  /** A directory. */
+  isDirectory: boolean;
+  /** Bytes of a file; 0 for a directory. */
+  size: number;
+  /** When a file was last written, in ms since the epoch. */
+  mtimeMs: number;
+}
+
+/** The children of directory `dir` ("" = root) of a tree, by name; undefined if no such directory. */
+export function listDir(tree: VolumeTree, dir: string): VolumeDirEntry[] | undefined {
+  const prefix = dir ? `${dir}/` : "";
+  const children = new Map<string, VolumeDirEntry>();
+  for (const [path, e] of tree.entries) {
+    if (!path.startsWith(prefix)) continue;
+    const rest = path.slice(prefix.length);
+    const slash = rest.indexOf("/");
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    if (children.has(name)) continue;
+    const isFile = slash < 0;
+    children.set(name, {
+      name,
+      path: prefix + name,
+      isFile,
+      isDirectory: !isFile,
+      size: isFile ? Number(e.size) : 0,
+      mtimeMs: isFile ? e.mtimeMs : 0,
+    });
+  }
+  if (!children.size && dir) return undefined;
+  return [...children.values()].sort((a, b) => a.name < b.name ? -1 : 1);
 }

@@ -7,6 +7,7 @@
 import { Code, ConnectError, create, createClient, type Transport } from "../proto/deps.ts";
 import { SecretService, type VolumeMount, VolumeMountSchema } from "../proto/messages.ts";
 import {
+  listDir,
   removeChange,
   VolumeClient,
   type VolumeTree,
@@ -81,30 +82,6 @@ function canonical(path: string, volume: string): string {
     throw new InvalidError(`"${path}" is not a path inside volume "${volume}"`);
   }
   return p;
-}
-
-/** Lists the children of directory `dir` ("" = root) of a tree; undefined if no such directory. */
-export function listDir(tree: VolumeTree, dir: string): VolumeDirEntry[] | undefined {
-  const prefix = dir ? `${dir}/` : "";
-  const children = new Map<string, VolumeDirEntry>();
-  for (const [path, e] of tree.entries) {
-    if (!path.startsWith(prefix)) continue;
-    const rest = path.slice(prefix.length);
-    const slash = rest.indexOf("/");
-    const name = slash < 0 ? rest : rest.slice(0, slash);
-    if (children.has(name)) continue;
-    const isFile = slash < 0;
-    children.set(name, {
-      name,
-      path: prefix + name,
-      isFile,
-      isDirectory: !isFile,
-      size: isFile ? Number(e.size) : 0,
-      mtimeMs: isFile ? e.mtimeMs : 0,
-    });
-  }
-  if (!children.size && dir) return undefined;
-  return [...children.values()].sort((a, b) => a.name < b.name ? -1 : 1);
 }
 
 /** A handle on volume `name` through the current session. */

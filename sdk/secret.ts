@@ -6,6 +6,7 @@
  */
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
+import { parseDotenv } from "../proto/dotenv.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -86,7 +87,11 @@ export class Secret {
         }): create it or pass its path`,
       );
     }
-    return new Secret({ values: parseDotenv(text, path) });
+    try {
+      return new Secret({ values: parseDotenv(text, path) });
+    } catch (err) {
+      throw new InvalidError(`Secret.fromDotenv(): ${(err as Error).message}`);
+    }
   }
 }
 
@@ -98,27 +103,6 @@ function checkKey(key: string, where: string): void {
       } is not a valid environment variable name (letters, digits and "_", not starting with a digit)`,
     );
   }
-}
-
-/** Parses dotenv text; errors name the line, never its value. */
-export function parseDotenv(text: string, path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const m = line.match(/^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/);
-    if (!m) throw new InvalidError(`${path}:${i + 1}: expected KEY=VALUE`);
-    checkKey(m[1], `${path}:${i + 1}`);
-    let value = m[2];
-    const quoted = value.match(/^(["'])(.*)\1$/);
-    if (quoted) {
-      value = quoted[1] === '"'
-        ? quoted[2].replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\")
-        : quoted[2];
-    } else value = value.replace(/\s+#.*$/, "");
-    out[m[1]] = value;
-  });
-  return out;
 }
 
 /** Where a secret's variables come from (for the session, never for users). */
