@@ -46,7 +46,11 @@ export function withState(runner: Runner, options: StateRunnerOptions): Runner {
       );
       try {
         await Promise.all(copies.map((c) => c.load()));
-        const mounts = def.volumes.map((m, i) => ({ hostPath: copies[i].dir, path: m.path }));
+        const mounts = def.volumes.map((m, i) => ({
+          source: copies[i].dir,
+          target: m.path,
+          readOnly: false,
+        }));
         const sandbox = await runner.start({ ...spec, env, mounts });
         return withCopies(sandbox, copies, root, spec);
       } catch (err) {

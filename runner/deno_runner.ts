@@ -51,7 +51,7 @@ export class DenoRunner implements Runner {
       // Mount paths need a mount namespace (bubblewrap), which this runner does not set up yet.
       throw new Error(
         `The deno runner cannot mount volumes (${spec.def.name} mounts ${
-          spec.mounts.map((m) => m.path).join(", ")
+          spec.mounts.map((m) => m.target).join(", ")
         }): run the worker with --runner docker`,
       );
     }

@@ -25,8 +25,11 @@ export interface SandboxSpec {
   onOutput(fd: 1 | 2, text: string): void;
   /** Variables of the function's secrets, added to the sandbox's environment. */
   env?: Record<string, string>;
-  /** Host directories to mount writable at absolute paths (the function's volumes). */
-  mounts?: { hostPath: string; path: string }[];
+  /**
+   * Host directories to bind at absolute paths inside the sandbox (the
+   * function's volumes). @default []
+   */
+  mounts?: { source: string; target: string; readOnly: boolean }[];
 }
 
 /** How a sandbox ended. */

@@ -10,7 +10,6 @@ import {
   listDir,
   removeChange,
   VolumeClient,
-  type VolumeTree,
   writeChange,
 } from "../proto/volume_client.ts";
 import { MAX_FILE_BYTES, normalizeVolumePath } from "../proto/volume_files.ts";

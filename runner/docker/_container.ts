@@ -70,7 +70,7 @@ export function containerConfig(
         bind(spec.bundlePath, MOUNT.bundle),
         bind(spec.socketDir, MOUNT.socketDir),
         // The worker's copies of the function's volumes, writable by the container's user.
-        ...(spec.mounts ?? []).map((m) => ({ ...bind(m.hostPath, m.path), ReadOnly: false })),
+        ...(spec.mounts ?? []).map((m) => ({ ...bind(m.source, m.target), ReadOnly: m.readOnly })),
       ],
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
