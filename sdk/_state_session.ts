@@ -6,12 +6,7 @@
  */
 import { Code, ConnectError, create, createClient, type Transport } from "../proto/deps.ts";
 import { SecretService, type VolumeMount, VolumeMountSchema } from "../proto/messages.ts";
-import {
-  listDir,
-  removeChange,
-  VolumeClient,
-  writeChange,
-} from "../proto/volume_client.ts";
+import { listDir, removeChange, VolumeClient, writeChange } from "../proto/volume_client.ts";
 import { MAX_FILE_BYTES, normalizeVolumePath } from "../proto/volume_files.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
 import type { ResolvedOptions } from "./_options.ts";

@@ -77,13 +77,13 @@ export class Volume {
   }
 
   /** Publishes this container's changes under the mount path, atomically. */
-  commit(): Promise<void> {
-    return this.#inContainer("commit")("commit", this.name);
+  async commit(): Promise<void> {
+    await this.#inContainer("commit")("commit", this.name);
   }
 
   /** Takes in what other containers committed (commit your own changes first). */
-  reload(): Promise<void> {
-    return this.#inContainer("reload")("reload", this.name);
+  async reload(): Promise<void> {
+    await this.#inContainer("reload")("reload", this.name);
   }
 
   async #client() {
