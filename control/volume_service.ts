@@ -30,8 +30,10 @@ export interface VolumeServiceOptions {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-/** Chunks per PutChunks/GetChunks message: 16 × 4 MiB stays under the 64 MiB message limit. */
-export const CHUNKS_PER_MESSAGE = 12;
+/** Chunks named per PutChunks/GetChunks message. */
+export const CHUNKS_PER_MESSAGE = 1024;
+/** A GetChunks answer stops adding chunks past this size (the client asks again for the rest). */
+const ANSWER_BYTES = 16 * 1024 * 1024;
 
 function fail(message: string, code = Code.InvalidArgument): never {
   throw new ConnectError(message, code);
@@ -181,11 +183,15 @@ export function createVolumeService(
     },
     async getChunks(req) {
       checkHashes(req.hashes, CHUNKS_PER_MESSAGE);
-      const chunks = await Promise.all(req.hashes.map(async (hash) => {
+      const chunks: { hash: string; data: Uint8Array }[] = [];
+      let bytes = 0;
+      for (const hash of req.hashes) {
+        if (bytes >= ANSWER_BYTES) break;
         const data = await store.getChunk(hash);
         if (!data) fail(`Chunk ${hash} is missing from the store`, Code.NotFound);
-        return { hash, data };
-      }));
+        chunks.push({ hash, data });
+        bytes += data.length;
+      }
       return { chunks };
     },
     async commitVolume(req) {

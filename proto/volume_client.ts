@@ -10,8 +10,14 @@ import { type VolumeChange, type VolumeEntry, VolumeService } from "./messages.t
 import { sha256Hex } from "./content_hash.ts";
 import { CHUNK_BYTES } from "./volume_files.ts";
 
-/** Chunks per upload or download message (12 × 4 MiB stays under the message limit). */
-const BATCH = 12;
+/** Bytes per upload message, and uploads in flight at once. */
+const MESSAGE_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT = 6;
+/** Hashes named per download request (the server answers with up to 32 MiB of them). */
+const ASK = 1024;
+/** Small files read into memory per upload round. */
+const ROUND_BYTES = 32 * 1024 * 1024;
+const ROUND_FILES = 2_000;
 
 /** Reports bytes moved so far (for progress bars). */
 export type Progress = (bytes: number) => void;
@@ -44,15 +50,72 @@ export class VolumeClient {
     return { version: res.version, entries: new Map(res.entries.map((e) => [e.path, e])) };
   }
 
-  /** Uploads the chunks the store lacks. */
+  /** Uploads the chunks the store lacks, a few bounded messages in flight at once. */
   async putChunks(chunks: Map<string, Uint8Array>): Promise<void> {
+    if (!chunks.size) return;
     const { missing } = await this.#client.missingChunks({ hashes: [...chunks.keys()] });
-    for (let i = 0; i < missing.length; i += BATCH) {
-      const part = missing.slice(i, i + BATCH);
-      await this.#client.putChunks({
-        chunks: part.map((hash) => ({ hash, data: chunks.get(hash)! })),
-      });
+    const messages: string[][] = [];
+    let part: string[] = [];
+    let bytes = 0;
+    for (const hash of missing) {
+      const n = chunks.get(hash)!.length;
+      if (part.length && (bytes + n > MESSAGE_BYTES || part.length >= ASK)) {
+        messages.push(part);
+        part = [];
+        bytes = 0;
+      }
+      part.push(hash);
+      bytes += n;
     }
+    if (part.length) messages.push(part);
+    let next = 0;
+    const lane = async () => {
+      while (next < messages.length) {
+        const hashes = messages[next++];
+        await this.#client.putChunks({
+          chunks: hashes.map((hash) => ({ hash, data: chunks.get(hash)! })),
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  }
+
+  /**
+   * Uploads files from disk (what the store lacks only) and returns their
+   * entries in order. Small files go up many per message; big ones are
+   * streamed a few chunks at a time, so memory stays bounded.
+   */
+  async uploadFiles(
+    files: { path: string; localPath: string }[],
+    progress?: Progress,
+  ): Promise<VolumeEntry[]> {
+    const entries: VolumeEntry[] = new Array(files.length);
+    let round = new Map<string, Uint8Array>();
+    let roundBytes = 0;
+    let roundFiles = 0;
+    const flush = async () => {
+      await this.putChunks(round);
+      progress?.(roundBytes);
+      round = new Map();
+      roundBytes = 0;
+      roundFiles = 0;
+    };
+    for (let i = 0; i < files.length; i++) {
+      const { path, localPath } = files[i];
+      const stat = await Deno.stat(localPath);
+      if (stat.size > CHUNK_BYTES) {
+        entries[i] = await this.uploadFile(path, localPath, progress);
+        continue;
+      }
+      const data = await Deno.readFile(localPath);
+      const hashes = data.length ? [await sha256Hex(data)] : [];
+      if (data.length) round.set(hashes[0], data);
+      entries[i] = entry(path, data.length, hashes, stat.mtime?.getTime() ?? Date.now());
+      roundBytes += data.length;
+      if (++roundFiles >= ROUND_FILES || roundBytes >= ROUND_BYTES) await flush();
+    }
+    await flush();
+    return entries;
   }
 
   /**
@@ -63,30 +126,32 @@ export class VolumeClient {
     using file = await Deno.open(localPath);
     const stat = await file.stat();
     const hashes: string[] = [];
-    let batch = new Map<string, Uint8Array>();
     let size = 0;
+    let batch = new Map<string, Uint8Array>();
+    let batchBytes = 0;
+    const inFlight: Promise<void>[] = [];
+    const send = async () => {
+      const [chunks, bytes] = [batch, batchBytes];
+      batch = new Map();
+      batchBytes = 0;
+      // Reading and hashing the next chunks overlaps with these uploads.
+      inFlight.push(this.putChunks(chunks).then(() => progress?.(bytes)));
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+    };
     while (true) {
       const chunk = await readChunk(file);
       if (chunk.length) {
         const hash = await sha256Hex(chunk);
         hashes.push(hash);
         batch.set(hash, chunk);
+        batchBytes += chunk.length;
         size += chunk.length;
       }
-      if (batch.size >= BATCH || (chunk.length < CHUNK_BYTES && batch.size)) {
-        await this.putChunks(batch);
-        progress?.([...batch.values()].reduce((n, c) => n + c.length, 0));
-        batch = new Map();
-      }
+      if (batchBytes >= MESSAGE_BYTES || (chunk.length < CHUNK_BYTES && batch.size)) await send();
       if (chunk.length < CHUNK_BYTES) break;
     }
-    return {
-      $typeName: "nanomodal.v1.VolumeEntry",
-      path,
-      size: BigInt(size),
-      chunks: hashes,
-      mtimeMs: stat.mtime?.getTime() ?? Date.now(),
-    };
+    await Promise.all(inFlight);
+    return entry(path, size, hashes, stat.mtime?.getTime() ?? Date.now());
   }
 
   /** Uploads bytes held in memory; returns their entry. */
@@ -100,26 +165,47 @@ export class VolumeClient {
       chunks.set(hash, part);
     }
     await this.putChunks(chunks);
-    return {
-      $typeName: "nanomodal.v1.VolumeEntry",
-      path,
-      size: BigInt(data.length),
-      chunks: hashes,
-      mtimeMs: Date.now(),
-    };
+    return entry(path, data.length, hashes, Date.now());
   }
 
-  /** Fetches chunks by hash, a bounded batch per message, calling `sink` in order. */
+  /** Fetches chunks by hash in bounded answers, calling `sink` in order (repeats included). */
   async getChunks(
     hashes: string[],
     sink: (hash: string, data: Uint8Array) => Promise<void> | void,
   ): Promise<void> {
-    for (let i = 0; i < hashes.length; i += BATCH) {
-      const part = hashes.slice(i, i + BATCH);
-      const { chunks } = await this.#client.getChunks({ hashes: [...new Set(part)] });
-      const byHash = new Map(chunks.map((c) => [c.hash, c.data]));
-      for (const h of part) await sink(h, byHash.get(h)!);
+    let at = 0;
+    while (at < hashes.length) {
+      const ask = [...new Set(hashes.slice(at, at + ASK))];
+      const { chunks } = await this.#client.getChunks({ hashes: ask });
+      if (!chunks.length) throw new Error(`The server sent none of ${ask.length} chunks`);
+      const got = new Map(chunks.map((c) => [c.hash, c.data]));
+      while (at < hashes.length && got.has(hashes[at])) {
+        await sink(hashes[at], got.get(hashes[at])!);
+        at++;
+      }
     }
+  }
+
+  /**
+   * Fetches distinct chunks in any order, several answers in flight: for
+   * filling a cache, where order does not matter.
+   */
+  async fetchChunks(
+    hashes: string[],
+    sink: (hash: string, data: Uint8Array) => Promise<void> | void,
+  ): Promise<void> {
+    const todo = [...new Set(hashes)];
+    const lane = async () => {
+      while (todo.length) {
+        const ask = todo.splice(0, 8);
+        const { chunks } = await this.#client.getChunks({ hashes: ask });
+        if (!chunks.length) throw new Error(`The server sent none of ${ask.length} chunks`);
+        const got = new Set(chunks.map((c) => c.hash));
+        todo.push(...ask.filter((h) => !got.has(h)));
+        for (const c of chunks) await sink(c.hash, c.data);
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
   }
 
   /** A whole file's content. */
@@ -138,6 +224,10 @@ export class VolumeClient {
     if (!changes.length) return (await this.tree())!.version;
     return (await this.#client.commitVolume({ name: this.name, changes })).version;
   }
+}
+
+function entry(path: string, size: number, chunks: string[], mtimeMs: number): VolumeEntry {
+  return { $typeName: "nanomodal.v1.VolumeEntry", path, size: BigInt(size), chunks, mtimeMs };
 }
 
 /** A change writing `entry`. */

@@ -38,13 +38,14 @@ export class ChunkCache {
     for (const h of new Set(hashes)) {
       const pending = this.#pending.get(h);
       if (pending) waits.push(pending);
-      else if (!await exists(this.path(h))) missing.push(h);
+      else if (!exists(this.path(h))) missing.push(h);
     }
     if (missing.length) {
-      const fetched = client.getChunks(missing, async (hash, data) => {
+      const fetched = client.fetchChunks(missing, (hash, data) => {
+        // Sync calls: for many small chunks the thread-pool hop of async ones dominates.
         const tmp = `${this.path(hash)}.${crypto.randomUUID()}.tmp`;
-        await Deno.writeFile(tmp, data);
-        await Deno.rename(tmp, this.path(hash));
+        Deno.writeFileSync(tmp, data);
+        Deno.renameSync(tmp, this.path(hash));
       });
       for (const h of missing) this.#pending.set(h, fetched);
       fetched.finally(() => missing.forEach((h) => this.#pending.delete(h))).catch(() => {});
@@ -54,9 +55,9 @@ export class ChunkCache {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await Deno.stat(path);
+    Deno.statSync(path);
     return true;
   } catch {
     return false;
@@ -99,6 +100,8 @@ export class VolumeCopy {
     return this.#serial(async () => {
       const tree = await this.#client.tree(this.#version);
       if (!tree) return;
+      this.#dirs.clear(); // the sandbox may have removed directories since
+
       const changed: VolumeEntry[] = [];
       for (const [path, e] of tree.entries) {
         if (this.#known.get(path)?.chunks !== e.chunks.join()) changed.push(e);
@@ -116,11 +119,10 @@ export class VolumeCopy {
 
   async #materialize(e: VolumeEntry): Promise<void> {
     const target = `${this.dir}/${e.path}`;
-    await this.#mkdirs(e.path);
-    // Something else (a directory, or a file the sandbox wrote) may be in the way.
-    await Deno.remove(target, { recursive: true }).catch(() => {});
+    this.#mkdirs(e.path);
     const tmp = `${this.dir}/.nm-${crypto.randomUUID()}.tmp`;
-    if (e.chunks.length === 1) await Deno.copyFile(this.#cache.path(e.chunks[0]), tmp);
+    if (e.chunks.length === 0) Deno.writeFileSync(tmp, new Uint8Array());
+    else if (e.chunks.length === 1) Deno.copyFileSync(this.#cache.path(e.chunks[0]), tmp);
     else {
       using out = await Deno.open(tmp, { write: true, create: true, truncate: true });
       for (const h of e.chunks) {
@@ -128,9 +130,15 @@ export class VolumeCopy {
         await chunk.readable.pipeTo(out.writable, { preventClose: true });
       }
     }
-    await Deno.chmod(tmp, 0o666);
-    await Deno.rename(tmp, target);
-    const stat = await Deno.stat(target);
+    Deno.chmodSync(tmp, 0o666);
+    try {
+      Deno.renameSync(tmp, target);
+    } catch {
+      // A directory (or something else) is in the way: the volume's file wins.
+      Deno.removeSync(target, { recursive: true });
+      Deno.renameSync(tmp, target);
+    }
+    const stat = Deno.statSync(target);
     this.#known.set(e.path, {
       chunks: e.chunks.join(),
       size: stat.size,
@@ -138,20 +146,28 @@ export class VolumeCopy {
     });
   }
 
-  async #mkdirs(path: string): Promise<void> {
+  #dirs = new Set<string>();
+
+  #mkdirs(path: string): void {
     const parts = path.split("/").slice(0, -1);
     let dir = this.dir;
     for (const part of parts) {
       dir += `/${part}`;
+      if (this.#dirs.has(dir)) continue;
       try {
-        const st = await Deno.lstat(dir);
-        if (st.isDirectory) continue;
-        await Deno.remove(dir);
+        const st = Deno.lstatSync(dir);
+        if (!st.isDirectory) throw new Deno.errors.NotFound();
       } catch {
-        // Missing: created below.
+        // Missing, or a file in the way of a directory of the volume.
+        try {
+          Deno.removeSync(dir);
+        } catch {
+          // Nothing there.
+        }
+        Deno.mkdirSync(dir);
+        Deno.chmodSync(dir, 0o777);
       }
-      await Deno.mkdir(dir).catch(() => {});
-      await Deno.chmod(dir, 0o777);
+      this.#dirs.add(dir);
     }
   }
 
@@ -160,7 +176,7 @@ export class VolumeCopy {
     return this.#serial(async () => {
       const seen = new Set<string>();
       const changes: VolumeChange[] = [];
-      const updates = new Map<string, Known>();
+      const changed: { path: string; localPath: string; mtimeMs: number }[] = [];
       for await (const { path, stat } of walk(this.dir, "")) {
         seen.add(path);
         const known = this.#known.get(path);
@@ -171,10 +187,18 @@ export class VolumeCopy {
             `Cannot commit volume "${this.name}": ${path} is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte file limit (nothing was committed)`,
           );
         }
-        const entry = await this.#client.uploadFile(path, `${this.dir}/${path}`);
-        changes.push(writeChange(entry));
-        updates.set(path, { chunks: entry.chunks.join(), size: Number(entry.size), mtimeMs });
+        changed.push({ path, localPath: `${this.dir}/${path}`, mtimeMs });
       }
+      const entries = await this.#client.uploadFiles(changed);
+      const updates = new Map<string, Known>();
+      entries.forEach((entry, i) => {
+        changes.push(writeChange(entry));
+        updates.set(entry.path, {
+          chunks: entry.chunks.join(),
+          size: Number(entry.size),
+          mtimeMs: changed[i].mtimeMs,
+        });
+      });
       for (const path of this.#known.keys()) if (!seen.has(path)) changes.push(removeChange(path));
       if (!changes.length) return;
       await this.#client.commit(changes);

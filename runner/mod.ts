@@ -13,3 +13,5 @@ export {
 } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
 export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
+/** A worker's copy of a volume and its chunk cache (used by the volume benchmark). */
+export { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
