@@ -5,7 +5,7 @@
  * disk in the same run. Goal: at least half the copy's throughput.
  * Run alone with `deno run -A bench/volume_bench.ts`.
  */
-import { MemoryBackend, openState, startServer } from "../control/mod.ts";
+import { createMemoryStore, SecretCipher, startServer } from "../control/mod.ts";
 import { ChunkCache, VolumeCopy } from "../runner/mod.ts";
 import { createClient, createRpcTransport } from "../proto/mod.ts";
 import { VolumeService } from "../proto/messages.ts";
@@ -57,9 +57,9 @@ function row(name: string, bytes: number, secs: number, baseSecs: number, base: 
 /** Runs the volume benchmarks; returns table rows. */
 export async function volumeBench(): Promise<Row[]> {
   const root = await Deno.makeTempDir({ prefix: "nm-volume-bench-" });
-  const state = await openState({ dataDir: `${root}/data` });
-  const backend = new MemoryBackend();
-  const server = await startServer({ backend, state, port: 0 });
+  const store = createMemoryStore();
+  const cipher = await SecretCipher.fromBytes(crypto.getRandomValues(new Uint8Array(32)));
+  const server = await startServer({ store, state: { cipher }, port: 0 });
   const { transport, close } = createRpcTransport({ baseUrl: server.url });
   const service = createClient(VolumeService, transport);
   const rows: Row[] = [];
@@ -109,7 +109,7 @@ export async function volumeBench(): Promise<Row[]> {
   } finally {
     close();
     await server.close();
-    await backend.close();
+    await store.close();
     await Deno.remove(root, { recursive: true });
   }
   return rows;

@@ -1,12 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import {
-  type Backend,
-  defaultDataDir,
-  MemoryBackend,
-  openState,
-  startServer,
-  type StateOptions,
-} from "../control/mod.ts";
+import { createMemoryStore, startServer, type Store } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
@@ -30,7 +23,7 @@ export interface EmbeddedOptions {
   /** How many workers to start. */
   workers: number;
   /** The store. @default a new in-memory store */
-  backend?: Backend;
+  store?: Store;
   /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** Port to listen on. @default 0 (any free port) */
@@ -41,17 +34,13 @@ export interface EmbeddedOptions {
   workerCapacity?: number;
   /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
-  /** Secrets and volumes. @default in memory, with the data directory's secret key */
-  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const backend = options.backend ?? new MemoryBackend();
-  const state = options.state ?? await openState({ dataDir: defaultDataDir() });
+  const store = options.store ?? createMemoryStore();
   const server = await startServer({
-    state,
-    backend,
+    store,
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
@@ -78,8 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       for (const w of workers) w.stop();
       await Promise.allSettled(running);
       await server.close();
-      await backend.close();
-      await state.close?.();
+      await store.close();
     },
   };
 }

@@ -9,7 +9,8 @@ import {
   FunctionDefSchema,
   StreamLogsResponseSchema,
 } from "../proto/messages.ts";
-import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
+import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
@@ -25,6 +26,8 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Time for deadlines, waits and records. @default systemClock */
+  clock?: Clock;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -32,19 +35,20 @@ const MAX_WAIT_MS = 55_000;
 /** A worker that has not been heard from for this long is not counted as live. */
 const WORKER_STALE_MS = 60_000;
 
-/** Implements `ControlService` over a backend. */
+/** Implements `ControlService` over a store. */
 export function createControlService(
-  backend: Backend,
+  store: Store,
   options: ControlServiceOptions,
 ): ServiceImpl<typeof ControlService> {
+  const clock = options.clock ?? systemClock;
   const maxPending = options.maxPendingPerMap ?? 100_000;
   const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
 
   async function liveFunction(functionId: string): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
-    const fn = await backend.getFunction(functionId);
+    const fn = await store.apps.getFunction(functionId);
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
-    const app = await backend.getApp(fn.appId);
+    const app = await store.apps.getApp(fn.appId);
     if (!app || app.stopped) {
       throw new ConnectError(
         `App of function ${fn.name} has stopped: run it again`,
@@ -63,10 +67,10 @@ export function createControlService(
       callId,
       functionId: fn.functionId,
       appId: fn.appId,
-      createdMs: Date.now(),
+      createdMs: clock.now(),
       total,
     };
-    await backend.createCall(call);
+    await store.outputs.createCall(call);
     return call;
   }
 
@@ -82,40 +86,44 @@ export function createControlService(
   }
 
   async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = clock.now() + timeoutMs;
     const callId = call.callId;
     while (true) {
-      const { outputs } = await backend.readOutputs(callId, 0, 1);
+      const { outputs } = await store.outputs.readOutputs(callId, { cursor: 0, max: 1 });
       if (outputs.length) {
         const output = unpackOutput(outputs[0]);
-        output.logSeq = await backend.logSeq(call.appId);
+        output.logSeq = await store.logs.seq(call.appId);
         return output;
       }
-      const left = deadline - Date.now();
+      const left = deadline - clock.now();
       if (left <= 0 || signal?.aborted) return undefined;
-      await backend.waitOutputs(callId, 0, Math.min(left, 5_000), signal);
+      await store.outputs.waitOutputs(callId, {
+        cursor: 0,
+        timeoutMs: Math.min(left, 5_000),
+        signal,
+      });
     }
   }
 
   return {
     ping() {
-      return { version: options.version, backend: backend.kind };
+      return { version: options.version, backend: store.kind };
     },
 
     async putBundle(req) {
       if (!HEX64.test(req.hash)) invalid("hash must be the hex SHA-256 of the bundle");
-      if (req.data.length === 0) return { present: await backend.hasBundle(req.hash) };
+      if (req.data.length === 0) return { present: await store.blobs.has(req.hash) };
       if (await sha256Hex(req.data) !== req.hash) {
         invalid("bundle data does not match its hash: upload it again");
       }
-      await backend.putBundle(req.hash, req.data);
+      await store.blobs.put(req.hash, req.data);
       return { present: true };
     },
 
     async createApp(req) {
       checkName("app name", req.name);
       if (!HEX64.test(req.bundleHash)) invalid("bundle_hash must be the hex SHA-256 of a bundle");
-      if (!(await backend.hasBundle(req.bundleHash))) {
+      if (!(await store.blobs.has(req.bundleHash))) {
         throw new ConnectError(
           "Bundle not uploaded: call PutBundle first",
           Code.FailedPrecondition,
@@ -137,12 +145,12 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      await backend.putApp({
+      await store.apps.putApp({
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
         stopped: false,
-        createdMs: Date.now(),
+        createdMs: clock.now(),
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
@@ -152,10 +160,11 @@ export function createControlService(
 
     async stopApp(req) {
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
+      const app = await store.apps.getApp(req.appId);
+      if (!app || !(await store.apps.stopApp(req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
-      await backend.stopApp(req.appId);
+      await store.queue.dropQueued(Object.values(app.functionIds));
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
       for (const queue of logStreams.get(req.appId) ?? []) queue.close();
@@ -163,7 +172,7 @@ export function createControlService(
     },
 
     async listApps() {
-      const apps = await backend.listApps();
+      const apps = await store.apps.listApps();
       return {
         apps: apps.map((a) => ({
           appId: a.appId,
@@ -181,14 +190,14 @@ export function createControlService(
         invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
       const fn = await liveFunction(req.functionId);
-      let call = await backend.getCall(req.callId);
+      let call = await store.outputs.getCall(req.callId);
       if (call && call.functionId !== fn.functionId) {
         invalid(`call ${req.callId} belongs to another function`);
       }
       if (!call) {
         // The client chose the id; a repeat of the same call only waits for it.
         call = await newCall(fn, 1, req.callId);
-        await backend.enqueue([input(call, 0, req.args)]);
+        await store.queue.enqueue([input(call, 0, req.args)]);
       }
       const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
       return { callId: call.callId, output };
@@ -197,13 +206,13 @@ export function createControlService(
     async spawn(req) {
       const fn = await liveFunction(req.functionId);
       const call = await newCall(fn, 1);
-      await backend.enqueue([input(call, 0, req.args)]);
+      await store.queue.enqueue([input(call, 0, req.args)]);
       return { callId: call.callId };
     },
 
     async awaitCall(req, ctx) {
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
-      const call = await backend.getCall(req.callId);
+      const call = await store.outputs.getCall(req.callId);
       if (!call) {
         throw new ConnectError(
           `No call with id ${req.callId} (results are kept for 24 hours)`,
@@ -215,28 +224,34 @@ export function createControlService(
     },
 
     map(requests, ctx) {
-      return runMap(backend, requests, ctx.signal, maxPending, liveFunction, newCall, input);
+      return runMap(store, requests, {
+        signal: ctx.signal,
+        maxPending,
+        liveFunction,
+        newCall,
+        input,
+      });
     },
 
     async getStats() {
-      const [depth, workers] = await Promise.all([backend.queueDepth(), backend.listWorkers()]);
+      const [depth, workers] = await Promise.all([store.queue.depth(), store.workers.list()]);
       const queues = await Promise.all(
         Object.entries(depth).map(async ([functionId, queued]) => {
-          const fn = await backend.getFunction(functionId);
+          const fn = await store.apps.getFunction(functionId);
           return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
         }),
       );
-      const liveAfter = Date.now() - WORKER_STALE_MS;
+      const liveAfter = clock.now() - WORKER_STALE_MS;
       return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
     },
 
     async *streamLogs(req, ctx) {
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
+      if (!(await store.apps.getApp(req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
       const queue = new AsyncQueue<[Uint8Array, number]>();
-      const unsubscribe = await backend.subscribeLogs(
+      const unsubscribe = await store.logs.subscribe(
         req.appId,
         (data, seq) => queue.push([data, seq]),
       );

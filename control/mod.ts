@@ -1,20 +1,25 @@
 /**
  * The control plane: what the rest of the project may use from `control/`.
+ * Start a server with {@linkcode startServer} over a store from
+ * {@linkcode createMemoryStore} or {@linkcode connectRedisStore}.
  * @module
  */
-export { type Backend, type Clock, systemClock } from "./backend.ts";
-export type * from "./backend.ts";
-export { MemoryBackend, type MemoryBackendOptions } from "./memory_backend.ts";
-export { RedisBackend, type RedisBackendOptions, RedisUnavailableError } from "./redis_backend.ts";
+export {
+  connectRedisStore,
+  createMemoryStore,
+  type RedisStoreOptions,
+  RedisUnavailableError,
+  type Store,
+  type StoreOptions,
+} from "./store/mod.ts";
+export type * from "./store/mod.ts";
 export {
   type ControlServer,
   InsecureListenError,
   type ServerOptions,
   startServer,
 } from "./server.ts";
-export {
-  defaultDataDir,
-  openState,
-  type OpenStateOptions,
-  type StateOptions,
-} from "./state_services.ts";
+export { defaultDataDir, type StateOptions } from "./state_services.ts";
+export { SecretCipher, SecretKeyError } from "./secret_cipher.ts";
+/** Types of the shared kernel that appear in the signatures above. */
+export type { Clock, TimerHandle } from "../proto/mod.ts";

@@ -14,7 +14,8 @@ import type { SecretStore } from "./store/secret_store.ts";
 /** What the secrets service needs. */
 export interface SecretServiceDeps {
   store: SecretStore;
-  cipher: SecretCipher;
+  /** The cipher, loaded on first use. */
+  cipher: () => Promise<SecretCipher>;
   /** The encoded `FunctionDef` of an app's function, if it exists. */
   functionDef(appId: string, functionName: string): Promise<Uint8Array | undefined>;
   now?: () => number;
@@ -81,7 +82,7 @@ export function createSecretService(deps: SecretServiceDeps): ServiceImpl<typeof
       } else checkSecretName(name);
       checkValues(req.values);
       const ms = now();
-      const sealed = await deps.cipher.seal(name, req.values);
+      const sealed = await (await deps.cipher()).seal(name, req.values);
       const keys = Object.keys(req.values).sort();
       const stored = await deps.store.putSecret(
         { name, keys, sealed, createdMs: ms, updatedMs: ms },
@@ -128,7 +129,7 @@ export function createSecretEnvHandler(
     for (const name of def.secretNames) {
       const record = await deps.store.getSecret(name);
       if (!record) throw missingSecret(name);
-      Object.assign(env, await deps.cipher.open(name, record.sealed));
+      Object.assign(env, await (await deps.cipher()).open(name, record.sealed));
     }
     return { env };
   };

@@ -10,18 +10,23 @@ import {
   type Transport,
 } from "../proto/mod.ts";
 import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
+import type { Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { bearerAuth } from "./_auth.ts";
 import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
-import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
+import { createWorkerService, WorkerHub } from "./worker_service.ts";
+import { startSweeper } from "./_sweeper.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
 import { type StateOptions, stateServices } from "./state_services.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
-  backend: Backend;
-  /** @default "127.0.0.1" */
+  /** Where the control plane keeps its state. */
+  store: Store;
+  /** Time for leases, deadlines and the sweeper. @default systemClock */
+  clock?: Clock;
+  /** The address to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** 0 picks a free port. @default 50051 */
   port?: number;
@@ -37,7 +42,7 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
-  /** Secrets and volumes (see `state_services.ts`); without, those RPCs are unimplemented. */
+  /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
   state?: StateOptions;
 }
 
@@ -45,12 +50,15 @@ export interface ServerOptions {
 export interface ControlServer {
   /** e.g. `http://127.0.0.1:50051` */
   url: string;
+  /** The port it listens on. */
   port: number;
   /**
    * A Connect transport to this server's worker service that stays in this
    * process (no sockets): what embedded workers use.
+   * @ignore
    */
   inProcessTransport(): Transport;
+  /** Stops listening and sweeping; the store stays open. */
   close(): Promise<void>;
 }
 
@@ -61,6 +69,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Thrown when the server would listen beyond loopback without a token. */
 export class InsecureListenError extends Error {
+  /** Says why listening on `hostname` was refused. */
   constructor(hostname: string) {
     super(
       `Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`,
@@ -81,8 +90,8 @@ function notFound(path: string): Response {
  *
  * @example
  * ```ts ignore
- * import { MemoryBackend, startServer } from "./mod.ts";
- * const server = await startServer({ backend: new MemoryBackend(), port: 0 });
+ * import { createMemoryStore, startServer } from "./mod.ts";
+ * const server = await startServer({ store: createMemoryStore(), port: 0 });
  * console.log(server.url);
  * await server.close();
  * ```
@@ -98,7 +107,8 @@ export function startServer(options: ServerOptions): Promise<ControlServer> {
 function listen(options: ServerOptions): ControlServer {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!options.token && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
-  const backend = options.backend;
+  const store = options.store;
+  const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   const router = createConnectRouter({
@@ -112,19 +122,20 @@ function listen(options: ServerOptions): ControlServer {
   });
   router.service(
     ControlService,
-    createControlService(backend, {
+    createControlService(store, {
       version: options.version ?? "dev",
+      clock,
       onAppStopped: (appId) => hub.appStopped(appId),
     }),
   );
-  const state = options.state && stateServices(backend, options.state);
+  const state = stateServices(store, options.state);
   const workerService = {
-    ...createWorkerService(backend, hub, { leaseMs: options.leaseMs, maxInfraAttempts }),
-    ...(state && { getSecretEnv: state.getSecretEnv }),
+    ...createWorkerService(store, { hub, clock, leaseMs: options.leaseMs, maxInfraAttempts }),
+    getSecretEnv: state.getSecretEnv,
   };
   router.service(WorkerService, workerService);
-  if (state) router.service(SecretService, state.secretService);
-  if (state) router.service(VolumeService, state.volumeService);
+  router.service(SecretService, state.secretService);
+  router.service(VolumeService, state.volumeService);
   const routes = new Map(router.handlers.map((h) => {
     const handle = createFetchHandler(h);
     // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
@@ -149,14 +160,11 @@ function listen(options: ServerOptions): ControlServer {
     return handler ? handler(req) : notFound(path);
   });
 
-  const sweeper = setInterval(async () => {
-    try {
-      const report = await backend.sweep(maxInfraAttempts);
-      await failExhausted(backend, report.exhausted, maxInfraAttempts);
-    } catch (err) {
-      console.error(`nano-modal server: lease sweep failed: ${(err as Error).message}`);
-    }
-  }, options.sweepIntervalMs ?? 5_000);
+  const sweeper = startSweeper(store, {
+    clock,
+    intervalMs: options.sweepIntervalMs ?? 5_000,
+    maxInfraAttempts,
+  });
 
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -167,10 +175,10 @@ function listen(options: ServerOptions): ControlServer {
     inProcessTransport: () =>
       createRouterTransport(({ service }) => {
         service(WorkerService, workerService);
-        if (state) service(VolumeService, state.volumeService);
+        service(VolumeService, state.volumeService);
       }),
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

@@ -1,12 +1,12 @@
 /**
- * Secrets and volumes, composed for the server: their stores (memory or
- * Redis), the cipher that seals secret values, and the services over them.
+ * Secrets and volumes, composed for the server: the services over the
+ * store's `secrets` and `volumes` parts, and the cipher that seals secret
+ * values before they reach the store.
  * @module
  */
-import type { Redis } from "./_deps.ts";
 import type { ServiceImpl } from "../proto/mod.ts";
 import type { SecretService, VolumeService } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
+import type { Store } from "./store/mod.ts";
 import { SecretCipher } from "./secret_cipher.ts";
 import {
   createSecretEnvHandler,
@@ -14,28 +14,25 @@ import {
   type SecretServiceDeps,
 } from "./secret_service.ts";
 import { createVolumeService } from "./volume_service.ts";
-import type { SecretStore } from "./store/secret_store.ts";
-import type { VolumeStore } from "./store/volume_store.ts";
-import { MemorySecretStore } from "./store/memory_secret_store.ts";
-import { MemoryVolumeStore } from "./store/memory_volume_store.ts";
-import { RedisSecretStore } from "./store/redis_secret_store.ts";
-import { RedisVolumeStore } from "./store/redis_volume_store.ts";
-import { openConnection } from "./_redis_connection.ts";
 
-/** Where secrets and volumes live, and their limits. */
+/** How the server seals secrets and limits volumes. */
 export interface StateOptions {
-  secrets: SecretStore;
-  volumes: VolumeStore;
-  cipher: SecretCipher;
-  /** Volume limits (tests lower them). */
+  /**
+   * Seals secret values. @default the key in `NANO_MODAL_SECRET_KEY`, else
+   * the key file in {@linkcode defaultDataDir}, loaded on first use
+   */
+  cipher?: SecretCipher;
+  /** Largest file a volume holds. @default 1 GiB */
   maxFileBytes?: number;
+  /** Largest total size of a volume. @default 16 GiB */
   maxVolumeBytes?: number;
-  close?: () => Promise<void>;
 }
 
 /** The services a server mounts for secrets and volumes. */
 export interface StateServices {
+  /** `SecretService`: create, list, delete, check. */
   secretService: ServiceImpl<typeof SecretService>;
+  /** `VolumeService`: trees, chunks, commits. */
   volumeService: ServiceImpl<typeof VolumeService>;
   /** The worker RPC `GetSecretEnv`. */
   getSecretEnv: (
@@ -43,20 +40,25 @@ export interface StateServices {
   ) => Promise<{ env: Record<string, string> }>;
 }
 
-/** Builds the services over `state`, reading function definitions from `backend`. */
-export function stateServices(backend: Backend, state: StateOptions): StateServices {
+/** Builds the services over `store`'s secrets and volumes. */
+export function stateServices(store: Store, state: StateOptions = {}): StateServices {
+  let cipher: Promise<SecretCipher> | undefined = state.cipher && Promise.resolve(state.cipher);
   const deps: SecretServiceDeps = {
-    store: state.secrets,
-    cipher: state.cipher,
+    store: store.secrets,
+    cipher: () => {
+      cipher ??= SecretCipher.configured(defaultDataDir());
+      cipher.catch(() => cipher = undefined);
+      return cipher;
+    },
     functionDef: async (appId, name) => {
-      const id = (await backend.getApp(appId))?.functionIds[name];
-      return id ? (await backend.getFunction(id))?.def : undefined;
+      const id = (await store.apps.getApp(appId))?.functionIds[name];
+      return id ? (await store.apps.getFunction(id))?.def : undefined;
     },
   };
   return {
     secretService: createSecretService(deps),
     volumeService: createVolumeService({
-      store: state.volumes,
+      store: store.volumes,
       maxFileBytes: state.maxFileBytes,
       maxVolumeBytes: state.maxVolumeBytes,
     }),
@@ -64,42 +66,15 @@ export function stateServices(backend: Backend, state: StateOptions): StateServi
   };
 }
 
-/** Options for {@linkcode openState}. */
-export interface OpenStateOptions {
-  /** Keep secrets and volumes in this Redis; in memory without. */
-  redisUrl?: string;
-  /** @default "nm:" */
-  keyPrefix?: string;
-  /** Where the generated secret key lives (unless NANO_MODAL_SECRET_KEY is set). */
-  dataDir: string;
-}
-
 /**
- * Opens the stores for secrets and volumes.
+ * The default data directory: `NANO_MODAL_DATA_DIR`, else under the XDG data home.
  *
  * @example
- * ```ts ignore
- * const state = await openState({ dataDir: "/tmp/nm" });
+ * ```ts
+ * import { defaultDataDir } from "./state_services.ts";
+ * console.log(defaultDataDir().length > 0); // true
  * ```
  */
-export async function openState(options: OpenStateOptions): Promise<StateOptions> {
-  const cipher = await SecretCipher.configured(options.dataDir);
-  if (!options.redisUrl) {
-    return { secrets: new MemorySecretStore(), volumes: new MemoryVolumeStore(), cipher };
-  }
-  const redis: Redis = openConnection(options.redisUrl);
-  const prefix = options.keyPrefix ?? "nm:";
-  return {
-    secrets: new RedisSecretStore(redis, prefix),
-    volumes: new RedisVolumeStore(redis, prefix),
-    cipher,
-    close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
-}
-
-/** The default data directory: `NANO_MODAL_DATA_DIR`, else under the XDG data home. */
 export function defaultDataDir(): string {
   const env = Deno.env.get("NANO_MODAL_DATA_DIR");
   if (env) return env;

@@ -16,14 +16,19 @@ import {
   type WorkerMessage,
   type WorkerService,
 } from "../proto/messages.ts";
-import type { Backend, Completion } from "./backend.ts";
+import type { Completion, Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
-import { infraFailure } from "./_outputs.ts";
+import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
+  /** Where live streams register, to hear of stopped apps. @default a hub of its own */
+  hub?: WorkerHub;
+  /** Time for leases and heartbeats. @default systemClock */
+  clock?: Clock;
   /** How long a lease lasts without a heartbeat. @default 30_000 */
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
@@ -49,11 +54,11 @@ export class WorkerHub {
 
 /** What a worker needs to run a function, or undefined if it does not exist. */
 async function describeFunction(
-  backend: Backend,
+  store: Store,
   functionId: string,
 ): Promise<GetFunctionResponse | undefined> {
-  const fn = await backend.getFunction(functionId);
-  const app = fn && await backend.getApp(fn.appId);
+  const fn = await store.apps.getFunction(functionId);
+  const app = fn && await store.apps.getApp(fn.appId);
   if (!fn || !app) return undefined;
   return create(GetFunctionResponseSchema, {
     appId: app.appId,
@@ -64,33 +69,20 @@ async function describeFunction(
   });
 }
 
-/** Fails inputs that exhausted their infrastructure retries. */
-export async function failExhausted(
-  backend: Backend,
-  exhausted: { inputId: string; idx: number; infraAttempt: number }[],
-  maxInfraAttempts: number,
-): Promise<void> {
-  if (exhausted.length === 0) return;
-  await backend.complete(exhausted.map((input) => ({
-    inputId: input.inputId,
-    leaseToken: null,
-    output: infraFailure(input as Parameters<typeof infraFailure>[0], maxInfraAttempts),
-  })));
-}
-
-/** Implements `WorkerService` over a backend. */
+/** Implements `WorkerService` over a store. */
 export function createWorkerService(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   options: WorkerServiceOptions = {},
 ): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
+  const hub = options.hub ?? new WorkerHub();
+  const clock = options.clock ?? systemClock;
   // Functions never change once created, so their descriptions are cached.
   const described = new Map<string, Promise<GetFunctionResponse | undefined>>();
   const describe = (functionId: string) => {
     let found = described.get(functionId);
     if (!found) {
-      found = describeFunction(backend, functionId);
+      found = describeFunction(store, functionId);
       described.set(functionId, found);
       found.then((d) => d || described.delete(functionId), () => described.delete(functionId));
     }
@@ -110,26 +102,39 @@ export function createWorkerService(
 
     async getBundle(req) {
       if (!/^[0-9a-f]{64}$/.test(req.hash)) invalid("hash must be a hex SHA-256");
-      const data = await backend.getBundle(req.hash);
+      const data = await store.blobs.get(req.hash);
       if (!data) throw new ConnectError(`No bundle ${req.hash}`, Code.NotFound);
       return { data };
     },
 
     work(messages, ctx) {
-      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe);
+      return serveWorker(store, messages, {
+        signal: ctx.signal,
+        hub,
+        clock,
+        leaseMs,
+        maxInfra,
+        describe,
+      });
     },
   };
 }
 
+interface WorkStreamOptions {
+  signal: AbortSignal;
+  hub: WorkerHub;
+  clock: Clock;
+  leaseMs: number;
+  maxInfra: number;
+  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+}
+
 async function* serveWorker(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   messages: AsyncIterable<WorkerMessage>,
-  signal: AbortSignal,
-  leaseMs: number,
-  maxInfra: number,
-  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>,
+  options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
+  const { signal, hub, clock, leaseMs, maxInfra, describe } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -143,9 +148,9 @@ async function* serveWorker(
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
     hostname: hello.hostname.slice(0, 255),
-    lastSeenMs: Date.now(),
+    lastSeenMs: clock.now(),
   });
-  await backend.heartbeatWorker(record());
+  await store.workers.heartbeat(record());
 
   const out = new AsyncQueue<WorkerCommand>();
   const removeFromHub = hub.add(out);
@@ -180,10 +185,10 @@ async function* serveWorker(
                 });
               }
             }
-            if (done.length) await backend.complete(done);
+            if (done.length) await store.queue.complete(done);
             if (again.length) {
-              const report = await backend.requeue(again, maxInfra);
-              await failExhausted(backend, report.exhausted, maxInfra);
+              const report = await store.queue.requeue(again, maxInfra);
+              await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
             out.push(create(WorkerCommandSchema, {
@@ -192,11 +197,11 @@ async function* serveWorker(
             break;
           }
           case "heartbeat":
-            await backend.renew(workerId, msg.value.inputIds, leaseMs);
-            await backend.heartbeatWorker(record());
+            await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
+            await store.workers.heartbeat(record());
             break;
           case "logs":
-            await publishLogs(backend, msg.value.lines);
+            await publishLogs(store, msg.value.lines);
             break;
           case "drain":
             draining = true;
@@ -222,9 +227,9 @@ async function* serveWorker(
         creditWake = undefined;
         continue;
       }
-      const leases = await backend.lease(workerId, credit, leaseMs);
+      const leases = await store.queue.lease(workerId, { max: credit, leaseMs });
       if (leases.length === 0) {
-        await backend.waitInputs(2_000, ctl.signal);
+        await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
         continue;
       }
       credit -= leases.length;
@@ -266,13 +271,13 @@ async function* serveWorker(
     removeFromHub();
     await Promise.allSettled([reader, leaser]);
     // Whatever this worker still held runs again elsewhere.
-    const report = await backend.releaseWorker(workerId, maxInfra);
-    await failExhausted(backend, report.exhausted, maxInfra);
-    await backend.removeWorker(workerId);
+    const report = await store.queue.releaseWorker(workerId, maxInfra);
+    await failExhausted(store, report.exhausted, maxInfra);
+    await store.workers.remove(workerId);
   }
 }
 
-async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
+async function publishLogs(store: Store, lines: LogLine[]): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
     if (!isId(line.appId, "ap")) continue;
@@ -281,7 +286,7 @@ async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
-    await backend.publishLogs(
+    await store.logs.publish(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
     );

@@ -4,6 +4,8 @@
 //   nano-modal run examples/fetch.ts                       # https://example.com
 //   nano-modal run examples/fetch.ts -- http://127.0.0.1:8000/
 import { App, Image } from "@nano/modal";
+// A user script has no deno.json: it names the npm package inline, as the image installs it.
+// deno-lint-ignore no-import-prefix
 import prettyBytes from "npm:pretty-bytes@6";
 
 const app = new App("fetch");

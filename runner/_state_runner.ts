@@ -8,8 +8,7 @@
 import { createClient, type Transport } from "../proto/mod.ts";
 import { WorkerService } from "../proto/messages.ts";
 import { VolumeClient } from "../proto/volume_client.ts";
-import type { FunctionDef } from "../proto/messages.ts";
-import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "./runner.ts";
 import { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
 import { hideValues } from "./_redact.ts";
 
@@ -25,28 +24,29 @@ export function withState(runner: Runner, options: StateRunnerOptions): Runner {
   const cache = new ChunkCache(`${options.cacheDir}/chunks`);
   return {
     name: runner.name,
-    prepare: (def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob) =>
+    prepare: (def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob) =>
       runner.prepare(def, log, fetchBlob),
     cleanup: async () => {
       await Deno.remove(`${options.cacheDir}/volumes`, { recursive: true }).catch(() => {});
       await runner.cleanup();
     },
     async start(spec: SandboxSpec): Promise<Sandbox> {
-      const def = spec.def;
-      if (!def.secretNames.length && !def.volumes.length) return runner.start(spec);
+      const secretNames = spec.def.secretNames ?? [];
+      const volumes = spec.def.volumes ?? [];
+      if (!secretNames.length && !volumes.length) return runner.start(spec);
       let env = spec.env;
-      if (def.secretNames.length) {
-        const res = await worker.getSecretEnv({ appId: spec.appId, functionName: def.name });
+      if (secretNames.length) {
+        const res = await worker.getSecretEnv({ appId: spec.appId, functionName: spec.def.name });
         hideValues(res.env);
         env = { ...spec.env, ...res.env };
       }
       const root = `${options.cacheDir}/volumes/${spec.sandboxId}`;
-      const copies = def.volumes.map((m, i) =>
+      const copies = volumes.map((m, i) =>
         new VolumeCopy(new VolumeClient(options.transport, m.volumeName), `${root}/${i}`, cache)
       );
       try {
         await Promise.all(copies.map((c) => c.load()));
-        const mounts = def.volumes.map((m, i) => ({
+        const mounts = volumes.map((m, i) => ({
           source: copies[i].dir,
           target: m.path,
           readOnly: false,

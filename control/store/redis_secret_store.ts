@@ -6,7 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Redis } from "../_deps.ts";
+import type { RedisContext } from "./_redis_context.ts";
 import type { SecretRecord, SecretStore, SecretSummary } from "./secret_store.ts";
 
 /**
@@ -24,30 +24,28 @@ redis.call('HSET', KEYS[1], 'keys', ARGV[2], 'sealed', ARGV[3], 'created', creat
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1`;
 
-type ScriptClient = Redis & {
-  nmPutSecret(...args: (string | number | Buffer)[]): Promise<number>;
-};
-
-/** Secrets in Redis, through a connection the caller owns. */
+/** Secrets in Redis, on the store's shared connection. */
 export class RedisSecretStore implements SecretStore {
-  readonly #redis: ScriptClient;
-  readonly #prefix: string;
+  readonly #ctx: RedisContext;
 
-  /** @param prefix prepended to every key @default "nm:" */
-  constructor(redis: Redis, prefix = "nm:") {
-    redis.defineCommand("nmPutSecret", { numberOfKeys: 2, lua: PUT_SECRET });
-    this.#redis = redis as ScriptClient;
-    this.#prefix = prefix;
+  constructor(ctx: RedisContext) {
+    ctx.define({ nmPutSecret: { numberOfKeys: 2, lua: PUT_SECRET } });
+    this.#ctx = ctx;
   }
 
   #key(name: string): string {
-    return `${this.#prefix}secret:${name}`;
+    return this.#ctx.key("secret:", name);
+  }
+
+  get #names(): string {
+    return this.#ctx.key("secrets", "");
   }
 
   async putSecret(record: SecretRecord, replace: boolean): Promise<boolean> {
-    const stored = await this.#redis.nmPutSecret(
+    const stored = await this.#ctx.script<number>(
+      "nmPutSecret",
       this.#key(record.name),
-      `${this.#prefix}secrets`,
+      this.#names,
       record.name,
       JSON.stringify(record.keys),
       Buffer.from(record.sealed),
@@ -59,12 +57,8 @@ export class RedisSecretStore implements SecretStore {
   }
 
   async getSecret(name: string): Promise<SecretRecord | undefined> {
-    const [keys, sealed, created, updated] = await this.#redis.hmgetBuffer(
-      this.#key(name),
-      "keys",
-      "sealed",
-      "created",
-      "updated",
+    const [keys, sealed, created, updated] = await this.#ctx.run((r) =>
+      r.hmgetBuffer(this.#key(name), "keys", "sealed", "created", "updated")
     ) as (Buffer | null)[];
     if (!keys || !sealed) return undefined;
     return {
@@ -77,11 +71,13 @@ export class RedisSecretStore implements SecretStore {
   }
 
   async listSecrets(): Promise<SecretSummary[]> {
-    const names = (await this.#redis.smembers(`${this.#prefix}secrets`)).sort();
+    const names = (await this.#ctx.run((r) => r.smembers(this.#names))).sort();
     if (!names.length) return [];
-    const pipe = this.#redis.pipeline();
-    for (const name of names) pipe.hmget(this.#key(name), "keys", "created", "updated");
-    const rows = (await pipe.exec()) ?? [];
+    const rows = await this.#ctx.run((r) => {
+      const pipe = r.pipeline();
+      for (const name of names) pipe.hmget(this.#key(name), "keys", "created", "updated");
+      return pipe.exec();
+    }) ?? [];
     const out: SecretSummary[] = [];
     names.forEach((name, i) => {
       const [err, row] = rows[i] as [Error | null, (string | null)[]];
@@ -97,8 +93,9 @@ export class RedisSecretStore implements SecretStore {
   }
 
   async deleteSecret(name: string): Promise<boolean> {
-    const res = await this.#redis.multi().del(this.#key(name)).srem(`${this.#prefix}secrets`, name)
-      .exec();
+    const res = await this.#ctx.run((r) =>
+      r.multi().del(this.#key(name)).srem(this.#names, name).exec()
+    );
     return Number(res?.[0]?.[1] ?? 0) > 0;
   }
 }

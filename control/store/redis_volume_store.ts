@@ -9,7 +9,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Redis } from "../_deps.ts";
+import type { RedisContext } from "./_redis_context.ts";
 import type {
   CommitResult,
   VolumeChangeRecord,
@@ -70,45 +70,43 @@ end
 redis.call('HSET', KEYS[1], 'files', files, 'bytes', string.format('%.0f', bytes))
 return {1, redis.call('HINCRBY', KEYS[1], 'version', 1)}`;
 
-type ScriptClient = Redis & {
-  nmCreateVolume(...args: (string | number)[]): Promise<number>;
-  nmCommitVolume(...args: (string | number)[]): Promise<[number, ...(string | number)[]]>;
-};
-
-/** Volumes in Redis, through a connection the caller owns. */
+/** Volumes in Redis, on the store's shared connection. */
 export class RedisVolumeStore implements VolumeStore {
-  readonly #redis: ScriptClient;
-  readonly #prefix: string;
+  readonly #ctx: RedisContext;
 
-  /** @param prefix prepended to every key @default "nm:" */
-  constructor(redis: Redis, prefix = "nm:") {
-    redis.defineCommand("nmCreateVolume", { numberOfKeys: 2, lua: CREATE_VOLUME });
-    redis.defineCommand("nmCommitVolume", { numberOfKeys: 2, lua: COMMIT_VOLUME });
-    this.#redis = redis as ScriptClient;
-    this.#prefix = prefix;
+  constructor(ctx: RedisContext) {
+    ctx.define({
+      nmCreateVolume: { numberOfKeys: 2, lua: CREATE_VOLUME },
+      nmCommitVolume: { numberOfKeys: 2, lua: COMMIT_VOLUME },
+    });
+    this.#ctx = ctx;
   }
 
   #key(name: string): string {
-    return `${this.#prefix}vol:${name}`;
+    return this.#ctx.key("vol:", name);
+  }
+
+  get #names(): string {
+    return this.#ctx.key("volumes", "");
+  }
+
+  #chunk(hash: string): string {
+    return this.#ctx.key("chunk:", hash);
   }
 
   async createVolume(name: string, createdMs: number): Promise<boolean> {
-    return await this.#redis.nmCreateVolume(
+    return await this.#ctx.script<number>(
+      "nmCreateVolume",
       this.#key(name),
-      `${this.#prefix}volumes`,
+      this.#names,
       name,
       createdMs,
-    ) ===
-      1;
+    ) === 1;
   }
 
   async getVolume(name: string): Promise<VolumeSummary | undefined> {
-    const [created, version, files, bytes] = await this.#redis.hmget(
-      this.#key(name),
-      "created",
-      "version",
-      "files",
-      "bytes",
+    const [created, version, files, bytes] = await this.#ctx.run((r) =>
+      r.hmget(this.#key(name), "created", "version", "files", "bytes")
     );
     if (created === null) return undefined;
     return {
@@ -121,25 +119,22 @@ export class RedisVolumeStore implements VolumeStore {
   }
 
   async listVolumes(): Promise<VolumeSummary[]> {
-    const names = (await this.#redis.smembers(`${this.#prefix}volumes`)).sort();
+    const names = (await this.#ctx.run((r) => r.smembers(this.#names))).sort();
     const all = await Promise.all(names.map((n) => this.getVolume(n)));
     return all.filter((v): v is VolumeSummary => v !== undefined);
   }
 
   async deleteVolume(name: string): Promise<boolean> {
-    const res = await this.#redis.multi()
-      .del(this.#key(name))
-      .del(`${this.#key(name)}:tree`)
-      .srem(`${this.#prefix}volumes`, name)
-      .exec();
+    const res = await this.#ctx.run((r) =>
+      r.multi().del(this.#key(name)).del(`${this.#key(name)}:tree`).srem(this.#names, name).exec()
+    );
     return Number(res?.[0]?.[1] ?? 0) > 0;
   }
 
   async readTree(name: string): Promise<{ version: number; files: VolumeFile[] } | undefined> {
-    const res = await this.#redis.multi()
-      .hget(this.#key(name), "version")
-      .hgetall(`${this.#key(name)}:tree`)
-      .exec();
+    const res = await this.#ctx.run((r) =>
+      r.multi().hget(this.#key(name), "version").hgetall(`${this.#key(name)}:tree`).exec()
+    );
     const version = res?.[0]?.[1] as string | null;
     if (version === null || version === undefined) return undefined;
     const tree = (res?.[1]?.[1] ?? {}) as Record<string, string>;
@@ -164,7 +159,8 @@ export class RedisVolumeStore implements VolumeStore {
           : "",
       );
     }
-    const res = await this.#redis.nmCommitVolume(
+    const res = await this.#ctx.script<[number, ...(string | number)[]]>(
+      "nmCommitVolume",
       this.#key(name),
       `${this.#key(name)}:tree`,
       ...args,
@@ -176,18 +172,20 @@ export class RedisVolumeStore implements VolumeStore {
 
   async missingChunks(hashes: string[]): Promise<string[]> {
     if (!hashes.length) return [];
-    const pipe = this.#redis.pipeline();
-    for (const h of hashes) pipe.exists(`${this.#prefix}chunk:${h}`);
-    const rows = (await pipe.exec()) ?? [];
+    const rows = await this.#ctx.run((r) => {
+      const pipe = r.pipeline();
+      for (const h of hashes) pipe.exists(this.#chunk(h));
+      return pipe.exec();
+    }) ?? [];
     return hashes.filter((_, i) => rows[i]?.[1] !== 1);
   }
 
   async putChunk(hash: string, data: Uint8Array): Promise<void> {
-    await this.#redis.set(`${this.#prefix}chunk:${hash}`, Buffer.from(data));
+    await this.#ctx.run((r) => r.set(this.#chunk(hash), Buffer.from(data)));
   }
 
   async getChunk(hash: string): Promise<Uint8Array | undefined> {
-    const data = await this.#redis.getBuffer(`${this.#prefix}chunk:${hash}`);
+    const data = await this.#ctx.run((r) => r.getBuffer(this.#chunk(hash)));
     return data ? new Uint8Array(data) : undefined;
   }
 }
