@@ -11,6 +11,7 @@ const NONCE_BYTES = 12;
 
 /** Thrown when the configured key is unusable or a sealed value does not open. */
 export class SecretKeyError extends Error {
+  /** The error's name. */
   override name = "SecretKeyError";
 }
 

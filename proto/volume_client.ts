@@ -19,20 +19,24 @@ const ASK = 1024;
 const ROUND_BYTES = 32 * 1024 * 1024;
 const ROUND_FILES = 2_000;
 
-/** Reports bytes moved so far (for progress bars). */
+/** Reports more bytes moved (for progress bars). */
 export type Progress = (bytes: number) => void;
 
 /** A volume's files by path, at a version. */
 export interface VolumeTree {
+  /** The version the files belong to. */
   version: bigint;
+  /** Path -> entry. */
   entries: Map<string, VolumeEntry>;
 }
 
 /** One volume, reached through a transport. */
 export class VolumeClient {
+  /** The volume's name. */
   readonly name: string;
   readonly #client: Client<typeof VolumeService>;
 
+  /** A client of volume `name` over `transport`. */
   constructor(transport: Transport, name: string) {
     this.name = name;
     this.#client = createClient(VolumeService, transport);

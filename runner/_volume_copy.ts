@@ -22,10 +22,12 @@ export class ChunkCache {
   readonly #dir: string;
   readonly #pending = new Map<string, Promise<void>>();
 
+  /** A cache in `dir`, one file per chunk hash. */
   constructor(dir: string) {
     this.#dir = dir;
   }
 
+  /** The file holding a chunk. */
   path(hash: string): string {
     return `${this.#dir}/${hash}`;
   }
@@ -66,7 +68,9 @@ function exists(path: string): boolean {
 
 /** One sandbox's copy of one volume. */
 export class VolumeCopy {
+  /** The volume's name. */
   readonly name: string;
+  /** The host directory the sandbox mounts. */
   readonly dir: string;
   readonly #client: VolumeClient;
   readonly #cache: ChunkCache;
@@ -75,6 +79,7 @@ export class VolumeCopy {
   /** Commits and reloads of one copy run one at a time. */
   #chain: Promise<unknown> = Promise.resolve();
 
+  /** A copy of `client`'s volume in `dir`, its chunks cached in `cache`. */
   constructor(client: VolumeClient, dir: string, cache: ChunkCache) {
     this.name = client.name;
     this.#client = client;

@@ -8,12 +8,15 @@
 
 /** A stored secret: its variable names in the clear, its values sealed. */
 export interface SecretRecord {
+  /** The secret's name. */
   name: string;
   /** Variable names, sorted. */
   keys: string[];
   /** The sealed values (nonce and AES-GCM ciphertext). */
   sealed: Uint8Array;
+  /** When it was first created. */
   createdMs: number;
+  /** When it was last replaced. */
   updatedMs: number;
 }
 
@@ -27,6 +30,7 @@ export interface SecretStore {
    * result is `false`; with it, the secret is replaced (keeping its creation time).
    */
   putSecret(record: SecretRecord, replace: boolean): Promise<boolean>;
+  /** The secret, if it exists. */
   getSecret(name: string): Promise<SecretRecord | undefined>;
   /** Every secret, by name. */
   listSecrets(): Promise<SecretSummary[]>;

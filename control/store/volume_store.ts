@@ -10,31 +10,41 @@
 export interface VolumeFile {
   /** Canonical path inside the volume (see `proto/volume_files.ts`). */
   path: string;
+  /** Its size in bytes. */
   size: number;
   /** Hex SHA-256 of each chunk, in order. */
   chunks: string[];
+  /** When it was last written, in ms since the epoch. */
   mtimeMs: number;
 }
 
 /** A volume and its totals. */
 export interface VolumeSummary {
+  /** The volume's name. */
   name: string;
+  /** When it was created. */
   createdMs: number;
   /** Raised by every commit. */
   version: number;
+  /** How many files it holds. */
   files: number;
+  /** Their total size. */
   bytes: number;
 }
 
 /** One change of a commit: a file written, or (without `file`) a path and all below it removed. */
 export interface VolumeChangeRecord {
+  /** The path changed. */
   path: string;
+  /** What is written there; absent for a removal. */
   file?: VolumeFile;
 }
 
 /** Limits a commit must keep. */
 export interface VolumeLimits {
+  /** Largest total size. */
   maxBytes: number;
+  /** Most files. */
   maxFiles: number;
 }
 
@@ -47,7 +57,9 @@ export type CommitResult =
 export interface VolumeStore {
   /** Whether it was created (false: it existed). */
   createVolume(name: string, createdMs: number): Promise<boolean>;
+  /** A volume's totals, if it exists. */
   getVolume(name: string): Promise<VolumeSummary | undefined>;
+  /** Every volume, by name. */
   listVolumes(): Promise<VolumeSummary[]>;
   /** Whether it existed. Its chunks stay (they may be shared). */
   deleteVolume(name: string): Promise<boolean>;
@@ -60,7 +72,9 @@ export interface VolumeStore {
   commit(name: string, changes: VolumeChangeRecord[], limits: VolumeLimits): Promise<CommitResult>;
   /** The hashes of `hashes` the store does not hold. */
   missingChunks(hashes: string[]): Promise<string[]>;
+  /** Stores a chunk under its hash. */
   putChunk(hash: string, data: Uint8Array): Promise<void>;
+  /** A chunk, if stored. */
   getChunk(hash: string): Promise<Uint8Array | undefined>;
 }
 
