@@ -1,31 +1,56 @@
 /**
- * How `secret` and `volume` reach a control plane: `--server`, then
- * `NANO_MODAL_SERVER`, then a local server on the default port; RPC failures
- * become one line saying what to do.
+ * How `secret` and `volume` reach their state: the control plane of
+ * `--server` / `NANO_MODAL_SERVER`, or with neither, the data dir itself
+ * (the same one `serve` and an embedded `run` use), opened in this process.
+ * RPC failures become one line saying what to do.
  */
 import { Code, ConnectError, type Transport } from "../proto/mod.ts";
 import { createRpcTransport } from "../proto/transport.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { localStateTransport } from "../control/mod.ts";
+import { configuredDataDir, configuredServer, configuredToken } from "./config.ts";
+import { openDataDir } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
 /** A connection for one command. */
 export interface StateConnection {
+  /** The server's URL, or the data dir. */
   url: string;
+  /** Where the RPCs go. */
   transport: Transport;
   /** Runs an RPC, turning its failure into a {@linkcode UsageError}. */
   rpc<T>(fn: () => Promise<T>): Promise<T>;
-  close(): void;
+  /** Closes the connection or the data dir. */
+  close(): Promise<void>;
 }
 
-/** Opens the connection `--server`/`--token` (or the environment) name. */
-export function connectState(
+/** Opens the server `--server`/`--token` (or the environment) name, else the data dir. */
+export async function connectState(
   values: Record<string, string | boolean | undefined>,
-): StateConnection {
-  const url = configuredServer(values.server) ?? "http://127.0.0.1:50051";
-  const { transport, close } = createRpcTransport({
+): Promise<StateConnection> {
+  const server = configuredServer(values.server);
+  if (!server) {
+    const dataDir = configuredDataDir(values["data-dir"]);
+    const store = await openDataDir(dataDir);
+    return {
+      url: dataDir,
+      transport: localStateTransport(store, { dataDir }),
+      rpc: async (fn) => {
+        try {
+          return await fn();
+        } catch (err) {
+          if (err instanceof ConnectError) throw new UsageError(err.rawMessage);
+          throw err;
+        }
+      },
+      close: () => store.close(),
+    };
+  }
+  const url = server;
+  const { transport, close: closeRpc } = createRpcTransport({
     baseUrl: url,
     token: configuredToken(values.token),
   });
+  const close = () => Promise.resolve(closeRpc());
   return {
     url,
     transport,
@@ -60,6 +85,7 @@ export function connectState(
 export const CONNECTION_FLAGS = {
   server: { type: "string" },
   token: { type: "string" },
+  "data-dir": { type: "string" },
 } as const;
 
 /** `2026-11-28 15:04` in UTC. */

@@ -17,7 +17,9 @@ Usage:
 Options:
   --from-dotenv FILE   read KEY=VALUE lines from a dotenv file (arguments override it)
   --force              replace a secret that exists
-  --server URL         the control plane (env NANO_MODAL_SERVER; default http://127.0.0.1:50051)
+  --server URL         the control plane (env NANO_MODAL_SERVER); without one, the data dir
+  --data-dir DIR       the data dir to use without a server (env NANO_MODAL_DATA_DIR;
+                       default ~/.local/share/nano-modal, as for serve and run)
   --token TOKEN        its token (env NANO_MODAL_TOKEN)
   -h, --help           show this help`;
 
@@ -35,7 +37,7 @@ export async function secretCommand(args: string[]): Promise<number> {
     console.log(SECRET_HELP);
     return values.help ? 0 : 2;
   }
-  const conn = connectState(values);
+  const conn = await connectState(values);
   const client = createClient(SecretService, conn.transport);
   try {
     switch (sub) {
@@ -115,6 +117,6 @@ export async function secretCommand(args: string[]): Promise<number> {
         );
     }
   } finally {
-    conn.close();
+    await conn.close();
   }
 }

@@ -28,7 +28,9 @@ Limits: 1 GiB per file, 16 GiB per volume.
 
 Options:
   -r, --recursive      rm: remove a directory and everything in it
-  --server URL         the control plane (env NANO_MODAL_SERVER; default http://127.0.0.1:50051)
+  --server URL         the control plane (env NANO_MODAL_SERVER); without one, the data dir
+  --data-dir DIR       the data dir to use without a server (env NANO_MODAL_DATA_DIR;
+                       default ~/.local/share/nano-modal, as for serve and run)
   --token TOKEN        its token (env NANO_MODAL_TOKEN)
   -h, --help           show this help`;
 
@@ -56,7 +58,7 @@ export async function volumeCommand(args: string[]): Promise<number> {
     console.log(VOLUME_HELP);
     return values.help ? 0 : 2;
   }
-  const conn = connectState(values);
+  const conn = await connectState(values);
   try {
     if (sub === "ls" && !name) return await listVolumes(conn);
     if (!name) {
@@ -89,7 +91,7 @@ export async function volumeCommand(args: string[]): Promise<number> {
         );
     }
   } finally {
-    conn.close();
+    await conn.close();
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * The control plane: what the rest of the project may use from `control/`.
  * Start a server with {@linkcode startServer} over a store from
- * {@linkcode createMemoryStore} or {@linkcode connectRedisStore}.
+ * {@linkcode openEmbeddedStore} (durable records on a data dir),
+ * {@linkcode connectRedisStore} or {@linkcode createMemoryStore} (tests).
  * @module
  */
 export {
   connectRedisStore,
   createMemoryStore,
+  type EmbeddedStoreOptions,
+  openEmbeddedStore,
   type RedisStoreOptions,
   RedisUnavailableError,
   type Store,
@@ -19,7 +22,7 @@ export {
   type ServerOptions,
   startServer,
 } from "./server.ts";
-export { defaultDataDir, type StateOptions } from "./state_services.ts";
+export { defaultDataDir, localStateTransport, type StateOptions } from "./state_services.ts";
 export { SecretCipher, SecretKeyError } from "./secret_cipher.ts";
 /** Types of the shared kernel that appear in the signatures above. */
 export type { Clock, TimerHandle } from "../proto/mod.ts";

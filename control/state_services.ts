@@ -4,8 +4,8 @@
  * values before they reach the store.
  * @module
  */
-import type { ServiceImpl } from "../proto/mod.ts";
-import type { SecretService, VolumeService } from "../proto/messages.ts";
+import { createRouterTransport, type ServiceImpl, type Transport } from "../proto/mod.ts";
+import { SecretService, VolumeService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { SecretCipher } from "./secret_cipher.ts";
 import {
@@ -22,6 +22,8 @@ export interface StateOptions {
    * the key file in {@linkcode defaultDataDir}, loaded on first use
    */
   cipher?: SecretCipher;
+  /** Where the generated key file lives. @default {@linkcode defaultDataDir} */
+  dataDir?: string;
   /** Largest file a volume holds. @default 1 GiB */
   maxFileBytes?: number;
   /** Largest total size of a volume. @default 16 GiB */
@@ -46,7 +48,7 @@ export function stateServices(store: Store, state: StateOptions = {}): StateServ
   const deps: SecretServiceDeps = {
     store: store.secrets,
     cipher: () => {
-      cipher ??= SecretCipher.configured(defaultDataDir());
+      cipher ??= SecretCipher.configured(state.dataDir ?? defaultDataDir());
       cipher.catch(() => cipher = undefined);
       return cipher;
     },
@@ -64,6 +66,24 @@ export function stateServices(store: Store, state: StateOptions = {}): StateServ
     }),
     getSecretEnv: createSecretEnvHandler(deps),
   };
+}
+
+/**
+ * The secrets and volumes services over `store`, in this process (no
+ * server): what the CLI's `secret` and `volume` commands use on a data dir
+ * when no server is configured.
+ *
+ * @example
+ * ```ts ignore
+ * const transport = localStateTransport(await openEmbeddedStore({ dataDir }), { dataDir });
+ * ```
+ */
+export function localStateTransport(store: Store, state: StateOptions = {}): Transport {
+  const services = stateServices(store, state);
+  return createRouterTransport(({ service }) => {
+    service(SecretService, services.secretService);
+    service(VolumeService, services.volumeService);
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { Redis } from "../_deps.ts";
 import { FakeClock } from "../../proto/fake_clock.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 import { connectRedisStore } from "./redis_store.ts";
 import { RedisUnavailableError } from "./_redis_connection.ts";
 import { settlesWithin } from "./_conformance_fixture.ts";

@@ -1,5 +1,5 @@
 import { FakeClock } from "../../proto/fake_clock.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 import { connectRedisStore } from "./redis_store.ts";
 import { RETENTION_MS, storeConformance } from "./_store_conformance.ts";
 
