@@ -21,6 +21,8 @@ export async function startStack(
   runners: ("deno" | "docker")[],
   serveArgs: string[] = [],
   env: Record<string, string> = {},
+  /** Inputs each worker holds at once. */
+  workerConcurrency = 16,
 ): Promise<Stack> {
   const dataDir = env.NANO_MODAL_DATA_DIR ?? await Deno.makeTempDir({ prefix: "nm-state-data-" });
   const stackEnv = { NANO_MODAL_DATA_DIR: dataDir, ...env };
@@ -36,7 +38,7 @@ export async function startStack(
     async addWorker(runner) {
       const cache = await Deno.makeTempDir({ prefix: "nm-state-worker-" });
       const w = new CliProcess(
-        ["worker", "--server", url, "--runner", runner, "--concurrency", "16"],
+        ["worker", "--server", url, "--runner", runner, "--concurrency", `${workerConcurrency}`],
         { env: { ...stackEnv, NANO_MODAL_CACHE: cache } },
       );
       await w.waitFor(/serving/);
