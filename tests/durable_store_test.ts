@@ -8,6 +8,9 @@ import { ControlService, FunctionDefSchema, WorkerService } from "../proto/messa
 import { createRpcTransport } from "../proto/transport.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 
+/** Every server here gets this token; the clients send it. */
+const TOKEN = "durable-store-test-token-0123456789";
+
 async function withClients<T>(
   url: string,
   fn: (
@@ -15,7 +18,7 @@ async function withClients<T>(
     worker: ReturnType<typeof createClient<typeof WorkerService>>,
   ) => Promise<T>,
 ): Promise<T> {
-  const { transport, close } = createRpcTransport({ baseUrl: url });
+  const { transport, close } = createRpcTransport({ baseUrl: url, token: TOKEN });
   try {
     return await fn(
       createClient(ControlService, transport),
@@ -43,7 +46,7 @@ Deno.test("serve --data-dir, killed and restarted, finds its bundles and deploye
   const dataDir = await Deno.makeTempDir({ prefix: "nano_modal_serve_data_" });
   const data = bundle(100_000);
   const hash = await sha256Hex(data);
-  let server = await startServe(["--data-dir", dataDir]);
+  let server = await startServe(["--data-dir", dataDir, "--token", TOKEN]);
   try {
     match(server.proc.stderr, new RegExp(`embedded store in ${dataDir}`));
     const ids = await withClients(server.url, async (control) => {
@@ -54,7 +57,7 @@ Deno.test("serve --data-dir, killed and restarted, finds its bundles and deploye
       return { kept: kept.appId, run: run.appId };
     });
     equal(await server.proc.stop("SIGKILL"), 137, "killed, not shut down");
-    server = await startServe(["--data-dir", dataDir]);
+    server = await startServe(["--data-dir", dataDir, "--token", TOKEN]);
     await withClients(server.url, async (control, worker) => {
       equal((await control.putBundle({ hash, data: new Uint8Array() })).present, true);
       deepStrictEqual((await worker.getBundle({ hash })).data, data);
@@ -73,8 +76,8 @@ Deno.test("serve --data-dir, killed and restarted, finds its bundles and deploye
 
 Deno.test("two control planes on one Redis: a bundle uploaded through one serves apps and workers of the other", async () => {
   const redis = await startRedis();
-  const a = await startServe(["--redis", redis.url]);
-  const b = await startServe(["--redis", redis.url]);
+  const a = await startServe(["--redis", redis.url, "--token", TOKEN]);
+  const b = await startServe(["--redis", redis.url, "--token", TOKEN]);
   try {
     const data = bundle(9 * 1024 * 1024 + 3); // more than two 4 MiB chunks
     const hash = await sha256Hex(data);
@@ -102,7 +105,7 @@ Deno.test("two control planes on one Redis: a bundle uploaded through one serves
 
 Deno.test("an embedded run and a server share one data dir safely: each keeps its own apps running", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "nano_modal_shared_data_" });
-  const server = await startServe(["--data-dir", dataDir]);
+  const server = await startServe(["--data-dir", dataDir, "--token", TOKEN]);
   try {
     const data = bundle(1_000);
     const hash = await sha256Hex(data);
