@@ -18,9 +18,11 @@ export class SecretKeyError extends Error {
 /** Seals and opens secret values with one key. */
 export class SecretCipher {
   readonly #key: CryptoKey;
+  readonly #names: CryptoKey;
 
-  private constructor(key: CryptoKey) {
+  private constructor(key: CryptoKey, names: CryptoKey) {
     this.#key = key;
+    this.#names = names;
   }
 
   /** A cipher over 32 raw key bytes. */
@@ -33,7 +35,18 @@ export class SecretCipher {
       false,
       ["encrypt", "decrypt"],
     );
-    return new SecretCipher(key);
+    // A second key, derived from the first, for naming values: never the AES key itself.
+    const hmac = { name: "HMAC", hash: "SHA-256" };
+    const base = await crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, hmac, false, [
+      "sign",
+    ]);
+    const derived = await crypto.subtle.sign(
+      "HMAC",
+      base,
+      new TextEncoder().encode("nano-modal secret names"),
+    );
+    const names = await crypto.subtle.importKey("raw", derived, hmac, false, ["sign"]);
+    return new SecretCipher(key, names);
   }
 
   /**
@@ -73,6 +86,19 @@ export class SecretCipher {
       await Deno.remove(tmp).catch(() => {});
     }
     return SecretCipher.fromBytes(parseKey((await Deno.readTextFile(file)).trim()));
+  }
+
+  /**
+   * A name for a set of values that only this key can compute (HMAC), so
+   * the same `Secret.fromDict` in every run is stored once, and the name
+   * tells nothing about the values.
+   */
+  async fingerprint(values: Record<string, string>): Promise<string> {
+    const canonical = JSON.stringify(Object.entries(values).sort(([a], [b]) => a < b ? -1 : 1));
+    const mac = new Uint8Array(
+      await crypto.subtle.sign("HMAC", this.#names, new TextEncoder().encode(canonical)),
+    );
+    return [...mac.subarray(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   /** Seals `values` for the secret `name`. */

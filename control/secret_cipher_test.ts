@@ -33,3 +33,12 @@ Deno.test("SecretCipher.configured creates one 0600 key file and reuses it", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SecretCipher.fingerprint names equal values alike, other values or keys differently", async () => {
+  const a = await SecretCipher.fromBytes(new Uint8Array(32).fill(1));
+  const b = await SecretCipher.fromBytes(new Uint8Array(32).fill(2));
+  equal(await a.fingerprint({ X: "1", Y: "2" }), await a.fingerprint({ Y: "2", X: "1" }));
+  ok(await a.fingerprint({ X: "1" }) !== await a.fingerprint({ X: "2" }));
+  ok(await a.fingerprint({ X: "1" }) !== await b.fingerprint({ X: "1" }));
+  ok(/^[0-9a-f]{24}$/.test(await a.fingerprint({ X: "1" })));
+});

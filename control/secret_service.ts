@@ -76,17 +76,18 @@ export function createSecretService(deps: SecretServiceDeps): ServiceImpl<typeof
   const now = deps.now ?? Date.now;
   return {
     async createSecret(req) {
-      let name = req.name;
-      if (req.inline) {
-        name = `${INLINE_PREFIX}${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-      } else checkSecretName(name);
       checkValues(req.values);
+      const cipher = await deps.cipher();
+      let name = req.name;
+      // Inline secrets are named by their content (keyed), so each run reuses its record.
+      if (req.inline) name = `${INLINE_PREFIX}${await cipher.fingerprint(req.values)}`;
+      else checkSecretName(name);
       const ms = now();
-      const sealed = await (await deps.cipher()).seal(name, req.values);
+      const sealed = await cipher.seal(name, req.values);
       const keys = Object.keys(req.values).sort();
       const stored = await deps.store.putSecret(
         { name, keys, sealed, createdMs: ms, updatedMs: ms },
-        req.force,
+        req.force || req.inline,
       );
       if (!stored) {
         throw new ConnectError(
