@@ -17,10 +17,15 @@ interface Known {
   mtimeMs: number;
 }
 
+/** Chunks this small are written to their file from memory when just fetched. */
+const SMALL_CHUNK_BYTES = 256 * 1024;
+
 /** A worker's cache of volume chunks on disk, by hash. */
 export class ChunkCache {
   readonly #dir: string;
   readonly #pending = new Map<string, Promise<void>>();
+  /** Chunks known to be on disk (chunks are never removed while the worker runs). */
+  readonly #onDisk = new Set<string>();
 
   /** A cache in `dir`, one file per chunk hash. */
   constructor(dir: string) {
@@ -32,15 +37,19 @@ export class ChunkCache {
     return `${this.#dir}/${hash}`;
   }
 
-  /** Makes sure every chunk is on disk, fetching the missing ones in batches. */
-  async ensure(client: VolumeClient, hashes: string[]): Promise<void> {
+  /**
+   * Makes sure every chunk is on disk, fetching the missing ones in batches;
+   * returns the small ones it fetched, so they need not be read back.
+   */
+  async ensure(client: VolumeClient, hashes: string[]): Promise<Map<string, Uint8Array>> {
     await Deno.mkdir(this.#dir, { recursive: true });
     const missing: string[] = [];
     const waits: Promise<void>[] = [];
+    const fresh = new Map<string, Uint8Array>();
     for (const h of new Set(hashes)) {
       const pending = this.#pending.get(h);
       if (pending) waits.push(pending);
-      else if (!exists(this.path(h))) missing.push(h);
+      else if (!this.#onDisk.has(h) && !exists(this.path(h))) missing.push(h);
     }
     if (missing.length) {
       const fetched = client.fetchChunks(missing, (hash, data) => {
@@ -48,12 +57,15 @@ export class ChunkCache {
         const tmp = `${this.path(hash)}.${crypto.randomUUID()}.tmp`;
         Deno.writeFileSync(tmp, data);
         Deno.renameSync(tmp, this.path(hash));
+        this.#onDisk.add(hash);
+        if (data.length <= SMALL_CHUNK_BYTES) fresh.set(hash, data);
       });
       for (const h of missing) this.#pending.set(h, fetched);
       fetched.finally(() => missing.forEach((h) => this.#pending.delete(h))).catch(() => {});
       waits.push(fetched);
     }
     await Promise.all(waits);
+    return fresh;
   }
 }
 
@@ -111,23 +123,25 @@ export class VolumeCopy {
       for (const [path, e] of tree.entries) {
         if (this.#known.get(path)?.chunks !== e.chunks.join()) changed.push(e);
       }
-      await this.#cache.ensure(this.#client, changed.flatMap((e) => e.chunks));
+      const fresh = await this.#cache.ensure(this.#client, changed.flatMap((e) => e.chunks));
       for (const path of [...this.#known.keys()]) {
         if (tree.entries.has(path)) continue;
         await Deno.remove(`${this.dir}/${path}`).catch(() => {});
         this.#known.delete(path);
       }
-      for (const e of changed) await this.#materialize(e);
+      for (const e of changed) await this.#materialize(e, fresh);
       this.#version = tree.version;
     });
   }
 
-  async #materialize(e: VolumeEntry): Promise<void> {
+  async #materialize(e: VolumeEntry, fresh: Map<string, Uint8Array>): Promise<void> {
     const target = `${this.dir}/${e.path}`;
     this.#mkdirs(e.path);
     const tmp = `${this.dir}/.nm-${crypto.randomUUID()}.tmp`;
     if (e.chunks.length === 0) Deno.writeFileSync(tmp, new Uint8Array());
-    else if (e.chunks.length === 1) Deno.copyFileSync(this.#cache.path(e.chunks[0]), tmp);
+    else if (fresh.has(e.chunks[0]) && e.chunks.length === 1) {
+      Deno.writeFileSync(tmp, fresh.get(e.chunks[0])!);
+    } else if (e.chunks.length === 1) Deno.copyFileSync(this.#cache.path(e.chunks[0]), tmp);
     else {
       using out = await Deno.open(tmp, { write: true, create: true, truncate: true });
       for (const h of e.chunks) {
