@@ -20,6 +20,8 @@ import { bundleModule } from "./_bundle.ts";
 import { imageDefinitions, npmExternals } from "./_image_files.ts";
 import type { ResolvedOptions } from "./_options.ts";
 import { prepareState } from "./_state_session.ts";
+/** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
+export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";

@@ -5,6 +5,7 @@
  */
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
+import { loadSessionModule } from "./_connect.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -92,9 +93,8 @@ export class Volume {
         `Inside a function, use ordinary file APIs under the volume's mount path rather than Volume("${this.name}") methods`,
       );
     }
-    const { volumeHandle } = await import(
-      new URL(["./_state_session", "ts"].join("."), import.meta.url).href
-    ) as typeof import("./_state_session.ts");
+    // Through the session module, which stays out of user bundles (see _connect.ts).
+    const { volumeHandle } = await loadSessionModule();
     return volumeHandle(this.name, this.createIfMissing);
   }
 
