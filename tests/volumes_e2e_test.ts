@@ -152,3 +152,26 @@ app.localEntrypoint(async () => { await f.remote(); });
     await stack.stop();
   }
 });
+
+Deno.test("a function mounting a volume that does not exist fails the run before any call, naming it", async () => {
+  const stack = await startStack([]);
+  try {
+    const file = await writeApp(`
+import { App, Volume } from ${JSON.stringify(`${ROOT}sdk/mod.ts`)};
+const app = new App("novol");
+const f = app.function({ volumes: { "/data": Volume.fromName("never-made") } }, function f() {
+  console.log("RAN");
+});
+app.localEntrypoint(async () => { await f.remote(); });
+`);
+    const r = await runCli(["run", "--server", stack.url, file], { env: stack.env });
+    check(r.code !== 0, "fails", r);
+    match(
+      r.stderr,
+      /Volume "never-made" not found: create it with `nano-modal volume create never-made`/,
+    );
+    ok(!r.stdout.includes("RAN"));
+  } finally {
+    await stack.stop();
+  }
+});
