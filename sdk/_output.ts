@@ -1,7 +1,13 @@
 /** Turns an `Output` from the wire into a value or the matching error. */
 import { decodeValue } from "../proto/payload.ts";
 import { type Output, ResultStatus } from "../proto/messages.ts";
-import { FunctionTimeoutError, InternalFailure, OutOfMemoryError, RemoteError } from "./errors.ts";
+import {
+  FunctionTimeoutError,
+  InternalFailure,
+  OutOfMemoryError,
+  RemoteError,
+  ResultTooLargeError,
+} from "./errors.ts";
 
 /** The error an unsuccessful output stands for. */
 export function outputError(output: Output, fnName: string): Error {
@@ -13,6 +19,7 @@ export function outputError(output: Output, fnName: string): Error {
       return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
     case ResultStatus.FAILURE:
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
+      if (err?.name === "ResultTooLargeError") return new ResultTooLargeError(err.message);
       return new RemoteError({
         name: err?.name || "Error",
         message: err?.message ?? "",

@@ -135,19 +135,16 @@ Deno.test("on Redis, a restarted control plane keeps secrets and volumes, and tw
   }
 });
 
-Deno.test("the deno runner refuses a volume mount with one clear line", async () => {
+Deno.test("on the deno runner (bubblewrap) 12 sandboxes commit in parallel and the client sees it all", async () => {
   const stack = await startStack(["deno"]);
   try {
-    const file = await writeApp(`
-import { App, Volume } from ${JSON.stringify(`${ROOT}sdk/mod.ts`)};
-const app = new App("denovol");
-const f = app.function({ volumes: { "/data": Volume.fromName("dv", { createIfMissing: true }) } },
-  function f() { return 1; });
-app.localEntrypoint(async () => { await f.remote(); });
-`);
-    const r = await runCli(["run", "--server", stack.url, file], { env: stack.env });
-    check(r.code !== 0, "fails", r);
-    match(r.stderr, /deno runner cannot mount volumes.*--runner docker/);
+    let r = await run(stack, ["writers"], "denopar");
+    check(r.code === 0, "writers run on deno", r);
+    match(r.stdout, /containers 12/);
+    match(r.stdout, /seen 12/);
+    match(r.stdout, /outside 12/);
+    r = await run(stack, ["client"], "denocli");
+    check(r.code === 0 && /after b\n/.test(r.stdout), "client and in-function removal on deno", r);
   } finally {
     await stack.stop();
   }
