@@ -34,6 +34,7 @@ export function withState(runner: Runner, options: StateRunnerOptions): Runner {
       const secretNames = spec.def.secretNames ?? [];
       const volumes = spec.def.volumes ?? [];
       if (!secretNames.length && !volumes.length) return runner.start(spec);
+      if (volumes.length) await mountable(runner, spec.def.name, volumes.map((v) => v.path));
       let env = spec.env;
       if (secretNames.length) {
         const res = await worker.getSecretEnv({ appId: spec.appId, functionName: spec.def.name });
@@ -98,4 +99,21 @@ function withCopies(
       return op === "commit" ? copy.commit() : copy.reload();
     },
   };
+}
+
+/** A runner that may run without a mount namespace says whether it has one. */
+interface MaybeIsolated {
+  isolation?(): Promise<{ bubblewrap: boolean }>;
+}
+
+/** Fails in one line when the runner cannot give volumes their paths (deno without bubblewrap). */
+async function mountable(runner: Runner, fn: string, paths: string[]): Promise<void> {
+  const isolation = await (runner as Runner & MaybeIsolated).isolation?.();
+  if (isolation && !isolation.bubblewrap) {
+    throw new Error(
+      `The deno runner cannot mount volumes without bubblewrap (${fn} mounts ${
+        paths.join(", ")
+      }): install bubblewrap on the worker, or run it with --runner docker`,
+    );
+  }
 }

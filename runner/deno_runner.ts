@@ -127,13 +127,6 @@ export class DenoRunner implements Runner {
         deno: this.#denoPath,
       };
     // Volumes appear at their paths only inside the namespace (see SandboxSpec.mounts).
-    if (!inBwrap && spec.mounts?.length) {
-      throw new Error(
-        `The deno runner cannot mount volumes without bubblewrap (${spec.def.name} mounts ${
-          spec.mounts.map((m) => m.target).join(", ")
-        }): install bubblewrap on the worker, or run it with --runner docker`,
-      );
-    }
     const mounts = inBwrap ? spec.mounts ?? [] : [];
     const readable = [paths.bundle, paths.entrypoint, paths.socket, paths.tmp];
     const writable = [paths.socket, paths.tmp];
