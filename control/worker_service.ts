@@ -74,7 +74,7 @@ async function describeFunction(
 export function createWorkerService(
   store: Store,
   options: WorkerServiceOptions = {},
-): ServiceImpl<typeof WorkerService> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
   const hub = options.hub ?? new WorkerHub();
   const clock = options.clock ?? systemClock;

@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJsCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDRIPCgdydW5uaW5nGAUgASgNIncKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAESDAoEYnVzeRgGIAEoDSJqChBHZXRTdGF0c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm5hbm9tb2RhbC52MS5GdW5jdGlvblF1ZXVlEikKB3dvcmtlcnMYAiADKAsyGC5uYW5vbW9kYWwudjEuV29ya2VySW5mbyIjChFTdHJlYW1Mb2dzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRwoSU3RyZWFtTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUSCwoDc2VxGAIgASgNIlQKC1dvcmtlckhlbGxvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkiGwoKV29ya0NyZWRpdBINCgVjb3VudBgBIAEoDSJhCgpXb3JrUmVzdWx0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEg4KBm91dHB1dBgDIAEoDBIPCgdyZXF1ZXVlGAQgASgIEgsKA2lkeBgFIAEoDSI4CgtXb3JrUmVzdWx0cxIpCgdyZXN1bHRzGAEgAygLMhgubmFub21vZGFsLnYxLldvcmtSZXN1bHQiIgoNV29ya0hlYXJ0YmVhdBIRCglpbnB1dF9pZHMYASADKAkiMAoIV29ya0xvZ3MSJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSILCglXb3JrRHJhaW4ioAIKDVdvcmtlck1lc3NhZ2USKgoFaGVsbG8YASABKAsyGS5uYW5vbW9kYWwudjEuV29ya2VySGVsbG9IABIqCgZjcmVkaXQYAiABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NyZWRpdEgAEiwKB3Jlc3VsdHMYAyABKAsyGS5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdHNIABIwCgloZWFydGJlYXQYBCABKAsyGy5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdEgAEiYKBGxvZ3MYBSABKAsyFi5uYW5vbW9kYWwudjEuV29ya0xvZ3NIABIoCgVkcmFpbhgGIAEoCzIXLm5hbm9tb2RhbC52MS5Xb3JrRHJhaW5IAEIFCgNtc2ciigEKCVdvcmtJbnB1dBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRITCgtmdW5jdGlvbl9pZBgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEgsKA2lkeBgFIAEoDRIMCgRhcmdzGAYgASgMEhUKDWluZnJhX2F0dGVtcHQYByABKA0i2AEKCldvcmtBc3NpZ24SJwoGaW5wdXRzGAEgAygLMhcubmFub21vZGFsLnYxLldvcmtJbnB1dBIQCghsZWFzZV9tcxgCIAEoDRI6CglmdW5jdGlvbnMYAyADKAsyJy5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbi5GdW5jdGlvbnNFbnRyeRpTCg5GdW5jdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZToCOAEiIAoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSKdAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqcGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMvcBCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSLLAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SFAoMc2VjcmV0X25hbWVzGAwgAygJEioKB3ZvbHVtZXMYDSADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lTW91bnQiMAoLVm9sdW1lTW91bnQSDAoEcGF0aBgBIAEoCRITCgt2b2x1bWVfbmFtZRgCIAEoCSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwiUAoKU2VjcmV0SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtleXMYAiADKAkSEgoKY3JlYXRlZF9tcxgDIAEoARISCgp1cGRhdGVkX21zGAQgASgBIrABChNDcmVhdGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSPQoGdmFsdWVzGAIgAygLMi0ubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QuVmFsdWVzRW50cnkSDQoFZm9yY2UYAyABKAgSDgoGaW5saW5lGAQgASgIGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoUQ3JlYXRlU2VjcmV0UmVzcG9uc2USDAoEbmFtZRgBIAEoCSIUChJMaXN0U2VjcmV0c1JlcXVlc3QiQAoTTGlzdFNlY3JldHNSZXNwb25zZRIpCgdzZWNyZXRzGAEgAygLMhgubmFub21vZGFsLnYxLlNlY3JldEluZm8iIwoTRGVsZXRlU2VjcmV0UmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVNlY3JldFJlc3BvbnNlIiQKE0NoZWNrU2VjcmV0c1JlcXVlc3QSDQoFbmFtZXMYASADKAkiFgoUQ2hlY2tTZWNyZXRzUmVzcG9uc2UiPAoTR2V0U2VjcmV0RW52UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJ8ChRHZXRTZWNyZXRFbnZSZXNwb25zZRI4CgNlbnYYASADKAsyKy5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2UuRW52RW50cnkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLCgtWb2x1bWVFbnRyeRIMCgRwYXRoGAEgASgJEgwKBHNpemUYAiABKAQSDgoGY2h1bmtzGAMgAygJEhAKCG10aW1lX21zGAQgASgBIl0KClZvbHVtZUluZm8SDAoEbmFtZRgBIAEoCRISCgpjcmVhdGVkX21zGAIgASgBEg8KB3ZlcnNpb24YAyABKAQSDQoFZmlsZXMYBCABKAQSDQoFYnl0ZXMYBSABKAQiNQoTQ3JlYXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCGV4aXN0X29rGAIgASgIIicKFENyZWF0ZVZvbHVtZVJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgiFAoSTGlzdFZvbHVtZXNSZXF1ZXN0IkAKE0xpc3RWb2x1bWVzUmVzcG9uc2USKQoHdm9sdW1lcxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Wb2x1bWVJbmZvIiMKE0RlbGV0ZVZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChREZWxldGVWb2x1bWVSZXNwb25zZSI7ChRHZXRWb2x1bWVUcmVlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhUKDWtub3duX3ZlcnNpb24YAiABKAQiZwoVR2V0Vm9sdW1lVHJlZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQSEQoJdW5jaGFuZ2VkGAIgASgIEioKB2VudHJpZXMYAyADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lRW50cnkiJgoUTWlzc2luZ0NodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIigKFU1pc3NpbmdDaHVua3NSZXNwb25zZRIPCgdtaXNzaW5nGAEgAygJIiMKBUNodW5rEgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCI3ChBQdXRDaHVua3NSZXF1ZXN0EiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayITChFQdXRDaHVua3NSZXNwb25zZSIiChBHZXRDaHVua3NSZXF1ZXN0Eg4KBmhhc2hlcxgBIAMoCSI4ChFHZXRDaHVua3NSZXNwb25zZRIjCgZjaHVua3MYASADKAsyEy5uYW5vbW9kYWwudjEuQ2h1bmsiVwoMVm9sdW1lQ2hhbmdlEgwKBHBhdGgYASABKAkSDwoHZGVsZXRlZBgCIAEoCBIoCgVlbnRyeRgDIAEoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSJQChNDb21taXRWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSKwoHY2hhbmdlcxgCIAMoCzIaLm5hbm9tb2RhbC52MS5Wb2x1bWVDaGFuZ2UiJwoUQ29tbWl0Vm9sdW1lUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBCqiAQoMUmVzdWx0U3RhdHVzEh0KGVJFU1VMVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRVNVTFRfU1RBVFVTX1NVQ0NFU1MQARIZChVSRVNVTFRfU1RBVFVTX0ZBSUxVUkUQAhIZChVSRVNVTFRfU1RBVFVTX1RJTUVPVVQQAxIiCh5SRVNVTFRfU1RBVFVTX0lOVEVSTkFMX0ZBSUxVUkUQBDKnBgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTLOAgoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2USVQoMR2V0U2VjcmV0RW52EiEubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlcXVlc3QaIi5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2Uy6AIKDVNlY3JldFNlcnZpY2USVQoMQ3JlYXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVzcG9uc2USUgoLTGlzdFNlY3JldHMSIC5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RTZWNyZXRzUmVzcG9uc2USVQoMRGVsZXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkRlbGV0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVzcG9uc2USVQoMQ2hlY2tTZWNyZXRzEiEubmFub21vZGFsLnYxLkNoZWNrU2VjcmV0c1JlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVzcG9uc2UyuAUKDVZvbHVtZVNlcnZpY2USVQoMQ3JlYXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkNyZWF0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVzcG9uc2USUgoLTGlzdFZvbHVtZXMSIC5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RWb2x1bWVzUmVzcG9uc2USVQoMRGVsZXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkRlbGV0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVzcG9uc2USWAoNR2V0Vm9sdW1lVHJlZRIiLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVxdWVzdBojLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVzcG9uc2USWAoNTWlzc2luZ0NodW5rcxIiLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVxdWVzdBojLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVzcG9uc2USTAoJUHV0Q2h1bmtzEh4ubmFub21vZGFsLnYxLlB1dENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVzcG9uc2USTAoJR2V0Q2h1bmtzEh4ubmFub21vZGFsLnYxLkdldENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVzcG9uc2USVQoMQ29tbWl0Vm9sdW1lEiEubmFub21vZGFsLnYxLkNvbW1pdFZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -190,6 +190,21 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
    * @generated from field: uint32 concurrency = 11;
    */
   concurrency: number;
+
+  /**
+   * Names of the secrets whose variables the sandbox gets, in order (later
+   * override earlier). Values never travel in a definition.
+   *
+   * @generated from field: repeated string secret_names = 12;
+   */
+  secretNames: string[];
+
+  /**
+   * Volumes mounted into the sandbox.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeMount volumes = 13;
+   */
+  volumes: VolumeMount[];
 };
 
 /**
@@ -198,6 +213,30 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
  */
 export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
+
+/**
+ * @generated from message nanomodal.v1.VolumeMount
+ */
+export type VolumeMount = Message<"nanomodal.v1.VolumeMount"> & {
+  /**
+   * Absolute path inside the sandbox.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string volume_name = 2;
+   */
+  volumeName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeMount.
+ * Use `create(VolumeMountSchema)` to create a new message.
+ */
+export const VolumeMountSchema: GenMessage<VolumeMount> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
 
 /**
  * @generated from message nanomodal.v1.LogLine
@@ -236,7 +275,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 5);
 
 /**
  * @generated from message nanomodal.v1.PingRequest
@@ -249,7 +288,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 6);
 
 /**
  * @generated from message nanomodal.v1.PingResponse
@@ -271,7 +310,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 7);
 
 /**
  * @generated from message nanomodal.v1.PutBundleRequest
@@ -297,7 +336,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 8);
 
 /**
  * @generated from message nanomodal.v1.PutBundleResponse
@@ -314,7 +353,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 9);
 
 /**
  * @generated from message nanomodal.v1.CreateAppRequest
@@ -355,7 +394,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 10);
 
 /**
  * @generated from message nanomodal.v1.CreateAppResponse
@@ -379,7 +418,7 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 11);
 
 /**
  * @generated from message nanomodal.v1.StopAppRequest
@@ -396,7 +435,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * @generated from message nanomodal.v1.StopAppResponse
@@ -409,7 +448,7 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 13);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -451,7 +490,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 14);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -464,7 +503,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 15);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -481,7 +520,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 16);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -514,7 +553,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 17);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -539,7 +578,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 18);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -556,7 +595,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 19);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -580,7 +619,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 20);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -602,7 +641,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 21);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -633,7 +672,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 22);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -659,7 +698,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 23);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -676,7 +715,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 24);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -711,7 +750,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 25);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -749,7 +788,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 26);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -762,7 +801,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -803,7 +842,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -847,7 +886,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -869,7 +908,7 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
@@ -886,7 +925,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -910,7 +949,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -944,7 +983,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -963,7 +1002,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -1006,7 +1045,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1023,7 +1062,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1040,7 +1079,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1057,7 +1096,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1070,7 +1109,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1123,7 +1162,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1172,7 +1211,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1204,7 +1243,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1221,7 +1260,7 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1241,7 +1280,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1276,7 +1315,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1293,7 +1332,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1330,7 +1369,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1347,7 +1386,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1364,7 +1403,641 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 49);
+
+/**
+ * @generated from message nanomodal.v1.SecretInfo
+ */
+export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Variable names only: values are never listed.
+   *
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: double updated_ms = 4;
+   */
+  updatedMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.SecretInfo.
+ * Use `create(SecretInfoSchema)` to create a new message.
+ */
+export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 50);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretRequest
+ */
+export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & {
+  /**
+   * Empty with `inline` set: the server names it (for Secret.fromDict / fromDotenv).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: map<string, string> values = 2;
+   */
+  values: { [key: string]: string };
+
+  /**
+   * Replace an existing secret of that name.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+
+  /**
+   * @generated from field: bool inline = 4;
+   */
+  inline: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretRequest.
+ * Use `create(CreateSecretRequestSchema)` to create a new message.
+ */
+export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 51);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretResponse
+ */
+export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretResponse.
+ * Use `create(CreateSecretResponseSchema)` to create a new message.
+ */
+export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 52);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsRequest
+ */
+export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsRequest.
+ * Use `create(ListSecretsRequestSchema)` to create a new message.
+ */
+export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 53);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsResponse
+ */
+export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.SecretInfo secrets = 1;
+   */
+  secrets: SecretInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsResponse.
+ * Use `create(ListSecretsResponseSchema)` to create a new message.
+ */
+export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 54);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretRequest
+ */
+export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretRequest.
+ * Use `create(DeleteSecretRequestSchema)` to create a new message.
+ */
+export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 55);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretResponse
+ */
+export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretResponse.
+ * Use `create(DeleteSecretResponseSchema)` to create a new message.
+ */
+export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 56);
+
+/**
+ * Fails with NOT_FOUND naming the first missing secret.
+ *
+ * @generated from message nanomodal.v1.CheckSecretsRequest
+ */
+export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & {
+  /**
+   * @generated from field: repeated string names = 1;
+   */
+  names: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsRequest.
+ * Use `create(CheckSecretsRequestSchema)` to create a new message.
+ */
+export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 57);
+
+/**
+ * @generated from message nanomodal.v1.CheckSecretsResponse
+ */
+export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsResponse.
+ * Use `create(CheckSecretsResponseSchema)` to create a new message.
+ */
+export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 58);
+
+/**
+ * Worker only: the merged environment of a function's secrets.
+ *
+ * @generated from message nanomodal.v1.GetSecretEnvRequest
+ */
+export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvRequest.
+ * Use `create(GetSecretEnvRequestSchema)` to create a new message.
+ */
+export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 59);
+
+/**
+ * @generated from message nanomodal.v1.GetSecretEnvResponse
+ */
+export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> & {
+  /**
+   * @generated from field: map<string, string> env = 1;
+   */
+  env: { [key: string]: string };
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvResponse.
+ * Use `create(GetSecretEnvResponseSchema)` to create a new message.
+ */
+export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 60);
+
+/**
+ * One file of a volume: its content is the concatenation of its chunks
+ * (content-addressed, at most 4 MiB each).
+ *
+ * @generated from message nanomodal.v1.VolumeEntry
+ */
+export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: repeated string chunks = 3;
+   */
+  chunks: string[];
+
+  /**
+   * @generated from field: double mtime_ms = 4;
+   */
+  mtimeMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeEntry.
+ * Use `create(VolumeEntrySchema)` to create a new message.
+ */
+export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 61);
+
+/**
+ * @generated from message nanomodal.v1.VolumeInfo
+ */
+export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: double created_ms = 2;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: uint64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: uint64 files = 4;
+   */
+  files: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 5;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeInfo.
+ * Use `create(VolumeInfoSchema)` to create a new message.
+ */
+export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 62);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeRequest
+ */
+export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Succeed if it exists already.
+   *
+   * @generated from field: bool exist_ok = 2;
+   */
+  existOk: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeRequest.
+ * Use `create(CreateVolumeRequestSchema)` to create a new message.
+ */
+export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 63);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeResponse
+ */
+export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> & {
+  /**
+   * @generated from field: bool created = 1;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeResponse.
+ * Use `create(CreateVolumeResponseSchema)` to create a new message.
+ */
+export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 64);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesRequest
+ */
+export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesRequest.
+ * Use `create(ListVolumesRequestSchema)` to create a new message.
+ */
+export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 65);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesResponse
+ */
+export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeInfo volumes = 1;
+   */
+  volumes: VolumeInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesResponse.
+ * Use `create(ListVolumesResponseSchema)` to create a new message.
+ */
+export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 66);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeRequest
+ */
+export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeRequest.
+ * Use `create(DeleteVolumeRequestSchema)` to create a new message.
+ */
+export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 67);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeResponse
+ */
+export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeResponse.
+ * Use `create(DeleteVolumeResponseSchema)` to create a new message.
+ */
+export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 68);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeRequest
+ */
+export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Only answer with entries when the volume's version differs from this.
+   *
+   * @generated from field: uint64 known_version = 2;
+   */
+  knownVersion: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeRequest.
+ * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
+ */
+export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 69);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeResponse
+ */
+export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeEntry entries = 3;
+   */
+  entries: VolumeEntry[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeResponse.
+ * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
+ */
+export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 70);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksRequest
+ */
+export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksRequest.
+ * Use `create(MissingChunksRequestSchema)` to create a new message.
+ */
+export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 71);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksResponse
+ */
+export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"> & {
+  /**
+   * @generated from field: repeated string missing = 1;
+   */
+  missing: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksResponse.
+ * Use `create(MissingChunksResponseSchema)` to create a new message.
+ */
+export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 72);
+
+/**
+ * @generated from message nanomodal.v1.Chunk
+ */
+export type Chunk = Message<"nanomodal.v1.Chunk"> & {
+  /**
+   * Hex SHA-256 of data.
+   *
+   * @generated from field: string hash = 1;
+   */
+  hash: string;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.Chunk.
+ * Use `create(ChunkSchema)` to create a new message.
+ */
+export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 73);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksRequest
+ */
+export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksRequest.
+ * Use `create(PutChunksRequestSchema)` to create a new message.
+ */
+export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 74);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksResponse
+ */
+export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksResponse.
+ * Use `create(PutChunksResponseSchema)` to create a new message.
+ */
+export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 75);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksRequest
+ */
+export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksRequest.
+ * Use `create(GetChunksRequestSchema)` to create a new message.
+ */
+export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 76);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksResponse
+ */
+export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksResponse.
+ * Use `create(GetChunksResponseSchema)` to create a new message.
+ */
+export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 77);
+
+/**
+ * @generated from message nanomodal.v1.VolumeChange
+ */
+export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Set for a deletion (of a file, or of everything under a directory path).
+   *
+   * @generated from field: bool deleted = 2;
+   */
+  deleted: boolean;
+
+  /**
+   * @generated from field: nanomodal.v1.VolumeEntry entry = 3;
+   */
+  entry?: VolumeEntry | undefined;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeChange.
+ * Use `create(VolumeChangeSchema)` to create a new message.
+ */
+export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 78);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeRequest
+ */
+export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeChange changes = 2;
+   */
+  changes: VolumeChange[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeRequest.
+ * Use `create(CommitVolumeRequestSchema)` to create a new message.
+ */
+export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 79);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeResponse
+ */
+export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeResponse.
+ * Use `create(CommitVolumeResponseSchema)` to create a new message.
+ */
+export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 80);
 
 /**
  * How one input ended.
@@ -1537,6 +2210,128 @@ export const WorkerService: GenService<{
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
   },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.GetSecretEnv
+   */
+  getSecretEnv: {
+    methodKind: "unary";
+    input: typeof GetSecretEnvRequestSchema;
+    output: typeof GetSecretEnvResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 1);
+
+/**
+ * Clients manage secrets; values flow in, never out.
+ *
+ * @generated from service nanomodal.v1.SecretService
+ */
+export const SecretService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CreateSecret
+   */
+  createSecret: {
+    methodKind: "unary";
+    input: typeof CreateSecretRequestSchema;
+    output: typeof CreateSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.ListSecrets
+   */
+  listSecrets: {
+    methodKind: "unary";
+    input: typeof ListSecretsRequestSchema;
+    output: typeof ListSecretsResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.DeleteSecret
+   */
+  deleteSecret: {
+    methodKind: "unary";
+    input: typeof DeleteSecretRequestSchema;
+    output: typeof DeleteSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CheckSecrets
+   */
+  checkSecrets: {
+    methodKind: "unary";
+    input: typeof CheckSecretsRequestSchema;
+    output: typeof CheckSecretsResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 2);
+
+/**
+ * Volumes for clients and workers: trees of path -> chunks, committed atomically.
+ *
+ * @generated from service nanomodal.v1.VolumeService
+ */
+export const VolumeService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CreateVolume
+   */
+  createVolume: {
+    methodKind: "unary";
+    input: typeof CreateVolumeRequestSchema;
+    output: typeof CreateVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.ListVolumes
+   */
+  listVolumes: {
+    methodKind: "unary";
+    input: typeof ListVolumesRequestSchema;
+    output: typeof ListVolumesResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.DeleteVolume
+   */
+  deleteVolume: {
+    methodKind: "unary";
+    input: typeof DeleteVolumeRequestSchema;
+    output: typeof DeleteVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetVolumeTree
+   */
+  getVolumeTree: {
+    methodKind: "unary";
+    input: typeof GetVolumeTreeRequestSchema;
+    output: typeof GetVolumeTreeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.MissingChunks
+   */
+  missingChunks: {
+    methodKind: "unary";
+    input: typeof MissingChunksRequestSchema;
+    output: typeof MissingChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.PutChunks
+   */
+  putChunks: {
+    methodKind: "unary";
+    input: typeof PutChunksRequestSchema;
+    output: typeof PutChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetChunks
+   */
+  getChunks: {
+    methodKind: "unary";
+    input: typeof GetChunksRequestSchema;
+    output: typeof GetChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CommitVolume
+   */
+  commitVolume: {
+    methodKind: "unary";
+    input: typeof CommitVolumeRequestSchema;
+    output: typeof CommitVolumeResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 3);
 
