@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJbCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDSJpCgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgBImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwqogEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQypwYKDkNvbnRyb2xTZXJ2aWNlEj0KBFBpbmcSGS5uYW5vbW9kYWwudjEuUGluZ1JlcXVlc3QaGi5uYW5vbW9kYWwudjEuUGluZ1Jlc3BvbnNlEkwKCVB1dEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlc3BvbnNlEkwKCUNyZWF0ZUFwcBIeLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlEkYKB1N0b3BBcHASHC5uYW5vbW9kYWwudjEuU3RvcEFwcFJlcXVlc3QaHS5uYW5vbW9kYWwudjEuU3RvcEFwcFJlc3BvbnNlEkkKCExpc3RBcHBzEh0ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5MaXN0QXBwc1Jlc3BvbnNlEjoKBENhbGwSGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaFy5uYW5vbW9kYWwudjEuQ2FsbEV2ZW50Ej8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2Uy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkiwwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRIPCgd2ZXJzaW9uGAMgASgNEhEKCXVuY2hhbmdlZBgEIAEoCBoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIiUKE0FwcEhlYXJ0YmVhdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhYKFEFwcEhlYXJ0YmVhdFJlc3BvbnNlIkAKFUxvb2t1cEZ1bmN0aW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIk4KFkxvb2t1cEZ1bmN0aW9uUmVzcG9uc2USEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKA0igwEKCkFwcFZlcnNpb24SDwoHdmVyc2lvbhgBIAEoDRIOCgZhcHBfaWQYAiABKAkSEgoKY3JlYXRlZF9tcxgDIAEoARITCgtyb2xsYmFja19vZhgEIAEoDRITCgtidW5kbGVfaGFzaBgFIAEoCRIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIhChFBcHBIaXN0b3J5UmVxdWVzdBIMCgRuYW1lGAEgASgJIlEKEkFwcEhpc3RvcnlSZXNwb25zZRIqCgh2ZXJzaW9ucxgBIAMoCzIYLm5hbm9tb2RhbC52MS5BcHBWZXJzaW9uEg8KB2N1cnJlbnQYAiABKA0iMwoSUm9sbGJhY2tBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDSI2ChNSb2xsYmFja0FwcFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKA0SDgoGYXBwX2lkGAIgASgJIiQKEUNhbmNlbENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkiFAoSQ2FuY2VsQ2FsbFJlc3BvbnNlIjEKDkFwcExvZ3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJbWF4X2xpbmVzGAIgASgNIjcKD0FwcExvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIogBCgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkSDwoHdmVyc2lvbhgHIAEoDSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0IlsKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNImkKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAEiagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iMQoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRwoSU3RyZWFtTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUSCwoDc2VxGAIgASgNIlQKC1dvcmtlckhlbGxvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkiGwoKV29ya0NyZWRpdBINCgVjb3VudBgBIAEoDSJhCgpXb3JrUmVzdWx0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEg4KBm91dHB1dBgDIAEoDBIPCgdyZXF1ZXVlGAQgASgIEgsKA2lkeBgFIAEoDSI4CgtXb3JrUmVzdWx0cxIpCgdyZXN1bHRzGAEgAygLMhgubmFub21vZGFsLnYxLldvcmtSZXN1bHQiIgoNV29ya0hlYXJ0YmVhdBIRCglpbnB1dF9pZHMYASADKAkiMAoIV29ya0xvZ3MSJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSILCglXb3JrRHJhaW4ioAIKDVdvcmtlck1lc3NhZ2USKgoFaGVsbG8YASABKAsyGS5uYW5vbW9kYWwudjEuV29ya2VySGVsbG9IABIqCgZjcmVkaXQYAiABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NyZWRpdEgAEiwKB3Jlc3VsdHMYAyABKAsyGS5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdHNIABIwCgloZWFydGJlYXQYBCABKAsyGy5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdEgAEiYKBGxvZ3MYBSABKAsyFi5uYW5vbW9kYWwudjEuV29ya0xvZ3NIABIoCgVkcmFpbhgGIAEoCzIXLm5hbm9tb2RhbC52MS5Xb3JrRHJhaW5IAEIFCgNtc2cimQEKCVdvcmtJbnB1dBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRITCgtmdW5jdGlvbl9pZBgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEgsKA2lkeBgFIAEoDRIMCgRhcmdzGAYgASgMEhUKDWluZnJhX2F0dGVtcHQYByABKA0SDQoFZGVwdGgYCCABKA0i2AEKCldvcmtBc3NpZ24SJwoGaW5wdXRzGAEgAygLMhcubmFub21vZGFsLnYxLldvcmtJbnB1dBIQCghsZWFzZV9tcxgCIAEoDRI6CglmdW5jdGlvbnMYAyADKAsyJy5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbi5GdW5jdGlvbnNFbnRyeRpTCg5GdW5jdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZToCOAEiLwoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJEg0KBWRyYWluGAIgASgIIh8KCldvcmtDYW5jZWwSEQoJaW5wdXRfaWRzGAEgAygJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSLJAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIABIqCgZjYW5jZWwYBCABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NhbmNlbEgAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwqvwEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQSGwoXUkVTVUxUX1NUQVRVU19DQU5DRUxMRUQQBTKZCgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USVQoMQXBwSGVhcnRiZWF0EiEubmFub21vZGFsLnYxLkFwcEhlYXJ0YmVhdFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQXBwSGVhcnRiZWF0UmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USWwoOTG9va3VwRnVuY3Rpb24SIy5uYW5vbW9kYWwudjEuTG9va3VwRnVuY3Rpb25SZXF1ZXN0GiQubmFub21vZGFsLnYxLkxvb2t1cEZ1bmN0aW9uUmVzcG9uc2USTwoKQXBwSGlzdG9yeRIfLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVxdWVzdBogLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVzcG9uc2USUgoLUm9sbGJhY2tBcHASIC5uYW5vbW9kYWwudjEuUm9sbGJhY2tBcHBSZXF1ZXN0GiEubmFub21vZGFsLnYxLlJvbGxiYWNrQXBwUmVzcG9uc2USRgoHQXBwTG9ncxIcLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVxdWVzdBodLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVzcG9uc2USTwoKQ2FuY2VsQ2FsbBIfLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVxdWVzdBogLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTL3AQoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -372,6 +372,20 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
    * @generated from field: map<string, string> function_ids = 2;
    */
   functionIds: { [key: string]: string };
+
+  /**
+   * Deployed apps: the version this request recorded (or the current one, if unchanged).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * Deployed apps: the bundle and functions equal the current version's; nothing changed.
+   *
+   * @generated from field: bool unchanged = 4;
+   */
+  unchanged: boolean;
 };
 
 /**
@@ -386,9 +400,16 @@ export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE_
  */
 export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
   /**
+   * One of app_id (any app) or name (a deployed app: every version stops).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -410,6 +431,287 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
   messageDesc(file_nano_modal, 12);
+
+/**
+ * Keeps an ephemeral app alive: a client that stops sending these loses its app.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatRequest
+ */
+export type AppHeartbeatRequest = Message<"nanomodal.v1.AppHeartbeatRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatRequest.
+ * Use `create(AppHeartbeatRequestSchema)` to create a new message.
+ */
+export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 13);
+
+/**
+ * @generated from message nanomodal.v1.AppHeartbeatResponse
+ */
+export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatResponse.
+ * Use `create(AppHeartbeatResponseSchema)` to create a new message.
+ */
+export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 14);
+
+/**
+ * @generated from message nanomodal.v1.LookupFunctionRequest
+ */
+export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionRequest.
+ * Use `create(LookupFunctionRequestSchema)` to create a new message.
+ */
+export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 15);
+
+/**
+ * @generated from message nanomodal.v1.LookupFunctionResponse
+ */
+export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
+  /**
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionResponse.
+ * Use `create(LookupFunctionResponseSchema)` to create a new message.
+ */
+export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 16);
+
+/**
+ * @generated from message nanomodal.v1.AppVersion
+ */
+export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * Set when this version restored an earlier one.
+   *
+   * @generated from field: uint32 rollback_of = 4;
+   */
+  rollbackOf: number;
+
+  /**
+   * @generated from field: string bundle_hash = 5;
+   */
+  bundleHash: string;
+
+  /**
+   * @generated from field: repeated string function_names = 6;
+   */
+  functionNames: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppVersion.
+ * Use `create(AppVersionSchema)` to create a new message.
+ */
+export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 17);
+
+/**
+ * @generated from message nanomodal.v1.AppHistoryRequest
+ */
+export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryRequest.
+ * Use `create(AppHistoryRequestSchema)` to create a new message.
+ */
+export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 18);
+
+/**
+ * @generated from message nanomodal.v1.AppHistoryResponse
+ */
+export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.AppVersion versions = 1;
+   */
+  versions: AppVersion[];
+
+  /**
+   * The version new calls go to.
+   *
+   * @generated from field: uint32 current = 2;
+   */
+  current: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryResponse.
+ * Use `create(AppHistoryResponseSchema)` to create a new message.
+ */
+export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 19);
+
+/**
+ * @generated from message nanomodal.v1.RollbackAppRequest
+ */
+export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppRequest.
+ * Use `create(RollbackAppRequestSchema)` to create a new message.
+ */
+export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 20);
+
+/**
+ * @generated from message nanomodal.v1.RollbackAppResponse
+ */
+export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppResponse.
+ * Use `create(RollbackAppResponseSchema)` to create a new message.
+ */
+export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 21);
+
+/**
+ * @generated from message nanomodal.v1.CancelCallRequest
+ */
+export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallRequest.
+ * Use `create(CancelCallRequestSchema)` to create a new message.
+ */
+export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 22);
+
+/**
+ * @generated from message nanomodal.v1.CancelCallResponse
+ */
+export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallResponse.
+ * Use `create(CancelCallResponseSchema)` to create a new message.
+ */
+export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 23);
+
+/**
+ * @generated from message nanomodal.v1.AppLogsRequest
+ */
+export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Most recent lines to return.
+   *
+   * @generated from field: uint32 max_lines = 2;
+   */
+  maxLines: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsRequest.
+ * Use `create(AppLogsRequestSchema)` to create a new message.
+ */
+export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 24);
+
+/**
+ * @generated from message nanomodal.v1.AppLogsResponse
+ */
+export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsResponse.
+ * Use `create(AppLogsResponseSchema)` to create a new message.
+ */
+export const AppLogsResponseSchema: GenMessage<AppLogsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 25);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -444,6 +746,13 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
    * @generated from field: repeated string function_names = 6;
    */
   functionNames: string[];
+
+  /**
+   * Deployed apps: the current version.
+   *
+   * @generated from field: uint32 version = 7;
+   */
+  version: number;
 };
 
 /**
@@ -451,7 +760,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 26);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -464,7 +773,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -481,7 +790,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -514,7 +823,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -539,7 +848,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -556,7 +865,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -580,7 +889,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -602,7 +911,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -633,7 +942,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -659,7 +968,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -676,7 +985,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -711,7 +1020,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -749,7 +1058,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -762,7 +1071,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -796,7 +1105,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -833,7 +1142,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -855,16 +1164,23 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
   /**
+   * One of app_id, or name (a deployed app: every version's output).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -872,7 +1188,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -896,7 +1212,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -930,7 +1246,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -949,7 +1265,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -992,7 +1308,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1009,7 +1325,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1026,7 +1342,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1043,7 +1359,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1056,7 +1372,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1109,7 +1425,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1151,6 +1467,13 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
    * @generated from field: uint32 infra_attempt = 7;
    */
   infraAttempt: number;
+
+  /**
+   * Nesting depth: 0 for a call from a client, n+1 for a call made by an input at depth n.
+   *
+   * @generated from field: uint32 depth = 8;
+   */
+  depth: number;
 };
 
 /**
@@ -1158,7 +1481,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1190,7 +1513,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1200,6 +1523,14 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * The app was superseded by a newer version, not stopped: finish its inputs,
+   * then stop its containers as they fall idle.
+   *
+   * @generated from field: bool drain = 2;
+   */
+  drain: boolean;
 };
 
 /**
@@ -1207,7 +1538,26 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 55);
+
+/**
+ * Inputs whose calls were cancelled: stop running them.
+ *
+ * @generated from message nanomodal.v1.WorkCancel
+ */
+export type WorkCancel = Message<"nanomodal.v1.WorkCancel"> & {
+  /**
+   * @generated from field: repeated string input_ids = 1;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkCancel.
+ * Use `create(WorkCancelSchema)` to create a new message.
+ */
+export const WorkCancelSchema: GenMessage<WorkCancel> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 56);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1227,7 +1577,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 57);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1254,6 +1604,12 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
      */
     value: WorkAck;
     case: "ack";
+  } | {
+    /**
+     * @generated from field: nanomodal.v1.WorkCancel cancel = 4;
+     */
+    value: WorkCancel;
+    case: "cancel";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1262,7 +1618,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 58);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1279,7 +1635,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 59);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1316,7 +1672,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 60);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1333,7 +1689,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 61);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1350,7 +1706,7 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 62);
 
 /**
  * How one input ended.
@@ -1390,6 +1746,13 @@ export enum ResultStatus {
    * @generated from enum value: RESULT_STATUS_INTERNAL_FAILURE = 4;
    */
   INTERNAL_FAILURE = 4,
+
+  /**
+   * The call was cancelled before it finished.
+   *
+   * @generated from enum value: RESULT_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -1435,12 +1798,68 @@ export const ControlService: GenService<{
     output: typeof StopAppResponseSchema;
   },
   /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHeartbeat
+   */
+  appHeartbeat: {
+    methodKind: "unary";
+    input: typeof AppHeartbeatRequestSchema;
+    output: typeof AppHeartbeatResponseSchema;
+  },
+  /**
    * @generated from rpc nanomodal.v1.ControlService.ListApps
    */
   listApps: {
     methodKind: "unary";
     input: typeof ListAppsRequestSchema;
     output: typeof ListAppsResponseSchema;
+  },
+  /**
+   * The current version's id of a deployed app's function.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.LookupFunction
+   */
+  lookupFunction: {
+    methodKind: "unary";
+    input: typeof LookupFunctionRequestSchema;
+    output: typeof LookupFunctionResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHistory
+   */
+  appHistory: {
+    methodKind: "unary";
+    input: typeof AppHistoryRequestSchema;
+    output: typeof AppHistoryResponseSchema;
+  },
+  /**
+   * Records a new version that runs what an earlier one ran.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.RollbackApp
+   */
+  rollbackApp: {
+    methodKind: "unary";
+    input: typeof RollbackAppRequestSchema;
+    output: typeof RollbackAppResponseSchema;
+  },
+  /**
+   * Recent output of a deployed app's functions (follow with StreamLogs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppLogs
+   */
+  appLogs: {
+    methodKind: "unary";
+    input: typeof AppLogsRequestSchema;
+    output: typeof AppLogsResponseSchema;
+  },
+  /**
+   * Queued inputs of the call are dropped, running ones stopped; get() says cancelled.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.CancelCall
+   */
+  cancelCall: {
+    methodKind: "unary";
+    input: typeof CancelCallRequestSchema;
+    output: typeof CancelCallResponseSchema;
   },
   /**
    * @generated from rpc nanomodal.v1.ControlService.Call

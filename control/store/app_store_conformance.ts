@@ -1,0 +1,101 @@
+/**
+ * The contract of an {@linkcode AppStore}, as tests every implementation runs.
+ * @module
+ */
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import type { AppStore } from "./app_store.ts";
+
+/** A fresh, empty store and how to dispose of it. */
+export interface AppStoreFixture {
+  store: AppStore;
+  teardown(): Promise<void>;
+}
+
+/**
+ * Registers the suite, each test named `"<name> app store: ..."`.
+ *
+ * @example
+ * ```ts ignore
+ * import { appStoreConformance } from "./app_store_conformance.ts";
+ * import { MemoryAppStore } from "./memory_app_store.ts";
+ * appStoreConformance("memory", () =>
+ *   Promise.resolve({ store: new MemoryAppStore(), teardown: () => Promise.resolve() }));
+ * ```
+ */
+export function appStoreConformance(name: string, setup: () => Promise<AppStoreFixture>): void {
+  const test = (title: string, fn: (store: AppStore) => Promise<void>) =>
+    Deno.test(`${name} app store: ${title}`, async () => {
+      const { store, teardown } = await setup();
+      try {
+        await fn(store);
+      } finally {
+        await teardown();
+      }
+    });
+
+  test("each deploy records the next version and makes it current", async (s) => {
+    equal(await s.getDeployment("demo"), undefined);
+    deepStrictEqual(await s.recordVersion("demo", "ap-1", 1000), {
+      version: 1,
+      appId: "ap-1",
+      createdMs: 1000,
+      rollbackOf: 0,
+    });
+    await s.recordVersion("demo", "ap-2", 2000);
+    await s.recordVersion("other", "ap-9", 2500);
+    deepStrictEqual(await s.getDeployment("demo"), {
+      name: "demo",
+      version: 2,
+      appId: "ap-2",
+      stopped: false,
+      createdMs: 1000,
+      updatedMs: 2000,
+    });
+    deepStrictEqual((await s.versions("demo")).map((v) => [v.version, v.appId]), [
+      [1, "ap-1"],
+      [2, "ap-2"],
+    ]);
+    deepStrictEqual((await s.listDeployments()).map((d) => d.name), ["demo", "other"]);
+  });
+
+  test("concurrent deploys of one name get distinct versions", async (s) => {
+    const got = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => s.recordVersion("demo", `ap-${i}`, i)),
+    );
+    deepStrictEqual(
+      got.map((v) => v.version).sort((a, b) => a - b),
+      [...Array(20)].map((_, i) => i + 1),
+    );
+    equal((await s.versions("demo")).length, 20);
+  });
+
+  test("a stopped name stays stopped until the next version", async (s) => {
+    equal(await s.stopDeployment("nope"), false);
+    equal(await s.getDeployment("nope"), undefined);
+    await s.recordVersion("demo", "ap-1", 1);
+    ok(await s.stopDeployment("demo"));
+    equal((await s.getDeployment("demo"))?.stopped, true);
+    const v = await s.recordVersion("demo", "ap-2", 2, 1);
+    equal(v.rollbackOf, 1);
+    equal((await s.getDeployment("demo"))?.stopped, false);
+  });
+
+  test("apps whose heartbeats stopped are reported stale until forgotten", async (s) => {
+    await s.touchApp("ap-a", 100);
+    await s.touchApp("ap-b", 100);
+    await s.touchApp("ap-b", 300);
+    deepStrictEqual(await s.staleApps(200), ["ap-a"]);
+    await s.forgetApp("ap-a");
+    deepStrictEqual(await s.staleApps(200), []);
+    deepStrictEqual(await s.staleApps(400), ["ap-b"]);
+  });
+
+  test("recent logs keep the latest lines, oldest first", async (s) => {
+    const line = (n: number) => new Uint8Array([n]);
+    await s.appendLogs("demo", [line(1), line(2)], 3);
+    await s.appendLogs("demo", [line(3), line(4)], 3);
+    deepStrictEqual(await s.recentLogs("demo", 10), [line(2), line(3), line(4)]);
+    deepStrictEqual(await s.recentLogs("demo", 1), [line(4)]);
+    deepStrictEqual(await s.recentLogs("other", 5), []);
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * {@linkcode AppStore} in Redis, shared by every control plane on it.
+ *
+ * Keys (under the prefix): `dep:<name>`, a hash of `version`, `app`,
+ * `stopped`, `created` and `updated`; `depv:<name>`, a list of versions (JSON);
+ * `deps`, the set of names; `apphb`, a sorted set of ephemeral app ids scored
+ * by their last heartbeat; `applog:<name>`, a capped list of encoded log lines.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Redis } from "../_deps.ts";
+import type { AppStore, Deployment, DeploymentVersion } from "./app_store.ts";
+
+/**
+ * Records the next version of a name and makes it current.
+ * KEYS[1] `dep:<name>`, KEYS[2] `depv:<name>`, KEYS[3] `deps`.
+ * ARGV name, appId, nowMs, rollbackOf.
+ * Returns the new version number.
+ */
+const RECORD_VERSION = `
+local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
+if v == 1 then redis.call('HSET', KEYS[1], 'created', ARGV[3]) end
+redis.call('HSET', KEYS[1], 'app', ARGV[2], 'stopped', '0', 'updated', ARGV[3])
+redis.call('RPUSH', KEYS[2], cjson.encode({version = v, appId = ARGV[2],
+  createdMs = tonumber(ARGV[3]), rollbackOf = tonumber(ARGV[4])}))
+redis.call('SADD', KEYS[3], ARGV[1])
+return v`;
+
+/**
+ * Marks a name stopped if it exists (HSET alone would create the hash).
+ * KEYS[1] `dep:<name>`. Returns 1 if it existed, else 0.
+ */
+const STOP_DEPLOYMENT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'stopped', '1')
+return 1`;
+
+type ScriptClient = Redis & {
+  nmRecordVersion(...args: (string | number)[]): Promise<number>;
+  nmStopDeployment(key: string): Promise<number>;
+};
+
+/** Apps in Redis, through a connection the caller owns. */
+export class RedisAppStore implements AppStore {
+  readonly #redis: ScriptClient;
+  readonly #prefix: string;
+
+  /** @param prefix prepended to every key @default "nm:" */
+  constructor(redis: Redis, prefix = "nm:") {
+    redis.defineCommand("nmRecordVersion", { numberOfKeys: 3, lua: RECORD_VERSION });
+    redis.defineCommand("nmStopDeployment", { numberOfKeys: 1, lua: STOP_DEPLOYMENT });
+    this.#redis = redis as ScriptClient;
+    this.#prefix = prefix;
+  }
+
+  async recordVersion(
+    name: string,
+    appId: string,
+    nowMs: number,
+    rollbackOf = 0,
+  ): Promise<DeploymentVersion> {
+    const p = this.#prefix;
+    const version = await this.#redis.nmRecordVersion(
+      `${p}dep:${name}`,
+      `${p}depv:${name}`,
+      `${p}deps`,
+      name,
+      appId,
+      nowMs,
+      rollbackOf,
+    );
+    return { version, appId, createdMs: nowMs, rollbackOf };
+  }
+
+  async getDeployment(name: string): Promise<Deployment | undefined> {
+    const row = await this.#redis.hmget(
+      `${this.#prefix}dep:${name}`,
+      "version",
+      "app",
+      "stopped",
+      "created",
+      "updated",
+    );
+    return toDeployment(name, row);
+  }
+
+  async listDeployments(): Promise<Deployment[]> {
+    const names = (await this.#redis.smembers(`${this.#prefix}deps`)).sort();
+    if (!names.length) return [];
+    const pipe = this.#redis.pipeline();
+    for (const name of names) {
+      pipe.hmget(`${this.#prefix}dep:${name}`, "version", "app", "stopped", "created", "updated");
+    }
+    const rows = (await pipe.exec()) ?? [];
+    return names.flatMap((name, i) => {
+      const [err, row] = rows[i] as [Error | null, (string | null)[]];
+      const d = err ? undefined : toDeployment(name, row);
+      return d ? [d] : [];
+    });
+  }
+
+  async versions(name: string): Promise<DeploymentVersion[]> {
+    const raw = await this.#redis.lrange(`${this.#prefix}depv:${name}`, 0, -1);
+    return raw.map((r) => JSON.parse(r));
+  }
+
+  async stopDeployment(name: string): Promise<boolean> {
+    return await this.#redis.nmStopDeployment(`${this.#prefix}dep:${name}`) === 1;
+  }
+
+  async touchApp(appId: string, nowMs: number): Promise<void> {
+    await this.#redis.zadd(`${this.#prefix}apphb`, nowMs, appId);
+  }
+
+  async staleApps(beforeMs: number): Promise<string[]> {
+    return await this.#redis.zrangebyscore(`${this.#prefix}apphb`, "-inf", `(${beforeMs}`);
+  }
+
+  async forgetApp(appId: string): Promise<void> {
+    await this.#redis.zrem(`${this.#prefix}apphb`, appId);
+  }
+
+  async appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void> {
+    if (!lines.length) return;
+    const key = `${this.#prefix}applog:${name}`;
+    await this.#redis.multi().rpush(key, ...lines.map((l) => Buffer.from(l)))
+      .ltrim(key, -keep, -1).exec();
+  }
+
+  async recentLogs(name: string, max: number): Promise<Uint8Array[]> {
+    if (max <= 0) return [];
+    const raw = await this.#redis.lrangeBuffer(`${this.#prefix}applog:${name}`, -max, -1);
+    return raw.map((b: Buffer) => new Uint8Array(b));
+  }
+}
+
+function toDeployment(name: string, row: (string | null)[]): Deployment | undefined {
+  const [version, app, stopped, created, updated] = row;
+  if (!version || !app) return undefined;
+  return {
+    name,
+    version: Number(version),
+    appId: app,
+    stopped: stopped === "1",
+    createdMs: Number(created ?? 0),
+    updatedMs: Number(updated ?? 0),
+  };
+}
