@@ -5,6 +5,8 @@
  */
 import { report, UsageError } from "./cli/errors.ts";
 import { runCommand } from "./cli/run.ts";
+import { deployCommand } from "./cli/deploy.ts";
+import { appCommand } from "./cli/app.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { workerCommand } from "./cli/worker.ts";
 import { closest } from "./sdk/suggest.ts";
@@ -15,6 +17,8 @@ Usage: nano-modal <command> [options]
 
 Commands:
   run APP.ts      run an app's local entrypoint; its functions run remotely
+  deploy APP.ts   deploy an app: it stays up, callable with RemoteFunction.fromName
+  app             list, stop, follow logs of, and roll back apps
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
 
@@ -22,6 +26,8 @@ Run \`nano-modal <command> --help\` for a command's options.`;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
+  deploy: deployCommand,
+  app: appCommand,
   serve: serveCommand,
   worker: workerCommand,
 };

@@ -1,5 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import { type AppStore, type Backend, MemoryBackend, startServer } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
@@ -18,6 +18,8 @@ export interface EmbeddedOptions {
   runner: Runner;
   workers: number;
   backend?: Backend;
+  /** Deployed apps and heartbeats. @default in memory */
+  apps?: AppStore;
   hostname?: string;
   port?: number;
   token?: string;
@@ -34,6 +36,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     port: options.port ?? 0,
     token: options.token,
     version: options.version,
+    apps: options.apps,
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>

@@ -10,12 +10,30 @@ export interface RunOptionsView {
   args: string[];
 }
 
+/** How the CLI asks an app to deploy. */
+export interface DeployOptionsView {
+  serverUrl: string;
+  token?: string;
+  entryUrl: string;
+  name?: string;
+}
+
+/** What a deploy did. */
+export interface DeployResultView {
+  name: string;
+  appId: string;
+  version: number;
+  unchanged: boolean;
+  functions: string[];
+}
+
 /** An app as the CLI sees it. */
 export interface AppView {
   readonly name: string;
   readonly functions: ReadonlyMap<string, unknown>;
   readonly hasEntrypoint: boolean;
   run(options: RunOptionsView): Promise<void>;
+  deploy(options: DeployOptionsView): Promise<DeployResultView>;
 }
 
 interface RuntimeView {

@@ -15,6 +15,7 @@ const USER_ERRORS = new Set([
   "ConnectionError",
   "InternalFailure",
   "FunctionTimeoutError",
+  "CancelledError",
   "OutOfMemoryError",
   "InsecureListenError",
   "UnsendableValueError",

@@ -5,6 +5,7 @@ import { configuredServer, configuredToken } from "./config.ts";
 import { startEmbedded } from "./_embedded.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
+import { loadModule, resolveFile } from "./_load_app.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
@@ -16,20 +17,6 @@ Options:
   --token TOKEN         token for the server (env NANO_MODAL_TOKEN)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
   -h, --help            show this help`;
-
-async function resolveFile(file: string): Promise<string> {
-  const path = file.startsWith("/") ? file : `${Deno.cwd()}/${file}`;
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) {
-      throw new UsageError(`${file} is not a file: give the path of your app's .ts file`);
-    }
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`Cannot find ${file}: check the path (relative to ${Deno.cwd()})`);
-  }
-  return new URL(`file://${await Deno.realPath(path)}`).href;
-}
 
 function pickApp(file: string, apps: AppView[]): AppView {
   if (apps.length === 0) {
@@ -90,13 +77,7 @@ export async function runCommand(args: string[]): Promise<number> {
         "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
       );
     }
-    try {
-      await import(entryUrl);
-    } catch (err) {
-      throw new UsageError(`Cannot load ${file}: ${userFrame(err, entryUrl)}`);
-    }
-    // Let a module that defines its app after an await finish registering it.
-    await new Promise((r) => setTimeout(r, 0));
+    await loadModule(file, entryUrl);
     const app = pickApp(file, rt.apps);
     const running = app.run({ serverUrl: server, token, entryUrl, args: rest });
     await (embedded ? Promise.race([running, embedded.failed]) : running);
@@ -104,20 +85,6 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     await embedded?.close();
   }
-}
-
-/** One line for an error thrown while loading the user's module: what, and where in their code. */
-function userFrame(err: unknown, entryUrl: string): string {
-  const e = err as Error;
-  const message = String(e?.message ?? err);
-  const first = message.split("\n")[0];
-  // Deno reports a module that does not parse as a TypeError wrapping the SyntaxError.
-  const what = /^[A-Z]\w*Error: /.test(first) ? first : `${e?.name ?? "Error"}: ${first}`;
-  const at = message.match(/at (file:\/\/\S+?:\d+:\d+)/)?.[1] ??
-    (e?.stack ?? "").split("\n").find((l) => l.includes(entryUrl))?.match(/(file:\/\/\S+?:\d+:\d+)/)
-      ?.[1];
-  const where = at ? ` (${at.replace(`file://${Deno.cwd()}/`, "")})` : "";
-  return `${what}${where}`;
 }
 
 function dim(s: string): string {

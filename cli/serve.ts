@@ -1,8 +1,12 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
+  type AppStore,
   type Backend,
   InsecureListenError,
+  MemoryAppStore,
   MemoryBackend,
+  Redis,
+  RedisAppStore,
   RedisBackend,
   RedisUnavailableError,
 } from "../control/mod.ts";
@@ -41,6 +45,14 @@ function normalizeWithWorkers(args: string[]): string[] {
     } else out.push(args[i]);
   }
   return out;
+}
+
+/** The app store beside a backend: Redis when the backend is, so every control plane shares it. */
+function openAppStore(redisUrl: string | undefined): { apps: AppStore; close(): void } {
+  if (!redisUrl) return { apps: new MemoryAppStore(), close() {} };
+  const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+  redis.on("error", () => {}); // the backend reports Redis outages
+  return { apps: new RedisAppStore(redis), close: () => redis.disconnect() };
 }
 
 /** The embedded backend, or Redis when a URL is given; warns loudly about risky Redis settings. */
@@ -88,6 +100,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
   const backend = await openBackend(redisUrl, retentionHours * 3_600_000);
+  const appStore = openAppStore(redisUrl);
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;
@@ -101,6 +114,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       token,
       workerCapacity: capacity,
       backend,
+      apps: appStore.apps,
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -121,5 +135,6 @@ export async function serveCommand(args: string[]): Promise<number> {
   await stop.promise;
   console.error("nano-modal: shutting down");
   await server.close();
+  appStore.close();
   return 0;
 }

@@ -15,7 +15,7 @@ export async function* runMap(
   requests: AsyncIterable<MapRequest>,
   signal: AbortSignal,
   maxPending: number,
-  liveFunction: (id: string) => Promise<FunctionRecord>,
+  liveFunction: (id: string, current?: boolean) => Promise<FunctionRecord>,
   newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>,
   input: (call: CallRecord, idx: number, args: Uint8Array) => InputRecord,
 ): AsyncGenerator<MapResponse> {
@@ -23,17 +23,19 @@ export async function* runMap(
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "start") invalid("a map stream must begin with start");
   const start = first.value.msg.value;
-  const fn = await liveFunction(start.functionId);
   let call: CallRecord;
   if (start.callId) {
     if (!isId(start.callId, "fc")) invalid(`"${start.callId}" is not a call id`);
     const found = await backend.getCall(start.callId);
-    if (!found || found.functionId !== fn.functionId) {
+    // A map resumed after a redeploy stays on the version it started on.
+    const fn = found && await liveFunction(found.functionId, false);
+    const asked = await liveFunction(start.functionId, false).catch(() => undefined);
+    if (!found || !fn || (fn.functionId !== start.functionId && fn.name !== asked?.name)) {
       throw new ConnectError(`No map call ${start.callId} for this function`, Code.NotFound);
     }
     call = found;
   } else {
-    call = await newCall(fn, null);
+    call = await newCall(await liveFunction(start.functionId), null);
   }
   const have = new Set(start.haveIdx);
   let total = call.total;

@@ -16,6 +16,8 @@ import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { systemClock } from "../proto/clock.ts";
+import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -25,6 +27,8 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Deployed apps, ephemeral heartbeats and cancelling (see `_app_rpcs.ts`). */
+  apps: AppRpcContext;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -39,15 +43,24 @@ export function createControlService(
 ): ServiceImpl<typeof ControlService> {
   const maxPending = options.maxPendingPerMap ?? 100_000;
   const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
+  const { deployments } = options.apps;
+  const clock = options.apps.clock ?? systemClock;
 
-  async function liveFunction(functionId: string): Promise<FunctionRecord> {
+  /**
+   * The function a new call runs; for a deployed app, the current version's
+   * (`current: false` keeps the given one, to resume a call already made).
+   */
+  async function liveFunction(functionId: string, current = true): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
     const fn = await backend.getFunction(functionId);
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
     const app = await backend.getApp(fn.appId);
+    if (app && !app.ephemeral && current) return await deployments.current(fn, app);
     if (!app || app.stopped) {
       throw new ConnectError(
-        `App of function ${fn.name} has stopped: run it again`,
+        app?.ephemeral === false
+          ? `App "${app.name}" is stopped: deploy it again with \`nano-modal deploy\``
+          : `App "${app?.name ?? fn.appId}" of function ${fn.name} has stopped: run it again`,
         Code.FailedPrecondition,
       );
     }
@@ -63,7 +76,7 @@ export function createControlService(
       callId,
       functionId: fn.functionId,
       appId: fn.appId,
-      createdMs: Date.now(),
+      createdMs: clock.now(),
       total,
     };
     await backend.createCall(call);
@@ -98,6 +111,8 @@ export function createControlService(
   }
 
   return {
+    ...createAppRpcs(backend, options.apps),
+
     ping() {
       return { version: options.version, backend: backend.kind };
     },
@@ -137,25 +152,33 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      await backend.putApp({
+      const app = {
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
         stopped: false,
-        createdMs: Date.now(),
+        createdMs: clock.now(),
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
-      }, functions);
+      };
+      if (!req.ephemeral) return await deployments.deploy(app, functions);
+      await backend.putApp(app, functions);
+      await deployments.store.touchApp(appId, clock.now());
       return { appId, functionIds };
     },
 
     async stopApp(req) {
+      if (req.name) {
+        await deployments.stop(req.name);
+        return {};
+      }
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
       if (!(await backend.getApp(req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
       await backend.stopApp(req.appId);
+      await deployments.store.forgetApp(req.appId);
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
       for (const queue of logStreams.get(req.appId) ?? []) queue.close();
@@ -163,16 +186,32 @@ export function createControlService(
     },
 
     async listApps() {
-      const apps = await backend.listApps();
+      // Deployed apps show once, as their current version; ephemeral ones as they are.
+      const [apps, deployed] = await Promise.all([
+        backend.listApps(),
+        deployments.store.listDeployments(),
+      ]);
+      const byId = new Map(apps.map((a) => [a.appId, a]));
       return {
-        apps: apps.map((a) => ({
-          appId: a.appId,
-          name: a.name,
-          ephemeral: a.ephemeral,
-          stopped: a.stopped,
-          createdMs: a.createdMs,
-          functionNames: Object.keys(a.functionIds),
-        })),
+        apps: [
+          ...deployed.map((d) => ({
+            appId: d.appId,
+            name: d.name,
+            ephemeral: false,
+            stopped: d.stopped,
+            createdMs: d.createdMs,
+            functionNames: Object.keys(byId.get(d.appId)?.functionIds ?? {}),
+            version: d.version,
+          })),
+          ...apps.filter((a) => a.ephemeral).map((a) => ({
+            appId: a.appId,
+            name: a.name,
+            ephemeral: true,
+            stopped: a.stopped,
+            createdMs: a.createdMs,
+            functionNames: Object.keys(a.functionIds),
+          })),
+        ],
       };
     },
 
@@ -180,8 +219,9 @@ export function createControlService(
       if (!/^fc-[0-9a-z]{12,64}$/.test(req.callId)) {
         invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
-      const fn = await liveFunction(req.functionId);
       let call = await backend.getCall(req.callId);
+      // A repeat of a call made before a redeploy stays on the version it ran.
+      const fn = await liveFunction(call ? call.functionId : req.functionId, !call);
       if (call && call.functionId !== fn.functionId) {
         invalid(`call ${req.callId} belongs to another function`);
       }
@@ -226,24 +266,43 @@ export function createControlService(
           return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
         }),
       );
-      const liveAfter = Date.now() - WORKER_STALE_MS;
+      const liveAfter = clock.now() - WORKER_STALE_MS;
       return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
     },
 
     async *streamLogs(req, ctx) {
-      if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
-        throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
+      // A deployed name follows every version's output (a redeploy keeps the stream).
+      const appIds = req.name ? await deployments.appIds(req.name) : [req.appId];
+      if (!req.name) {
+        if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
+        if (!(await backend.getApp(req.appId))) {
+          throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
+        }
       }
       const queue = new AsyncQueue<[Uint8Array, number]>();
-      const unsubscribe = await backend.subscribeLogs(
-        req.appId,
-        (data, seq) => queue.push([data, seq]),
+      const unsubscribes = await Promise.all(
+        appIds.map((appId) =>
+          backend.subscribeLogs(appId, (data, seq) => queue.push([data, req.name ? 0 : seq]))
+        ),
       );
+      const unsubscribe = () => unsubscribes.forEach((u) => u());
+      let watcher: ReturnType<typeof setInterval> | undefined;
+      if (req.name) {
+        // New versions deployed while following join the stream.
+        const seen = new Set(appIds);
+        watcher = setInterval(async () => {
+          const ids = await deployments.appIds(req.name).catch(() => []);
+          for (const id of ids.filter((i) => !seen.has(i))) {
+            seen.add(id);
+            unsubscribes.push(await backend.subscribeLogs(id, (d) => queue.push([d, 0])));
+          }
+        }, 1_000);
+      }
       const onAbort = () => queue.close();
       ctx.signal.addEventListener("abort", onAbort);
-      const streams = logStreams.get(req.appId) ?? new Set();
-      logStreams.set(req.appId, streams.add(queue));
+      const streamKey = req.name ? `name:${req.name}` : req.appId;
+      const streams = logStreams.get(streamKey) ?? new Set();
+      logStreams.set(streamKey, streams.add(queue));
       try {
         for await (const [data, seq] of queue) {
           const batch = fromBinary(StreamLogsResponseSchema, data);
@@ -251,9 +310,10 @@ export function createControlService(
           yield batch;
         }
       } finally {
+        clearInterval(watcher);
         ctx.signal.removeEventListener("abort", onAbort);
         streams.delete(queue);
-        if (streams.size === 0) logStreams.delete(req.appId);
+        if (streams.size === 0) logStreams.delete(streamKey);
         unsubscribe();
       }
     },

@@ -12,3 +12,7 @@ export {
   type ServerOptions,
   startServer,
 } from "./server.ts";
+export type { AppStore, Deployment, DeploymentVersion } from "./store/app_store.ts";
+export { MemoryAppStore } from "./store/memory_app_store.ts";
+export { RedisAppStore } from "./store/redis_app_store.ts";
+export { Redis } from "./_deps.ts";

@@ -16,6 +16,11 @@ import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
+import type { AppStore } from "./store/app_store.ts";
+import { MemoryAppStore } from "./store/memory_app_store.ts";
+import { Deployments } from "./_deployments.ts";
+import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -36,6 +41,12 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Deployed apps and ephemeral heartbeats. @default a new MemoryAppStore */
+  apps?: AppStore;
+  /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
+  appHeartbeatTimeoutMs?: number;
+  /** Time for app heartbeats and records. @default systemClock */
+  clock?: Clock;
 }
 
 /** A running control plane. */
@@ -98,6 +109,11 @@ function listen(options: ServerOptions): ControlServer {
   const backend = options.backend;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  const clock = options.clock ?? systemClock;
+  const deployments = new Deployments(backend, options.apps ?? new MemoryAppStore(), clock, {
+    stopped: (appId) => hub.appStopped(appId),
+    drained: (appId) => hub.appStopped(appId, true),
+  });
   const router = createConnectRouter({
     // Our clients speak the Connect protocol only; fewer parsers, less surface.
     grpc: false,
@@ -112,11 +128,19 @@ function listen(options: ServerOptions): ControlServer {
     createControlService(backend, {
       version: options.version ?? "dev",
       onAppStopped: (appId) => hub.appStopped(appId),
+      apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
     }),
   );
   const workerService = createWorkerService(backend, hub, {
     leaseMs: options.leaseMs,
     maxInfraAttempts,
+    onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
+    appState: (appId) => deployments.appState(appId),
+  });
+  const heartbeats = watchAppHeartbeats(backend, deployments.store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
   });
   router.service(WorkerService, workerService);
   const routes = new Map(router.handlers.map((h) => {
@@ -162,6 +186,7 @@ function listen(options: ServerOptions): ControlServer {
       createRouterTransport(({ service }) => service(WorkerService, workerService)),
     async close() {
       clearInterval(sweeper);
+      heartbeats.stop();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

@@ -28,6 +28,14 @@ export interface WorkerServiceOptions {
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
   maxInfraAttempts?: number;
+  /** Sees every batch of log lines workers send (to keep deployed apps' output). */
+  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>;
+  /**
+   * Whether an app's containers should stop ("stopped") or drain ("drain"),
+   * asked for the apps a stream runs each time its worker heartbeats, so
+   * workers of other control planes on the same store learn it too.
+   */
+  appState?: (appId: string) => Promise<"live" | "stopped" | "drain">;
 }
 
 /** Live worker streams on this control plane, to tell them about stopped apps. */
@@ -40,9 +48,18 @@ export class WorkerHub {
     return () => this.#streams.delete(queue);
   }
 
-  /** Tells every worker that an app stopped. */
-  appStopped(appId: string): void {
-    const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
+  /** Tells every worker that an app stopped (or, with `drain`, was superseded). */
+  appStopped(appId: string, drain = false): void {
+    const cmd = create(WorkerCommandSchema, {
+      msg: { case: "appStopped", value: { appId, drain } },
+    });
+    for (const q of this.#streams) q.push(cmd);
+  }
+
+  /** Tells every worker to stop running these inputs (their calls were cancelled). */
+  cancel(inputIds: string[]): void {
+    if (inputIds.length === 0) return;
+    const cmd = create(WorkerCommandSchema, { msg: { case: "cancel", value: { inputIds } } });
     for (const q of this.#streams) q.push(cmd);
   }
 }
@@ -116,7 +133,7 @@ export function createWorkerService(
     },
 
     work(messages, ctx) {
-      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe);
+      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe, options);
     },
   };
 }
@@ -129,6 +146,7 @@ async function* serveWorker(
   leaseMs: number,
   maxInfra: number,
   describe: (functionId: string) => Promise<GetFunctionResponse | undefined>,
+  options: WorkerServiceOptions,
 ): AsyncGenerator<WorkerCommand> {
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
@@ -155,6 +173,22 @@ async function* serveWorker(
   let credit = 0;
   let stored = 0;
   const describedHere = new Set<string>();
+  /** Apps this stream runs, and what it was last told about each. */
+  const appsHere = new Map<string, "live" | "stopped" | "drain">();
+  const checkApps = async () => {
+    if (!options.appState) return;
+    for (const [appId, told] of appsHere) {
+      if (told === "stopped") continue;
+      const state = await options.appState(appId);
+      if (state === told) continue;
+      appsHere.set(appId, state);
+      if (state !== "live") {
+        out.push(create(WorkerCommandSchema, {
+          msg: { case: "appStopped", value: { appId, drain: state === "drain" } },
+        }));
+      }
+    }
+  };
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -194,9 +228,10 @@ async function* serveWorker(
           case "heartbeat":
             await backend.renew(workerId, msg.value.inputIds, leaseMs);
             await backend.heartbeatWorker(record());
+            checkApps().catch(() => {});
             break;
           case "logs":
-            await publishLogs(backend, msg.value.lines);
+            await publishLogs(backend, msg.value.lines, options.onLogs);
             break;
           case "drain":
             draining = true;
@@ -234,6 +269,7 @@ async function* serveWorker(
         if (describedHere.has(id) || id in functions) continue;
         const d = await describe(id);
         if (d) functions[id] = d;
+        if (d && !appsHere.has(d.appId)) appsHere.set(d.appId, "live");
         describedHere.add(id);
       }
       out.push(create(WorkerCommandSchema, {
@@ -272,7 +308,11 @@ async function* serveWorker(
   }
 }
 
-async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
+async function publishLogs(
+  backend: Backend,
+  lines: LogLine[],
+  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>,
+): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
     if (!isId(line.appId, "ap")) continue;
@@ -281,6 +321,7 @@ async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
+    await onLogs?.(appId, list).catch(() => {});
     await backend.publishLogs(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),

@@ -38,6 +38,13 @@ export class Deadlines {
     this.#entries.set(id, { atMs: performance.now() + timeoutMs, expire });
   }
 
+  /** Ends an attempt now, as if its time were up (its call was cancelled). */
+  expireNow(id: string): void {
+    const entry = this.#entries.get(id);
+    this.#entries.delete(id);
+    entry?.expire();
+  }
+
   /** Forgets an attempt that ended. */
   clear(id: string): void {
     this.#entries.delete(id);

@@ -110,6 +110,14 @@ export class FunctionCache {
     }
   }
 
+  /** A superseded app: its pools stop their sandboxes as they fall idle. */
+  async appDrained(appId: string): Promise<void> {
+    for (const info of this.#functions.values()) {
+      const fn = await info.catch(() => undefined);
+      if (fn?.appId === appId) fn.pool.retire();
+    }
+  }
+
   /** Lets every pool stop its idle sandboxes. */
   async scaleDown(): Promise<void> {
     for (const info of this.#functions.values()) {

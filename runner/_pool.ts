@@ -45,6 +45,7 @@ export class FunctionPool {
   #scaleTimer: ReturnType<typeof setTimeout> | undefined;
   #starting = 0;
   #closed = false;
+  #retired = false;
 
   constructor(runner: Runner, spec: PoolSpec) {
     this.#runner = runner;
@@ -86,9 +87,15 @@ export class FunctionPool {
     this.#dispatch();
   }
 
+  /** Keeps no sandbox warm any more: each stops once idle (its app was redeployed). */
+  retire(): void {
+    this.#retired = true;
+  }
+
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
   async scaleDown(nowMs = Date.now()): Promise<void> {
-    const { minContainers, scaledownWindowMs } = this.spec.def;
+    const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
+    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
       if (alive <= minContainers) break;

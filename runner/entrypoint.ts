@@ -108,7 +108,9 @@ async function main(): Promise<void> {
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
     await import(bundleUrl);
-    const app = g[key].apps.find((a) => a.name === appName);
+    // An app deployed under another name (`deploy --name`) is the bundle's only app.
+    const apps = g[key].apps;
+    const app = apps.find((a) => a.name === appName) ?? (apps.length === 1 ? apps[0] : undefined);
     if (!app) throw new Error(`The bundle defines no app named "${appName}"`);
     functions = app.functions;
   } catch (err) {

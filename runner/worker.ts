@@ -73,6 +73,8 @@ export class Worker {
   #abort = new AbortController();
   #pendingResults: WorkResult[] = [];
   readonly #deadlines = new Deadlines();
+  /** Running inputs by id, to stop one whose call was cancelled. */
+  readonly #cancels = new Map<string, AbortController>();
   /** Results sent on the current stream that the server has not confirmed yet. */
   #unacked: WorkResult[] = [];
   #ackedOnStream = 0;
@@ -232,7 +234,11 @@ export class Worker {
           this.#ackedOnStream = cmd.msg.value.results;
           this.#unacked.splice(0, confirmed);
         } else if (cmd.msg.case === "appStopped") {
-          this.#functions.appStopped(cmd.msg.value.appId);
+          const { appId, drain } = cmd.msg.value;
+          if (drain) this.#functions.appDrained(appId);
+          else this.#functions.appStopped(appId);
+        } else if (cmd.msg.case === "cancel") {
+          for (const id of cmd.msg.value.inputIds) this.#cancels.get(id)?.abort();
         }
       }
       if (first) onConnected();
@@ -309,7 +315,17 @@ export class Worker {
     } catch (err) {
       return result(loadFailure(input.idx, err));
     }
-    const outcome = await execute(fn, input, this.#deadlines, this.#abort.signal);
+    const cancel = new AbortController();
+    this.#cancels.set(input.inputId, cancel);
+    const onCancel = () => this.#deadlines.expireNow(input.inputId);
+    cancel.signal.addEventListener("abort", onCancel);
+    const signal = AbortSignal.any([this.#abort.signal, cancel.signal]);
+    let outcome;
+    try {
+      outcome = await execute(fn, input, this.#deadlines, signal);
+    } finally {
+      this.#cancels.delete(input.inputId);
+    }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
       inputId: input.inputId,

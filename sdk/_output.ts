@@ -1,7 +1,13 @@
 /** Turns an `Output` from the wire into a value or the matching error. */
 import { decodeValue } from "../proto/payload.ts";
 import { type Output, ResultStatus } from "../proto/messages.ts";
-import { FunctionTimeoutError, InternalFailure, OutOfMemoryError, RemoteError } from "./errors.ts";
+import {
+  CancelledError,
+  FunctionTimeoutError,
+  InternalFailure,
+  OutOfMemoryError,
+  RemoteError,
+} from "./errors.ts";
 
 /** The error an unsuccessful output stands for. */
 export function outputError(output: Output, fnName: string): Error {
@@ -9,6 +15,8 @@ export function outputError(output: Output, fnName: string): Error {
   switch (output.status) {
     case ResultStatus.TIMEOUT:
       return new FunctionTimeoutError(err?.message || `${fnName} timed out`);
+    case ResultStatus.CANCELLED:
+      return new CancelledError(err?.message || `${fnName} was cancelled`);
     case ResultStatus.INTERNAL_FAILURE:
       return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
     case ResultStatus.FAILURE:

@@ -20,6 +20,26 @@ export interface RunOptions {
   args: string[];
 }
 
+/** How `nano-modal deploy` deploys an app. */
+export interface DeployOptions {
+  serverUrl: string;
+  token?: string;
+  /** file: URL of the module that defines the app (it is bundled). */
+  entryUrl: string;
+  /** Deploy under this name instead of the app's own. */
+  name?: string;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  name: string;
+  appId: string;
+  version: number;
+  /** Nothing changed since the current version (it stays current). */
+  unchanged: boolean;
+  functions: string[];
+}
+
 /** What an `App` exposes through the runtime. */
 export interface RegisteredApp {
   readonly name: string;
@@ -27,6 +47,8 @@ export interface RegisteredApp {
   readonly hasEntrypoint: boolean;
   /** Creates the app on the server, runs the local entrypoint, then stops the app. */
   run(options: RunOptions): Promise<void>;
+  /** Uploads the app and records a new deployed version. */
+  deploy(options: DeployOptions): Promise<DeployResult>;
 }
 
 /** The shared state. */

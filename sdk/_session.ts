@@ -34,7 +34,19 @@ export interface AppSpec {
   functions: Map<string, ResolvedOptions>;
 }
 
+/** What creating or deploying an app did. */
+export interface StartedApp {
+  appId: string;
+  /** Deployed apps: the version now current. */
+  version: number;
+  /** Deployed apps: nothing changed since the current version. */
+  unchanged: boolean;
+  functionNames: string[];
+}
+
 const MAP_BATCH = 1024;
+/** How often a running app tells the server its client is alive. */
+const APP_HEARTBEAT_MS = 3_000;
 
 /** Translates RPC failures into the SDK's errors, with what to do. */
 export function translateError(err: unknown, serverUrl: string): Error {
@@ -96,6 +108,9 @@ export class Session {
   /** Sequence number of the last log batch printed, and who waits for more. */
   #printedSeq = 0;
   #logWaiters: { seq: number; resolve: () => void }[] = [];
+  #heartbeat?: ReturnType<typeof setInterval>;
+  /** "app/function" -> function id of a deployed function. */
+  #lookups = new Map<string, Promise<string>>();
 
   private constructor(options: SessionOptions) {
     this.serverUrl = options.serverUrl;
@@ -128,11 +143,19 @@ export class Session {
     }
   }
 
-  /** Bundles the entry module, uploads it if the server lacks it, and creates the app. */
-  async startApp(app: AppSpec, entryUrl: string, options: { ephemeral: boolean }): Promise<void> {
+  /**
+   * Bundles the entry module, uploads it if the server lacks it, and creates
+   * the app: an ephemeral one this session runs (heartbeating and printing its
+   * logs), or a deployed version (`ephemeral: false`).
+   */
+  async startApp(
+    app: AppSpec,
+    entryUrl: string,
+    options: { ephemeral: boolean },
+  ): Promise<StartedApp> {
     const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
     const bundle = await bundleModule(entryUrl, npmExternals(images.values()));
-    await this.#rpcCall(async () => {
+    const res = await this.#rpcCall(async () => {
       const upload = async (hash: string, data: Uint8Array) => {
         const { present } = await this.#client.putBundle({ hash });
         if (!present) await this.#client.putBundle({ hash, data });
@@ -148,10 +171,43 @@ export class Session {
           toFunctionDef(name, o, imageJson.get(name)!)
         ),
       });
-      this.#appId = res.appId;
-      this.#functionIds = res.functionIds;
+      return res;
     });
+    if (!options.ephemeral) {
+      return {
+        appId: res.appId,
+        version: res.version,
+        unchanged: res.unchanged,
+        functionNames: Object.keys(res.functionIds),
+      };
+    }
+    this.#appId = res.appId;
+    this.#functionIds = res.functionIds;
     this.#followLogs();
+    this.#heartbeat = setInterval(() => {
+      this.#client.appHeartbeat({ appId: this.#appId }, { timeoutMs: APP_HEARTBEAT_MS })
+        .catch(() => {});
+    }, APP_HEARTBEAT_MS);
+    return { appId: res.appId, version: 0, unchanged: false, functionNames: [] };
+  }
+
+  /** The id of the current version's `functionName` in the deployed app `appName`. */
+  lookup(appName: string, functionName: string): Promise<string> {
+    const key = `${appName}/${functionName}`;
+    let found = this.#lookups.get(key);
+    if (!found) {
+      found = this.#rpcCall(async () =>
+        (await this.#client.lookupFunction({ appName, functionName })).functionId
+      );
+      this.#lookups.set(key, found);
+      found.catch(() => this.#lookups.delete(key));
+    }
+    return found;
+  }
+
+  /** Cancels a call: queued inputs are dropped, running ones stopped. */
+  async cancel(callId: string): Promise<void> {
+    await this.#rpcCall(() => this.#client.cancelCall({ callId }));
   }
 
   /** The id of a function of the running app. */
@@ -342,6 +398,7 @@ export class Session {
 
   /** Stops the app (ephemeral apps end with their run) and closes the connection. */
   async stopApp(): Promise<void> {
+    clearInterval(this.#heartbeat);
     if (this.#appId) {
       // Let the last log lines arrive before we stop listening.
       await sleep(50);
@@ -353,6 +410,7 @@ export class Session {
 
   /** Closes the connection. */
   close(): void {
+    clearInterval(this.#heartbeat);
     this.#logs?.abort();
     this.#rpc.close();
   }

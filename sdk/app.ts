@@ -5,7 +5,13 @@
 import { InvalidError } from "./errors.ts";
 import { RemoteFunction } from "./remote_function.ts";
 import { type FunctionOptions, resolveOptions } from "./_options.ts";
-import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
+import {
+  type DeployOptions,
+  type DeployResult,
+  type RegisteredApp,
+  type RunOptions,
+  runtime,
+} from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 
 /** Any function that can be made remote. */
@@ -59,6 +65,7 @@ export class App {
         return entrypoint() !== undefined;
       },
       run: (options) => this.#run(options),
+      deploy: (options) => this.#deploy(options),
     };
     const entrypoint = () => this.#entrypoint;
     runtime().apps.push(registered);
@@ -135,6 +142,21 @@ export class App {
     }, 0);
   }
 
+  async #deploy(options: DeployOptions): Promise<DeployResult> {
+    const { Session } = await loadSessionModule();
+    const session = await Session.connect(options);
+    try {
+      const name = options.name ?? this.name;
+      const specs = new Map([...this.#functions].map(([n, f]) => [n, f.options]));
+      const started = await session.startApp({ name, functions: specs }, options.entryUrl, {
+        ephemeral: false,
+      });
+      return { name, ...started, functions: started.functionNames };
+    } finally {
+      session.close();
+    }
+  }
+
   async #run(options: RunOptions): Promise<void> {
     const rt = runtime();
     const { Session } = await loadSessionModule();
@@ -145,9 +167,16 @@ export class App {
         ephemeral: true,
       });
       rt.session = session;
+      // Ctrl-C or a kill stops the app at once: its queued inputs and containers go too.
+      const signals = ["SIGINT", "SIGTERM"] as const;
+      const onSignal = () => {
+        session.stopApp().finally(() => Deno.exit(130));
+      };
+      for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
         await this.#entrypoint?.(options.args);
       } finally {
+        for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
         rt.session = undefined;
         await session.stopApp();
       }

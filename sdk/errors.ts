@@ -67,6 +67,15 @@ export class FunctionTimeoutError extends NanoModalError {
   }
 }
 
+/** The call was cancelled (`FunctionCall.cancel()`, or its app was stopped). */
+export class CancelledError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
 /** A remote function exceeded its `memoryMiB` and was stopped. */
 export class OutOfMemoryError extends NanoModalError {
   /** Creates the error. */

@@ -26,6 +26,7 @@ export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
+  CancelledError,
   ConnectionError,
   FunctionTimeoutError,
   InternalFailure,
