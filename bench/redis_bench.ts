@@ -4,7 +4,7 @@
  * Redis in the same run. Reports inputs/s and Redis commands per input (from
  * `INFO commandstats`, Lua-internal calls included).
  */
-import { startRedis } from "../tests/_redis_server.ts";
+import { startRedis } from "../tests/mod.ts";
 import type { Row } from "./_table.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

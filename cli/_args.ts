@@ -1,7 +1,7 @@
 /** Flag parsing with errors that say what to do. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
-import { closest } from "../sdk/suggest.ts";
+import { closest } from "../proto/mod.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

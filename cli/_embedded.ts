@@ -1,29 +1,40 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
 import { type AppStore, type Backend, MemoryBackend, startServer } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
+import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
 
 /** What {@linkcode startEmbedded} started. */
 export interface Embedded {
+  /** The control plane's URL (loopback). */
   url: string;
+  /** The token it requires, if any. */
   token: string | undefined;
-  workers: Worker[];
   /** Rejects if an embedded worker stops on an error (nothing would run the inputs). */
   failed: Promise<never>;
+  /** Stops the workers, then the server and its store. */
   close(): Promise<void>;
 }
 
 /** Options for {@linkcode startEmbedded}. */
 export interface EmbeddedOptions {
+  /** How the embedded workers run sandboxes. */
   runner: Runner;
+  /** How many workers to start. */
   workers: number;
+  /** The store. @default a new in-memory store */
   backend?: Backend;
   /** Deployed apps and heartbeats. @default in memory */
   apps?: AppStore;
+  /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
+  /** Port to listen on. @default 0 (any free port) */
   port?: number;
+  /** The token clients and workers must present. */
   token?: string;
+  /** Inputs each worker runs at once. */
   workerCapacity?: number;
+  /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
 }
 
@@ -35,7 +46,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
-    version: options.version,
+    version: options.version ?? VERSION,
     apps: options.apps,
   });
   const local = `http://127.0.0.1:${server.port}`;
@@ -54,7 +65,6 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   return {
     url: server.url,
     token: options.token,
-    workers,
     failed: failure.promise,
     async close() {
       for (const w of workers) w.stop();

@@ -2,7 +2,7 @@
 import { parse } from "./_args.ts";
 import { type CliClient, connect, rpc } from "./_client.ts";
 import { UsageError } from "./errors.ts";
-import { closest } from "../sdk/suggest.ts";
+import { closest } from "../proto/mod.ts";
 import type { LogLine } from "../proto/messages.ts";
 
 export const APP_HELP = `Manage apps.

@@ -2,24 +2,12 @@
 
 /** A mistake in how the CLI was invoked; the message says what to do. */
 export class UsageError extends Error {
+  /** Creates the error; `message` says what was wrong and what to do. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
   }
 }
-
-const USER_ERRORS = new Set([
-  "UsageError",
-  "InvalidError",
-  "NotFoundError",
-  "ConnectionError",
-  "InternalFailure",
-  "FunctionTimeoutError",
-  "CancelledError",
-  "OutOfMemoryError",
-  "InsecureListenError",
-  "UnsendableValueError",
-]);
 
 const red = (s: string) => Deno.stderr.isTerminal() ? `\x1b[31m${s}\x1b[0m` : s;
 
@@ -29,8 +17,6 @@ export function report(err: unknown): number {
   if (e?.name === "RemoteError") {
     // The stack is the user's own code, which is exactly what they need.
     console.error(`${red("error:")} ${e.stack ?? e.message}`);
-  } else if (USER_ERRORS.has(e?.name)) {
-    console.error(`${red("error:")} ${e.message}`);
   } else if (e instanceof Deno.errors.PermissionDenied) {
     console.error(`${red("error:")} ${e.message}: run nano-modal with -A (all permissions)`);
   } else {

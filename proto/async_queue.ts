@@ -20,10 +20,12 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.#wake?.();
   }
 
+  /** Whether {@linkcode AsyncQueue.close} was called. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Yields items as they are pushed, until the queue is closed and drained. */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     while (true) {
       if (this.#items.length > 0) {

@@ -7,8 +7,11 @@
 
 /** A file to put into an image: its path (relative, in a directory layer), content hash and mode. */
 export interface WireFile {
+  /** Path of the file (relative to the layer's directory, in a directory layer). */
   path: string;
+  /** Hex SHA-256 of its content. */
   hash: string;
+  /** Unix permission bits. */
   mode: number;
 }
 

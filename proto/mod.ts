@@ -17,3 +17,5 @@ export * from "./deno_path.ts";
 export * from "./image.ts";
 export * from "./payload.ts";
 export * from "./transport.ts";
+export * from "./suggest.ts";
+export type * from "./runtime.ts";

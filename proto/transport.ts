@@ -39,6 +39,7 @@ export interface RpcTransportOptions {
 
 /** A transport plus the means to close its connection. */
 export interface RpcTransport {
+  /** The Connect transport to build clients on. */
   transport: Transport;
   /** Closes the HTTP/2 connection so the process can exit. */
   close(): void;

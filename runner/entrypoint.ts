@@ -5,15 +5,11 @@
  * Usage: entrypoint.js <socket-path> <bundle-url> <app-name>
  *
  * It speaks to the SDK copy inside the bundle only through the runtime
- * object on `globalThis[Symbol.for("nano-modal.runtime")]` (see sdk/_runtime.ts).
+ * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
  */
 import { decodeValue, encodeValue } from "../proto/payload.ts";
+import type { Runtime } from "../proto/runtime.ts";
 import { type ErrorDescription, FrameWriter, readFrames, syncMarker } from "./_protocol.ts";
-
-interface RuntimeView {
-  mode?: string;
-  apps: { name: string; functions: ReadonlyMap<string, (...args: unknown[]) => unknown> }[];
-}
 
 function describe(err: unknown): ErrorDescription {
   if (err instanceof Error) {
@@ -102,7 +98,7 @@ async function main(): Promise<void> {
   const writer = new FrameWriter(conn);
 
   const key = Symbol.for("nano-modal.runtime");
-  const g = globalThis as unknown as Record<symbol, RuntimeView>;
+  const g = globalThis as unknown as Record<symbol, Runtime>;
   g[key] = { mode: "container", apps: [] };
   watchOutput();
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;

@@ -6,6 +6,7 @@
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { CLIENT_MODULE } from "./_connect.ts";
 
 /** A bundle and its content hash. */
 export interface Bundle {
@@ -16,9 +17,15 @@ export interface Bundle {
 
 const MAP_PREFIX = "//# sourceMappingURL=data:application/json;base64,";
 
+/** The SDK's client half stays an import in bundles: containers never load it. */
+const CLIENT_EXTERNAL = CLIENT_MODULE.protocol === "file:"
+  ? decodeURIComponent(CLIENT_MODULE.pathname)
+  : CLIENT_MODULE.href;
+
 /**
  * Bundles `entryUrl` (a file: URL). Imports matching `externals` (e.g.
- * `npm:sharp*`, packages installed in the image) stay imports.
+ * `npm:sharp*`, packages installed in the image) stay imports, and so does
+ * the SDK's client module (see `_connect.ts`).
  */
 export async function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
   const entryPath = new URL(entryUrl).pathname;
@@ -33,7 +40,7 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
         "--platform=deno",
         "--keep-names",
         "--sourcemap=inline",
-        ...externals.map((e) => `--external=${e}`),
+        ...[CLIENT_EXTERNAL, ...externals].map((e) => `--external=${e}`),
         "-o",
         out,
         entryPath,

@@ -1,18 +1,24 @@
 /**
- * The bridge from the SDK core to the client session, which is loaded only
- * when a call is made locally. The import target is computed so that bundlers
- * leave it out of user bundles: containers never need the client.
+ * The bridge from the SDK core to the client session.
+ *
+ * The session (Connect over HTTP/2, bundling, uploads) is loaded with a plain
+ * dynamic `import("./_session.ts")` the first time a call is made from outside
+ * a container. Containers never need it, so it must stay out of user bundles:
+ * `_bundle.ts` passes {@linkcode CLIENT_MODULE} to `deno bundle --external`,
+ * which leaves this one import as it is instead of inlining the client. A
+ * literal specifier keeps the module visible to every tool that reads the
+ * import graph (`deno compile` includes it, `deno publish` rewrites it).
  */
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
 import type { Session, SessionOptions } from "./_session.ts";
 
-type SessionModule = typeof import("./_session.ts");
+/** The client module, which `_bundle.ts` keeps out of user bundles. */
+export const CLIENT_MODULE: URL = new URL("./_session.ts", import.meta.url);
 
 /** Loads the session module. */
-export function loadSessionModule(): Promise<SessionModule> {
-  const specifier = ["./_session", "ts"].join(".");
-  return import(new URL(specifier, import.meta.url).href);
+export function loadSessionModule(): Promise<typeof import("./_session.ts")> {
+  return import("./_session.ts");
 }
 
 /** Server URL and token from the environment (`NANO_MODAL_SERVER`, `NANO_MODAL_TOKEN`). */

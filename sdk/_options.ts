@@ -1,9 +1,20 @@
 /** Validation of `app.function(options, fn)` options, at definition time. */
 import { InvalidError } from "./errors.ts";
 import { Image } from "./image.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../proto/suggest.ts";
 
-/** How a function is retried when it throws or times out. */
+/**
+ * How a function is retried when it throws or times out.
+ *
+ * @example
+ * ```ts
+ * import { App, type RetryOptions } from "@nano/modal";
+ * const retries: RetryOptions = { maxRetries: 3, initialDelayMs: 500, backoffCoefficient: 2 };
+ * const flaky = new App("demo").function({ retries }, function flaky() {
+ *   return Math.random();
+ * });
+ * ```
+ */
 export interface RetryOptions {
   /** Retries after the first attempt. */
   maxRetries: number;
@@ -15,7 +26,25 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
-/** Options of a remote function; every unit is in the name. */
+/**
+ * Options of a remote function; every unit is in the name. Unknown options
+ * fail at definition with an `InvalidError`.
+ *
+ * @example
+ * ```ts
+ * import { App, type FunctionOptions, Image } from "@nano/modal";
+ * const options: FunctionOptions = {
+ *   image: Image.debianSlim().aptInstall("curl"),
+ *   timeoutMs: 30_000,
+ *   retries: 2,
+ *   memoryMiB: 256,
+ *   concurrency: 4,
+ * };
+ * const fetchLen = new App("demo").function(options, async function fetchLen(url: string) {
+ *   return (await (await fetch(url)).text()).length;
+ * });
+ * ```
+ */
 export interface FunctionOptions {
   /** The container image. @default Image.deno() */
   image?: Image;
@@ -39,7 +68,19 @@ export interface FunctionOptions {
   concurrency?: number;
 }
 
-/** Options resolved to concrete values (see {@linkcode FunctionOptions} for meanings). */
+/**
+ * Options resolved to concrete values (see {@linkcode FunctionOptions} for meanings).
+ *
+ * @example
+ * ```ts
+ * import { App, type ResolvedOptions } from "@nano/modal";
+ * const square = new App("demo").function({ timeoutMs: 5_000 }, function square(x: number) {
+ *   return x * x;
+ * });
+ * const resolved: ResolvedOptions = square.options;
+ * console.log(resolved.timeoutMs, resolved.memoryMiB); // 5000 and the default
+ * ```
+ */
 export interface ResolvedOptions {
   /** The container image. */
   image: Image;

@@ -21,7 +21,11 @@ export function outputError(output: Output, fnName: string): Error {
       return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
     case ResultStatus.FAILURE:
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
-      return new RemoteError(err?.name || "Error", err?.message ?? "", err?.stack ?? "");
+      return new RemoteError({
+        name: err?.name || "Error",
+        message: err?.message ?? "",
+        stack: err?.stack ?? "",
+      });
     default:
       return new InternalFailure(
         `${fnName} returned an output with unknown status ${output.status}`,

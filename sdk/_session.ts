@@ -1,26 +1,30 @@
 /**
- * A client session with a control plane: creates the app, uploads its bundle
- * once per hash, runs calls and maps, and prints the app's logs live.
- * Loaded lazily (never part of a user's bundle) by `_connect.ts`.
+ * A client session with a control plane: checks the server (and its
+ * version), creates the app and uploads its bundle once per hash, and runs
+ * calls. Maps stream through `_map_stream.ts`; the app's logs are printed by
+ * `_log_follower.ts`. Loaded lazily (never part of a user's bundle) by
+ * `_connect.ts`.
  */
-import { Code, ConnectError, createClient } from "../proto/deps.ts";
+import { createClient } from "../proto/deps.ts";
 import type { Client } from "../proto/deps.ts";
-import { create, fromBinary } from "../proto/deps.ts";
+import { create } from "../proto/deps.ts";
 import {
   ControlService,
   type FunctionDef,
   FunctionDefSchema,
-  type MapRequest,
-  MapRequestSchema,
   type Output,
-  OutputSchema,
 } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
-import { ConnectionError, InternalFailure, InvalidError, NotFoundError } from "./errors.ts";
+import { InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
 import { imageDefinitions, npmExternals } from "./_image_files.ts";
-import { clearStatus, printLines, progressBar, setStatus } from "./_progress.ts";
 import type { ResolvedOptions } from "./_options.ts";
+import { LogFollower } from "./_log_follower.ts";
+import { mapStream } from "./_map_stream.ts";
+import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
+import { runtime } from "./_runtime.ts";
+import { versionMismatch } from "./_version_check.ts";
+import { VERSION } from "./version.ts";
 
 /** Where and how to reach the control plane. */
 export interface SessionOptions {
@@ -44,41 +48,8 @@ export interface StartedApp {
   functionNames: string[];
 }
 
-const MAP_BATCH = 1024;
 /** How often a running app tells the server its client is alive. */
 const APP_HEARTBEAT_MS = 3_000;
-
-/** Translates RPC failures into the SDK's errors, with what to do. */
-export function translateError(err: unknown, serverUrl: string): Error {
-  if (!(err instanceof ConnectError)) return err as Error;
-  switch (err.code) {
-    case Code.Unavailable:
-    case Code.Unknown:
-      if (
-        /ECONNREFUSED|connect|closed|reset|GOAWAY|socket|fetch|request|refused|blocked|network|timed out/i
-          .test(err.rawMessage)
-      ) {
-        return new ConnectionError(
-          `Cannot reach the nano-modal server at ${serverUrl} (${err.rawMessage}): start it with \`nano-modal serve\`, or check --server / NANO_MODAL_SERVER`,
-          { cause: err },
-        );
-      }
-      return new InternalFailure(err.rawMessage, { cause: err });
-    case Code.Unauthenticated:
-      return new ConnectionError(
-        `The server at ${serverUrl} refused our token (${err.rawMessage}): set NANO_MODAL_TOKEN to the server's token`,
-        { cause: err },
-      );
-    case Code.NotFound:
-      return new NotFoundError(err.rawMessage, { cause: err });
-    case Code.InvalidArgument:
-    case Code.FailedPrecondition:
-    case Code.ResourceExhausted:
-      return new InvalidError(err.rawMessage, { cause: err });
-    default:
-      return new InternalFailure(`${err.rawMessage} (${Code[err.code]})`, { cause: err });
-  }
-}
 
 function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): FunctionDef {
   return create(FunctionDefSchema, {
@@ -103,11 +74,7 @@ export class Session {
   #client: Client<typeof ControlService>;
   #appId = "";
   #functionIds: Record<string, string> = {};
-  #logs?: AbortController;
-  #logsDone?: Promise<void>;
-  /** Sequence number of the last log batch printed, and who waits for more. */
-  #printedSeq = 0;
-  #logWaiters: { seq: number; resolve: () => void }[] = [];
+  #logs?: LogFollower;
   #heartbeat?: ReturnType<typeof setInterval>;
   /** "app/function" -> function id of a deployed function. */
   #lookups = new Map<string, Promise<string>>();
@@ -127,7 +94,8 @@ export class Session {
       throw new InvalidError((err as Error).message);
     }
     try {
-      await session.#client.ping({}, { timeoutMs: 10_000 });
+      const { version } = await session.#client.ping({}, { timeoutMs: 10_000 });
+      warnOnVersionMismatch(version);
     } catch (err) {
       session.close();
       throw translateError(err, options.serverUrl);
@@ -183,7 +151,7 @@ export class Session {
     }
     this.#appId = res.appId;
     this.#functionIds = res.functionIds;
-    this.#followLogs();
+    this.#logs = new LogFollower(this.#client, this.#appId);
     this.#heartbeat = setInterval(() => {
       this.#client.appHeartbeat({ appId: this.#appId }, { timeoutMs: APP_HEARTBEAT_MS })
         .catch(() => {});
@@ -240,19 +208,9 @@ export class Session {
     }
   }
 
-  /**
-   * Waits until the app's logs up to `logSeq` are printed, so a function's
-   * output shows before its result (bounded, in case the log stream lags).
-   */
+  /** Waits until the app's logs up to `logSeq` are printed (see `LogFollower.before`). */
   logsBefore(logSeq: number): Promise<void> {
-    if (!this.#logs || logSeq <= this.#printedSeq) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 2_000);
-      this.#logWaiters.push({
-        seq: logSeq,
-        resolve: () => (clearTimeout(timer), resolve()),
-      });
-    });
+    return this.#logs?.before(logSeq) ?? Promise.resolve();
   }
 
   /** Queues one input; returns its call id. */
@@ -279,121 +237,16 @@ export class Session {
     }
   }
 
-  /**
-   * Streams inputs to a map and yields outputs as they finish. If the stream
-   * drops, reconnects, resends unacknowledged inputs, and skips outputs already
-   * received, so each output arrives once.
-   */
-  async *map(
-    functionId: string,
-    inputs: AsyncIterable<Uint8Array>,
-    label: string,
+  /** Streams inputs to a map and yields outputs as they finish (see `_map_stream.ts`). */
+  map(
+    options: { functionId: string; inputs: AsyncIterable<Uint8Array>; label: string },
   ): AsyncGenerator<Output> {
-    const source = inputs[Symbol.asyncIterator]();
-    const unacked = new Map<number, Uint8Array>();
-    const have = new Set<number>();
-    let sent = 0;
-    let total: number | null = null;
-    let callId = "";
-    let attempt = 0;
-    setStatus(progressBar(label, 0, null), true);
-    try {
-      while (total === null || have.size < total) {
-        const resume = [...unacked];
-        const requests = async function* (): AsyncGenerator<MapRequest> {
-          yield create(MapRequestSchema, {
-            msg: { case: "start", value: { functionId, callId, haveIdx: callId ? [...have] : [] } },
-          });
-          for (let i = 0; i < resume.length; i += MAP_BATCH) {
-            const part = resume.slice(i, i + MAP_BATCH);
-            for (const [idx, args] of part) {
-              yield create(MapRequestSchema, {
-                msg: { case: "inputs", value: { startIdx: idx, args: [args] } },
-              });
-            }
-          }
-          while (total === null) {
-            const batch: Uint8Array[] = [];
-            const startIdx = sent;
-            while (batch.length < MAP_BATCH) {
-              const next = await source.next();
-              if (next.done) {
-                total = sent;
-                break;
-              }
-              batch.push(next.value);
-              unacked.set(sent++, next.value);
-            }
-            if (batch.length) {
-              yield create(MapRequestSchema, {
-                msg: { case: "inputs", value: { startIdx, args: batch } },
-              });
-            }
-          }
-          yield create(MapRequestSchema, { msg: { case: "end", value: { total } } });
-        };
-        try {
-          for await (const res of this.#client.map(requests())) {
-            attempt = 0;
-            if (res.callId) callId = res.callId;
-            for (const idx of unacked.keys()) {
-              if (idx < res.inputsAcked) unacked.delete(idx);
-              else break;
-            }
-            if (res.outputs.length) await this.logsBefore(res.logSeq);
-            for (const data of res.outputs) {
-              const out = fromBinary(OutputSchema, data);
-              if (have.has(out.idx)) continue;
-              have.add(out.idx);
-              yield out;
-            }
-            setStatus(progressBar(label, have.size, total));
-          }
-          if (total !== null && have.size < total) {
-            throw new ConnectError("map stream ended early", Code.Unavailable);
-          }
-        } catch (err) {
-          if (!callId || !isTransient(err) || ++attempt > 30) {
-            throw translateError(err, this.serverUrl);
-          }
-          setStatus(`${label}  reconnecting to ${this.serverUrl}…`, true);
-          await sleep(Math.min(200 * 2 ** attempt, 5_000));
-        }
-      }
-    } finally {
-      clearStatus();
-    }
-  }
-
-  #followLogs(): void {
-    const ctl = new AbortController();
-    this.#logs = ctl;
-    this.#logsDone = (async () => {
-      let backoffMs = 100;
-      while (!ctl.signal.aborted) {
-        try {
-          for await (
-            const batch of this.#client.streamLogs({ appId: this.#appId }, { signal: ctl.signal })
-          ) {
-            backoffMs = 100;
-            this.#printedSeq = Math.max(this.#printedSeq, batch.seq);
-            for (const line of batch.lines) {
-              const prefix = colorOut
-                ? `\x1b[2m[${line.functionName}]\x1b[0m `
-                : `[${line.functionName}] `;
-              const text = line.text.endsWith("\n") ? line.text : `${line.text}\n`;
-              printLines(line.fd === 1 ? 1 : 2, text.replace(/^(?=.)/gm, prefix));
-            }
-            this.#logWaiters = this.#logWaiters.filter((w) =>
-              w.seq <= this.#printedSeq ? (w.resolve(), false) : true
-            );
-          }
-        } catch {
-          // The server went away or restarted: follow again once it is back.
-        }
-        if (!ctl.signal.aborted) await sleep(backoffMs = Math.min(backoffMs * 2, 2_000));
-      }
-    })();
+    return mapStream({
+      ...options,
+      client: this.#client,
+      serverUrl: this.serverUrl,
+      logsBefore: (seq) => this.logsBefore(seq),
+    });
   }
 
   /** Stops the app (ephemeral apps end with their run) and closes the connection. */
@@ -404,32 +257,22 @@ export class Session {
       await sleep(50);
       await this.#client.stopApp({ appId: this.#appId }, { timeoutMs: 5_000 }).catch(() => {});
     }
-    this.#logs?.abort();
-    await this.#logsDone;
+    await this.#logs?.stop();
   }
 
   /** Closes the connection. */
   close(): void {
     clearInterval(this.#heartbeat);
-    this.#logs?.abort();
+    this.#logs?.stop();
     this.#rpc.close();
   }
 }
 
-const colorOut = (() => {
-  try {
-    return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-  } catch {
-    return false;
-  }
-})();
-
-function isTransient(err: unknown): boolean {
-  return err instanceof ConnectError &&
-    (err.code === Code.Unavailable || err.code === Code.Unknown || err.code === Code.Aborted ||
-      err.code === Code.Internal);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Prints one line, once per process, when client and server differ in major or minor version. */
+function warnOnVersionMismatch(serverVersion: string): void {
+  const rt = runtime();
+  const warning = versionMismatch(VERSION, serverVersion);
+  if (!warning || rt.versionWarned) return;
+  rt.versionWarned = true;
+  console.error(`warning: ${warning}`);
 }

@@ -13,24 +13,42 @@ import {
   runtime,
 } from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
+import { callerUrl, runAsScript } from "./_plain_script.ts";
 
-/** Any function that can be made remote. */
+/**
+ * Any function that can be made remote.
+ *
+ * @example
+ * ```ts
+ * import type { AnyFunction } from "@nano/modal";
+ * const fns: AnyFunction[] = [(x: number) => x * x, async (s: string) => s.length];
+ * console.log(fns.length);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyFunction = (...args: any[]) => any;
-/** A local entrypoint: receives the arguments given after `--`. */
+/**
+ * A local entrypoint: receives the arguments given after `--`.
+ *
+ * @example
+ * ```ts
+ * import { App, type LocalEntrypoint } from "@nano/modal";
+ * const main: LocalEntrypoint = (args) => console.log(args); // nano-modal run app.ts -- a b
+ * new App("demo").localEntrypoint(main);
+ * ```
+ */
 export type LocalEntrypoint = (args: string[]) => unknown;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SDK_DIR = new URL(".", import.meta.url).href;
 
 /**
  * A named group of remote functions.
  *
  * @example
  * ```ts
- * import { App } from "./app.ts";
+ * import { App } from "@nano/modal";
  * const app = new App("demo");
- * export const square = app.function(function square(x: number) {
+ * const square = app.function(function square(x: number) {
  *   return x * x;
  * });
  * app.localEntrypoint(async () => {
@@ -183,37 +201,5 @@ export class App {
     } finally {
       session.close();
     }
-  }
-}
-
-/** The URL of the first stack frame outside the SDK. */
-function callerUrl(): string | undefined {
-  const stack = new Error().stack ?? "";
-  for (const line of stack.split("\n").slice(1)) {
-    const m = line.match(/((?:file|https?):\/\/[^\s)]+?):\d+:\d+\)?$/);
-    if (m && !m[1].startsWith(SDK_DIR)) return m[1];
-  }
-  return undefined;
-}
-
-/** Re-runs this script under `nano-modal run`, forwarding its arguments and exit code. */
-async function runAsScript(mainUrl: string): Promise<void> {
-  runtime().mode = "cli";
-  const cli = new URL("../main.ts", import.meta.url).href;
-  try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, "run", new URL(mainUrl).pathname, "--", ...Deno.args],
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    Deno.exit((await child.status).code);
-  } catch (err) {
-    console.error(
-      `error: cannot start nano-modal for this script (${
-        (err as Error).message
-      }): run it with \`deno run -A\` or \`nano-modal run\``,
-    );
-    Deno.exit(1);
   }
 }

@@ -1,10 +1,30 @@
 /**
  * Errors the SDK raises. Callers catch these by class; each message says what
  * failed and what to do.
+ *
+ * One error style: every error the SDK raises is a {@linkcode NanoModalError}.
+ * A bad argument or definition (an unknown option, a value out of range, an
+ * argument that cannot be sent) is an {@linkcode InvalidError}, never a bare
+ * `TypeError` or `RangeError`, so `catch (e) { if (e instanceof NanoModalError) ... }`
+ * catches everything the SDK means, and the CLI prints it as one line. Errors
+ * thrown by your own functions arrive as {@linkcode RemoteError}, whatever
+ * their class was remotely.
  * @module
  */
 
-/** Base class of every nano-modal error. */
+/**
+ * Base class of every nano-modal error.
+ *
+ * @example
+ * ```ts
+ * import { App, NanoModalError } from "@nano/modal";
+ * try {
+ *   new App("not a valid name!");
+ * } catch (e) {
+ *   console.log(e instanceof NanoModalError); // true
+ * }
+ * ```
+ */
 export class NanoModalError extends Error {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -19,8 +39,13 @@ export class NanoModalError extends Error {
  *
  * @example
  * ```ts
- * import { InvalidError } from "./errors.ts";
- * try { throw new InvalidError("bad"); } catch (e) { console.log(e instanceof InvalidError); }
+ * import { App, InvalidError } from "@nano/modal";
+ * const app = new App("demo");
+ * try {
+ *   app.function({ timeoutMs: -1 }, function f() {});
+ * } catch (e) {
+ *   console.log(e instanceof InvalidError); // true: fix the code, retrying will not help
+ * }
  * ```
  */
 export class InvalidError extends NanoModalError {
@@ -31,7 +56,22 @@ export class InvalidError extends NanoModalError {
   }
 }
 
-/** Something named (an app, a function, a call) does not exist. */
+/**
+ * Something named (an app, a function, a call) does not exist.
+ *
+ * @example
+ * ```ts
+ * import { FunctionCall, NotFoundError } from "@nano/modal";
+ * async function resultOrNull(id: string): Promise<unknown> {
+ *   try {
+ *     return await FunctionCall.fromId(id).get();
+ *   } catch (e) {
+ *     if (e instanceof NotFoundError) return null; // no such call
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
 export class NotFoundError extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -40,7 +80,22 @@ export class NotFoundError extends NanoModalError {
   }
 }
 
-/** The control plane cannot be reached, or refused our credentials. */
+/**
+ * The control plane cannot be reached, or refused our credentials.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError, RemoteFunction } from "@nano/modal";
+ * async function tryRemote(fn: RemoteFunction<[number], number>): Promise<number | undefined> {
+ *   try {
+ *     return await fn.remote(1);
+ *   } catch (e) {
+ *     if (e instanceof ConnectionError) console.error(e.message); // says what to check
+ *     return undefined;
+ *   }
+ * }
+ * ```
+ */
 export class ConnectionError extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -49,7 +104,22 @@ export class ConnectionError extends NanoModalError {
   }
 }
 
-/** The platform failed to run an input (not the function's own fault). */
+/**
+ * The platform failed to run an input (not the function's own fault).
+ *
+ * @example
+ * ```ts
+ * import { InternalFailure, RemoteFunction } from "@nano/modal";
+ * async function withOneMoreTry(fn: RemoteFunction<[], string>): Promise<string> {
+ *   try {
+ *     return await fn.remote();
+ *   } catch (e) {
+ *     if (e instanceof InternalFailure) return await fn.remote(); // infrastructure, not your code
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
 export class InternalFailure extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -58,7 +128,22 @@ export class InternalFailure extends NanoModalError {
   }
 }
 
-/** A remote function ran past its `timeoutMs`, or `FunctionCall.get` waited too long. */
+/**
+ * A remote function ran past its `timeoutMs`, or `FunctionCall.get` waited too long.
+ *
+ * @example
+ * ```ts
+ * import { FunctionCall, FunctionTimeoutError } from "@nano/modal";
+ * async function poll(call: FunctionCall<number>): Promise<number | "pending"> {
+ *   try {
+ *     return await call.get({ timeoutMs: 1_000 });
+ *   } catch (e) {
+ *     if (e instanceof FunctionTimeoutError) return "pending";
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
 export class FunctionTimeoutError extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -67,7 +152,19 @@ export class FunctionTimeoutError extends NanoModalError {
   }
 }
 
-/** The call was cancelled (`FunctionCall.cancel()`, or its app was stopped). */
+/**
+ * The call was cancelled (`FunctionCall.cancel()`, or its app was stopped).
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, FunctionCall } from "@nano/modal";
+ * try {
+ *   await FunctionCall.fromId("fc-0123456789ab").get({ timeoutMs: 0 });
+ * } catch (e) {
+ *   if (e instanceof CancelledError) console.log("it was cancelled");
+ * }
+ * ```
+ */
 export class CancelledError extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -76,13 +173,41 @@ export class CancelledError extends NanoModalError {
   }
 }
 
-/** A remote function exceeded its `memoryMiB` and was stopped. */
+/**
+ * A remote function exceeded its `memoryMiB` and was stopped.
+ *
+ * @example
+ * ```ts
+ * import { App, OutOfMemoryError } from "@nano/modal";
+ * const app = new App("demo");
+ * const big = app.function({ memoryMiB: 128 }, function big(n: number) {
+ *   return new Uint8Array(n).length;
+ * });
+ * app.localEntrypoint(async () => {
+ *   try {
+ *     await big.remote(1e9);
+ *   } catch (e) {
+ *     if (e instanceof OutOfMemoryError) console.log("raise memoryMiB");
+ *   }
+ * });
+ * ```
+ */
 export class OutOfMemoryError extends NanoModalError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "OutOfMemoryError";
   }
+}
+
+/** What a {@linkcode RemoteError} describes: the exception the remote function threw. */
+export interface RemoteErrorInit {
+  /** The remote exception's class name, e.g. `"TypeError"`. */
+  name: string;
+  /** Its message. */
+  message: string;
+  /** Its stack trace (frames point into your source files). @default "" */
+  stack?: string;
 }
 
 /**
@@ -92,9 +217,9 @@ export class OutOfMemoryError extends NanoModalError {
  *
  * @example
  * ```ts
- * import { RemoteError } from "./errors.ts";
- * const e = new RemoteError("TypeError", "x is not a function", "TypeError: x is not a function");
- * console.log(e.remoteName); // "TypeError"
+ * import { RemoteError } from "@nano/modal";
+ * const e = new RemoteError({ name: "TypeError", message: "x is not a function" });
+ * console.log(e.remoteName, e.message); // "TypeError" "TypeError: x is not a function"
  * ```
  */
 export class RemoteError extends NanoModalError {
@@ -106,17 +231,11 @@ export class RemoteError extends NanoModalError {
   readonly remoteStack: string;
 
   /**
-   * Creates the error.
-   * @param remoteName name of the remote exception
-   * @param remoteMessage its message
-   * @param remoteStack its stack trace
+   * Creates the error from a description of the remote exception.
+   * @param remote its `name`, `message` and `stack` (`stack` defaults to none)
    */
-  constructor(
-    remoteName: string,
-    remoteMessage: string,
-    remoteStack: string,
-    options?: ErrorOptions,
-  ) {
+  constructor(remote: RemoteErrorInit, options?: ErrorOptions) {
+    const { name: remoteName, message: remoteMessage, stack: remoteStack = "" } = remote;
     super(`${remoteName}: ${remoteMessage}`, options);
     this.name = "RemoteError";
     this.remoteName = remoteName;

@@ -7,7 +7,18 @@ import { outputValue } from "./_output.ts";
 import { currentSession } from "./_connect.ts";
 import { atCallSite, callSite } from "./_user_stack.ts";
 
-/** Options for {@linkcode FunctionCall.get}. */
+/**
+ * Options for {@linkcode FunctionCall.get}.
+ *
+ * @example
+ * ```ts
+ * import { FunctionCall, type GetOptions } from "@nano/modal";
+ * const options: GetOptions = { timeoutMs: 5_000 };
+ * async function result(id: string): Promise<number> {
+ *   return await FunctionCall.fromId<number>(id).get(options);
+ * }
+ * ```
+ */
 export interface GetOptions {
   /** How long to wait for the result; waits indefinitely when omitted. */
   timeoutMs?: number;
@@ -18,7 +29,7 @@ export interface GetOptions {
  *
  * @example
  * ```ts
- * import { FunctionCall } from "./function_call.ts";
+ * import { FunctionCall } from "@nano/modal";
  * const call = FunctionCall.fromId<number>("fc-123");
  * console.log(call.id); // "fc-123"
  * ```

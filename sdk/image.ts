@@ -6,7 +6,16 @@
  */
 import { InvalidError } from "./errors.ts";
 
-/** One step of an image definition, as sent to workers. */
+/**
+ * One step of an image definition, as sent to workers.
+ *
+ * @example
+ * ```ts
+ * import { Image, type ImageLayer } from "@nano/modal";
+ * const layers: readonly ImageLayer[] = Image.deno().env({ MODE: "prod" }).layers;
+ * console.log(layers.length);
+ * ```
+ */
 export type ImageLayer =
   | { kind: "base"; base: "deno" | "debian-slim" }
   | { kind: "registry"; ref: string }
@@ -25,7 +34,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * @example
  * ```ts
- * import { Image } from "./image.ts";
+ * import { Image } from "@nano/modal";
  * const image = Image.debianSlim().aptInstall("jq").env({ MODE: "prod" });
  * console.log(image.layers.length); // 3
  * ```

@@ -1,15 +1,30 @@
 /**
  * nano-modal: run TypeScript functions in containers on your own workers.
  *
+ * Declare an {@linkcode App}, make functions remote with `app.function`, and
+ * call them with `.remote()`, `.map()` or `.spawn()` from the app's local
+ * entrypoint. Run the file with `nano-modal run app.ts` (or `deno run -A
+ * app.ts`, which hands it to the CLI: set `NANO_MODAL_CLI` or put
+ * `nano-modal` on `PATH`).
+ *
  * Everything a user needs is exported here; every other file in `sdk/` is
  * internal.
  *
+ * Errors: every error the SDK raises is a {@linkcode NanoModalError}. Bad
+ * arguments and definitions raise {@linkcode InvalidError} (never a bare
+ * `TypeError`/`RangeError`), so one `instanceof` check catches all the SDK
+ * means; an exception from your own remote code arrives as a
+ * {@linkcode RemoteError} with its stack in your files.
+ *
+ * Versions: {@linkcode VERSION} is this package's version; the SDK prints one
+ * warning line when the server's major or minor version differs from it.
+ *
  * @example
  * ```ts
- * import { App } from "./mod.ts";
+ * import { App } from "@nano/modal";
  *
  * const app = new App("demo");
- * export const square = app.function(function square(x: number) {
+ * const square = app.function(function square(x: number) {
  *   return x * x;
  * });
  *
@@ -35,4 +50,6 @@ export {
   NotFoundError,
   OutOfMemoryError,
   RemoteError,
+  type RemoteErrorInit,
 } from "./errors.ts";
+export { VERSION } from "./version.ts";

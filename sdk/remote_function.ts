@@ -14,7 +14,23 @@ import { type ResolvedOptions, resolveOptions } from "./_options.ts";
 import type { Session } from "./_session.ts";
 import { atCallSite, callSite } from "./_user_stack.ts";
 
-/** Options for {@linkcode RemoteFunction.map} and {@linkcode RemoteFunction.starmap}. */
+/**
+ * Options for {@linkcode RemoteFunction.map} and {@linkcode RemoteFunction.starmap}.
+ *
+ * @example
+ * ```ts
+ * import { App, type MapOptions } from "@nano/modal";
+ * const app = new App("demo");
+ * const inverse = app.function(function inverse(x: number) {
+ *   if (x === 0) throw new RangeError("zero");
+ *   return 1 / x;
+ * });
+ * const options: MapOptions = { order: false, returnExceptions: true };
+ * app.localEntrypoint(async () => {
+ *   for await (const y of inverse.map([0, 1, 2], options)) console.log(y); // errors come as values
+ * });
+ * ```
+ */
 export interface MapOptions {
   /** Yield results in input order (otherwise as they finish). @default true */
   order?: boolean;
@@ -22,7 +38,20 @@ export interface MapOptions {
   returnExceptions?: boolean;
 }
 
-/** A sync or async iterable of inputs. */
+/**
+ * A sync or async iterable of inputs.
+ *
+ * @example
+ * ```ts
+ * import type { AnyIterable } from "@nano/modal";
+ * async function* numbers() {
+ *   yield 1;
+ *   yield 2;
+ * }
+ * const inputs: AnyIterable<number>[] = [[1, 2], new Set([3]), numbers()];
+ * console.log(inputs.length);
+ * ```
+ */
 export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
 
 function encodeArgs(name: string, args: unknown[]): Uint8Array {
@@ -46,7 +75,7 @@ async function* toAsync<T>(items: AnyIterable<T>): AsyncGenerator<T> {
  *
  * @example
  * ```ts
- * import { App } from "./app.ts";
+ * import { App } from "@nano/modal";
  * const app = new App("example");
  * const square = app.function(function square(x: number) {
  *   return x * x;
@@ -247,7 +276,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     };
     const pending = new Map<number, Output>();
     let next = 0;
-    for await (const out of session.map(functionId, encoded, label)) {
+    for await (const out of session.map({ functionId, inputs: encoded, label })) {
       if (!order) {
         yield settle(out);
         continue;

@@ -20,6 +20,8 @@ function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
   delete env.NANO_MODAL_SERVER;
   delete env.NANO_MODAL_TOKEN;
+  // Plain scripts (`deno run -A app.ts`) find the CLI the documented way; here, this checkout's.
+  env.NANO_MODAL_CLI = MAIN;
   return { ...env, ...extra };
 }
 

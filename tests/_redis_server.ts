@@ -10,14 +10,17 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   /** Data directory; the caller owns it. @default a fresh temp dir, removed on stop */
   dir?: string;
-  /** @default a free port */
+  /** Port to listen on. @default a free port */
   port?: number;
 }
 
 /** A running `redis-server`. */
 export interface RedisServer {
+  /** `redis://127.0.0.1:<port>` */
   url: string;
+  /** The port it listens on. */
   port: number;
+  /** Its data directory. */
   dir: string;
   /** Shuts down gracefully with SHUTDOWN (flushing the append-only file) and waits. */
   stop(): Promise<void>;

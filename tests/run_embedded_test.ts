@@ -1,6 +1,6 @@
 // End-to-end: `nano-modal run` with the embedded control plane and worker (deno runner).
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import { check, ROOT, runCli, runDeno, writeApp } from "./_cli.ts";
+import { check, MAIN, ROOT, runCli, runDeno, writeApp } from "./_cli.ts";
 
 const SDK = `${ROOT}sdk/mod.ts`;
 
@@ -105,10 +105,18 @@ app.localEntrypoint(async (args) => {
     strictEqual(r.stdout, "27\n");
     const plain = await runDeno(["run", "-A", file, "4"], {
       cwd: dir,
-      env: { NANO_MODAL_RUNNER: "deno" },
+      // The SDK finds the CLI through NANO_MODAL_CLI (or `nano-modal` on PATH), never by path.
+      env: { NANO_MODAL_RUNNER: "deno", NANO_MODAL_CLI: MAIN },
     });
     check(plain.code === 0, "plain script exit code 0", plain);
     strictEqual(plain.stdout, "64\n");
+    const lost = await runDeno(["run", "-A", file, "4"], {
+      cwd: dir,
+      env: { PATH: dir, NANO_MODAL_CLI: "" },
+    });
+    strictEqual(lost.code, 1);
+    match(lost.stderr, /^error: cannot find the nano-modal CLI.*NANO_MODAL_CLI/);
+    strictEqual(lost.stderr.trim().split("\n").length, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,7 +6,7 @@ import { createClient } from "../proto/mod.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { MemoryBackend, startServer } from "../control/mod.ts";
-import { startEmbedded } from "../cli/_embedded.ts";
+import { startEmbedded } from "../cli/mod.ts";
 import { DenoRunner } from "../runner/mod.ts";
 import { check, runCli } from "./_cli.ts";
 

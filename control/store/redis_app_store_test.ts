@@ -1,7 +1,7 @@
 import { Redis } from "../_deps.ts";
 import { appStoreConformance } from "./app_store_conformance.ts";
 import { RedisAppStore } from "./redis_app_store.ts";
-import { startRedis } from "../../tests/_redis_server.ts";
+import { startRedis } from "../../tests/mod.ts";
 
 appStoreConformance("redis", async () => {
   const server = await startRedis();

@@ -1,4 +1,9 @@
-/** "Did you mean" hints, shared by the SDK and the CLI. */
+/**
+ * "Did you mean" hints, shared by the SDK and the CLI. A leaf module with no
+ * imports, so SDK files that end up in user bundles may use it.
+ * @module
+ */
+
 /** Edit distance between two short strings (for "did you mean" hints). */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);

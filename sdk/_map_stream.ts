@@ -1,0 +1,115 @@
+/**
+ * The client half of one `Map` stream (the server half is
+ * control/_map_stream.ts): sends inputs in batches as the caller's iterable
+ * yields them and yields outputs as they finish. If the stream drops, it
+ * reconnects to the same call, resends unacknowledged inputs and skips
+ * outputs already received, so each output arrives once.
+ */
+import { Code, ConnectError, create, fromBinary } from "../proto/deps.ts";
+import type { Client } from "../proto/deps.ts";
+import {
+  type ControlService,
+  type MapRequest,
+  MapRequestSchema,
+  type Output,
+  OutputSchema,
+} from "../proto/messages.ts";
+import { clearStatus, progressBar, setStatus } from "./_progress.ts";
+import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
+
+/** Inputs per `inputs` message: per-message cost dominates, so batch. */
+const MAP_BATCH = 1024;
+/** Reconnection attempts in a row before the map fails. */
+const MAX_ATTEMPTS = 30;
+
+/** What {@linkcode mapStream} needs. */
+export interface MapStreamOptions {
+  /** The control plane's client. */
+  client: Client<typeof ControlService>;
+  /** For error messages. */
+  serverUrl: string;
+  /** The function to run. */
+  functionId: string;
+  /** Encoded argument lists, one per input. */
+  inputs: AsyncIterable<Uint8Array>;
+  /** Shown on the progress line (e.g. `square.map`). */
+  label: string;
+  /** Waits until the logs written before outputs up to `logSeq` are printed. */
+  logsBefore: (logSeq: number) => Promise<void>;
+}
+
+/** Streams inputs to a map and yields outputs as they finish, in completion order. */
+export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Output> {
+  const { client, functionId, label } = options;
+  const source = options.inputs[Symbol.asyncIterator]();
+  const unacked = new Map<number, Uint8Array>();
+  const have = new Set<number>();
+  let sent = 0;
+  let total: number | null = null;
+  let callId = "";
+  let attempt = 0;
+  setStatus(progressBar(label, 0, null), true);
+  try {
+    while (total === null || have.size < total) {
+      const resume = [...unacked];
+      const requests = async function* (): AsyncGenerator<MapRequest> {
+        yield create(MapRequestSchema, {
+          msg: { case: "start", value: { functionId, callId, haveIdx: callId ? [...have] : [] } },
+        });
+        for (const [idx, args] of resume) {
+          yield create(MapRequestSchema, {
+            msg: { case: "inputs", value: { startIdx: idx, args: [args] } },
+          });
+        }
+        while (total === null) {
+          const batch: Uint8Array[] = [];
+          const startIdx = sent;
+          while (batch.length < MAP_BATCH) {
+            const next = await source.next();
+            if (next.done) {
+              total = sent;
+              break;
+            }
+            batch.push(next.value);
+            unacked.set(sent++, next.value);
+          }
+          if (batch.length) {
+            yield create(MapRequestSchema, {
+              msg: { case: "inputs", value: { startIdx, args: batch } },
+            });
+          }
+        }
+        yield create(MapRequestSchema, { msg: { case: "end", value: { total } } });
+      };
+      try {
+        for await (const res of client.map(requests())) {
+          attempt = 0;
+          if (res.callId) callId = res.callId;
+          for (const idx of unacked.keys()) {
+            if (idx < res.inputsAcked) unacked.delete(idx);
+            else break;
+          }
+          if (res.outputs.length) await options.logsBefore(res.logSeq);
+          for (const data of res.outputs) {
+            const out = fromBinary(OutputSchema, data);
+            if (have.has(out.idx)) continue;
+            have.add(out.idx);
+            yield out;
+          }
+          setStatus(progressBar(label, have.size, total));
+        }
+        if (total !== null && have.size < total) {
+          throw new ConnectError("map stream ended early", Code.Unavailable);
+        }
+      } catch (err) {
+        if (!callId || !isTransient(err) || ++attempt > MAX_ATTEMPTS) {
+          throw translateError(err, options.serverUrl);
+        }
+        setStatus(`${label}  reconnecting to ${options.serverUrl}…`, true);
+        await sleep(Math.min(200 * 2 ** attempt, 5_000));
+      }
+    }
+  } finally {
+    clearStatus();
+  }
+}
