@@ -1,6 +1,6 @@
 // End-to-end: deployed apps called by name from plain scripts, across restarts and redeploys.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, CliProcess, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
+import { check, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
