@@ -44,7 +44,11 @@ Deno.test("watchAppHeartbeats() stops an app whose client went silent, and only 
     deepStrictEqual(stopped, ["ap-quiet"]);
     equal((await backend.getApp("ap-quiet"))?.stopped, true);
     equal((await backend.getApp("ap-alive"))?.stopped, false);
-    deepStrictEqual(await store.staleApps(clock.now() - 15_000), [], "the stopped app is forgotten");
+    deepStrictEqual(
+      await store.staleApps(clock.now() - 15_000),
+      [],
+      "the stopped app is forgotten",
+    );
   } finally {
     watch.stop();
     await backend.close();

@@ -169,8 +169,19 @@ export class Deployments {
     return { functionId, appId: d.appId, version: d.version };
   }
 
-  /** Stops every version of a deployed app. */
+  /** Stops every version of a deployed app, or the running ephemeral apps of that name. */
   async stop(name: string): Promise<void> {
+    const running = (await this.#backend.listApps()).filter((a) =>
+      a.ephemeral && !a.stopped && a.name === name
+    );
+    if (running.length && !(await this.#store.getDeployment(name))) {
+      for (const app of running) {
+        await this.#backend.stopApp(app.appId);
+        await this.#store.forgetApp(app.appId);
+        this.#hooks.stopped(app.appId);
+      }
+      return;
+    }
     const versions = await this.#versionsOf(name);
     await this.#store.stopDeployment(name);
     for (const appId of new Set(versions.map((v) => v.appId))) {

@@ -164,7 +164,7 @@ export function createControlService(
       };
       if (!req.ephemeral) return await deployments.deploy(app, functions);
       await backend.putApp(app, functions);
-      await deployments.store.touchApp(appId, clock.now());
+      if (!req.detached) await deployments.store.touchApp(appId, clock.now());
       return { appId, functionIds };
     },
 

@@ -31,8 +31,15 @@ export interface RunOptions {
   token?: string;
   /** file: URL of the module that defines the app (it is bundled). */
   entryUrl: string;
-  /** Arguments after `--`, passed to the local entrypoint. */
+  /** Arguments after `--`, passed to the local entrypoint (or to `functionName`). */
   args: string[];
+  /**
+   * Run this function once with `args` (each JSON-parsed where it parses)
+   * instead of the local entrypoint, and print its result (`run APP.ts::fn`).
+   */
+  functionName?: string;
+  /** Keep the app running when this client exits or dies (`run --detach`). */
+  detach?: boolean;
 }
 
 /** How the CLI asks an app to deploy (`nano-modal deploy`). */

@@ -119,7 +119,7 @@ export class Session {
   async startApp(
     app: AppSpec,
     entryUrl: string,
-    options: { ephemeral: boolean },
+    options: { ephemeral: boolean; detach?: boolean },
   ): Promise<StartedApp> {
     const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
     const bundle = await bundleModule(entryUrl, npmExternals(images.values()));
@@ -134,6 +134,7 @@ export class Session {
         name: app.name,
         bundleHash: bundle.hash,
         ephemeral: options.ephemeral,
+        detached: options.detach ?? false,
         entryUrl,
         functions: [...app.functions].map(([name, o]) =>
           toFunctionDef(name, o, imageJson.get(name)!)
@@ -152,11 +153,37 @@ export class Session {
     this.#appId = res.appId;
     this.#functionIds = res.functionIds;
     this.#logs = new LogFollower(this.#client, this.#appId);
+    if (options.detach) {
+      return { appId: res.appId, version: 0, unchanged: false, functionNames: [] };
+    }
     this.#heartbeat = setInterval(() => {
       this.#client.appHeartbeat({ appId: this.#appId }, { timeoutMs: APP_HEARTBEAT_MS })
         .catch(() => {});
     }, APP_HEARTBEAT_MS);
     return { appId: res.appId, version: 0, unchanged: false, functionNames: [] };
+  }
+
+  /**
+   * Prints one line if, after `afterMs`, this app has inputs queued and no
+   * worker is connected; returns the function that stops watching.
+   */
+  watchForWorkers(afterMs = 3_000): () => void {
+    let warned = false;
+    const timer = setInterval(async () => {
+      try {
+        const stats = await this.#client.getStats({}, { timeoutMs: 2_000 });
+        const queued = stats.queues.some((q) => q.appId === this.#appId && q.queued > 0);
+        if (queued && stats.workers.length === 0 && !warned) {
+          warned = true;
+          console.error(
+            `waiting for a worker: none is connected to ${this.serverUrl} (start one with \`nano-modal worker --server ${this.serverUrl}\`)`,
+          );
+        }
+      } catch {
+        // Best effort: calls report a lost server themselves.
+      }
+    }, afterMs);
+    return () => clearInterval(timer);
   }
 
   /** The id of the current version's `functionName` in the deployed app `appName`. */
