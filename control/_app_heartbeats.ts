@@ -31,6 +31,9 @@ export function watchAppHeartbeats(
       await backend.stopApp(appId);
       await store.forgetApp(appId);
       options.onStopped(appId);
+      console.error(
+        `nano-modal server: stopped app ${appId}: its client was silent for ${timeoutMs / 1000} s`,
+      );
     }
     return stale;
   };

@@ -236,7 +236,9 @@ export function createControlService(
 
     async spawn(req) {
       const fn = await liveFunction(req.functionId);
-      const call = await newCall(fn, 1);
+      // An id chosen by the control plane itself (nested calls) is kept; clients get a new one.
+      const chosen = isId(req.callId, "fc") && !(await backend.getCall(req.callId));
+      const call = await newCall(fn, 1, chosen ? req.callId : undefined);
       await backend.enqueue([input(call, 0, req.args)]);
       return { callId: call.callId };
     },

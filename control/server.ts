@@ -21,6 +21,7 @@ import type { AppStore } from "./store/app_store.ts";
 import { MemoryAppStore } from "./store/memory_app_store.ts";
 import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
+import { createNestedCalls } from "./_nested_calls.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -123,19 +124,23 @@ function listen(options: ServerOptions): ControlServer {
     readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [...(options.token ? [bearerAuth(options.token)] : []), backendOutages()],
   });
-  router.service(
-    ControlService,
-    createControlService(backend, {
-      version: options.version ?? "dev",
-      onAppStopped: (appId) => hub.appStopped(appId),
-      apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
-    }),
-  );
+  const controlService = createControlService(backend, {
+    version: options.version ?? "dev",
+    onAppStopped: (appId) => hub.appStopped(appId),
+    apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
+  });
+  router.service(ControlService, controlService);
   const workerService = createWorkerService(backend, hub, {
     leaseMs: options.leaseMs,
     maxInfraAttempts,
     onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
     appState: (appId) => deployments.appState(appId),
+    nestedCall: createNestedCalls(
+      backend,
+      deployments.store,
+      controlService,
+      options.leaseMs ?? 30_000,
+    ),
   });
   const heartbeats = watchAppHeartbeats(backend, deployments.store, {
     clock,

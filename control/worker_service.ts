@@ -36,6 +36,8 @@ export interface WorkerServiceOptions {
    * workers of other control planes on the same store learn it too.
    */
   appState?: (appId: string) => Promise<"live" | "stopped" | "drain">;
+  /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
+  nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
 }
 
 /** Live worker streams on this control plane, to tell them about stopped apps. */
@@ -130,6 +132,16 @@ export function createWorkerService(
       const data = await backend.getBundle(req.hash);
       if (!data) throw new ConnectError(`No bundle ${req.hash}`, Code.NotFound);
       return { data };
+    },
+
+    nestedCall(req, ctx) {
+      if (!options.nestedCall) {
+        throw new ConnectError(
+          "This control plane takes no calls from functions",
+          Code.Unimplemented,
+        );
+      }
+      return options.nestedCall(req, ctx);
     },
 
     work(messages, ctx) {

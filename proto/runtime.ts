@@ -88,4 +88,17 @@ export interface Runtime {
   mode?: "container" | "cli";
   /** Every app created in this process, in creation order. */
   apps: RegisteredApp[];
+  /**
+   * Set by the entrypoint in a container: makes a control-plane call
+   * (`method` of ControlService with the plain fields of its request) through
+   * the worker, on behalf of the input running in the caller's async context.
+   * Rejects with an error whose `codeName` is a Connect code name.
+   */
+  nested?: NestedCall;
 }
+
+/** See {@linkcode Runtime.nested}. */
+export type NestedCall = (
+  method: string,
+  req: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;

@@ -6,6 +6,7 @@ import type { createClient } from "../proto/mod.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
+import type { NestedHandler } from "./_protocol.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -24,6 +25,8 @@ export interface FunctionCacheOptions {
   cacheDir: string;
   entrypoint: Promise<string>;
   onOutput: OutputSink;
+  /** Answers calls made from inside sandboxes (see `_nested.ts`). */
+  onNested?: NestedHandler;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -69,6 +72,7 @@ export class FunctionCache {
       entrypointPath: await this.#options.entrypoint,
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
+      onNested: this.#options.onNested,
     });
     return { appId: res.appId, def, pool };
   }

@@ -4,7 +4,7 @@
  * `minContainers`, and stops sandboxes idle past `scaledownWindowMs`.
  */
 import type { FunctionDef } from "../proto/messages.ts";
-import type { DoneMessage } from "./_protocol.ts";
+import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 
@@ -19,6 +19,8 @@ export interface PoolSpec {
   /** Directory for sandbox sockets. */
   rootDir: string;
   onOutput: SandboxSpec["onOutput"];
+  /** Answers calls made from inside the function's sandboxes. */
+  onNested?: NestedHandler;
 }
 
 let counter = 0;
@@ -176,18 +178,23 @@ export class FunctionPool {
   #startOne(): void {
     this.#starting++;
     const s = this.spec;
-    WarmSandbox.start(this.#runner, {
-      sandboxId: `nm-${s.appId.slice(3, 11)}-${
-        s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
-      }-${Deno.pid}-${++counter}`,
-      appId: s.appId,
-      appName: s.appName,
-      functionName: s.def.name,
-      def: s.def,
-      bundlePath: s.bundlePath,
-      entrypointPath: s.entrypointPath,
-      onOutput: s.onOutput,
-    }, s.rootDir).then((sandbox) => {
+    WarmSandbox.start(
+      this.#runner,
+      {
+        sandboxId: `nm-${s.appId.slice(3, 11)}-${
+          s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
+        }-${Deno.pid}-${++counter}`,
+        appId: s.appId,
+        appName: s.appName,
+        functionName: s.def.name,
+        def: s.def,
+        bundlePath: s.bundlePath,
+        entrypointPath: s.entrypointPath,
+        onOutput: s.onOutput,
+      },
+      s.rootDir,
+      s.onNested,
+    ).then((sandbox) => {
       this.#starting--;
       if (this.#closed) {
         sandbox.stop();

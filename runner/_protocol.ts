@@ -59,8 +59,44 @@ export function syncMarker(seq: number): string {
 // deno-lint-ignore no-control-regex -- the NUL byte keeps markers apart from anything printable
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
+/**
+ * Sandbox → worker: a call made by user code while running input `input`
+ * (`fn.remote()` inside a function). The worker makes it on the control plane
+ * under that input's lease, so the sandbox holds no credential of its own.
+ * `req` is the plain fields of the request message of `method`.
+ */
+export interface NestedMessage {
+  t: "nested";
+  id: number;
+  input: string;
+  method: string;
+  req: Record<string, unknown>;
+}
+
+/** Worker → sandbox: the answer to a {@linkcode NestedMessage}: the response's fields, or an error. */
+export interface NestedReplyMessage {
+  t: "nested-reply";
+  id: number;
+  res?: Record<string, unknown>;
+  /** `code` is a Connect code name such as "not_found". */
+  error?: { code: string; message: string };
+}
+
+/** How a worker answers nested calls of a sandbox. */
+export type NestedHandler = (
+  inputId: string,
+  method: string,
+  req: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
 /** Any message of the protocol. */
-export type ProtocolMessage = RunMessage | ReadyMessage | InitFailedMessage | DoneMessage;
+export type ProtocolMessage =
+  | RunMessage
+  | ReadyMessage
+  | InitFailedMessage
+  | DoneMessage
+  | NestedMessage
+  | NestedReplyMessage;
 
 /** Largest frame accepted (a corrupt length must not allocate gigabytes). */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;

@@ -4,7 +4,14 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
-import { type DoneMessage, FrameWriter, readFrames, SYNC_MARKER } from "./_protocol.ts";
+import {
+  type DoneMessage,
+  FrameWriter,
+  type NestedHandler,
+  type NestedMessage,
+  readFrames,
+  SYNC_MARKER,
+} from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
 
@@ -24,6 +31,7 @@ export class WarmSandbox {
   #syncWaiters: { seq: number; resolve: () => void }[] = [];
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs = Date.now();
+  #onNested?: NestedHandler;
 
   private constructor(sandbox: Sandbox, conn: Deno.Conn, dir: string) {
     this.id = sandbox.id;
@@ -38,6 +46,7 @@ export class WarmSandbox {
     runner: Runner,
     spec: Omit<SandboxSpec, "socketDir">,
     rootDir: string,
+    onNested?: NestedHandler,
   ): Promise<WarmSandbox> {
     const dir = `${rootDir}/${spec.sandboxId}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
@@ -55,6 +64,7 @@ export class WarmSandbox {
       sandbox = await runner.start({ ...spec, socketDir: dir, onOutput });
       const conn = await race(listener.accept(), sandbox.exited, "start");
       warm = new WarmSandbox(sandbox, conn, dir);
+      warm.#onNested = onNested;
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -118,6 +128,7 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "nested") this.#nested(msg);
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
@@ -130,6 +141,26 @@ export class WarmSandbox {
     }
     const exit = await Promise.race([this.#sandbox.exited, delay(2_000).then(() => null)]);
     this.#die(exit);
+  }
+
+  /** Makes a call user code asked for, and sends back its answer. */
+  #nested(msg: NestedMessage): void {
+    const handler = this.#onNested;
+    const answer = handler
+      ? handler(msg.input, msg.method, msg.req)
+      : Promise.reject(new Error("This worker does not take calls from inside functions"));
+    answer.then(
+      (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
+      (err) =>
+        this.#writer.send({
+          t: "nested-reply",
+          id: msg.id,
+          error: {
+            code: (err as { codeName?: string }).codeName ?? "internal",
+            message: String((err as Error)?.message ?? err),
+          },
+        }),
+    );
   }
 
   #die(exit: SandboxExit | null): void {

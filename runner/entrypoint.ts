@@ -7,11 +7,22 @@
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import type { Runtime } from "../proto/runtime.ts";
 import { type ErrorDescription, FrameWriter, readFrames, syncMarker } from "./_protocol.ts";
 
 function describe(err: unknown): ErrorDescription {
+  // A nested call's error passes through as the original one, not wrapped once per level.
+  const remote = err as { name?: string; remoteName?: string; remoteMessage?: string };
+  if (remote?.name === "RemoteError" && typeof remote.remoteName === "string") {
+    const e = err as Error;
+    return {
+      name: remote.remoteName,
+      message: remote.remoteMessage ?? e.message,
+      stack: userFrames(e.stack ?? ""),
+    };
+  }
   if (err instanceof Error) {
     let value: Uint8Array | undefined;
     try {
@@ -33,7 +44,9 @@ function describe(err: unknown): ErrorDescription {
 /** Drops the entrypoint's own frames: the caller wants to see only their code. */
 function userFrames(stack: string): string {
   const self = import.meta.url;
-  return stack.split("\n").filter((line) => !line.includes(self)).join("\n");
+  return stack.split("\n").filter((line) =>
+    !line.includes(self) && !line.includes("AsyncLocalStorage.run (ext:")
+  ).join("\n");
 }
 
 /**
@@ -99,7 +112,26 @@ async function main(): Promise<void> {
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, Runtime>;
-  g[key] = { mode: "container", apps: [] };
+  // Calls user code makes go out as the input whose async context makes them.
+  const current = new AsyncLocalStorage<string>();
+  const pending = new Map<number, PromiseWithResolvers<Record<string, unknown>>>();
+  let nextId = 0;
+  const nested = (method: string, req: Record<string, unknown>) => {
+    const input = current.getStore();
+    if (!input) {
+      return Promise.reject(
+        Object.assign(new Error("Calls from a function must be made while it runs an input"), {
+          codeName: "FailedPrecondition",
+        }),
+      );
+    }
+    const id = ++nextId;
+    const reply = Promise.withResolvers<Record<string, unknown>>();
+    pending.set(id, reply);
+    writer.send({ t: "nested", id, input, method, req });
+    return reply.promise;
+  };
+  g[key] = { mode: "container", apps: [], nested };
   watchOutput();
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
@@ -141,7 +173,14 @@ async function main(): Promise<void> {
 
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") run(msg.id, msg.fn, msg.args);
+      if (msg.t === "run") current.run(msg.id, () => run(msg.id, msg.fn, msg.args));
+      else if (msg.t === "nested-reply") {
+        const reply = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.error) {
+          reply?.reject(Object.assign(new Error(msg.error.message), { codeName: msg.error.code }));
+        } else reply?.resolve(msg.res ?? {});
+      }
     }
   }
   // The worker closed the socket: it wants this sandbox gone.

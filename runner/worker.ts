@@ -24,6 +24,7 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { nestedHandler } from "./_nested.ts";
 import type { Runner } from "./runner.ts";
 
 /** Options for {@linkcode Worker}. */
@@ -106,6 +107,11 @@ export class Worker {
         );
         this.#scheduleFlush();
       },
+      onNested: nestedHandler({
+        client: this.#client,
+        workerId: this.id,
+        leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
+      }),
     });
   }
 

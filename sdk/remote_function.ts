@@ -9,9 +9,8 @@ import { ResultStatus } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
 import { FunctionCall } from "./function_call.ts";
 import { outputError, outputValue } from "./_output.ts";
-import { currentSession } from "./_connect.ts";
+import { type CallSession, currentSession } from "./_connect.ts";
 import { type ResolvedOptions, resolveOptions } from "./_options.ts";
-import type { Session } from "./_session.ts";
 import { atCallSite, callSite } from "./_user_stack.ts";
 
 /**
@@ -153,7 +152,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     return this.#appName ? `${this.#appName}.${this.name}` : this.name;
   }
 
-  #functionId(session: Session): Promise<string> | string {
+  #functionId(session: CallSession): Promise<string> | string {
     return this.#appName ? session.lookup(this.#appName, this.name) : session.functionId(this.name);
   }
 

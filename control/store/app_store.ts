@@ -62,6 +62,11 @@ export interface AppStore {
   /** Stops tracking an app's heartbeat. */
   forgetApp(appId: string): Promise<void>;
 
+  /** Records how deep in nested calls a call was made (forgotten after `ttlMs`). */
+  setCallDepth(callId: string, depth: number, ttlMs: number): Promise<void>;
+  /** The depth recorded for a call; 0 for calls made by clients. */
+  callDepth(callId: string): Promise<number>;
+
   /** Appends encoded log lines of a deployed name, keeping the latest `keep`. */
   appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void>;
   /** Up to `max` of the latest log lines, oldest first. */

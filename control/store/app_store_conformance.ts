@@ -90,6 +90,15 @@ export function appStoreConformance(name: string, setup: () => Promise<AppStoreF
     deepStrictEqual(await s.staleApps(400), ["ap-b"]);
   });
 
+  test("call depths are remembered for their time to live", async (s) => {
+    equal(await s.callDepth("fc-unknown"), 0);
+    await s.setCallDepth("fc-a", 3, 60_000);
+    equal(await s.callDepth("fc-a"), 3);
+    await s.setCallDepth("fc-b", 2, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    equal(await s.callDepth("fc-b"), 0);
+  });
+
   test("recent logs keep the latest lines, oldest first", async (s) => {
     const line = (n: number) => new Uint8Array([n]);
     await s.appendLogs("demo", [line(1), line(2)], 3);

@@ -10,6 +10,7 @@ export class MemoryAppStore implements AppStore {
   readonly #versions = new Map<string, DeploymentVersion[]>();
   readonly #heartbeats = new Map<string, number>();
   readonly #logs = new Map<string, Uint8Array[]>();
+  readonly #depths = new Map<string, { depth: number; untilMs: number }>();
 
   recordVersion(
     name: string,
@@ -66,6 +67,20 @@ export class MemoryAppStore implements AppStore {
   forgetApp(appId: string): Promise<void> {
     this.#heartbeats.delete(appId);
     return Promise.resolve();
+  }
+
+  setCallDepth(callId: string, depth: number, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    if (this.#depths.size > 10_000) {
+      for (const [id, d] of this.#depths) if (d.untilMs < now) this.#depths.delete(id);
+    }
+    this.#depths.set(callId, { depth, untilMs: now + ttlMs });
+    return Promise.resolve();
+  }
+
+  callDepth(callId: string): Promise<number> {
+    const d = this.#depths.get(callId);
+    return Promise.resolve(d && d.untilMs >= Date.now() ? d.depth : 0);
   }
 
   appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void> {

@@ -4,7 +4,8 @@
  * Keys (under the prefix): `dep:<name>`, a hash of `version`, `app`,
  * `stopped`, `created` and `updated`; `depv:<name>`, a list of versions (JSON);
  * `deps`, the set of names; `apphb`, a sorted set of ephemeral app ids scored
- * by their last heartbeat; `applog:<name>`, a capped list of encoded log lines.
+ * by their last heartbeat; `applog:<name>`, a capped list of encoded log lines;
+ * `depth:<callId>`, how deep in nested calls a call was made (expiring).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -118,6 +119,14 @@ export class RedisAppStore implements AppStore {
 
   async forgetApp(appId: string): Promise<void> {
     await this.#redis.zrem(`${this.#prefix}apphb`, appId);
+  }
+
+  async setCallDepth(callId: string, depth: number, ttlMs: number): Promise<void> {
+    await this.#redis.set(`${this.#prefix}depth:${callId}`, depth, "PX", Math.max(1, ttlMs));
+  }
+
+  async callDepth(callId: string): Promise<number> {
+    return Number(await this.#redis.get(`${this.#prefix}depth:${callId}`) ?? 0);
   }
 
   async appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void> {
