@@ -1,5 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { type AppStore, type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import { createMemoryStore, startServer, type Store } from "../control/mod.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
@@ -23,9 +23,7 @@ export interface EmbeddedOptions {
   /** How many workers to start. */
   workers: number;
   /** The store. @default a new in-memory store */
-  backend?: Backend;
-  /** Deployed apps and heartbeats. @default in memory */
-  apps?: AppStore;
+  store?: Store;
   /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** Port to listen on. @default 0 (any free port) */
@@ -40,14 +38,13 @@ export interface EmbeddedOptions {
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const backend = options.backend ?? new MemoryBackend();
+  const store = options.store ?? createMemoryStore();
   const server = await startServer({
-    backend,
+    store,
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
     version: options.version ?? VERSION,
-    apps: options.apps,
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>
@@ -70,7 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       for (const w of workers) w.stop();
       await Promise.allSettled(running);
       await server.close();
-      await backend.close();
+      await store.close();
     },
   };
 }

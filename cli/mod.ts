@@ -19,7 +19,7 @@ import { VERSION } from "../sdk/mod.ts";
 export { type Embedded, type EmbeddedOptions, startEmbedded } from "./_embedded.ts";
 export { report, UsageError } from "./errors.ts";
 /** Types in {@linkcode EmbeddedOptions}, re-exported so the door names all it uses. */
-export type { AppStore, Backend } from "../control/mod.ts";
+export type { Store } from "../control/mod.ts";
 export type { Runner } from "../runner/mod.ts";
 
 const HELP = `nano-modal: serverless TypeScript functions on your own machines

@@ -1,14 +1,10 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
-  type AppStore,
-  type Backend,
+  connectRedisStore,
+  createMemoryStore,
   InsecureListenError,
-  MemoryAppStore,
-  MemoryBackend,
-  Redis,
-  RedisAppStore,
-  RedisBackend,
   RedisUnavailableError,
+  type Store,
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
@@ -47,26 +43,18 @@ function normalizeWithWorkers(args: string[]): string[] {
   return out;
 }
 
-/** The app store beside a backend: Redis when the backend is, so every control plane shares it. */
-function openAppStore(redisUrl: string | undefined): { apps: AppStore; close(): void } {
-  if (!redisUrl) return { apps: new MemoryAppStore(), close() {} };
-  const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
-  redis.on("error", () => {}); // the backend reports Redis outages
-  return { apps: new RedisAppStore(redis), close: () => redis.disconnect() };
-}
-
-/** The embedded backend, or Redis when a URL is given; warns loudly about risky Redis settings. */
-async function openBackend(redisUrl: string | undefined, retentionMs: number): Promise<Backend> {
-  if (!redisUrl) return new MemoryBackend({ retentionMs });
+/** The embedded store, or Redis when a URL is given; warns loudly about risky settings. */
+async function openStore(redisUrl: string | undefined, retentionMs: number): Promise<Store> {
+  if (!redisUrl) return createMemoryStore({ retentionMs });
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new UsageError(
       `--redis "${redisUrl}" is not a Redis URL: use e.g. redis://127.0.0.1:6379`,
     );
   }
   try {
-    const backend = await RedisBackend.connect(redisUrl, { retentionMs });
-    for (const warning of await backend.warnings()) console.error(warning);
-    return backend;
+    const store = await connectRedisStore(redisUrl, { retentionMs });
+    for (const warning of await store.warnings()) console.error(warning);
+    return store;
   } catch (err) {
     if (err instanceof RedisUnavailableError) throw new UsageError(err.message);
     throw err;
@@ -99,8 +87,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
-  const backend = await openBackend(redisUrl, retentionHours * 3_600_000);
-  const appStore = openAppStore(redisUrl);
+  const store = await openStore(redisUrl, retentionHours * 3_600_000);
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;
@@ -113,8 +100,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       port,
       token,
       workerCapacity: capacity,
-      backend,
-      apps: appStore.apps,
+      store,
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -124,7 +110,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw err;
   }
   console.error(
-    `nano-modal control plane listening on ${server.url} (${backend.kind} backend${
+    `nano-modal control plane listening on ${server.url} (${store.kind} store${
       workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
     }${token ? ", token required" : ""})`,
   );
@@ -135,6 +121,5 @@ export async function serveCommand(args: string[]): Promise<number> {
   await stop.promise;
   console.error("nano-modal: shutting down");
   await server.close();
-  appStore.close();
   return 0;
 }

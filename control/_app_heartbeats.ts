@@ -4,8 +4,8 @@
  * its queued inputs dropped, its containers stopped on every worker.
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
-import type { Backend } from "./backend.ts";
-import type { AppStore } from "./store/app_store.ts";
+import type { Store } from "./store/mod.ts";
+import { stopAppRecord } from "./_deployments.ts";
 
 /** Options for {@linkcode watchAppHeartbeats}. */
 export interface AppHeartbeatOptions {
@@ -18,17 +18,17 @@ export interface AppHeartbeatOptions {
 
 /** Checks for silent apps every `timeoutMs / 5` until stopped. */
 export function watchAppHeartbeats(
-  backend: Backend,
-  store: AppStore,
+  all: Store,
   options: AppHeartbeatOptions,
 ): { stop(): void; check(): Promise<string[]> } {
   const { clock, timeoutMs } = options;
+  const store = all.deployments;
   let timer: TimerHandle | undefined;
   let stopped = false;
   const check = async (): Promise<string[]> => {
     const stale = await store.staleApps(clock.now() - timeoutMs);
     for (const appId of stale) {
-      await backend.stopApp(appId);
+      await stopAppRecord(all, appId);
       await store.forgetApp(appId);
       options.onStopped(appId);
       console.error(

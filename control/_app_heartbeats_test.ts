@@ -1,7 +1,6 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { FakeClock } from "../proto/fake_clock.ts";
-import { MemoryBackend } from "./memory_backend.ts";
-import { MemoryAppStore } from "./store/memory_app_store.ts";
+import { createMemoryStore } from "./store/mod.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 
 function app(appId: string) {
@@ -19,14 +18,15 @@ function app(appId: string) {
 
 Deno.test("watchAppHeartbeats() stops an app whose client went silent, and only that one", async () => {
   const clock = new FakeClock();
-  const backend = new MemoryBackend({ clock });
-  const store = new MemoryAppStore();
+  const all = createMemoryStore({ clock });
+  const backend = all.apps;
+  const store = all.deployments;
   const stopped: string[] = [];
   await backend.putApp(app("ap-quiet"), []);
   await backend.putApp(app("ap-alive"), []);
   await store.touchApp("ap-quiet", clock.now());
   await store.touchApp("ap-alive", clock.now());
-  const watch = watchAppHeartbeats(backend, store, {
+  const watch = watchAppHeartbeats(all, {
     clock,
     timeoutMs: 15_000,
     onStopped: (id) => stopped.push(id),
@@ -51,6 +51,6 @@ Deno.test("watchAppHeartbeats() stops an app whose client went silent, and only 
     );
   } finally {
     watch.stop();
-    await backend.close();
+    await all.close();
   }
 });

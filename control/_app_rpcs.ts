@@ -4,7 +4,7 @@
  */
 import { Code, ConnectError, create, type ServiceImpl, toBinary } from "../proto/mod.ts";
 import { type ControlService, OutputSchema, ResultStatus } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
+import type { Store } from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Deployments } from "./_deployments.ts";
 import { isId } from "./_ids.ts";
@@ -15,7 +15,7 @@ type AppRpcs = Pick<
   "appHeartbeat" | "lookupFunction" | "appHistory" | "rollbackApp" | "appLogs" | "cancelCall"
 >;
 
-/** What the app RPCs need beside the backend. */
+/** What the app RPCs need beside the store. */
 export interface AppRpcContext {
   deployments: Deployments;
   clock: Clock;
@@ -24,12 +24,12 @@ export interface AppRpcContext {
 }
 
 /** Implements the app lifecycle RPCs. */
-export function createAppRpcs(backend: Backend, ctx: AppRpcContext): AppRpcs {
+export function createAppRpcs(store: Store, ctx: AppRpcContext): AppRpcs {
   const { deployments, clock } = ctx;
   return {
     async appHeartbeat(req) {
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      const app = await backend.getApp(req.appId);
+      const app = await store.apps.getApp(req.appId);
       if (!app) throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       if (app.stopped) {
         throw new ConnectError(
@@ -59,13 +59,13 @@ export function createAppRpcs(backend: Backend, ctx: AppRpcContext): AppRpcs {
 
     async cancelCall(req) {
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
-      const call = await backend.getCall(req.callId);
+      const call = await store.outputs.getCall(req.callId);
       if (!call) throw new ConnectError(`No call with id ${req.callId}`, Code.NotFound);
       const total = call.total ?? 0;
       const inputIds = Array.from({ length: total }, (_, i) => `${call.callId}:${i}`);
       // Completing each input ourselves drops it from the queue, and makes the
-      // worker's later result (if it runs) a stale one the backend rejects.
-      await backend.complete(inputIds.map((inputId, idx) => ({
+      // worker's later result (if it runs) a stale one the store rejects.
+      await store.queue.complete(inputIds.map((inputId, idx) => ({
         inputId,
         leaseToken: null,
         output: {

@@ -1,7 +1,7 @@
 /**
  * Deployed apps on the control plane: versions by name, lookups that always
  * land on the current version, stop, history, rollback and kept logs. The
- * records live in the backend (apps, functions) and the {@linkcode AppStore}
+ * records live in `store.apps` (apps, functions) and `store.deployments`
  * (names, versions), so every control plane on one store agrees.
  */
 import { Code, ConnectError, create, fromBinary, toBinary } from "../proto/mod.ts";
@@ -11,8 +11,13 @@ import {
   type LogLine,
   LogLineSchema,
 } from "../proto/messages.ts";
-import type { AppRecord, Backend, FunctionRecord } from "./backend.ts";
-import type { AppStore, DeploymentVersion } from "./store/app_store.ts";
+import type {
+  AppRecord,
+  DeploymentStore,
+  DeploymentVersion,
+  FunctionRecord,
+  Store,
+} from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";
 import { newId } from "./_ids.ts";
 import { didYouMean } from "./_closest.ts";
@@ -41,24 +46,32 @@ function failed(message: string): never {
   throw new ConnectError(message, Code.FailedPrecondition);
 }
 
-/** Deployed apps over a backend and an app store. */
+/** Marks an app stopped and drops its queued inputs; `false` if there is no such app. */
+export async function stopAppRecord(store: Store, appId: string): Promise<boolean> {
+  const app = await store.apps.getApp(appId);
+  if (!app || !(await store.apps.stopApp(appId))) return false;
+  await store.queue.dropQueued(Object.values(app.functionIds));
+  return true;
+}
+
+/** Deployed apps over a store. */
 export class Deployments {
-  readonly #backend: Backend;
-  readonly #store: AppStore;
+  readonly #all: Store;
+  readonly #store: DeploymentStore;
   readonly #clock: Clock;
   readonly #hooks: DeploymentHooks;
   /** App id -> name, for apps known to be deployed (their logs are kept). */
   readonly #deployedNames = new Map<string, string | null>();
 
-  constructor(backend: Backend, store: AppStore, clock: Clock, hooks: DeploymentHooks) {
-    this.#backend = backend;
-    this.#store = store;
+  constructor(store: Store, clock: Clock, hooks: DeploymentHooks) {
+    this.#all = store;
+    this.#store = store.deployments;
     this.#clock = clock;
     this.#hooks = hooks;
   }
 
-  /** The app store (ephemeral heartbeats live there too). */
-  get store(): AppStore {
+  /** The deployment store (ephemeral heartbeats live there too). */
+  get store(): DeploymentStore {
     return this.#store;
   }
 
@@ -67,7 +80,7 @@ export class Deployments {
    * current version's. Refuses a name a live ephemeral run holds.
    */
   async deploy(app: AppRecord, functions: FunctionRecord[]): Promise<DeployOutcome> {
-    const running = (await this.#backend.listApps()).find((a) =>
+    const running = (await this.#all.apps.listApps()).find((a) =>
       a.ephemeral && !a.stopped && a.name === app.name
     );
     if (running) {
@@ -87,7 +100,7 @@ export class Deployments {
         };
       }
     }
-    await this.#backend.putApp(app, functions);
+    await this.#all.apps.putApp(app, functions);
     const v = await this.#store.recordVersion(app.name, app.appId, this.#clock.now());
     this.#deployedNames.set(app.appId, app.name);
     if (current && current.appId !== app.appId && !current.stopped) {
@@ -101,14 +114,14 @@ export class Deployments {
     app: AppRecord,
     functions: FunctionRecord[],
   ): Promise<Record<string, string> | undefined> {
-    const old = await this.#backend.getApp(appId);
+    const old = await this.#all.apps.getApp(appId);
     if (!old || old.stopped || old.bundleHash !== app.bundleHash) return undefined;
     if (old.entryUrl !== app.entryUrl) return undefined;
     const names = Object.keys(old.functionIds);
     if (names.length !== functions.length) return undefined;
     for (const fn of functions) {
       const id = old.functionIds[fn.name];
-      const rec = id && await this.#backend.getFunction(id);
+      const rec = id && await this.#all.apps.getFunction(id);
       if (!rec || !sameBytes(rec.def, fn.def)) return undefined;
     }
     return old.functionIds;
@@ -124,9 +137,9 @@ export class Deployments {
     if (!d) return fn;
     if (d.stopped) this.#stoppedError(app.name);
     if (d.appId === app.appId) return fn;
-    const now = await this.#backend.getApp(d.appId);
+    const now = await this.#all.apps.getApp(d.appId);
     const id = now?.functionIds[fn.name];
-    const next = id && await this.#backend.getFunction(id);
+    const next = id && await this.#all.apps.getFunction(id);
     if (!next) {
       failed(`Function "${fn.name}" is no longer part of app "${app.name}" (version ${d.version})`);
     }
@@ -155,7 +168,7 @@ export class Deployments {
       );
     }
     if (d.stopped) this.#stoppedError(appName);
-    const app = await this.#backend.getApp(d.appId);
+    const app = await this.#all.apps.getApp(d.appId);
     const functionId = app?.functionIds[functionName];
     if (!app || !functionId) {
       const names = Object.keys(app?.functionIds ?? {});
@@ -171,12 +184,12 @@ export class Deployments {
 
   /** Stops every version of a deployed app, or the running ephemeral apps of that name. */
   async stop(name: string): Promise<void> {
-    const running = (await this.#backend.listApps()).filter((a) =>
+    const running = (await this.#all.apps.listApps()).filter((a) =>
       a.ephemeral && !a.stopped && a.name === name
     );
     if (running.length && !(await this.#store.getDeployment(name))) {
       for (const app of running) {
-        await this.#backend.stopApp(app.appId);
+        await stopAppRecord(this.#all, app.appId);
         await this.#store.forgetApp(app.appId);
         this.#hooks.stopped(app.appId);
       }
@@ -185,7 +198,7 @@ export class Deployments {
     const versions = await this.#versionsOf(name);
     await this.#store.stopDeployment(name);
     for (const appId of new Set(versions.map((v) => v.appId))) {
-      await this.#backend.stopApp(appId);
+      await stopAppRecord(this.#all, appId);
       this.#hooks.stopped(appId);
     }
   }
@@ -208,7 +221,7 @@ export class Deployments {
     const versions = await this.#versionsOf(name);
     const d = await this.#store.getDeployment(name);
     const out = await Promise.all(versions.map(async (v) => {
-      const app = await this.#backend.getApp(v.appId);
+      const app = await this.#all.apps.getApp(v.appId);
       return create(AppVersionSchema, {
         version: v.version,
         appId: v.appId,
@@ -231,12 +244,12 @@ export class Deployments {
         Code.NotFound,
       );
     }
-    const old = await this.#backend.getApp(target.appId);
+    const old = await this.#all.apps.getApp(target.appId);
     if (!old) failed(`Version ${version} of app "${name}" is no longer stored`);
     const appId = newId("ap");
     const functions: FunctionRecord[] = [];
     for (const [fnName, id] of Object.entries(old.functionIds)) {
-      const fn = await this.#backend.getFunction(id);
+      const fn = await this.#all.apps.getFunction(id);
       if (fn) functions.push({ functionId: newId("fu"), appId, name: fnName, def: fn.def });
     }
     const app: AppRecord = {
@@ -247,7 +260,7 @@ export class Deployments {
       functionIds: Object.fromEntries(functions.map((f) => [f.name, f.functionId])),
     };
     const previous = await this.#store.getDeployment(name);
-    await this.#backend.putApp(app, functions);
+    await this.#all.apps.putApp(app, functions);
     const v = await this.#store.recordVersion(name, appId, this.#clock.now(), version);
     this.#deployedNames.set(appId, name);
     if (previous && !previous.stopped) this.#hooks.drained(previous.appId);
@@ -258,7 +271,7 @@ export class Deployments {
   async keepLogs(appId: string, lines: LogLine[]): Promise<void> {
     let name = this.#deployedNames.get(appId);
     if (name === undefined) {
-      const app = await this.#backend.getApp(appId);
+      const app = await this.#all.apps.getApp(appId);
       name = app && !app.ephemeral ? app.name : null;
       this.#deployedNames.set(appId, name);
     }
@@ -279,7 +292,7 @@ export class Deployments {
 
   /** What a worker running `appId` should do with its containers. */
   async appState(appId: string): Promise<"live" | "stopped" | "drain"> {
-    const app = await this.#backend.getApp(appId);
+    const app = await this.#all.apps.getApp(appId);
     if (!app || app.stopped) return "stopped";
     if (app.ephemeral) return "live";
     const d = await this.#store.getDeployment(app.name);

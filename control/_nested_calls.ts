@@ -28,8 +28,7 @@ import {
   type NestedCallRequest,
   SpawnResponseSchema,
 } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
-import type { AppStore } from "./store/app_store.ts";
+import type { Store } from "./store/mod.ts";
 import { isId, newId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";
 
@@ -44,15 +43,15 @@ function denied(message: string): never {
 
 /** Makes the `NestedCall` handler over the control service's own handlers. */
 export function createNestedCalls(
-  backend: Backend,
-  store: AppStore,
+  all: Store,
   control: ServiceImpl<typeof ControlService>,
   leaseMs: number,
 ): (req: NestedCallRequest, ctx: HandlerContext) => Promise<{ response: Uint8Array }> {
+  const store = all.deployments;
   /** Whether the caller's app may use the function or call of `appId`. */
   async function inScope(callerAppId: string, appId: string): Promise<boolean> {
     if (appId === callerAppId) return true;
-    const app = await backend.getApp(appId);
+    const app = await all.apps.getApp(appId);
     return app !== undefined && !app.ephemeral;
   }
 
@@ -72,16 +71,16 @@ export function createNestedCalls(
       invalid("input_id and worker_id must name an input this worker runs");
     }
     // The credential: the input must be leased to this worker right now.
-    const lost = await backend.renew(req.workerId, [req.inputId], leaseMs);
+    const lost = await all.queue.renew(req.workerId, { inputIds: [req.inputId], leaseMs });
     if (lost.length) denied("The calling input no longer runs on this worker");
-    const parent = await backend.getCall(req.inputId.split(":")[0]);
+    const parent = await all.outputs.getCall(req.inputId.split(":")[0]);
     if (!parent) denied("The calling input's call is gone");
 
     switch (req.method) {
       case "lookupFunction": {
         const q = fromBinary(LookupFunctionRequestSchema, req.request);
         if (!q.appName) {
-          const app = await backend.getApp(parent.appId);
+          const app = await all.apps.getApp(parent.appId);
           const functionId = app?.functionIds[q.functionName];
           if (!functionId) {
             throw new ConnectError(
@@ -103,7 +102,7 @@ export function createNestedCalls(
       case "call":
       case "spawn": {
         const q = fromBinary(CallRequestSchema, req.request);
-        const fn = isId(q.functionId, "fu") ? await backend.getFunction(q.functionId) : undefined;
+        const fn = isId(q.functionId, "fu") ? await all.apps.getFunction(q.functionId) : undefined;
         if (fn && !(await inScope(parent.appId, fn.appId))) {
           denied("A function may call functions of its own app and of deployed apps only");
         }
@@ -123,7 +122,7 @@ export function createNestedCalls(
           ? AwaitCallRequestSchema
           : CancelCallRequestSchema;
         const q = fromBinary(schema, req.request);
-        const call = isId(q.callId, "fc") ? await backend.getCall(q.callId) : undefined;
+        const call = isId(q.callId, "fc") ? await all.outputs.getCall(q.callId) : undefined;
         if (call && !(await inScope(parent.appId, call.appId))) {
           denied("A function may wait on or cancel calls of its own app and of deployed apps only");
         }

@@ -9,15 +9,16 @@ import {
   FunctionDefSchema,
   StreamLogsResponseSchema,
 } from "../proto/messages.ts";
-import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
+import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
-import { systemClock } from "../proto/clock.ts";
 import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
+import { Deployments, stopAppRecord } from "./_deployments.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -27,8 +28,13 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
-  /** Deployed apps, ephemeral heartbeats and cancelling (see `_app_rpcs.ts`). */
-  apps: AppRpcContext;
+  /** Time for deadlines, waits and records. @default systemClock */
+  clock?: Clock;
+  /**
+   * Deployed apps, ephemeral heartbeats and cancelling (see `_app_rpcs.ts`).
+   * @default over `store`, telling no workers
+   */
+  apps?: AppRpcContext;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -36,15 +42,21 @@ const MAX_WAIT_MS = 55_000;
 /** A worker that has not been heard from for this long is not counted as live. */
 const WORKER_STALE_MS = 60_000;
 
-/** Implements `ControlService` over a backend. */
+/** Implements `ControlService` over a store. */
 export function createControlService(
-  backend: Backend,
+  store: Store,
   options: ControlServiceOptions,
 ): ServiceImpl<typeof ControlService> {
+  const clock = options.clock ?? systemClock;
   const maxPending = options.maxPendingPerMap ?? 100_000;
   const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
-  const { deployments } = options.apps;
-  const clock = options.apps.clock ?? systemClock;
+
+  const apps: AppRpcContext = options.apps ?? {
+    deployments: new Deployments(store, clock, { stopped() {}, drained() {} }),
+    clock,
+    cancelInputs() {},
+  };
+  const { deployments } = apps;
 
   /**
    * The function a new call runs; for a deployed app, the current version's
@@ -52,9 +64,9 @@ export function createControlService(
    */
   async function liveFunction(functionId: string, current = true): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
-    const fn = await backend.getFunction(functionId);
+    const fn = await store.apps.getFunction(functionId);
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
-    const app = await backend.getApp(fn.appId);
+    const app = await store.apps.getApp(fn.appId);
     if (app && !app.ephemeral && current) return await deployments.current(fn, app);
     if (!app || app.stopped) {
       throw new ConnectError(
@@ -79,7 +91,7 @@ export function createControlService(
       createdMs: clock.now(),
       total,
     };
-    await backend.createCall(call);
+    await store.outputs.createCall(call);
     return call;
   }
 
@@ -95,42 +107,46 @@ export function createControlService(
   }
 
   async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = clock.now() + timeoutMs;
     const callId = call.callId;
     while (true) {
-      const { outputs } = await backend.readOutputs(callId, 0, 1);
+      const { outputs } = await store.outputs.readOutputs(callId, { cursor: 0, max: 1 });
       if (outputs.length) {
         const output = unpackOutput(outputs[0]);
-        output.logSeq = await backend.logSeq(call.appId);
+        output.logSeq = await store.logs.seq(call.appId);
         return output;
       }
-      const left = deadline - Date.now();
+      const left = deadline - clock.now();
       if (left <= 0 || signal?.aborted) return undefined;
-      await backend.waitOutputs(callId, 0, Math.min(left, 5_000), signal);
+      await store.outputs.waitOutputs(callId, {
+        cursor: 0,
+        timeoutMs: Math.min(left, 5_000),
+        signal,
+      });
     }
   }
 
   return {
-    ...createAppRpcs(backend, options.apps),
+    ...createAppRpcs(store, apps),
 
     ping() {
-      return { version: options.version, backend: backend.kind };
+      return { version: options.version, backend: store.kind };
     },
 
     async putBundle(req) {
       if (!HEX64.test(req.hash)) invalid("hash must be the hex SHA-256 of the bundle");
-      if (req.data.length === 0) return { present: await backend.hasBundle(req.hash) };
+      if (req.data.length === 0) return { present: await store.blobs.has(req.hash) };
       if (await sha256Hex(req.data) !== req.hash) {
         invalid("bundle data does not match its hash: upload it again");
       }
-      await backend.putBundle(req.hash, req.data);
+      await store.blobs.put(req.hash, req.data);
       return { present: true };
     },
 
     async createApp(req) {
       checkName("app name", req.name);
       if (!HEX64.test(req.bundleHash)) invalid("bundle_hash must be the hex SHA-256 of a bundle");
-      if (!(await backend.hasBundle(req.bundleHash))) {
+      if (!(await store.blobs.has(req.bundleHash))) {
         throw new ConnectError(
           "Bundle not uploaded: call PutBundle first",
           Code.FailedPrecondition,
@@ -163,8 +179,8 @@ export function createControlService(
         functionIds,
       };
       if (!req.ephemeral) return await deployments.deploy(app, functions);
-      await backend.putApp(app, functions);
-      if (!req.detached) await deployments.store.touchApp(appId, clock.now());
+      await store.apps.putApp(app, functions);
+      if (!req.detached) await store.deployments.touchApp(appId, clock.now());
       return { appId, functionIds };
     },
 
@@ -174,11 +190,10 @@ export function createControlService(
         return {};
       }
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
+      if (!(await stopAppRecord(store, req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
-      await backend.stopApp(req.appId);
-      await deployments.store.forgetApp(req.appId);
+      await store.deployments.forgetApp(req.appId);
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
       for (const queue of logStreams.get(req.appId) ?? []) queue.close();
@@ -188,8 +203,8 @@ export function createControlService(
     async listApps() {
       // Deployed apps show once, as their current version; ephemeral ones as they are.
       const [apps, deployed] = await Promise.all([
-        backend.listApps(),
-        deployments.store.listDeployments(),
+        store.apps.listApps(),
+        store.deployments.listDeployments(),
       ]);
       const byId = new Map(apps.map((a) => [a.appId, a]));
       return {
@@ -219,7 +234,7 @@ export function createControlService(
       if (!/^fc-[0-9a-z]{12,64}$/.test(req.callId)) {
         invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
-      let call = await backend.getCall(req.callId);
+      let call = await store.outputs.getCall(req.callId);
       // A repeat of a call made before a redeploy stays on the version it ran.
       const fn = await liveFunction(call ? call.functionId : req.functionId, !call);
       if (call && call.functionId !== fn.functionId) {
@@ -228,7 +243,7 @@ export function createControlService(
       if (!call) {
         // The client chose the id; a repeat of the same call only waits for it.
         call = await newCall(fn, 1, req.callId);
-        await backend.enqueue([input(call, 0, req.args)]);
+        await store.queue.enqueue([input(call, 0, req.args)]);
       }
       const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
       return { callId: call.callId, output };
@@ -237,15 +252,15 @@ export function createControlService(
     async spawn(req) {
       const fn = await liveFunction(req.functionId);
       // An id chosen by the control plane itself (nested calls) is kept; clients get a new one.
-      const chosen = isId(req.callId, "fc") && !(await backend.getCall(req.callId));
+      const chosen = isId(req.callId, "fc") && !(await store.outputs.getCall(req.callId));
       const call = await newCall(fn, 1, chosen ? req.callId : undefined);
-      await backend.enqueue([input(call, 0, req.args)]);
+      await store.queue.enqueue([input(call, 0, req.args)]);
       return { callId: call.callId };
     },
 
     async awaitCall(req, ctx) {
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
-      const call = await backend.getCall(req.callId);
+      const call = await store.outputs.getCall(req.callId);
       if (!call) {
         throw new ConnectError(
           `No call with id ${req.callId} (results are kept for 24 hours)`,
@@ -257,14 +272,20 @@ export function createControlService(
     },
 
     map(requests, ctx) {
-      return runMap(backend, requests, ctx.signal, maxPending, liveFunction, newCall, input);
+      return runMap(store, requests, {
+        signal: ctx.signal,
+        maxPending,
+        liveFunction,
+        newCall,
+        input,
+      });
     },
 
     async getStats() {
-      const [depth, workers] = await Promise.all([backend.queueDepth(), backend.listWorkers()]);
+      const [depth, workers] = await Promise.all([store.queue.depth(), store.workers.list()]);
       const queues = await Promise.all(
         Object.entries(depth).map(async ([functionId, queued]) => {
-          const fn = await backend.getFunction(functionId);
+          const fn = await store.apps.getFunction(functionId);
           return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
         }),
       );
@@ -277,28 +298,28 @@ export function createControlService(
       const appIds = req.name ? await deployments.appIds(req.name) : [req.appId];
       if (!req.name) {
         if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-        if (!(await backend.getApp(req.appId))) {
+        if (!(await store.apps.getApp(req.appId))) {
           throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
         }
       }
       const queue = new AsyncQueue<[Uint8Array, number]>();
       const unsubscribes = await Promise.all(
         appIds.map((appId) =>
-          backend.subscribeLogs(appId, (data, seq) => queue.push([data, req.name ? 0 : seq]))
+          store.logs.subscribe(appId, (data, seq) => queue.push([data, req.name ? 0 : seq]))
         ),
       );
       const unsubscribe = () => unsubscribes.forEach((u) => u());
-      let watcher: ReturnType<typeof setInterval> | undefined;
+      let stopWatching = () => {};
       if (req.name) {
         // New versions deployed while following join the stream.
         const seen = new Set(appIds);
-        watcher = setInterval(async () => {
+        stopWatching = every(clock, 1_000, async () => {
           const ids = await deployments.appIds(req.name).catch(() => []);
           for (const id of ids.filter((i) => !seen.has(i))) {
             seen.add(id);
-            unsubscribes.push(await backend.subscribeLogs(id, (d) => queue.push([d, 0])));
+            unsubscribes.push(await store.logs.subscribe(id, (d) => queue.push([d, 0])));
           }
-        }, 1_000);
+        });
       }
       const onAbort = () => queue.close();
       ctx.signal.addEventListener("abort", onAbort);
@@ -312,12 +333,29 @@ export function createControlService(
           yield batch;
         }
       } finally {
-        clearInterval(watcher);
+        stopWatching();
         ctx.signal.removeEventListener("abort", onAbort);
         streams.delete(queue);
         if (streams.size === 0) logStreams.delete(streamKey);
         unsubscribe();
       }
     },
+  };
+}
+
+/** Runs `fn` every `periodMs` on `clock` until the returned function is called. */
+function every(clock: Clock, periodMs: number, fn: () => Promise<void>): () => void {
+  let stopped = false;
+  let timer: TimerHandle | undefined;
+  const tick = () => {
+    timer = clock.setTimeout(async () => {
+      await fn().catch(() => {});
+      if (!stopped) tick();
+    }, periodMs);
+  };
+  tick();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clock.clearTimeout(timer);
   };
 }

@@ -10,23 +10,25 @@ import {
   type Transport,
 } from "../proto/mod.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
+import type { Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { bearerAuth } from "./_auth.ts";
 import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
-import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
+import { createWorkerService, WorkerHub } from "./worker_service.ts";
+import { startSweeper } from "./_sweeper.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
-import { type Clock, systemClock } from "../proto/clock.ts";
-import type { AppStore } from "./store/app_store.ts";
-import { MemoryAppStore } from "./store/memory_app_store.ts";
 import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
-  backend: Backend;
-  /** @default "127.0.0.1" */
+  /** Where the control plane keeps its state. */
+  store: Store;
+  /** Time for leases, deadlines and the sweeper. @default systemClock */
+  clock?: Clock;
+  /** The address to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** 0 picks a free port. @default 50051 */
   port?: number;
@@ -42,24 +44,23 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
-  /** Deployed apps and ephemeral heartbeats. @default a new MemoryAppStore */
-  apps?: AppStore;
   /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
   appHeartbeatTimeoutMs?: number;
-  /** Time for app heartbeats and records. @default systemClock */
-  clock?: Clock;
 }
 
 /** A running control plane. */
 export interface ControlServer {
   /** e.g. `http://127.0.0.1:50051` */
   url: string;
+  /** The port it listens on. */
   port: number;
   /**
    * A Connect transport to this server's worker service that stays in this
    * process (no sockets): what embedded workers use.
+   * @ignore
    */
   inProcessTransport(): Transport;
+  /** Stops listening and sweeping; the store stays open. */
   close(): Promise<void>;
 }
 
@@ -70,6 +71,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Thrown when the server would listen beyond loopback without a token. */
 export class InsecureListenError extends Error {
+  /** Says why listening on `hostname` was refused. */
   constructor(hostname: string) {
     super(
       `Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`,
@@ -90,8 +92,8 @@ function notFound(path: string): Response {
  *
  * @example
  * ```ts ignore
- * import { MemoryBackend, startServer } from "./mod.ts";
- * const server = await startServer({ backend: new MemoryBackend(), port: 0 });
+ * import { createMemoryStore, startServer } from "./mod.ts";
+ * const server = await startServer({ store: createMemoryStore(), port: 0 });
  * console.log(server.url);
  * await server.close();
  * ```
@@ -107,11 +109,11 @@ export function startServer(options: ServerOptions): Promise<ControlServer> {
 function listen(options: ServerOptions): ControlServer {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!options.token && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
-  const backend = options.backend;
+  const store = options.store;
+  const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
-  const clock = options.clock ?? systemClock;
-  const deployments = new Deployments(backend, options.apps ?? new MemoryAppStore(), clock, {
+  const deployments = new Deployments(store, clock, {
     stopped: (appId) => hub.appStopped(appId),
     drained: (appId) => hub.appStopped(appId, true),
   });
@@ -124,25 +126,23 @@ function listen(options: ServerOptions): ControlServer {
     readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [...(options.token ? [bearerAuth(options.token)] : []), backendOutages()],
   });
-  const controlService = createControlService(backend, {
+  const controlService = createControlService(store, {
     version: options.version ?? "dev",
+    clock,
     onAppStopped: (appId) => hub.appStopped(appId),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });
   router.service(ControlService, controlService);
-  const workerService = createWorkerService(backend, hub, {
+  const workerService = createWorkerService(store, {
+    hub,
+    clock,
     leaseMs: options.leaseMs,
     maxInfraAttempts,
     onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
     appState: (appId) => deployments.appState(appId),
-    nestedCall: createNestedCalls(
-      backend,
-      deployments.store,
-      controlService,
-      options.leaseMs ?? 30_000,
-    ),
+    nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
   });
-  const heartbeats = watchAppHeartbeats(backend, deployments.store, {
+  const heartbeats = watchAppHeartbeats(store, {
     clock,
     timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
     onStopped: (appId) => hub.appStopped(appId),
@@ -172,14 +172,11 @@ function listen(options: ServerOptions): ControlServer {
     return handler ? handler(req) : notFound(path);
   });
 
-  const sweeper = setInterval(async () => {
-    try {
-      const report = await backend.sweep(maxInfraAttempts);
-      await failExhausted(backend, report.exhausted, maxInfraAttempts);
-    } catch (err) {
-      console.error(`nano-modal server: lease sweep failed: ${(err as Error).message}`);
-    }
-  }, options.sweepIntervalMs ?? 5_000);
+  const sweeper = startSweeper(store, {
+    clock,
+    intervalMs: options.sweepIntervalMs ?? 5_000,
+    maxInfraAttempts,
+  });
 
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -190,7 +187,7 @@ function listen(options: ServerOptions): ControlServer {
     inProcessTransport: () =>
       createRouterTransport(({ service }) => service(WorkerService, workerService)),
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
       heartbeats.stop();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;

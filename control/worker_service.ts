@@ -16,14 +16,19 @@ import {
   type WorkerMessage,
   type WorkerService,
 } from "../proto/messages.ts";
-import type { Backend, Completion } from "./backend.ts";
+import type { Completion, Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
-import { infraFailure } from "./_outputs.ts";
+import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
+  /** Where live streams register, to hear of stopped apps. @default a hub of its own */
+  hub?: WorkerHub;
+  /** Time for leases and heartbeats. @default systemClock */
+  clock?: Clock;
   /** How long a lease lasts without a heartbeat. @default 30_000 */
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
@@ -35,10 +40,13 @@ export interface WorkerServiceOptions {
    * asked for the apps a stream runs each time its worker heartbeats, so
    * workers of other control planes on the same store learn it too.
    */
-  appState?: (appId: string) => Promise<"live" | "stopped" | "drain">;
+  appState?: (appId: string) => Promise<AppState>;
   /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
   nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
 }
+
+/** What a worker should do with an app's containers. */
+export type AppState = "live" | "stopped" | "drain";
 
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
@@ -68,11 +76,11 @@ export class WorkerHub {
 
 /** What a worker needs to run a function, or undefined if it does not exist. */
 async function describeFunction(
-  backend: Backend,
+  store: Store,
   functionId: string,
 ): Promise<GetFunctionResponse | undefined> {
-  const fn = await backend.getFunction(functionId);
-  const app = fn && await backend.getApp(fn.appId);
+  const fn = await store.apps.getFunction(functionId);
+  const app = fn && await store.apps.getApp(fn.appId);
   if (!fn || !app) return undefined;
   return create(GetFunctionResponseSchema, {
     appId: app.appId,
@@ -83,33 +91,20 @@ async function describeFunction(
   });
 }
 
-/** Fails inputs that exhausted their infrastructure retries. */
-export async function failExhausted(
-  backend: Backend,
-  exhausted: { inputId: string; idx: number; infraAttempt: number }[],
-  maxInfraAttempts: number,
-): Promise<void> {
-  if (exhausted.length === 0) return;
-  await backend.complete(exhausted.map((input) => ({
-    inputId: input.inputId,
-    leaseToken: null,
-    output: infraFailure(input as Parameters<typeof infraFailure>[0], maxInfraAttempts),
-  })));
-}
-
-/** Implements `WorkerService` over a backend. */
+/** Implements `WorkerService` over a store. */
 export function createWorkerService(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   options: WorkerServiceOptions = {},
 ): ServiceImpl<typeof WorkerService> {
   const leaseMs = options.leaseMs ?? 30_000;
+  const hub = options.hub ?? new WorkerHub();
+  const clock = options.clock ?? systemClock;
   // Functions never change once created, so their descriptions are cached.
   const described = new Map<string, Promise<GetFunctionResponse | undefined>>();
   const describe = (functionId: string) => {
     let found = described.get(functionId);
     if (!found) {
-      found = describeFunction(backend, functionId);
+      found = describeFunction(store, functionId);
       described.set(functionId, found);
       found.then((d) => d || described.delete(functionId), () => described.delete(functionId));
     }
@@ -129,7 +124,7 @@ export function createWorkerService(
 
     async getBundle(req) {
       if (!/^[0-9a-f]{64}$/.test(req.hash)) invalid("hash must be a hex SHA-256");
-      const data = await backend.getBundle(req.hash);
+      const data = await store.blobs.get(req.hash);
       if (!data) throw new ConnectError(`No bundle ${req.hash}`, Code.NotFound);
       return { data };
     },
@@ -145,21 +140,37 @@ export function createWorkerService(
     },
 
     work(messages, ctx) {
-      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe, options);
+      return serveWorker(store, messages, {
+        signal: ctx.signal,
+        hub,
+        clock,
+        leaseMs,
+        maxInfra,
+        describe,
+        onLogs: options.onLogs,
+        appState: options.appState,
+      });
     },
   };
 }
 
+interface WorkStreamOptions {
+  signal: AbortSignal;
+  hub: WorkerHub;
+  clock: Clock;
+  leaseMs: number;
+  maxInfra: number;
+  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  onLogs?: WorkerServiceOptions["onLogs"];
+  appState?: WorkerServiceOptions["appState"];
+}
+
 async function* serveWorker(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   messages: AsyncIterable<WorkerMessage>,
-  signal: AbortSignal,
-  leaseMs: number,
-  maxInfra: number,
-  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>,
-  options: WorkerServiceOptions,
+  options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
+  const { signal, hub, clock, leaseMs, maxInfra, describe } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -173,9 +184,9 @@ async function* serveWorker(
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
     hostname: hello.hostname.slice(0, 255),
-    lastSeenMs: Date.now(),
+    lastSeenMs: clock.now(),
   });
-  await backend.heartbeatWorker(record());
+  await store.workers.heartbeat(record());
 
   const out = new AsyncQueue<WorkerCommand>();
   const removeFromHub = hub.add(out);
@@ -186,7 +197,7 @@ async function* serveWorker(
   let stored = 0;
   const describedHere = new Set<string>();
   /** Apps this stream runs, and what it was last told about each. */
-  const appsHere = new Map<string, "live" | "stopped" | "drain">();
+  const appsHere = new Map<string, AppState>();
   const checkApps = async () => {
     if (!options.appState) return;
     for (const [appId, told] of appsHere) {
@@ -226,10 +237,10 @@ async function* serveWorker(
                 });
               }
             }
-            if (done.length) await backend.complete(done);
+            if (done.length) await store.queue.complete(done);
             if (again.length) {
-              const report = await backend.requeue(again, maxInfra);
-              await failExhausted(backend, report.exhausted, maxInfra);
+              const report = await store.queue.requeue(again, maxInfra);
+              await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
             out.push(create(WorkerCommandSchema, {
@@ -238,12 +249,12 @@ async function* serveWorker(
             break;
           }
           case "heartbeat":
-            await backend.renew(workerId, msg.value.inputIds, leaseMs);
-            await backend.heartbeatWorker(record());
+            await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
+            await store.workers.heartbeat(record());
             checkApps().catch(() => {});
             break;
           case "logs":
-            await publishLogs(backend, msg.value.lines, options.onLogs);
+            await publishLogs(store, msg.value.lines, options.onLogs);
             break;
           case "drain":
             draining = true;
@@ -269,9 +280,9 @@ async function* serveWorker(
         creditWake = undefined;
         continue;
       }
-      const leases = await backend.lease(workerId, credit, leaseMs);
+      const leases = await store.queue.lease(workerId, { max: credit, leaseMs });
       if (leases.length === 0) {
-        await backend.waitInputs(2_000, ctl.signal);
+        await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
         continue;
       }
       credit -= leases.length;
@@ -314,16 +325,16 @@ async function* serveWorker(
     removeFromHub();
     await Promise.allSettled([reader, leaser]);
     // Whatever this worker still held runs again elsewhere.
-    const report = await backend.releaseWorker(workerId, maxInfra);
-    await failExhausted(backend, report.exhausted, maxInfra);
-    await backend.removeWorker(workerId);
+    const report = await store.queue.releaseWorker(workerId, maxInfra);
+    await failExhausted(store, report.exhausted, maxInfra);
+    await store.workers.remove(workerId);
   }
 }
 
 async function publishLogs(
-  backend: Backend,
+  store: Store,
   lines: LogLine[],
-  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>,
+  onLogs?: WorkerServiceOptions["onLogs"],
 ): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
@@ -334,7 +345,7 @@ async function publishLogs(
   }
   for (const [appId, list] of byApp) {
     await onLogs?.(appId, list).catch(() => {});
-    await backend.publishLogs(
+    await store.logs.publish(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
     );

@@ -4,7 +4,9 @@
  * tells the caller.
  */
 import { create } from "../proto/mod.ts";
-import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
+import type { Clock } from "../proto/clock.ts";
+import { type FunctionDef, type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
+import type { Deadlines } from "./_deadlines.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import {
@@ -14,73 +16,45 @@ import {
   SandboxStartError,
 } from "./errors.ts";
 
-/** How often running attempts are checked against their timeouts. */
-const TIMEOUT_CHECK_MS = 25;
-
-/** Running attempts and when each times out, checked by one timer for all. */
-export class Deadlines {
-  readonly #entries = new Map<string, { atMs: number; expire: () => void }>();
-  #timer?: ReturnType<typeof setInterval>;
-
-  /** Starts checking. */
-  start(): void {
-    this.#timer ??= setInterval(() => this.#check(), TIMEOUT_CHECK_MS);
-  }
-
-  /** Stops checking. */
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Calls `expire` once `timeoutMs` have passed, unless cleared first. */
-  set(id: string, timeoutMs: number, expire: () => void): void {
-    this.#entries.set(id, { atMs: performance.now() + timeoutMs, expire });
-  }
-
-  /** Ends an attempt now, as if its time were up (its call was cancelled). */
-  expireNow(id: string): void {
-    const entry = this.#entries.get(id);
-    this.#entries.delete(id);
-    entry?.expire();
-  }
-
-  /** Forgets an attempt that ended. */
-  clear(id: string): void {
-    this.#entries.delete(id);
-  }
-
-  #check(): void {
-    const now = performance.now();
-    for (const [id, entry] of this.#entries) {
-      if (entry.atMs > now) continue;
-      this.#entries.delete(id);
-      entry.expire();
-    }
-  }
-}
-
 /** What an input came to: its output, or "run it again elsewhere". */
 export type Outcome = Output | "requeue";
 
+/** What went wrong, as the caller will see it. */
+interface FailureDescription {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
 /** An output that reports a failure. */
-export function failure(
-  idx: number,
-  status: ResultStatus,
-  name: string,
-  message: string,
-  stack = "",
-): Output {
-  return create(OutputSchema, { idx, status, error: { name, message, stack } });
+function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
+  return create(OutputSchema, { idx, status, error: { stack: "", ...error } });
 }
 
 /** The output for a function that could not be loaded (bundle, image, definition). */
 export function loadFailure(idx: number, err: unknown): Output {
   if (err instanceof ImageBuildError) {
-    return failure(idx, ResultStatus.FAILURE, err.name, err.message);
+    return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
   }
   const message = `Cannot load the function: ${(err as Error).message}`;
-  return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", message);
+  return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
+}
+
+/** One input, as {@linkcode execute} needs it. */
+export interface ExecuteInput {
+  inputId: string;
+  idx: number;
+  args: Uint8Array;
+}
+
+/** What {@linkcode execute} runs on. */
+export interface ExecuteOptions {
+  /** Times each attempt against the function's `timeoutMs`. */
+  deadlines: Deadlines;
+  /** Waits out the backoff between user retries. */
+  clock: Clock;
+  /** Aborts when the worker stops: no retry starts after that. */
+  signal: AbortSignal;
 }
 
 /**
@@ -89,28 +63,31 @@ export function loadFailure(idx: number, err: unknown): Output {
  */
 export async function execute(
   fn: FunctionInfo,
-  input: { inputId: string; idx: number; args: Uint8Array },
-  deadlines: Deadlines,
-  signal: AbortSignal,
+  input: ExecuteInput,
+  options: ExecuteOptions,
 ): Promise<Outcome> {
   const policy = fn.def.retries;
   for (let attempt = 0;; attempt++) {
-    const outcome = await runOnce(fn, input, deadlines);
+    const outcome = await runOnce(fn, input, options.deadlines);
     if (outcome === "requeue") return outcome;
     const retryable = outcome.status === ResultStatus.FAILURE ||
       outcome.status === ResultStatus.TIMEOUT;
-    if (!retryable || !policy || attempt >= policy.maxRetries || signal.aborted) return outcome;
+    if (!retryable || !policy || attempt >= policy.maxRetries) return outcome;
     const delayMs = Math.min(
       policy.initialDelayMs * policy.backoffCoefficient ** attempt,
       policy.maxDelayMs,
     );
-    await delay(delayMs, signal);
+    try {
+      await options.clock.sleep(delayMs, options.signal);
+    } catch {
+      return outcome; // The worker stopped during the backoff.
+    }
   }
 }
 
 async function runOnce(
   fn: FunctionInfo,
-  input: { inputId: string; idx: number; args: Uint8Array },
+  input: ExecuteInput,
   deadlines: Deadlines,
 ): Promise<Outcome> {
   const def = fn.def;
@@ -140,51 +117,41 @@ async function runOnce(
     });
   } catch (err) {
     if (timedOut) {
-      return failure(
-        input.idx,
-        ResultStatus.TIMEOUT,
-        "FunctionTimeoutError",
-        `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
-      );
+      return failure(input.idx, ResultStatus.TIMEOUT, {
+        name: "FunctionTimeoutError",
+        message:
+          `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
+      });
     }
-    return failureOf(err, def.name, def.memoryMib, input.idx);
+    return failureOf(err, { def, idx: input.idx });
   } finally {
     deadlines.clear(input.inputId);
   }
 }
 
 /** What a sandbox error means for the input. */
-function failureOf(err: unknown, name: string, memoryMib: number, idx: number): Outcome {
+function failureOf(err: unknown, where: { def: FunctionDef; idx: number }): Outcome {
+  const { def: { name, memoryMib }, idx } = where;
   if (err instanceof SandboxDiedError && err.oom) {
-    return failure(
-      idx,
-      ResultStatus.FAILURE,
-      "OutOfMemoryError",
-      `${name} ran out of memory (limit ${memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
-    );
+    return failure(idx, ResultStatus.FAILURE, {
+      name: "OutOfMemoryError",
+      message:
+        `${name} ran out of memory (limit ${memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
+    });
   }
   if (err instanceof SandboxInitError) {
     const message = `Loading the app failed: ${err.message}`;
-    return failure(idx, ResultStatus.FAILURE, err.remoteName, message, err.remoteStack);
+    return failure(idx, ResultStatus.FAILURE, {
+      name: err.remoteName,
+      message,
+      stack: err.remoteStack,
+    });
   }
   if (err instanceof SandboxStartError) {
     const message = `The sandbox for ${name} could not start: ${err.message}`;
-    return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", message);
+    return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
   }
   if (err instanceof SandboxDiedError) return "requeue";
-  return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", (err as Error).message);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  const message = (err as Error).message;
+  return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
 }

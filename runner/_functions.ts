@@ -3,6 +3,7 @@
  * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
  */
 import type { createClient } from "../proto/mod.ts";
+import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
@@ -22,6 +23,7 @@ export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, te
 export interface FunctionCacheOptions {
   client: ReturnType<typeof createClient<typeof WorkerService>>;
   runner: Runner;
+  clock: Clock;
   cacheDir: string;
   entrypoint: Promise<string>;
   onOutput: OutputSink;
@@ -63,7 +65,7 @@ export class FunctionCache {
       this.#options.onOutput(res.appId, def.name, fd, text);
     const runner = this.#options.runner;
     await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
-    const pool = new FunctionPool(runner, {
+    const pool = new FunctionPool({
       functionId,
       appId: res.appId,
       appName: res.appName,
@@ -73,7 +75,7 @@ export class FunctionCache {
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
       onNested: this.#options.onNested,
-    });
+    }, { runner, clock: this.#options.clock });
     return { appId: res.appId, def, pool };
   }
 

@@ -3,6 +3,7 @@
  * sandbox), starts sandboxes up to `maxContainers` when inputs wait, keeps
  * `minContainers`, and stops sandboxes idle past `scaledownWindowMs`.
  */
+import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
 import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
@@ -23,13 +24,21 @@ export interface PoolSpec {
   onNested?: NestedHandler;
 }
 
+/** What a pool runs on. */
+export interface PoolOptions {
+  /** Starts the sandboxes. */
+  runner: Runner;
+  /** Times scale-up, scale-down and the sandboxes. */
+  clock: Clock;
+}
+
 let counter = 0;
 
 /**
  * A backlog must persist this long before another sandbox starts: a burst that
  * the warm sandboxes clear quickly is cheaper than a sandbox's start.
  */
-const SCALE_UP_AFTER_MS = 100;
+export const SCALE_UP_AFTER_MS = 100;
 
 interface Waiter extends PromiseWithResolvers<WarmSandbox> {
   sinceMs: number;
@@ -39,19 +48,21 @@ interface Waiter extends PromiseWithResolvers<WarmSandbox> {
 export class FunctionPool {
   readonly spec: PoolSpec;
   readonly #runner: Runner;
+  readonly #clock: Clock;
   readonly #sandboxes: WarmSandbox[] = [];
   readonly #busy = new Map<WarmSandbox, number>();
   /** Inputs waiting for a slot, oldest first from `#head`. */
   #waiters: Waiter[] = [];
   #head = 0;
-  #scaleTimer: ReturnType<typeof setTimeout> | undefined;
+  #scaleTimer: TimerHandle | undefined;
   #starting = 0;
   #closed = false;
   #retired = false;
 
-  constructor(runner: Runner, spec: PoolSpec) {
-    this.#runner = runner;
+  constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
+    this.#runner = options.runner;
+    this.#clock = options.clock;
   }
 
   get #concurrency(): number {
@@ -95,7 +106,8 @@ export class FunctionPool {
   }
 
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
-  async scaleDown(nowMs = Date.now()): Promise<void> {
+  async scaleDown(): Promise<void> {
+    const nowMs = this.#clock.now();
     const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
     const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
@@ -115,14 +127,15 @@ export class FunctionPool {
   /** Stops every sandbox; waiting inputs fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#scaleTimer);
+    if (this.#scaleTimer !== undefined) this.#clock.clearTimeout(this.#scaleTimer);
+    this.#scaleTimer = undefined;
     for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
     await Promise.allSettled(this.#sandboxes.splice(0).map((s) => s.stop()));
   }
 
   #slot(): Promise<WarmSandbox> {
     if (this.#closed) return Promise.reject(new Error("The function's app stopped"));
-    const waiter = { ...Promise.withResolvers<WarmSandbox>(), sinceMs: performance.now() };
+    const waiter = { ...Promise.withResolvers<WarmSandbox>(), sinceMs: this.#clock.now() };
     this.#waiters.push(waiter);
     this.#dispatch();
     return waiter.promise;
@@ -165,11 +178,11 @@ export class FunctionPool {
     if (!room || this.#waiting <= this.#starting * this.#concurrency || this.#closed) return;
     if (this.#sandboxes.length === 0 && this.#starting === 0) return this.#startOne();
     if (this.#starting > 0 || this.#scaleTimer) return;
-    const waited = performance.now() - this.#waiters[this.#head].sinceMs;
-    this.#scaleTimer = setTimeout(() => {
+    const waited = this.#clock.now() - this.#waiters[this.#head].sinceMs;
+    this.#scaleTimer = this.#clock.setTimeout(() => {
       this.#scaleTimer = undefined;
-      if (this.#waiting === 0 || this.#starting > 0) return;
-      if (performance.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
+      if (this.#waiting === 0 || this.#starting > 0 || this.#closed) return;
+      if (this.#clock.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
         this.#startOne();
       } else this.#maybeScaleUp();
     }, Math.max(0, SCALE_UP_AFTER_MS - waited));
@@ -178,23 +191,18 @@ export class FunctionPool {
   #startOne(): void {
     this.#starting++;
     const s = this.spec;
-    WarmSandbox.start(
-      this.#runner,
-      {
-        sandboxId: `nm-${s.appId.slice(3, 11)}-${
-          s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
-        }-${Deno.pid}-${++counter}`,
-        appId: s.appId,
-        appName: s.appName,
-        functionName: s.def.name,
-        def: s.def,
-        bundlePath: s.bundlePath,
-        entrypointPath: s.entrypointPath,
-        onOutput: s.onOutput,
-      },
-      s.rootDir,
-      s.onNested,
-    ).then((sandbox) => {
+    WarmSandbox.start(this.#runner, {
+      sandboxId: `nm-${s.appId.slice(3, 11)}-${
+        s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
+      }-${Deno.pid}-${++counter}`,
+      appId: s.appId,
+      appName: s.appName,
+      functionName: s.def.name,
+      def: s.def,
+      bundlePath: s.bundlePath,
+      entrypointPath: s.entrypointPath,
+      onOutput: s.onOutput,
+    }, { rootDir: s.rootDir, clock: this.#clock, onNested: s.onNested }).then((sandbox) => {
       this.#starting--;
       if (this.#closed) {
         sandbox.stop();

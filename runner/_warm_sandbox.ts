@@ -4,18 +4,35 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
+import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
   type DoneMessage,
   FrameWriter,
   type NestedHandler,
   type NestedMessage,
+  type ProtocolMessage,
   readFrames,
   SYNC_MARKER,
 } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
 
-const START_TIMEOUT_MS = 120_000;
+/** How long a sandbox may take to connect, and then to load its bundle. */
+export const START_TIMEOUT_MS = 120_000;
+/** How long a result waits for the output printed before it (then it goes anyway). */
+export const SYNC_GRACE_MS = 1_000;
+/** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
+export const EXIT_GRACE_MS = 2_000;
+
+/** Where and on what clock {@linkcode WarmSandbox.start} runs a sandbox. */
+export interface WarmSandboxOptions {
+  /** The directory under which the sandbox gets its own socket directory. */
+  rootDir: string;
+  /** Times the start, the output grace and idleness. @default systemClock */
+  clock?: Clock;
+  /** Answers calls user code in the sandbox makes (`fn.remote()` inside a function). */
+  onNested?: NestedHandler;
+}
 
 /** A started, ready sandbox. */
 export class WarmSandbox {
@@ -29,26 +46,29 @@ export class WarmSandbox {
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
   readonly #synced = [0, 0];
   #syncWaiters: { seq: number; resolve: () => void }[] = [];
+  readonly #clock: Clock;
   /** When the sandbox last finished an input (for scale-down). */
-  idleSinceMs = Date.now();
+  idleSinceMs: number;
   #onNested?: NestedHandler;
 
-  private constructor(sandbox: Sandbox, conn: Deno.Conn, dir: string) {
+  private constructor(sandbox: Sandbox, conn: Deno.Conn, at: { dir: string; clock: Clock }) {
     this.id = sandbox.id;
     this.#sandbox = sandbox;
     this.#conn = conn;
     this.#writer = new FrameWriter(conn);
-    this.#dir = dir;
+    this.#dir = at.dir;
+    this.#clock = at.clock;
+    this.idleSinceMs = at.clock.now();
   }
 
   /** Starts a sandbox and waits until it has loaded the bundle. */
   static async start(
     runner: Runner,
     spec: Omit<SandboxSpec, "socketDir">,
-    rootDir: string,
-    onNested?: NestedHandler,
+    options: WarmSandboxOptions,
   ): Promise<WarmSandbox> {
-    const dir = `${rootDir}/${spec.sandboxId}`;
+    const clock = options.clock ?? systemClock;
+    const dir = `${options.rootDir}/${spec.sandboxId}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     const listener = Deno.listen({ transport: "unix", path: `${dir}/sock` });
     // Containers run as another user: it must be able to connect.
@@ -62,9 +82,9 @@ export class WarmSandbox {
     };
     try {
       sandbox = await runner.start({ ...spec, socketDir: dir, onOutput });
-      const conn = await race(listener.accept(), sandbox.exited, "start");
-      warm = new WarmSandbox(sandbox, conn, dir);
-      warm.#onNested = onNested;
+      const conn = await race(listener.accept(), { exited: sandbox.exited, phase: "start", clock });
+      warm = new WarmSandbox(sandbox, conn, { dir, clock });
+      warm.#onNested = options.onNested;
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -106,14 +126,18 @@ export class WarmSandbox {
   #awaitSync(seq: number): Promise<void> {
     if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 1_000);
-      this.#syncWaiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+      const timer = this.#clock.setTimeout(resolve, SYNC_GRACE_MS);
+      this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
     });
   }
 
   async #handshake(): Promise<void> {
     const frames = readFrames(this.#conn);
-    const first = await race(frames.next(), this.#sandbox.exited, "load");
+    const first = await race(frames.next(), {
+      exited: this.#sandbox.exited,
+      phase: "load",
+      clock: this.#clock,
+    });
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {
       throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
@@ -124,7 +148,7 @@ export class WarmSandbox {
     this.#pump(frames);
   }
 
-  async #pump(frames: AsyncGenerator<import("./_protocol.ts").ProtocolMessage[]>): Promise<void> {
+  async #pump(frames: AsyncGenerator<ProtocolMessage[]>): Promise<void> {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
@@ -139,7 +163,12 @@ export class WarmSandbox {
     } catch {
       // A broken socket: handled below like an exit.
     }
-    const exit = await Promise.race([this.#sandbox.exited, delay(2_000).then(() => null)]);
+    const grace = new AbortController();
+    const exit = await Promise.race([
+      this.#sandbox.exited,
+      this.#clock.sleep(EXIT_GRACE_MS, grace.signal).then(() => null, () => null),
+    ]);
+    grace.abort();
     this.#die(exit);
   }
 
@@ -151,15 +180,11 @@ export class WarmSandbox {
       : Promise.reject(new Error("This worker does not take calls from inside functions"));
     answer.then(
       (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
-      (err) =>
-        this.#writer.send({
-          t: "nested-reply",
-          id: msg.id,
-          error: {
-            code: (err as { codeName?: string }).codeName ?? "internal",
-            message: String((err as Error)?.message ?? err),
-          },
-        }),
+      (err) => {
+        const code = (err as { codeName?: string }).codeName ?? "Internal";
+        const message = String((err as Error)?.message ?? err);
+        this.#writer.send({ t: "nested-reply", id: msg.id, error: { code, message } });
+      },
     );
   }
 
@@ -194,7 +219,7 @@ export class WarmSandbox {
     const waiter = Promise.withResolvers<DoneMessage>();
     this.#inflight.set(id, waiter);
     this.#writer.send({ t: "run", id, fn, args });
-    return waiter.promise.finally(() => this.idleSinceMs = Date.now());
+    return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
   }
 
   /** Kills the sandbox (a timeout, or scale-down) and removes its socket. */
@@ -210,19 +235,18 @@ export class WarmSandbox {
   }
 }
 
-async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Settles with `work`, or rejects once the sandbox exits or {@linkcode START_TIMEOUT_MS} pass. */
+async function race<T>(
+  work: Promise<T>,
+  during: { exited: Promise<SandboxExit>; phase: string; clock: Clock },
+): Promise<T> {
+  const { exited, phase, clock } = during;
+  let timer: TimerHandle | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SandboxDiedError(
-            `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`,
-            false,
-          ),
-        ),
-      START_TIMEOUT_MS,
-    );
+    timer = clock.setTimeout(() => {
+      const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
+      reject(new SandboxDiedError(message, false));
+    }, START_TIMEOUT_MS);
   });
   const died = exited.then((exit): never => {
     throw new SandboxDiedError(
@@ -235,10 +259,6 @@ async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: st
   try {
     return await Promise.race([work, died, timeout]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

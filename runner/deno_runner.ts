@@ -6,8 +6,7 @@
  * @module
  */
 import { denoPath } from "../proto/deno_path.ts";
-import type { FunctionDef } from "../proto/messages.ts";
-import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
+import type { FunctionSpec, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { pipeLines } from "./_lines.ts";
 
 /** Options for {@linkcode DenoRunner}. */
@@ -32,16 +31,18 @@ const FATAL = /<--- Last few GCs --->|Fatal JavaScript|Fatal process out of memo
  * ```
  */
 export class DenoRunner implements Runner {
+  /** Always `"deno"`. */
   readonly name = "deno";
   #denoPath: string;
   #denoDir: string;
 
+  /** A runner whose sandboxes cache compiled code in `options.denoDir`. */
   constructor(options: DenoRunnerOptions) {
     this.#denoPath = options.denoPath ?? denoPath();
     this.#denoDir = options.denoDir;
   }
 
-  prepare(_def: FunctionDef): Promise<void> {
+  prepare(_def: FunctionSpec): Promise<void> {
     // Images describe containers; the subprocess sandbox runs the bundle as is.
     return Promise.resolve();
   }
@@ -112,7 +113,7 @@ export class DenoRunner implements Runner {
 }
 
 /** Environment variables declared by the function's image (`Image.env`). */
-export function imageEnv(def: FunctionDef): Record<string, string> {
+export function imageEnv(def: FunctionSpec): Record<string, string> {
   const env: Record<string, string> = {};
   try {
     for (const layer of JSON.parse(def.imageJson || "{}").layers ?? []) {

@@ -37,6 +37,7 @@ export class SandboxInitError extends Error {
 
 /** Building a function's image failed; the message names the failing step. */
 export class ImageBuildError extends Error {
+  /** An error whose message names the failing build step. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ImageBuildError";

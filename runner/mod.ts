@@ -1,15 +1,34 @@
 /**
  * The worker side: what the rest of the project may use from `runner/`.
+ *
+ * For users of the project: {@linkcode Worker} and the two runners,
+ * {@linkcode DenoRunner} and {@linkcode DockerRunner}. For code that embeds or
+ * tests a worker: the {@linkcode Runner} seam, and the types the worker's
+ * options name.
  * @module
  */
 export { Worker, type WorkerOptions } from "./worker.ts";
 export { DenoRunner, type DenoRunnerOptions } from "./deno_runner.ts";
 export {
   connectDocker,
+  type DockerClient,
+  type DockerContainerInfo,
+  type DockerImageInfo,
+  type DockerListOptions,
   dockerReachable,
   DockerRunner,
   type DockerRunnerOptions,
   dockerSocketPath,
 } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
-export type { BuildLog, FetchBlob, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
+export type {
+  BuildLog,
+  FetchBlob,
+  FunctionSpec,
+  Runner,
+  Sandbox,
+  SandboxExit,
+  SandboxSpec,
+} from "./runner.ts";
+// Named in the worker's options; defined in proto/.
+export type { Clock, TimerHandle } from "../proto/clock.ts";

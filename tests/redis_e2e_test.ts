@@ -52,7 +52,7 @@ Deno.test("two control planes share one Redis; a map fans out across all workers
   const w1 = await startWorker(a.url, "w1");
   const w2 = await startWorker(b.url, "w2");
   try {
-    match(a.proc.stderr, /redis backend/);
+    match(a.proc.stderr, /redis store/);
     const r = await runCli(["run", "--server", a.url, "tests/fixtures/fanout.ts", "--", "40"]);
     check(r.code === 0, "map exit 0", r);
     expectAllOnceInOrder(r.stdout, 40);

@@ -1,74 +1,50 @@
 /**
- * The app store: what the control plane remembers about apps beyond their
- * records in the backend — deployed names and their versions, the heartbeats
- * that keep ephemeral apps alive, and recent output of deployed apps (so
- * `app logs` works after the client that deployed is gone).
- *
- * Memory and Redis implementations are held to one conformance suite
- * (`app_store_conformance.ts`). Callers pass the time in, so the store needs
- * no clock.
+ * Apps and their functions: what `CreateApp` records and every call looks up.
  * @module
  */
 
-/** One recorded version of a deployed app. */
-export interface DeploymentVersion {
-  /** 1, 2, ... per name. */
-  version: number;
-  /** The app record (in the backend) that this version runs. */
+/** A deployed or ephemeral app. */
+export interface AppRecord {
+  /** `ap-…`, chosen by the control plane. */
   appId: string;
-  createdMs: number;
-  /** The version this one restored (`app rollback`), or 0. */
-  rollbackOf: number;
-}
-
-/** A deployed name and where new calls go. */
-export interface Deployment {
+  /** The name the user gave it. */
   name: string;
-  /** The current version: new calls run it. */
-  version: number;
-  appId: string;
-  /** Set by `app stop`; cleared by the next deploy. */
+  /** Lives only while its client heartbeats (a `run`), as opposed to deployed. */
+  ephemeral: boolean;
+  /** Stopped apps take no new calls. */
   stopped: boolean;
-  /** When the name was first deployed. */
+  /** When it was created (ms since the epoch). */
   createdMs: number;
-  /** When the current version was recorded. */
-  updatedMs: number;
+  /** The hex SHA-256 of its bundle, a blob in the blob store. */
+  bundleHash: string;
+  /** The URL its module was loaded from, for stack traces. */
+  entryUrl: string;
+  /** Function name -> function id. */
+  functionIds: Record<string, string>;
 }
 
-/** The contract every app store implements; all methods are safe to call concurrently. */
+/** One function of an app; `def` is the encoded `FunctionDef` message. */
+export interface FunctionRecord {
+  /** `fu-…`, chosen by the control plane. */
+  functionId: string;
+  /** The app it belongs to. */
+  appId: string;
+  /** Its name in the app. */
+  name: string;
+  /** The encoded `FunctionDef` message; stores never parse it. */
+  def: Uint8Array;
+}
+
+/** Apps and functions. All methods are safe to call concurrently. */
 export interface AppStore {
-  /**
-   * Atomically records the next version of `name`, running `appId`, and
-   * makes it current (and not stopped).
-   */
-  recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf?: number,
-  ): Promise<DeploymentVersion>;
-  getDeployment(name: string): Promise<Deployment | undefined>;
-  /** Every deployed name, sorted. */
-  listDeployments(): Promise<Deployment[]>;
-  /** A name's versions, oldest first. */
-  versions(name: string): Promise<DeploymentVersion[]>;
-  /** Marks a deployed name stopped; `false` if there is no such name. */
-  stopDeployment(name: string): Promise<boolean>;
-
-  /** Notes that an ephemeral app's client is alive at `nowMs`. */
-  touchApp(appId: string, nowMs: number): Promise<void>;
-  /** Apps last touched before `beforeMs`. */
-  staleApps(beforeMs: number): Promise<string[]>;
-  /** Stops tracking an app's heartbeat. */
-  forgetApp(appId: string): Promise<void>;
-
-  /** Records how deep in nested calls a call was made (forgotten after `ttlMs`). */
-  setCallDepth(callId: string, depth: number, ttlMs: number): Promise<void>;
-  /** The depth recorded for a call; 0 for calls made by clients. */
-  callDepth(callId: string): Promise<number>;
-
-  /** Appends encoded log lines of a deployed name, keeping the latest `keep`. */
-  appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void>;
-  /** Up to `max` of the latest log lines, oldest first. */
-  recentLogs(name: string, max: number): Promise<Uint8Array[]>;
+  /** Stores an app and its functions, replacing an app with the same id. */
+  putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void>;
+  /** The app with this id, if any. */
+  getApp(appId: string): Promise<AppRecord | undefined>;
+  /** Every app, stopped ones included, in no particular order. */
+  listApps(): Promise<AppRecord[]>;
+  /** Marks the app stopped; `false` if there is no such app. */
+  stopApp(appId: string): Promise<boolean>;
+  /** The function with this id, if any. */
+  getFunction(functionId: string): Promise<FunctionRecord | undefined>;
 }

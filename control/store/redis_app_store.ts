@@ -1,157 +1,97 @@
 /**
- * {@linkcode AppStore} in Redis, shared by every control plane on it.
- *
- * Keys (under the prefix): `dep:<name>`, a hash of `version`, `app`,
- * `stopped`, `created` and `updated`; `depv:<name>`, a list of versions (JSON);
- * `deps`, the set of names; `apphb`, a sorted set of ephemeral app ids scored
- * by their last heartbeat; `applog:<name>`, a capped list of encoded log lines;
- * `depth:<callId>`, how deep in nested calls a call was made (expiring).
+ * {@linkcode AppStore} in Redis. An app is JSON in `P apps`; whether it is
+ * stopped lives in the `P stopped` set, so stopping never rewrites the JSON.
  * @module
  */
-import { Buffer } from "node:buffer";
-import type { Redis } from "../_deps.ts";
-import type { AppStore, Deployment, DeploymentVersion } from "./app_store.ts";
+import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
+import type { RedisContext } from "./_redis_context.ts";
+import { script } from "./_redis_lua.ts";
+import * as codec from "./_redis_codec.ts";
 
 /**
- * Records the next version of a name and makes it current.
- * KEYS[1] `dep:<name>`, KEYS[2] `depv:<name>`, KEYS[3] `deps`.
- * ARGV name, appId, nowMs, rollbackOf.
- * Returns the new version number.
+ * Stores an app and its functions.
+ * KEYS: 1 apps, 2 stopped set, 3 functions.
+ * ARGV: 1 appId, 2 app JSON, 3 "1" if stopped else "0", then pairs functionId, record.
+ * Result: nil.
  */
-const RECORD_VERSION = `
-local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
-if v == 1 then redis.call('HSET', KEYS[1], 'created', ARGV[3]) end
-redis.call('HSET', KEYS[1], 'app', ARGV[2], 'stopped', '0', 'updated', ARGV[3])
-redis.call('RPUSH', KEYS[2], cjson.encode({version = v, appId = ARGV[2],
-  createdMs = tonumber(ARGV[3]), rollbackOf = tonumber(ARGV[4])}))
-redis.call('SADD', KEYS[3], ARGV[1])
-return v`;
+const putApp = script(
+  3,
+  `
+redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == "1" then redis.call("SADD", KEYS[2], ARGV[1]) else redis.call("SREM", KEYS[2], ARGV[1]) end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+chunked("HSET", KEYS[3], fields)
+return false
+`,
+);
 
 /**
- * Marks a name stopped if it exists (HSET alone would create the hash).
- * KEYS[1] `dep:<name>`. Returns 1 if it existed, else 0.
+ * Marks an app stopped, if it exists.
+ * KEYS: 1 apps, 2 stopped set.
+ * ARGV: 1 appId.
+ * Result: 1 if the app exists, else 0.
  */
-const STOP_DEPLOYMENT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'stopped', '1')
-return 1`;
+const stopApp = script(
+  2,
+  `
+if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call("SADD", KEYS[2], ARGV[1])
+return 1
+`,
+);
 
-type ScriptClient = Redis & {
-  nmRecordVersion(...args: (string | number)[]): Promise<number>;
-  nmStopDeployment(key: string): Promise<number>;
-};
-
-/** Apps in Redis, through a connection the caller owns. */
+/** Apps and functions in Redis. */
 export class RedisAppStore implements AppStore {
-  readonly #redis: ScriptClient;
-  readonly #prefix: string;
+  #ctx: RedisContext;
 
-  /** @param prefix prepended to every key @default "nm:" */
-  constructor(redis: Redis, prefix = "nm:") {
-    redis.defineCommand("nmRecordVersion", { numberOfKeys: 3, lua: RECORD_VERSION });
-    redis.defineCommand("nmStopDeployment", { numberOfKeys: 1, lua: STOP_DEPLOYMENT });
-    this.#redis = redis as ScriptClient;
-    this.#prefix = prefix;
+  /** Defines its scripts on the context's connection. */
+  constructor(ctx: RedisContext) {
+    this.#ctx = ctx;
+    ctx.define({ nmPutApp: putApp, nmStopApp: stopApp });
   }
 
-  async recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf = 0,
-  ): Promise<DeploymentVersion> {
-    const p = this.#prefix;
-    const version = await this.#redis.nmRecordVersion(
-      `${p}dep:${name}`,
-      `${p}depv:${name}`,
-      `${p}deps`,
-      name,
-      appId,
-      nowMs,
-      rollbackOf,
-    );
-    return { version, appId, createdMs: nowMs, rollbackOf };
+  async putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
+    const fns = functions.flatMap((fn) => [fn.functionId, codec.encodeFunction(fn)]);
+    const { stopped, ...rest } = app;
+    const { apps, stopped: stoppedKey, fns: fnsKey } = this.#ctx.keys;
+    const json = JSON.stringify(rest);
+    await this.#ctx.script("nmPutApp", apps, stoppedKey, fnsKey, app.appId, json, +stopped, ...fns);
   }
 
-  async getDeployment(name: string): Promise<Deployment | undefined> {
-    const row = await this.#redis.hmget(
-      `${this.#prefix}dep:${name}`,
-      "version",
-      "app",
-      "stopped",
-      "created",
-      "updated",
-    );
-    return toDeployment(name, row);
-  }
-
-  async listDeployments(): Promise<Deployment[]> {
-    const names = (await this.#redis.smembers(`${this.#prefix}deps`)).sort();
-    if (!names.length) return [];
-    const pipe = this.#redis.pipeline();
-    for (const name of names) {
-      pipe.hmget(`${this.#prefix}dep:${name}`, "version", "app", "stopped", "created", "updated");
-    }
-    const rows = (await pipe.exec()) ?? [];
-    return names.flatMap((name, i) => {
-      const [err, row] = rows[i] as [Error | null, (string | null)[]];
-      const d = err ? undefined : toDeployment(name, row);
-      return d ? [d] : [];
+  getApp(appId: string): Promise<AppRecord | undefined> {
+    return this.#ctx.run(async (r) => {
+      const [raw, stopped] = await Promise.all([
+        r.hget(this.#ctx.keys.apps, appId),
+        r.sismember(this.#ctx.keys.stopped, appId),
+      ]);
+      return raw === null ? undefined : { ...JSON.parse(raw), stopped: stopped === 1 };
     });
   }
 
-  async versions(name: string): Promise<DeploymentVersion[]> {
-    const raw = await this.#redis.lrange(`${this.#prefix}depv:${name}`, 0, -1);
-    return raw.map((r) => JSON.parse(r));
+  listApps(): Promise<AppRecord[]> {
+    return this.#ctx.run(async (r) => {
+      const [all, stopped] = await Promise.all([
+        r.hgetall(this.#ctx.keys.apps),
+        r.smembers(this.#ctx.keys.stopped),
+      ]);
+      const isStopped = new Set(stopped);
+      return Object.entries(all).map(([id, raw]) => ({
+        ...JSON.parse(raw),
+        stopped: isStopped.has(id),
+      }));
+    });
   }
 
-  async stopDeployment(name: string): Promise<boolean> {
-    return await this.#redis.nmStopDeployment(`${this.#prefix}dep:${name}`) === 1;
+  async stopApp(appId: string): Promise<boolean> {
+    const { apps, stopped } = this.#ctx.keys;
+    return (await this.#ctx.script<number>("nmStopApp", apps, stopped, appId)) === 1;
   }
 
-  async touchApp(appId: string, nowMs: number): Promise<void> {
-    await this.#redis.zadd(`${this.#prefix}apphb`, nowMs, appId);
+  getFunction(functionId: string): Promise<FunctionRecord | undefined> {
+    return this.#ctx.run(async (r) => {
+      const raw = await r.hgetBuffer(this.#ctx.keys.fns, functionId);
+      return raw ? codec.decodeFunction(raw) : undefined;
+    });
   }
-
-  async staleApps(beforeMs: number): Promise<string[]> {
-    return await this.#redis.zrangebyscore(`${this.#prefix}apphb`, "-inf", `(${beforeMs}`);
-  }
-
-  async forgetApp(appId: string): Promise<void> {
-    await this.#redis.zrem(`${this.#prefix}apphb`, appId);
-  }
-
-  async setCallDepth(callId: string, depth: number, ttlMs: number): Promise<void> {
-    await this.#redis.set(`${this.#prefix}depth:${callId}`, depth, "PX", Math.max(1, ttlMs));
-  }
-
-  async callDepth(callId: string): Promise<number> {
-    return Number(await this.#redis.get(`${this.#prefix}depth:${callId}`) ?? 0);
-  }
-
-  async appendLogs(name: string, lines: Uint8Array[], keep: number): Promise<void> {
-    if (!lines.length) return;
-    const key = `${this.#prefix}applog:${name}`;
-    await this.#redis.multi().rpush(key, ...lines.map((l) => Buffer.from(l)))
-      .ltrim(key, -keep, -1).exec();
-  }
-
-  async recentLogs(name: string, max: number): Promise<Uint8Array[]> {
-    if (max <= 0) return [];
-    const raw = await this.#redis.lrangeBuffer(`${this.#prefix}applog:${name}`, -max, -1);
-    return raw.map((b: Buffer) => new Uint8Array(b));
-  }
-}
-
-function toDeployment(name: string, row: (string | null)[]): Deployment | undefined {
-  const [version, app, stopped, created, updated] = row;
-  if (!version || !app) return undefined;
-  return {
-    name,
-    version: Number(version),
-    appId: app,
-    stopped: stopped === "1",
-    createdMs: Number(created ?? 0),
-    updatedMs: Number(updated ?? 0),
-  };
 }

@@ -5,11 +5,10 @@
  * @module
  */
 import { denoPath } from "../../proto/deno_path.ts";
-import type { FunctionDef } from "../../proto/messages.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
 import { containerConfig, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
-import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "../runner.ts";
+import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -39,6 +38,7 @@ export const WORKER_LABEL = "nano-modal.worker";
  * ```
  */
 export class DockerRunner implements Runner {
+  /** Always `"docker"`. */
   readonly name = "docker";
   readonly #options: DockerRunnerOptions;
   readonly #tags = new Map<string, string>();
@@ -46,12 +46,13 @@ export class DockerRunner implements Runner {
   #builder?: Promise<ImageBuilder>;
   #owner?: Promise<string>;
 
+  /** A runner on the daemon at `options.socketPath`; it connects on first use. */
   constructor(options: DockerRunnerOptions) {
     this.#options = options;
   }
 
   /** Builds the function's image unless this host has it. */
-  async prepare(def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
+  async prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
     const builder = await this.#imageBuilder();
     this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, log, fetchBlob));
   }
@@ -91,7 +92,7 @@ export class DockerRunner implements Runner {
     }));
   }
 
-  async #image(def: FunctionDef): Promise<string> {
+  async #image(def: FunctionSpec): Promise<string> {
     const known = this.#tags.get(def.imageJson);
     if (known) return known;
     const tag = await (await this.#imageBuilder()).ensure(def.imageJson, () => {});

@@ -157,7 +157,7 @@ Deno.test({
         bundlePath: fx.bundlePath,
         entrypointPath: fx.entrypointPath,
         onOutput: () => {},
-      }, `${fx.dir}/sandboxes`);
+      }, { rootDir: `${fx.dir}/sandboxes` });
       try {
         const done = await warm.run("in-1", "echo", encodeValue([{ hello: [1, 2] }]));
         ok(done.ok);
@@ -220,7 +220,7 @@ Deno.test({
       bundlePath: fx.bundlePath,
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
-    }, `${fx.dir}/sandboxes`);
+    }, { rootDir: `${fx.dir}/sandboxes` });
     await rejects(warm.run("in-1", "hog", encodeValue([])), (err) => {
       ok(err instanceof SandboxDiedError, String(err));
       strictEqual(err.oom, true, err.message);
@@ -296,7 +296,7 @@ Deno.test({
       bundlePath: fx.bundlePath,
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
-    }, `${fx.dir}/sandboxes`);
+    }, { rootDir: `${fx.dir}/sandboxes` });
     strictEqual(decodeValue((await warm.run("in-1", "echo", encodeValue(["hi"]))).payload!), "hi");
     await warm.stop();
 

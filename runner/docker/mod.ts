@@ -4,4 +4,11 @@
  * @module
  */
 export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
-export { connectDocker, type Dockerode, dockerReachable, dockerSocketPath } from "./_docker.ts";
+export { dockerReachable, dockerSocketPath } from "./_docker.ts";
+export {
+  connectDocker,
+  type DockerClient,
+  type DockerContainerInfo,
+  type DockerImageInfo,
+  type DockerListOptions,
+} from "./docker_client.ts";

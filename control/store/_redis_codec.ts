@@ -1,5 +1,5 @@
 /**
- * How {@linkcode RedisBackend} packs records into Redis values.
+ * How the Redis store packs records into Redis values.
  *
  * A record is a JSON header line followed by raw bytes: the Lua scripts read
  * the header (with `cjson`) without touching the payload, and payloads travel
@@ -7,7 +7,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { FunctionRecord, InputRecord, OutputRecord } from "./backend.ts";
+import type { FunctionRecord } from "./app_store.ts";
+import type { InputRecord } from "./call_queue.ts";
+import type { OutputRecord } from "./output_store.ts";
 
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();

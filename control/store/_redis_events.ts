@@ -1,18 +1,16 @@
 /**
- * Wake-ups and log fan-out for {@linkcode RedisBackend} over Redis pub/sub, so
+ * Wake-ups and log fan-out for the Redis store over Redis pub/sub, so
  * a wait in one control plane ends when another control plane enqueues or
  * completes. Messages are hints: the waits re-check state and time out anyway.
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type { Redis } from "./_deps.ts";
-import { WakeSet } from "./_signal.ts";
+import type { Redis } from "../_deps.ts";
+import type { Clock } from "../../proto/clock.ts";
+import { WakeSet } from "./_wake_set.ts";
+import type { KeyNames } from "./_redis_keys.ts";
+import type { LogListener } from "./log_bus.ts";
 import { decodeLogs } from "./_redis_codec.ts";
-
-/** The channels the scripts publish on, under a key prefix. */
-export function channelNames(prefix: string): { inputs: string; outputs: string } {
-  return { inputs: `${prefix}ev:in`, outputs: `${prefix}ev:out` };
-}
 
 /** One subscriber connection's waiters and log subscribers. */
 export class RedisEvents {
@@ -21,17 +19,21 @@ export class RedisEvents {
   #outputs: string;
   #logsPrefix: string;
   #subscribed: Promise<void> | null = null;
-  #inputWake = new WakeSet();
+  #clock: Clock;
+  #inputWake: WakeSet;
   #outputWakes = new Map<string, WakeSet>();
   #logs = new Map<
     string,
-    { subs: Set<(data: Uint8Array, seq: number) => void>; ready: Promise<void> }
+    { subs: Set<LogListener>; ready: Promise<void> }
   >();
 
-  constructor(sub: Redis, prefix: string) {
+  constructor(sub: Redis, keys: KeyNames, clock: Clock) {
     this.#sub = sub;
-    ({ inputs: this.#inputs, outputs: this.#outputs } = channelNames(prefix));
-    this.#logsPrefix = `${prefix}logs:`;
+    this.#clock = clock;
+    this.#inputWake = new WakeSet(clock);
+    this.#inputs = keys.inputsChannel;
+    this.#outputs = keys.outputsChannel;
+    this.#logsPrefix = keys.logsChannelPrefix;
     sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
       this.#dispatch(channel.toString(), message);
     });
@@ -57,7 +59,7 @@ export class RedisEvents {
   /** Waits for an "outputs or total changed" message for one call. */
   async waitOutputs(callId: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     let wake = this.#outputWakes.get(callId);
-    if (!wake) this.#outputWakes.set(callId, wake = new WakeSet());
+    if (!wake) this.#outputWakes.set(callId, wake = new WakeSet(this.#clock));
     try {
       await wake.wait(timeoutMs, signal);
     } finally {
@@ -70,7 +72,7 @@ export class RedisEvents {
   /** Adds a log subscriber, subscribing the connection to the app's channel if first. */
   async subscribeLogs(
     appId: string,
-    onLogs: (data: Uint8Array, seq: number) => void,
+    onLogs: LogListener,
   ): Promise<() => void> {
     let entry = this.#logs.get(appId);
     if (!entry) {

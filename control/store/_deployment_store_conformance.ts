@@ -1,39 +1,11 @@
-/**
- * The contract of an {@linkcode AppStore}, as tests every implementation runs.
- * @module
- */
+/** The `DeploymentStore` contract, as cases every store runs. */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import type { AppStore } from "./app_store.ts";
+import type { Case } from "./_conformance_fixture.ts";
 
-/** A fresh, empty store and how to dispose of it. */
-export interface AppStoreFixture {
-  store: AppStore;
-  teardown(): Promise<void>;
-}
-
-/**
- * Registers the suite, each test named `"<name> app store: ..."`.
- *
- * @example
- * ```ts ignore
- * import { appStoreConformance } from "./app_store_conformance.ts";
- * import { MemoryAppStore } from "./memory_app_store.ts";
- * appStoreConformance("memory", () =>
- *   Promise.resolve({ store: new MemoryAppStore(), teardown: () => Promise.resolve() }));
- * ```
- */
-export function appStoreConformance(name: string, setup: () => Promise<AppStoreFixture>): void {
-  const test = (title: string, fn: (store: AppStore) => Promise<void>) =>
-    Deno.test(`${name} app store: ${title}`, async () => {
-      const { store, teardown } = await setup();
-      try {
-        await fn(store);
-      } finally {
-        await teardown();
-      }
-    });
-
-  test("each deploy records the next version and makes it current", async (s) => {
+/** Cases of `store.deployments`. */
+export const DEPLOYMENT_STORE_CASES: Record<string, Case> = {
+  "each deploy records the next version and makes it current": async ({ store }) => {
+    const s = store.deployments;
     equal(await s.getDeployment("demo"), undefined);
     deepStrictEqual(await s.recordVersion("demo", "ap-1", 1000), {
       version: 1,
@@ -56,9 +28,10 @@ export function appStoreConformance(name: string, setup: () => Promise<AppStoreF
       [2, "ap-2"],
     ]);
     deepStrictEqual((await s.listDeployments()).map((d) => d.name), ["demo", "other"]);
-  });
+  },
 
-  test("concurrent deploys of one name get distinct versions", async (s) => {
+  "concurrent deploys of one name get distinct versions": async ({ store }) => {
+    const s = store.deployments;
     const got = await Promise.all(
       Array.from({ length: 20 }, (_, i) => s.recordVersion("demo", `ap-${i}`, i)),
     );
@@ -67,9 +40,10 @@ export function appStoreConformance(name: string, setup: () => Promise<AppStoreF
       [...Array(20)].map((_, i) => i + 1),
     );
     equal((await s.versions("demo")).length, 20);
-  });
+  },
 
-  test("a stopped name stays stopped until the next version", async (s) => {
+  "a stopped name stays stopped until the next version": async ({ store }) => {
+    const s = store.deployments;
     equal(await s.stopDeployment("nope"), false);
     equal(await s.getDeployment("nope"), undefined);
     await s.recordVersion("demo", "ap-1", 1);
@@ -78,9 +52,10 @@ export function appStoreConformance(name: string, setup: () => Promise<AppStoreF
     const v = await s.recordVersion("demo", "ap-2", 2, 1);
     equal(v.rollbackOf, 1);
     equal((await s.getDeployment("demo"))?.stopped, false);
-  });
+  },
 
-  test("apps whose heartbeats stopped are reported stale until forgotten", async (s) => {
+  "apps whose heartbeats stopped are reported stale until forgotten": async ({ store }) => {
+    const s = store.deployments;
     await s.touchApp("ap-a", 100);
     await s.touchApp("ap-b", 100);
     await s.touchApp("ap-b", 300);
@@ -88,23 +63,28 @@ export function appStoreConformance(name: string, setup: () => Promise<AppStoreF
     await s.forgetApp("ap-a");
     deepStrictEqual(await s.staleApps(200), []);
     deepStrictEqual(await s.staleApps(400), ["ap-b"]);
-  });
+  },
 
-  test("call depths are remembered for their time to live", async (s) => {
+  "call depths are remembered for their time to live": async ({ store, clock }) => {
+    const s = store.deployments;
     equal(await s.callDepth("fc-unknown"), 0);
     await s.setCallDepth("fc-a", 3, 60_000);
     equal(await s.callDepth("fc-a"), 3);
-    await s.setCallDepth("fc-b", 2, 1);
-    await new Promise((r) => setTimeout(r, 20));
+    await s.setCallDepth("fc-b", 2, 1_000);
+    // Redis expires keys on its own time, the memory store on the injected clock.
+    await clock.tick(5_000);
+    if (store.kind === "redis") await new Promise((r) => setTimeout(r, 1_100));
     equal(await s.callDepth("fc-b"), 0);
-  });
+    equal(await s.callDepth("fc-a"), 3);
+  },
 
-  test("recent logs keep the latest lines, oldest first", async (s) => {
+  "recent logs keep the latest lines, oldest first": async ({ store }) => {
+    const s = store.deployments;
     const line = (n: number) => new Uint8Array([n]);
     await s.appendLogs("demo", [line(1), line(2)], 3);
     await s.appendLogs("demo", [line(3), line(4)], 3);
     deepStrictEqual(await s.recentLogs("demo", 10), [line(2), line(3), line(4)]);
     deepStrictEqual(await s.recentLogs("demo", 1), [line(4)]);
     deepStrictEqual(await s.recentLogs("other", 5), []);
-  });
-}
+  },
+};

@@ -1,13 +1,14 @@
 /**
- * How {@linkcode RedisBackend} connects: ioredis options that fail commands
+ * How the Redis store connects: ioredis options that fail commands
  * fast while Redis is down (and reconnect in the background), and errors that
  * say what to do.
  * @module
  */
-import { Redis, type RedisOptions } from "./_deps.ts";
+import { Redis, type RedisOptions } from "../_deps.ts";
 
 /** A Redis command failed because Redis could not be reached; retry once it is back. */
 export class RedisUnavailableError extends Error {
+  /** Always "RedisUnavailableError". */
   override name = "RedisUnavailableError";
 }
 
