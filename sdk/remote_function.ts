@@ -53,6 +53,36 @@ export interface MapOptions {
  */
 export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
 
+/**
+ * The argument list of `F`: a function type, or the type of a remote function
+ * (`typeof square` where `square = app.function(...)`), as
+ * {@linkcode RemoteFunction.fromName} takes it.
+ *
+ * @example
+ * ```ts
+ * import type { ArgsOf } from "@nano/modal";
+ * const args: ArgsOf<(x: number, y: string) => boolean> = [1, "a"];
+ * console.log(args.length); // 2
+ * ```
+ */
+export type ArgsOf<F> = F extends RemoteFunction<infer A, infer _R> ? A
+  : F extends (...args: infer A) => unknown ? A
+  : unknown[];
+
+/**
+ * The result of `F` (see {@linkcode ArgsOf}).
+ *
+ * @example
+ * ```ts
+ * import type { ResultOf } from "@nano/modal";
+ * const result: ResultOf<(x: number) => Promise<string>> = Promise.resolve("ok");
+ * console.log(await result); // "ok"
+ * ```
+ */
+export type ResultOf<F> = F extends RemoteFunction<infer _A, infer R> ? R
+  : F extends (...args: never[]) => infer R ? R
+  : unknown;
+
 function encodeArgs(name: string, args: unknown[]): Uint8Array {
   try {
     return encodeValue(args, "args");
@@ -110,6 +140,8 @@ export class RemoteFunction<Args extends unknown[], R> {
    * app, and from inside other functions. Each call goes to the app's current
    * version.
    *
+   * @typeParam F the function's type: `typeof square` (the remote function, imported with
+   *   `import type`) or a function type such as `(x: number) => number`
    * @param appName the name the app was deployed under
    * @param functionName the function's name within the app
    * @example
@@ -119,10 +151,10 @@ export class RemoteFunction<Args extends unknown[], R> {
    * console.log(square.name); // "square"
    * ```
    */
-  static fromName<F extends (...args: never[]) => unknown>(
+  static fromName<F>(
     appName: string,
     functionName: string,
-  ): RemoteFunction<Parameters<F>, ReturnType<F>> {
+  ): RemoteFunction<ArgsOf<F>, ResultOf<F>> {
     for (const [what, value] of [["app name", appName], ["function name", functionName]]) {
       if (typeof value !== "string" || !/^[A-Za-z0-9_$][A-Za-z0-9._$-]{0,63}$/.test(value)) {
         throw new InvalidError(
@@ -130,7 +162,7 @@ export class RemoteFunction<Args extends unknown[], R> {
         );
       }
     }
-    return new RemoteFunction<Parameters<F>, ReturnType<F>>(
+    return new RemoteFunction<ArgsOf<F>, ResultOf<F>>(
       functionName,
       undefined,
       resolveOptions(functionName, {}),

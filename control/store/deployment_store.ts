@@ -16,6 +16,7 @@ export interface DeploymentVersion {
   version: number;
   /** The app record (in `store.apps`) that this version runs. */
   appId: string;
+  /** When it was recorded. */
   createdMs: number;
   /** The version this one restored (`app rollback`), or 0. */
   rollbackOf: number;
@@ -23,9 +24,11 @@ export interface DeploymentVersion {
 
 /** A deployed name and where new calls go. */
 export interface Deployment {
+  /** The name apps are deployed and looked up under. */
   name: string;
   /** The current version: new calls run it. */
   version: number;
+  /** The app record of the current version. */
   appId: string;
   /** Set by `app stop`; cleared by the next deploy. */
   stopped: boolean;
@@ -47,6 +50,7 @@ export interface DeploymentStore {
     nowMs: number,
     rollbackOf?: number,
   ): Promise<DeploymentVersion>;
+  /** The deployed name, if it was ever deployed. */
   getDeployment(name: string): Promise<Deployment | undefined>;
   /** Every deployed name, sorted. */
   listDeployments(): Promise<Deployment[]>;
