@@ -30,6 +30,8 @@ export interface EmbeddedOptions {
   port?: number;
   /** The token clients and workers must present. */
   token?: string;
+  /** A separate token for workers that connect over the network (embedded ones need none). */
+  workerToken?: string;
   /** Inputs each worker runs at once. */
   workerCapacity?: number;
   /** Reported by `Ping`; defaults to this package's version. */
@@ -44,6 +46,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
+    workerToken: options.workerToken,
     version: options.version ?? VERSION,
   });
   const local = `http://127.0.0.1:${server.port}`;

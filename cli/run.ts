@@ -19,7 +19,8 @@ Options:
   --detach              keep the app running after this command exits or dies
   --server URL          control plane to use (env NANO_MODAL_SERVER); without one,
                         an embedded control plane and worker start in this process
-  --token TOKEN         token for the server (env NANO_MODAL_TOKEN)
+  --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
+                        ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
   -h, --help            show this help`;
 

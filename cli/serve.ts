@@ -8,7 +8,7 @@ import {
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
-import { configuredToken } from "./config.ts";
+import { type ServerToken, serverToken } from "./config.ts";
 import { startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
@@ -18,14 +18,17 @@ Usage: nano-modal serve [options]
 
 Options:
   --port N               port to listen on (default 50051; 0 picks a free one)
-  --host ADDR            address to listen on (default 127.0.0.1; others need a token)
+  --host ADDR            address to listen on (default 127.0.0.1; others need --token)
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
   --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL);
                          several control planes may share one Redis
   --retention-hours N    how long results stay retrievable (default 24)
-  --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN)
+  --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN); without
+                         one, a generated token kept in ~/.config/nano-modal/token (0600)
+  --worker-token TOKEN   a separate token for workers (env NANO_MODAL_WORKER_TOKEN): then
+                         only it opens worker RPCs, and the client token cannot
   -h, --help             show this help`;
 
 /** `--with-workers` takes an optional count: turn `--with-workers` alone into `--with-workers=1`. */
@@ -61,6 +64,16 @@ async function openStore(redisUrl: string | undefined, retentionMs: number): Pro
   }
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** How clients find the token (never the token itself: logs are not the place for it). */
+function tokenHelp(auth: ServerToken, url: string): string {
+  if (!auth.file) return "token: the one you configured (clients and workers set NANO_MODAL_TOKEN)";
+  return `token: ${auth.generated ? "generated and stored" : "read"} in ${auth.file} (0600); ` +
+    `local clients and workers of this user use it as is; ` +
+    `elsewhere: NANO_MODAL_SERVER=${url} NANO_MODAL_TOKEN=$(cat ${auth.file})`;
+}
+
 /** Runs the `serve` command until SIGINT/SIGTERM; returns the exit code. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("serve", normalizeWithWorkers(args), {
@@ -72,6 +85,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     redis: { type: "string" },
     "retention-hours": { type: "string" },
     token: { type: "string" },
+    "worker-token": { type: "string" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -83,8 +97,18 @@ export async function serveCommand(args: string[]): Promise<number> {
   const port = intFlag("port", values.port, 50051, 0, 65535);
   const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
-  const token = configuredToken(values.token);
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
+  const auth = serverToken(values.token);
+  // Beyond loopback, clients on other hosts need a token someone chose and handed out.
+  if (auth.file && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
+  const token = auth.token;
+  const workerToken = (typeof values["worker-token"] === "string" && values["worker-token"]) ||
+    Deno.env.get("NANO_MODAL_WORKER_TOKEN") || undefined;
+  if (workerToken === token) {
+    throw new UsageError(
+      "--worker-token must differ from the client token, or roles do not separate",
+    );
+  }
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
   const store = await openStore(redisUrl, retentionHours * 3_600_000);
@@ -99,6 +123,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       hostname,
       port,
       token,
+      workerToken,
       workerCapacity: capacity,
       store,
     });
@@ -112,8 +137,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   console.error(
     `nano-modal control plane listening on ${server.url} (${store.kind} store${
       workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
-    }${token ? ", token required" : ""})`,
+    }, token required${workerToken ? ", separate worker token" : ""})`,
   );
+  console.error(tokenHelp(auth, server.url));
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

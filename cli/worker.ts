@@ -2,7 +2,7 @@
 import { Worker } from "../runner/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { cacheDir, chooseRunner } from "./_runner.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { configuredServer, configuredWorkerToken } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 export const WORKER_HELP = `Start a worker.
@@ -13,7 +13,8 @@ Options:
   --server URL           control plane to serve (env NANO_MODAL_SERVER)
   --concurrency N        inputs this worker holds at once (default 32)
   --runner docker|deno   how to run functions (default: docker if reachable)
-  --token TOKEN          the server's token (env NANO_MODAL_TOKEN)
+  --token TOKEN          the server's worker token (env NANO_MODAL_WORKER_TOKEN, else
+                         NANO_MODAL_TOKEN, else the local ~/.config/nano-modal/token)
   -h, --help             show this help
 
 SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
@@ -43,7 +44,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   const runner = await chooseRunner(values.runner, (l) => console.error(l));
   const worker = new Worker({
     serverUrl: server,
-    token: configuredToken(values.token),
+    token: configuredWorkerToken(values.token),
     runner,
     capacity,
     cacheDir: cacheDir(),

@@ -9,6 +9,9 @@ import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod
 import { isId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";
 
+/** Quiet one-second waits between checks that the call record still exists. */
+const CALL_CHECK_WAITS = 5;
+
 /** What a map stream needs from the control service. */
 export interface MapStreamOptions {
   /** Ends the stream. */
@@ -95,6 +98,7 @@ export async function* runMap(
     }
   })();
 
+  let quietWaits = 0;
   try {
     yield create(MapResponseSchema, { callId: call.callId });
     while (total === null || have.size < total) {
@@ -127,7 +131,19 @@ export async function* runMap(
         await store.outputs.waitOutputs(call.callId, wait);
         if (woken.aborted) nudge = new AbortController();
         if (ctl.signal.aborted && !readerError) return;
-      }
+        // Every few quiet seconds: is the call still there? A store that lost it (evicted,
+        // flushed) would otherwise leave the client waiting for outputs that never come.
+        if (++quietWaits % CALL_CHECK_WAITS === 0) {
+          if (!(await store.outputs.getCall(call.callId))) {
+            throw new ConnectError(
+              `Map call ${call.callId} is gone from the server's store (evicted, flushed or expired), and its remaining inputs with it: run the map again`,
+              Code.NotFound,
+            );
+          }
+          // A word now and then keeps a stream waiting on slow inputs from looking idle.
+          if (quietWaits % (CALL_CHECK_WAITS * 6) === 0) ackDirty = true;
+        }
+      } else quietWaits = 0;
     }
   } finally {
     signal.removeEventListener("abort", stop);

@@ -1,23 +1,19 @@
 /**
  * The control plane's HTTP server: Connect RPCs on `Deno.serve`, HTTP/2
- * cleartext (prior knowledge) and HTTP/1.1 on one port.
+ * cleartext (prior knowledge) and HTTP/1.1 on one port, behind a gate that
+ * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-import {
-  createConnectRouter,
-  createFetchHandler,
-  createRouterTransport,
-  type Transport,
-} from "../proto/mod.ts";
+import { createRouterTransport, type Transport } from "../proto/mod.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
-import { bearerAuth } from "./_auth.ts";
 import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
-import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { RpcRouter } from "./_http.ts";
+import { startGate } from "./_gate.ts";
 import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
@@ -32,10 +28,24 @@ export interface ServerOptions {
   hostname?: string;
   /** 0 picks a free port. @default 50051 */
   port?: number;
-  /** Required of every RPC when set (`Authorization: Bearer <token>`). */
+  /**
+   * Required of every RPC when set (`Authorization: Bearer <token>`), checked
+   * before the body is read. Opens every RPC unless `workerToken` is set.
+   */
   token?: string;
-  /** Largest request message accepted. @default 64 MiB */
+  /** When set, the only token that opens `WorkerService`; `token` then opens only clients' RPCs. */
+  workerToken?: string;
+  /**
+   * Largest request message of the RPCs that carry user data (bundles,
+   * arguments, results); the others stop at 1 MiB. @default 64 MiB
+   */
   maxMessageBytes?: number;
+  /** A connection must send its first request's headers within this. @default 10_000 */
+  headerTimeoutMs?: number;
+  /** A connection silent both ways this long is closed. @default 300_000 */
+  idleTimeoutMs?: number;
+  /** Connections open at once; more are closed at once. @default 4_096 */
+  maxConnections?: number;
   /** How long a worker's lease lasts without a heartbeat. @default 30_000 */
   leaseMs?: number;
   /** How often expired leases are swept. @default 5_000 */
@@ -80,13 +90,6 @@ export class InsecureListenError extends Error {
   }
 }
 
-function notFound(path: string): Response {
-  return Response.json(
-    { code: "not_found", message: `No RPC at ${path.slice(0, 200)}` },
-    { status: 404 },
-  );
-}
-
 /**
  * Starts a control plane.
  *
@@ -117,14 +120,9 @@ function listen(options: ServerOptions): ControlServer {
     stopped: (appId) => hub.appStopped(appId),
     drained: (appId) => hub.appStopped(appId, true),
   });
-  const router = createConnectRouter({
-    // Our clients speak the Connect protocol only; fewer parsers, less surface.
-    grpc: false,
-    grpcWeb: false,
-    // A misspelt field in hand-written JSON is an error, not silently dropped.
-    jsonOptions: { ignoreUnknownFields: false },
-    readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
-    interceptors: [...(options.token ? [bearerAuth(options.token)] : []), backendOutages()],
+  const router = new RpcRouter({
+    maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
+    interceptors: [backendOutages()],
   });
   const controlService = createControlService(store, {
     version: options.version ?? "dev",
@@ -142,43 +140,47 @@ function listen(options: ServerOptions): ControlServer {
     appState: (appId) => deployments.appState(appId),
     nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
   });
-  const heartbeats = watchAppHeartbeats(store, {
-    clock,
-    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
-    onStopped: (appId) => hub.appStopped(appId),
-  });
   router.service(WorkerService, workerService);
-  const routes = new Map(router.handlers.map((h) => {
-    const handle = createFetchHandler(h);
-    // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
-    const decodedEarly = h.method.methodKind !== "bidi_streaming";
-    return [
-      h.requestPath,
-      decodedEarly ? (req: Request) => handle(req).then(clientFaultForParseErrors) : handle,
-    ];
-  }));
+  const handler = router.handler({ token: options.token, workerToken: options.workerToken });
 
+  // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
+  const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
+  const upstreamPath = `${socketDir}/http.sock`;
   const server = Deno.serve({
-    hostname,
-    port: options.port ?? 50051,
+    path: upstreamPath,
     onListen: () => {},
     onError: (err) => {
       console.error(`nano-modal server: ${(err as Error)?.message ?? err}`);
       return Response.json({ code: "internal", message: "internal error" }, { status: 500 });
     },
-  }, (req) => {
-    const path = new URL(req.url).pathname;
-    const handler = routes.get(path);
-    return handler ? handler(req) : notFound(path);
-  });
+  }, handler);
+  let gate;
+  try {
+    gate = startGate({
+      hostname,
+      port: options.port ?? 50051,
+      upstreamPath,
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+    });
+  } catch (err) {
+    server.shutdown().finally(() => Deno.remove(socketDir, { recursive: true }).catch(() => {}));
+    throw err;
+  }
 
+  const heartbeats = watchAppHeartbeats(store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
+  });
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
     maxInfraAttempts,
   });
 
-  const addr = server.addr as Deno.NetAddr;
+  const addr = gate.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
     url: `http://${host}:${addr.port}`,
@@ -189,6 +191,7 @@ function listen(options: ServerOptions): ControlServer {
     async close() {
       sweeper.stop();
       heartbeats.stop();
+      await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -196,6 +199,7 @@ function listen(options: ServerOptions): ControlServer {
         new Promise((r) => timer = setTimeout(r, SHUTDOWN_GRACE_MS)),
       ]);
       clearTimeout(timer);
+      await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     },
   };
 }

@@ -12,6 +12,7 @@
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
 import type { SessionOptions } from "./_session.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 import type { Output } from "../proto/messages.ts";
 import { NestedSession } from "./_nested_session.ts";
 
@@ -38,11 +39,14 @@ export function loadSessionModule(): Promise<typeof import("./_session.ts")> {
   return import("./_session.ts");
 }
 
-/** Server URL and token from the environment (`NANO_MODAL_SERVER`, `NANO_MODAL_TOKEN`). */
+/**
+ * Server URL and token from the environment (`NANO_MODAL_SERVER`,
+ * `NANO_MODAL_TOKEN`), else the token a local server of this user generated.
+ */
 export function optionsFromEnv(): SessionOptions | undefined {
   const serverUrl = Deno.env.get("NANO_MODAL_SERVER");
   if (!serverUrl) return undefined;
-  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || undefined };
+  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
 /**

@@ -6,9 +6,11 @@ import { startRedis } from "./_redis_server.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 async function stats(url: string) {
-  const { transport, close } = createRpcTransport({ baseUrl: url });
+  // `serve` without NANO_MODAL_TOKEN requires the token it keeps for local clients.
+  const { transport, close } = createRpcTransport({ baseUrl: url, token: readTokenFile() });
   try {
     return await createClient(ControlService, transport).getStats({});
   } finally {
