@@ -5,12 +5,14 @@ import { startRedis } from "./mod.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 async function control<T>(
   url: string,
   fn: (c: ReturnType<typeof createClient<typeof ControlService>>) => Promise<T>,
 ): Promise<T> {
-  const { transport, close } = createRpcTransport({ baseUrl: url });
+  // `serve` without NANO_MODAL_TOKEN requires the token it keeps for local clients.
+  const { transport, close } = createRpcTransport({ baseUrl: url, token: readTokenFile() });
   try {
     return await fn(createClient(ControlService, transport));
   } finally {

@@ -5,6 +5,7 @@ import { startRedis } from "./mod.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 const CLIENT = "tests/fixtures/lookup_client.ts";
 
@@ -37,7 +38,8 @@ function client(url: string, ...args: string[]) {
 
 /** The control plane's view of apps. */
 export async function listApps(url: string) {
-  const { transport, close } = createRpcTransport({ baseUrl: url });
+  // `serve` without NANO_MODAL_TOKEN requires the token it keeps for local clients.
+  const { transport, close } = createRpcTransport({ baseUrl: url, token: readTokenFile() });
   try {
     return (await createClient(ControlService, transport).listApps({})).apps;
   } finally {
