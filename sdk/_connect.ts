@@ -14,9 +14,9 @@ import { runtime } from "./_runtime.ts";
 import type { SessionOptions } from "./_session.ts";
 import { readTokenFile } from "../proto/token_file.ts";
 import type { Output } from "../proto/messages.ts";
-import { NestedSession } from "./_nested_session.ts";
+import { NestedSession } from "./_nested_calls.ts";
 
-/** What calls need of a session: a client's (`_session.ts`) or a container's (`_nested_session.ts`). */
+/** What calls need of a session: a client's (`_session.ts`) or a container's (`_nested_calls.ts`). */
 export interface CallSession {
   /** The id of a function of the running app (or the container's own app). */
   functionId(name: string): string | Promise<string>;

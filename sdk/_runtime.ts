@@ -13,7 +13,7 @@ export interface SdkRuntime extends Runtime {
   /** The client session while an app runs. */
   session?: Session;
   /** In a container: the session of calls made from inside functions. */
-  nestedSession?: import("./_nested_session.ts").NestedSession;
+  nestedSession?: import("./_nested_calls.ts").NestedSession;
   /** A session made from the environment for calls outside an app (`FunctionCall.fromId`). */
   detached?: Promise<Session>;
   /** Whether the client/server version warning was printed (once per process). */
