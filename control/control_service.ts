@@ -2,20 +2,15 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/mod.ts";
-import {
-  type ControlService,
-  type FunctionDef,
-  FunctionDefSchema,
-  StreamLogsResponseSchema,
-} from "../proto/messages.ts";
+import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { type ControlService, type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
 import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
-import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
-import { AsyncQueue } from "../proto/async_queue.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
+import { LogStreams } from "./_log_streams.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
 import { Deployments, stopAppRecord } from "./_deployments.ts";
@@ -49,7 +44,6 @@ export function createControlService(
 ): ServiceImpl<typeof ControlService> {
   const clock = options.clock ?? systemClock;
   const maxPending = options.maxPendingPerMap ?? 100_000;
-  const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
 
   const apps: AppRpcContext = options.apps ?? {
     deployments: new Deployments(store, clock, { stopped() {}, drained() {} }),
@@ -57,6 +51,7 @@ export function createControlService(
     cancelInputs() {},
   };
   const { deployments } = apps;
+  const logStreams = new LogStreams(store, deployments, clock);
 
   /**
    * The function a new call runs; for a deployed app, the current version's
@@ -196,7 +191,7 @@ export function createControlService(
       await store.deployments.forgetApp(req.appId);
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
-      for (const queue of logStreams.get(req.appId) ?? []) queue.close();
+      logStreams.end(req.appId);
       return {};
     },
 
@@ -293,69 +288,8 @@ export function createControlService(
       return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
     },
 
-    async *streamLogs(req, ctx) {
-      // A deployed name follows every version's output (a redeploy keeps the stream).
-      const appIds = req.name ? await deployments.appIds(req.name) : [req.appId];
-      if (!req.name) {
-        if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-        if (!(await store.apps.getApp(req.appId))) {
-          throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
-        }
-      }
-      const queue = new AsyncQueue<[Uint8Array, number]>();
-      const unsubscribes = await Promise.all(
-        appIds.map((appId) =>
-          store.logs.subscribe(appId, (data, seq) => queue.push([data, req.name ? 0 : seq]))
-        ),
-      );
-      const unsubscribe = () => unsubscribes.forEach((u) => u());
-      let stopWatching = () => {};
-      if (req.name) {
-        // New versions deployed while following join the stream.
-        const seen = new Set(appIds);
-        stopWatching = every(clock, 1_000, async () => {
-          const ids = await deployments.appIds(req.name).catch(() => []);
-          for (const id of ids.filter((i) => !seen.has(i))) {
-            seen.add(id);
-            unsubscribes.push(await store.logs.subscribe(id, (d) => queue.push([d, 0])));
-          }
-        });
-      }
-      const onAbort = () => queue.close();
-      ctx.signal.addEventListener("abort", onAbort);
-      const streamKey = req.name ? `name:${req.name}` : req.appId;
-      const streams = logStreams.get(streamKey) ?? new Set();
-      logStreams.set(streamKey, streams.add(queue));
-      try {
-        for await (const [data, seq] of queue) {
-          const batch = fromBinary(StreamLogsResponseSchema, data);
-          batch.seq = seq;
-          yield batch;
-        }
-      } finally {
-        stopWatching();
-        ctx.signal.removeEventListener("abort", onAbort);
-        streams.delete(queue);
-        if (streams.size === 0) logStreams.delete(streamKey);
-        unsubscribe();
-      }
+    streamLogs(req, ctx) {
+      return logStreams.follow(req, ctx.signal);
     },
-  };
-}
-
-/** Runs `fn` every `periodMs` on `clock` until the returned function is called. */
-function every(clock: Clock, periodMs: number, fn: () => Promise<void>): () => void {
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const tick = () => {
-    timer = clock.setTimeout(async () => {
-      await fn().catch(() => {});
-      if (!stopped) tick();
-    }, periodMs);
-  };
-  tick();
-  return () => {
-    stopped = true;
-    if (timer !== undefined) clock.clearTimeout(timer);
   };
 }
