@@ -1,6 +1,6 @@
 // End-to-end: deployed apps called by name from plain scripts, across restarts and redeploys.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
+import { check, CliProcess, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
@@ -150,6 +150,52 @@ Deno.test("FunctionCall.cancel drops a queued call and stops a running one", asy
     const next = await client(cp.url, "remote", "demo", "square", "[3]");
     strictEqual(next.stdout, "9\n", next.stderr);
     ok(Date.now() - started < 45_000, "the running call was stopped, not waited for");
+  } finally {
+    await cp.proc.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deploy refuses bad input with one line each; app logs --follow shows new output", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-deploy-bad-" });
+  const cp = await startServe(["--with-workers", "--runner", "deno"]);
+  try {
+    const oneLine = (r: { stderr: string }) =>
+      strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr);
+    await Deno.writeTextFile(
+      `${dir}/two.ts`,
+      `import { App } from "${ROOT}sdk/mod.ts";
+new App("a").function(function f() {});
+new App("b").function(function g() {});
+`,
+    );
+    const two = await runCli(["deploy", `${dir}/two.ts`, "--server", cp.url]);
+    match(two.stderr, /defines several apps \(a, b\): deploy one per file/);
+    oneLine(two);
+    await Deno.writeTextFile(`${dir}/broken.ts`, "export const = ;\n");
+    const broken = await runCli(["deploy", `${dir}/broken.ts`, "--server", cp.url]);
+    match(broken.stderr, /Cannot load .*broken\.ts/);
+    oneLine(broken);
+    const badName = await runCli(["deploy", `${dir}/two.ts`, "--name", "no spaces"]);
+    match(badName.stderr, /--name "no spaces" is not valid/);
+
+    // A running `run` holds its app's name.
+    const path = await writeApp(dir, appSource("v1"));
+    const busy = await runCli(["run", `${path}::slow`, "--server", cp.url, "--detach", "--", "1"]);
+    check(busy.code === 0, "detached run", busy);
+    const taken = await runCli(["deploy", path, "--server", cp.url]);
+    match(taken.stderr, /App name "demo" is in use by a running `nano-modal run`/);
+    oneLine(taken);
+    check((await runCli(["app", "stop", "demo", "--server", cp.url])).code === 0, "stop", taken);
+
+    const d = await runCli(["deploy", path, "--server", cp.url]);
+    check(d.code === 0, "deploy", d);
+    const follow = new CliProcess(["app", "logs", "demo", "--follow", "--server", cp.url]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const r = await client(cp.url, "remote", "demo", "square", "[12]");
+    strictEqual(r.stdout, "144\n", r.stderr);
+    await follow.waitFor(/\[square\] squaring v1 12/, 15_000);
+    await follow.stop("SIGINT");
   } finally {
     await cp.proc.stop();
     await Deno.remove(dir, { recursive: true });
