@@ -248,11 +248,20 @@ async function* serveWorker(
             }));
             break;
           }
-          case "heartbeat":
-            await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
+          case "heartbeat": {
+            const { inputIds } = msg.value;
+            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
+            // This reaches workers whose calls were cancelled through another control plane.
+            if (lost.length) {
+              out.push(create(WorkerCommandSchema, {
+                msg: { case: "cancel", value: { inputIds: lost } },
+              }));
+            }
             await store.workers.heartbeat(record());
             checkApps().catch(() => {});
             break;
+          }
           case "logs":
             await publishLogs(store, msg.value.lines, options.onLogs);
             break;

@@ -6,6 +6,7 @@ import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { readTokenFile } from "../proto/token_file.ts";
+import { encodeValue } from "../proto/payload.ts";
 
 async function control<T>(
   url: string,
@@ -153,6 +154,55 @@ export const hi = app.function(function hi() { return "hi"; });
       (c) => c.spawn({ functionId: fn.functionId, args: new Uint8Array() }),
     ).catch((e) => e as Error);
     match(String(call), /App "stopme" is stopped/);
+  } finally {
+    await worker.stop();
+    await Promise.all([a.proc.stop(), b.proc.stop()]);
+    await redis.stop();
+  }
+});
+
+Deno.test("cancel through one control plane stops a running input on a worker of another", async () => {
+  const redis = await startRedis();
+  const a = await startServe(["--redis", redis.url]);
+  const b = await startServe(["--redis", redis.url]);
+  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno"], {
+    env: { NANO_MODAL_CACHE: cache },
+  });
+  const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";
+const app = new App("cancelme");
+export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+  return ms;
+});
+`);
+  try {
+    await worker.waitFor(/serving/);
+    const d = await runCli(["deploy", path, "--server", a.url]);
+    check(d.code === 0, "deploy", d);
+    const fn = await control(
+      a.url,
+      (c) => c.lookupFunction({ appName: "cancelme", functionName: "nap" }),
+    );
+    const { callId } = await control(
+      a.url,
+      (c) => c.spawn({ functionId: fn.functionId, args: encodeValue([120_000]) }),
+    );
+    await eventually(
+      "the input runs in a sandbox",
+      async () => (await descendants(worker.child.pid)).length > 0,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const before = (await descendants(worker.child.pid)).length;
+    await control(a.url, (c) => c.cancelCall({ callId }));
+    const res = await control(b.url, (c) => c.awaitCall({ callId, timeoutMs: 1_000 }));
+    strictEqual(res.output?.error?.name, "CancelledError");
+    await eventually(
+      "the worker stops the cancelled input's sandbox",
+      async () => (await descendants(worker.child.pid)).length < before,
+      15_000,
+    );
   } finally {
     await worker.stop();
     await Promise.all([a.proc.stop(), b.proc.stop()]);
