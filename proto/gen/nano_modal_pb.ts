@@ -459,6 +459,8 @@ export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__P
   messageDesc(file_nano_modal, 13);
 
 /**
+ * Nothing: the app is alive.
+ *
  * @generated from message nanomodal.v1.AppHeartbeatResponse
  */
 export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
@@ -472,6 +474,8 @@ export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@_
   messageDesc(file_nano_modal, 14);
 
 /**
+ * A deployed app's function, by names.
+ *
  * @generated from message nanomodal.v1.LookupFunctionRequest
  */
 export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
@@ -494,6 +498,8 @@ export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*
   messageDesc(file_nano_modal, 15);
 
 /**
+ * The current version's function.
+ *
  * @generated from message nanomodal.v1.LookupFunctionResponse
  */
 export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
@@ -521,6 +527,8 @@ export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = 
   messageDesc(file_nano_modal, 16);
 
 /**
+ * One recorded version of a deployed app.
+ *
  * @generated from message nanomodal.v1.AppVersion
  */
 export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
@@ -565,6 +573,8 @@ export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
   messageDesc(file_nano_modal, 17);
 
 /**
+ * The versions of the deployed app `name`.
+ *
  * @generated from message nanomodal.v1.AppHistoryRequest
  */
 export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
@@ -582,6 +592,8 @@ export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE_
   messageDesc(file_nano_modal, 18);
 
 /**
+ * Versions, oldest first.
+ *
  * @generated from message nanomodal.v1.AppHistoryResponse
  */
 export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
@@ -606,6 +618,8 @@ export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PUR
   messageDesc(file_nano_modal, 19);
 
 /**
+ * Run what `version` of the deployed app `name` ran, as a new version.
+ *
  * @generated from message nanomodal.v1.RollbackAppRequest
  */
 export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
@@ -628,6 +642,8 @@ export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PUR
   messageDesc(file_nano_modal, 20);
 
 /**
+ * The version the rollback recorded.
+ *
  * @generated from message nanomodal.v1.RollbackAppResponse
  */
 export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
@@ -650,6 +666,8 @@ export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__P
   messageDesc(file_nano_modal, 21);
 
 /**
+ * The call to cancel.
+ *
  * @generated from message nanomodal.v1.CancelCallRequest
  */
 export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
@@ -667,6 +685,8 @@ export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE_
   messageDesc(file_nano_modal, 22);
 
 /**
+ * Nothing: the call is cancelled (or had finished).
+ *
  * @generated from message nanomodal.v1.CancelCallResponse
  */
 export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
@@ -680,6 +700,8 @@ export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PUR
   messageDesc(file_nano_modal, 23);
 
 /**
+ * Recent output of the deployed app `name`.
+ *
  * @generated from message nanomodal.v1.AppLogsRequest
  */
 export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
@@ -704,6 +726,8 @@ export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
   messageDesc(file_nano_modal, 24);
 
 /**
+ * Log lines, oldest first.
+ *
  * @generated from message nanomodal.v1.AppLogsResponse
  */
 export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
@@ -1755,6 +1779,8 @@ export const NestedCallRequestSchema: GenMessage<NestedCallRequest> = /*@__PURE_
   messageDesc(file_nano_modal, 63);
 
 /**
+ * The answer to a NestedCallRequest.
+ *
  * @generated from message nanomodal.v1.NestedCallResponse
  */
 export type NestedCallResponse = Message<"nanomodal.v1.NestedCallResponse"> & {
