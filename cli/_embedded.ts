@@ -1,5 +1,7 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { createMemoryStore, startServer, type Store } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type Store } from "../control/mod.ts";
+import { configuredDataDir } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
@@ -22,7 +24,7 @@ export interface EmbeddedOptions {
   runner: Runner;
   /** How many workers to start. */
   workers: number;
-  /** The store. @default a new in-memory store */
+  /** Where to keep state; by default the embedded store on the configured data dir. */
   store?: Store;
   /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
@@ -40,7 +42,7 @@ export interface EmbeddedOptions {
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const store = options.store ?? createMemoryStore();
+  const store = options.store ?? await openDataDir(configuredDataDir());
   const server = await startServer({
     store,
     hostname: options.hostname ?? "127.0.0.1",
@@ -73,4 +75,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       await store.close();
     },
   };
+}
+
+/** Opens the embedded store on `dataDir`, failing with one line that says what to do. */
+export async function openDataDir(dataDir: string, retentionMs?: number): Promise<Store> {
+  try {
+    return await openEmbeddedStore({ dataDir, retentionMs });
+  } catch (err) {
+    throw new UsageError(
+      `Cannot open the data dir ${dataDir} (${(err as Error).message}): pass --data-dir or ` +
+        "set NANO_MODAL_DATA_DIR to a directory you can write",
+    );
+  }
 }

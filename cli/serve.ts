@@ -1,15 +1,14 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
   connectRedisStore,
-  createMemoryStore,
   InsecureListenError,
   RedisUnavailableError,
   type Store,
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
-import { type ServerToken, serverToken } from "./config.ts";
-import { startEmbedded } from "./_embedded.ts";
+import { configuredDataDir, type ServerToken, serverToken } from "./config.ts";
+import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
 export const SERVE_HELP = `Start a control plane.
@@ -22,6 +21,9 @@ Options:
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
+  --data-dir DIR         where apps, bundles and other durable records live without
+                         Redis (env NANO_MODAL_DATA_DIR; default
+                         $XDG_DATA_HOME/nano-modal or ~/.local/share/nano-modal)
   --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL);
                          several control planes may share one Redis
   --retention-hours N    how long results stay retrievable (default 24)
@@ -46,9 +48,13 @@ function normalizeWithWorkers(args: string[]): string[] {
   return out;
 }
 
-/** The embedded store, or Redis when a URL is given; warns loudly about risky settings. */
-async function openStore(redisUrl: string | undefined, retentionMs: number): Promise<Store> {
-  if (!redisUrl) return createMemoryStore({ retentionMs });
+/** The embedded store on `dataDir`, or Redis when a URL is given; warns about risky settings. */
+async function openStore(
+  redisUrl: string | undefined,
+  options: { retentionMs: number; dataDir: string },
+): Promise<Store> {
+  if (!redisUrl) return await openDataDir(options.dataDir, options.retentionMs);
+  const { retentionMs } = options;
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new UsageError(
       `--redis "${redisUrl}" is not a Redis URL: use e.g. redis://127.0.0.1:6379`,
@@ -83,6 +89,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     concurrency: { type: "string" },
     runner: { type: "string" },
     redis: { type: "string" },
+    "data-dir": { type: "string" },
     "retention-hours": { type: "string" },
     token: { type: "string" },
     "worker-token": { type: "string" },
@@ -111,7 +118,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
-  const store = await openStore(redisUrl, retentionHours * 3_600_000);
+  const dataDir = configuredDataDir(values["data-dir"]);
+  const store = await openStore(redisUrl, { retentionMs: retentionHours * 3_600_000, dataDir });
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;
@@ -136,6 +144,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   console.error(
     `nano-modal control plane listening on ${server.url} (${store.kind} store${
+      redisUrl ? "" : ` in ${dataDir}`
+    }${
       workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
     }, token required${workerToken ? ", separate worker token" : ""})`,
   );

@@ -1,12 +1,15 @@
 /**
  * The control plane: what the rest of the project may use from `control/`.
  * Start a server with {@linkcode startServer} over a store from
- * {@linkcode createMemoryStore} or {@linkcode connectRedisStore}.
+ * {@linkcode openEmbeddedStore} (durable records on a data dir),
+ * {@linkcode connectRedisStore} or {@linkcode createMemoryStore} (tests).
  * @module
  */
 export {
   connectRedisStore,
   createMemoryStore,
+  type EmbeddedStoreOptions,
+  openEmbeddedStore,
   type RedisStoreOptions,
   RedisUnavailableError,
   type Store,

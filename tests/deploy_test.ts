@@ -201,3 +201,28 @@ new App("b").function(function g() {});
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a deployed app survives a restart of an embedded control plane (--data-dir)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-deploy-data-" });
+  const args = ["--data-dir", `${dir}/data`, "--with-workers", "--runner", "deno"];
+  let cp = await startServe(args);
+  try {
+    const path = await writeApp(dir, appSource("v1"));
+    check((await runCli(["deploy", path, "--server", cp.url])).code === 0, "deploy", {
+      stdout: "",
+      stderr: "",
+    });
+    strictEqual((await client(cp.url, "remote", "demo", "square", "[5]")).stdout, "25\n");
+    await cp.proc.stop();
+    cp = await startServe(args);
+    const r = await client(cp.url, "remote", "demo", "square", "[6]");
+    strictEqual(r.stdout, "36\n", r.stderr);
+    const history = await runCli(["app", "history", "demo", "--server", cp.url]);
+    match(history.stdout, /^1 \*/m);
+    const logs = await runCli(["app", "logs", "demo", "--server", cp.url]);
+    match(logs.stdout, /squaring v1 5/, "logs kept across the restart");
+  } finally {
+    await cp.proc.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -191,6 +191,7 @@ Deno.test("a body over the size limit is refused without being read whole", asyn
 Deno.test("tokens are checked on every RPC, and hundreds of idle connections do not starve real clients", async () => {
   const token = crypto.randomUUID();
   const embedded = await startEmbedded({
+    store: createMemoryStore(),
     runner: new DenoRunner({ denoDir: `${Deno.env.get("HOME")}/.cache/nano-modal/deno` }),
     workers: 1,
     token,
