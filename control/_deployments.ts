@@ -187,14 +187,12 @@ export class Deployments {
     const running = (await this.#all.apps.listApps()).filter((a) =>
       a.ephemeral && !a.stopped && a.name === name
     );
-    if (running.length && !(await this.#store.getDeployment(name))) {
-      for (const app of running) {
-        await stopAppRecord(this.#all, app.appId);
-        await this.#store.forgetApp(app.appId);
-        this.#hooks.stopped(app.appId);
-      }
-      return;
+    for (const app of running) {
+      await stopAppRecord(this.#all, app.appId);
+      await this.#store.forgetApp(app.appId);
+      this.#hooks.stopped(app.appId);
     }
+    if (running.length && !(await this.#store.getDeployment(name))) return;
     const versions = await this.#versionsOf(name);
     await this.#store.stopDeployment(name);
     for (const appId of new Set(versions.map((v) => v.appId))) {
