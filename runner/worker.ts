@@ -278,6 +278,7 @@ export class Worker {
       });
     } finally {
       this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
     }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
