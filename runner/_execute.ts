@@ -9,6 +9,7 @@ import { type FunctionDef, type Output, OutputSchema, ResultStatus } from "../pr
 import type { Deadlines } from "./_deadlines.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
+import { MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
   ImageBuildError,
   SandboxDiedError,
@@ -100,6 +101,15 @@ async function runOnce(
         fn.pool.kill(sandbox);
       });
     });
+    if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
+      // The entrypoint checks this; a sandbox that does not must not wedge the wire.
+      return failure(input.idx, ResultStatus.FAILURE, {
+        name: "ResultTooLargeError",
+        message: `${def.name} returned ${
+          done.payload!.byteLength
+        } bytes, over the ${MAX_RESULT_BYTES} byte limit for one result: return less, or write it to a Volume`,
+      });
+    }
     if (done.ok) {
       return create(OutputSchema, {
         idx: input.idx,
@@ -146,6 +156,9 @@ function failureOf(err: unknown, where: { def: FunctionDef; idx: number }): Outc
       message,
       stack: err.remoteStack,
     });
+  }
+  if (err instanceof SandboxDiedError && err.userFault) {
+    return failure(idx, ResultStatus.FAILURE, err.userFault);
   }
   if (err instanceof SandboxStartError) {
     const message = `The sandbox for ${name} could not start: ${err.message}`;

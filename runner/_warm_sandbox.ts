@@ -15,7 +15,7 @@ import {
   SYNC_MARKER,
 } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
-import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
+import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
 /** How long a sandbox may take to connect, and then to load its bundle. */
 export const START_TIMEOUT_MS = 120_000;
@@ -43,6 +43,8 @@ export class WarmSandbox {
   readonly #dir: string;
   readonly #inflight = new Map<string, PromiseWithResolvers<DoneMessage>>();
   #dead: SandboxDiedError | null = null;
+  /** Set when user code announced it is ending the sandbox. */
+  #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
   readonly #synced = [0, 0];
   #syncWaiters: { seq: number; resolve: () => void }[] = [];
@@ -93,6 +95,7 @@ export class WarmSandbox {
       // What it printed before dying is the best clue the user gets.
       const printed = early.splice(0);
       for (const [fd, text] of printed) spec.onOutput(fd, text);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
       if (err instanceof SandboxDiedError && !err.oom) {
         const stderr = printed.filter(([fd]) => fd === 2).map(([, t]) => t).join("");
         const last = stderr.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).at(-1);
@@ -100,7 +103,6 @@ export class WarmSandbox {
           cause: err,
         });
       }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw err;
     } finally {
       listener.close();
@@ -153,6 +155,7 @@ export class WarmSandbox {
       for await (const batch of frames) {
         for (const msg of batch) {
           if (msg.t === "nested") this.#nested(msg);
+          if (msg.t === "fatal") this.#userFault = msg.error;
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
@@ -197,10 +200,13 @@ export class WarmSandbox {
     this.#dead = new SandboxDiedError(
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
       oom,
+      oom ? undefined : this.#userFault,
     );
     for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
     this.#inflight.clear();
-    this.#sandbox.kill().catch(() => {});
+    // A sandbox that crashed leaves nothing behind: its socket and files go with it.
+    this.#sandbox.kill().catch(() => {})
+      .then(() => Deno.remove(this.#dir, { recursive: true }).catch(() => {}));
   }
 
   /** Whether the sandbox can take inputs. */

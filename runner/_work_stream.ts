@@ -19,6 +19,10 @@ import {
 } from "../proto/messages.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { every } from "./_every.ts";
+import { chunkByBytes } from "./_protocol.ts";
+
+/** Results and log lines go out in messages of about this many bytes at most. */
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 /** How often the worker renews the leases of the inputs it holds. */
 export const HEARTBEAT_MS = 5_000;
@@ -162,14 +166,15 @@ export class WorkStream {
     const out = this.#out;
     if (!out || out.closed) return;
     // Logs first: a caller sees what a function printed before its result.
-    if (this.#pendingLogs.length) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "logs", value: { lines: this.#pendingLogs.splice(0) } },
-      }));
+    // Messages of about BATCH_BYTES at most: a burst of large results never makes one
+    // message over the wire limit.
+    const logs = this.#pendingLogs.splice(0);
+    for (const lines of chunkByBytes(logs, (l) => 64 + l.text.length * 3, BATCH_BYTES)) {
+      out.push(create(WorkerMessageSchema, { msg: { case: "logs", value: { lines } } }));
     }
-    if (this.#pendingResults.length) {
-      const results = this.#pendingResults.splice(0);
-      this.#unacked.push(...results);
+    const pending = this.#pendingResults.splice(0);
+    this.#unacked.push(...pending);
+    for (const results of chunkByBytes(pending, (r) => 128 + r.output.byteLength, BATCH_BYTES)) {
       out.push(create(WorkerMessageSchema, { msg: { case: "results", value: { results } } }));
     }
     if (this.#pendingCredit > 0 && !this.#draining) {

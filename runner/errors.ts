@@ -1,13 +1,26 @@
 /** Errors of the runner. */
 
+/** What user code said as it ended its sandbox (`Deno.exit`, an uncaught error). */
+export interface UserFault {
+  name: string;
+  message: string;
+  stack: string;
+}
+
 /** The sandbox ended while inputs were running in it. */
 export class SandboxDiedError extends Error {
   /** It was killed for exceeding its memory limit. */
   readonly oom: boolean;
-  constructor(message: string, oom: boolean) {
+  /**
+   * Set when the function's own code ended the sandbox: its inputs fail with
+   * this (counted against the user's retries), not as lost infrastructure.
+   */
+  readonly userFault?: UserFault;
+  constructor(message: string, oom: boolean, userFault?: UserFault) {
     super(message);
     this.name = "SandboxDiedError";
     this.oom = oom;
+    this.userFault = userFault;
   }
 }
 

@@ -41,6 +41,12 @@ export interface SandboxSpec {
   entrypointPath: string;
   /** Host directory holding the unix socket `sock` the sandbox connects to. */
   socketDir: string;
+  /**
+   * Extra host paths to show inside the sandbox (volumes), at `target`.
+   * The deno runner binds them into its namespace; without bubblewrap it
+   * cannot give them their paths. @default []
+   */
+  mounts?: { source: string; target: string; readOnly: boolean }[];
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
   onOutput(fd: 1 | 2, text: string): void;
 }

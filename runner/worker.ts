@@ -26,6 +26,7 @@ import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
+import { reapSandboxes } from "./_reap.ts";
 
 /** How often pools stop sandboxes idle past their scale-down window. */
 export const SCALE_DOWN_EVERY_MS = 1_000;
@@ -156,6 +157,7 @@ export class Worker {
       this.#entrypointReady.reject(err);
       throw err;
     }
+    await reapSandboxes(`${this.#options.cacheDir}/sandboxes`);
     await this.#options.runner.cleanup();
     const stopScaler = every(this.#clock, {
       periodMs: SCALE_DOWN_EVERY_MS,

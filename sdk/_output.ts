@@ -7,6 +7,7 @@ import {
   InternalFailure,
   OutOfMemoryError,
   RemoteError,
+  ResultTooLargeError,
 } from "./errors.ts";
 
 /** The error an unsuccessful output stands for. */
@@ -21,6 +22,7 @@ export function outputError(output: Output, fnName: string): Error {
       return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
     case ResultStatus.FAILURE:
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
+      if (err?.name === "ResultTooLargeError") return new ResultTooLargeError(err.message);
       return new RemoteError({
         name: err?.name || "Error",
         message: err?.message ?? "",

@@ -200,6 +200,15 @@ export class OutOfMemoryError extends NanoModalError {
   }
 }
 
+/** A remote function's result (or error) was over the size one result may have. */
+export class ResultTooLargeError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ResultTooLargeError";
+  }
+}
+
 /** What a {@linkcode RemoteError} describes: the exception the remote function threw. */
 export interface RemoteErrorInit {
   /** The remote exception's class name, e.g. `"TypeError"`. */

@@ -57,5 +57,6 @@ export {
   OutOfMemoryError,
   RemoteError,
   type RemoteErrorInit,
+  ResultTooLargeError,
 } from "./errors.ts";
 export { VERSION } from "./version.ts";

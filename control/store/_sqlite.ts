@@ -29,7 +29,7 @@ export function openDatabase(path: string, migrations: Migration[]): DatabaseSyn
   const db = new DatabaseSync(path);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.exec("PRAGMA journal_mode = WAL");
+    useWal(db);
     db.exec("PRAGMA synchronous = NORMAL");
     migrate(db, migrations);
   } catch (error) {
@@ -37,6 +37,27 @@ export function openDatabase(path: string, migrations: Migration[]): DatabaseSyn
     throw error;
   }
   return db;
+}
+
+/**
+ * Switches a database to WAL once (the mode is kept in the file). The switch
+ * needs the database to itself and SQLite does not apply the busy timeout to
+ * it, so a second process opening a fresh data dir at the same moment retries.
+ */
+function useWal(db: DatabaseSync): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
+    try {
+      const row = db.prepare("PRAGMA journal_mode").get();
+      if (String(row?.journal_mode).toLowerCase() === "wal") return;
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (err) {
+      if (!/locked|busy/i.test(String((err as Error).message)) || Date.now() > deadline) throw err;
+      // A synchronous pause: opening the store is synchronous and happens once.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  }
 }
 
 function migrate(db: DatabaseSync, migrations: Migration[]): void {

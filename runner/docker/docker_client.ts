@@ -9,6 +9,8 @@ import { connectDocker as connectDockerode } from "./_docker.ts";
 
 /** Which objects a listing returns: label or reference filters, as `docker ps --filter` takes. */
 export interface DockerListOptions {
+  /** Containers: include stopped ones too. @default false */
+  all?: boolean;
   /** Filter name (`label`, `reference`, ...) to the values to match. */
   filters?: Record<string, string[]>;
 }

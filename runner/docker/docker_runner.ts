@@ -6,7 +6,7 @@
  */
 import { denoPath } from "../../proto/deno_path.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
-import { containerConfig, startContainer } from "./_container.ts";
+import { containerConfig, ensureNetwork, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
 import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
@@ -45,6 +45,8 @@ export class DockerRunner implements Runner {
   #docker?: Promise<Dockerode>;
   #builder?: Promise<ImageBuilder>;
   #owner?: Promise<string>;
+  #network?: Promise<void>;
+  #reaper?: ReturnType<typeof setInterval>;
 
   /** A runner on the daemon at `options.socketPath`; it connects on first use. */
   constructor(options: DockerRunnerOptions) {
@@ -65,6 +67,12 @@ export class DockerRunner implements Runner {
       "nano-modal.function": spec.functionName,
     };
     const image = await this.#image(spec.def);
+    if (!spec.def.blockNetwork) {
+      await (this.#network ??= ensureNetwork(docker).catch((err) => {
+        this.#network = undefined;
+        throw err;
+      }));
+    }
     try {
       return await startContainer(docker, spec, containerConfig(spec, image, labels));
     } catch (err) {
@@ -77,8 +85,19 @@ export class DockerRunner implements Runner {
     }
   }
 
-  /** Removes containers labelled as ours whose worker process on this host is gone. */
+  /**
+   * Removes containers labelled as ours whose worker process on this host is
+   * gone, now and then every 30 s (a worker killed with SIGKILL cannot).
+   */
   async cleanup(): Promise<void> {
+    await this.#reap();
+    if (!this.#reaper) {
+      this.#reaper = setInterval(() => this.#reap().catch(() => {}), 30_000);
+      Deno.unrefTimer(this.#reaper);
+    }
+  }
+
+  async #reap(): Promise<void> {
     const docker = await this.#client();
     const host = Deno.hostname();
     const containers = await docker.listContainers({
