@@ -226,3 +226,35 @@ Deno.test("a deployed app survives a restart of an embedded control plane (--dat
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a redeploy while a map is running loses no input: the map finishes on its version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-deploy-map-" });
+  const cp = await startServe(["--with-workers", "--runner", "deno"]);
+  try {
+    const path = await writeApp(
+      dir,
+      appSource("v1").replace('new App("demo")', 'new App("mapper")'),
+    );
+    check((await runCli(["deploy", path, "--server", cp.url])).code === 0, "deploy v1", {
+      stdout: "",
+      stderr: "",
+    });
+    const items = JSON.stringify(Array.from({ length: 40 }, () => 300));
+    const mapping = client(cp.url, "map", "mapper", "slow", items);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await writeApp(dir, appSource("v2").replace('new App("demo")', 'new App("mapper")'));
+    const d2 = await runCli(["deploy", path, "--server", cp.url]);
+    check(d2.code === 0, "redeploy mid-map", d2);
+    match(d2.stdout, /version 2/);
+    const done = await mapping;
+    check(done.code === 0, "map exit 0", done);
+    const lines = done.stdout.trim().split("\n");
+    strictEqual(lines.length, 40, "every input has its result");
+    ok(lines.every((l) => l === '"v1"'), "the map ran on the version it started on");
+    const after = await client(cp.url, "remote", "mapper", "slow", "[1]");
+    strictEqual(after.stdout, '"v2"\n', after.stderr);
+  } finally {
+    await cp.proc.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
