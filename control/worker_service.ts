@@ -23,6 +23,10 @@ import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 
+import { type AppState, AppWatch, WorkerHub } from "./_worker_hub.ts";
+
+export { type AppState, WorkerHub };
+
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
   /** Where live streams register, to hear of stopped apps. @default a hub of its own */
@@ -43,35 +47,6 @@ export interface WorkerServiceOptions {
   appState?: (appId: string) => Promise<AppState>;
   /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
   nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
-}
-
-/** What a worker should do with an app's containers. */
-export type AppState = "live" | "stopped" | "drain";
-
-/** Live worker streams on this control plane, to tell them about stopped apps. */
-export class WorkerHub {
-  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-
-  /** Registers a stream's outgoing queue; returns the function that removes it. */
-  add(queue: AsyncQueue<WorkerCommand>): () => void {
-    this.#streams.add(queue);
-    return () => this.#streams.delete(queue);
-  }
-
-  /** Tells every worker that an app stopped (or, with `drain`, was superseded). */
-  appStopped(appId: string, drain = false): void {
-    const cmd = create(WorkerCommandSchema, {
-      msg: { case: "appStopped", value: { appId, drain } },
-    });
-    for (const q of this.#streams) q.push(cmd);
-  }
-
-  /** Tells every worker to stop running these inputs (their calls were cancelled). */
-  cancel(inputIds: string[]): void {
-    if (inputIds.length === 0) return;
-    const cmd = create(WorkerCommandSchema, { msg: { case: "cancel", value: { inputIds } } });
-    for (const q of this.#streams) q.push(cmd);
-  }
 }
 
 /** What a worker needs to run a function, or undefined if it does not exist. */
@@ -196,22 +171,7 @@ async function* serveWorker(
   let credit = 0;
   let stored = 0;
   const describedHere = new Set<string>();
-  /** Apps this stream runs, and what it was last told about each. */
-  const appsHere = new Map<string, AppState>();
-  const checkApps = async () => {
-    if (!options.appState) return;
-    for (const [appId, told] of appsHere) {
-      if (told === "stopped") continue;
-      const state = await options.appState(appId);
-      if (state === told) continue;
-      appsHere.set(appId, state);
-      if (state !== "live") {
-        out.push(create(WorkerCommandSchema, {
-          msg: { case: "appStopped", value: { appId, drain: state === "drain" } },
-        }));
-      }
-    }
-  };
+  const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -259,7 +219,7 @@ async function* serveWorker(
               }));
             }
             await store.workers.heartbeat(record());
-            checkApps().catch(() => {});
+            apps.check().catch(() => {});
             break;
           }
           case "logs":
@@ -301,7 +261,7 @@ async function* serveWorker(
         if (describedHere.has(id) || id in functions) continue;
         const d = await describe(id);
         if (d) functions[id] = d;
-        if (d && !appsHere.has(d.appId)) appsHere.set(d.appId, "live");
+        if (d) apps.note(d.appId);
         describedHere.add(id);
       }
       out.push(create(WorkerCommandSchema, {
