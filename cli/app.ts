@@ -132,7 +132,8 @@ async function history(cli: CliClient, name: string): Promise<number> {
 
 function printLine(line: LogLine): void {
   const text = line.text.endsWith("\n") ? line.text : `${line.text}\n`;
-  const prefix = `${when(line.timeMs)} [${line.functionName}] `;
+  const call = line.callId ? ` ${line.callId}` : "";
+  const prefix = `${when(line.timeMs)} [${line.functionName}${call}] `;
   const out = text.replace(/^(?=.)/gm, prefix);
   (line.fd === 1 ? Deno.stdout : Deno.stderr).writeSync(new TextEncoder().encode(out));
 }

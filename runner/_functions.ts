@@ -17,7 +17,13 @@ export interface FunctionInfo {
 }
 
 /** Where a function's output goes: 1 stdout, 2 stderr, 3 platform lines (image builds). */
-export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, text: string) => void;
+export type OutputSink = (
+  appId: string,
+  functionName: string,
+  fd: 1 | 2 | 3,
+  text: string,
+  inputId?: string,
+) => void;
 
 /** What the cache needs from its worker. */
 export interface FunctionCacheOptions {
@@ -61,8 +67,8 @@ export class FunctionCache {
     const res = described ?? await this.#options.client.getFunction({ functionId });
     const def = res.def!;
     const bundlePath = await this.#bundle(res.bundleHash);
-    const output = (fd: 1 | 2 | 3, text: string) =>
-      this.#options.onOutput(res.appId, def.name, fd, text);
+    const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
+      this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
     await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
     const pool = new FunctionPool({

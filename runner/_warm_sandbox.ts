@@ -121,7 +121,9 @@ export class WarmSandbox {
         w.seq <= low ? (w.resolve(), false) : true
       );
     }
-    if (text) forward(fd, text);
+    // A sandbox running one input at a time tells whose output it is.
+    const only = this.#inflight.size === 1 ? this.#inflight.keys().next().value : undefined;
+    if (text) forward(fd, text, only);
   }
 
   /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */

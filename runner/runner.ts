@@ -48,7 +48,7 @@ export interface SandboxSpec {
    */
   mounts?: { source: string; target: string; readOnly: boolean }[];
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
-  onOutput(fd: 1 | 2, text: string): void;
+  onOutput(fd: 1 | 2, text: string, inputId?: string): void;
 }
 
 /** How a sandbox ended. */

@@ -135,9 +135,12 @@ export class Worker {
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
-      onOutput: (appId, functionName, fd, text) => {
+      onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
-        this.#stream.sendLog(create(LogLineSchema, { appId, functionName, fd, text, timeMs }));
+        const callId = inputId?.split(":")[0] ?? "";
+        this.#stream.sendLog(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs, callId }),
+        );
       },
       onNested: nestedHandler({
         client,

@@ -101,7 +101,7 @@ Deno.test("deploy, call by name from a plain script, restart, redeploy while a c
     check(history.code === 0, "history", history);
     match(history.stdout, /^2 \*/m);
     const logs = await runCli(["app", "logs", "demo", "--server", cp.url]);
-    match(logs.stdout, /\[square\] squaring v2 7/);
+    match(logs.stdout, /\[square fc-[0-9a-z]+\] squaring v2 7/, "time, function and call id");
 
     const typo = await client(cp.url, "remote", "demo", "sqare", "[1]");
     strictEqual(typo.code, 1);
@@ -194,7 +194,7 @@ new App("b").function(function g() {});
     await new Promise((r) => setTimeout(r, 1_500));
     const r = await client(cp.url, "remote", "demo", "square", "[12]");
     strictEqual(r.stdout, "144\n", r.stderr);
-    await follow.waitFor(/\[square\] squaring v1 12/, 15_000);
+    await follow.waitFor(/\[square fc-[0-9a-z]+\] squaring v1 12/, 15_000);
     await follow.stop("SIGINT");
   } finally {
     await cp.proc.stop();
