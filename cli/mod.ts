@@ -13,6 +13,8 @@ import { deployCommand } from "./deploy.ts";
 import { appCommand } from "./app.ts";
 import { serveCommand } from "./serve.ts";
 import { workerCommand } from "./worker.ts";
+import { autoscalerCommand } from "./autoscaler.ts";
+import { statusCommand } from "./status.ts";
 import { closest } from "../proto/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 
@@ -32,6 +34,8 @@ Commands:
   app             list, stop, follow logs of, and roll back apps
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
+  autoscaler      start and drain workers as the queue grows and shrinks
+  status          workers, queues and apps of a control plane at a glance
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -41,6 +45,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   app: appCommand,
   serve: serveCommand,
   worker: workerCommand,
+  autoscaler: autoscalerCommand,
+  status: statusCommand,
 };
 
 /**
