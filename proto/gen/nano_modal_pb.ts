@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSLLAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SFAoMc2VjcmV0X25hbWVzGAwgAygJEioKB3ZvbHVtZXMYDSADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lTW91bnQiMAoLVm9sdW1lTW91bnQSDAoEcGF0aBgBIAEoCRITCgt2b2x1bWVfbmFtZRgCIAEoCSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwiUAoKU2VjcmV0SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtleXMYAiADKAkSEgoKY3JlYXRlZF9tcxgDIAEoARISCgp1cGRhdGVkX21zGAQgASgBIrABChNDcmVhdGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSPQoGdmFsdWVzGAIgAygLMi0ubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QuVmFsdWVzRW50cnkSDQoFZm9yY2UYAyABKAgSDgoGaW5saW5lGAQgASgIGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoUQ3JlYXRlU2VjcmV0UmVzcG9uc2USDAoEbmFtZRgBIAEoCSIUChJMaXN0U2VjcmV0c1JlcXVlc3QiQAoTTGlzdFNlY3JldHNSZXNwb25zZRIpCgdzZWNyZXRzGAEgAygLMhgubmFub21vZGFsLnYxLlNlY3JldEluZm8iIwoTRGVsZXRlU2VjcmV0UmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVNlY3JldFJlc3BvbnNlIiQKE0NoZWNrU2VjcmV0c1JlcXVlc3QSDQoFbmFtZXMYASADKAkiFgoUQ2hlY2tTZWNyZXRzUmVzcG9uc2UiPAoTR2V0U2VjcmV0RW52UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJ8ChRHZXRTZWNyZXRFbnZSZXNwb25zZRI4CgNlbnYYASADKAsyKy5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2UuRW52RW50cnkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLCgtWb2x1bWVFbnRyeRIMCgRwYXRoGAEgASgJEgwKBHNpemUYAiABKAQSDgoGY2h1bmtzGAMgAygJEhAKCG10aW1lX21zGAQgASgBIl0KClZvbHVtZUluZm8SDAoEbmFtZRgBIAEoCRISCgpjcmVhdGVkX21zGAIgASgBEg8KB3ZlcnNpb24YAyABKAQSDQoFZmlsZXMYBCABKAQSDQoFYnl0ZXMYBSABKAQiNQoTQ3JlYXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCGV4aXN0X29rGAIgASgIIicKFENyZWF0ZVZvbHVtZVJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgiFAoSTGlzdFZvbHVtZXNSZXF1ZXN0IkAKE0xpc3RWb2x1bWVzUmVzcG9uc2USKQoHdm9sdW1lcxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Wb2x1bWVJbmZvIiMKE0RlbGV0ZVZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChREZWxldGVWb2x1bWVSZXNwb25zZSI7ChRHZXRWb2x1bWVUcmVlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhUKDWtub3duX3ZlcnNpb24YAiABKAQiZwoVR2V0Vm9sdW1lVHJlZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQSEQoJdW5jaGFuZ2VkGAIgASgIEioKB2VudHJpZXMYAyADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lRW50cnkiJgoUTWlzc2luZ0NodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIigKFU1pc3NpbmdDaHVua3NSZXNwb25zZRIPCgdtaXNzaW5nGAEgAygJIiMKBUNodW5rEgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCI3ChBQdXRDaHVua3NSZXF1ZXN0EiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayITChFQdXRDaHVua3NSZXNwb25zZSIiChBHZXRDaHVua3NSZXF1ZXN0Eg4KBmhhc2hlcxgBIAMoCSI4ChFHZXRDaHVua3NSZXNwb25zZRIjCgZjaHVua3MYASADKAsyEy5uYW5vbW9kYWwudjEuQ2h1bmsiVwoMVm9sdW1lQ2hhbmdlEgwKBHBhdGgYASABKAkSDwoHZGVsZXRlZBgCIAEoCBIoCgVlbnRyeRgDIAEoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSJQChNDb21taXRWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSKwoHY2hhbmdlcxgCIAMoCzIaLm5hbm9tb2RhbC52MS5Wb2x1bWVDaGFuZ2UiJwoUQ29tbWl0Vm9sdW1lUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBCqiAQoMUmVzdWx0U3RhdHVzEh0KGVJFU1VMVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRVNVTFRfU1RBVFVTX1NVQ0NFU1MQARIZChVSRVNVTFRfU1RBVFVTX0ZBSUxVUkUQAhIZChVSRVNVTFRfU1RBVFVTX1RJTUVPVVQQAxIiCh5SRVNVTFRfU1RBVFVTX0lOVEVSTkFMX0ZBSUxVUkUQBDKnBgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTLOAgoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2USVQoMR2V0U2VjcmV0RW52EiEubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlcXVlc3QaIi5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2Uy6AIKDVNlY3JldFNlcnZpY2USVQoMQ3JlYXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVzcG9uc2USUgoLTGlzdFNlY3JldHMSIC5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RTZWNyZXRzUmVzcG9uc2USVQoMRGVsZXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkRlbGV0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVzcG9uc2USVQoMQ2hlY2tTZWNyZXRzEiEubmFub21vZGFsLnYxLkNoZWNrU2VjcmV0c1JlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVzcG9uc2UyuAUKDVZvbHVtZVNlcnZpY2USVQoMQ3JlYXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkNyZWF0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVzcG9uc2USUgoLTGlzdFZvbHVtZXMSIC5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RWb2x1bWVzUmVzcG9uc2USVQoMRGVsZXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkRlbGV0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVzcG9uc2USWAoNR2V0Vm9sdW1lVHJlZRIiLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVxdWVzdBojLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVzcG9uc2USWAoNTWlzc2luZ0NodW5rcxIiLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVxdWVzdBojLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVzcG9uc2USTAoJUHV0Q2h1bmtzEh4ubmFub21vZGFsLnYxLlB1dENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVzcG9uc2USTAoJR2V0Q2h1bmtzEh4ubmFub21vZGFsLnYxLkdldENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVzcG9uc2USVQoMQ29tbWl0Vm9sdW1lEiEubmFub21vZGFsLnYxLkNvbW1pdFZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSLLAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SFAoMc2VjcmV0X25hbWVzGAwgAygJEioKB3ZvbHVtZXMYDSADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lTW91bnQiMAoLVm9sdW1lTW91bnQSDAoEcGF0aBgBIAEoCRITCgt2b2x1bWVfbmFtZRgCIAEoCSJsCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoARIPCgdjYWxsX2lkGAYgASgJIg0KC1BpbmdSZXF1ZXN0IjAKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB2JhY2tlbmQYAiABKAkiLgoQUHV0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiJAoRUHV0QnVuZGxlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCKbAQoQQ3JlYXRlQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEhMKC2J1bmRsZV9oYXNoGAIgASgJEiwKCWZ1bmN0aW9ucxgDIAMoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllcGhlbWVyYWwYBCABKAgSEQoJZW50cnlfdXJsGAUgASgJEhAKCGRldGFjaGVkGAYgASgIIsMBChFDcmVhdGVBcHBSZXNwb25zZRIOCgZhcHBfaWQYASABKAkSRgoMZnVuY3Rpb25faWRzGAIgAygLMjAubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlLkZ1bmN0aW9uSWRzRW50cnkSDwoHdmVyc2lvbhgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKAgaMgoQRnVuY3Rpb25JZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KDlN0b3BBcHBSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIhEKD1N0b3BBcHBSZXNwb25zZSIlChNBcHBIZWFydGJlYXRSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSIWChRBcHBIZWFydGJlYXRSZXNwb25zZSJAChVMb29rdXBGdW5jdGlvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJOChZMb29rdXBGdW5jdGlvblJlc3BvbnNlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNIoMBCgpBcHBWZXJzaW9uEg8KB3ZlcnNpb24YASABKA0SDgoGYXBwX2lkGAIgASgJEhIKCmNyZWF0ZWRfbXMYAyABKAESEwoLcm9sbGJhY2tfb2YYBCABKA0SEwoLYnVuZGxlX2hhc2gYBSABKAkSFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiIQoRQXBwSGlzdG9yeVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChJBcHBIaXN0b3J5UmVzcG9uc2USKgoIdmVyc2lvbnMYASADKAsyGC5uYW5vbW9kYWwudjEuQXBwVmVyc2lvbhIPCgdjdXJyZW50GAIgASgNIjMKElJvbGxiYWNrQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKA0iNgoTUm9sbGJhY2tBcHBSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgNEg4KBmFwcF9pZBgCIAEoCSIkChFDYW5jZWxDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJIhQKEkNhbmNlbENhbGxSZXNwb25zZSIxCg5BcHBMb2dzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCW1heF9saW5lcxgCIAEoDSI3Cg9BcHBMb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSKIAQoHQXBwSW5mbxIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCgllcGhlbWVyYWwYAyABKAgSDwoHc3RvcHBlZBgEIAEoCBISCgpjcmVhdGVkX21zGAUgASgBEhYKDmZ1bmN0aW9uX25hbWVzGAYgAygJEg8KB3ZlcnNpb24YByABKA0iEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJsCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDRIPCgdydW5uaW5nGAUgASgNIncKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAESDAoEYnVzeRgGIAEoDSJqChBHZXRTdGF0c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm5hbm9tb2RhbC52MS5GdW5jdGlvblF1ZXVlEikKB3dvcmtlcnMYAiADKAsyGC5uYW5vbW9kYWwudjEuV29ya2VySW5mbyIxChFTdHJlYW1Mb2dzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIvCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkSDQoFZHJhaW4YAiABKAgiHwoKV29ya0NhbmNlbBIRCglpbnB1dF9pZHMYASADKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIskBCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAEioKBmNhbmNlbBgEIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ2FuY2VsSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCJuChFOZXN0ZWRDYWxsUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEAoIaW5wdXRfaWQYAiABKAkSEwoLbGVhc2VfdG9rZW4YAyABKAkSDgoGbWV0aG9kGAQgASgJEg8KB3JlcXVlc3QYBSABKAwiJgoSTmVzdGVkQ2FsbFJlc3BvbnNlEhAKCHJlc3BvbnNlGAEgASgMIlAKClNlY3JldEluZm8SDAoEbmFtZRgBIAEoCRIMCgRrZXlzGAIgAygJEhIKCmNyZWF0ZWRfbXMYAyABKAESEgoKdXBkYXRlZF9tcxgEIAEoASKwAQoTQ3JlYXRlU2VjcmV0UmVxdWVzdBIMCgRuYW1lGAEgASgJEj0KBnZhbHVlcxgCIAMoCzItLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXF1ZXN0LlZhbHVlc0VudHJ5Eg0KBWZvcmNlGAMgASgIEg4KBmlubGluZRgEIAEoCBotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKFENyZWF0ZVNlY3JldFJlc3BvbnNlEgwKBG5hbWUYASABKAkiFAoSTGlzdFNlY3JldHNSZXF1ZXN0IkAKE0xpc3RTZWNyZXRzUmVzcG9uc2USKQoHc2VjcmV0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5TZWNyZXRJbmZvIiMKE0RlbGV0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChREZWxldGVTZWNyZXRSZXNwb25zZSIkChNDaGVja1NlY3JldHNSZXF1ZXN0Eg0KBW5hbWVzGAEgAygJIhYKFENoZWNrU2VjcmV0c1Jlc3BvbnNlIjwKE0dldFNlY3JldEVudlJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkifAoUR2V0U2VjcmV0RW52UmVzcG9uc2USOAoDZW52GAEgAygLMisubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlc3BvbnNlLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSwoLVm9sdW1lRW50cnkSDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgEEg4KBmNodW5rcxgDIAMoCRIQCghtdGltZV9tcxgEIAEoASJdCgpWb2x1bWVJbmZvEgwKBG5hbWUYASABKAkSEgoKY3JlYXRlZF9tcxgCIAEoARIPCgd2ZXJzaW9uGAMgASgEEg0KBWZpbGVzGAQgASgEEg0KBWJ5dGVzGAUgASgEIjUKE0NyZWF0ZVZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghleGlzdF9vaxgCIAEoCCInChRDcmVhdGVWb2x1bWVSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgIIhQKEkxpc3RWb2x1bWVzUmVxdWVzdCJAChNMaXN0Vm9sdW1lc1Jlc3BvbnNlEikKB3ZvbHVtZXMYASADKAsyGC5uYW5vbW9kYWwudjEuVm9sdW1lSW5mbyIjChNEZWxldGVWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoURGVsZXRlVm9sdW1lUmVzcG9uc2UiOwoUR2V0Vm9sdW1lVHJlZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIVCg1rbm93bl92ZXJzaW9uGAIgASgEImcKFUdldFZvbHVtZVRyZWVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEhEKCXVuY2hhbmdlZBgCIAEoCBIqCgdlbnRyaWVzGAMgAygLMhkubmFub21vZGFsLnYxLlZvbHVtZUVudHJ5IiYKFE1pc3NpbmdDaHVua3NSZXF1ZXN0Eg4KBmhhc2hlcxgBIAMoCSIoChVNaXNzaW5nQ2h1bmtzUmVzcG9uc2USDwoHbWlzc2luZxgBIAMoCSIjCgVDaHVuaxIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiNwoQUHV0Q2h1bmtzUmVxdWVzdBIjCgZjaHVua3MYASADKAsyEy5uYW5vbW9kYWwudjEuQ2h1bmsiEwoRUHV0Q2h1bmtzUmVzcG9uc2UiIgoQR2V0Q2h1bmtzUmVxdWVzdBIOCgZoYXNoZXMYASADKAkiOAoRR2V0Q2h1bmtzUmVzcG9uc2USIwoGY2h1bmtzGAEgAygLMhMubmFub21vZGFsLnYxLkNodW5rIlcKDFZvbHVtZUNoYW5nZRIMCgRwYXRoGAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSKAoFZW50cnkYAyABKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lRW50cnkiUAoTQ29tbWl0Vm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJEisKB2NoYW5nZXMYAiADKAsyGi5uYW5vbW9kYWwudjEuVm9sdW1lQ2hhbmdlIicKFENvbW1pdFZvbHVtZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQqvwEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQSGwoXUkVTVUxUX1NUQVRVU19DQU5DRUxMRUQQBTKZCgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USVQoMQXBwSGVhcnRiZWF0EiEubmFub21vZGFsLnYxLkFwcEhlYXJ0YmVhdFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQXBwSGVhcnRiZWF0UmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USWwoOTG9va3VwRnVuY3Rpb24SIy5uYW5vbW9kYWwudjEuTG9va3VwRnVuY3Rpb25SZXF1ZXN0GiQubmFub21vZGFsLnYxLkxvb2t1cEZ1bmN0aW9uUmVzcG9uc2USTwoKQXBwSGlzdG9yeRIfLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVxdWVzdBogLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVzcG9uc2USUgoLUm9sbGJhY2tBcHASIC5uYW5vbW9kYWwudjEuUm9sbGJhY2tBcHBSZXF1ZXN0GiEubmFub21vZGFsLnYxLlJvbGxiYWNrQXBwUmVzcG9uc2USRgoHQXBwTG9ncxIcLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVxdWVzdBodLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVzcG9uc2USTwoKQ2FuY2VsQ2FsbBIfLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVxdWVzdBogLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTKfAwoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2USTwoKTmVzdGVkQ2FsbBIfLm5hbm9tb2RhbC52MS5OZXN0ZWRDYWxsUmVxdWVzdBogLm5hbm9tb2RhbC52MS5OZXN0ZWRDYWxsUmVzcG9uc2USVQoMR2V0U2VjcmV0RW52EiEubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlcXVlc3QaIi5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2Uy6AIKDVNlY3JldFNlcnZpY2USVQoMQ3JlYXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVzcG9uc2USUgoLTGlzdFNlY3JldHMSIC5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RTZWNyZXRzUmVzcG9uc2USVQoMRGVsZXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkRlbGV0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVzcG9uc2USVQoMQ2hlY2tTZWNyZXRzEiEubmFub21vZGFsLnYxLkNoZWNrU2VjcmV0c1JlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVzcG9uc2UyuAUKDVZvbHVtZVNlcnZpY2USVQoMQ3JlYXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkNyZWF0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVzcG9uc2USUgoLTGlzdFZvbHVtZXMSIC5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RWb2x1bWVzUmVzcG9uc2USVQoMRGVsZXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkRlbGV0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVzcG9uc2USWAoNR2V0Vm9sdW1lVHJlZRIiLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVxdWVzdBojLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVzcG9uc2USWAoNTWlzc2luZ0NodW5rcxIiLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVxdWVzdBojLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVzcG9uc2USTAoJUHV0Q2h1bmtzEh4ubmFub21vZGFsLnYxLlB1dENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVzcG9uc2USTAoJR2V0Q2h1bmtzEh4ubmFub21vZGFsLnYxLkdldENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVzcG9uc2USVQoMQ29tbWl0Vm9sdW1lEiEubmFub21vZGFsLnYxLkNvbW1pdFZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -268,6 +268,13 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
    * @generated from field: double time_ms = 5;
    */
   timeMs: number;
+
+  /**
+   * The call whose input printed it, when the sandbox ran only that input then.
+   *
+   * @generated from field: string call_id = 6;
+   */
+  callId: string;
 };
 
 /**
@@ -387,6 +394,13 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
    * @generated from field: string entry_url = 5;
    */
   entryUrl: string;
+
+  /**
+   * Ephemeral apps: keep running when the client goes silent (`run --detach`).
+   *
+   * @generated from field: bool detached = 6;
+   */
+  detached: boolean;
 };
 
 /**
@@ -411,6 +425,20 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
    * @generated from field: map<string, string> function_ids = 2;
    */
   functionIds: { [key: string]: string };
+
+  /**
+   * Deployed apps: the version this request recorded (or the current one, if unchanged).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * Deployed apps: the bundle and functions equal the current version's; nothing changed.
+   *
+   * @generated from field: bool unchanged = 4;
+   */
+  unchanged: boolean;
 };
 
 /**
@@ -425,9 +453,16 @@ export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE_
  */
 export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
   /**
+   * One of app_id (any app) or name (a deployed app: every version stops).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -449,6 +484,311 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
   messageDesc(file_nano_modal, 13);
+
+/**
+ * Keeps an ephemeral app alive: a client that stops sending these loses its app.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatRequest
+ */
+export type AppHeartbeatRequest = Message<"nanomodal.v1.AppHeartbeatRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatRequest.
+ * Use `create(AppHeartbeatRequestSchema)` to create a new message.
+ */
+export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 14);
+
+/**
+ * Nothing: the app is alive.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatResponse
+ */
+export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatResponse.
+ * Use `create(AppHeartbeatResponseSchema)` to create a new message.
+ */
+export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 15);
+
+/**
+ * A deployed app's function, by names.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionRequest
+ */
+export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionRequest.
+ * Use `create(LookupFunctionRequestSchema)` to create a new message.
+ */
+export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 16);
+
+/**
+ * The current version's function.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionResponse
+ */
+export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
+  /**
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionResponse.
+ * Use `create(LookupFunctionResponseSchema)` to create a new message.
+ */
+export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 17);
+
+/**
+ * One recorded version of a deployed app.
+ *
+ * @generated from message nanomodal.v1.AppVersion
+ */
+export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * Set when this version restored an earlier one.
+   *
+   * @generated from field: uint32 rollback_of = 4;
+   */
+  rollbackOf: number;
+
+  /**
+   * @generated from field: string bundle_hash = 5;
+   */
+  bundleHash: string;
+
+  /**
+   * @generated from field: repeated string function_names = 6;
+   */
+  functionNames: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppVersion.
+ * Use `create(AppVersionSchema)` to create a new message.
+ */
+export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 18);
+
+/**
+ * The versions of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppHistoryRequest
+ */
+export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryRequest.
+ * Use `create(AppHistoryRequestSchema)` to create a new message.
+ */
+export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 19);
+
+/**
+ * Versions, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppHistoryResponse
+ */
+export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.AppVersion versions = 1;
+   */
+  versions: AppVersion[];
+
+  /**
+   * The version new calls go to.
+   *
+   * @generated from field: uint32 current = 2;
+   */
+  current: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryResponse.
+ * Use `create(AppHistoryResponseSchema)` to create a new message.
+ */
+export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 20);
+
+/**
+ * Run what `version` of the deployed app `name` ran, as a new version.
+ *
+ * @generated from message nanomodal.v1.RollbackAppRequest
+ */
+export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppRequest.
+ * Use `create(RollbackAppRequestSchema)` to create a new message.
+ */
+export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 21);
+
+/**
+ * The version the rollback recorded.
+ *
+ * @generated from message nanomodal.v1.RollbackAppResponse
+ */
+export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppResponse.
+ * Use `create(RollbackAppResponseSchema)` to create a new message.
+ */
+export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 22);
+
+/**
+ * The call to cancel.
+ *
+ * @generated from message nanomodal.v1.CancelCallRequest
+ */
+export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallRequest.
+ * Use `create(CancelCallRequestSchema)` to create a new message.
+ */
+export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 23);
+
+/**
+ * Nothing: the call is cancelled (or had finished).
+ *
+ * @generated from message nanomodal.v1.CancelCallResponse
+ */
+export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallResponse.
+ * Use `create(CancelCallResponseSchema)` to create a new message.
+ */
+export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 24);
+
+/**
+ * Recent output of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppLogsRequest
+ */
+export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Most recent lines to return.
+   *
+   * @generated from field: uint32 max_lines = 2;
+   */
+  maxLines: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsRequest.
+ * Use `create(AppLogsRequestSchema)` to create a new message.
+ */
+export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 25);
+
+/**
+ * Log lines, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppLogsResponse
+ */
+export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsResponse.
+ * Use `create(AppLogsResponseSchema)` to create a new message.
+ */
+export const AppLogsResponseSchema: GenMessage<AppLogsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 26);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -483,6 +823,13 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
    * @generated from field: repeated string function_names = 6;
    */
   functionNames: string[];
+
+  /**
+   * Deployed apps: the current version.
+   *
+   * @generated from field: uint32 version = 7;
+   */
+  version: number;
 };
 
 /**
@@ -490,7 +837,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -503,7 +850,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -520,7 +867,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -553,7 +900,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -578,7 +925,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -595,7 +942,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -619,7 +966,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -641,7 +988,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -672,7 +1019,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -698,7 +1045,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -715,7 +1062,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -750,7 +1097,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -788,7 +1135,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -801,7 +1148,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -842,7 +1189,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -886,7 +1233,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -908,16 +1255,23 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
   /**
+   * One of app_id, or name (a deployed app: every version's output).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -925,7 +1279,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -949,7 +1303,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -983,7 +1337,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -1002,7 +1356,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -1045,7 +1399,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1062,7 +1416,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1079,7 +1433,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1096,7 +1450,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1109,7 +1463,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1162,7 +1516,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1211,7 +1565,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1243,7 +1597,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1253,6 +1607,14 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * The app was superseded by a newer version, not stopped: finish its inputs,
+   * then stop its containers as they fall idle.
+   *
+   * @generated from field: bool drain = 2;
+   */
+  drain: boolean;
 };
 
 /**
@@ -1260,7 +1622,26 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 56);
+
+/**
+ * Inputs whose calls were cancelled: stop running them.
+ *
+ * @generated from message nanomodal.v1.WorkCancel
+ */
+export type WorkCancel = Message<"nanomodal.v1.WorkCancel"> & {
+  /**
+   * @generated from field: repeated string input_ids = 1;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkCancel.
+ * Use `create(WorkCancelSchema)` to create a new message.
+ */
+export const WorkCancelSchema: GenMessage<WorkCancel> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 57);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1280,7 +1661,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 58);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1307,6 +1688,12 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
      */
     value: WorkAck;
     case: "ack";
+  } | {
+    /**
+     * @generated from field: nanomodal.v1.WorkCancel cancel = 4;
+     */
+    value: WorkCancel;
+    case: "cancel";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1315,7 +1702,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 59);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1332,7 +1719,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 60);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1369,7 +1756,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 61);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1386,7 +1773,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 62);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1403,7 +1790,74 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 49);
+  messageDesc(file_nano_modal, 63);
+
+/**
+ * A call made by user code inside a sandbox, which the worker makes on its
+ * behalf. The credential is the calling input's lease: it is valid only while
+ * that input runs on this worker, and scopes the call to the input's app.
+ *
+ * @generated from message nanomodal.v1.NestedCallRequest
+ */
+export type NestedCallRequest = Message<"nanomodal.v1.NestedCallRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: string input_id = 2;
+   */
+  inputId: string;
+
+  /**
+   * @generated from field: string lease_token = 3;
+   */
+  leaseToken: string;
+
+  /**
+   * A ControlService method: call, spawn, awaitCall, lookupFunction or cancelCall.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * The encoded request message of that method. For lookupFunction, an empty
+   * app_name means the calling input's own app.
+   *
+   * @generated from field: bytes request = 5;
+   */
+  request: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallRequest.
+ * Use `create(NestedCallRequestSchema)` to create a new message.
+ */
+export const NestedCallRequestSchema: GenMessage<NestedCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 64);
+
+/**
+ * The answer to a NestedCallRequest.
+ *
+ * @generated from message nanomodal.v1.NestedCallResponse
+ */
+export type NestedCallResponse = Message<"nanomodal.v1.NestedCallResponse"> & {
+  /**
+   * The encoded response message of the method.
+   *
+   * @generated from field: bytes response = 1;
+   */
+  response: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallResponse.
+ * Use `create(NestedCallResponseSchema)` to create a new message.
+ */
+export const NestedCallResponseSchema: GenMessage<NestedCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 65);
 
 /**
  * @generated from message nanomodal.v1.SecretInfo
@@ -1437,7 +1891,7 @@ export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
  * Use `create(SecretInfoSchema)` to create a new message.
  */
 export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 50);
+  messageDesc(file_nano_modal, 66);
 
 /**
  * @generated from message nanomodal.v1.CreateSecretRequest
@@ -1473,7 +1927,7 @@ export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & 
  * Use `create(CreateSecretRequestSchema)` to create a new message.
  */
 export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 51);
+  messageDesc(file_nano_modal, 67);
 
 /**
  * @generated from message nanomodal.v1.CreateSecretResponse
@@ -1490,7 +1944,7 @@ export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> 
  * Use `create(CreateSecretResponseSchema)` to create a new message.
  */
 export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 52);
+  messageDesc(file_nano_modal, 68);
 
 /**
  * @generated from message nanomodal.v1.ListSecretsRequest
@@ -1503,7 +1957,7 @@ export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
  * Use `create(ListSecretsRequestSchema)` to create a new message.
  */
 export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 53);
+  messageDesc(file_nano_modal, 69);
 
 /**
  * @generated from message nanomodal.v1.ListSecretsResponse
@@ -1520,7 +1974,7 @@ export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & 
  * Use `create(ListSecretsResponseSchema)` to create a new message.
  */
 export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 54);
+  messageDesc(file_nano_modal, 70);
 
 /**
  * @generated from message nanomodal.v1.DeleteSecretRequest
@@ -1537,7 +1991,7 @@ export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & 
  * Use `create(DeleteSecretRequestSchema)` to create a new message.
  */
 export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 55);
+  messageDesc(file_nano_modal, 71);
 
 /**
  * @generated from message nanomodal.v1.DeleteSecretResponse
@@ -1550,7 +2004,7 @@ export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> 
  * Use `create(DeleteSecretResponseSchema)` to create a new message.
  */
 export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 56);
+  messageDesc(file_nano_modal, 72);
 
 /**
  * Fails with NOT_FOUND naming the first missing secret.
@@ -1569,7 +2023,7 @@ export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & 
  * Use `create(CheckSecretsRequestSchema)` to create a new message.
  */
 export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 57);
+  messageDesc(file_nano_modal, 73);
 
 /**
  * @generated from message nanomodal.v1.CheckSecretsResponse
@@ -1582,7 +2036,7 @@ export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> 
  * Use `create(CheckSecretsResponseSchema)` to create a new message.
  */
 export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 58);
+  messageDesc(file_nano_modal, 74);
 
 /**
  * Worker only: the merged environment of a function's secrets.
@@ -1606,7 +2060,7 @@ export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & 
  * Use `create(GetSecretEnvRequestSchema)` to create a new message.
  */
 export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 59);
+  messageDesc(file_nano_modal, 75);
 
 /**
  * @generated from message nanomodal.v1.GetSecretEnvResponse
@@ -1623,7 +2077,7 @@ export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> 
  * Use `create(GetSecretEnvResponseSchema)` to create a new message.
  */
 export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 60);
+  messageDesc(file_nano_modal, 76);
 
 /**
  * One file of a volume: its content is the concatenation of its chunks
@@ -1658,7 +2112,7 @@ export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
  * Use `create(VolumeEntrySchema)` to create a new message.
  */
 export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 61);
+  messageDesc(file_nano_modal, 77);
 
 /**
  * @generated from message nanomodal.v1.VolumeInfo
@@ -1695,7 +2149,7 @@ export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
  * Use `create(VolumeInfoSchema)` to create a new message.
  */
 export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 62);
+  messageDesc(file_nano_modal, 78);
 
 /**
  * @generated from message nanomodal.v1.CreateVolumeRequest
@@ -1719,7 +2173,7 @@ export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & 
  * Use `create(CreateVolumeRequestSchema)` to create a new message.
  */
 export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 63);
+  messageDesc(file_nano_modal, 79);
 
 /**
  * @generated from message nanomodal.v1.CreateVolumeResponse
@@ -1736,7 +2190,7 @@ export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> 
  * Use `create(CreateVolumeResponseSchema)` to create a new message.
  */
 export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 64);
+  messageDesc(file_nano_modal, 80);
 
 /**
  * @generated from message nanomodal.v1.ListVolumesRequest
@@ -1749,7 +2203,7 @@ export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
  * Use `create(ListVolumesRequestSchema)` to create a new message.
  */
 export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 65);
+  messageDesc(file_nano_modal, 81);
 
 /**
  * @generated from message nanomodal.v1.ListVolumesResponse
@@ -1766,7 +2220,7 @@ export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & 
  * Use `create(ListVolumesResponseSchema)` to create a new message.
  */
 export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 66);
+  messageDesc(file_nano_modal, 82);
 
 /**
  * @generated from message nanomodal.v1.DeleteVolumeRequest
@@ -1783,7 +2237,7 @@ export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & 
  * Use `create(DeleteVolumeRequestSchema)` to create a new message.
  */
 export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 67);
+  messageDesc(file_nano_modal, 83);
 
 /**
  * @generated from message nanomodal.v1.DeleteVolumeResponse
@@ -1796,7 +2250,7 @@ export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> 
  * Use `create(DeleteVolumeResponseSchema)` to create a new message.
  */
 export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 68);
+  messageDesc(file_nano_modal, 84);
 
 /**
  * @generated from message nanomodal.v1.GetVolumeTreeRequest
@@ -1820,7 +2274,7 @@ export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> 
  * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
  */
 export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 69);
+  messageDesc(file_nano_modal, 85);
 
 /**
  * @generated from message nanomodal.v1.GetVolumeTreeResponse
@@ -1847,7 +2301,7 @@ export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"
  * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
  */
 export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 70);
+  messageDesc(file_nano_modal, 86);
 
 /**
  * @generated from message nanomodal.v1.MissingChunksRequest
@@ -1864,7 +2318,7 @@ export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> 
  * Use `create(MissingChunksRequestSchema)` to create a new message.
  */
 export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 71);
+  messageDesc(file_nano_modal, 87);
 
 /**
  * @generated from message nanomodal.v1.MissingChunksResponse
@@ -1881,7 +2335,7 @@ export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"
  * Use `create(MissingChunksResponseSchema)` to create a new message.
  */
 export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 72);
+  messageDesc(file_nano_modal, 88);
 
 /**
  * @generated from message nanomodal.v1.Chunk
@@ -1905,7 +2359,7 @@ export type Chunk = Message<"nanomodal.v1.Chunk"> & {
  * Use `create(ChunkSchema)` to create a new message.
  */
 export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 73);
+  messageDesc(file_nano_modal, 89);
 
 /**
  * @generated from message nanomodal.v1.PutChunksRequest
@@ -1922,7 +2376,7 @@ export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
  * Use `create(PutChunksRequestSchema)` to create a new message.
  */
 export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 74);
+  messageDesc(file_nano_modal, 90);
 
 /**
  * @generated from message nanomodal.v1.PutChunksResponse
@@ -1935,7 +2389,7 @@ export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
  * Use `create(PutChunksResponseSchema)` to create a new message.
  */
 export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 75);
+  messageDesc(file_nano_modal, 91);
 
 /**
  * @generated from message nanomodal.v1.GetChunksRequest
@@ -1952,7 +2406,7 @@ export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
  * Use `create(GetChunksRequestSchema)` to create a new message.
  */
 export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 76);
+  messageDesc(file_nano_modal, 92);
 
 /**
  * @generated from message nanomodal.v1.GetChunksResponse
@@ -1969,7 +2423,7 @@ export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
  * Use `create(GetChunksResponseSchema)` to create a new message.
  */
 export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 77);
+  messageDesc(file_nano_modal, 93);
 
 /**
  * @generated from message nanomodal.v1.VolumeChange
@@ -1998,7 +2452,7 @@ export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
  * Use `create(VolumeChangeSchema)` to create a new message.
  */
 export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 78);
+  messageDesc(file_nano_modal, 94);
 
 /**
  * @generated from message nanomodal.v1.CommitVolumeRequest
@@ -2020,7 +2474,7 @@ export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & 
  * Use `create(CommitVolumeRequestSchema)` to create a new message.
  */
 export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 79);
+  messageDesc(file_nano_modal, 95);
 
 /**
  * @generated from message nanomodal.v1.CommitVolumeResponse
@@ -2037,7 +2491,7 @@ export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> 
  * Use `create(CommitVolumeResponseSchema)` to create a new message.
  */
 export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 80);
+  messageDesc(file_nano_modal, 96);
 
 /**
  * How one input ended.
@@ -2077,6 +2531,13 @@ export enum ResultStatus {
    * @generated from enum value: RESULT_STATUS_INTERNAL_FAILURE = 4;
    */
   INTERNAL_FAILURE = 4,
+
+  /**
+   * The call was cancelled before it finished.
+   *
+   * @generated from enum value: RESULT_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -2122,12 +2583,68 @@ export const ControlService: GenService<{
     output: typeof StopAppResponseSchema;
   },
   /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHeartbeat
+   */
+  appHeartbeat: {
+    methodKind: "unary";
+    input: typeof AppHeartbeatRequestSchema;
+    output: typeof AppHeartbeatResponseSchema;
+  },
+  /**
    * @generated from rpc nanomodal.v1.ControlService.ListApps
    */
   listApps: {
     methodKind: "unary";
     input: typeof ListAppsRequestSchema;
     output: typeof ListAppsResponseSchema;
+  },
+  /**
+   * The current version's id of a deployed app's function.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.LookupFunction
+   */
+  lookupFunction: {
+    methodKind: "unary";
+    input: typeof LookupFunctionRequestSchema;
+    output: typeof LookupFunctionResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHistory
+   */
+  appHistory: {
+    methodKind: "unary";
+    input: typeof AppHistoryRequestSchema;
+    output: typeof AppHistoryResponseSchema;
+  },
+  /**
+   * Records a new version that runs what an earlier one ran.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.RollbackApp
+   */
+  rollbackApp: {
+    methodKind: "unary";
+    input: typeof RollbackAppRequestSchema;
+    output: typeof RollbackAppResponseSchema;
+  },
+  /**
+   * Recent output of a deployed app's functions (follow with StreamLogs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppLogs
+   */
+  appLogs: {
+    methodKind: "unary";
+    input: typeof AppLogsRequestSchema;
+    output: typeof AppLogsResponseSchema;
+  },
+  /**
+   * Queued inputs of the call are dropped, running ones stopped; get() says cancelled.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.CancelCall
+   */
+  cancelCall: {
+    methodKind: "unary";
+    input: typeof CancelCallRequestSchema;
+    output: typeof CancelCallResponseSchema;
   },
   /**
    * @generated from rpc nanomodal.v1.ControlService.Call
@@ -2209,6 +2726,14 @@ export const WorkerService: GenService<{
     methodKind: "unary";
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.NestedCall
+   */
+  nestedCall: {
+    methodKind: "unary";
+    input: typeof NestedCallRequestSchema;
+    output: typeof NestedCallResponseSchema;
   },
   /**
    * @generated from rpc nanomodal.v1.WorkerService.GetSecretEnv
