@@ -1,5 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { openEmbeddedStore, startServer, type Store } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type StateOptions, type Store } from "../control/mod.ts";
 import type { EventLog } from "../proto/mod.ts";
 import { configuredDataDir } from "./config.ts";
 import { UsageError } from "./errors.ts";
@@ -41,6 +41,8 @@ export interface EmbeddedOptions {
   version?: string;
   /** Where the server and its workers announce events. @default silent */
   eventLog?: EventLog;
+  /** How secrets are sealed (the key file's data dir) and volumes limited. */
+  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
@@ -54,6 +56,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     workerToken: options.workerToken,
     version: options.version ?? VERSION,
     eventLog: options.eventLog,
+    state: options.state ?? { dataDir: configuredDataDir() },
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>

@@ -149,6 +149,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       workerCapacity: capacity,
       store,
       eventLog,
+      state: { dataDir },
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;

@@ -5,7 +5,7 @@
  * @module
  */
 import { createRouterTransport, type Transport } from "../proto/mod.ts";
-import { ControlService, WorkerService } from "../proto/messages.ts";
+import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -17,6 +17,10 @@ import { startGate } from "./_gate.ts";
 import type { EventLog } from "../proto/event_log.ts";
 import { ControlObserver } from "./_observer.ts";
 import { createWebConsole } from "./dashboard/mod.ts";
+import { type StateOptions, stateServices } from "./state_services.ts";
+import { Deployments } from "./_deployments.ts";
+import { watchAppHeartbeats } from "./_app_heartbeats.ts";
+import { createNestedCalls } from "./_nested_calls.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -56,6 +60,10 @@ export interface ServerOptions {
   version?: string;
   /** Where apps, workers and lost inputs are announced, one line each. @default silent */
   eventLog?: EventLog;
+  /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
+  state?: StateOptions;
+  /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
+  appHeartbeatTimeoutMs?: number;
 }
 
 /** A running control plane. */
@@ -117,30 +125,45 @@ function listen(options: ServerOptions): ControlServer {
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   const observer = new ControlObserver(store, { clock, log: options.eventLog });
+  const deployments = new Deployments(store, clock, {
+    stopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    drained: (appId) => hub.appStopped(appId, true),
+  });
   const router = new RpcRouter({
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [backendOutages()],
   });
-  router.service(
-    ControlService,
-    createControlService(store, {
-      version: options.version ?? "dev",
-      clock,
-      onAppStopped: (appId) => {
-        hub.appStopped(appId);
-        observer.appStopped(appId);
-      },
-      onAppCreated: (app) => observer.appCreated(app),
-    }),
-  );
-  const workerService = createWorkerService(store, {
-    hub,
+  const controlService = createControlService(store, {
+    version: options.version ?? "dev",
     clock,
-    leaseMs: options.leaseMs,
-    maxInfraAttempts,
-    observer,
+    onAppStopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    onAppCreated: (app) => observer.appCreated(app),
+    apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });
+  router.service(ControlService, controlService);
+  const state = stateServices(store, options.state);
+  const workerService = {
+    ...createWorkerService(store, {
+      hub,
+      clock,
+      leaseMs: options.leaseMs,
+      maxInfraAttempts,
+      onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
+      appState: (appId) => deployments.appState(appId),
+      nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
+      observer,
+    }),
+    getSecretEnv: state.getSecretEnv,
+  };
   router.service(WorkerService, workerService);
+  router.service(SecretService, state.secretService);
+  router.service(VolumeService, state.volumeService);
   const rpc = router.handler({ token: options.token, workerToken: options.workerToken });
   const webConsole = createWebConsole({
     source: { store, ...bind(observer) },
@@ -176,6 +199,11 @@ function listen(options: ServerOptions): ControlServer {
     throw err;
   }
 
+  const heartbeats = watchAppHeartbeats(store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
+  });
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
@@ -189,9 +217,13 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => service(WorkerService, workerService)),
+      createRouterTransport(({ service }) => {
+        service(WorkerService, workerService);
+        service(VolumeService, state.volumeService);
+      }),
     async close() {
       sweeper.stop();
+      heartbeats.stop();
       await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;

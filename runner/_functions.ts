@@ -8,6 +8,7 @@ import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/m
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
+import type { NestedHandler } from "./_protocol.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -17,7 +18,13 @@ export interface FunctionInfo {
 }
 
 /** Where a function's output goes: 1 stdout, 2 stderr, 3 platform lines (image builds). */
-export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, text: string) => void;
+export type OutputSink = (
+  appId: string,
+  functionName: string,
+  fd: 1 | 2 | 3,
+  text: string,
+  inputId?: string,
+) => void;
 
 /** What the cache needs from its worker. */
 export interface FunctionCacheOptions {
@@ -29,6 +36,8 @@ export interface FunctionCacheOptions {
   onOutput: OutputSink;
   /** Counts image builds, cold starts and sandbox deaths. */
   figures?: WorkerFigures;
+  /** Answers calls made from inside sandboxes (see `_nested.ts`). */
+  onNested?: NestedHandler;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -63,8 +72,8 @@ export class FunctionCache {
     const res = described ?? await this.#options.client.getFunction({ functionId });
     const def = res.def!;
     const bundlePath = await this.#bundle(res.bundleHash);
-    const output = (fd: 1 | 2 | 3, text: string) =>
-      this.#options.onOutput(res.appId, def.name, fd, text);
+    const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
+      this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
     let built = false;
     await runner.prepare(def, (line) => {
@@ -89,6 +98,7 @@ export class FunctionCache {
       entrypointPath: await this.#options.entrypoint,
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
+      onNested: this.#options.onNested,
     }, { runner, clock: this.#options.clock, figures: this.#options.figures });
     this.#pools.set(functionId, pool);
     return { appId: res.appId, def, pool };
@@ -129,6 +139,14 @@ export class FunctionCache {
         this.#pools.delete(id);
         await fn.pool.close();
       }
+    }
+  }
+
+  /** A superseded app: its pools stop their sandboxes as they fall idle. */
+  async appDrained(appId: string): Promise<void> {
+    for (const info of this.#functions.values()) {
+      const fn = await info.catch(() => undefined);
+      if (fn?.appId === appId) fn.pool.retire();
     }
   }
 

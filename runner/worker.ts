@@ -20,9 +20,12 @@ import type { Transport } from "../proto/mod.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";
+import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
 import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { withState } from "./_state_runner.ts";
+import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
 import { reapSandboxes } from "./_reap.ts";
@@ -100,6 +103,8 @@ export class Worker {
   readonly #stream: WorkStream;
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
+  /** Running inputs by id, to stop one whose call was cancelled. */
+  readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
   /** The bundled entrypoint, built when the worker starts. */
@@ -121,7 +126,8 @@ export class Worker {
       ? { transport: options.transport, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
-    this.#log = options.log ?? ((line) => console.error(line));
+    const log = options.log ?? ((line) => console.error(line));
+    this.#log = (line) => log(redact(line));
     this.#figures = new WorkerFigures(options.events);
     this.#deadlines = new Deadlines(this.#clock);
     this.#stream = new WorkStream({
@@ -138,15 +144,26 @@ export class Worker {
     });
     this.#functions = new FunctionCache({
       client,
-      runner: options.runner,
+      runner: withState(options.runner, {
+        transport: this.#rpc.transport,
+        cacheDir: options.cacheDir,
+      }),
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
-      onOutput: (appId, functionName, fd, text) => {
+      onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
-        this.#stream.sendLog(create(LogLineSchema, { appId, functionName, fd, text, timeMs }));
+        const callId = inputId?.split(":")[0] ?? "";
+        this.#stream.sendLog(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs, callId }),
+        );
       },
+      onNested: nestedHandler({
+        client,
+        workerId: this.id,
+        leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
+      }),
     });
   }
 
@@ -235,7 +252,11 @@ export class Worker {
             }
             for (const input of assign.inputs) this.#accept(input);
           },
-          onAppStopped: (appId) => this.#functions.appStopped(appId),
+          onAppStopped: (appId, drain) =>
+            drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
+          onCancel: (inputIds) => {
+            for (const id of inputIds) this.#cancels.get(id)?.abort();
+          },
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {
@@ -285,20 +306,29 @@ export class Worker {
     } catch (err) {
       return result(loadFailure(input.idx, err));
     }
-    const outcome = await execute(fn, input, {
-      deadlines: this.#deadlines,
-      clock: this.#clock,
-      signal: this.#abort.signal,
-      // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
-      onRetry: (text) =>
-        this.#stream.sendLog(create(LogLineSchema, {
-          appId: fn.appId,
-          functionName: fn.def.name,
-          fd: 3,
-          text,
-          timeMs: this.#clock.now(),
-        })),
-    });
+    const cancel = new AbortController();
+    this.#cancels.set(input.inputId, cancel);
+    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    let outcome;
+    try {
+      outcome = await execute(fn, input, {
+        deadlines: this.#deadlines,
+        clock: this.#clock,
+        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+        onRetry: (text) =>
+          this.#stream.sendLog(create(LogLineSchema, {
+            appId: fn.appId,
+            functionName: fn.def.name,
+            fd: 3,
+            text,
+            timeMs: this.#clock.now(),
+          })),
+      });
+    } finally {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+    }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
       inputId: input.inputId,

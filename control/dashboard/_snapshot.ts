@@ -82,16 +82,10 @@ export interface Snapshot {
 const MAX_APPS = 50;
 const WORKER_STALE_MS = 60_000;
 
-/** Names from an optional store part with a list method (volumes, secrets): never values. */
-async function names(part: unknown): Promise<string[]> {
-  const list = (part as { list?: () => Promise<unknown[]> } | undefined)?.list;
-  if (typeof list !== "function") return [];
+/** Names only: a listing's other fields (never secret values) stay out of the page. */
+async function names(list: Promise<{ name: string }[]>): Promise<string[]> {
   try {
-    const items = await list.call(part);
-    return items.map((i) =>
-      typeof i === "string" ? i : String((i as { name?: unknown }).name ?? "")
-    )
-      .filter(Boolean).sort();
+    return (await list).map((i) => i.name).sort();
   } catch {
     return [];
   }
@@ -100,11 +94,13 @@ async function names(part: unknown): Promise<string[]> {
 /** Reads a snapshot. */
 export async function snapshot(source: DashboardSource, nowMs: number): Promise<Snapshot> {
   const store = source.store;
-  const [apps, depth, allWorkers] = await Promise.all([
+  const [apps, depth, allWorkers, deployments] = await Promise.all([
     store.apps.listApps(),
     store.queue.depth(),
     store.workers.list(),
+    store.deployments.listDeployments().catch(() => []),
   ]);
+  const versionOf = new Map(deployments.map((d) => [d.appId, String(d.version)]));
   const workers = allWorkers.filter((w) => w.lastSeenMs >= nowMs - WORKER_STALE_MS);
   const running: Record<string, number> = {};
   for (const w of workers) {
@@ -115,7 +111,6 @@ export async function snapshot(source: DashboardSource, nowMs: number): Promise<
     Number(a.stopped) - Number(b.stopped) || b.createdMs - a.createdMs
   )
     .slice(0, MAX_APPS);
-  const store2 = store as unknown as Record<string, unknown>;
   return {
     nowMs,
     apps: shown.map((a) => ({
@@ -123,7 +118,7 @@ export async function snapshot(source: DashboardSource, nowMs: number): Promise<
       name: a.name,
       state: a.stopped ? "stopped" : "running",
       kind: a.ephemeral ? "ephemeral" : "deployed",
-      version: String((a as unknown as { version?: unknown }).version ?? ""),
+      version: versionOf.get(a.appId) ?? "",
       createdMs: a.createdMs,
       functions: Object.entries(a.functionIds).sort().map(([name, functionId]) => ({
         name,
@@ -143,7 +138,7 @@ export async function snapshot(source: DashboardSource, nowMs: number): Promise<
     })),
     calls: source.recentCalls().slice(0, 50),
     containers: source.containers(),
-    volumes: await names(store2.volumes),
-    secrets: await names(store2.secrets),
+    volumes: await names(store.volumes.listVolumes()),
+    secrets: await names(store.secrets.listSecrets()),
   };
 }
