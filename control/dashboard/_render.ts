@@ -16,6 +16,7 @@ export function esc(value: unknown): string {
 
 function ms(n: number): string {
   if (!n) return "–";
+  if (n < 0.1) return "<0.1 ms";
   return n < 1000 ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : `${(n / 1000).toFixed(2)} s`;
 }
 
