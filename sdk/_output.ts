@@ -9,7 +9,6 @@ import {
   OutOfMemoryError,
   RemoteError,
   ResultTooLargeError,
-  SandboxExitError,
 } from "./errors.ts";
 
 /** The remote exception's `cause`, when its encoded value came along and decodes. */
@@ -37,7 +36,6 @@ export function outputError(output: Output, fnName: string): Error {
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
       if (err?.name === "ResultTooLargeError") return new ResultTooLargeError(err.message);
       if (err?.name === "ImageBuildError") return new ImageBuildError(err.message);
-      if (err?.name === "SandboxExitError") return new SandboxExitError(err.message);
       return new RemoteError({
         name: err?.name || "Error",
         message: err?.message ?? "",

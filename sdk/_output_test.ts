@@ -3,7 +3,7 @@ import { create } from "../proto/deps.ts";
 import { OutputSchema, ResultStatus } from "../proto/messages.ts";
 import { encodeValue } from "../proto/payload.ts";
 import { outputError } from "./_output.ts";
-import { ImageBuildError, RemoteError, SandboxExitError } from "./mod.ts";
+import { ImageBuildError, RemoteError } from "./mod.ts";
 
 Deno.test("outputError() turns an image build failure into the exported ImageBuildError", () => {
   const out = create(OutputSchema, {
@@ -13,14 +13,6 @@ Deno.test("outputError() turns an image build failure into the exported ImageBui
   const err = outputError(out, "f");
   ok(err instanceof ImageBuildError);
   strictEqual(err.message, "step 2 (apt-get install nope) failed");
-});
-
-Deno.test("outputError() turns a sandbox exit into the exported SandboxExitError", () => {
-  const out = create(OutputSchema, {
-    status: ResultStatus.FAILURE,
-    error: { name: "SandboxExitError", message: "f called Deno.exit(3)" },
-  });
-  ok(outputError(out, "f") instanceof SandboxExitError);
 });
 
 Deno.test("outputError() keeps the remote exception's cause chain", () => {

@@ -228,24 +228,6 @@ export class ImageBuildError extends NanoModalError {
   }
 }
 
-/**
- * A remote function's sandbox ended while running it (the function called
- * `Deno.exit`, or its process was killed).
- *
- * @example
- * ```ts
- * import { SandboxExitError } from "@nano/modal";
- * console.log(new SandboxExitError("square called Deno.exit(3)").name); // "SandboxExitError"
- * ```
- */
-export class SandboxExitError extends NanoModalError {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SandboxExitError";
-  }
-}
-
 /** What a {@linkcode RemoteError} describes: the exception the remote function threw. */
 export interface RemoteErrorInit {
   /** The remote exception's class name, e.g. `"TypeError"`. */

@@ -61,6 +61,5 @@ export {
   RemoteError,
   type RemoteErrorInit,
   ResultTooLargeError,
-  SandboxExitError,
 } from "./errors.ts";
 export { VERSION } from "./version.ts";
