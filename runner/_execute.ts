@@ -11,6 +11,7 @@ import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import { MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
+  CapacityError,
   ImageBuildError,
   SandboxDiedError,
   SandboxInitError,
@@ -35,6 +36,10 @@ function failure(idx: number, status: ResultStatus, error: FailureDescription): 
 /** The output for a function that could not be loaded (bundle, image, definition). */
 export function loadFailure(idx: number, err: unknown): Output {
   if (err instanceof ImageBuildError) {
+    return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
+  }
+  if (err instanceof CapacityError) {
+    // The caller fixes the definition: the SDK raises it as an InvalidError.
     return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
   }
   const message = `Cannot load the function: ${(err as Error).message}`;

@@ -6,6 +6,10 @@ import type { createClient } from "../proto/mod.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
+import { checkCapacity, hostCapacity } from "./_capacity.ts";
+
+/** What this host offers sandboxes, read once. */
+const HOST = hostCapacity();
 import type { Runner } from "./runner.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import type { NestedHandler } from "./_protocol.ts";
@@ -71,6 +75,7 @@ export class FunctionCache {
   async #load(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
     const res = described ?? await this.#options.client.getFunction({ functionId });
     const def = res.def!;
+    checkCapacity(def, HOST, `the worker on ${Deno.hostname()}`);
     const bundlePath = await this.#bundle(res.bundleHash);
     const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
       this.#options.onOutput(res.appId, def.name, fd, text, inputId);

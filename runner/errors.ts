@@ -56,3 +56,15 @@ export class ImageBuildError extends Error {
     this.name = "ImageBuildError";
   }
 }
+
+/**
+ * A function asks for more CPU or memory than its worker has; the caller sees
+ * an `InvalidError` naming the function, the option and what the worker has.
+ */
+export class CapacityError extends Error {
+  /** An error whose message names the function and the option to lower. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CapacityError";
+  }
+}

@@ -6,6 +6,7 @@ import {
   FunctionTimeoutError,
   ImageBuildError,
   InternalFailure,
+  InvalidError,
   OutOfMemoryError,
   RemoteError,
   ResultTooLargeError,
@@ -36,6 +37,8 @@ export function outputError(output: Output, fnName: string): Error {
       if (err?.name === "OutOfMemoryError") return new OutOfMemoryError(err.message);
       if (err?.name === "ResultTooLargeError") return new ResultTooLargeError(err.message);
       if (err?.name === "ImageBuildError") return new ImageBuildError(err.message);
+      // A worker refused the function's cpu or memoryMiB: fix the definition.
+      if (err?.name === "CapacityError") return new InvalidError(err.message);
       return new RemoteError({
         name: err?.name || "Error",
         message: err?.message ?? "",

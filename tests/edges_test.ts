@@ -104,3 +104,58 @@ app.localEntrypoint(async () => { console.log("ran"); console.log(await sq.remot
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const SDK_URL = JSON.stringify(new URL("../sdk/mod.ts", import.meta.url).href);
+
+Deno.test("cpu beyond the worker's CPUs is one InvalidError naming the function and the option", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-cpu-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/app.ts`,
+      `import { App } from ${SDK_URL};
+const app = new App("greedy");
+export const hungry = app.function({ cpu: 64 }, function hungry() { return 1; });
+export const fat = app.function({ memoryMiB: 1048576 }, function fat() { return 1; });
+app.localEntrypoint(async () => {
+  for (const f of [hungry, fat]) {
+    try { await f.remote(); } catch (e) { console.log((e as Error).name + ": " + (e as Error).message); }
+  }
+});
+`,
+    );
+    const r = await runCli(["run", "--runner", "deno", `${dir}/app.ts`]);
+    check(r.code === 0, "exit 0", r);
+    match(
+      r.stdout,
+      /^InvalidError: hungry asks for cpu: 64, but the worker on \S+ has \d+ CPUs?: lower cpu in app\.function\(\{ cpu \}\)/m,
+    );
+    match(
+      r.stdout,
+      /^InvalidError: fat asks for memoryMiB: 1048576, but the worker on \S+ has \d+ MiB/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an argument over the 64 MiB message limit fails at once, saying so and suggesting a Volume", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-big-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/app.ts`,
+      `import { App } from ${SDK_URL};
+const app = new App("big");
+export const size = app.function(function size(b: Uint8Array) { return b.length; });
+app.localEntrypoint(async () => { console.log(await size.remote(new Uint8Array(100_000_000))); });
+`,
+    );
+    const r = await runCli(["run", "--runner", "deno", `${dir}/app.ts`]);
+    strictEqual(r.code, 1);
+    match(
+      r.stderr,
+      /size\.remote\(\): the arguments are 95\.4 MiB encoded, over the 64 MiB limit of one message: put big data in a Volume and pass its path/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
