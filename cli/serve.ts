@@ -69,7 +69,15 @@ async function openStore(
     for (const warning of await store.warnings()) console.error(warning);
     return store;
   } catch (err) {
-    if (err instanceof RedisUnavailableError) throw new UsageError(err.message);
+    if (err instanceof RedisUnavailableError) {
+      // At start, serve does not wait for Redis: it stops and says so. Once running, it rides
+      // out outages (RPCs fail with Unavailable meanwhile) and reconnects.
+      const what = err.message.match(/^(Redis at \S+ is unreachable \([^)]*\))/)?.[1] ??
+        "Redis is unreachable";
+      throw new UsageError(
+        `${what}: serve did not start; start Redis (or fix --redis), then start serve again`,
+      );
+    }
     throw err;
   }
 }
