@@ -22,6 +22,7 @@ export async function chooseRunner(
   announce: (line: string) => void,
 ): Promise<Runner> {
   const name = flag ?? Deno.env.get("NANO_MODAL_RUNNER") ?? "auto";
+  const why = flag !== undefined ? `--runner ${flag}` : `NANO_MODAL_RUNNER=${name}`;
   if (name !== "auto" && name !== "deno" && name !== "docker") {
     throw new UsageError(`--runner must be "docker" or "deno", got "${name}"`);
   }
@@ -29,9 +30,11 @@ export async function chooseRunner(
   if (name !== "deno") {
     // A quick ping: a missing or hung daemon must not slow down every run.
     if (await dockerReachable(socket, 500)) {
-      if (name === "auto") {
-        announce(`nano-modal: using the docker runner (Docker daemon at ${socket})`);
-      }
+      announce(
+        `nano-modal: using the docker runner (${
+          name === "auto" ? `Docker daemon at ${socket}` : `${why}, Docker daemon at ${socket}`
+        })`,
+      );
       await Deno.mkdir(cacheDir(), { recursive: true });
       return new DockerRunner({ cacheDir: cacheDir(), socketPath: socket });
     }
@@ -41,7 +44,7 @@ export async function chooseRunner(
       );
     }
     announce(`nano-modal: using the deno runner (no Docker daemon at ${socket})`);
-  }
+  } else announce(`nano-modal: using the deno runner (${why})`);
   await Deno.mkdir(`${cacheDir()}/deno`, { recursive: true });
   return new DenoRunner({ denoDir: `${cacheDir()}/deno` });
 }

@@ -58,11 +58,12 @@ export class ImageBuildError extends Error {
 }
 
 /**
- * A function asks for more CPU or memory than its worker has; the caller sees
- * an `InvalidError` naming the function, the option and what the worker has.
+ * A worker cannot honour a function's options: more CPU or memory than its
+ * host has, or an image or volumes its runner cannot give. The caller sees an
+ * `InvalidError` naming the function and the option.
  */
 export class CapacityError extends Error {
-  /** An error whose message names the function and the option to lower. */
+  /** An error whose message names the function and the option. */
   constructor(message: string) {
     super(message);
     this.name = "CapacityError";

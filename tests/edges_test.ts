@@ -159,3 +159,36 @@ app.localEntrypoint(async () => { console.log(await size.remote(new Uint8Array(1
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the deno runner refuses an image it cannot honour in one line, /tmp is writable, --runner is announced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-runner-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/app.ts`,
+      `import { App, Image } from ${SDK_URL};
+const app = new App("runners");
+export const scratch = app.function(async function scratch() {
+  await Deno.writeTextFile("/tmp/x", "written");
+  return await Deno.readTextFile("/tmp/x");
+});
+export const jq = app.function({ image: Image.debianSlim().aptInstall("jq") }, function jq() {
+  return new Deno.Command("jq", { args: ["--version"] }).outputSync().success;
+});
+app.localEntrypoint(async () => {
+  console.log("tmp: " + await scratch.remote());
+  try { await jq.remote(); } catch (e) { console.log((e as Error).name + ": " + (e as Error).message); }
+});
+`,
+    );
+    const r = await runCli(["run", "--runner", "deno", `${dir}/app.ts`]);
+    check(r.code === 0, "exit 0", r);
+    match(r.stderr, /^nano-modal: using the deno runner \(--runner deno\)$/m);
+    match(r.stdout, /^tmp: written$/m);
+    match(
+      r.stdout,
+      /^InvalidError: jq uses Image\.debianSlim\(\), which the deno runner cannot honour: run it on a worker with --runner docker$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
