@@ -16,6 +16,11 @@ export function cacheDir(): string {
   return `${base}/nano-modal`;
 }
 
+/** The docker runner's image repository (`NANO_MODAL_IMAGE_REPOSITORY`, default "nano-modal"). */
+export function imageRepository(): string | undefined {
+  return Deno.env.get("NANO_MODAL_IMAGE_REPOSITORY") || undefined;
+}
+
 /** Creates the runner named by `flag` (or the best available one). */
 export async function chooseRunner(
   flag: string | boolean | undefined,
@@ -36,7 +41,11 @@ export async function chooseRunner(
         })`,
       );
       await Deno.mkdir(cacheDir(), { recursive: true });
-      return new DockerRunner({ cacheDir: cacheDir(), socketPath: socket });
+      return new DockerRunner({
+        cacheDir: cacheDir(),
+        socketPath: socket,
+        imageRepository: imageRepository(),
+      });
     }
     if (name === "docker") {
       throw new UsageError(

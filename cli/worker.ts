@@ -5,6 +5,8 @@ import { cacheDir, chooseRunner } from "./_runner.ts";
 import { configuredServer, configuredWorkerToken } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { eventLogFromFlags } from "./_events.ts";
+import { parseDuration } from "./_duration.ts";
+import { pruneImagesEvery } from "./_image_pruner.ts";
 
 export const WORKER_HELP = `Start a worker.
 
@@ -19,6 +21,8 @@ Options:
   --log-format text|json one line per event (connected, container started/stopped,
                          image built) as text or JSON (default text)
   --quiet                print no event lines
+  --prune-images-after D remove docker runner images nobody used for D (e.g. 7d, 12h;
+                         default 7d; 0 never), checked hourly
   -h, --help             show this help
 
 SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
@@ -32,6 +36,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     token: { type: "string" },
     "log-format": { type: "string" },
     quiet: { type: "boolean" },
+    "prune-images-after": { type: "string" },
   });
   if (values.help) {
     console.log(WORKER_HELP);
@@ -74,7 +79,16 @@ export async function workerCommand(args: string[]): Promise<number> {
       `worker ${worker.id}: connecting to ${server} with the ${runner.name} runner, ${capacity} inputs at once`,
     );
   }
-  await worker.run();
+  const pruneAfterMs = parseDuration(
+    typeof values["prune-images-after"] === "string" ? values["prune-images-after"] : "7d",
+    "--prune-images-after",
+  );
+  const stopPruning = pruneAfterMs > 0 ? pruneImagesEvery(runner, pruneAfterMs, events) : () => {};
+  try {
+    await worker.run();
+  } finally {
+    stopPruning();
+  }
   console.error(`worker ${worker.id}: stopped`);
   return 0;
 }
