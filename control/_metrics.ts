@@ -170,10 +170,7 @@ export class ControlMetrics {
     this.#requeued.inc(count);
   }
 
-  /**
-   * An autoscaler decision. For autoscale/: an embedded autoscaler calls it;
-   * one in another process has no wire to report it yet.
-   */
+  /** An autoscaler decision (reported over the `ReportScaling` RPC). */
   autoscalerDecision(direction: "up" | "down"): void {
     this.#decisions.inc({ direction });
   }

@@ -129,6 +129,18 @@ export class ControlObserver implements WorkObserver {
     }, () => {});
   }
 
+  /** An autoscaler's decision, as it reported it. */
+  scaling(d: { from: number; to: number; reason: string }): void {
+    if (d.to === d.from) return;
+    const direction = d.to > d.from ? "up" : "down";
+    this.metrics.autoscalerDecision(direction);
+    this.#log.event(
+      "autoscaler.decision",
+      `autoscaler: scale ${direction} ${d.from} → ${d.to} workers (${d.reason})`,
+      { direction, from: d.from, to: d.to, reason: d.reason },
+    );
+  }
+
   workerJoined(w: WorkerRecord): void {
     this.#log.event(
       "worker.joined",

@@ -25,6 +25,8 @@ export interface ControlServiceOptions {
   onAppStopped?: (appId: string) => void;
   /** Called when an app is created (the event log, the dashboard). */
   onAppCreated?: (app: AppRecord) => void;
+  /** Called when an autoscaler reports a decision (metrics, the event log). */
+  onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
   clock?: Clock;
   /**
@@ -277,6 +279,11 @@ export function createControlService(
         newCall,
         input,
       });
+    },
+
+    reportScaling(req) {
+      options.onScaling?.({ from: req.from, to: req.to, reason: req.reason.slice(0, 200) });
+      return {};
     },
 
     async getStats() {

@@ -144,6 +144,7 @@ function listen(options: ServerOptions): ControlServer {
       observer.appStopped(appId);
     },
     onAppCreated: (app) => observer.appCreated(app),
+    onScaling: (decision) => observer.scaling(decision),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });
   router.service(ControlService, controlService);
