@@ -13,7 +13,14 @@ import { Session } from "./_session.ts";
 import { type DashboardSource, snapshot } from "./_snapshot.ts";
 import { renderLogin, renderLogs, renderMain, renderPage } from "./_render.ts";
 
-export type { CallView, DashboardSource, Snapshot } from "./_snapshot.ts";
+export type {
+  AppView,
+  CallView,
+  DashboardSource,
+  FunctionView,
+  Snapshot,
+  WorkerView,
+} from "./_snapshot.ts";
 export { dashboardKey } from "./_session.ts";
 
 /** Options for {@linkcode createWebConsole}. */
