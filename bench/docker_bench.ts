@@ -7,7 +7,7 @@
  *   docker's build cache turned off (the Debian one includes debootstrap).
  * Run alone with `deno run -A bench/docker_bench.ts`.
  */
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import { DockerRunner } from "../runner/mod.ts";
 import { connectDocker, dockerSocketPath } from "../runner/mod.ts";

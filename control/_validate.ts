@@ -1,5 +1,5 @@
 /** Checks of untrusted RPC input: each failure is an `invalid_argument` saying what is wrong. */
-import { Code, ConnectError } from "../proto/mod.ts";
+import { Code, ConnectError } from "../proto/deps.ts";
 import type { FunctionDef } from "../proto/messages.ts";
 
 /** Throws `invalid_argument` with `message`. */

@@ -2,7 +2,7 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/deps.ts";
 import {
   type ControlService,
   type FunctionDef,
@@ -13,7 +13,6 @@ import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";
-import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
@@ -85,15 +84,18 @@ export function createControlService(
     };
   }
 
-  async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
+  /** The call's stored output, as the worker encoded it, with the log position to print first. */
+  async function firstOutput(
+    call: CallRecord,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ output: Uint8Array; logSeq: number } | undefined> {
     const deadline = clock.now() + timeoutMs;
     const callId = call.callId;
     while (true) {
       const { outputs } = await store.outputs.readOutputs(callId, { cursor: 0, max: 1 });
       if (outputs.length) {
-        const output = unpackOutput(outputs[0]);
-        output.logSeq = await store.logs.seq(call.appId);
-        return output;
+        return { output: outputs[0].data, logSeq: await store.logs.seq(call.appId) };
       }
       const left = deadline - clock.now();
       if (left <= 0 || signal?.aborted) return undefined;
@@ -199,8 +201,7 @@ export function createControlService(
         call = await newCall(fn, 1, req.callId);
         await store.queue.enqueue([input(call, 0, req.args)]);
       }
-      const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
-      return { callId: call.callId, output };
+      return { callId: call.callId, ...await firstOutput(call, MAX_WAIT_MS, ctx.signal) };
     },
 
     async spawn(req) {
@@ -219,8 +220,8 @@ export function createControlService(
           Code.NotFound,
         );
       }
-      const output = await firstOutput(call, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
-      return output ? { done: true, output } : { done: false };
+      const found = await firstOutput(call, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
+      return found ? { done: true, ...found } : { done: false };
     },
 
     map(requests, ctx) {

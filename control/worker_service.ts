@@ -3,8 +3,14 @@
  * and takes back its outputs, logs and heartbeats.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl } from "../proto/mod.ts";
-import { create, fromBinary, toBinary } from "../proto/mod.ts";
+import {
+  Code,
+  ConnectError,
+  create,
+  fromBinary,
+  type ServiceImpl,
+  toBinary,
+} from "../proto/deps.ts";
 import {
   FunctionDefSchema,
   type GetFunctionResponse,

@@ -2,7 +2,7 @@
  * The functions a worker has seen: their definitions, bundles (cached on disk
  * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
  */
-import type { createClient } from "../proto/mod.ts";
+import type { createClient } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";

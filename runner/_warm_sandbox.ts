@@ -3,6 +3,9 @@
  * through a runner, waits until the bundle is loaded, then runs inputs over
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
+ *
+ * Sync markers on the sandbox's pipes are the first hop of the "logs before
+ * result" protocol documented at the top of `proto/nano_modal.proto`.
  */
 import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
@@ -12,13 +15,12 @@ import {
   readFrames,
   SYNC_MARKER,
 } from "./_protocol.ts";
+import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
 /** How long a sandbox may take to connect, and then to load its bundle. */
 export const START_TIMEOUT_MS = 120_000;
-/** How long a result waits for the output printed before it (then it goes anyway). */
-export const SYNC_GRACE_MS = 1_000;
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -122,7 +124,7 @@ export class WarmSandbox {
   #awaitSync(seq: number): Promise<void> {
     if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, SYNC_GRACE_MS);
+      const timer = this.#clock.setTimeout(resolve, LOGS_GRACE_MS);
       this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
     });
   }

@@ -5,7 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { type Client, Code, ConnectError, create, createClient, toBinary } from "../proto/mod.ts";
+import { type Client, Code, ConnectError, create, createClient, toBinary } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
   LogLineSchema,
@@ -16,7 +16,7 @@ import {
   type WorkResult,
   WorkResultSchema,
 } from "../proto/messages.ts";
-import type { Transport } from "../proto/mod.ts";
+import type { Transport } from "../proto/deps.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";

@@ -5,14 +5,13 @@
  * `_log_follower.ts`. Loaded lazily (never part of a user's bundle) by
  * `_connect.ts`.
  */
-import { createClient } from "../proto/deps.ts";
-import type { Client } from "../proto/deps.ts";
-import { create } from "../proto/deps.ts";
+import { type Client, create, createClient, fromBinary } from "../proto/deps.ts";
 import {
   ControlService,
   type FunctionDef,
   FunctionDefSchema,
   type Output,
+  OutputSchema,
 } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
@@ -139,10 +138,10 @@ export class Session {
     let backoffMs = 100;
     for (let attempt = 0;; attempt++) {
       try {
-        const { output } = await this.#client.call({ functionId, args, callId });
-        const done = output ?? (await this.awaitCall(callId, undefined))!;
-        await this.logsBefore(done.logSeq);
-        return done;
+        const event = await this.#client.call({ functionId, args, callId });
+        if (event.output.length === 0) return (await this.awaitCall(callId, undefined))!;
+        await this.logsBefore(event.logSeq);
+        return fromBinary(OutputSchema, event.output);
       } catch (err) {
         if (!isTransient(err) || attempt >= 30) throw translateError(err, this.serverUrl);
         await sleep(backoffMs);
@@ -170,7 +169,10 @@ export class Session {
       try {
         const res = await this.#client.awaitCall({ callId, timeoutMs: wait });
         backoffMs = 100;
-        if (res.done) return res.output;
+        if (res.done) {
+          await this.logsBefore(res.logSeq);
+          return fromBinary(OutputSchema, res.output);
+        }
       } catch (err) {
         if (!isTransient(err) || Date.now() >= deadline) throw translateError(err, this.serverUrl);
         await sleep(backoffMs);

@@ -2,7 +2,7 @@
 // headers, idle connections, a client's token on worker RPCs. Every loop is bounded in count
 // and time; all traffic stays on loopback.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { Code, ConnectError, createClient } from "../proto/mod.ts";
+import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { createMemoryStore, startServer } from "../control/mod.ts";

@@ -2,7 +2,7 @@
 // hardening as docker inspect reports it, out-of-memory exits, and stale-container cleanup.
 // Without a reachable daemon these tests fail: they never skip.
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert/strict";
-import { create } from "../../proto/mod.ts";
+import { create } from "../../proto/deps.ts";
 import { FunctionDefSchema } from "../../proto/messages.ts";
 import { decodeValue, encodeValue } from "../../proto/payload.ts";
 import { connectDocker, dockerReachable, dockerSocketPath } from "./_docker.ts";
