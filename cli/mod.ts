@@ -11,6 +11,8 @@ import { report, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
 import { serveCommand } from "./serve.ts";
 import { workerCommand } from "./worker.ts";
+import { autoscalerCommand } from "./autoscaler.ts";
+import { statusCommand } from "./status.ts";
 import { closest } from "../proto/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 
@@ -28,6 +30,8 @@ Commands:
   run APP.ts      run an app's local entrypoint; its functions run remotely
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
+  autoscaler      start and drain workers as the queue grows and shrinks
+  status          workers, queues and apps of a control plane at a glance
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -35,6 +39,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   serve: serveCommand,
   worker: workerCommand,
+  autoscaler: autoscalerCommand,
+  status: statusCommand,
 };
 
 /**

@@ -235,15 +235,28 @@ export function createControlService(
     },
 
     async getStats() {
-      const [depth, workers] = await Promise.all([store.queue.depth(), store.workers.list()]);
-      const queues = await Promise.all(
-        Object.entries(depth).map(async ([functionId, queued]) => {
-          const fn = await store.apps.getFunction(functionId);
-          return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
-        }),
-      );
+      const [depth, allWorkers] = await Promise.all([store.queue.depth(), store.workers.list()]);
       const liveAfter = clock.now() - WORKER_STALE_MS;
-      return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
+      const workers = allWorkers.filter((w) => w.lastSeenMs >= liveAfter);
+      const running: Record<string, number> = {};
+      for (const w of workers) {
+        for (const [id, n] of Object.entries(w.running ?? {})) running[id] = (running[id] ?? 0) + n;
+      }
+      const ids = new Set([...Object.keys(depth), ...Object.keys(running)]);
+      const queues = await Promise.all([...ids].map(async (functionId) => {
+        const fn = await store.apps.getFunction(functionId);
+        return {
+          functionId,
+          appId: fn?.appId ?? "",
+          functionName: fn?.name ?? "",
+          queued: depth[functionId] ?? 0,
+          running: running[functionId] ?? 0,
+        };
+      }));
+      return {
+        queues,
+        workers: workers.map(({ running: _, busy, ...w }) => ({ ...w, busy: busy ?? 0 })),
+      };
     },
 
     async *streamLogs(req, ctx) {

@@ -28,6 +28,7 @@ import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
+import { HeldInputs } from "./_held_inputs.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
@@ -149,12 +150,17 @@ async function* serveWorker(
   const hello = first.value.msg.value;
   if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
   const workerId = hello.workerId;
+  // What it holds, for `status` and the autoscaler; changes are written at most once a second.
+  const held = new HeldInputs(clock, () => {
+    store.workers.heartbeat(record()).catch(() => {});
+  });
   const record = () => ({
     workerId,
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
     hostname: hello.hostname.slice(0, 255),
     lastSeenMs: clock.now(),
+    ...held.load(),
   });
   await store.workers.heartbeat(record());
 
@@ -191,6 +197,7 @@ async function* serveWorker(
                 });
               }
             }
+            held.remove(msg.value.results.map((res) => res.inputId));
             if (done.length) await store.queue.complete(done);
             if (again.length) {
               const report = await store.queue.requeue(again, maxInfra);
@@ -239,6 +246,7 @@ async function* serveWorker(
         continue;
       }
       credit -= leases.length;
+      held.add(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
@@ -272,6 +280,7 @@ async function* serveWorker(
     yield* out;
   } finally {
     signal.removeEventListener("abort", onAbort);
+    held.close();
     ctl.abort();
     creditWake?.();
     removeFromHub();

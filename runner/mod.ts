@@ -20,6 +20,7 @@ export {
   type DockerRunnerOptions,
   dockerSocketPath,
 } from "./docker/mod.ts";
+export { debianDenoBase, type DebianDenoBaseOptions } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
 export type {
   BuildLog,

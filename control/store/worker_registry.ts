@@ -15,6 +15,10 @@ export interface WorkerRecord {
   hostname: string;
   /** When it last reported (ms since the epoch). */
   lastSeenMs: number;
+  /** Inputs it holds now (running or waiting for a sandbox). */
+  busy?: number;
+  /** Inputs it holds now, per function id. */
+  running?: Record<string, number>;
 }
 
 /** The registry of workers. All methods are safe to call concurrently. */

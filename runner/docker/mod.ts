@@ -12,3 +12,4 @@ export {
   type DockerImageInfo,
   type DockerListOptions,
 } from "./docker_client.ts";
+export { debianDenoBase, type DebianDenoBaseOptions } from "./debian_deno_base.ts";
