@@ -44,7 +44,7 @@ async function firstBuild(imageJson: string, cache: string): Promise<number> {
   const def = create(FunctionDefSchema, { name: "bench", imageJson });
   const t = performance.now();
   try {
-    await runner.prepare(def, () => {});
+    await runner.prepare(def, { log: () => {} });
     return (performance.now() - t) / 1000;
   } finally {
     const docker = await connectDocker(dockerSocketPath());

@@ -61,7 +61,10 @@ export class FunctionCache {
     const output = (fd: 1 | 2 | 3, text: string) =>
       this.#options.onOutput(res.appId, def.name, fd, text);
     const runner = this.#options.runner;
-    await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
+    await runner.prepare(def, {
+      log: (line) => output(3, line),
+      fetchBlob: (hash) => this.#bundle(hash),
+    });
     const pool = new FunctionPool({
       functionId,
       appId: res.appId,

@@ -138,10 +138,10 @@ export class WarmSandbox {
     });
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {
-      throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
+      throw new SandboxInitError(msg.error.message, msg.error);
     }
     if (msg?.t !== "ready") {
-      throw new SandboxDiedError("The sandbox closed before it was ready", false);
+      throw new SandboxDiedError("The sandbox closed before it was ready");
     }
     this.#pump(frames);
   }
@@ -178,8 +178,7 @@ export class WarmSandbox {
       : "closed its connection";
     this.#dead = new SandboxDiedError(
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
-      oom,
-      oom ? undefined : this.#userFault,
+      { oom, userFault: oom ? undefined : this.#userFault },
     );
     for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
     this.#inflight.clear();
@@ -230,7 +229,7 @@ async function race<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {
       const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
-      reject(new SandboxDiedError(message, false));
+      reject(new SandboxDiedError(message));
     }, START_TIMEOUT_MS);
   });
   const died = exited.then((exit): never => {
@@ -238,7 +237,7 @@ async function race<T>(
       exit.oom
         ? "The sandbox ran out of memory while starting"
         : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
-      exit.oom,
+      { oom: exit.oom },
     );
   });
   try {

@@ -26,6 +26,7 @@ export type {
   BuildLog,
   FetchBlob,
   FunctionSpec,
+  PrepareOptions,
   Runner,
   Sandbox,
   SandboxExit,

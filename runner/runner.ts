@@ -80,6 +80,14 @@ export type BuildLog = (line: string) => void;
  */
 export type FetchBlob = (hash: string) => Promise<string>;
 
+/** What {@linkcode Runner.prepare} may use while it makes a function's image. */
+export interface PrepareOptions {
+  /** Where build progress goes (streamed to the caller). */
+  log: BuildLog;
+  /** Fetches files the image adds; without it, an image that adds files fails. */
+  fetchBlob?: FetchBlob;
+}
+
 /** A way to run sandboxes. */
 export interface Runner {
   /** Which runner this is, as workers report it to the control plane. */
@@ -88,7 +96,7 @@ export interface Runner {
    * Makes sure what the function needs (its image) exists; may build it
    * once. Rejects with an `ImageBuildError` naming the failing step.
    */
-  prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void>;
+  prepare(def: FunctionSpec, options: PrepareOptions): Promise<void>;
   /** Starts a sandbox running the entrypoint. */
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes left over by an earlier run of this worker host. */

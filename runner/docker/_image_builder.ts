@@ -28,7 +28,7 @@ import {
 } from "./_image_layers.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { ImageBuildError } from "../errors.ts";
-import type { BuildLog, FetchBlob } from "../runner.ts";
+import type { BuildLog, FetchBlob, PrepareOptions } from "../runner.ts";
 
 /** Bump when the way images are built changes, so old tags are not reused. */
 const BUILDER_VERSION = 1;
@@ -69,7 +69,8 @@ export class ImageBuilder {
   }
 
   /** Makes sure the image of `imageJson` exists and returns its tag. */
-  async ensure(imageJson: string, log: BuildLog, fetchBlob?: FetchBlob): Promise<string> {
+  async ensure(imageJson: string, options: PrepareOptions): Promise<string> {
+    const { log, fetchBlob } = options;
     const def = parseImage(imageJson);
     const base = await this.#base(def.base, log);
     if (def.layers.length === 0) return base;

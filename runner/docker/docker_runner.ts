@@ -8,7 +8,7 @@ import { denoPath } from "../../proto/deno_path.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
 import { containerConfig, ensureNetwork, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
-import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
+import type { FunctionSpec, PrepareOptions, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -54,9 +54,9 @@ export class DockerRunner implements Runner {
   }
 
   /** Builds the function's image unless this host has it. */
-  async prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
+  async prepare(def: FunctionSpec, options: PrepareOptions): Promise<void> {
     const builder = await this.#imageBuilder();
-    this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, log, fetchBlob));
+    this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, options));
   }
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
@@ -114,7 +114,7 @@ export class DockerRunner implements Runner {
   async #image(def: FunctionSpec): Promise<string> {
     const known = this.#tags.get(def.imageJson);
     if (known) return known;
-    const tag = await (await this.#imageBuilder()).ensure(def.imageJson, () => {});
+    const tag = await (await this.#imageBuilder()).ensure(def.imageJson, { log: () => {} });
     this.#tags.set(def.imageJson, tag);
     return tag;
   }

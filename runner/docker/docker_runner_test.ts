@@ -68,16 +68,16 @@ Deno.test({
     const image = uniqueImage();
     const lines: string[] = [];
     const runner = new DockerRunner({ cacheDir: dir });
-    await runner.prepare(def({ imageJson: image }), (l) => lines.push(l));
+    await runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) });
     ok(lines.some((l) => /^Building image nano-modal\/img:/.test(l)), lines.join("\n"));
     const tag = lines.find((l) => l.startsWith("Built nano-modal/img:"))!.split(" ")[1];
 
     const again: string[] = [];
     const started = performance.now();
-    await runner.prepare(def({ imageJson: image }), (l) => again.push(l));
+    await runner.prepare(def({ imageJson: image }), { log: (l) => again.push(l) });
     await new DockerRunner({ cacheDir: dir }).prepare(
       def({ imageJson: image }),
-      (l) => again.push(l),
+      { log: (l) => again.push(l) },
     );
     deepStrictEqual(again, []);
     ok(performance.now() - started < 1_000, "a cached image is reused at once");
@@ -98,9 +98,9 @@ Deno.test({
     const runner = new DockerRunner({ cacheDir: dir });
     const other = new DockerRunner({ cacheDir: dir });
     await Promise.all([
-      runner.prepare(def({ imageJson: image }), (l) => lines.push(l)),
-      runner.prepare(def({ imageJson: image }), (l) => lines.push(l)),
-      other.prepare(def({ imageJson: image }), (l) => lines.push(l)),
+      runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
+      runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
+      other.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
     ]);
     strictEqual(lines.filter((l) => l.startsWith("Building image")).length, 1, lines.join("\n"));
     const tag = lines.find((l) => l.startsWith("Built nano-modal/img:"))!.split(" ")[1];
@@ -123,7 +123,9 @@ Deno.test({
     });
     const lines: string[] = [];
     await rejects(
-      new DockerRunner({ cacheDir: dir }).prepare(def({ imageJson: image }), (l) => lines.push(l)),
+      new DockerRunner({ cacheDir: dir }).prepare(def({ imageJson: image }), {
+        log: (l) => lines.push(l),
+      }),
       (err) => {
         ok(err instanceof ImageBuildError, String(err));
         match(err.message, /failed at step 3\/3 \(npmInstall nano-modal-no-such-package-4f1c\)/);
@@ -146,7 +148,7 @@ Deno.test({
     const docker = await connectDocker(dockerSocketPath());
     for (const blockNetwork of [true, false]) {
       const d = def({ blockNetwork, memoryMib: 96, cpu: 0.5 });
-      await runner.prepare(d, () => {});
+      await runner.prepare(d, { log: () => {} });
       const appId = `ap-unit-${crypto.randomUUID().slice(0, 8)}`;
       const warm = await WarmSandbox.start(runner, {
         sandboxId: `nm-unit-${crypto.randomUUID().slice(0, 8)}`,
@@ -224,7 +226,7 @@ Deno.test({
     const fx = await fixture();
     const runner = new DockerRunner({ cacheDir: fx.dir });
     const d = def({ name: "hog", memoryMib: 64 });
-    await runner.prepare(d, () => {});
+    await runner.prepare(d, { log: () => {} });
     const warm = await WarmSandbox.start(runner, {
       sandboxId: `nm-unit-${crypto.randomUUID().slice(0, 8)}`,
       appId: "ap-unit-oom",
@@ -252,7 +254,7 @@ Deno.test({
     requireDocker();
     const { dir } = await fixture();
     const runner = new DockerRunner({ cacheDir: dir });
-    await runner.prepare(def(), () => {});
+    await runner.prepare(def(), { log: () => {} });
     const docker = await connectDocker(dockerSocketPath());
     const [image] = (await docker.listImages({ filters: { reference: ["nano-modal/deno"] } }))[0]
       .RepoTags!;
@@ -291,7 +293,7 @@ Deno.test({
     requireDocker();
     const fx = await fixture();
     const runner = new DockerRunner({ cacheDir: fx.dir });
-    await runner.prepare(def(), () => {});
+    await runner.prepare(def(), { log: () => {} });
     const docker = await connectDocker(dockerSocketPath());
     const [base] = (await docker.listImages({ filters: { reference: ["nano-modal/deno"] } }))[0]
       .RepoTags!;
@@ -299,7 +301,7 @@ Deno.test({
     await docker.getImage(base).tag({ repo: ref.split(":")[0], tag: ref.split(":")[1] });
     const lines: string[] = [];
     const d = def({ imageJson: JSON.stringify({ layers: [{ kind: "registry", ref }] }) });
-    await runner.prepare(d, (l) => lines.push(l));
+    await runner.prepare(d, { log: (l) => lines.push(l) });
     ok(lines.some((l) => l.startsWith(`Adding Deno to ${ref}`)), lines.join("\n"));
     const warm = await WarmSandbox.start(runner, {
       sandboxId: `nm-unit-${crypto.randomUUID().slice(0, 8)}`,
@@ -319,7 +321,7 @@ Deno.test({
         layers: [{ kind: "registry", ref: "nano-modal-test/absent:1" }],
       }),
     });
-    await rejects(runner.prepare(absent, () => {}), (err) => {
+    await rejects(runner.prepare(absent, { log: () => {} }), (err) => {
       ok(err instanceof ImageBuildError);
       match(err.message, /^Cannot pull nano-modal-test\/absent:1 .*no registry is reachable/);
       return true;
