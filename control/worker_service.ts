@@ -3,18 +3,9 @@
  * and takes back its outputs, logs and heartbeats.
  * @module
  */
+import { Code, ConnectError, create, type ServiceImpl, toBinary } from "../proto/deps.ts";
 import {
-  Code,
-  ConnectError,
-  create,
-  fromBinary,
-  type ServiceImpl,
-  toBinary,
-} from "../proto/deps.ts";
-import {
-  FunctionDefSchema,
   type GetFunctionResponse,
-  GetFunctionResponseSchema,
   type LogLine,
   StreamLogsResponseSchema,
   type WorkerCommand,
@@ -29,6 +20,7 @@ import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
+import { describeFunction } from "./_describe_function.ts";
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
@@ -57,23 +49,6 @@ export class WorkerHub {
     const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
     for (const q of this.#streams) q.push(cmd);
   }
-}
-
-/** What a worker needs to run a function, or undefined if it does not exist. */
-async function describeFunction(
-  store: Store,
-  functionId: string,
-): Promise<GetFunctionResponse | undefined> {
-  const fn = await store.apps.getFunction(functionId);
-  const app = fn && await store.apps.getApp(fn.appId);
-  if (!fn || !app) return undefined;
-  return create(GetFunctionResponseSchema, {
-    appId: app.appId,
-    appName: app.name,
-    bundleHash: app.bundleHash,
-    entryUrl: app.entryUrl,
-    def: fromBinary(FunctionDefSchema, fn.def),
-  });
 }
 
 /** Implements `WorkerService` over a store. */
