@@ -1,7 +1,6 @@
 /**
  * The shared kernel that nano-modal owns: the payload codec, content hashes,
- * image definitions, the injected clock, the runtime contract and small
- * helpers. Control plane, runner and CLI meet only in `proto/`.
+ * the injected clock, the runtime contract and small helpers. Control plane, runner and CLI meet only in `proto/`.
  *
  * The wire layer is three documented leaves beside this door, imported
  * directly rather than re-exported here:
@@ -22,7 +21,6 @@ export * from "./async_queue.ts";
 export * from "./clock.ts";
 export * from "./content_hash.ts";
 export * from "./deno_path.ts";
-export * from "./image.ts";
 export * from "./payload.ts";
 export * from "./suggest.ts";
 export type * from "./runtime.ts";

@@ -280,12 +280,8 @@ async function hasSetpriv(): Promise<boolean> {
 /** Environment variables declared by the function's image (`Image.env`). */
 export function imageEnv(def: FunctionSpec): Record<string, string> {
   const env: Record<string, string> = {};
-  try {
-    for (const layer of JSON.parse(def.imageJson || "{}").layers ?? []) {
-      if (layer.kind === "env") Object.assign(env, layer.vars);
-    }
-  } catch {
-    // Validated by the control plane; an unreadable image adds nothing.
+  for (const { layer } of def.image?.layers ?? []) {
+    if (layer.case === "env") Object.assign(env, layer.value.vars);
   }
   return env;
 }

@@ -40,7 +40,6 @@ async function fixture() {
 function def(overrides: Record<string, unknown> = {}) {
   return create(FunctionDefSchema, {
     name: "probe",
-    imageJson: JSON.stringify({ layers: [{ kind: "base", base: "deno" }] }),
     timeoutMs: 60_000,
     memoryMib: 64,
     concurrency: 1,

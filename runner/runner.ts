@@ -13,14 +13,47 @@
 export interface FunctionSpec {
   /** The function's name. */
   readonly name: string;
-  /** Canonical JSON of the image definition; its hash names the image. */
-  readonly imageJson: string;
+  /** The container image; undefined means `Image.deno()`. */
+  readonly image?: ImageSpec;
   /** Memory limit of one sandbox, in MiB. */
   readonly memoryMib: number;
   /** CPU share of one sandbox (1 = one core). */
   readonly cpu: number;
   /** Whether the sandbox runs with no network but its socket to the worker. */
   readonly blockNetwork: boolean;
+}
+
+/**
+ * A function's image as a runner reads it: the wire's `ImageDef` message (its
+ * layers are documented in `proto/nano_modal.proto`), named structurally like
+ * {@linkcode FunctionSpec}.
+ */
+export interface ImageSpec {
+  /** The base first, then the other layers in order. */
+  readonly layers: readonly { readonly layer: ImageLayerSpec }[];
+}
+
+/** One image layer: which kind it is (`case`) and what it holds (`value`). */
+export type ImageLayerSpec =
+  | { readonly case: "base" | "registry"; readonly value: string }
+  | { readonly case: "apt" | "npm"; readonly value: { readonly packages: readonly string[] } }
+  | { readonly case: "run"; readonly value: { readonly commands: readonly string[] } }
+  | { readonly case: "env"; readonly value: { readonly vars: Readonly<Record<string, string>> } }
+  | { readonly case: "file"; readonly value: ImageFileSpec & { readonly remotePath: string } }
+  | {
+    readonly case: "dir";
+    readonly value: { readonly remotePath: string; readonly files: readonly ImageFileSpec[] };
+  }
+  | { readonly case: undefined; readonly value?: undefined };
+
+/** A file an image adds: its path (relative, in a directory), content hash and mode. */
+export interface ImageFileSpec {
+  /** Relative path within a directory layer (unset for a file layer). */
+  readonly path?: string;
+  /** Hex SHA-256 of its content. */
+  readonly hash: string;
+  /** Unix permission bits. */
+  readonly mode: number;
 }
 
 /** Everything needed to start one sandbox. */

@@ -10,6 +10,7 @@ import {
   ControlService,
   type FunctionDef,
   FunctionDefSchema,
+  type ImageDef,
   type Output,
   OutputSchema,
 } from "../proto/messages.ts";
@@ -37,10 +38,10 @@ export interface AppSpec {
   functions: Map<string, ResolvedOptions>;
 }
 
-function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): FunctionDef {
+function toFunctionDef(name: string, o: ResolvedOptions, image: ImageDef): FunctionDef {
   return create(FunctionDefSchema, {
     name,
-    imageJson,
+    image,
     timeoutMs: o.timeoutMs,
     retries: { ...o.retries },
     memoryMib: o.memoryMiB,
@@ -104,14 +105,14 @@ export class Session {
         if (!present) await this.#client.putBundle({ hash, data });
       };
       await upload(bundle.hash, bundle.code);
-      const imageJson = await imageDefinitions(images, upload);
+      const imageDefs = await imageDefinitions(images, upload);
       const res = await this.#client.createApp({
         name: app.name,
         bundleHash: bundle.hash,
         ephemeral: options.ephemeral,
         entryUrl,
         functions: [...app.functions].map(([name, o]) =>
-          toFunctionDef(name, o, imageJson.get(name)!)
+          toFunctionDef(name, o, imageDefs.get(name)!)
         ),
       });
       this.#appId = res.appId;

@@ -3,6 +3,13 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, ROOT, runCli, runDeno, startServe, writeApp } from "./_cli.ts";
 
+const PING = "/nanomodal.v1.ControlService/Ping";
+
+async function post(url: string, init: RequestInit) {
+  const res = await fetch(url, { method: "POST", ...init });
+  return { status: res.status, body: await res.text() };
+}
+
 Deno.test("serve without a token generates one (0600, never printed), and only clients holding it get in", async () => {
   const config = await Deno.makeTempDir({ prefix: "nm-config-" });
   const env = { XDG_CONFIG_HOME: config };

@@ -39,7 +39,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0iiQIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKaW1hZ2VfanNvbhgCIAEoCRISCgp0aW1lb3V0X21zGAMgASgNEioKB3JldHJpZXMYBCABKAsyGS5uYW5vbW9kYWwudjEuUmV0cnlQb2xpY3kSEgoKbWVtb3J5X21pYhgFIAEoDRILCgNjcHUYBiABKAESFQoNYmxvY2tfbmV0d29yaxgHIAEoCBIWCg5taW5fY29udGFpbmVycxgIIAEoDRIWCg5tYXhfY29udGFpbmVycxgJIAEoDRIbChNzY2FsZWRvd25fd2luZG93X21zGAogASgNEhMKC2NvbmN1cnJlbmN5GAsgASgNIlsKB0xvZ0xpbmUSDgoGYXBwX2lkGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkSCgoCZmQYAyABKA0SDAoEdGV4dBgEIAEoCRIPCgd0aW1lX21zGAUgASgBIg0KC1BpbmdSZXF1ZXN0IjAKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB2JhY2tlbmQYAiABKAkiLgoQUHV0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiJAoRUHV0QnVuZGxlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCKJAQoQQ3JlYXRlQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEhMKC2J1bmRsZV9oYXNoGAIgASgJEiwKCWZ1bmN0aW9ucxgDIAMoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllcGhlbWVyYWwYBCABKAgSEQoJZW50cnlfdXJsGAUgASgJIp8BChFDcmVhdGVBcHBSZXNwb25zZRIOCgZhcHBfaWQYASABKAkSRgoMZnVuY3Rpb25faWRzGAIgAygLMjAubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlLkZ1bmN0aW9uSWRzRW50cnkaMgoQRnVuY3Rpb25JZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiAKDlN0b3BBcHBSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSIRCg9TdG9wQXBwUmVzcG9uc2UidwoHQXBwSW5mbxIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCgllcGhlbWVyYWwYAyABKAgSDwoHc3RvcHBlZBgEIAEoCBISCgpjcmVhdGVkX21zGAUgASgBEhYKDmZ1bmN0aW9uX25hbWVzGAYgAygJIhEKD0xpc3RBcHBzUmVxdWVzdCI3ChBMaXN0QXBwc1Jlc3BvbnNlEiMKBGFwcHMYASADKAsyFS5uYW5vbW9kYWwudjEuQXBwSW5mbyJBCgtDYWxsUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCRIMCgRhcmdzGAIgASgMEg8KB2NhbGxfaWQYAyABKAkiPQoJQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSDgoGb3V0cHV0GAIgASgMEg8KB2xvZ19zZXEYAyABKA0iIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkIKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSDgoGb3V0cHV0GAIgASgMEg8KB2xvZ19zZXEYAyABKA0iQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJsCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDRIPCgdydW5uaW5nGAUgASgNIncKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAESDAoEYnVzeRgGIAEoDSJqChBHZXRTdGF0c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm5hbm9tb2RhbC52MS5GdW5jdGlvblF1ZXVlEikKB3dvcmtlcnMYAiADKAsyGC5uYW5vbW9kYWwudjEuV29ya2VySW5mbyIjChFTdHJlYW1Mb2dzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRwoSU3RyZWFtTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUSCwoDc2VxGAIgASgNIlQKC1dvcmtlckhlbGxvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkiGwoKV29ya0NyZWRpdBINCgVjb3VudBgBIAEoDSJhCgpXb3JrUmVzdWx0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEg4KBm91dHB1dBgDIAEoDBIPCgdyZXF1ZXVlGAQgASgIEgsKA2lkeBgFIAEoDSI4CgtXb3JrUmVzdWx0cxIpCgdyZXN1bHRzGAEgAygLMhgubmFub21vZGFsLnYxLldvcmtSZXN1bHQiIgoNV29ya0hlYXJ0YmVhdBIRCglpbnB1dF9pZHMYASADKAkiMAoIV29ya0xvZ3MSJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSILCglXb3JrRHJhaW4ioAIKDVdvcmtlck1lc3NhZ2USKgoFaGVsbG8YASABKAsyGS5uYW5vbW9kYWwudjEuV29ya2VySGVsbG9IABIqCgZjcmVkaXQYAiABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NyZWRpdEgAEiwKB3Jlc3VsdHMYAyABKAsyGS5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdHNIABIwCgloZWFydGJlYXQYBCABKAsyGy5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdEgAEiYKBGxvZ3MYBSABKAsyFi5uYW5vbW9kYWwudjEuV29ya0xvZ3NIABIoCgVkcmFpbhgGIAEoCzIXLm5hbm9tb2RhbC52MS5Xb3JrRHJhaW5IAEIFCgNtc2ciigEKCVdvcmtJbnB1dBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRITCgtmdW5jdGlvbl9pZBgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEgsKA2lkeBgFIAEoDRIMCgRhcmdzGAYgASgMEhUKDWluZnJhX2F0dGVtcHQYByABKA0i2AEKCldvcmtBc3NpZ24SJwoGaW5wdXRzGAEgAygLMhcubmFub21vZGFsLnYxLldvcmtJbnB1dBIQCghsZWFzZV9tcxgCIAEoDRI6CglmdW5jdGlvbnMYAyADKAsyJy5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbi5GdW5jdGlvbnNFbnRyeRpTCg5GdW5jdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZToCOAEiIAoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSKdAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqcGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMvcBCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0irgIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKdGltZW91dF9tcxgDIAEoDRIqCgdyZXRyaWVzGAQgASgLMhkubmFub21vZGFsLnYxLlJldHJ5UG9saWN5EhIKCm1lbW9yeV9taWIYBSABKA0SCwoDY3B1GAYgASgBEhUKDWJsb2NrX25ldHdvcmsYByABKAgSFgoObWluX2NvbnRhaW5lcnMYCCABKA0SFgoObWF4X2NvbnRhaW5lcnMYCSABKA0SGwoTc2NhbGVkb3duX3dpbmRvd19tcxgKIAEoDRITCgtjb25jdXJyZW5jeRgLIAEoDRIlCgVpbWFnZRgUIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURlZkoECAIQA1IKaW1hZ2VfanNvbiI0CghJbWFnZURlZhIoCgZsYXllcnMYASADKAsyGC5uYW5vbW9kYWwudjEuSW1hZ2VMYXllciK0AgoKSW1hZ2VMYXllchIOCgRiYXNlGAEgASgJSAASEgoIcmVnaXN0cnkYAiABKAlIABIqCgNhcHQYAyABKAsyGy5uYW5vbW9kYWwudjEuSW1hZ2VQYWNrYWdlc0gAEioKA25wbRgEIAEoCzIbLm5hbm9tb2RhbC52MS5JbWFnZVBhY2thZ2VzSAASKgoDcnVuGAUgASgLMhsubmFub21vZGFsLnYxLkltYWdlQ29tbWFuZHNIABIlCgNlbnYYBiABKAsyFi5uYW5vbW9kYWwudjEuSW1hZ2VFbnZIABInCgRmaWxlGAcgASgLMhcubmFub21vZGFsLnYxLkltYWdlRmlsZUgAEiUKA2RpchgIIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURpckgAQgcKBWxheWVyIiEKDUltYWdlUGFja2FnZXMSEAoIcGFja2FnZXMYASADKAkiIQoNSW1hZ2VDb21tYW5kcxIQCghjb21tYW5kcxgBIAMoCSJnCghJbWFnZUVudhIuCgR2YXJzGAEgAygLMiAubmFub21vZGFsLnYxLkltYWdlRW52LlZhcnNFbnRyeRorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI8CglJbWFnZUZpbGUSEwoLcmVtb3RlX3BhdGgYASABKAkSDAoEaGFzaBgCIAEoCRIMCgRtb2RlGAMgASgNIkoKCEltYWdlRGlyEhMKC3JlbW90ZV9wYXRoGAEgASgJEikKBWZpbGVzGAIgAygLMhoubmFub21vZGFsLnYxLkltYWdlRGlyRmlsZSI4CgxJbWFnZURpckZpbGUSDAoEcGF0aBgBIAEoCRIMCgRoYXNoGAIgASgJEgwKBG1vZGUYAyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSI9CglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSIgCg1TcGF3blJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkiNwoQQXdhaXRDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEhIKCnRpbWVvdXRfbXMYAiABKA0iQgoRQXdhaXRDYWxsUmVzcG9uc2USDAoEZG9uZRgBIAEoCBIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwqogEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQypwYKDkNvbnRyb2xTZXJ2aWNlEj0KBFBpbmcSGS5uYW5vbW9kYWwudjEuUGluZ1JlcXVlc3QaGi5uYW5vbW9kYWwudjEuUGluZ1Jlc3BvbnNlEkwKCVB1dEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlc3BvbnNlEkwKCUNyZWF0ZUFwcBIeLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlEkYKB1N0b3BBcHASHC5uYW5vbW9kYWwudjEuU3RvcEFwcFJlcXVlc3QaHS5uYW5vbW9kYWwudjEuU3RvcEFwcFJlc3BvbnNlEkkKCExpc3RBcHBzEh0ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5MaXN0QXBwc1Jlc3BvbnNlEjoKBENhbGwSGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaFy5uYW5vbW9kYWwudjEuQ2FsbEV2ZW50Ej8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2Uy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * An exception thrown by a function (or made by the platform for it).
@@ -189,13 +189,6 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
   name: string;
 
   /**
-   * Canonical JSON of the image definition; its hash identifies the image.
-   *
-   * @generated from field: string image_json = 2;
-   */
-  imageJson: string;
-
-  /**
    * Longest one input may run before it is killed with TIMEOUT.
    *
    * @generated from field: uint32 timeout_ms = 3;
@@ -257,6 +250,14 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
    * @generated from field: uint32 concurrency = 11;
    */
   concurrency: number;
+
+  /**
+   * The container image; unset means Image.deno(). Field 20 leaves 12-19 to
+   * the definition's other additions.
+   *
+   * @generated from field: nanomodal.v1.ImageDef image = 20;
+   */
+  image?: ImageDef | undefined;
 };
 
 /**
@@ -265,6 +266,276 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
  */
 export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
+
+/**
+ * A container image as workers receive it: layers applied in order, the first
+ * one its base. Local files were uploaded by the client and are named by
+ * content hash. A worker builds an image once per host; the runner refuses
+ * one it cannot honour (the deno runner and apt) with one clear line.
+ *
+ * @generated from message nanomodal.v1.ImageDef
+ */
+export type ImageDef = Message<"nanomodal.v1.ImageDef"> & {
+  /**
+   * The base first (`base` or `registry`), then the rest in the order the
+   * user chained them.
+   *
+   * @generated from field: repeated nanomodal.v1.ImageLayer layers = 1;
+   */
+  layers: ImageLayer[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageDef.
+ * Use `create(ImageDefSchema)` to create a new message.
+ */
+export const ImageDefSchema: GenMessage<ImageDef> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
+
+/**
+ * One layer of an image: exactly one of its fields is set.
+ *
+ * @generated from message nanomodal.v1.ImageLayer
+ */
+export type ImageLayer = Message<"nanomodal.v1.ImageLayer"> & {
+  /**
+   * @generated from oneof nanomodal.v1.ImageLayer.layer
+   */
+  layer: {
+    /**
+     * A built-in base: "deno" (Image.deno()) or "debian-slim".
+     *
+     * @generated from field: string base = 1;
+     */
+    value: string;
+    case: "base";
+  } | {
+    /**
+     * A base image by reference (Image.fromRegistry); it must exist on the
+     * worker host, since no registry is reachable.
+     *
+     * @generated from field: string registry = 2;
+     */
+    value: string;
+    case: "registry";
+  } | {
+    /**
+     * Debian packages to install (aptInstall).
+     *
+     * @generated from field: nanomodal.v1.ImagePackages apt = 3;
+     */
+    value: ImagePackages;
+    case: "apt";
+  } | {
+    /**
+     * npm packages to cache in the image (npmInstall).
+     *
+     * @generated from field: nanomodal.v1.ImagePackages npm = 4;
+     */
+    value: ImagePackages;
+    case: "npm";
+  } | {
+    /**
+     * Shell commands, each its own build step (runCommands).
+     *
+     * @generated from field: nanomodal.v1.ImageCommands run = 5;
+     */
+    value: ImageCommands;
+    case: "run";
+  } | {
+    /**
+     * Environment variables (env).
+     *
+     * @generated from field: nanomodal.v1.ImageEnv env = 6;
+     */
+    value: ImageEnv;
+    case: "env";
+  } | {
+    /**
+     * One uploaded file (addLocalFile).
+     *
+     * @generated from field: nanomodal.v1.ImageFile file = 7;
+     */
+    value: ImageFile;
+    case: "file";
+  } | {
+    /**
+     * An uploaded directory (addLocalDir).
+     *
+     * @generated from field: nanomodal.v1.ImageDir dir = 8;
+     */
+    value: ImageDir;
+    case: "dir";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageLayer.
+ * Use `create(ImageLayerSchema)` to create a new message.
+ */
+export const ImageLayerSchema: GenMessage<ImageLayer> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 5);
+
+/**
+ * Package names, as the package manager takes them (`jq`, `sharp@0.33`).
+ *
+ * @generated from message nanomodal.v1.ImagePackages
+ */
+export type ImagePackages = Message<"nanomodal.v1.ImagePackages"> & {
+  /**
+   * In install order.
+   *
+   * @generated from field: repeated string packages = 1;
+   */
+  packages: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ImagePackages.
+ * Use `create(ImagePackagesSchema)` to create a new message.
+ */
+export const ImagePackagesSchema: GenMessage<ImagePackages> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 6);
+
+/**
+ * Shell commands run while building the image.
+ *
+ * @generated from message nanomodal.v1.ImageCommands
+ */
+export type ImageCommands = Message<"nanomodal.v1.ImageCommands"> & {
+  /**
+   * Run in order, by /bin/sh -c.
+   *
+   * @generated from field: repeated string commands = 1;
+   */
+  commands: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageCommands.
+ * Use `create(ImageCommandsSchema)` to create a new message.
+ */
+export const ImageCommandsSchema: GenMessage<ImageCommands> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 7);
+
+/**
+ * Environment variables set in the image and in its containers.
+ *
+ * @generated from message nanomodal.v1.ImageEnv
+ */
+export type ImageEnv = Message<"nanomodal.v1.ImageEnv"> & {
+  /**
+   * Name -> value.
+   *
+   * @generated from field: map<string, string> vars = 1;
+   */
+  vars: { [key: string]: string };
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageEnv.
+ * Use `create(ImageEnvSchema)` to create a new message.
+ */
+export const ImageEnvSchema: GenMessage<ImageEnv> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 8);
+
+/**
+ * A file put into the image.
+ *
+ * @generated from message nanomodal.v1.ImageFile
+ */
+export type ImageFile = Message<"nanomodal.v1.ImageFile"> & {
+  /**
+   * Absolute path in the image.
+   *
+   * @generated from field: string remote_path = 1;
+   */
+  remotePath: string;
+
+  /**
+   * Hex SHA-256 of its content (fetched with GetBundle).
+   *
+   * @generated from field: string hash = 2;
+   */
+  hash: string;
+
+  /**
+   * Unix permission bits.
+   *
+   * @generated from field: uint32 mode = 3;
+   */
+  mode: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageFile.
+ * Use `create(ImageFileSchema)` to create a new message.
+ */
+export const ImageFileSchema: GenMessage<ImageFile> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 9);
+
+/**
+ * A directory of files put into the image.
+ *
+ * @generated from message nanomodal.v1.ImageDir
+ */
+export type ImageDir = Message<"nanomodal.v1.ImageDir"> & {
+  /**
+   * Absolute path of the directory in the image.
+   *
+   * @generated from field: string remote_path = 1;
+   */
+  remotePath: string;
+
+  /**
+   * Its files, relative to it.
+   *
+   * @generated from field: repeated nanomodal.v1.ImageDirFile files = 2;
+   */
+  files: ImageDirFile[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageDir.
+ * Use `create(ImageDirSchema)` to create a new message.
+ */
+export const ImageDirSchema: GenMessage<ImageDir> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 10);
+
+/**
+ * One file of an ImageDir.
+ *
+ * @generated from message nanomodal.v1.ImageDirFile
+ */
+export type ImageDirFile = Message<"nanomodal.v1.ImageDirFile"> & {
+  /**
+   * Path relative to the directory (no `..`, no empty segment).
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Hex SHA-256 of its content.
+   *
+   * @generated from field: string hash = 2;
+   */
+  hash: string;
+
+  /**
+   * Unix permission bits.
+   *
+   * @generated from field: uint32 mode = 3;
+   */
+  mode: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.ImageDirFile.
+ * Use `create(ImageDirFileSchema)` to create a new message.
+ */
+export const ImageDirFileSchema: GenMessage<ImageDirFile> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 11);
 
 /**
  * One line (or chunk) a function printed, or a platform notice.
@@ -313,7 +584,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * Nothing: just checks the server answers (and the token).
@@ -328,7 +599,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 13);
 
 /**
  * Who answered.
@@ -356,7 +627,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 14);
 
 /**
  * Uploads an app's bundle (content-addressed), or asks whether it is there.
@@ -384,7 +655,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 15);
 
 /**
  * Whether the server holds the bundle now.
@@ -405,7 +676,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 16);
 
 /**
  * Creates an app from an uploaded bundle.
@@ -454,7 +725,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 17);
 
 /**
  * The new app.
@@ -482,7 +753,7 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 18);
 
 /**
  * Stops an app: its queued inputs are dropped and its sandboxes stop.
@@ -503,7 +774,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 19);
 
 /**
  * Nothing: the app is stopped.
@@ -518,7 +789,7 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 20);
 
 /**
  * One app, as ListApps shows it.
@@ -574,7 +845,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 21);
 
 /**
  * Nothing: lists every app.
@@ -589,7 +860,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 22);
 
 /**
  * The apps, running and recently stopped.
@@ -610,7 +881,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 23);
 
 /**
  * One input of a function, for `Call` and `Spawn`.
@@ -647,7 +918,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 24);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -685,7 +956,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 25);
 
 /**
  * The queued call.
@@ -706,7 +977,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 26);
 
 /**
  * Waits for the output of a call made with Call or Spawn.
@@ -734,7 +1005,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * The call's output, if it came in time.
@@ -769,7 +1040,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * First message of a Map stream.
@@ -804,7 +1075,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * A batch of a map's inputs.
@@ -832,7 +1103,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * Last message of a Map stream: no more inputs.
@@ -853,7 +1124,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * What a client sends on a Map stream: start, inputs..., end.
@@ -896,7 +1167,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * What the server sends on a Map stream.
@@ -938,7 +1209,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * Nothing: the whole cluster's numbers.
@@ -953,7 +1224,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * One function's queue.
@@ -1002,7 +1273,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * One live worker.
@@ -1058,7 +1329,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * Queues and workers.
@@ -1086,7 +1357,7 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * Follows an app's logs.
@@ -1107,7 +1378,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * One batch of an app's logs.
@@ -1135,7 +1406,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * First message of a Work stream: who the worker is.
@@ -1177,7 +1448,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * Room for more inputs.
@@ -1198,7 +1469,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * The end of one leased input.
@@ -1247,7 +1518,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * Results, batched (a message stays under a few MiB).
@@ -1268,7 +1539,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * Renews the leases of inputs the worker still runs.
@@ -1289,7 +1560,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * What the worker's sandboxes printed.
@@ -1310,7 +1581,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * The worker is shutting down: assign nothing more.
@@ -1325,7 +1596,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * What a worker sends on its Work stream.
@@ -1392,7 +1663,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * One leased input.
@@ -1455,7 +1726,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * Inputs leased to the worker (never more than its credit).
@@ -1491,7 +1762,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * An app stopped: drop its inputs and stop its sandboxes.
@@ -1512,7 +1783,7 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1534,7 +1805,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * What the control plane sends on a Work stream.
@@ -1577,7 +1848,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * What a worker needs to run a function it has not seen.
@@ -1598,7 +1869,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * A function, with its app and bundle.
@@ -1647,7 +1918,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * A bundle or blob by hash.
@@ -1668,7 +1939,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * The content.
@@ -1689,7 +1960,7 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 56);
 
 /**
  * How one input ended.

@@ -7,7 +7,14 @@ import { connectDocker, dockerSocketPath } from "./_docker.ts";
 import { WarmSandbox } from "../_warm_sandbox.ts";
 import { DockerRunner } from "./docker_runner.ts";
 import { ImageBuildError } from "../errors.ts";
-import { def, fixture, options, requireDocker, uniqueImage } from "./_test_fixture.ts";
+import {
+  def,
+  fixture,
+  image as imageOf,
+  options,
+  requireDocker,
+  uniqueImage,
+} from "./_test_fixture.ts";
 
 Deno.test({
   name: "prepare() builds an image once per host; later prepares, in any runner, reuse it",
@@ -18,15 +25,15 @@ Deno.test({
     const image = uniqueImage();
     const lines: string[] = [];
     const runner = new DockerRunner({ cacheDir: dir });
-    await runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) });
+    await runner.prepare(def({ image }), { log: (l) => lines.push(l) });
     ok(lines.some((l) => /^Building image nano-modal\/img:/.test(l)), lines.join("\n"));
     const tag = lines.find((l) => l.startsWith("Built nano-modal/img:"))!.split(" ")[1];
 
     const again: string[] = [];
     const started = performance.now();
-    await runner.prepare(def({ imageJson: image }), { log: (l) => again.push(l) });
+    await runner.prepare(def({ image }), { log: (l) => again.push(l) });
     await new DockerRunner({ cacheDir: dir }).prepare(
-      def({ imageJson: image }),
+      def({ image }),
       { log: (l) => again.push(l) },
     );
     deepStrictEqual(again, []);
@@ -48,9 +55,9 @@ Deno.test({
     const runner = new DockerRunner({ cacheDir: dir });
     const other = new DockerRunner({ cacheDir: dir });
     await Promise.all([
-      runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
-      runner.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
-      other.prepare(def({ imageJson: image }), { log: (l) => lines.push(l) }),
+      runner.prepare(def({ image }), { log: (l) => lines.push(l) }),
+      runner.prepare(def({ image }), { log: (l) => lines.push(l) }),
+      other.prepare(def({ image }), { log: (l) => lines.push(l) }),
     ]);
     strictEqual(lines.filter((l) => l.startsWith("Building image")).length, 1, lines.join("\n"));
     const tag = lines.find((l) => l.startsWith("Built nano-modal/img:"))!.split(" ")[1];
@@ -65,15 +72,13 @@ Deno.test({
   async fn() {
     requireDocker();
     const { dir } = await fixture();
-    const image = JSON.stringify({
-      layers: [{ kind: "base", base: "deno" }, {
-        kind: "npm",
-        packages: ["nano-modal-no-such-package-4f1c"],
-      }],
+    const image = imageOf({ case: "base", value: "deno" }, {
+      case: "npm",
+      value: { packages: ["nano-modal-no-such-package-4f1c"] },
     });
     const lines: string[] = [];
     await rejects(
-      new DockerRunner({ cacheDir: dir }).prepare(def({ imageJson: image }), {
+      new DockerRunner({ cacheDir: dir }).prepare(def({ image }), {
         log: (l) => lines.push(l),
       }),
       (err) => {
@@ -103,7 +108,7 @@ Deno.test({
     const ref = `nano-modal-test/local:${crypto.randomUUID().slice(0, 8)}`;
     await docker.getImage(base).tag({ repo: ref.split(":")[0], tag: ref.split(":")[1] });
     const lines: string[] = [];
-    const d = def({ imageJson: JSON.stringify({ layers: [{ kind: "registry", ref }] }) });
+    const d = def({ image: imageOf({ case: "registry", value: ref }) });
     await runner.prepare(d, { log: (l) => lines.push(l) });
     ok(lines.some((l) => l.startsWith(`Adding Deno to ${ref}`)), lines.join("\n"));
     const warm = await WarmSandbox.start(runner, {
@@ -119,11 +124,7 @@ Deno.test({
     strictEqual(decodeValue((await warm.run("in-1", "echo", encodeValue(["hi"]))).payload!), "hi");
     await warm.stop();
 
-    const absent = def({
-      imageJson: JSON.stringify({
-        layers: [{ kind: "registry", ref: "nano-modal-test/absent:1" }],
-      }),
-    });
+    const absent = def({ image: imageOf({ case: "registry", value: "nano-modal-test/absent:1" }) });
     await rejects(runner.prepare(absent, { log: () => {} }), (err) => {
       ok(err instanceof ImageBuildError);
       match(err.message, /^Cannot pull nano-modal-test\/absent:1 .*no registry is reachable/);

@@ -1,8 +1,13 @@
 // What the docker runner's tests share: a daemon check, a hand-written bundle,
 // a temporary directory for it, and function definitions.
 import { ok } from "node:assert/strict";
-import { create } from "../../proto/deps.ts";
-import { FunctionDefSchema } from "../../proto/messages.ts";
+import { create, type MessageInitShape } from "../../proto/deps.ts";
+import {
+  FunctionDefSchema,
+  type ImageDef,
+  ImageDefSchema,
+  type ImageLayerSchema,
+} from "../../proto/messages.ts";
 import { dockerReachable, dockerSocketPath } from "./_docker.ts";
 import { entrypointFile } from "../_entrypoint_file.ts";
 
@@ -42,7 +47,6 @@ export async function fixture() {
 export function def(overrides: Record<string, unknown> = {}) {
   return create(FunctionDefSchema, {
     name: "echo",
-    imageJson: JSON.stringify({ layers: [{ kind: "base", base: "deno" }] }),
     timeoutMs: 60_000,
     memoryMib: 128,
     cpu: 0.5,
@@ -53,8 +57,14 @@ export function def(overrides: Record<string, unknown> = {}) {
 }
 
 /** An image definition no other test shares, so it is built fresh. */
-export function uniqueImage(): string {
-  return JSON.stringify({
-    layers: [{ kind: "base", base: "deno" }, { kind: "env", vars: { NONCE: crypto.randomUUID() } }],
+export function uniqueImage(): ImageDef {
+  return image({ case: "base", value: "deno" }, {
+    case: "env",
+    value: { vars: { NONCE: crypto.randomUUID() } },
   });
+}
+
+/** An image message of `layers`, as the SDK sends it. */
+export function image(...layers: MessageInitShape<typeof ImageLayerSchema>["layer"][]): ImageDef {
+  return create(ImageDefSchema, { layers: layers.map((layer) => ({ layer })) });
 }

@@ -56,7 +56,7 @@ export class DockerRunner implements Runner {
   /** Builds the function's image unless this host has it. */
   async prepare(def: FunctionSpec, options: PrepareOptions): Promise<void> {
     const builder = await this.#imageBuilder();
-    this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, options));
+    this.#tags.set(imageKey(def), await builder.ensure(def.image, options));
   }
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
@@ -79,7 +79,7 @@ export class DockerRunner implements Runner {
       if (!isNotFound(err)) throw err;
       // The image was removed since we built it: build it again once.
       (await this.#imageBuilder()).forget(image);
-      this.#tags.delete(spec.def.imageJson);
+      this.#tags.delete(imageKey(spec.def));
       const rebuilt = await this.#image(spec.def);
       return await startContainer(docker, spec, containerConfig(spec, rebuilt, labels));
     }
@@ -112,10 +112,10 @@ export class DockerRunner implements Runner {
   }
 
   async #image(def: FunctionSpec): Promise<string> {
-    const known = this.#tags.get(def.imageJson);
+    const known = this.#tags.get(imageKey(def));
     if (known) return known;
-    const tag = await (await this.#imageBuilder()).ensure(def.imageJson, { log: () => {} });
-    this.#tags.set(def.imageJson, tag);
+    const tag = await (await this.#imageBuilder()).ensure(def.image, { log: () => {} });
+    this.#tags.set(imageKey(def), tag);
     return tag;
   }
 
@@ -134,6 +134,11 @@ export class DockerRunner implements Runner {
       })
     );
   }
+}
+
+/** What identifies a function's image among those this runner built. */
+function imageKey(def: FunctionSpec): string {
+  return JSON.stringify(def.image?.layers.map((l) => l.layer) ?? null);
 }
 
 /** `<hostname>:<pid>:<start time>`: the start time tells a live worker from a reused pid. */
