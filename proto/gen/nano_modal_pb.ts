@@ -2121,10 +2121,12 @@ export const ControlService: GenService<{
   },
   /**
    * An app's logs, live, until the app stops or the client hangs up.
-   * Server: batches of lines as the app's functions print them, numbered by
-   *   seq, increasing; a batch a follower missed is not sent again (it may
-   *   skip numbers). Start a new stream to resume after a break: it begins at
-   *   the newest lines. Clients hold outputs until seq reaches their log_seq.
+   * Server: the batches published after the stream opened, as the app's
+   *   functions print them, numbered by seq (increasing per app, shared by
+   *   every control plane on the store). Nothing is replayed: a client that
+   *   reconnects after a break opens a new stream and may miss the batches in
+   *   between. Clients hold an output until they printed seq >= its log_seq,
+   *   or for LOGS_GRACE_MS.
    *
    * @generated from rpc nanomodal.v1.ControlService.StreamLogs
    */
