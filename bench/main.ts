@@ -1,11 +1,12 @@
 /**
  * `deno task bench`: runs every benchmark and prints one table per area.
- * `deno task bench core|redis|docker|autoscale` runs one area.
+ * `deno task bench core|redis|docker|autoscale|volume` runs one area.
  */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
 import { dockerBench } from "./docker_bench.ts";
 import { autoscaleBench } from "./autoscale_bench.ts";
+import { volumeBench } from "./volume_bench.ts";
 import { printTable } from "./_table.ts";
 
 const only = Deno.args[0];
@@ -20,4 +21,7 @@ if (!only || only === "docker") {
 }
 if (!only || only === "autoscale") {
   printTable("Autoscaler (same run baselines)", await autoscaleBench());
+}
+if (!only || only === "volume") {
+  printTable("Volumes (commit and reload vs cp, same disk, same run)", await volumeBench());
 }

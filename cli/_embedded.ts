@@ -1,5 +1,5 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { openEmbeddedStore, startServer, type Store } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type StateOptions, type Store } from "../control/mod.ts";
 import { configuredDataDir } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
@@ -38,6 +38,8 @@ export interface EmbeddedOptions {
   workerCapacity?: number;
   /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
+  /** How secrets are sealed (the key file's data dir) and volumes limited. */
+  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
@@ -50,6 +52,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     token: options.token,
     workerToken: options.workerToken,
     version: options.version ?? VERSION,
+    state: options.state ?? { dataDir: configuredDataDir() },
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>

@@ -13,6 +13,8 @@ import { serveCommand } from "./serve.ts";
 import { workerCommand } from "./worker.ts";
 import { autoscalerCommand } from "./autoscaler.ts";
 import { statusCommand } from "./status.ts";
+import { secretCommand } from "./secret.ts";
+import { volumeCommand } from "./volume.ts";
 import { closest } from "../proto/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 
@@ -32,6 +34,8 @@ Commands:
   worker          start a worker that takes inputs from a control plane
   autoscaler      start and drain workers as the queue grows and shrinks
   status          workers, queues and apps of a control plane at a glance
+  secret          create, list and delete secrets
+  volume          create volumes and move files in and out of them
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -41,6 +45,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   worker: workerCommand,
   autoscaler: autoscalerCommand,
   status: statusCommand,
+  secret: secretCommand,
+  volume: volumeCommand,
 };
 
 /**

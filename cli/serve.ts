@@ -142,6 +142,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       workerToken,
       workerCapacity: capacity,
       store,
+      state: { dataDir },
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;

@@ -10,7 +10,7 @@
  * A token of the wrong role is `unauthenticated` too: clients and workers
  * already stop on that code and show the message, which names the token to set.
  */
-import { WorkerService } from "../proto/messages.ts";
+import { VolumeService, WorkerService } from "../proto/messages.ts";
 
 const encoder = new TextEncoder();
 
@@ -38,6 +38,8 @@ export interface Refusal {
 }
 
 const WORKER_PREFIX = `/${WorkerService.typeName}/`;
+/** Volumes serve clients and workers alike: either token opens them. */
+const SHARED_PREFIX = `/${VolumeService.typeName}/`;
 
 /**
  * Returns a check of one request's `Authorization` header against the path it
@@ -56,6 +58,7 @@ export function createAuthCheck(
     const isCluster = cluster !== undefined && timingSafeEqual(got, cluster);
     const isWorker = worker !== undefined && timingSafeEqual(got, worker);
     if (workerRoute ? (worker ? isWorker : isCluster) : isCluster) return undefined;
+    if (path.startsWith(SHARED_PREFIX) && (isCluster || isWorker)) return undefined;
     if (!got) {
       return {
         code: "unauthenticated",

@@ -5,7 +5,7 @@
  * @module
  */
 import { createRouterTransport, type Transport } from "../proto/deps.ts";
-import { ControlService, WorkerService } from "../proto/messages.ts";
+import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -14,6 +14,7 @@ import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
 import { RpcRouter } from "./_http.ts";
 import { startGate } from "./_gate.ts";
+import { type StateOptions, stateServices } from "./state_services.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -51,6 +52,8 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
+  state?: StateOptions;
 }
 
 /** A running control plane. */
@@ -123,13 +126,14 @@ function listen(options: ServerOptions): ControlServer {
       onAppStopped: (appId) => hub.appStopped(appId),
     }),
   );
-  const workerService = createWorkerService(store, {
-    hub,
-    clock,
-    leaseMs: options.leaseMs,
-    maxInfraAttempts,
-  });
+  const state = stateServices(store, options.state);
+  const workerService = {
+    ...createWorkerService(store, { hub, clock, leaseMs: options.leaseMs, maxInfraAttempts }),
+    getSecretEnv: state.getSecretEnv,
+  };
   router.service(WorkerService, workerService);
+  router.service(SecretService, state.secretService);
+  router.service(VolumeService, state.volumeService);
   const handler = router.handler({ token: options.token, workerToken: options.workerToken });
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
@@ -171,7 +175,10 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => service(WorkerService, workerService)),
+      createRouterTransport(({ service }) => {
+        service(WorkerService, workerService);
+        service(VolumeService, state.volumeService);
+      }),
     async close() {
       sweeper.stop();
       await gate.close();

@@ -55,7 +55,7 @@ export class WorkerHub {
 export function createWorkerService(
   store: Store,
   options: WorkerServiceOptions = {},
-): ServiceImpl<typeof WorkerService> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
   const hub = options.hub ?? new WorkerHub();
   const clock = options.clock ?? systemClock;

@@ -53,4 +53,9 @@ export interface Runtime {
   mode?: "container" | "cli";
   /** Every app created in this process, in creation order. */
   apps: RegisteredApp[];
+  /**
+   * Set by the entrypoint inside a sandbox: asks the worker to commit or
+   * reload a mounted volume (what `vol.commit()` / `vol.reload()` call).
+   */
+  volumeOp?: (op: "commit" | "reload", name: string) => Promise<void>;
 }

@@ -69,12 +69,29 @@ export interface FatalMessage {
   error: ErrorDescription;
 }
 
+/** Sandbox → worker: commit or reload a mounted volume (`vol.commit()` / `vol.reload()`). */
+export interface VolumeOpMessage {
+  t: "volume";
+  id: string;
+  op: "commit" | "reload";
+  name: string;
+}
+
+/** Worker → sandbox: a volume operation finished (with an error message if it failed). */
+export interface VolumeDoneMessage {
+  t: "volume-done";
+  id: string;
+  error?: string;
+}
+
 /** Any message of the protocol. */
 export type ProtocolMessage =
   | RunMessage
   | ReadyMessage
   | InitFailedMessage
   | DoneMessage
+  | VolumeOpMessage
+  | VolumeDoneMessage
   | FatalMessage;
 
 /**

@@ -14,6 +14,7 @@ import {
   type ProtocolMessage,
   readFrames,
   SYNC_MARKER,
+  type VolumeOpMessage,
 } from "./_protocol.ts";
 import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
@@ -150,6 +151,7 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "volume") this.#volumeOp(msg);
           if (msg.t === "fatal") this.#userFault = msg.error;
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
@@ -168,6 +170,16 @@ export class WarmSandbox {
     ]);
     grace.abort();
     this.#die(exit);
+  }
+
+  /** A `vol.commit()` / `vol.reload()` from inside: done by the runner's volume layer. */
+  #volumeOp(msg: VolumeOpMessage): void {
+    const op = this.#sandbox.volumeOp?.(msg.op, msg.name) ??
+      Promise.reject(new Error(`Volume "${msg.name}" is not mounted in this function`));
+    op.then(
+      () => this.#writer.send({ t: "volume-done", id: msg.id }),
+      (err) => this.#writer.send({ t: "volume-done", id: msg.id, error: (err as Error).message }),
+    );
   }
 
   #die(exit: SandboxExit | null): void {

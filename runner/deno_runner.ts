@@ -185,6 +185,7 @@ export class DenoRunner implements Runner {
         HOME: paths.tmp,
         NO_COLOR: "1",
         ...imageEnv(def),
+        ...spec.env,
       },
       cwd: inBwrap ? "/" : hostTmp,
       stdin: "null",

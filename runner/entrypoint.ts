@@ -152,11 +152,22 @@ async function main(): Promise<void> {
   const [socketPath, bundleUrl, appName, ...flags] = Deno.args;
   if (flags.includes("--lifeline-stdin")) watchLifeline();
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
-  writer = new FrameWriter(conn);
+  const frames = writer = new FrameWriter(conn);
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, Runtime>;
-  g[key] = { mode: "container", apps: [] };
+  const volumeOps = new Map<string, PromiseWithResolvers<void>>();
+  g[key] = {
+    mode: "container",
+    apps: [],
+    volumeOp: (op, name) => {
+      const id = crypto.randomUUID();
+      const done = Promise.withResolvers<void>();
+      volumeOps.set(id, done);
+      frames.send({ t: "volume", id, op, name });
+      return done.promise;
+    },
+  };
   watchOutput();
   Deno.exit = exitByUser;
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
@@ -209,6 +220,12 @@ async function main(): Promise<void> {
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
       if (msg.t === "run") run(msg.id, msg.fn, msg.args);
+      else if (msg.t === "volume-done") {
+        const done = volumeOps.get(msg.id);
+        volumeOps.delete(msg.id);
+        if (msg.error) done?.reject(new Error(msg.error));
+        else done?.resolve();
+      }
     }
   }
   // The worker closed the socket: it wants this sandbox gone.

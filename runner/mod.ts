@@ -37,3 +37,10 @@ export type {
 } from "./runner.ts";
 // Named in the worker's options; defined in proto/.
 export type { Clock, TimerHandle } from "../proto/clock.ts";
+/**
+ * A worker's copy of a volume and its chunk cache (used by the volume benchmark).
+ * Their signatures name `proto/volume_client.ts`, a wire-layer leaf like
+ * `proto/transport.ts` whose types are Connect's and protobuf's.
+ * @ignore
+ */
+export { ChunkCache, VolumeCopy } from "./_volume_copy.ts";

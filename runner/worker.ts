@@ -23,6 +23,8 @@ import { Deadlines } from "./_deadlines.ts";
 import { every } from "./_every.ts";
 import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { withState } from "./_state_runner.ts";
+import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
 import { reapSandboxes } from "./_reap.ts";
@@ -113,7 +115,8 @@ export class Worker {
       ? { transport: options.transport, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
-    this.#log = options.log ?? ((line) => console.error(line));
+    const log = options.log ?? ((line) => console.error(line));
+    this.#log = (line) => log(redact(line));
     this.#deadlines = new Deadlines(this.#clock);
     this.#stream = new WorkStream({
       client,
@@ -128,7 +131,10 @@ export class Worker {
     });
     this.#functions = new FunctionCache({
       client,
-      runner: options.runner,
+      runner: withState(options.runner, {
+        transport: this.#rpc.transport,
+        cacheDir: options.cacheDir,
+      }),
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,

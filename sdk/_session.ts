@@ -19,6 +19,9 @@ import { InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
 import { imageDefinitions, npmExternals } from "./_image_files.ts";
 import type { ResolvedOptions } from "./_options.ts";
+import { prepareState } from "./_state_session.ts";
+/** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
+export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
@@ -69,6 +72,11 @@ export class Session {
     this.#client = createClient(ControlService, this.#rpc.transport);
   }
 
+  /** The connection's transport (secrets and volumes use it too). */
+  get transport(): RpcTransport["transport"] {
+    return this.#rpc.transport;
+  }
+
   /** Connects and checks that the server answers (and accepts our token). */
   static async connect(options: SessionOptions): Promise<Session> {
     let session: Session;
@@ -106,13 +114,17 @@ export class Session {
       };
       await upload(bundle.hash, bundle.code);
       const imageDefs = await imageDefinitions(images, upload);
+      const state = await prepareState(this.#rpc.transport, app.functions);
       const res = await this.#client.createApp({
         name: app.name,
         bundleHash: bundle.hash,
         ephemeral: options.ephemeral,
         entryUrl,
         functions: [...app.functions].map(([name, o]) =>
-          toFunctionDef(name, o, imageDefs.get(name)!)
+          create(FunctionDefSchema, {
+            ...toFunctionDef(name, o, imageDefs.get(name)!),
+            ...state.get(name),
+          })
         ),
       });
       this.#appId = res.appId;

@@ -39,7 +39,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0irgIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKdGltZW91dF9tcxgDIAEoDRIqCgdyZXRyaWVzGAQgASgLMhkubmFub21vZGFsLnYxLlJldHJ5UG9saWN5EhIKCm1lbW9yeV9taWIYBSABKA0SCwoDY3B1GAYgASgBEhUKDWJsb2NrX25ldHdvcmsYByABKAgSFgoObWluX2NvbnRhaW5lcnMYCCABKA0SFgoObWF4X2NvbnRhaW5lcnMYCSABKA0SGwoTc2NhbGVkb3duX3dpbmRvd19tcxgKIAEoDRITCgtjb25jdXJyZW5jeRgLIAEoDRIlCgVpbWFnZRgUIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURlZkoECAIQA1IKaW1hZ2VfanNvbiI0CghJbWFnZURlZhIoCgZsYXllcnMYASADKAsyGC5uYW5vbW9kYWwudjEuSW1hZ2VMYXllciK0AgoKSW1hZ2VMYXllchIOCgRiYXNlGAEgASgJSAASEgoIcmVnaXN0cnkYAiABKAlIABIqCgNhcHQYAyABKAsyGy5uYW5vbW9kYWwudjEuSW1hZ2VQYWNrYWdlc0gAEioKA25wbRgEIAEoCzIbLm5hbm9tb2RhbC52MS5JbWFnZVBhY2thZ2VzSAASKgoDcnVuGAUgASgLMhsubmFub21vZGFsLnYxLkltYWdlQ29tbWFuZHNIABIlCgNlbnYYBiABKAsyFi5uYW5vbW9kYWwudjEuSW1hZ2VFbnZIABInCgRmaWxlGAcgASgLMhcubmFub21vZGFsLnYxLkltYWdlRmlsZUgAEiUKA2RpchgIIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURpckgAQgcKBWxheWVyIiEKDUltYWdlUGFja2FnZXMSEAoIcGFja2FnZXMYASADKAkiIQoNSW1hZ2VDb21tYW5kcxIQCghjb21tYW5kcxgBIAMoCSJnCghJbWFnZUVudhIuCgR2YXJzGAEgAygLMiAubmFub21vZGFsLnYxLkltYWdlRW52LlZhcnNFbnRyeRorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI8CglJbWFnZUZpbGUSEwoLcmVtb3RlX3BhdGgYASABKAkSDAoEaGFzaBgCIAEoCRIMCgRtb2RlGAMgASgNIkoKCEltYWdlRGlyEhMKC3JlbW90ZV9wYXRoGAEgASgJEikKBWZpbGVzGAIgAygLMhoubmFub21vZGFsLnYxLkltYWdlRGlyRmlsZSI4CgxJbWFnZURpckZpbGUSDAoEcGF0aBgBIAEoCRIMCgRoYXNoGAIgASgJEgwKBG1vZGUYAyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSI9CglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSIgCg1TcGF3blJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkiNwoQQXdhaXRDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEhIKCnRpbWVvdXRfbXMYAiABKA0iQgoRQXdhaXRDYWxsUmVzcG9uc2USDAoEZG9uZRgBIAEoCBIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwqogEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQypwYKDkNvbnRyb2xTZXJ2aWNlEj0KBFBpbmcSGS5uYW5vbW9kYWwudjEuUGluZ1JlcXVlc3QaGi5uYW5vbW9kYWwudjEuUGluZ1Jlc3BvbnNlEkwKCVB1dEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlc3BvbnNlEkwKCUNyZWF0ZUFwcBIeLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlEkYKB1N0b3BBcHASHC5uYW5vbW9kYWwudjEuU3RvcEFwcFJlcXVlc3QaHS5uYW5vbW9kYWwudjEuU3RvcEFwcFJlc3BvbnNlEkkKCExpc3RBcHBzEh0ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5MaXN0QXBwc1Jlc3BvbnNlEjoKBENhbGwSGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaFy5uYW5vbW9kYWwudjEuQ2FsbEV2ZW50Ej8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2Uy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0i8AIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKdGltZW91dF9tcxgDIAEoDRIqCgdyZXRyaWVzGAQgASgLMhkubmFub21vZGFsLnYxLlJldHJ5UG9saWN5EhIKCm1lbW9yeV9taWIYBSABKA0SCwoDY3B1GAYgASgBEhUKDWJsb2NrX25ldHdvcmsYByABKAgSFgoObWluX2NvbnRhaW5lcnMYCCABKA0SFgoObWF4X2NvbnRhaW5lcnMYCSABKA0SGwoTc2NhbGVkb3duX3dpbmRvd19tcxgKIAEoDRITCgtjb25jdXJyZW5jeRgLIAEoDRIUCgxzZWNyZXRfbmFtZXMYDCADKAkSKgoHdm9sdW1lcxgNIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVNb3VudBIlCgVpbWFnZRgUIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURlZkoECAIQA1IKaW1hZ2VfanNvbiIwCgtWb2x1bWVNb3VudBIMCgRwYXRoGAEgASgJEhMKC3ZvbHVtZV9uYW1lGAIgASgJIjQKCEltYWdlRGVmEigKBmxheWVycxgBIAMoCzIYLm5hbm9tb2RhbC52MS5JbWFnZUxheWVyIrQCCgpJbWFnZUxheWVyEg4KBGJhc2UYASABKAlIABISCghyZWdpc3RyeRgCIAEoCUgAEioKA2FwdBgDIAEoCzIbLm5hbm9tb2RhbC52MS5JbWFnZVBhY2thZ2VzSAASKgoDbnBtGAQgASgLMhsubmFub21vZGFsLnYxLkltYWdlUGFja2FnZXNIABIqCgNydW4YBSABKAsyGy5uYW5vbW9kYWwudjEuSW1hZ2VDb21tYW5kc0gAEiUKA2VudhgGIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZUVudkgAEicKBGZpbGUYByABKAsyFy5uYW5vbW9kYWwudjEuSW1hZ2VGaWxlSAASJQoDZGlyGAggASgLMhYubmFub21vZGFsLnYxLkltYWdlRGlySABCBwoFbGF5ZXIiIQoNSW1hZ2VQYWNrYWdlcxIQCghwYWNrYWdlcxgBIAMoCSIhCg1JbWFnZUNvbW1hbmRzEhAKCGNvbW1hbmRzGAEgAygJImcKCEltYWdlRW52Ei4KBHZhcnMYASADKAsyIC5uYW5vbW9kYWwudjEuSW1hZ2VFbnYuVmFyc0VudHJ5GisKCVZhcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjwKCUltYWdlRmlsZRITCgtyZW1vdGVfcGF0aBgBIAEoCRIMCgRoYXNoGAIgASgJEgwKBG1vZGUYAyABKA0iSgoISW1hZ2VEaXISEwoLcmVtb3RlX3BhdGgYASABKAkSKQoFZmlsZXMYAiADKAsyGi5uYW5vbW9kYWwudjEuSW1hZ2VEaXJGaWxlIjgKDEltYWdlRGlyRmlsZRIMCgRwYXRoGAEgASgJEgwKBGhhc2gYAiABKAkSDAoEbW9kZRgDIAEoDSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIj0KCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEg4KBm91dHB1dBgCIAEoDBIPCgdsb2dfc2VxGAMgASgNIiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJCChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEg4KBm91dHB1dBgCIAEoDBIPCgdsb2dfc2VxGAMgASgNIkIKCE1hcFN0YXJ0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIaGF2ZV9pZHgYAyADKA0iLAoJTWFwSW5wdXRzEhEKCXN0YXJ0X2lkeBgBIAEoDRIMCgRhcmdzGAIgAygMIhcKBk1hcEVuZBINCgV0b3RhbBgBIAEoDSKMAQoKTWFwUmVxdWVzdBInCgVzdGFydBgBIAEoCzIWLm5hbm9tb2RhbC52MS5NYXBTdGFydEgAEikKBmlucHV0cxgCIAEoCzIXLm5hbm9tb2RhbC52MS5NYXBJbnB1dHNIABIjCgNlbmQYAyABKAsyFC5uYW5vbW9kYWwudjEuTWFwRW5kSABCBQoDbXNnIlYKC01hcFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSFAoMaW5wdXRzX2Fja2VkGAIgASgNEg8KB291dHB1dHMYAyADKAwSDwoHbG9nX3NlcRgEIAEoDSIRCg9HZXRTdGF0c1JlcXVlc3QibAoNRnVuY3Rpb25RdWV1ZRITCgtmdW5jdGlvbl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSFQoNZnVuY3Rpb25fbmFtZRgDIAEoCRIOCgZxdWV1ZWQYBCABKA0SDwoHcnVubmluZxgFIAEoDSJ3CgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgBEgwKBGJ1c3kYBiABKA0iagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iIwoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJIkcKElN0cmVhbUxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lEgsKA3NlcRgCIAEoDSJUCgtXb3JrZXJIZWxsbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJIhsKCldvcmtDcmVkaXQSDQoFY291bnQYASABKA0iYQoKV29ya1Jlc3VsdBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIOCgZvdXRwdXQYAyABKAwSDwoHcmVxdWV1ZRgEIAEoCBILCgNpZHgYBSABKA0iOAoLV29ya1Jlc3VsdHMSKQoHcmVzdWx0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0IiIKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJIjAKCFdvcmtMb2dzEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUiCwoJV29ya0RyYWluIqACCg1Xb3JrZXJNZXNzYWdlEioKBWhlbGxvGAEgASgLMhkubmFub21vZGFsLnYxLldvcmtlckhlbGxvSAASKgoGY3JlZGl0GAIgASgLMhgubmFub21vZGFsLnYxLldvcmtDcmVkaXRIABIsCgdyZXN1bHRzGAMgASgLMhkubmFub21vZGFsLnYxLldvcmtSZXN1bHRzSAASMAoJaGVhcnRiZWF0GAQgASgLMhsubmFub21vZGFsLnYxLldvcmtIZWFydGJlYXRIABImCgRsb2dzGAUgASgLMhYubmFub21vZGFsLnYxLldvcmtMb2dzSAASKAoFZHJhaW4YBiABKAsyFy5uYW5vbW9kYWwudjEuV29ya0RyYWluSABCBQoDbXNnIooBCglXb3JrSW5wdXQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSEwoLZnVuY3Rpb25faWQYAyABKAkSDwoHY2FsbF9pZBgEIAEoCRILCgNpZHgYBSABKA0SDAoEYXJncxgGIAEoDBIVCg1pbmZyYV9hdHRlbXB0GAcgASgNItgBCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0SOgoJZnVuY3Rpb25zGAMgAygLMicubmFub21vZGFsLnYxLldvcmtBc3NpZ24uRnVuY3Rpb25zRW50cnkaUwoORnVuY3Rpb25zRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2U6AjgBIiAKDldvcmtBcHBTdG9wcGVkEg4KBmFwcF9pZBgBIAEoCSIaCgdXb3JrQWNrEg8KB3Jlc3VsdHMYASABKA0inQEKDVdvcmtlckNvbW1hbmQSKgoGYXNzaWduGAEgASgLMhgubmFub21vZGFsLnYxLldvcmtBc3NpZ25IABIzCgthcHBfc3RvcHBlZBgCIAEoCzIcLm5hbm9tb2RhbC52MS5Xb3JrQXBwU3RvcHBlZEgAEiQKA2FjaxgDIAEoCzIVLm5hbm9tb2RhbC52MS5Xb3JrQWNrSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCJQCgpTZWNyZXRJbmZvEgwKBG5hbWUYASABKAkSDAoEa2V5cxgCIAMoCRISCgpjcmVhdGVkX21zGAMgASgBEhIKCnVwZGF0ZWRfbXMYBCABKAEisAEKE0NyZWF0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRI9CgZ2YWx1ZXMYAiADKAsyLS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdC5WYWx1ZXNFbnRyeRINCgVmb3JjZRgDIAEoCBIOCgZpbmxpbmUYBCABKAgaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChRDcmVhdGVTZWNyZXRSZXNwb25zZRIMCgRuYW1lGAEgASgJIhQKEkxpc3RTZWNyZXRzUmVxdWVzdCJAChNMaXN0U2VjcmV0c1Jlc3BvbnNlEikKB3NlY3JldHMYASADKAsyGC5uYW5vbW9kYWwudjEuU2VjcmV0SW5mbyIjChNEZWxldGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoURGVsZXRlU2VjcmV0UmVzcG9uc2UiJAoTQ2hlY2tTZWNyZXRzUmVxdWVzdBINCgVuYW1lcxgBIAMoCSIWChRDaGVja1NlY3JldHNSZXNwb25zZSI8ChNHZXRTZWNyZXRFbnZSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJInwKFEdldFNlY3JldEVudlJlc3BvbnNlEjgKA2VudhgBIAMoCzIrLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIksKC1ZvbHVtZUVudHJ5EgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoBBIOCgZjaHVua3MYAyADKAkSEAoIbXRpbWVfbXMYBCABKAEiXQoKVm9sdW1lSW5mbxIMCgRuYW1lGAEgASgJEhIKCmNyZWF0ZWRfbXMYAiABKAESDwoHdmVyc2lvbhgDIAEoBBINCgVmaWxlcxgEIAEoBBINCgVieXRlcxgFIAEoBCI1ChNDcmVhdGVWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIZXhpc3Rfb2sYAiABKAgiJwoUQ3JlYXRlVm9sdW1lUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoCCIUChJMaXN0Vm9sdW1lc1JlcXVlc3QiQAoTTGlzdFZvbHVtZXNSZXNwb25zZRIpCgd2b2x1bWVzGAEgAygLMhgubmFub21vZGFsLnYxLlZvbHVtZUluZm8iIwoTRGVsZXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVZvbHVtZVJlc3BvbnNlIjsKFEdldFZvbHVtZVRyZWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSFQoNa25vd25fdmVyc2lvbhgCIAEoBCJnChVHZXRWb2x1bWVUcmVlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgSKgoHZW50cmllcxgDIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSImChRNaXNzaW5nQ2h1bmtzUmVxdWVzdBIOCgZoYXNoZXMYASADKAkiKAoVTWlzc2luZ0NodW5rc1Jlc3BvbnNlEg8KB21pc3NpbmcYASADKAkiIwoFQ2h1bmsSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIjcKEFB1dENodW5rc1JlcXVlc3QSIwoGY2h1bmtzGAEgAygLMhMubmFub21vZGFsLnYxLkNodW5rIhMKEVB1dENodW5rc1Jlc3BvbnNlIiIKEEdldENodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIjgKEUdldENodW5rc1Jlc3BvbnNlEiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayJXCgxWb2x1bWVDaGFuZ2USDAoEcGF0aBgBIAEoCRIPCgdkZWxldGVkGAIgASgIEigKBWVudHJ5GAMgASgLMhkubmFub21vZGFsLnYxLlZvbHVtZUVudHJ5IlAKE0NvbW1pdFZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgdjaGFuZ2VzGAIgAygLMhoubmFub21vZGFsLnYxLlZvbHVtZUNoYW5nZSInChRDb21taXRWb2x1bWVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqcGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMs4CCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZRJVCgxHZXRTZWNyZXRFbnYSIS5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZTLoAgoNU2VjcmV0U2VydmljZRJVCgxDcmVhdGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXNwb25zZRJSCgtMaXN0U2VjcmV0cxIgLm5hbm9tb2RhbC52MS5MaXN0U2VjcmV0c1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXNwb25zZRJVCgxEZWxldGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVTZWNyZXRSZXNwb25zZRJVCgxDaGVja1NlY3JldHMSIS5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DaGVja1NlY3JldHNSZXNwb25zZTK4BQoNVm9sdW1lU2VydmljZRJVCgxDcmVhdGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVWb2x1bWVSZXNwb25zZRJSCgtMaXN0Vm9sdW1lcxIgLm5hbm9tb2RhbC52MS5MaXN0Vm9sdW1lc1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXNwb25zZRJVCgxEZWxldGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVWb2x1bWVSZXNwb25zZRJYCg1HZXRWb2x1bWVUcmVlEiIubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXF1ZXN0GiMubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXNwb25zZRJYCg1NaXNzaW5nQ2h1bmtzEiIubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXF1ZXN0GiMubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXNwb25zZRJMCglQdXRDaHVua3MSHi5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRDaHVua3NSZXNwb25zZRJMCglHZXRDaHVua3MSHi5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRDaHVua3NSZXNwb25zZRJVCgxDb21taXRWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5Db21taXRWb2x1bWVSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * An exception thrown by a function (or made by the platform for it).
@@ -252,7 +252,22 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
   concurrency: number;
 
   /**
-   * The container image; unset means Image.deno(). Field 20 leaves 12-19 to
+   * Names of the secrets whose variables the sandbox gets, in order (later
+   * override earlier). Values never travel in a definition.
+   *
+   * @generated from field: repeated string secret_names = 12;
+   */
+  secretNames: string[];
+
+  /**
+   * Volumes mounted into the sandbox.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeMount volumes = 13;
+   */
+  volumes: VolumeMount[];
+
+  /**
+   * The container image; unset means Image.deno(). Field 20 leaves 14-19 to
    * the definition's other additions.
    *
    * @generated from field: nanomodal.v1.ImageDef image = 20;
@@ -266,6 +281,34 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
  */
 export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
+
+/**
+ * A volume mounted into a sandbox.
+ *
+ * @generated from message nanomodal.v1.VolumeMount
+ */
+export type VolumeMount = Message<"nanomodal.v1.VolumeMount"> & {
+  /**
+   * Absolute path inside the sandbox.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The volume's name.
+   *
+   * @generated from field: string volume_name = 2;
+   */
+  volumeName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeMount.
+ * Use `create(VolumeMountSchema)` to create a new message.
+ */
+export const VolumeMountSchema: GenMessage<VolumeMount> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
 
 /**
  * A container image as workers receive it: layers applied in order, the first
@@ -290,7 +333,7 @@ export type ImageDef = Message<"nanomodal.v1.ImageDef"> & {
  * Use `create(ImageDefSchema)` to create a new message.
  */
 export const ImageDefSchema: GenMessage<ImageDef> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 5);
 
 /**
  * One layer of an image: exactly one of its fields is set.
@@ -374,7 +417,7 @@ export type ImageLayer = Message<"nanomodal.v1.ImageLayer"> & {
  * Use `create(ImageLayerSchema)` to create a new message.
  */
 export const ImageLayerSchema: GenMessage<ImageLayer> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 6);
 
 /**
  * Package names, as the package manager takes them (`jq`, `sharp@0.33`).
@@ -395,7 +438,7 @@ export type ImagePackages = Message<"nanomodal.v1.ImagePackages"> & {
  * Use `create(ImagePackagesSchema)` to create a new message.
  */
 export const ImagePackagesSchema: GenMessage<ImagePackages> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 7);
 
 /**
  * Shell commands run while building the image.
@@ -416,7 +459,7 @@ export type ImageCommands = Message<"nanomodal.v1.ImageCommands"> & {
  * Use `create(ImageCommandsSchema)` to create a new message.
  */
 export const ImageCommandsSchema: GenMessage<ImageCommands> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 8);
 
 /**
  * Environment variables set in the image and in its containers.
@@ -437,7 +480,7 @@ export type ImageEnv = Message<"nanomodal.v1.ImageEnv"> & {
  * Use `create(ImageEnvSchema)` to create a new message.
  */
 export const ImageEnvSchema: GenMessage<ImageEnv> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 9);
 
 /**
  * A file put into the image.
@@ -472,7 +515,7 @@ export type ImageFile = Message<"nanomodal.v1.ImageFile"> & {
  * Use `create(ImageFileSchema)` to create a new message.
  */
 export const ImageFileSchema: GenMessage<ImageFile> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 10);
 
 /**
  * A directory of files put into the image.
@@ -500,7 +543,7 @@ export type ImageDir = Message<"nanomodal.v1.ImageDir"> & {
  * Use `create(ImageDirSchema)` to create a new message.
  */
 export const ImageDirSchema: GenMessage<ImageDir> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 11);
 
 /**
  * One file of an ImageDir.
@@ -535,7 +578,7 @@ export type ImageDirFile = Message<"nanomodal.v1.ImageDirFile"> & {
  * Use `create(ImageDirFileSchema)` to create a new message.
  */
 export const ImageDirFileSchema: GenMessage<ImageDirFile> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * One line (or chunk) a function printed, or a platform notice.
@@ -584,7 +627,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 13);
 
 /**
  * Nothing: just checks the server answers (and the token).
@@ -599,7 +642,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 14);
 
 /**
  * Who answered.
@@ -627,7 +670,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 15);
 
 /**
  * Uploads an app's bundle (content-addressed), or asks whether it is there.
@@ -655,7 +698,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 16);
 
 /**
  * Whether the server holds the bundle now.
@@ -676,7 +719,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 17);
 
 /**
  * Creates an app from an uploaded bundle.
@@ -725,7 +768,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 18);
 
 /**
  * The new app.
@@ -753,7 +796,7 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 19);
 
 /**
  * Stops an app: its queued inputs are dropped and its sandboxes stop.
@@ -774,7 +817,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 20);
 
 /**
  * Nothing: the app is stopped.
@@ -789,7 +832,7 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 21);
 
 /**
  * One app, as ListApps shows it.
@@ -845,7 +888,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 22);
 
 /**
  * Nothing: lists every app.
@@ -860,7 +903,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 23);
 
 /**
  * The apps, running and recently stopped.
@@ -881,7 +924,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 24);
 
 /**
  * One input of a function, for `Call` and `Spawn`.
@@ -918,7 +961,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 25);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -956,7 +999,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 26);
 
 /**
  * The queued call.
@@ -977,7 +1020,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * Waits for the output of a call made with Call or Spawn.
@@ -1005,7 +1048,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * The call's output, if it came in time.
@@ -1040,7 +1083,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * First message of a Map stream.
@@ -1075,7 +1118,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * A batch of a map's inputs.
@@ -1103,7 +1146,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * Last message of a Map stream: no more inputs.
@@ -1124,7 +1167,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * What a client sends on a Map stream: start, inputs..., end.
@@ -1167,7 +1210,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * What the server sends on a Map stream.
@@ -1209,7 +1252,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * Nothing: the whole cluster's numbers.
@@ -1224,7 +1267,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * One function's queue.
@@ -1273,7 +1316,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * One live worker.
@@ -1329,7 +1372,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * Queues and workers.
@@ -1357,7 +1400,7 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * Follows an app's logs.
@@ -1378,7 +1421,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * One batch of an app's logs.
@@ -1406,7 +1449,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * First message of a Work stream: who the worker is.
@@ -1448,7 +1491,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * Room for more inputs.
@@ -1469,7 +1512,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * The end of one leased input.
@@ -1518,7 +1561,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * Results, batched (a message stays under a few MiB).
@@ -1539,7 +1582,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * Renews the leases of inputs the worker still runs.
@@ -1560,7 +1603,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * What the worker's sandboxes printed.
@@ -1581,7 +1624,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * The worker is shutting down: assign nothing more.
@@ -1596,7 +1639,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * What a worker sends on its Work stream.
@@ -1663,7 +1706,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * One leased input.
@@ -1726,7 +1769,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * Inputs leased to the worker (never more than its credit).
@@ -1762,7 +1805,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 49);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * An app stopped: drop its inputs and stop its sandboxes.
@@ -1783,7 +1826,7 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 50);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1805,7 +1848,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 51);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * What the control plane sends on a Work stream.
@@ -1848,7 +1891,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 52);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * What a worker needs to run a function it has not seen.
@@ -1869,7 +1912,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 53);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * A function, with its app and bundle.
@@ -1918,7 +1961,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 54);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * A bundle or blob by hash.
@@ -1939,7 +1982,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 55);
+  messageDesc(file_nano_modal, 56);
 
 /**
  * The content.
@@ -1960,7 +2003,777 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 56);
+  messageDesc(file_nano_modal, 57);
+
+/**
+ * A secret as listings show it: names, never values.
+ *
+ * @generated from message nanomodal.v1.SecretInfo
+ */
+export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
+  /**
+   * The secret's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Variable names only: values are never listed.
+   *
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+
+  /**
+   * When it was created (ms since the epoch).
+   *
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * When its values last changed (ms since the epoch).
+   *
+   * @generated from field: double updated_ms = 4;
+   */
+  updatedMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.SecretInfo.
+ * Use `create(SecretInfoSchema)` to create a new message.
+ */
+export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 58);
+
+/**
+ * Stores a secret (encrypted at rest).
+ *
+ * @generated from message nanomodal.v1.CreateSecretRequest
+ */
+export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & {
+  /**
+   * Empty with `inline` set: the server names it (for Secret.fromDict / fromDotenv).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Variable name -> value.
+   *
+   * @generated from field: map<string, string> values = 2;
+   */
+  values: { [key: string]: string };
+
+  /**
+   * Replace an existing secret of that name.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+
+  /**
+   * Made from code (fromDict, fromDotenv) rather than by `nano-modal secret create`.
+   *
+   * @generated from field: bool inline = 4;
+   */
+  inline: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretRequest.
+ * Use `create(CreateSecretRequestSchema)` to create a new message.
+ */
+export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 59);
+
+/**
+ * The stored secret.
+ *
+ * @generated from message nanomodal.v1.CreateSecretResponse
+ */
+export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> & {
+  /**
+   * Its name (the server's choice for an inline secret).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretResponse.
+ * Use `create(CreateSecretResponseSchema)` to create a new message.
+ */
+export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 60);
+
+/**
+ * Nothing: lists every secret.
+ *
+ * @generated from message nanomodal.v1.ListSecretsRequest
+ */
+export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsRequest.
+ * Use `create(ListSecretsRequestSchema)` to create a new message.
+ */
+export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 61);
+
+/**
+ * The secrets, without values.
+ *
+ * @generated from message nanomodal.v1.ListSecretsResponse
+ */
+export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & {
+  /**
+   * One per secret.
+   *
+   * @generated from field: repeated nanomodal.v1.SecretInfo secrets = 1;
+   */
+  secrets: SecretInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsResponse.
+ * Use `create(ListSecretsResponseSchema)` to create a new message.
+ */
+export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 62);
+
+/**
+ * Deletes a secret.
+ *
+ * @generated from message nanomodal.v1.DeleteSecretRequest
+ */
+export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & {
+  /**
+   * The secret.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretRequest.
+ * Use `create(DeleteSecretRequestSchema)` to create a new message.
+ */
+export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 63);
+
+/**
+ * Nothing: the secret is gone.
+ *
+ * @generated from message nanomodal.v1.DeleteSecretResponse
+ */
+export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretResponse.
+ * Use `create(DeleteSecretResponseSchema)` to create a new message.
+ */
+export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 64);
+
+/**
+ * Fails with NOT_FOUND naming the first missing secret.
+ *
+ * @generated from message nanomodal.v1.CheckSecretsRequest
+ */
+export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & {
+  /**
+   * The secrets an app is about to use.
+   *
+   * @generated from field: repeated string names = 1;
+   */
+  names: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsRequest.
+ * Use `create(CheckSecretsRequestSchema)` to create a new message.
+ */
+export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 65);
+
+/**
+ * Nothing: they all exist.
+ *
+ * @generated from message nanomodal.v1.CheckSecretsResponse
+ */
+export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsResponse.
+ * Use `create(CheckSecretsResponseSchema)` to create a new message.
+ */
+export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 66);
+
+/**
+ * Worker only: the merged environment of a function's secrets.
+ *
+ * @generated from message nanomodal.v1.GetSecretEnvRequest
+ */
+export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & {
+  /**
+   * The function's app.
+   *
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * The function.
+   *
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvRequest.
+ * Use `create(GetSecretEnvRequestSchema)` to create a new message.
+ */
+export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 67);
+
+/**
+ * The variables of the function's secrets, later secrets overriding earlier ones.
+ *
+ * @generated from message nanomodal.v1.GetSecretEnvResponse
+ */
+export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> & {
+  /**
+   * Name -> value.
+   *
+   * @generated from field: map<string, string> env = 1;
+   */
+  env: { [key: string]: string };
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvResponse.
+ * Use `create(GetSecretEnvResponseSchema)` to create a new message.
+ */
+export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 68);
+
+/**
+ * One file of a volume: its content is the concatenation of its chunks
+ * (content-addressed, at most 4 MiB each).
+ *
+ * @generated from message nanomodal.v1.VolumeEntry
+ */
+export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
+  /**
+   * Path within the volume.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Size in bytes.
+   *
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * Hex SHA-256 of each chunk, in order.
+   *
+   * @generated from field: repeated string chunks = 3;
+   */
+  chunks: string[];
+
+  /**
+   * Last modification (ms since the epoch).
+   *
+   * @generated from field: double mtime_ms = 4;
+   */
+  mtimeMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeEntry.
+ * Use `create(VolumeEntrySchema)` to create a new message.
+ */
+export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 69);
+
+/**
+ * A volume as listings show it.
+ *
+ * @generated from message nanomodal.v1.VolumeInfo
+ */
+export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
+  /**
+   * Its name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * When it was created (ms since the epoch).
+   *
+   * @generated from field: double created_ms = 2;
+   */
+  createdMs: number;
+
+  /**
+   * Commits so far.
+   *
+   * @generated from field: uint64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * Files in it.
+   *
+   * @generated from field: uint64 files = 4;
+   */
+  files: bigint;
+
+  /**
+   * Bytes in its files.
+   *
+   * @generated from field: uint64 bytes = 5;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeInfo.
+ * Use `create(VolumeInfoSchema)` to create a new message.
+ */
+export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 70);
+
+/**
+ * Creates a volume.
+ *
+ * @generated from message nanomodal.v1.CreateVolumeRequest
+ */
+export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & {
+  /**
+   * The volume's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Succeed if it exists already.
+   *
+   * @generated from field: bool exist_ok = 2;
+   */
+  existOk: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeRequest.
+ * Use `create(CreateVolumeRequestSchema)` to create a new message.
+ */
+export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 71);
+
+/**
+ * Whether it was made.
+ *
+ * @generated from message nanomodal.v1.CreateVolumeResponse
+ */
+export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> & {
+  /**
+   * False when it existed already (with exist_ok).
+   *
+   * @generated from field: bool created = 1;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeResponse.
+ * Use `create(CreateVolumeResponseSchema)` to create a new message.
+ */
+export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 72);
+
+/**
+ * Nothing: lists every volume.
+ *
+ * @generated from message nanomodal.v1.ListVolumesRequest
+ */
+export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesRequest.
+ * Use `create(ListVolumesRequestSchema)` to create a new message.
+ */
+export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 73);
+
+/**
+ * The volumes.
+ *
+ * @generated from message nanomodal.v1.ListVolumesResponse
+ */
+export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & {
+  /**
+   * One per volume.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeInfo volumes = 1;
+   */
+  volumes: VolumeInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesResponse.
+ * Use `create(ListVolumesResponseSchema)` to create a new message.
+ */
+export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 74);
+
+/**
+ * Deletes a volume and its files.
+ *
+ * @generated from message nanomodal.v1.DeleteVolumeRequest
+ */
+export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & {
+  /**
+   * The volume.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeRequest.
+ * Use `create(DeleteVolumeRequestSchema)` to create a new message.
+ */
+export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 75);
+
+/**
+ * Nothing: the volume is gone.
+ *
+ * @generated from message nanomodal.v1.DeleteVolumeResponse
+ */
+export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeResponse.
+ * Use `create(DeleteVolumeResponseSchema)` to create a new message.
+ */
+export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 76);
+
+/**
+ * Reads a volume's file tree.
+ *
+ * @generated from message nanomodal.v1.GetVolumeTreeRequest
+ */
+export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> & {
+  /**
+   * The volume.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Only answer with entries when the volume's version differs from this.
+   *
+   * @generated from field: uint64 known_version = 2;
+   */
+  knownVersion: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeRequest.
+ * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
+ */
+export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 77);
+
+/**
+ * The tree at one version.
+ *
+ * @generated from message nanomodal.v1.GetVolumeTreeResponse
+ */
+export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"> & {
+  /**
+   * The version read.
+   *
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * Set when version equals known_version (then entries is empty).
+   *
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+
+  /**
+   * Every file.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeEntry entries = 3;
+   */
+  entries: VolumeEntry[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeResponse.
+ * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
+ */
+export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 78);
+
+/**
+ * Which chunks the server lacks (to upload only those).
+ *
+ * @generated from message nanomodal.v1.MissingChunksRequest
+ */
+export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> & {
+  /**
+   * Hex SHA-256 of each chunk.
+   *
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksRequest.
+ * Use `create(MissingChunksRequestSchema)` to create a new message.
+ */
+export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 79);
+
+/**
+ * The chunks to upload.
+ *
+ * @generated from message nanomodal.v1.MissingChunksResponse
+ */
+export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"> & {
+  /**
+   * The hashes the server does not have.
+   *
+   * @generated from field: repeated string missing = 1;
+   */
+  missing: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksResponse.
+ * Use `create(MissingChunksResponseSchema)` to create a new message.
+ */
+export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 80);
+
+/**
+ * One content-addressed chunk of a file.
+ *
+ * @generated from message nanomodal.v1.Chunk
+ */
+export type Chunk = Message<"nanomodal.v1.Chunk"> & {
+  /**
+   * Hex SHA-256 of data.
+   *
+   * @generated from field: string hash = 1;
+   */
+  hash: string;
+
+  /**
+   * At most 4 MiB.
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.Chunk.
+ * Use `create(ChunkSchema)` to create a new message.
+ */
+export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 81);
+
+/**
+ * Uploads chunks.
+ *
+ * @generated from message nanomodal.v1.PutChunksRequest
+ */
+export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
+  /**
+   * The chunks.
+   *
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksRequest.
+ * Use `create(PutChunksRequestSchema)` to create a new message.
+ */
+export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 82);
+
+/**
+ * Nothing: the chunks are stored.
+ *
+ * @generated from message nanomodal.v1.PutChunksResponse
+ */
+export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksResponse.
+ * Use `create(PutChunksResponseSchema)` to create a new message.
+ */
+export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 83);
+
+/**
+ * Downloads chunks.
+ *
+ * @generated from message nanomodal.v1.GetChunksRequest
+ */
+export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
+  /**
+   * Hex SHA-256 of each.
+   *
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksRequest.
+ * Use `create(GetChunksRequestSchema)` to create a new message.
+ */
+export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 84);
+
+/**
+ * The chunks asked for.
+ *
+ * @generated from message nanomodal.v1.GetChunksResponse
+ */
+export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
+  /**
+   * In the order asked.
+   *
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksResponse.
+ * Use `create(GetChunksResponseSchema)` to create a new message.
+ */
+export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 85);
+
+/**
+ * One change of a commit.
+ *
+ * @generated from message nanomodal.v1.VolumeChange
+ */
+export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
+  /**
+   * The file (or, for a deletion, the directory) changed.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Set for a deletion (of a file, or of everything under a directory path).
+   *
+   * @generated from field: bool deleted = 2;
+   */
+  deleted: boolean;
+
+  /**
+   * The file's new content (unless deleted).
+   *
+   * @generated from field: nanomodal.v1.VolumeEntry entry = 3;
+   */
+  entry?: VolumeEntry | undefined;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeChange.
+ * Use `create(VolumeChangeSchema)` to create a new message.
+ */
+export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 86);
+
+/**
+ * Applies changes to a volume atomically (last commit wins per file).
+ *
+ * @generated from message nanomodal.v1.CommitVolumeRequest
+ */
+export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & {
+  /**
+   * The volume.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The changes, applied in order.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeChange changes = 2;
+   */
+  changes: VolumeChange[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeRequest.
+ * Use `create(CommitVolumeRequestSchema)` to create a new message.
+ */
+export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 87);
+
+/**
+ * The result of a commit.
+ *
+ * @generated from message nanomodal.v1.CommitVolumeResponse
+ */
+export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> & {
+  /**
+   * The volume's version after it.
+   *
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeResponse.
+ * Use `create(CommitVolumeResponseSchema)` to create a new message.
+ */
+export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 88);
 
 /**
  * How one input ended.
@@ -2196,6 +3009,154 @@ export const WorkerService: GenService<{
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
   },
+  /**
+   * The merged environment of a function's secrets (values only reach workers).
+   *
+   * @generated from rpc nanomodal.v1.WorkerService.GetSecretEnv
+   */
+  getSecretEnv: {
+    methodKind: "unary";
+    input: typeof GetSecretEnvRequestSchema;
+    output: typeof GetSecretEnvResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 1);
+
+/**
+ * Clients manage secrets; values flow in, never out.
+ *
+ * @generated from service nanomodal.v1.SecretService
+ */
+export const SecretService: GenService<{
+  /**
+   * Stores a secret.
+   *
+   * @generated from rpc nanomodal.v1.SecretService.CreateSecret
+   */
+  createSecret: {
+    methodKind: "unary";
+    input: typeof CreateSecretRequestSchema;
+    output: typeof CreateSecretResponseSchema;
+  },
+  /**
+   * Lists secrets by name and variable names.
+   *
+   * @generated from rpc nanomodal.v1.SecretService.ListSecrets
+   */
+  listSecrets: {
+    methodKind: "unary";
+    input: typeof ListSecretsRequestSchema;
+    output: typeof ListSecretsResponseSchema;
+  },
+  /**
+   * Deletes a secret.
+   *
+   * @generated from rpc nanomodal.v1.SecretService.DeleteSecret
+   */
+  deleteSecret: {
+    methodKind: "unary";
+    input: typeof DeleteSecretRequestSchema;
+    output: typeof DeleteSecretResponseSchema;
+  },
+  /**
+   * Checks that secrets exist before an app starts.
+   *
+   * @generated from rpc nanomodal.v1.SecretService.CheckSecrets
+   */
+  checkSecrets: {
+    methodKind: "unary";
+    input: typeof CheckSecretsRequestSchema;
+    output: typeof CheckSecretsResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 2);
+
+/**
+ * Volumes for clients and workers: trees of path -> chunks, committed atomically.
+ *
+ * @generated from service nanomodal.v1.VolumeService
+ */
+export const VolumeService: GenService<{
+  /**
+   * Creates a volume.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.CreateVolume
+   */
+  createVolume: {
+    methodKind: "unary";
+    input: typeof CreateVolumeRequestSchema;
+    output: typeof CreateVolumeResponseSchema;
+  },
+  /**
+   * Lists volumes.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.ListVolumes
+   */
+  listVolumes: {
+    methodKind: "unary";
+    input: typeof ListVolumesRequestSchema;
+    output: typeof ListVolumesResponseSchema;
+  },
+  /**
+   * Deletes a volume.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.DeleteVolume
+   */
+  deleteVolume: {
+    methodKind: "unary";
+    input: typeof DeleteVolumeRequestSchema;
+    output: typeof DeleteVolumeResponseSchema;
+  },
+  /**
+   * Reads a volume's tree (or says it is unchanged).
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.GetVolumeTree
+   */
+  getVolumeTree: {
+    methodKind: "unary";
+    input: typeof GetVolumeTreeRequestSchema;
+    output: typeof GetVolumeTreeResponseSchema;
+  },
+  /**
+   * Says which chunks must be uploaded.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.MissingChunks
+   */
+  missingChunks: {
+    methodKind: "unary";
+    input: typeof MissingChunksRequestSchema;
+    output: typeof MissingChunksResponseSchema;
+  },
+  /**
+   * Uploads chunks.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.PutChunks
+   */
+  putChunks: {
+    methodKind: "unary";
+    input: typeof PutChunksRequestSchema;
+    output: typeof PutChunksResponseSchema;
+  },
+  /**
+   * Downloads chunks.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.GetChunks
+   */
+  getChunks: {
+    methodKind: "unary";
+    input: typeof GetChunksRequestSchema;
+    output: typeof GetChunksResponseSchema;
+  },
+  /**
+   * Commits changes to a volume atomically.
+   *
+   * @generated from rpc nanomodal.v1.VolumeService.CommitVolume
+   */
+  commitVolume: {
+    methodKind: "unary";
+    input: typeof CommitVolumeRequestSchema;
+    output: typeof CommitVolumeResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 3);
 
