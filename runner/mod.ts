@@ -26,15 +26,13 @@ export type {
   BuildLog,
   FetchBlob,
   FunctionSpec,
-  ImageFileSpec,
-  ImageLayerSpec,
-  ImageSpec,
   PrepareOptions,
   Runner,
   Sandbox,
   SandboxExit,
   SandboxSpec,
 } from "./runner.ts";
+export type { ImageFileSpec, ImageLayerSpec, ImageSpec } from "./image_spec.ts";
 // Named in the worker's options; defined in proto/.
 export type { Clock, TimerHandle } from "../proto/clock.ts";
 /**

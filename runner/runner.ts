@@ -5,6 +5,8 @@
  * sandboxes that run the entrypoint.
  * @module
  */
+import type { ImageSpec } from "./image_spec.ts";
+
 /**
  * What a runner reads of a function's definition. The wire's `FunctionDef`
  * (`proto/nano_modal.proto`) satisfies it; naming only these fields keeps
@@ -25,39 +27,6 @@ export interface FunctionSpec {
   readonly secretNames?: readonly string[];
   /** Volumes mounted into the sandbox, by absolute path. */
   readonly volumes?: readonly { readonly path: string; readonly volumeName: string }[];
-}
-
-/**
- * A function's image as a runner reads it: the wire's `ImageDef` message (its
- * layers are documented in `proto/nano_modal.proto`), named structurally like
- * {@linkcode FunctionSpec}.
- */
-export interface ImageSpec {
-  /** The base first, then the other layers in order. */
-  readonly layers: readonly { readonly layer: ImageLayerSpec }[];
-}
-
-/** One image layer: which kind it is (`case`) and what it holds (`value`). */
-export type ImageLayerSpec =
-  | { readonly case: "base" | "registry"; readonly value: string }
-  | { readonly case: "apt" | "npm"; readonly value: { readonly packages: readonly string[] } }
-  | { readonly case: "run"; readonly value: { readonly commands: readonly string[] } }
-  | { readonly case: "env"; readonly value: { readonly vars: Readonly<Record<string, string>> } }
-  | { readonly case: "file"; readonly value: ImageFileSpec & { readonly remotePath: string } }
-  | {
-    readonly case: "dir";
-    readonly value: { readonly remotePath: string; readonly files: readonly ImageFileSpec[] };
-  }
-  | { readonly case: undefined; readonly value?: undefined };
-
-/** A file an image adds: its path (relative, in a directory), content hash and mode. */
-export interface ImageFileSpec {
-  /** Relative path within a directory layer (unset for a file layer). */
-  readonly path?: string;
-  /** Hex SHA-256 of its content. */
-  readonly hash: string;
-  /** Unix permission bits. */
-  readonly mode: number;
 }
 
 /** Everything needed to start one sandbox. */

@@ -6,14 +6,7 @@
  * `_connect.ts`.
  */
 import { type Client, create, createClient, fromBinary } from "../proto/deps.ts";
-import {
-  ControlService,
-  type FunctionDef,
-  FunctionDefSchema,
-  type ImageDef,
-  type Output,
-  OutputSchema,
-} from "../proto/messages.ts";
+import { ControlService, FunctionDefSchema, type Output, OutputSchema } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
@@ -23,6 +16,7 @@ import { prepareState } from "./_state_session.ts";
 /** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
 export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
+import { toFunctionDef } from "./_function_def.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 import { runtime } from "./_runtime.ts";
@@ -39,22 +33,6 @@ export interface SessionOptions {
 export interface AppSpec {
   name: string;
   functions: Map<string, ResolvedOptions>;
-}
-
-function toFunctionDef(name: string, o: ResolvedOptions, image: ImageDef): FunctionDef {
-  return create(FunctionDefSchema, {
-    name,
-    image,
-    timeoutMs: o.timeoutMs,
-    retries: { ...o.retries },
-    memoryMib: o.memoryMiB,
-    cpu: o.cpu,
-    blockNetwork: o.blockNetwork,
-    minContainers: o.minContainers,
-    maxContainers: o.maxContainers,
-    scaledownWindowMs: o.scaledownWindowMs,
-    concurrency: o.concurrency,
-  });
 }
 
 /** A connection to a control plane, optionally running one app. */

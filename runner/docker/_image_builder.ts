@@ -28,7 +28,8 @@ import {
 } from "./_image_layers.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { ImageBuildError } from "../errors.ts";
-import type { BuildLog, FetchBlob, ImageSpec, PrepareOptions } from "../runner.ts";
+import type { BuildLog, FetchBlob, PrepareOptions } from "../runner.ts";
+import type { ImageSpec } from "../image_spec.ts";
 
 /** Bump when the way images are built changes, so old tags are not reused. */
 const BUILDER_VERSION = 1;

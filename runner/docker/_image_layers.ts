@@ -5,7 +5,7 @@
  * on top of a base image. The definition arrives from the network: every
  * string that reaches the Dockerfile is checked or quoted here.
  */
-import type { ImageLayerSpec, ImageSpec } from "../runner.ts";
+import type { ImageLayerSpec, ImageSpec } from "../image_spec.ts";
 import { ImageBuildError } from "../errors.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
 
