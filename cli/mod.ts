@@ -9,6 +9,8 @@
  */
 import { report, UsageError } from "./errors.ts";
 import { runCommand } from "./run.ts";
+import { deployCommand } from "./deploy.ts";
+import { appCommand } from "./app.ts";
 import { serveCommand } from "./serve.ts";
 import { workerCommand } from "./worker.ts";
 import { autoscalerCommand } from "./autoscaler.ts";
@@ -30,6 +32,8 @@ Usage: nano-modal <command> [options]
 
 Commands:
   run APP.ts      run an app's local entrypoint; its functions run remotely
+  deploy APP.ts   deploy an app: it stays up, callable with RemoteFunction.fromName
+  app             list, stop, follow logs of, and roll back apps
   serve           start a control plane (add --with-workers for workers in-process)
   worker          start a worker that takes inputs from a control plane
   autoscaler      start and drain workers as the queue grows and shrinks
@@ -41,6 +45,8 @@ Run \`nano-modal <command> --help\` for a command's options.`;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
+  deploy: deployCommand,
+  app: appCommand,
   serve: serveCommand,
   worker: workerCommand,
   autoscaler: autoscalerCommand,

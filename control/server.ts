@@ -15,6 +15,9 @@ import { startSweeper } from "./_sweeper.ts";
 import { RpcRouter } from "./_http.ts";
 import { startGate } from "./_gate.ts";
 import { type StateOptions, stateServices } from "./state_services.ts";
+import { Deployments } from "./_deployments.ts";
+import { watchAppHeartbeats } from "./_app_heartbeats.ts";
+import { createNestedCalls } from "./_nested_calls.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -54,6 +57,8 @@ export interface ServerOptions {
   version?: string;
   /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
   state?: StateOptions;
+  /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
+  appHeartbeatTimeoutMs?: number;
 }
 
 /** A running control plane. */
@@ -114,21 +119,32 @@ function listen(options: ServerOptions): ControlServer {
   const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  const deployments = new Deployments(store, clock, {
+    stopped: (appId) => hub.appStopped(appId),
+    drained: (appId) => hub.appStopped(appId, true),
+  });
   const router = new RpcRouter({
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [backendOutages()],
   });
-  router.service(
-    ControlService,
-    createControlService(store, {
-      version: options.version ?? "dev",
-      clock,
-      onAppStopped: (appId) => hub.appStopped(appId),
-    }),
-  );
+  const controlService = createControlService(store, {
+    version: options.version ?? "dev",
+    clock,
+    onAppStopped: (appId) => hub.appStopped(appId),
+    apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
+  });
+  router.service(ControlService, controlService);
   const state = stateServices(store, options.state);
   const workerService = {
-    ...createWorkerService(store, { hub, clock, leaseMs: options.leaseMs, maxInfraAttempts }),
+    ...createWorkerService(store, {
+      hub,
+      clock,
+      leaseMs: options.leaseMs,
+      maxInfraAttempts,
+      onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
+      appState: (appId) => deployments.appState(appId),
+      nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
+    }),
     getSecretEnv: state.getSecretEnv,
   };
   router.service(WorkerService, workerService);
@@ -162,6 +178,11 @@ function listen(options: ServerOptions): ControlServer {
     throw err;
   }
 
+  const heartbeats = watchAppHeartbeats(store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
+  });
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
@@ -181,6 +202,7 @@ function listen(options: ServerOptions): ControlServer {
       }),
     async close() {
       sweeper.stop();
+      heartbeats.stop();
       await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -22,6 +22,10 @@ import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
 import { describeFunction } from "./_describe_function.ts";
 
+import { type AppState, AppWatch, WorkerHub } from "./_worker_hub.ts";
+
+export { type AppState, WorkerHub };
+
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
   /** Where live streams register, to hear of stopped apps. @default a hub of its own */
@@ -32,23 +36,16 @@ export interface WorkerServiceOptions {
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
   maxInfraAttempts?: number;
-}
-
-/** Live worker streams on this control plane, to tell them about stopped apps. */
-export class WorkerHub {
-  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-
-  /** Registers a stream's outgoing queue; returns the function that removes it. */
-  add(queue: AsyncQueue<WorkerCommand>): () => void {
-    this.#streams.add(queue);
-    return () => this.#streams.delete(queue);
-  }
-
-  /** Tells every worker that an app stopped. */
-  appStopped(appId: string): void {
-    const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
-    for (const q of this.#streams) q.push(cmd);
-  }
+  /** Sees every batch of log lines workers send (to keep deployed apps' output). */
+  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>;
+  /**
+   * Whether an app's containers should stop ("stopped") or drain ("drain"),
+   * asked for the apps a stream runs each time its worker heartbeats, so
+   * workers of other control planes on the same store learn it too.
+   */
+  appState?: (appId: string) => Promise<AppState>;
+  /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
+  nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
 }
 
 /** Implements `WorkerService` over a store. */
@@ -89,6 +86,16 @@ export function createWorkerService(
       return { data };
     },
 
+    nestedCall(req, ctx) {
+      if (!options.nestedCall) {
+        throw new ConnectError(
+          "This control plane takes no calls from functions",
+          Code.Unimplemented,
+        );
+      }
+      return options.nestedCall(req, ctx);
+    },
+
     work(messages, ctx) {
       return serveWorker(store, messages, {
         signal: ctx.signal,
@@ -97,6 +104,8 @@ export function createWorkerService(
         leaseMs,
         maxInfra,
         describe,
+        onLogs: options.onLogs,
+        appState: options.appState,
       });
     },
   };
@@ -109,6 +118,8 @@ interface WorkStreamOptions {
   leaseMs: number;
   maxInfra: number;
   describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  onLogs?: WorkerServiceOptions["onLogs"];
+  appState?: WorkerServiceOptions["appState"];
 }
 
 async function* serveWorker(
@@ -147,6 +158,7 @@ async function* serveWorker(
   let credit = 0;
   let stored = 0;
   const describedHere = new Set<string>();
+  const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -184,12 +196,22 @@ async function* serveWorker(
             }));
             break;
           }
-          case "heartbeat":
-            await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
+          case "heartbeat": {
+            const { inputIds } = msg.value;
+            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
+            // This reaches workers whose calls were cancelled through another control plane.
+            if (lost.length) {
+              out.push(create(WorkerCommandSchema, {
+                msg: { case: "cancel", value: { inputIds: lost } },
+              }));
+            }
             await store.workers.heartbeat(record());
+            apps.check().catch(() => {});
             break;
+          }
           case "logs":
-            await publishLogs(store, msg.value.lines);
+            await publishLogs(store, msg.value.lines, options.onLogs);
             break;
           case "drain":
             draining = true;
@@ -228,6 +250,7 @@ async function* serveWorker(
         if (describedHere.has(id) || id in functions) continue;
         const d = await describe(id);
         if (d) functions[id] = d;
+        if (d) apps.note(d.appId);
         describedHere.add(id);
       }
       out.push(create(WorkerCommandSchema, {
@@ -267,7 +290,11 @@ async function* serveWorker(
   }
 }
 
-async function publishLogs(store: Store, lines: LogLine[]): Promise<void> {
+async function publishLogs(
+  store: Store,
+  lines: LogLine[],
+  onLogs?: WorkerServiceOptions["onLogs"],
+): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
     if (!isId(line.appId, "ap")) continue;
@@ -276,6 +303,7 @@ async function publishLogs(store: Store, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
+    await onLogs?.(appId, list).catch(() => {});
     await store.logs.publish(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),

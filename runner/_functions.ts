@@ -7,6 +7,7 @@ import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
 import type { Runner } from "./runner.ts";
+import type { NestedHandler } from "./_protocol.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -16,7 +17,13 @@ export interface FunctionInfo {
 }
 
 /** Where a function's output goes: 1 stdout, 2 stderr, 3 platform lines (image builds). */
-export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, text: string) => void;
+export type OutputSink = (
+  appId: string,
+  functionName: string,
+  fd: 1 | 2 | 3,
+  text: string,
+  inputId?: string,
+) => void;
 
 /** What the cache needs from its worker. */
 export interface FunctionCacheOptions {
@@ -26,6 +33,8 @@ export interface FunctionCacheOptions {
   cacheDir: string;
   entrypoint: Promise<string>;
   onOutput: OutputSink;
+  /** Answers calls made from inside sandboxes (see `_nested.ts`). */
+  onNested?: NestedHandler;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -58,8 +67,8 @@ export class FunctionCache {
     const res = described ?? await this.#options.client.getFunction({ functionId });
     const def = res.def!;
     const bundlePath = await this.#bundle(res.bundleHash);
-    const output = (fd: 1 | 2 | 3, text: string) =>
-      this.#options.onOutput(res.appId, def.name, fd, text);
+    const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
+      this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
     await runner.prepare(def, {
       log: (line) => output(3, line),
@@ -74,6 +83,7 @@ export class FunctionCache {
       entrypointPath: await this.#options.entrypoint,
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
+      onNested: this.#options.onNested,
     }, { runner, clock: this.#options.clock });
     return { appId: res.appId, def, pool };
   }
@@ -112,6 +122,14 @@ export class FunctionCache {
         this.#functions.delete(id);
         await fn.pool.close();
       }
+    }
+  }
+
+  /** A superseded app: its pools stop their sandboxes as they fall idle. */
+  async appDrained(appId: string): Promise<void> {
+    for (const info of this.#functions.values()) {
+      const fn = await info.catch(() => undefined);
+      if (fn?.appId === appId) fn.pool.retire();
     }
   }
 

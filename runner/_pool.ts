@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
-import type { DoneMessage } from "./_protocol.ts";
+import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 
@@ -20,6 +20,8 @@ export interface PoolSpec {
   /** Directory for sandbox sockets. */
   rootDir: string;
   onOutput: SandboxSpec["onOutput"];
+  /** Answers calls made from inside the function's sandboxes. */
+  onNested?: NestedHandler;
 }
 
 /** What a pool runs on. */
@@ -55,6 +57,7 @@ export class FunctionPool {
   #scaleTimer: TimerHandle | undefined;
   #starting = 0;
   #closed = false;
+  #retired = false;
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
@@ -97,10 +100,16 @@ export class FunctionPool {
     this.#dispatch();
   }
 
+  /** Keeps no sandbox warm any more: each stops once idle (its app was redeployed). */
+  retire(): void {
+    this.#retired = true;
+  }
+
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
   async scaleDown(): Promise<void> {
     const nowMs = this.#clock.now();
-    const { minContainers, scaledownWindowMs } = this.spec.def;
+    const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
+    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
       if (alive <= minContainers) break;
@@ -193,7 +202,7 @@ export class FunctionPool {
       bundlePath: s.bundlePath,
       entrypointPath: s.entrypointPath,
       onOutput: s.onOutput,
-    }, { rootDir: s.rootDir, clock: this.#clock }).then((sandbox) => {
+    }, { rootDir: s.rootDir, clock: this.#clock, onNested: s.onNested }).then((sandbox) => {
       this.#starting--;
       if (this.#closed) {
         sandbox.stop();

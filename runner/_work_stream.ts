@@ -51,8 +51,10 @@ export interface WorkStreamHandlers {
   onConnected(): void;
   /** The server leased inputs to this worker. */
   onAssign(assign: WorkAssign): void;
-  /** An app stopped: its sandboxes may go. */
-  onAppStopped(appId: string): void;
+  /** An app stopped (its sandboxes may go), or with `drain` was superseded (they go once idle). */
+  onAppStopped(appId: string, drain: boolean): void;
+  /** Calls of these inputs were cancelled: stop running them. */
+  onCancel(inputIds: string[]): void;
 }
 
 /** The worker's side of its `Work` streams, one at a time. */
@@ -103,7 +105,9 @@ export class WorkStream {
         }
         if (cmd.msg.case === "assign") handlers.onAssign(cmd.msg.value);
         else if (cmd.msg.case === "ack") this.#ack(cmd.msg.value.results);
-        else if (cmd.msg.case === "appStopped") handlers.onAppStopped(cmd.msg.value.appId);
+        else if (cmd.msg.case === "appStopped") {
+          handlers.onAppStopped(cmd.msg.value.appId, cmd.msg.value.drain);
+        } else if (cmd.msg.case === "cancel") handlers.onCancel(cmd.msg.value.inputIds);
       }
       if (first) handlers.onConnected();
     } finally {

@@ -54,7 +54,7 @@ export interface SandboxSpec {
    */
   mounts?: { source: string; target: string; readOnly: boolean }[];
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
-  onOutput(fd: 1 | 2, text: string): void;
+  onOutput(fd: 1 | 2, text: string, inputId?: string): void;
   /** Variables of the function's secrets, added to the sandbox's environment. */
   env?: Record<string, string>;
 }

@@ -20,6 +20,7 @@ import type { Transport } from "../proto/deps.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";
+import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
 import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
@@ -95,6 +96,8 @@ export class Worker {
   readonly #stream: WorkStream;
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
+  /** Running inputs by id, to stop one whose call was cancelled. */
+  readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
@@ -138,10 +141,18 @@ export class Worker {
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
-      onOutput: (appId, functionName, fd, text) => {
+      onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
-        this.#stream.sendLog(create(LogLineSchema, { appId, functionName, fd, text, timeMs }));
+        const callId = inputId?.split(":")[0] ?? "";
+        this.#stream.sendLog(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs, callId }),
+        );
       },
+      onNested: nestedHandler({
+        client,
+        workerId: this.id,
+        leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
+      }),
     });
   }
 
@@ -212,7 +223,11 @@ export class Worker {
             }
             for (const input of assign.inputs) this.#accept(input);
           },
-          onAppStopped: (appId) => this.#functions.appStopped(appId),
+          onAppStopped: (appId, drain) =>
+            drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
+          onCancel: (inputIds) => {
+            for (const id of inputIds) this.#cancels.get(id)?.abort();
+          },
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {
@@ -262,11 +277,20 @@ export class Worker {
     } catch (err) {
       return result(loadFailure(input.idx, err));
     }
-    const outcome = await execute(fn, input, {
-      deadlines: this.#deadlines,
-      clock: this.#clock,
-      signal: this.#abort.signal,
-    });
+    const cancel = new AbortController();
+    this.#cancels.set(input.inputId, cancel);
+    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    let outcome;
+    try {
+      outcome = await execute(fn, input, {
+        deadlines: this.#deadlines,
+        clock: this.#clock,
+        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+      });
+    } finally {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+    }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
       inputId: input.inputId,

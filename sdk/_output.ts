@@ -2,6 +2,7 @@
 import { decodeValue } from "../proto/payload.ts";
 import { type Output, ResultStatus } from "../proto/messages.ts";
 import {
+  CancelledError,
   FunctionTimeoutError,
   InternalFailure,
   OutOfMemoryError,
@@ -15,6 +16,8 @@ export function outputError(output: Output, fnName: string): Error {
   switch (output.status) {
     case ResultStatus.TIMEOUT:
       return new FunctionTimeoutError(err?.message || `${fnName} timed out`);
+    case ResultStatus.CANCELLED:
+      return new CancelledError(err?.message || `${fnName} was cancelled`);
     case ResultStatus.INTERNAL_FAILURE:
       return new InternalFailure(err?.message || `${fnName} failed inside nano-modal`);
     case ResultStatus.FAILURE:

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from "./_options.ts";
 import { secretSource } from "./secret.ts";
 import type { VolumeDirEntry } from "./volume.ts";
 import { currentSession } from "./_connect.ts";
+import { Session } from "./_session.ts";
 import { translateError } from "./_rpc_errors.ts";
 
 /** What a function definition carries about secrets and volumes. */
@@ -80,7 +81,13 @@ function canonical(path: string, volume: string): string {
 
 /** A handle on volume `name` through the current session. */
 export async function volumeHandle(name: string, createIfMissing: boolean): Promise<VolumeHandle> {
-  const session = await currentSession(`Volume("${name}")`);
+  const found = await currentSession(`Volume("${name}")`);
+  if (!(found instanceof Session)) {
+    throw new InvalidError(
+      `Volume("${name}"): inside a function, read and write the files under its mount path, then await vol.commit() (or vol.reload() to take in others' commits)`,
+    );
+  }
+  const session = found;
   const client = new VolumeClient(session.transport, name);
   const rpc = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {

@@ -2,10 +2,17 @@
  * An app: a named group of remote functions and a local entrypoint.
  * @module
  */
-import { InvalidError } from "./errors.ts";
+import { InvalidError, NotFoundError } from "./errors.ts";
+import { closest } from "../proto/suggest.ts";
 import { RemoteFunction } from "./remote_function.ts";
 import { type FunctionOptions, resolveOptions } from "./_options.ts";
-import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
+import {
+  type DeployOptions,
+  type DeployResult,
+  type RegisteredApp,
+  type RunOptions,
+  runtime,
+} from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 import { callerUrl, runAsScript } from "./_plain_script.ts";
 
@@ -77,6 +84,7 @@ export class App {
         return entrypoint() !== undefined;
       },
       run: (options) => this.#run(options),
+      deploy: (options) => this.#deploy(options),
     };
     const entrypoint = () => this.#entrypoint;
     runtime().apps.push(registered);
@@ -153,21 +161,82 @@ export class App {
     }, 0);
   }
 
+  /** `run APP.ts::fn -- args`: one remote call, its result printed. */
+  async #runFunction(name: string, args: string[]): Promise<void> {
+    const fn = this.#functions.get(name);
+    if (!fn) {
+      const hint = closest(name, this.#functions.keys());
+      throw new NotFoundError(
+        `App "${this.name}" has no function "${name}"${
+          hint ? `: did you mean "${hint}"?` : ` (it has ${[...this.#functions.keys()].join(", ")})`
+        }`,
+      );
+    }
+    const parsed = args.map((a) => {
+      try {
+        return JSON.parse(a);
+      } catch {
+        return a;
+      }
+    });
+    const result = await fn.remote(...parsed);
+    if (result === undefined) return;
+    let text: string;
+    try {
+      text = typeof result === "string" ? result : JSON.stringify(result);
+    } catch {
+      text = Deno.inspect(result, { depth: 8 });
+    }
+    console.log(text ?? Deno.inspect(result, { depth: 8 }));
+  }
+
+  async #deploy(options: DeployOptions): Promise<DeployResult> {
+    const { Session } = await loadSessionModule();
+    const session = await Session.connect(options);
+    try {
+      const name = options.name ?? this.name;
+      const specs = new Map([...this.#functions].map(([n, f]) => [n, f.options]));
+      const started = await session.startApp({ name, functions: specs }, options.entryUrl, {
+        ephemeral: false,
+      });
+      return { name, ...started, functions: started.functionNames };
+    } finally {
+      session.close();
+    }
+  }
+
   async #run(options: RunOptions): Promise<void> {
     const rt = runtime();
     const { Session } = await loadSessionModule();
     const session = await Session.connect(options);
     try {
       const specs = new Map([...this.#functions].map(([name, f]) => [name, f.options]));
+      const detach = options.detach === true;
       await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
         ephemeral: true,
+        detach,
       });
       rt.session = session;
+      const unwatch = session.watchForWorkers();
+      // Ctrl-C or a kill stops the app at once: its queued inputs and containers go too.
+      const signals = ["SIGINT", "SIGTERM"] as const;
+      const onSignal = () => {
+        (detach ? Promise.resolve() : session.stopApp()).finally(() => Deno.exit(130));
+      };
+      for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
-        await this.#entrypoint?.(options.args);
+        if (options.functionName) await this.#runFunction(options.functionName, options.args);
+        else await this.#entrypoint?.(options.args);
       } finally {
+        unwatch();
+        for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
         rt.session = undefined;
-        await session.stopApp();
+        if (!detach) await session.stopApp();
+        else {
+          console.error(
+            `app "${this.name}" keeps running (detached): stop it with \`nano-modal app stop ${this.name}\``,
+          );
+        }
       }
     } finally {
       session.close();

@@ -153,6 +153,27 @@ export class FunctionTimeoutError extends NanoModalError {
 }
 
 /**
+ * The call was cancelled (`FunctionCall.cancel()`, or its app was stopped).
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, FunctionCall } from "@nano/modal";
+ * try {
+ *   await FunctionCall.fromId("fc-0123456789ab").get({ timeoutMs: 0 });
+ * } catch (e) {
+ *   if (e instanceof CancelledError) console.log("it was cancelled");
+ * }
+ * ```
+ */
+export class CancelledError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
  * A remote function exceeded its `memoryMiB` and was stopped.
  *
  * @example

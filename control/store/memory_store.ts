@@ -14,6 +14,7 @@ import { MemoryOutputStore } from "./memory_output_store.ts";
 import { MemoryWorkerRegistry } from "./memory_worker_registry.ts";
 import { MemorySecretStore } from "./memory_secret_store.ts";
 import { MemoryVolumeStore } from "./memory_volume_store.ts";
+import { MemoryDeploymentStore } from "./memory_deployment_store.ts";
 
 /**
  * Creates a store that keeps everything in this process's memory.
@@ -40,6 +41,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     workers: new MemoryWorkerRegistry(),
     secrets: new MemorySecretStore(),
     volumes: new MemoryVolumeStore(),
+    deployments: new MemoryDeploymentStore(clock),
     warnings: () => Promise.resolve([]),
     close() {
       queue.close();

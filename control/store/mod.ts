@@ -12,6 +12,7 @@
  * | `store.workers` | {@linkcode WorkerRegistry} | memory | memory          | Redis       |
  * | `store.secrets` | {@linkcode SecretStore}    | memory | SQLite          | Redis       |
  * | `store.volumes` | {@linkcode VolumeStore}    | memory | SQLite + files  | Redis, chunked |
+ * | `store.deployments` | {@linkcode DeploymentStore} | memory | SQLite (heartbeats, depths: memory) | Redis |
  *
  * Three factories: {@linkcode openEmbeddedStore} (the default of `serve` and
  * `run`: durable records in `<dataDir>/state.db` through `node:sqlite`, blobs
@@ -73,6 +74,7 @@ export type {
   VolumeStore,
   VolumeSummary,
 } from "./volume_store.ts";
+export type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
 export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";
 export { connectRedisStore, type RedisStoreOptions } from "./redis_store.ts";

@@ -16,6 +16,7 @@ import { RedisOutputStore } from "./redis_output_store.ts";
 import { RedisWorkerRegistry } from "./redis_worker_registry.ts";
 import { RedisSecretStore } from "./redis_secret_store.ts";
 import { RedisVolumeStore } from "./redis_volume_store.ts";
+import { RedisDeploymentStore } from "./redis_deployment_store.ts";
 
 /** Options for {@linkcode connectRedisStore}. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -55,6 +56,7 @@ export async function connectRedisStore(
     workers: new RedisWorkerRegistry(ctx),
     secrets: new RedisSecretStore(ctx),
     volumes: new RedisVolumeStore(ctx),
+    deployments: new RedisDeploymentStore(ctx),
     warnings: () => warnings(ctx),
     close: () => ctx.close(),
   };

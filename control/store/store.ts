@@ -13,6 +13,7 @@ import type { OutputStore } from "./output_store.ts";
 import type { WorkerRegistry } from "./worker_registry.ts";
 import type { SecretStore } from "./secret_store.ts";
 import type { VolumeStore } from "./volume_store.ts";
+import type { DeploymentStore } from "./deployment_store.ts";
 
 /** Every part of the control plane's state. */
 export interface Store {
@@ -34,6 +35,8 @@ export interface Store {
   readonly secrets: SecretStore;
   /** Volume trees and their content chunks. */
   readonly volumes: VolumeStore;
+  /** Deployed names and versions, ephemeral heartbeats, call depths, kept logs. */
+  readonly deployments: DeploymentStore;
   /** Configuration problems that can lose data, as messages for the operator. */
   warnings(): Promise<string[]>;
   /** Ends pending waits and releases connections and files. */

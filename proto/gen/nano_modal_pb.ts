@@ -39,7 +39,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0i8AIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKdGltZW91dF9tcxgDIAEoDRIqCgdyZXRyaWVzGAQgASgLMhkubmFub21vZGFsLnYxLlJldHJ5UG9saWN5EhIKCm1lbW9yeV9taWIYBSABKA0SCwoDY3B1GAYgASgBEhUKDWJsb2NrX25ldHdvcmsYByABKAgSFgoObWluX2NvbnRhaW5lcnMYCCABKA0SFgoObWF4X2NvbnRhaW5lcnMYCSABKA0SGwoTc2NhbGVkb3duX3dpbmRvd19tcxgKIAEoDRITCgtjb25jdXJyZW5jeRgLIAEoDRIUCgxzZWNyZXRfbmFtZXMYDCADKAkSKgoHdm9sdW1lcxgNIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVNb3VudBIlCgVpbWFnZRgUIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURlZkoECAIQA1IKaW1hZ2VfanNvbiIwCgtWb2x1bWVNb3VudBIMCgRwYXRoGAEgASgJEhMKC3ZvbHVtZV9uYW1lGAIgASgJIjQKCEltYWdlRGVmEigKBmxheWVycxgBIAMoCzIYLm5hbm9tb2RhbC52MS5JbWFnZUxheWVyIrQCCgpJbWFnZUxheWVyEg4KBGJhc2UYASABKAlIABISCghyZWdpc3RyeRgCIAEoCUgAEioKA2FwdBgDIAEoCzIbLm5hbm9tb2RhbC52MS5JbWFnZVBhY2thZ2VzSAASKgoDbnBtGAQgASgLMhsubmFub21vZGFsLnYxLkltYWdlUGFja2FnZXNIABIqCgNydW4YBSABKAsyGy5uYW5vbW9kYWwudjEuSW1hZ2VDb21tYW5kc0gAEiUKA2VudhgGIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZUVudkgAEicKBGZpbGUYByABKAsyFy5uYW5vbW9kYWwudjEuSW1hZ2VGaWxlSAASJQoDZGlyGAggASgLMhYubmFub21vZGFsLnYxLkltYWdlRGlySABCBwoFbGF5ZXIiIQoNSW1hZ2VQYWNrYWdlcxIQCghwYWNrYWdlcxgBIAMoCSIhCg1JbWFnZUNvbW1hbmRzEhAKCGNvbW1hbmRzGAEgAygJImcKCEltYWdlRW52Ei4KBHZhcnMYASADKAsyIC5uYW5vbW9kYWwudjEuSW1hZ2VFbnYuVmFyc0VudHJ5GisKCVZhcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjwKCUltYWdlRmlsZRITCgtyZW1vdGVfcGF0aBgBIAEoCRIMCgRoYXNoGAIgASgJEgwKBG1vZGUYAyABKA0iSgoISW1hZ2VEaXISEwoLcmVtb3RlX3BhdGgYASABKAkSKQoFZmlsZXMYAiADKAsyGi5uYW5vbW9kYWwudjEuSW1hZ2VEaXJGaWxlIjgKDEltYWdlRGlyRmlsZRIMCgRwYXRoGAEgASgJEgwKBGhhc2gYAiABKAkSDAoEbW9kZRgDIAEoDSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIj0KCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEg4KBm91dHB1dBgCIAEoDBIPCgdsb2dfc2VxGAMgASgNIiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJCChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEg4KBm91dHB1dBgCIAEoDBIPCgdsb2dfc2VxGAMgASgNIkIKCE1hcFN0YXJ0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIaGF2ZV9pZHgYAyADKA0iLAoJTWFwSW5wdXRzEhEKCXN0YXJ0X2lkeBgBIAEoDRIMCgRhcmdzGAIgAygMIhcKBk1hcEVuZBINCgV0b3RhbBgBIAEoDSKMAQoKTWFwUmVxdWVzdBInCgVzdGFydBgBIAEoCzIWLm5hbm9tb2RhbC52MS5NYXBTdGFydEgAEikKBmlucHV0cxgCIAEoCzIXLm5hbm9tb2RhbC52MS5NYXBJbnB1dHNIABIjCgNlbmQYAyABKAsyFC5uYW5vbW9kYWwudjEuTWFwRW5kSABCBQoDbXNnIlYKC01hcFJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkSFAoMaW5wdXRzX2Fja2VkGAIgASgNEg8KB291dHB1dHMYAyADKAwSDwoHbG9nX3NlcRgEIAEoDSIRCg9HZXRTdGF0c1JlcXVlc3QibAoNRnVuY3Rpb25RdWV1ZRITCgtmdW5jdGlvbl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSFQoNZnVuY3Rpb25fbmFtZRgDIAEoCRIOCgZxdWV1ZWQYBCABKA0SDwoHcnVubmluZxgFIAEoDSJ3CgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgBEgwKBGJ1c3kYBiABKA0iagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iIwoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJIkcKElN0cmVhbUxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lEgsKA3NlcRgCIAEoDSJUCgtXb3JrZXJIZWxsbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJIhsKCldvcmtDcmVkaXQSDQoFY291bnQYASABKA0iYQoKV29ya1Jlc3VsdBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIOCgZvdXRwdXQYAyABKAwSDwoHcmVxdWV1ZRgEIAEoCBILCgNpZHgYBSABKA0iOAoLV29ya1Jlc3VsdHMSKQoHcmVzdWx0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0IiIKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJIjAKCFdvcmtMb2dzEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUiCwoJV29ya0RyYWluIqACCg1Xb3JrZXJNZXNzYWdlEioKBWhlbGxvGAEgASgLMhkubmFub21vZGFsLnYxLldvcmtlckhlbGxvSAASKgoGY3JlZGl0GAIgASgLMhgubmFub21vZGFsLnYxLldvcmtDcmVkaXRIABIsCgdyZXN1bHRzGAMgASgLMhkubmFub21vZGFsLnYxLldvcmtSZXN1bHRzSAASMAoJaGVhcnRiZWF0GAQgASgLMhsubmFub21vZGFsLnYxLldvcmtIZWFydGJlYXRIABImCgRsb2dzGAUgASgLMhYubmFub21vZGFsLnYxLldvcmtMb2dzSAASKAoFZHJhaW4YBiABKAsyFy5uYW5vbW9kYWwudjEuV29ya0RyYWluSABCBQoDbXNnIooBCglXb3JrSW5wdXQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSEwoLZnVuY3Rpb25faWQYAyABKAkSDwoHY2FsbF9pZBgEIAEoCRILCgNpZHgYBSABKA0SDAoEYXJncxgGIAEoDBIVCg1pbmZyYV9hdHRlbXB0GAcgASgNItgBCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0SOgoJZnVuY3Rpb25zGAMgAygLMicubmFub21vZGFsLnYxLldvcmtBc3NpZ24uRnVuY3Rpb25zRW50cnkaUwoORnVuY3Rpb25zRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2U6AjgBIiAKDldvcmtBcHBTdG9wcGVkEg4KBmFwcF9pZBgBIAEoCSIaCgdXb3JrQWNrEg8KB3Jlc3VsdHMYASABKA0inQEKDVdvcmtlckNvbW1hbmQSKgoGYXNzaWduGAEgASgLMhgubmFub21vZGFsLnYxLldvcmtBc3NpZ25IABIzCgthcHBfc3RvcHBlZBgCIAEoCzIcLm5hbm9tb2RhbC52MS5Xb3JrQXBwU3RvcHBlZEgAEiQKA2FjaxgDIAEoCzIVLm5hbm9tb2RhbC52MS5Xb3JrQWNrSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCJQCgpTZWNyZXRJbmZvEgwKBG5hbWUYASABKAkSDAoEa2V5cxgCIAMoCRISCgpjcmVhdGVkX21zGAMgASgBEhIKCnVwZGF0ZWRfbXMYBCABKAEisAEKE0NyZWF0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRI9CgZ2YWx1ZXMYAiADKAsyLS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdC5WYWx1ZXNFbnRyeRINCgVmb3JjZRgDIAEoCBIOCgZpbmxpbmUYBCABKAgaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChRDcmVhdGVTZWNyZXRSZXNwb25zZRIMCgRuYW1lGAEgASgJIhQKEkxpc3RTZWNyZXRzUmVxdWVzdCJAChNMaXN0U2VjcmV0c1Jlc3BvbnNlEikKB3NlY3JldHMYASADKAsyGC5uYW5vbW9kYWwudjEuU2VjcmV0SW5mbyIjChNEZWxldGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoURGVsZXRlU2VjcmV0UmVzcG9uc2UiJAoTQ2hlY2tTZWNyZXRzUmVxdWVzdBINCgVuYW1lcxgBIAMoCSIWChRDaGVja1NlY3JldHNSZXNwb25zZSI8ChNHZXRTZWNyZXRFbnZSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJInwKFEdldFNlY3JldEVudlJlc3BvbnNlEjgKA2VudhgBIAMoCzIrLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIksKC1ZvbHVtZUVudHJ5EgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoBBIOCgZjaHVua3MYAyADKAkSEAoIbXRpbWVfbXMYBCABKAEiXQoKVm9sdW1lSW5mbxIMCgRuYW1lGAEgASgJEhIKCmNyZWF0ZWRfbXMYAiABKAESDwoHdmVyc2lvbhgDIAEoBBINCgVmaWxlcxgEIAEoBBINCgVieXRlcxgFIAEoBCI1ChNDcmVhdGVWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIZXhpc3Rfb2sYAiABKAgiJwoUQ3JlYXRlVm9sdW1lUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoCCIUChJMaXN0Vm9sdW1lc1JlcXVlc3QiQAoTTGlzdFZvbHVtZXNSZXNwb25zZRIpCgd2b2x1bWVzGAEgAygLMhgubmFub21vZGFsLnYxLlZvbHVtZUluZm8iIwoTRGVsZXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVZvbHVtZVJlc3BvbnNlIjsKFEdldFZvbHVtZVRyZWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSFQoNa25vd25fdmVyc2lvbhgCIAEoBCJnChVHZXRWb2x1bWVUcmVlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgSKgoHZW50cmllcxgDIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSImChRNaXNzaW5nQ2h1bmtzUmVxdWVzdBIOCgZoYXNoZXMYASADKAkiKAoVTWlzc2luZ0NodW5rc1Jlc3BvbnNlEg8KB21pc3NpbmcYASADKAkiIwoFQ2h1bmsSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIjcKEFB1dENodW5rc1JlcXVlc3QSIwoGY2h1bmtzGAEgAygLMhMubmFub21vZGFsLnYxLkNodW5rIhMKEVB1dENodW5rc1Jlc3BvbnNlIiIKEEdldENodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIjgKEUdldENodW5rc1Jlc3BvbnNlEiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayJXCgxWb2x1bWVDaGFuZ2USDAoEcGF0aBgBIAEoCRIPCgdkZWxldGVkGAIgASgIEigKBWVudHJ5GAMgASgLMhkubmFub21vZGFsLnYxLlZvbHVtZUVudHJ5IlAKE0NvbW1pdFZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgdjaGFuZ2VzGAIgAygLMhoubmFub21vZGFsLnYxLlZvbHVtZUNoYW5nZSInChRDb21taXRWb2x1bWVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqcGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMs4CCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZRJVCgxHZXRTZWNyZXRFbnYSIS5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZTLoAgoNU2VjcmV0U2VydmljZRJVCgxDcmVhdGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXNwb25zZRJSCgtMaXN0U2VjcmV0cxIgLm5hbm9tb2RhbC52MS5MaXN0U2VjcmV0c1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXNwb25zZRJVCgxEZWxldGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVTZWNyZXRSZXNwb25zZRJVCgxDaGVja1NlY3JldHMSIS5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DaGVja1NlY3JldHNSZXNwb25zZTK4BQoNVm9sdW1lU2VydmljZRJVCgxDcmVhdGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVWb2x1bWVSZXNwb25zZRJSCgtMaXN0Vm9sdW1lcxIgLm5hbm9tb2RhbC52MS5MaXN0Vm9sdW1lc1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXNwb25zZRJVCgxEZWxldGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVWb2x1bWVSZXNwb25zZRJYCg1HZXRWb2x1bWVUcmVlEiIubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXF1ZXN0GiMubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXNwb25zZRJYCg1NaXNzaW5nQ2h1bmtzEiIubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXF1ZXN0GiMubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXNwb25zZRJMCglQdXRDaHVua3MSHi5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRDaHVua3NSZXNwb25zZRJMCglHZXRDaHVua3MSHi5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRDaHVua3NSZXNwb25zZRJVCgxDb21taXRWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5Db21taXRWb2x1bWVSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKeAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBSgQIBhAHUgdsb2dfc2VxIm8KC1JldHJ5UG9saWN5EhMKC21heF9yZXRyaWVzGAEgASgNEhgKEGluaXRpYWxfZGVsYXlfbXMYAiABKA0SGwoTYmFja29mZl9jb2VmZmljaWVudBgDIAEoARIUCgxtYXhfZGVsYXlfbXMYBCABKA0i8AIKC0Z1bmN0aW9uRGVmEgwKBG5hbWUYASABKAkSEgoKdGltZW91dF9tcxgDIAEoDRIqCgdyZXRyaWVzGAQgASgLMhkubmFub21vZGFsLnYxLlJldHJ5UG9saWN5EhIKCm1lbW9yeV9taWIYBSABKA0SCwoDY3B1GAYgASgBEhUKDWJsb2NrX25ldHdvcmsYByABKAgSFgoObWluX2NvbnRhaW5lcnMYCCABKA0SFgoObWF4X2NvbnRhaW5lcnMYCSABKA0SGwoTc2NhbGVkb3duX3dpbmRvd19tcxgKIAEoDRITCgtjb25jdXJyZW5jeRgLIAEoDRIUCgxzZWNyZXRfbmFtZXMYDCADKAkSKgoHdm9sdW1lcxgNIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVNb3VudBIlCgVpbWFnZRgUIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZURlZkoECAIQA1IKaW1hZ2VfanNvbiIwCgtWb2x1bWVNb3VudBIMCgRwYXRoGAEgASgJEhMKC3ZvbHVtZV9uYW1lGAIgASgJIjQKCEltYWdlRGVmEigKBmxheWVycxgBIAMoCzIYLm5hbm9tb2RhbC52MS5JbWFnZUxheWVyIrQCCgpJbWFnZUxheWVyEg4KBGJhc2UYASABKAlIABISCghyZWdpc3RyeRgCIAEoCUgAEioKA2FwdBgDIAEoCzIbLm5hbm9tb2RhbC52MS5JbWFnZVBhY2thZ2VzSAASKgoDbnBtGAQgASgLMhsubmFub21vZGFsLnYxLkltYWdlUGFja2FnZXNIABIqCgNydW4YBSABKAsyGy5uYW5vbW9kYWwudjEuSW1hZ2VDb21tYW5kc0gAEiUKA2VudhgGIAEoCzIWLm5hbm9tb2RhbC52MS5JbWFnZUVudkgAEicKBGZpbGUYByABKAsyFy5uYW5vbW9kYWwudjEuSW1hZ2VGaWxlSAASJQoDZGlyGAggASgLMhYubmFub21vZGFsLnYxLkltYWdlRGlySABCBwoFbGF5ZXIiIQoNSW1hZ2VQYWNrYWdlcxIQCghwYWNrYWdlcxgBIAMoCSIhCg1JbWFnZUNvbW1hbmRzEhAKCGNvbW1hbmRzGAEgAygJImcKCEltYWdlRW52Ei4KBHZhcnMYASADKAsyIC5uYW5vbW9kYWwudjEuSW1hZ2VFbnYuVmFyc0VudHJ5GisKCVZhcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjwKCUltYWdlRmlsZRITCgtyZW1vdGVfcGF0aBgBIAEoCRIMCgRoYXNoGAIgASgJEgwKBG1vZGUYAyABKA0iSgoISW1hZ2VEaXISEwoLcmVtb3RlX3BhdGgYASABKAkSKQoFZmlsZXMYAiADKAsyGi5uYW5vbW9kYWwudjEuSW1hZ2VEaXJGaWxlIjgKDEltYWdlRGlyRmlsZRIMCgRwYXRoGAEgASgJEgwKBGhhc2gYAiABKAkSDAoEbW9kZRgDIAEoDSJsCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoARIPCgdjYWxsX2lkGAYgASgJIg0KC1BpbmdSZXF1ZXN0IjAKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB2JhY2tlbmQYAiABKAkiLgoQUHV0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiJAoRUHV0QnVuZGxlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCKbAQoQQ3JlYXRlQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEhMKC2J1bmRsZV9oYXNoGAIgASgJEiwKCWZ1bmN0aW9ucxgDIAMoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllcGhlbWVyYWwYBCABKAgSEQoJZW50cnlfdXJsGAUgASgJEhAKCGRldGFjaGVkGAYgASgIIsMBChFDcmVhdGVBcHBSZXNwb25zZRIOCgZhcHBfaWQYASABKAkSRgoMZnVuY3Rpb25faWRzGAIgAygLMjAubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlLkZ1bmN0aW9uSWRzRW50cnkSDwoHdmVyc2lvbhgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKAgaMgoQRnVuY3Rpb25JZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KDlN0b3BBcHBSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIhEKD1N0b3BBcHBSZXNwb25zZSIlChNBcHBIZWFydGJlYXRSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSIWChRBcHBIZWFydGJlYXRSZXNwb25zZSJAChVMb29rdXBGdW5jdGlvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJOChZMb29rdXBGdW5jdGlvblJlc3BvbnNlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNIoMBCgpBcHBWZXJzaW9uEg8KB3ZlcnNpb24YASABKA0SDgoGYXBwX2lkGAIgASgJEhIKCmNyZWF0ZWRfbXMYAyABKAESEwoLcm9sbGJhY2tfb2YYBCABKA0SEwoLYnVuZGxlX2hhc2gYBSABKAkSFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiIQoRQXBwSGlzdG9yeVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChJBcHBIaXN0b3J5UmVzcG9uc2USKgoIdmVyc2lvbnMYASADKAsyGC5uYW5vbW9kYWwudjEuQXBwVmVyc2lvbhIPCgdjdXJyZW50GAIgASgNIjMKElJvbGxiYWNrQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKA0iNgoTUm9sbGJhY2tBcHBSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgNEg4KBmFwcF9pZBgCIAEoCSIkChFDYW5jZWxDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJIhQKEkNhbmNlbENhbGxSZXNwb25zZSIxCg5BcHBMb2dzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCW1heF9saW5lcxgCIAEoDSI3Cg9BcHBMb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSKIAQoHQXBwSW5mbxIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCgllcGhlbWVyYWwYAyABKAgSDwoHc3RvcHBlZBgEIAEoCBISCgpjcmVhdGVkX21zGAUgASgBEhYKDmZ1bmN0aW9uX25hbWVzGAYgAygJEg8KB3ZlcnNpb24YByABKA0iEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSI9CglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSIgCg1TcGF3blJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAkiNwoQQXdhaXRDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEhIKCnRpbWVvdXRfbXMYAiABKA0iQgoRQXdhaXRDYWxsUmVzcG9uc2USDAoEZG9uZRgBIAEoCBIOCgZvdXRwdXQYAiABKAwSDwoHbG9nX3NlcRgDIAEoDSJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIjEKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkcKElN0cmVhbUxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lEgsKA3NlcRgCIAEoDSJUCgtXb3JrZXJIZWxsbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJIhsKCldvcmtDcmVkaXQSDQoFY291bnQYASABKA0iYQoKV29ya1Jlc3VsdBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIOCgZvdXRwdXQYAyABKAwSDwoHcmVxdWV1ZRgEIAEoCBILCgNpZHgYBSABKA0iOAoLV29ya1Jlc3VsdHMSKQoHcmVzdWx0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0IiIKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJIjAKCFdvcmtMb2dzEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUiCwoJV29ya0RyYWluIqACCg1Xb3JrZXJNZXNzYWdlEioKBWhlbGxvGAEgASgLMhkubmFub21vZGFsLnYxLldvcmtlckhlbGxvSAASKgoGY3JlZGl0GAIgASgLMhgubmFub21vZGFsLnYxLldvcmtDcmVkaXRIABIsCgdyZXN1bHRzGAMgASgLMhkubmFub21vZGFsLnYxLldvcmtSZXN1bHRzSAASMAoJaGVhcnRiZWF0GAQgASgLMhsubmFub21vZGFsLnYxLldvcmtIZWFydGJlYXRIABImCgRsb2dzGAUgASgLMhYubmFub21vZGFsLnYxLldvcmtMb2dzSAASKAoFZHJhaW4YBiABKAsyFy5uYW5vbW9kYWwudjEuV29ya0RyYWluSABCBQoDbXNnIooBCglXb3JrSW5wdXQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSEwoLZnVuY3Rpb25faWQYAyABKAkSDwoHY2FsbF9pZBgEIAEoCRILCgNpZHgYBSABKA0SDAoEYXJncxgGIAEoDBIVCg1pbmZyYV9hdHRlbXB0GAcgASgNItgBCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0SOgoJZnVuY3Rpb25zGAMgAygLMicubmFub21vZGFsLnYxLldvcmtBc3NpZ24uRnVuY3Rpb25zRW50cnkaUwoORnVuY3Rpb25zRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2U6AjgBIi8KDldvcmtBcHBTdG9wcGVkEg4KBmFwcF9pZBgBIAEoCRINCgVkcmFpbhgCIAEoCCIfCgpXb3JrQ2FuY2VsEhEKCWlucHV0X2lkcxgBIAMoCSIaCgdXb3JrQWNrEg8KB3Jlc3VsdHMYASABKA0iyQEKDVdvcmtlckNvbW1hbmQSKgoGYXNzaWduGAEgASgLMhgubmFub21vZGFsLnYxLldvcmtBc3NpZ25IABIzCgthcHBfc3RvcHBlZBgCIAEoCzIcLm5hbm9tb2RhbC52MS5Xb3JrQXBwU3RvcHBlZEgAEiQKA2FjaxgDIAEoCzIVLm5hbm9tb2RhbC52MS5Xb3JrQWNrSAASKgoGY2FuY2VsGAQgASgLMhgubmFub21vZGFsLnYxLldvcmtDYW5jZWxIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMIm4KEU5lc3RlZENhbGxSZXF1ZXN0EhEKCXdvcmtlcl9pZBgBIAEoCRIQCghpbnB1dF9pZBgCIAEoCRITCgtsZWFzZV90b2tlbhgDIAEoCRIOCgZtZXRob2QYBCABKAkSDwoHcmVxdWVzdBgFIAEoDCImChJOZXN0ZWRDYWxsUmVzcG9uc2USEAoIcmVzcG9uc2UYASABKAwiUAoKU2VjcmV0SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtleXMYAiADKAkSEgoKY3JlYXRlZF9tcxgDIAEoARISCgp1cGRhdGVkX21zGAQgASgBIrABChNDcmVhdGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSPQoGdmFsdWVzGAIgAygLMi0ubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QuVmFsdWVzRW50cnkSDQoFZm9yY2UYAyABKAgSDgoGaW5saW5lGAQgASgIGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoUQ3JlYXRlU2VjcmV0UmVzcG9uc2USDAoEbmFtZRgBIAEoCSIUChJMaXN0U2VjcmV0c1JlcXVlc3QiQAoTTGlzdFNlY3JldHNSZXNwb25zZRIpCgdzZWNyZXRzGAEgAygLMhgubmFub21vZGFsLnYxLlNlY3JldEluZm8iIwoTRGVsZXRlU2VjcmV0UmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVNlY3JldFJlc3BvbnNlIiQKE0NoZWNrU2VjcmV0c1JlcXVlc3QSDQoFbmFtZXMYASADKAkiFgoUQ2hlY2tTZWNyZXRzUmVzcG9uc2UiPAoTR2V0U2VjcmV0RW52UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJ8ChRHZXRTZWNyZXRFbnZSZXNwb25zZRI4CgNlbnYYASADKAsyKy5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2UuRW52RW50cnkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJLCgtWb2x1bWVFbnRyeRIMCgRwYXRoGAEgASgJEgwKBHNpemUYAiABKAQSDgoGY2h1bmtzGAMgAygJEhAKCG10aW1lX21zGAQgASgBIl0KClZvbHVtZUluZm8SDAoEbmFtZRgBIAEoCRISCgpjcmVhdGVkX21zGAIgASgBEg8KB3ZlcnNpb24YAyABKAQSDQoFZmlsZXMYBCABKAQSDQoFYnl0ZXMYBSABKAQiNQoTQ3JlYXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCGV4aXN0X29rGAIgASgIIicKFENyZWF0ZVZvbHVtZVJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgiFAoSTGlzdFZvbHVtZXNSZXF1ZXN0IkAKE0xpc3RWb2x1bWVzUmVzcG9uc2USKQoHdm9sdW1lcxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Wb2x1bWVJbmZvIiMKE0RlbGV0ZVZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChREZWxldGVWb2x1bWVSZXNwb25zZSI7ChRHZXRWb2x1bWVUcmVlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhUKDWtub3duX3ZlcnNpb24YAiABKAQiZwoVR2V0Vm9sdW1lVHJlZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQSEQoJdW5jaGFuZ2VkGAIgASgIEioKB2VudHJpZXMYAyADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lRW50cnkiJgoUTWlzc2luZ0NodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIigKFU1pc3NpbmdDaHVua3NSZXNwb25zZRIPCgdtaXNzaW5nGAEgAygJIiMKBUNodW5rEgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCI3ChBQdXRDaHVua3NSZXF1ZXN0EiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayITChFQdXRDaHVua3NSZXNwb25zZSIiChBHZXRDaHVua3NSZXF1ZXN0Eg4KBmhhc2hlcxgBIAMoCSI4ChFHZXRDaHVua3NSZXNwb25zZRIjCgZjaHVua3MYASADKAsyEy5uYW5vbW9kYWwudjEuQ2h1bmsiVwoMVm9sdW1lQ2hhbmdlEgwKBHBhdGgYASABKAkSDwoHZGVsZXRlZBgCIAEoCBIoCgVlbnRyeRgDIAEoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSJQChNDb21taXRWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSKwoHY2hhbmdlcxgCIAMoCzIaLm5hbm9tb2RhbC52MS5Wb2x1bWVDaGFuZ2UiJwoUQ29tbWl0Vm9sdW1lUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBCq/AQoMUmVzdWx0U3RhdHVzEh0KGVJFU1VMVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRVNVTFRfU1RBVFVTX1NVQ0NFU1MQARIZChVSRVNVTFRfU1RBVFVTX0ZBSUxVUkUQAhIZChVSRVNVTFRfU1RBVFVTX1RJTUVPVVQQAxIiCh5SRVNVTFRfU1RBVFVTX0lOVEVSTkFMX0ZBSUxVUkUQBBIbChdSRVNVTFRfU1RBVFVTX0NBTkNFTExFRBAFMpkKCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJVCgxBcHBIZWFydGJlYXQSIS5uYW5vbW9kYWwudjEuQXBwSGVhcnRiZWF0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5BcHBIZWFydGJlYXRSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRJbCg5Mb29rdXBGdW5jdGlvbhIjLm5hbm9tb2RhbC52MS5Mb29rdXBGdW5jdGlvblJlcXVlc3QaJC5uYW5vbW9kYWwudjEuTG9va3VwRnVuY3Rpb25SZXNwb25zZRJPCgpBcHBIaXN0b3J5Eh8ubmFub21vZGFsLnYxLkFwcEhpc3RvcnlSZXF1ZXN0GiAubmFub21vZGFsLnYxLkFwcEhpc3RvcnlSZXNwb25zZRJSCgtSb2xsYmFja0FwcBIgLm5hbm9tb2RhbC52MS5Sb2xsYmFja0FwcFJlcXVlc3QaIS5uYW5vbW9kYWwudjEuUm9sbGJhY2tBcHBSZXNwb25zZRJGCgdBcHBMb2dzEhwubmFub21vZGFsLnYxLkFwcExvZ3NSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLkFwcExvZ3NSZXNwb25zZRJPCgpDYW5jZWxDYWxsEh8ubmFub21vZGFsLnYxLkNhbmNlbENhbGxSZXF1ZXN0GiAubmFub21vZGFsLnYxLkNhbmNlbENhbGxSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMp8DCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZRJPCgpOZXN0ZWRDYWxsEh8ubmFub21vZGFsLnYxLk5lc3RlZENhbGxSZXF1ZXN0GiAubmFub21vZGFsLnYxLk5lc3RlZENhbGxSZXNwb25zZRJVCgxHZXRTZWNyZXRFbnYSIS5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZTLoAgoNU2VjcmV0U2VydmljZRJVCgxDcmVhdGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXNwb25zZRJSCgtMaXN0U2VjcmV0cxIgLm5hbm9tb2RhbC52MS5MaXN0U2VjcmV0c1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXNwb25zZRJVCgxEZWxldGVTZWNyZXQSIS5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVTZWNyZXRSZXNwb25zZRJVCgxDaGVja1NlY3JldHMSIS5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DaGVja1NlY3JldHNSZXNwb25zZTK4BQoNVm9sdW1lU2VydmljZRJVCgxDcmVhdGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5DcmVhdGVWb2x1bWVSZXNwb25zZRJSCgtMaXN0Vm9sdW1lcxIgLm5hbm9tb2RhbC52MS5MaXN0Vm9sdW1lc1JlcXVlc3QaIS5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXNwb25zZRJVCgxEZWxldGVWb2x1bWUSIS5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5EZWxldGVWb2x1bWVSZXNwb25zZRJYCg1HZXRWb2x1bWVUcmVlEiIubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXF1ZXN0GiMubmFub21vZGFsLnYxLkdldFZvbHVtZVRyZWVSZXNwb25zZRJYCg1NaXNzaW5nQ2h1bmtzEiIubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXF1ZXN0GiMubmFub21vZGFsLnYxLk1pc3NpbmdDaHVua3NSZXNwb25zZRJMCglQdXRDaHVua3MSHi5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRDaHVua3NSZXNwb25zZRJMCglHZXRDaHVua3MSHi5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRDaHVua3NSZXNwb25zZRJVCgxDb21taXRWb2x1bWUSIS5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVxdWVzdBoiLm5hbm9tb2RhbC52MS5Db21taXRWb2x1bWVSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * An exception thrown by a function (or made by the platform for it).
@@ -620,6 +620,13 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
    * @generated from field: double time_ms = 5;
    */
   timeMs: number;
+
+  /**
+   * The call whose input printed it, when the sandbox ran only that input then.
+   *
+   * @generated from field: string call_id = 6;
+   */
+  callId: string;
 };
 
 /**
@@ -761,6 +768,13 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
    * @generated from field: string entry_url = 5;
    */
   entryUrl: string;
+
+  /**
+   * Ephemeral apps: keep running when the client goes silent (`run --detach`).
+   *
+   * @generated from field: bool detached = 6;
+   */
+  detached: boolean;
 };
 
 /**
@@ -789,6 +803,20 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
    * @generated from field: map<string, string> function_ids = 2;
    */
   functionIds: { [key: string]: string };
+
+  /**
+   * Deployed apps: the version this request recorded (or the current one, if unchanged).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * Deployed apps: the bundle and functions equal the current version's; nothing changed.
+   *
+   * @generated from field: bool unchanged = 4;
+   */
+  unchanged: boolean;
 };
 
 /**
@@ -805,11 +833,18 @@ export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE_
  */
 export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
   /**
-   * The app to stop.
+   * One of app_id (any app) or name (a deployed app: every version stops).
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * A deployed app's name (instead of app_id).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -833,6 +868,351 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
   messageDesc(file_nano_modal, 21);
+
+/**
+ * Keeps an ephemeral app alive: a client that stops sending these loses its app.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatRequest
+ */
+export type AppHeartbeatRequest = Message<"nanomodal.v1.AppHeartbeatRequest"> & {
+  /**
+   * The app.
+   *
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatRequest.
+ * Use `create(AppHeartbeatRequestSchema)` to create a new message.
+ */
+export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 22);
+
+/**
+ * Nothing: the app is alive.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatResponse
+ */
+export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatResponse.
+ * Use `create(AppHeartbeatResponseSchema)` to create a new message.
+ */
+export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 23);
+
+/**
+ * A deployed app's function, by names.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionRequest
+ */
+export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
+  /**
+   * The deployed app's name.
+   *
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * The function's name.
+   *
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionRequest.
+ * Use `create(LookupFunctionRequestSchema)` to create a new message.
+ */
+export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 24);
+
+/**
+ * The current version's function.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionResponse
+ */
+export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
+  /**
+   * The function's id in the current version.
+   *
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * The current version's app id.
+   *
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * The current version.
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionResponse.
+ * Use `create(LookupFunctionResponseSchema)` to create a new message.
+ */
+export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 25);
+
+/**
+ * One recorded version of a deployed app.
+ *
+ * @generated from message nanomodal.v1.AppVersion
+ */
+export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
+  /**
+   * Its number, from 1.
+   *
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * The app id it ran as.
+   *
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * When it was deployed (ms since the epoch).
+   *
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * Set when this version restored an earlier one.
+   *
+   * @generated from field: uint32 rollback_of = 4;
+   */
+  rollbackOf: number;
+
+  /**
+   * The bundle it ran.
+   *
+   * @generated from field: string bundle_hash = 5;
+   */
+  bundleHash: string;
+
+  /**
+   * Its functions.
+   *
+   * @generated from field: repeated string function_names = 6;
+   */
+  functionNames: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppVersion.
+ * Use `create(AppVersionSchema)` to create a new message.
+ */
+export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 26);
+
+/**
+ * The versions of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppHistoryRequest
+ */
+export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
+  /**
+   * The deployed app.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryRequest.
+ * Use `create(AppHistoryRequestSchema)` to create a new message.
+ */
+export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 27);
+
+/**
+ * Versions, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppHistoryResponse
+ */
+export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
+  /**
+   * One per version.
+   *
+   * @generated from field: repeated nanomodal.v1.AppVersion versions = 1;
+   */
+  versions: AppVersion[];
+
+  /**
+   * The version new calls go to.
+   *
+   * @generated from field: uint32 current = 2;
+   */
+  current: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryResponse.
+ * Use `create(AppHistoryResponseSchema)` to create a new message.
+ */
+export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 28);
+
+/**
+ * Run what `version` of the deployed app `name` ran, as a new version.
+ *
+ * @generated from message nanomodal.v1.RollbackAppRequest
+ */
+export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
+  /**
+   * The deployed app.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The version to run again.
+   *
+   * @generated from field: uint32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppRequest.
+ * Use `create(RollbackAppRequestSchema)` to create a new message.
+ */
+export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 29);
+
+/**
+ * The version the rollback recorded.
+ *
+ * @generated from message nanomodal.v1.RollbackAppResponse
+ */
+export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
+  /**
+   * The new version's number.
+   *
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * The new version's app id.
+   *
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppResponse.
+ * Use `create(RollbackAppResponseSchema)` to create a new message.
+ */
+export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 30);
+
+/**
+ * The call to cancel.
+ *
+ * @generated from message nanomodal.v1.CancelCallRequest
+ */
+export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
+  /**
+   * The call (`fc-...`).
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallRequest.
+ * Use `create(CancelCallRequestSchema)` to create a new message.
+ */
+export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 31);
+
+/**
+ * Nothing: the call is cancelled (or had finished).
+ *
+ * @generated from message nanomodal.v1.CancelCallResponse
+ */
+export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallResponse.
+ * Use `create(CancelCallResponseSchema)` to create a new message.
+ */
+export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 32);
+
+/**
+ * Recent output of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppLogsRequest
+ */
+export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
+  /**
+   * The deployed app.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Most recent lines to return.
+   *
+   * @generated from field: uint32 max_lines = 2;
+   */
+  maxLines: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsRequest.
+ * Use `create(AppLogsRequestSchema)` to create a new message.
+ */
+export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 33);
+
+/**
+ * Log lines, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppLogsResponse
+ */
+export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
+  /**
+   * The lines.
+   *
+   * @generated from field: repeated nanomodal.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsResponse.
+ * Use `create(AppLogsResponseSchema)` to create a new message.
+ */
+export const AppLogsResponseSchema: GenMessage<AppLogsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 34);
 
 /**
  * One app, as ListApps shows it.
@@ -881,6 +1261,13 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
    * @generated from field: repeated string function_names = 6;
    */
   functionNames: string[];
+
+  /**
+   * Deployed apps: the current version.
+   *
+   * @generated from field: uint32 version = 7;
+   */
+  version: number;
 };
 
 /**
@@ -888,7 +1275,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * Nothing: lists every app.
@@ -903,7 +1290,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * The apps, running and recently stopped.
@@ -924,7 +1311,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * One input of a function, for `Call` and `Spawn`.
@@ -961,7 +1348,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -999,7 +1386,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * The queued call.
@@ -1020,7 +1407,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * Waits for the output of a call made with Call or Spawn.
@@ -1048,7 +1435,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * The call's output, if it came in time.
@@ -1083,7 +1470,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * First message of a Map stream.
@@ -1118,7 +1505,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * A batch of a map's inputs.
@@ -1146,7 +1533,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * Last message of a Map stream: no more inputs.
@@ -1167,7 +1554,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * What a client sends on a Map stream: start, inputs..., end.
@@ -1210,7 +1597,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * What the server sends on a Map stream.
@@ -1252,7 +1639,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * Nothing: the whole cluster's numbers.
@@ -1267,7 +1654,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * One function's queue.
@@ -1316,7 +1703,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * One live worker.
@@ -1372,7 +1759,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * Queues and workers.
@@ -1400,7 +1787,7 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * Follows an app's logs.
@@ -1409,11 +1796,18 @@ export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
   /**
-   * The app.
+   * One of app_id, or name (a deployed app: every version's output).
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * A deployed app's name (instead of app_id).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -1421,7 +1815,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * One batch of an app's logs.
@@ -1449,7 +1843,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * First message of a Work stream: who the worker is.
@@ -1491,7 +1885,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * Room for more inputs.
@@ -1512,7 +1906,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * The end of one leased input.
@@ -1561,7 +1955,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 56);
 
 /**
  * Results, batched (a message stays under a few MiB).
@@ -1582,7 +1976,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 57);
 
 /**
  * Renews the leases of inputs the worker still runs.
@@ -1603,7 +1997,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 58);
 
 /**
  * What the worker's sandboxes printed.
@@ -1624,7 +2018,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 59);
 
 /**
  * The worker is shutting down: assign nothing more.
@@ -1639,7 +2033,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 60);
 
 /**
  * What a worker sends on its Work stream.
@@ -1706,7 +2100,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 61);
 
 /**
  * One leased input.
@@ -1769,7 +2163,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 49);
+  messageDesc(file_nano_modal, 62);
 
 /**
  * Inputs leased to the worker (never more than its credit).
@@ -1805,7 +2199,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 50);
+  messageDesc(file_nano_modal, 63);
 
 /**
  * An app stopped: drop its inputs and stop its sandboxes.
@@ -1819,6 +2213,14 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * The app was superseded by a newer version, not stopped: finish its inputs,
+   * then stop its containers as they fall idle.
+   *
+   * @generated from field: bool drain = 2;
+   */
+  drain: boolean;
 };
 
 /**
@@ -1826,7 +2228,28 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 51);
+  messageDesc(file_nano_modal, 64);
+
+/**
+ * Inputs whose calls were cancelled: stop running them.
+ *
+ * @generated from message nanomodal.v1.WorkCancel
+ */
+export type WorkCancel = Message<"nanomodal.v1.WorkCancel"> & {
+  /**
+   * The inputs.
+   *
+   * @generated from field: repeated string input_ids = 1;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkCancel.
+ * Use `create(WorkCancelSchema)` to create a new message.
+ */
+export const WorkCancelSchema: GenMessage<WorkCancel> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 65);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1848,7 +2271,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 52);
+  messageDesc(file_nano_modal, 66);
 
 /**
  * What the control plane sends on a Work stream.
@@ -1883,6 +2306,12 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
      */
     value: WorkAck;
     case: "ack";
+  } | {
+    /**
+     * @generated from field: nanomodal.v1.WorkCancel cancel = 4;
+     */
+    value: WorkCancel;
+    case: "cancel";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1891,7 +2320,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 53);
+  messageDesc(file_nano_modal, 67);
 
 /**
  * What a worker needs to run a function it has not seen.
@@ -1912,7 +2341,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 54);
+  messageDesc(file_nano_modal, 68);
 
 /**
  * A function, with its app and bundle.
@@ -1961,7 +2390,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 55);
+  messageDesc(file_nano_modal, 69);
 
 /**
  * A bundle or blob by hash.
@@ -1982,7 +2411,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 56);
+  messageDesc(file_nano_modal, 70);
 
 /**
  * The content.
@@ -2003,7 +2432,80 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 57);
+  messageDesc(file_nano_modal, 71);
+
+/**
+ * A call made by user code inside a sandbox, which the worker makes on its
+ * behalf. The credential is the calling input's lease: it is valid only while
+ * that input runs on this worker, and scopes the call to the input's app.
+ *
+ * @generated from message nanomodal.v1.NestedCallRequest
+ */
+export type NestedCallRequest = Message<"nanomodal.v1.NestedCallRequest"> & {
+  /**
+   * The worker asking.
+   *
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * The input whose code makes the call.
+   *
+   * @generated from field: string input_id = 2;
+   */
+  inputId: string;
+
+  /**
+   * That input's lease (the credential).
+   *
+   * @generated from field: string lease_token = 3;
+   */
+  leaseToken: string;
+
+  /**
+   * A ControlService method: call, spawn, awaitCall, lookupFunction or cancelCall.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * The encoded request message of that method. For lookupFunction, an empty
+   * app_name means the calling input's own app.
+   *
+   * @generated from field: bytes request = 5;
+   */
+  request: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallRequest.
+ * Use `create(NestedCallRequestSchema)` to create a new message.
+ */
+export const NestedCallRequestSchema: GenMessage<NestedCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 72);
+
+/**
+ * The answer to a NestedCallRequest.
+ *
+ * @generated from message nanomodal.v1.NestedCallResponse
+ */
+export type NestedCallResponse = Message<"nanomodal.v1.NestedCallResponse"> & {
+  /**
+   * The encoded response message of the method.
+   *
+   * @generated from field: bytes response = 1;
+   */
+  response: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallResponse.
+ * Use `create(NestedCallResponseSchema)` to create a new message.
+ */
+export const NestedCallResponseSchema: GenMessage<NestedCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 73);
 
 /**
  * A secret as listings show it: names, never values.
@@ -2045,7 +2547,7 @@ export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
  * Use `create(SecretInfoSchema)` to create a new message.
  */
 export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 58);
+  messageDesc(file_nano_modal, 74);
 
 /**
  * Stores a secret (encrypted at rest).
@@ -2087,7 +2589,7 @@ export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & 
  * Use `create(CreateSecretRequestSchema)` to create a new message.
  */
 export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 59);
+  messageDesc(file_nano_modal, 75);
 
 /**
  * The stored secret.
@@ -2108,7 +2610,7 @@ export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> 
  * Use `create(CreateSecretResponseSchema)` to create a new message.
  */
 export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 60);
+  messageDesc(file_nano_modal, 76);
 
 /**
  * Nothing: lists every secret.
@@ -2123,7 +2625,7 @@ export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
  * Use `create(ListSecretsRequestSchema)` to create a new message.
  */
 export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 61);
+  messageDesc(file_nano_modal, 77);
 
 /**
  * The secrets, without values.
@@ -2144,7 +2646,7 @@ export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & 
  * Use `create(ListSecretsResponseSchema)` to create a new message.
  */
 export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 62);
+  messageDesc(file_nano_modal, 78);
 
 /**
  * Deletes a secret.
@@ -2165,7 +2667,7 @@ export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & 
  * Use `create(DeleteSecretRequestSchema)` to create a new message.
  */
 export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 63);
+  messageDesc(file_nano_modal, 79);
 
 /**
  * Nothing: the secret is gone.
@@ -2180,7 +2682,7 @@ export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> 
  * Use `create(DeleteSecretResponseSchema)` to create a new message.
  */
 export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 64);
+  messageDesc(file_nano_modal, 80);
 
 /**
  * Fails with NOT_FOUND naming the first missing secret.
@@ -2201,7 +2703,7 @@ export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & 
  * Use `create(CheckSecretsRequestSchema)` to create a new message.
  */
 export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 65);
+  messageDesc(file_nano_modal, 81);
 
 /**
  * Nothing: they all exist.
@@ -2216,7 +2718,7 @@ export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> 
  * Use `create(CheckSecretsResponseSchema)` to create a new message.
  */
 export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 66);
+  messageDesc(file_nano_modal, 82);
 
 /**
  * Worker only: the merged environment of a function's secrets.
@@ -2244,7 +2746,7 @@ export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & 
  * Use `create(GetSecretEnvRequestSchema)` to create a new message.
  */
 export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 67);
+  messageDesc(file_nano_modal, 83);
 
 /**
  * The variables of the function's secrets, later secrets overriding earlier ones.
@@ -2265,7 +2767,7 @@ export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> 
  * Use `create(GetSecretEnvResponseSchema)` to create a new message.
  */
 export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 68);
+  messageDesc(file_nano_modal, 84);
 
 /**
  * One file of a volume: its content is the concatenation of its chunks
@@ -2308,7 +2810,7 @@ export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
  * Use `create(VolumeEntrySchema)` to create a new message.
  */
 export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 69);
+  messageDesc(file_nano_modal, 85);
 
 /**
  * A volume as listings show it.
@@ -2357,7 +2859,7 @@ export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
  * Use `create(VolumeInfoSchema)` to create a new message.
  */
 export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 70);
+  messageDesc(file_nano_modal, 86);
 
 /**
  * Creates a volume.
@@ -2385,7 +2887,7 @@ export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & 
  * Use `create(CreateVolumeRequestSchema)` to create a new message.
  */
 export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 71);
+  messageDesc(file_nano_modal, 87);
 
 /**
  * Whether it was made.
@@ -2406,7 +2908,7 @@ export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> 
  * Use `create(CreateVolumeResponseSchema)` to create a new message.
  */
 export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 72);
+  messageDesc(file_nano_modal, 88);
 
 /**
  * Nothing: lists every volume.
@@ -2421,7 +2923,7 @@ export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
  * Use `create(ListVolumesRequestSchema)` to create a new message.
  */
 export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 73);
+  messageDesc(file_nano_modal, 89);
 
 /**
  * The volumes.
@@ -2442,7 +2944,7 @@ export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & 
  * Use `create(ListVolumesResponseSchema)` to create a new message.
  */
 export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 74);
+  messageDesc(file_nano_modal, 90);
 
 /**
  * Deletes a volume and its files.
@@ -2463,7 +2965,7 @@ export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & 
  * Use `create(DeleteVolumeRequestSchema)` to create a new message.
  */
 export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 75);
+  messageDesc(file_nano_modal, 91);
 
 /**
  * Nothing: the volume is gone.
@@ -2478,7 +2980,7 @@ export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> 
  * Use `create(DeleteVolumeResponseSchema)` to create a new message.
  */
 export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 76);
+  messageDesc(file_nano_modal, 92);
 
 /**
  * Reads a volume's file tree.
@@ -2506,7 +3008,7 @@ export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> 
  * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
  */
 export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 77);
+  messageDesc(file_nano_modal, 93);
 
 /**
  * The tree at one version.
@@ -2541,7 +3043,7 @@ export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"
  * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
  */
 export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 78);
+  messageDesc(file_nano_modal, 94);
 
 /**
  * Which chunks the server lacks (to upload only those).
@@ -2562,7 +3064,7 @@ export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> 
  * Use `create(MissingChunksRequestSchema)` to create a new message.
  */
 export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 79);
+  messageDesc(file_nano_modal, 95);
 
 /**
  * The chunks to upload.
@@ -2583,7 +3085,7 @@ export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"
  * Use `create(MissingChunksResponseSchema)` to create a new message.
  */
 export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 80);
+  messageDesc(file_nano_modal, 96);
 
 /**
  * One content-addressed chunk of a file.
@@ -2611,7 +3113,7 @@ export type Chunk = Message<"nanomodal.v1.Chunk"> & {
  * Use `create(ChunkSchema)` to create a new message.
  */
 export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 81);
+  messageDesc(file_nano_modal, 97);
 
 /**
  * Uploads chunks.
@@ -2632,7 +3134,7 @@ export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
  * Use `create(PutChunksRequestSchema)` to create a new message.
  */
 export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 82);
+  messageDesc(file_nano_modal, 98);
 
 /**
  * Nothing: the chunks are stored.
@@ -2647,7 +3149,7 @@ export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
  * Use `create(PutChunksResponseSchema)` to create a new message.
  */
 export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 83);
+  messageDesc(file_nano_modal, 99);
 
 /**
  * Downloads chunks.
@@ -2668,7 +3170,7 @@ export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
  * Use `create(GetChunksRequestSchema)` to create a new message.
  */
 export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 84);
+  messageDesc(file_nano_modal, 100);
 
 /**
  * The chunks asked for.
@@ -2689,7 +3191,7 @@ export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
  * Use `create(GetChunksResponseSchema)` to create a new message.
  */
 export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 85);
+  messageDesc(file_nano_modal, 101);
 
 /**
  * One change of a commit.
@@ -2724,7 +3226,7 @@ export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
  * Use `create(VolumeChangeSchema)` to create a new message.
  */
 export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 86);
+  messageDesc(file_nano_modal, 102);
 
 /**
  * Applies changes to a volume atomically (last commit wins per file).
@@ -2752,7 +3254,7 @@ export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & 
  * Use `create(CommitVolumeRequestSchema)` to create a new message.
  */
 export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 87);
+  messageDesc(file_nano_modal, 103);
 
 /**
  * The result of a commit.
@@ -2773,7 +3275,7 @@ export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> 
  * Use `create(CommitVolumeResponseSchema)` to create a new message.
  */
 export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 88);
+  messageDesc(file_nano_modal, 104);
 
 /**
  * How one input ended.
@@ -2815,6 +3317,13 @@ export enum ResultStatus {
    * @generated from enum value: RESULT_STATUS_INTERNAL_FAILURE = 4;
    */
   INTERNAL_FAILURE = 4,
+
+  /**
+   * The call was cancelled before it finished.
+   *
+   * @generated from enum value: RESULT_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -2870,6 +3379,16 @@ export const ControlService: GenService<{
     output: typeof StopAppResponseSchema;
   },
   /**
+   * Keeps an ephemeral app alive (every few seconds while its client runs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppHeartbeat
+   */
+  appHeartbeat: {
+    methodKind: "unary";
+    input: typeof AppHeartbeatRequestSchema;
+    output: typeof AppHeartbeatResponseSchema;
+  },
+  /**
    * Lists running and recently stopped apps.
    *
    * @generated from rpc nanomodal.v1.ControlService.ListApps
@@ -2878,6 +3397,56 @@ export const ControlService: GenService<{
     methodKind: "unary";
     input: typeof ListAppsRequestSchema;
     output: typeof ListAppsResponseSchema;
+  },
+  /**
+   * The current version's id of a deployed app's function.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.LookupFunction
+   */
+  lookupFunction: {
+    methodKind: "unary";
+    input: typeof LookupFunctionRequestSchema;
+    output: typeof LookupFunctionResponseSchema;
+  },
+  /**
+   * The versions of a deployed app.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppHistory
+   */
+  appHistory: {
+    methodKind: "unary";
+    input: typeof AppHistoryRequestSchema;
+    output: typeof AppHistoryResponseSchema;
+  },
+  /**
+   * Records a new version that runs what an earlier one ran.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.RollbackApp
+   */
+  rollbackApp: {
+    methodKind: "unary";
+    input: typeof RollbackAppRequestSchema;
+    output: typeof RollbackAppResponseSchema;
+  },
+  /**
+   * Recent output of a deployed app's functions (follow with StreamLogs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppLogs
+   */
+  appLogs: {
+    methodKind: "unary";
+    input: typeof AppLogsRequestSchema;
+    output: typeof AppLogsResponseSchema;
+  },
+  /**
+   * Queued inputs of the call are dropped, running ones stopped; get() says cancelled.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.CancelCall
+   */
+  cancelCall: {
+    methodKind: "unary";
+    input: typeof CancelCallRequestSchema;
+    output: typeof CancelCallResponseSchema;
   },
   /**
    * Runs one input and answers with its output, or without one after about a
@@ -2977,7 +3546,10 @@ export const WorkerService: GenService<{
    * Server: `assign` with leased inputs, each lease lasting lease_ms unless a
    *   heartbeat renews it (the sweeper requeues expired ones), plus the
    *   definitions of functions new to this stream; `ack` with the running
-   *   count of results stored; `app_stopped` when an app stops.
+   *   count of results stored; `app_stopped` when an app stops (or, with
+   *   drain, was superseded by a new version); `cancel` with inputs whose
+   *   calls were cancelled (also sent in answer to a heartbeat naming inputs
+   *   the worker no longer holds).
    * Reconnect: results past the last `ack` go out again on the next stream
    *   (the server stores each input's result once); leased inputs the worker
    *   no longer holds expire and run again elsewhere.
@@ -3008,6 +3580,16 @@ export const WorkerService: GenService<{
     methodKind: "unary";
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
+  },
+  /**
+   * Makes a call for user code in a sandbox, scoped to its input's app.
+   *
+   * @generated from rpc nanomodal.v1.WorkerService.NestedCall
+   */
+  nestedCall: {
+    methodKind: "unary";
+    input: typeof NestedCallRequestSchema;
+    output: typeof NestedCallResponseSchema;
   },
   /**
    * The merged environment of a function's secrets (values only reach workers).
