@@ -1,0 +1,69 @@
+/**
+ * What `RemoteFunction`'s calls and maps check and encode on the way in, and
+ * the order their outputs come out in.
+ */
+import { encodeValue, UnsendableValueError } from "../proto/payload.ts";
+import type { Output } from "../proto/messages.ts";
+import { InvalidError } from "./errors.ts";
+
+/** Encodes a call's arguments; an unsendable value is an {@linkcode InvalidError} naming `name`. */
+export function encodeArgs(name: string, args: unknown[]): Uint8Array {
+  try {
+    return encodeValue(args, "args");
+  } catch (err) {
+    if (err instanceof UnsendableValueError) {
+      throw new InvalidError(`${name}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Iterates any iterable as an async one. */
+export async function* toAsync<T>(items: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T> {
+  yield* items as AsyncIterable<T>;
+}
+
+/** Refuses options a map does not know. */
+export function checkMapOptions(label: string, options: object): void {
+  for (const key of Object.keys(options)) {
+    if (key !== "order" && key !== "returnExceptions") {
+      throw new InvalidError(
+        `Unknown option "${key}" for ${label}(): valid options are order, returnExceptions`,
+      );
+    }
+  }
+}
+
+/** Yields outputs by input index when `order`, else as they finish. */
+export async function* inOrder(
+  outputs: AsyncIterable<Output>,
+  order: boolean,
+): AsyncGenerator<Output> {
+  const pending = new Map<number, Output>();
+  let next = 0;
+  for await (const out of outputs) {
+    if (!order) {
+      yield out;
+      continue;
+    }
+    pending.set(out.idx, out);
+    while (pending.has(next)) {
+      const ready = pending.get(next)!;
+      pending.delete(next++);
+      yield ready;
+    }
+  }
+}
+
+/** Refuses inputs that are not iterable, in one line naming `where`. */
+export function checkIterable(where: string, inputs: unknown): void {
+  const ok = inputs !== null && typeof inputs === "object" &&
+    (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
+  if (!ok && typeof inputs !== "string") {
+    throw new InvalidError(
+      `${where} needs an iterable of inputs (an array, a Set, a generator, ...), got ${
+        inputs === null ? "null" : typeof inputs
+      }`,
+    );
+  }
+}
