@@ -18,6 +18,7 @@ import { statusCommand } from "./status.ts";
 import { secretCommand } from "./secret.ts";
 import { volumeCommand } from "./volume.ts";
 import { closest } from "../proto/mod.ts";
+import { imageCommand } from "./image.ts";
 import { VERSION } from "../sdk/mod.ts";
 
 export { type Embedded, type EmbeddedOptions, startEmbedded } from "./_embedded.ts";
@@ -40,6 +41,7 @@ Commands:
   status          workers, queues and apps of a control plane at a glance
   secret          create, list and delete secrets
   volume          create volumes and move files in and out of them
+  image           list and prune the docker runner's images on this host
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
@@ -53,6 +55,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   status: statusCommand,
   secret: secretCommand,
   volume: volumeCommand,
+  image: imageCommand,
 };
 
 /**

@@ -5,6 +5,7 @@ import { configuredServer, configuredToken } from "./config.ts";
 import { startEmbedded } from "./_embedded.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
+import { typeCheck } from "./_check.ts";
 import { closest } from "../proto/mod.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
 
@@ -22,6 +23,7 @@ Options:
   --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
+  --check               type-check the app with \`deno check\` first; stop on errors
   -h, --help            show this help`;
 
 function pickApp(file: string, apps: AppView[], functionName?: string): AppView {
@@ -72,6 +74,7 @@ export async function runCommand(args: string[]): Promise<number> {
     server: { type: "string" },
     token: { type: "string" },
     runner: { type: "string" },
+    check: { type: "boolean" },
     detach: { type: "boolean" },
   });
   if (values.help) {
@@ -85,6 +88,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const [file, functionName] = splitTarget(positionals[0]);
   const entryUrl = await resolveFile(file);
+  if (values.check) await typeCheck(new URL(entryUrl).pathname, file);
   let server = configuredServer(values.server);
   let token = configuredToken(values.token);
   const rt = runtimeView();

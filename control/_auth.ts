@@ -63,28 +63,28 @@ export function createAuthCheck(
       return {
         code: "unauthenticated",
         message: workerRoute && worker
-          ? "This server requires the worker token: set NANO_MODAL_WORKER_TOKEN"
-          : "This server requires a token: set NANO_MODAL_TOKEN (the server's user finds it in ~/.config/nano-modal/token)",
+          ? "This server requires the worker token and none was sent"
+          : "This server requires a token and none was sent (the server's user finds it in ~/.config/nano-modal/token)",
       };
     }
     if (workerRoute && isCluster) {
       return {
         code: "unauthenticated",
         message:
-          "The cluster token cannot act as a worker on this server: start workers with NANO_MODAL_WORKER_TOKEN",
+          "The cluster token cannot act as a worker on this server, which has a worker token",
       };
     }
     if (!workerRoute && isWorker) {
       return {
         code: "unauthenticated",
-        message: "The worker token only opens worker RPCs: clients use NANO_MODAL_TOKEN",
+        message: "The worker token only opens worker RPCs, not a client's",
       };
     }
     return {
       code: "unauthenticated",
       message: workerRoute && worker
-        ? "Invalid worker token: set NANO_MODAL_WORKER_TOKEN to the server's worker token"
-        : "Invalid token: set NANO_MODAL_TOKEN to the server's token",
+        ? "The worker token sent is not this server's"
+        : "The token sent is not this server's",
     };
   };
 }

@@ -22,6 +22,7 @@ import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
 import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
 import type { WorkerServiceOptions } from "./worker_service.ts";
+import type { WorkObserver } from "./_work_observer.ts";
 
 /** What one stream needs from the worker service. */
 export interface WorkStreamOptions {
@@ -31,6 +32,7 @@ export interface WorkStreamOptions {
   leaseMs: number;
   maxInfra: number;
   describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  observer: WorkObserver;
   onLogs?: WorkerServiceOptions["onLogs"];
   appState?: WorkerServiceOptions["appState"];
 }
@@ -41,7 +43,7 @@ export async function* serveWorker(
   messages: AsyncIterable<WorkerMessage>,
   options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
-  const { signal, hub, clock, leaseMs, maxInfra, describe } = options;
+  const { signal, hub, clock, leaseMs, maxInfra, describe, observer } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -63,8 +65,11 @@ export async function* serveWorker(
     ...held.load(),
   });
   await store.workers.heartbeat(record());
+  observer.workerJoined(record());
 
   const out = new AsyncQueue<WorkerCommand>();
+  // The first command tells the worker it is connected (and accepted), before any work.
+  out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
@@ -98,10 +103,16 @@ export async function* serveWorker(
                 });
               }
             }
+            for (const res of msg.value.results) {
+              const functionId = held.functionOf(res.inputId);
+              if (res.requeue || !functionId) continue;
+              observer.inputFinished(workerId, functionId, res.inputId, res.output);
+            }
             held.remove(msg.value.results.map((res) => res.inputId));
             if (done.length) await store.queue.complete(done);
             if (again.length) {
               const report = await store.queue.requeue(again, maxInfra);
+              observer.inputsRequeued(workerId, again.length, "its sandbox died");
               await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
@@ -121,6 +132,7 @@ export async function* serveWorker(
               }));
             }
             await store.workers.heartbeat(record());
+            observer.workerHeartbeat(workerId, msg.value.figures);
             apps.check().catch(() => {});
             break;
           }
@@ -158,6 +170,7 @@ export async function* serveWorker(
       }
       credit -= leases.length;
       held.add(leases.map((l) => l.input));
+      observer.inputsLeased(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
@@ -201,6 +214,7 @@ export async function* serveWorker(
     const report = await store.queue.releaseWorker(workerId, maxInfra);
     await failExhausted(store, report.exhausted, maxInfra);
     await store.workers.remove(workerId);
+    observer.workerLeft(workerId, report.requeued);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/deps.ts";
 import { type ControlService, type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
-import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import type { AppRecord, CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { isId, newId } from "./_ids.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
@@ -25,6 +25,10 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Called when an app is created (the event log, the dashboard). */
+  onAppCreated?: (app: AppRecord) => void;
+  /** Called when an autoscaler reports a decision (metrics, the event log). */
+  onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
   clock?: Clock;
   /**
@@ -145,7 +149,7 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      const app = {
+      const app: AppRecord = {
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
@@ -155,6 +159,7 @@ export function createControlService(
         entryUrl: req.entryUrl,
         functionIds,
       };
+      options.onAppCreated?.(app);
       if (!req.ephemeral) return await deployments.deploy(app, functions);
       await store.apps.putApp(app, functions);
       if (!req.detached) await store.deployments.touchApp(appId, clock.now());
@@ -261,6 +266,11 @@ export function createControlService(
         newCall,
         input,
       });
+    },
+
+    reportScaling(req) {
+      options.onScaling?.({ from: req.from, to: req.to, reason: req.reason.slice(0, 200) });
+      return {};
     },
 
     getStats() {

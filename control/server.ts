@@ -14,6 +14,9 @@ import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
 import { RpcRouter } from "./_http.ts";
 import { startGate } from "./_gate.ts";
+import type { EventLog } from "../proto/event_log.ts";
+import { ControlObserver } from "./_observer.ts";
+import { createWebConsole } from "./dashboard/mod.ts";
 import { type StateOptions, stateServices } from "./state_services.ts";
 import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
@@ -55,6 +58,8 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Where apps, workers and lost inputs are announced, one line each. @default silent */
+  eventLog?: EventLog;
   /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
   state?: StateOptions;
   /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
@@ -119,8 +124,12 @@ function listen(options: ServerOptions): ControlServer {
   const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  const observer = new ControlObserver(store, { clock, log: options.eventLog });
   const deployments = new Deployments(store, clock, {
-    stopped: (appId) => hub.appStopped(appId),
+    stopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
     drained: (appId) => hub.appStopped(appId, true),
   });
   const router = new RpcRouter({
@@ -130,7 +139,12 @@ function listen(options: ServerOptions): ControlServer {
   const controlService = createControlService(store, {
     version: options.version ?? "dev",
     clock,
-    onAppStopped: (appId) => hub.appStopped(appId),
+    onAppStopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    onAppCreated: (app) => observer.appCreated(app),
+    onScaling: (decision) => observer.scaling(decision),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });
   router.service(ControlService, controlService);
@@ -144,13 +158,21 @@ function listen(options: ServerOptions): ControlServer {
       onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
       appState: (appId) => deployments.appState(appId),
       nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
+      observer,
     }),
     getSecretEnv: state.getSecretEnv,
   };
   router.service(WorkerService, workerService);
   router.service(SecretService, state.secretService);
   router.service(VolumeService, state.volumeService);
-  const handler = router.handler({ token: options.token, workerToken: options.workerToken });
+  const rpc = router.handler({ token: options.token, workerToken: options.workerToken });
+  const webConsole = createWebConsole({
+    source: { store, ...bind(observer) },
+    token: options.token,
+    version: options.version ?? "dev",
+    metrics: () => observer.metrics.render(),
+  });
+  const handler = (req: Request) => webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
@@ -213,5 +235,14 @@ function listen(options: ServerOptions): ControlServer {
       clearTimeout(timer);
       await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     },
+  };
+}
+
+/** The observer's figures as the dashboard reads them. */
+function bind(o: ControlObserver) {
+  return {
+    recentCalls: () => o.recentCalls(),
+    figures: (id: string) => o.figures(id),
+    containers: () => o.containers(),
   };
 }

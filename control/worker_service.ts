@@ -12,6 +12,7 @@ import { describeFunction } from "./_describe_function.ts";
 import { isId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";
 import { serveWorker } from "./_work_stream.ts";
+import { type WorkObserver, workObserverNone } from "./_work_observer.ts";
 import { type AppState, WorkerHub } from "./_worker_hub.ts";
 
 export { type AppState, WorkerHub };
@@ -36,6 +37,8 @@ export interface WorkerServiceOptions {
   appState?: (appId: string) => Promise<AppState>;
   /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
   nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
+  /** Told what workers do, for metrics, the event log and the dashboard. */
+  observer?: WorkObserver;
 }
 
 /** Implements `WorkerService` over a store. */
@@ -94,6 +97,7 @@ export function createWorkerService(
         leaseMs,
         maxInfra,
         describe,
+        observer: options.observer ?? workObserverNone,
         onLogs: options.onLogs,
         appState: options.appState,
       });

@@ -23,5 +23,7 @@ export * from "./content_hash.ts";
 export * from "./deno_path.ts";
 export * from "./payload.ts";
 export * from "./suggest.ts";
+export * from "./sdk_import_map.ts";
+export * from "./event_log.ts";
 export type * from "./runtime.ts";
 export * from "./logs_before_result.ts";

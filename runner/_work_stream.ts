@@ -43,6 +43,8 @@ export interface WorkStreamOptions {
   hello: WorkerIdentity;
   /** The ids of the inputs in hand: heartbeats renew them, credit leaves room for them. */
   inflight: () => ReadonlyMap<string, unknown>;
+  /** The worker's figures for /metrics, sent with each heartbeat. */
+  figures?: () => Record<string, number>;
 }
 
 /** What the worker does with the commands of one stream. */
@@ -195,7 +197,7 @@ export class WorkStream {
   #heartbeat(): void {
     const inputIds = [...this.#options.inflight().keys()];
     this.#out?.push(create(WorkerMessageSchema, {
-      msg: { case: "heartbeat", value: { inputIds } },
+      msg: { case: "heartbeat", value: { inputIds, figures: this.#options.figures?.() ?? {} } },
     }));
   }
 

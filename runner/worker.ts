@@ -28,6 +28,7 @@ import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
+import { WorkerFigures } from "./_figures.ts";
 
 export type { WorkerOptions };
 
@@ -69,6 +70,7 @@ export class Worker {
   /** Running inputs by id, to stop one whose call was cancelled. */
   readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
+  readonly #figures: WorkerFigures;
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -90,6 +92,7 @@ export class Worker {
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
     const log = options.log ?? ((line) => console.error(line));
     this.#log = (line) => log(redact(line));
+    this.#figures = new WorkerFigures(options.events);
     this.#deadlines = new Deadlines(this.#clock);
     this.#stream = new WorkStream({
       client,
@@ -101,6 +104,7 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
+      figures: () => this.#figuresNow(),
     });
     this.#functions = new FunctionCache({
       client,
@@ -111,6 +115,7 @@ export class Worker {
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
+      figures: this.#figures,
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
@@ -124,6 +129,19 @@ export class Worker {
         leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
       }),
     });
+  }
+
+  /** Totals and container counts, as the heartbeat carries them. */
+  #figuresNow(): Record<string, number> {
+    const c = this.#functions.containerCounts();
+    return {
+      cold_starts: this.#figures.coldStarts,
+      sandbox_deaths: this.#figures.sandboxDeaths,
+      image_builds: this.#figures.imageBuilds,
+      containers_idle: c.idle,
+      containers_busy: c.busy,
+      containers_starting: c.starting,
+    };
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -183,6 +201,11 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#figures.events.event(
+              "worker.connected",
+              `worker ${this.id}: serving ${server} (connected)`,
+              { workerId: this.id, server },
+            );
             if (announcedLoss) this.#log(`worker ${this.id}: reconnected to ${server}`);
             announcedLoss = false;
             backoffMs = FIRST_BACKOFF_MS;
@@ -204,7 +227,7 @@ export class Worker {
         if (this.#stopped) break;
         if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
           throw new Error(
-            `The server at ${server} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`,
+            `The server at ${server} refused the worker's token (${err.rawMessage}): pass --token, or set NANO_MODAL_WORKER_TOKEN (or NANO_MODAL_TOKEN when the server has no worker token)`,
           );
         }
         if (!announcedLoss) {
@@ -256,6 +279,15 @@ export class Worker {
         deadlines: this.#deadlines,
         clock: this.#clock,
         signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+        onRetry: (text) =>
+          this.#stream.sendLog(create(LogLineSchema, {
+            appId: fn.appId,
+            functionName: fn.def.name,
+            fd: 3,
+            text,
+            timeMs: this.#clock.now(),
+          })),
       });
     } finally {
       this.#cancels.delete(input.inputId);

@@ -2,6 +2,7 @@
 import type { Transport } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Runner } from "./runner.ts";
+import type { EventLog } from "../proto/event_log.ts";
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
@@ -27,6 +28,11 @@ export interface WorkerOptions {
   workerId?: string;
   /** Where the worker reports its own state. @default console.error */
   log?: (line: string) => void;
+  /**
+   * Where the worker announces events: connected, containers started and
+   * stopped, images built. @default silent
+   */
+  events?: EventLog;
   /**
    * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
    * @default systemClock

@@ -6,10 +6,26 @@ import { encodeValue, UnsendableValueError } from "../proto/payload.ts";
 import type { Output } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
 
-/** Encodes a call's arguments; an unsendable value is an {@linkcode InvalidError} naming `name`. */
+/** One message's limit on the wire (`MAX_MESSAGE_BYTES` in proto/transport.ts). */
+const MAX_MESSAGE_MIB = 64;
+/** Arguments of one call must leave room for the rest of their message. */
+export const MAX_ARGS_BYTES = MAX_MESSAGE_MIB * 1024 * 1024 - 64 * 1024;
+
+/**
+ * Encodes a call's arguments; an unsendable or oversized value is an
+ * {@linkcode InvalidError} naming `name`.
+ */
 export function encodeArgs(name: string, args: unknown[]): Uint8Array {
   try {
-    return encodeValue(args, "args");
+    const bytes = encodeValue(args, "args");
+    if (bytes.byteLength > MAX_ARGS_BYTES) {
+      throw new InvalidError(
+        `${name}: the arguments are ${
+          (bytes.byteLength / 1048576).toFixed(1)
+        } MiB encoded, over the ${MAX_MESSAGE_MIB} MiB limit of one message: put big data in a Volume and pass its path`,
+      );
+    }
+    return bytes;
   } catch (err) {
     if (err instanceof UnsendableValueError) {
       throw new InvalidError(`${name}: ${err.message}`, { cause: err });

@@ -15,6 +15,7 @@ import {
 } from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 import { callerUrl, runAsScript } from "./_plain_script.ts";
+import { entrypointArgument } from "./_entrypoint_flags.ts";
 
 /**
  * Any function that can be made remote.
@@ -29,16 +30,27 @@ import { callerUrl, runAsScript } from "./_plain_script.ts";
 // deno-lint-ignore no-explicit-any
 export type AnyFunction = (...args: any[]) => any;
 /**
- * A local entrypoint: receives the arguments given after `--`.
+ * What a local entrypoint receives: the arguments given after `--` as a list,
+ * which also carries the typed flags the entrypoint destructures.
+ */
+// deno-lint-ignore no-explicit-any
+export type EntrypointArgs = string[] & { readonly [flag: string]: any };
+
+/**
+ * A local entrypoint: receives the arguments given after `--`. Destructure
+ * flags with defaults, Modal-style, and they are parsed with the defaults'
+ * types (`({ n = 10, name = "x", loud = false })` takes `-- --n 5 --name y
+ * --loud`); or take the plain list.
  *
  * @example
  * ```ts
  * import { App, type LocalEntrypoint } from "@nano/modal";
  * const main: LocalEntrypoint = (args) => console.log(args); // nano-modal run app.ts -- a b
  * new App("demo").localEntrypoint(main);
+ * new App("flags").localEntrypoint(({ n = 10, name = "x" }) => console.log(n * 2, name));
  * ```
  */
-export type LocalEntrypoint = (args: string[]) => unknown;
+export type LocalEntrypoint = (args: EntrypointArgs) => unknown;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -207,6 +219,9 @@ export class App {
 
   async #run(options: RunOptions): Promise<void> {
     const rt = runtime();
+    const args = this.#entrypoint && !options.functionName
+      ? entrypointArgument(this.#entrypoint, options.args, this.name)
+      : options.args;
     const { Session } = await loadSessionModule();
     const session = await Session.connect(options);
     try {
@@ -226,7 +241,7 @@ export class App {
       for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
         if (options.functionName) await this.#runFunction(options.functionName, options.args);
-        else await this.#entrypoint?.(options.args);
+        else await this.#entrypoint?.(args);
       } finally {
         unwatch();
         for (const sig of signals) Deno.removeSignalListener(sig, onSignal);

@@ -35,7 +35,7 @@
  * ```
  * @module
  */
-export { type AnyFunction, App, type LocalEntrypoint } from "./app.ts";
+export { type AnyFunction, App, type EntrypointArgs, type LocalEntrypoint } from "./app.ts";
 export {
   type AnyIterable,
   type ArgsOf,
@@ -52,6 +52,7 @@ export {
   CancelledError,
   ConnectionError,
   FunctionTimeoutError,
+  ImageBuildError,
   InternalFailure,
   InvalidError,
   NanoModalError,
