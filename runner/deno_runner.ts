@@ -19,6 +19,8 @@ import { createCgroup, memoryCgroupParent, reapCgroups, type SandboxCgroup } fro
 import { deniedNet } from "./_sandbox_net.ts";
 import { reapOrphans } from "./_reap.ts";
 import { CapacityError } from "./errors.ts";
+import { hasSetpriv, realPath, signalName } from "./_subprocess.ts";
+import { imageEnv, unhonouredImage } from "./image_spec.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
@@ -263,66 +265,4 @@ export class DenoRunner implements Runner {
     for (const root of this.#roots) await reapOrphans(root);
     if (host.cgroupParent) await reapCgroups(host.cgroupParent.dir);
   }
-}
-
-function signalName(code: number): string {
-  const names: Record<number, string> = {
-    6: "SIGABRT",
-    9: "SIGKILL",
-    11: "SIGSEGV",
-    15: "SIGTERM",
-  };
-  return names[code - 128] ?? `SIG${code - 128}`;
-}
-
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return path;
-  }
-}
-
-async function hasSetpriv(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("setpriv", {
-      args: ["--pdeathsig", "SIGKILL", "--", "true"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** The first image option the deno runner cannot honour, as the user wrote it; or none. */
-export function unhonouredImage(def: FunctionSpec): string | undefined {
-  for (const { layer } of def.image?.layers ?? []) {
-    switch (layer.case) {
-      case "base":
-        if (layer.value !== "deno") return "Image.debianSlim()";
-        break;
-      case "registry":
-        return `Image.fromRegistry(${JSON.stringify(layer.value)})`;
-      case "apt":
-        return "aptInstall";
-      case "run":
-        return "runCommands";
-      case "file":
-        return "addLocalFile";
-      case "dir":
-        return "addLocalDir";
-    }
-  }
-  return undefined;
-}
-
-/** Environment variables declared by the function's image (`Image.env`). */
-export function imageEnv(def: FunctionSpec): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { layer } of def.image?.layers ?? []) {
-    if (layer.case === "env") Object.assign(env, layer.value.vars);
-  }
-  return env;
 }

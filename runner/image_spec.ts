@@ -33,3 +33,34 @@ export interface ImageFileSpec {
   /** Unix permission bits. */
   readonly mode: number;
 }
+
+/** The first image option the deno runner cannot honour, as the user wrote it; or none. */
+export function unhonouredImage(def: { readonly image?: ImageSpec }): string | undefined {
+  for (const { layer } of def.image?.layers ?? []) {
+    switch (layer.case) {
+      case "base":
+        if (layer.value !== "deno") return "Image.debianSlim()";
+        break;
+      case "registry":
+        return `Image.fromRegistry(${JSON.stringify(layer.value)})`;
+      case "apt":
+        return "aptInstall";
+      case "run":
+        return "runCommands";
+      case "file":
+        return "addLocalFile";
+      case "dir":
+        return "addLocalDir";
+    }
+  }
+  return undefined;
+}
+
+/** Environment variables declared by the function's image (`Image.env`). */
+export function imageEnv(def: { readonly image?: ImageSpec }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { layer } of def.image?.layers ?? []) {
+    if (layer.case === "env") Object.assign(env, layer.value.vars);
+  }
+  return env;
+}

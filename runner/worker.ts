@@ -5,16 +5,13 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { type Client, Code, ConnectError, create, createClient, toBinary } from "../proto/deps.ts";
+import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
   LogLineSchema,
-  type Output,
-  OutputSchema,
   WorkerService,
   type WorkInput,
   type WorkResult,
-  WorkResultSchema,
 } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
@@ -26,6 +23,7 @@ import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { withState } from "./_state_runner.ts";
 import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
+import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
@@ -257,18 +255,11 @@ export class Worker {
   }
 
   async #execute(input: WorkInput): Promise<WorkResult> {
-    const result = (output: Output) =>
-      create(WorkResultSchema, {
-        inputId: input.inputId,
-        leaseToken: input.leaseToken,
-        output: toBinary(OutputSchema, output),
-        idx: output.idx,
-      });
     let fn: FunctionInfo;
     try {
       fn = await this.#functions.get(input.functionId);
     } catch (err) {
-      return result(loadFailure(input.idx, err));
+      return workResult(input, loadFailure(input.idx, err));
     }
     const cancel = new AbortController();
     this.#cancels.set(input.inputId, cancel);
@@ -293,11 +284,6 @@ export class Worker {
       this.#cancels.delete(input.inputId);
       this.#deadlines.forget(input.inputId);
     }
-    if (outcome !== "requeue") return result(outcome);
-    return create(WorkResultSchema, {
-      inputId: input.inputId,
-      leaseToken: input.leaseToken,
-      requeue: true,
-    });
+    return workResult(input, outcome);
   }
 }
