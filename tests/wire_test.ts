@@ -113,9 +113,10 @@ Deno.test("garbage, malformed messages and absurd lengths to every RPC get 4xx C
     });
     strictEqual(unknown.status, 404);
     strictEqual(await errorCode(unknown), "not_found");
-    const root = await fetch(`${server.url}/`);
-    strictEqual(root.status, 404);
-    await root.body?.cancel();
+    // `/` is the dashboard now; a path nothing serves is still a plain 404.
+    const nowhere = await fetch(`${server.url}/no-such-page`);
+    strictEqual(nowhere.status, 404);
+    await nowhere.body?.cancel();
 
     // Semantically bad but well-formed requests are invalid_argument / not_found too.
     const { transport, close } = createRpcTransport({ baseUrl: server.url });
