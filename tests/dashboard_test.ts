@@ -1,7 +1,7 @@
 // End-to-end: the dashboard in a real headless Chromium (Debian's `chromium`, driven by
 // puppeteer-core), /metrics with the bearer token, and the event lines `serve` prints.
 import { match, ok, strictEqual } from "node:assert/strict";
-import puppeteer from "npm:puppeteer-core@25.16.0";
+import { puppeteer } from "./_deps.ts";
 import { check, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

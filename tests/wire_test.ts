@@ -2,7 +2,7 @@
 // oversized bodies; each gets a 4xx Connect error (never a 5xx or a crash) and the server
 // still serves real clients afterwards.
 import { ok, strictEqual } from "node:assert/strict";
-import { createClient } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { createMemoryStore, startServer } from "../control/mod.ts";

@@ -7,7 +7,7 @@
  * `/metrics` also takes `Authorization: Bearer <token>`.
  * @module
  */
-import { fromBinary } from "../../proto/mod.ts";
+import { fromBinary } from "../../proto/deps.ts";
 import { StreamLogsResponseSchema } from "../../proto/messages.ts";
 import { Session } from "./_session.ts";
 import { type DashboardSource, snapshot } from "./_snapshot.ts";
