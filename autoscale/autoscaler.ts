@@ -37,6 +37,8 @@ export interface AutoscalerOptions {
   intervalMs?: number;
   /** One line per decision or problem. @default console.error */
   log?: (line: string) => void;
+  /** Told each decision (the CLI reports it to the control plane's /metrics); must not throw. */
+  onDecision?: (decision: Decision) => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export class Autoscaler {
         decision.to > decision.from ? "scale up" : "scale down"
       } ${decision.from} → ${decision.to} workers (${decision.reason})`,
     );
+    this.#options.onDecision?.(decision);
     if (decision.start > 0) await driver.start(decision.start);
     if (decision.stop.length) {
       await driver.stop(units.filter((u) => decision.stop.includes(u.id)));

@@ -72,6 +72,8 @@ export interface StatsClient {
   status(): Promise<ClusterStatus>;
   /** Just what the autoscaler needs (one RPC). */
   stats(): Promise<ClusterStats>;
+  /** Tells the control plane about a scaling decision (best effort: errors are dropped). */
+  reportScaling(decision: { from: number; to: number; reason: string }): void;
   /** Closes the connection. */
   close(): void;
 }
@@ -90,6 +92,9 @@ export function connectStats(serverUrl: string, options: { token?: string } = {}
   const rpc = createRpcTransport({ baseUrl: serverUrl, token: options.token });
   const client = createClient(ControlService, rpc.transport);
   return {
+    reportScaling({ from, to, reason }) {
+      client.reportScaling({ from, to, reason }, { timeoutMs: 10_000 }).catch(() => {});
+    },
     async stats() {
       const res = await client.getStats({}, { timeoutMs: 10_000 });
       return {

@@ -1,5 +1,6 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { openEmbeddedStore, startServer, type Store } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type StateOptions, type Store } from "../control/mod.ts";
+import type { EventLog } from "../proto/mod.ts";
 import { configuredDataDir } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
@@ -38,6 +39,10 @@ export interface EmbeddedOptions {
   workerCapacity?: number;
   /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
+  /** Where the server and its workers announce events. @default silent */
+  eventLog?: EventLog;
+  /** How secrets are sealed (the key file's data dir) and volumes limited. */
+  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
@@ -50,6 +55,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     token: options.token,
     workerToken: options.workerToken,
     version: options.version ?? VERSION,
+    eventLog: options.eventLog,
+    state: options.state ?? { dataDir: configuredDataDir() },
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>
@@ -60,6 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       runner: options.runner,
       capacity: options.workerCapacity,
       cacheDir: cacheDir(),
+      events: options.eventLog,
     }));
   const failure = Promise.withResolvers<never>();
   failure.promise.catch(() => {}); // observed by callers that care

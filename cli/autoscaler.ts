@@ -116,6 +116,7 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
   const scaler = new Autoscaler({
     driver,
     stats: () => stats.stats(),
+    onDecision: (d) => stats.reportScaling(d),
     clock: systemClock,
     intervalMs,
     policy: { min, max, targetBacklog, idleMs, workerCapacity: concurrency },

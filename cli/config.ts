@@ -11,8 +11,31 @@ export function configuredServer(flag: string | boolean | undefined): string | u
 }
 
 function explicitToken(flag: string | boolean | undefined): string | undefined {
-  if (typeof flag === "string" && flag) return flag;
-  return Deno.env.get("NANO_MODAL_TOKEN") || undefined;
+  if (typeof flag === "string" && flag) return checkedToken(flag, "--token");
+  const env = Deno.env.get("NANO_MODAL_TOKEN");
+  return env ? checkedToken(env, "NANO_MODAL_TOKEN") : undefined;
+}
+
+/** Shortest token accepted: a short one can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * `token` if it is usable; a token with whitespace (a stray newline from a
+ * file, a space from a paste) or under {@linkcode MIN_TOKEN_LENGTH} characters
+ * is refused, saying where it came from.
+ */
+export function checkedToken(token: string, from: string): string {
+  if (/\s/.test(token)) {
+    throw new UsageError(
+      `The token from ${from} contains whitespace: remove it (e.g. NANO_MODAL_TOKEN=$(tr -d '[:space:]' < file))`,
+    );
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(
+      `The token from ${from} has ${token.length} characters, fewer than ${MIN_TOKEN_LENGTH}: use a longer random one (e.g. openssl rand -hex 24)`,
+    );
+  }
+  return token;
 }
 
 /** A client's token: `--token`, then `NANO_MODAL_TOKEN`, then the token a local server generated. */
@@ -25,8 +48,9 @@ export function configuredToken(flag: string | boolean | undefined): string | un
  * client would use (one token opens both roles unless the server separates them).
  */
 export function configuredWorkerToken(flag: string | boolean | undefined): string | undefined {
-  if (typeof flag === "string" && flag) return flag;
-  return Deno.env.get("NANO_MODAL_WORKER_TOKEN") || configuredToken(undefined);
+  if (typeof flag === "string" && flag) return checkedToken(flag, "--token");
+  const env = Deno.env.get("NANO_MODAL_WORKER_TOKEN");
+  return env ? checkedToken(env, "NANO_MODAL_WORKER_TOKEN") : configuredToken(undefined);
 }
 
 /** The token a server requires, and where it came from. */

@@ -7,9 +7,10 @@ import {
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
-import { configuredDataDir, type ServerToken, serverToken } from "./config.ts";
+import { checkedToken, configuredDataDir, type ServerToken, serverToken } from "./config.ts";
 import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
+import { eventLogFromFlags } from "./_events.ts";
 
 export const SERVE_HELP = `Start a control plane.
 
@@ -29,6 +30,9 @@ Options:
   --retention-hours N    how long results stay retrievable (default 24)
   --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN); without
                          one, a generated token kept in ~/.config/nano-modal/token (0600)
+  --log-format text|json one line per event (apps, workers, containers, images, lost
+                         inputs) as text or JSON (default text)
+  --quiet                print no event lines
   --worker-token TOKEN   a separate token for workers (env NANO_MODAL_WORKER_TOKEN): then
                          only it opens worker RPCs, and the client token cannot
   -h, --help             show this help`;
@@ -65,7 +69,15 @@ async function openStore(
     for (const warning of await store.warnings()) console.error(warning);
     return store;
   } catch (err) {
-    if (err instanceof RedisUnavailableError) throw new UsageError(err.message);
+    if (err instanceof RedisUnavailableError) {
+      // At start, serve does not wait for Redis: it stops and says so. Once running, it rides
+      // out outages (RPCs fail with Unavailable meanwhile) and reconnects.
+      const what = err.message.match(/^(Redis at \S+ is unreachable \([^)]*\))/)?.[1] ??
+        "Redis is unreachable";
+      throw new UsageError(
+        `${what}: serve did not start; start Redis (or fix --redis), then start serve again`,
+      );
+    }
     throw err;
   }
 }
@@ -74,7 +86,9 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** How clients find the token (never the token itself: logs are not the place for it). */
 function tokenHelp(auth: ServerToken, url: string): string {
-  if (!auth.file) return "token: the one you configured (clients and workers set NANO_MODAL_TOKEN)";
+  if (!auth.file) {
+    return "token: the one you configured (clients and workers pass --token or set NANO_MODAL_TOKEN)";
+  }
   return `token: ${auth.generated ? "generated and stored" : "read"} in ${auth.file} (0600); ` +
     `local clients and workers of this user use it as is; ` +
     `elsewhere: NANO_MODAL_SERVER=${url} NANO_MODAL_TOKEN=$(cat ${auth.file})`;
@@ -93,6 +107,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     "retention-hours": { type: "string" },
     token: { type: "string" },
     "worker-token": { type: "string" },
+    "log-format": { type: "string" },
+    quiet: { type: "boolean" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -101,6 +117,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
   }
+  const eventLog = eventLogFromFlags(values);
   const port = intFlag("port", values.port, 50051, 0, 65535);
   const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
@@ -109,8 +126,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   // Beyond loopback, clients on other hosts need a token someone chose and handed out.
   if (auth.file && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
   const token = auth.token;
-  const workerToken = (typeof values["worker-token"] === "string" && values["worker-token"]) ||
-    Deno.env.get("NANO_MODAL_WORKER_TOKEN") || undefined;
+  const workerTokenFlag = typeof values["worker-token"] === "string" && values["worker-token"];
+  const workerTokenEnv = Deno.env.get("NANO_MODAL_WORKER_TOKEN");
+  const workerToken = workerTokenFlag
+    ? checkedToken(workerTokenFlag, "--worker-token")
+    : workerTokenEnv
+    ? checkedToken(workerTokenEnv, "NANO_MODAL_WORKER_TOKEN")
+    : undefined;
   if (workerToken === token) {
     throw new UsageError(
       "--worker-token must differ from the client token, or roles do not separate",
@@ -134,6 +156,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       workerToken,
       workerCapacity: capacity,
       store,
+      eventLog,
+      state: { dataDir },
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -150,6 +174,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     }, token required${workerToken ? ", separate worker token" : ""})`,
   );
   console.error(tokenHelp(auth, server.url));
+  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
+  console.error(`dashboard: ${server.url}/?token=${encodeURIComponent(token)}`);
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

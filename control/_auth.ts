@@ -10,7 +10,7 @@
  * A token of the wrong role is `unauthenticated` too: clients and workers
  * already stop on that code and show the message, which names the token to set.
  */
-import { WorkerService } from "../proto/messages.ts";
+import { VolumeService, WorkerService } from "../proto/messages.ts";
 
 const encoder = new TextEncoder();
 
@@ -38,6 +38,8 @@ export interface Refusal {
 }
 
 const WORKER_PREFIX = `/${WorkerService.typeName}/`;
+/** Volumes serve clients and workers alike: either token opens them. */
+const SHARED_PREFIX = `/${VolumeService.typeName}/`;
 
 /**
  * Returns a check of one request's `Authorization` header against the path it
@@ -56,32 +58,33 @@ export function createAuthCheck(
     const isCluster = cluster !== undefined && timingSafeEqual(got, cluster);
     const isWorker = worker !== undefined && timingSafeEqual(got, worker);
     if (workerRoute ? (worker ? isWorker : isCluster) : isCluster) return undefined;
+    if (path.startsWith(SHARED_PREFIX) && (isCluster || isWorker)) return undefined;
     if (!got) {
       return {
         code: "unauthenticated",
         message: workerRoute && worker
-          ? "This server requires the worker token: set NANO_MODAL_WORKER_TOKEN"
-          : "This server requires a token: set NANO_MODAL_TOKEN (the server's user finds it in ~/.config/nano-modal/token)",
+          ? "This server requires the worker token and none was sent"
+          : "This server requires a token and none was sent (the server's user finds it in ~/.config/nano-modal/token)",
       };
     }
     if (workerRoute && isCluster) {
       return {
         code: "unauthenticated",
         message:
-          "The cluster token cannot act as a worker on this server: start workers with NANO_MODAL_WORKER_TOKEN",
+          "The cluster token cannot act as a worker on this server, which has a worker token",
       };
     }
     if (!workerRoute && isWorker) {
       return {
         code: "unauthenticated",
-        message: "The worker token only opens worker RPCs: clients use NANO_MODAL_TOKEN",
+        message: "The worker token only opens worker RPCs, not a client's",
       };
     }
     return {
       code: "unauthenticated",
       message: workerRoute && worker
-        ? "Invalid worker token: set NANO_MODAL_WORKER_TOKEN to the server's worker token"
-        : "Invalid token: set NANO_MODAL_TOKEN to the server's token",
+        ? "The worker token sent is not this server's"
+        : "The token sent is not this server's",
     };
   };
 }

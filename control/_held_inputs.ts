@@ -42,6 +42,11 @@ export class HeldInputs {
     this.#changed();
   }
 
+  /** The function of a held input, if held. */
+  functionOf(inputId: string): string | undefined {
+    return this.#held.get(inputId);
+  }
+
   /** The load to put in the worker's record. */
   load(): HeldLoad {
     const running: Record<string, number> = {};

@@ -5,7 +5,12 @@
  * arguments, results) accept large bodies; the rest stop at 1 MiB.
  */
 import { createConnectRouter, createFetchHandler, type Interceptor } from "../proto/mod.ts";
-import type { ControlService, WorkerService } from "../proto/messages.ts";
+import type {
+  ControlService,
+  SecretService,
+  VolumeService,
+  WorkerService,
+} from "../proto/messages.ts";
 import { type AuthOptions, createAuthCheck, refusalResponse } from "./_auth.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
 
@@ -13,7 +18,16 @@ import { clientFaultForParseErrors } from "./_parse_errors.ts";
 export const SMALL_REQUEST_BYTES = 1024 * 1024;
 
 /** RPCs whose requests carry bundles, arguments or results. */
-const LARGE_REQUESTS = new Set(["PutBundle", "Call", "Spawn", "Map", "Work"]);
+const LARGE_REQUESTS = new Set([
+  "PutBundle",
+  "Call",
+  "Spawn",
+  "Map",
+  "Work",
+  // Volume content, and commits of many files.
+  "PutChunks",
+  "CommitVolume",
+]);
 
 /** Options for {@linkcode createRpcRouter}. */
 export interface RpcRouterOptions {
@@ -48,7 +62,14 @@ export class RpcRouter {
   }
 
   /** Registers every method of `service`, implemented by `impl`. */
-  service(service: typeof ControlService | typeof WorkerService, impl: object): this {
+  service(
+    service:
+      | typeof ControlService
+      | typeof WorkerService
+      | typeof SecretService
+      | typeof VolumeService,
+    impl: object,
+  ): this {
     const large = this.#options.maxMessageBytes;
     for (const method of Object.values(service.method)) {
       const limit = LARGE_REQUESTS.has(method.name) ? large : Math.min(SMALL_REQUEST_BYTES, large);

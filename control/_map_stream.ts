@@ -19,7 +19,7 @@ export interface MapStreamOptions {
   /** Inputs that may wait unfinished before the server stops reading more. */
   maxPending: number;
   /** The function, if it exists and its app runs. */
-  liveFunction: (id: string) => Promise<FunctionRecord>;
+  liveFunction: (id: string, current?: boolean) => Promise<FunctionRecord>;
   /** Records a new call. */
   newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>;
   /** Builds input `idx` of a call. */
@@ -37,17 +37,19 @@ export async function* runMap(
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "start") invalid("a map stream must begin with start");
   const start = first.value.msg.value;
-  const fn = await liveFunction(start.functionId);
   let call: CallRecord;
   if (start.callId) {
     if (!isId(start.callId, "fc")) invalid(`"${start.callId}" is not a call id`);
     const found = await store.outputs.getCall(start.callId);
-    if (!found || found.functionId !== fn.functionId) {
+    // A map resumed after a redeploy stays on the version it started on.
+    const fn = found && await liveFunction(found.functionId, false);
+    const asked = await liveFunction(start.functionId, false).catch(() => undefined);
+    if (!found || !fn || (fn.functionId !== start.functionId && fn.name !== asked?.name)) {
       throw new ConnectError(`No map call ${start.callId} for this function`, Code.NotFound);
     }
     call = found;
   } else {
-    call = await newCall(fn, null);
+    call = await newCall(await liveFunction(start.functionId), null);
   }
   const have = new Set(start.haveIdx);
   let total = call.total;

@@ -2,21 +2,18 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/mod.ts";
-import {
-  type ControlService,
-  type FunctionDef,
-  FunctionDefSchema,
-  StreamLogsResponseSchema,
-} from "../proto/messages.ts";
-import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { type ControlService, type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
+import type { AppRecord, CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
-import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
+import { LogStreams } from "./_log_streams.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
+import { Deployments, stopAppRecord } from "./_deployments.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -26,8 +23,17 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Called when an app is created (the event log, the dashboard). */
+  onAppCreated?: (app: AppRecord) => void;
+  /** Called when an autoscaler reports a decision (metrics, the event log). */
+  onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
   clock?: Clock;
+  /**
+   * Deployed apps, ephemeral heartbeats and cancelling (see `_app_rpcs.ts`).
+   * @default over `store`, telling no workers
+   */
+  apps?: AppRpcContext;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -42,16 +48,30 @@ export function createControlService(
 ): ServiceImpl<typeof ControlService> {
   const clock = options.clock ?? systemClock;
   const maxPending = options.maxPendingPerMap ?? 100_000;
-  const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
 
-  async function liveFunction(functionId: string): Promise<FunctionRecord> {
+  const apps: AppRpcContext = options.apps ?? {
+    deployments: new Deployments(store, clock, { stopped() {}, drained() {} }),
+    clock,
+    cancelInputs() {},
+  };
+  const { deployments } = apps;
+  const logStreams = new LogStreams(store, deployments, clock);
+
+  /**
+   * The function a new call runs; for a deployed app, the current version's
+   * (`current: false` keeps the given one, to resume a call already made).
+   */
+  async function liveFunction(functionId: string, current = true): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
     const fn = await store.apps.getFunction(functionId);
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
     const app = await store.apps.getApp(fn.appId);
+    if (app && !app.ephemeral && current) return await deployments.current(fn, app);
     if (!app || app.stopped) {
       throw new ConnectError(
-        `App of function ${fn.name} has stopped: run it again`,
+        app?.ephemeral === false
+          ? `App "${app.name}" is stopped: deploy it again with \`nano-modal deploy\``
+          : `App "${app?.name ?? fn.appId}" of function ${fn.name} has stopped: run it again`,
         Code.FailedPrecondition,
       );
     }
@@ -106,6 +126,8 @@ export function createControlService(
   }
 
   return {
+    ...createAppRpcs(store, apps),
+
     ping() {
       return { version: options.version, backend: store.kind };
     },
@@ -145,7 +167,7 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      await store.apps.putApp({
+      const app: AppRecord = {
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
@@ -154,34 +176,57 @@ export function createControlService(
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
-      }, functions);
+      };
+      options.onAppCreated?.(app);
+      if (!req.ephemeral) return await deployments.deploy(app, functions);
+      await store.apps.putApp(app, functions);
+      if (!req.detached) await store.deployments.touchApp(appId, clock.now());
       return { appId, functionIds };
     },
 
     async stopApp(req) {
+      if (req.name) {
+        await deployments.stop(req.name);
+        return {};
+      }
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      const app = await store.apps.getApp(req.appId);
-      if (!app || !(await store.apps.stopApp(req.appId))) {
+      if (!(await stopAppRecord(store, req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
-      await store.queue.dropQueued(Object.values(app.functionIds));
+      await store.deployments.forgetApp(req.appId);
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
-      for (const queue of logStreams.get(req.appId) ?? []) queue.close();
+      logStreams.end(req.appId);
       return {};
     },
 
     async listApps() {
-      const apps = await store.apps.listApps();
+      // Deployed apps show once, as their current version; ephemeral ones as they are.
+      const [apps, deployed] = await Promise.all([
+        store.apps.listApps(),
+        store.deployments.listDeployments(),
+      ]);
+      const byId = new Map(apps.map((a) => [a.appId, a]));
       return {
-        apps: apps.map((a) => ({
-          appId: a.appId,
-          name: a.name,
-          ephemeral: a.ephemeral,
-          stopped: a.stopped,
-          createdMs: a.createdMs,
-          functionNames: Object.keys(a.functionIds),
-        })),
+        apps: [
+          ...deployed.map((d) => ({
+            appId: d.appId,
+            name: d.name,
+            ephemeral: false,
+            stopped: d.stopped,
+            createdMs: d.createdMs,
+            functionNames: Object.keys(byId.get(d.appId)?.functionIds ?? {}),
+            version: d.version,
+          })),
+          ...apps.filter((a) => a.ephemeral).map((a) => ({
+            appId: a.appId,
+            name: a.name,
+            ephemeral: true,
+            stopped: a.stopped,
+            createdMs: a.createdMs,
+            functionNames: Object.keys(a.functionIds),
+          })),
+        ],
       };
     },
 
@@ -189,8 +234,9 @@ export function createControlService(
       if (!/^fc-[0-9a-z]{12,64}$/.test(req.callId)) {
         invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
-      const fn = await liveFunction(req.functionId);
       let call = await store.outputs.getCall(req.callId);
+      // A repeat of a call made before a redeploy stays on the version it ran.
+      const fn = await liveFunction(call ? call.functionId : req.functionId, !call);
       if (call && call.functionId !== fn.functionId) {
         invalid(`call ${req.callId} belongs to another function`);
       }
@@ -205,7 +251,9 @@ export function createControlService(
 
     async spawn(req) {
       const fn = await liveFunction(req.functionId);
-      const call = await newCall(fn, 1);
+      // An id chosen by the control plane itself (nested calls) is kept; clients get a new one.
+      const chosen = isId(req.callId, "fc") && !(await store.outputs.getCall(req.callId));
+      const call = await newCall(fn, 1, chosen ? req.callId : undefined);
       await store.queue.enqueue([input(call, 0, req.args)]);
       return { callId: call.callId };
     },
@@ -233,6 +281,11 @@ export function createControlService(
       });
     },
 
+    reportScaling(req) {
+      options.onScaling?.({ from: req.from, to: req.to, reason: req.reason.slice(0, 200) });
+      return {};
+    },
+
     async getStats() {
       const [depth, allWorkers] = await Promise.all([store.queue.depth(), store.workers.list()]);
       const liveAfter = clock.now() - WORKER_STALE_MS;
@@ -258,32 +311,8 @@ export function createControlService(
       };
     },
 
-    async *streamLogs(req, ctx) {
-      if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await store.apps.getApp(req.appId))) {
-        throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
-      }
-      const queue = new AsyncQueue<[Uint8Array, number]>();
-      const unsubscribe = await store.logs.subscribe(
-        req.appId,
-        (data, seq) => queue.push([data, seq]),
-      );
-      const onAbort = () => queue.close();
-      ctx.signal.addEventListener("abort", onAbort);
-      const streams = logStreams.get(req.appId) ?? new Set();
-      logStreams.set(req.appId, streams.add(queue));
-      try {
-        for await (const [data, seq] of queue) {
-          const batch = fromBinary(StreamLogsResponseSchema, data);
-          batch.seq = seq;
-          yield batch;
-        }
-      } finally {
-        ctx.signal.removeEventListener("abort", onAbort);
-        streams.delete(queue);
-        if (streams.size === 0) logStreams.delete(req.appId);
-        unsubscribe();
-      }
+    streamLogs(req, ctx) {
+      return logStreams.follow(req, ctx.signal);
     },
   };
 }

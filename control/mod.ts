@@ -22,5 +22,7 @@ export {
   type ServerOptions,
   startServer,
 } from "./server.ts";
+export { defaultDataDir, localStateTransport, type StateOptions } from "./state_services.ts";
+export { SecretCipher, SecretKeyError } from "./secret_cipher.ts";
 /** Types of the shared kernel that appear in the signatures above. */
 export type { Clock, TimerHandle } from "../proto/mod.ts";

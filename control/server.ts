@@ -5,7 +5,7 @@
  * @module
  */
 import { createRouterTransport, type Transport } from "../proto/mod.ts";
-import { ControlService, WorkerService } from "../proto/messages.ts";
+import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -14,6 +14,13 @@ import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
 import { RpcRouter } from "./_http.ts";
 import { startGate } from "./_gate.ts";
+import type { EventLog } from "../proto/event_log.ts";
+import { ControlObserver } from "./_observer.ts";
+import { createWebConsole } from "./dashboard/mod.ts";
+import { type StateOptions, stateServices } from "./state_services.ts";
+import { Deployments } from "./_deployments.ts";
+import { watchAppHeartbeats } from "./_app_heartbeats.ts";
+import { createNestedCalls } from "./_nested_calls.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -51,6 +58,12 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Where apps, workers and lost inputs are announced, one line each. @default silent */
+  eventLog?: EventLog;
+  /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
+  state?: StateOptions;
+  /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
+  appHeartbeatTimeoutMs?: number;
 }
 
 /** A running control plane. */
@@ -111,26 +124,55 @@ function listen(options: ServerOptions): ControlServer {
   const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  const observer = new ControlObserver(store, { clock, log: options.eventLog });
+  const deployments = new Deployments(store, clock, {
+    stopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    drained: (appId) => hub.appStopped(appId, true),
+  });
   const router = new RpcRouter({
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [backendOutages()],
   });
-  router.service(
-    ControlService,
-    createControlService(store, {
-      version: options.version ?? "dev",
-      clock,
-      onAppStopped: (appId) => hub.appStopped(appId),
-    }),
-  );
-  const workerService = createWorkerService(store, {
-    hub,
+  const controlService = createControlService(store, {
+    version: options.version ?? "dev",
     clock,
-    leaseMs: options.leaseMs,
-    maxInfraAttempts,
+    onAppStopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    onAppCreated: (app) => observer.appCreated(app),
+    onScaling: (decision) => observer.scaling(decision),
+    apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });
+  router.service(ControlService, controlService);
+  const state = stateServices(store, options.state);
+  const workerService = {
+    ...createWorkerService(store, {
+      hub,
+      clock,
+      leaseMs: options.leaseMs,
+      maxInfraAttempts,
+      onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
+      appState: (appId) => deployments.appState(appId),
+      nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
+      observer,
+    }),
+    getSecretEnv: state.getSecretEnv,
+  };
   router.service(WorkerService, workerService);
-  const handler = router.handler({ token: options.token, workerToken: options.workerToken });
+  router.service(SecretService, state.secretService);
+  router.service(VolumeService, state.volumeService);
+  const rpc = router.handler({ token: options.token, workerToken: options.workerToken });
+  const webConsole = createWebConsole({
+    source: { store, ...bind(observer) },
+    token: options.token,
+    version: options.version ?? "dev",
+    metrics: () => observer.metrics.render(),
+  });
+  const handler = (req: Request) => webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
@@ -158,6 +200,11 @@ function listen(options: ServerOptions): ControlServer {
     throw err;
   }
 
+  const heartbeats = watchAppHeartbeats(store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
+  });
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
@@ -171,9 +218,13 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => service(WorkerService, workerService)),
+      createRouterTransport(({ service }) => {
+        service(WorkerService, workerService);
+        service(VolumeService, state.volumeService);
+      }),
     async close() {
       sweeper.stop();
+      heartbeats.stop();
       await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -184,5 +235,14 @@ function listen(options: ServerOptions): ControlServer {
       clearTimeout(timer);
       await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     },
+  };
+}
+
+/** The observer's figures as the dashboard reads them. */
+function bind(o: ControlObserver) {
+  return {
+    recentCalls: () => o.recentCalls(),
+    figures: (id: string) => o.figures(id),
+    containers: () => o.containers(),
   };
 }

@@ -23,6 +23,11 @@ import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
+import { type WorkObserver, workObserverNone } from "./_work_observer.ts";
+
+import { type AppState, AppWatch, WorkerHub } from "./_worker_hub.ts";
+
+export { type AppState, WorkerHub };
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
@@ -34,23 +39,18 @@ export interface WorkerServiceOptions {
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
   maxInfraAttempts?: number;
-}
-
-/** Live worker streams on this control plane, to tell them about stopped apps. */
-export class WorkerHub {
-  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-
-  /** Registers a stream's outgoing queue; returns the function that removes it. */
-  add(queue: AsyncQueue<WorkerCommand>): () => void {
-    this.#streams.add(queue);
-    return () => this.#streams.delete(queue);
-  }
-
-  /** Tells every worker that an app stopped. */
-  appStopped(appId: string): void {
-    const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
-    for (const q of this.#streams) q.push(cmd);
-  }
+  /** Sees every batch of log lines workers send (to keep deployed apps' output). */
+  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>;
+  /**
+   * Whether an app's containers should stop ("stopped") or drain ("drain"),
+   * asked for the apps a stream runs each time its worker heartbeats, so
+   * workers of other control planes on the same store learn it too.
+   */
+  appState?: (appId: string) => Promise<AppState>;
+  /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
+  nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
+  /** Told what workers do, for metrics, the event log and the dashboard. */
+  observer?: WorkObserver;
 }
 
 /** What a worker needs to run a function, or undefined if it does not exist. */
@@ -74,7 +74,7 @@ async function describeFunction(
 export function createWorkerService(
   store: Store,
   options: WorkerServiceOptions = {},
-): ServiceImpl<typeof WorkerService> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
   const hub = options.hub ?? new WorkerHub();
   const clock = options.clock ?? systemClock;
@@ -108,6 +108,16 @@ export function createWorkerService(
       return { data };
     },
 
+    nestedCall(req, ctx) {
+      if (!options.nestedCall) {
+        throw new ConnectError(
+          "This control plane takes no calls from functions",
+          Code.Unimplemented,
+        );
+      }
+      return options.nestedCall(req, ctx);
+    },
+
     work(messages, ctx) {
       return serveWorker(store, messages, {
         signal: ctx.signal,
@@ -116,6 +126,9 @@ export function createWorkerService(
         leaseMs,
         maxInfra,
         describe,
+        observer: options.observer ?? workObserverNone,
+        onLogs: options.onLogs,
+        appState: options.appState,
       });
     },
   };
@@ -128,6 +141,9 @@ interface WorkStreamOptions {
   leaseMs: number;
   maxInfra: number;
   describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  observer: WorkObserver;
+  onLogs?: WorkerServiceOptions["onLogs"];
+  appState?: WorkerServiceOptions["appState"];
 }
 
 async function* serveWorker(
@@ -135,7 +151,7 @@ async function* serveWorker(
   messages: AsyncIterable<WorkerMessage>,
   options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
-  const { signal, hub, clock, leaseMs, maxInfra, describe } = options;
+  const { signal, hub, clock, leaseMs, maxInfra, describe, observer } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -157,8 +173,11 @@ async function* serveWorker(
     ...held.load(),
   });
   await store.workers.heartbeat(record());
+  observer.workerJoined(record());
 
   const out = new AsyncQueue<WorkerCommand>();
+  // The first command tells the worker it is connected (and accepted), before any work.
+  out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
@@ -166,6 +185,7 @@ async function* serveWorker(
   let credit = 0;
   let stored = 0;
   const describedHere = new Set<string>();
+  const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -191,10 +211,16 @@ async function* serveWorker(
                 });
               }
             }
+            for (const res of msg.value.results) {
+              const functionId = held.functionOf(res.inputId);
+              if (res.requeue || !functionId) continue;
+              observer.inputFinished(workerId, functionId, res.inputId, res.output);
+            }
             held.remove(msg.value.results.map((res) => res.inputId));
             if (done.length) await store.queue.complete(done);
             if (again.length) {
               const report = await store.queue.requeue(again, maxInfra);
+              observer.inputsRequeued(workerId, again.length, "its sandbox died");
               await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
@@ -203,12 +229,23 @@ async function* serveWorker(
             }));
             break;
           }
-          case "heartbeat":
-            await store.queue.renew(workerId, { inputIds: msg.value.inputIds, leaseMs });
+          case "heartbeat": {
+            const { inputIds } = msg.value;
+            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
+            // This reaches workers whose calls were cancelled through another control plane.
+            if (lost.length) {
+              out.push(create(WorkerCommandSchema, {
+                msg: { case: "cancel", value: { inputIds: lost } },
+              }));
+            }
             await store.workers.heartbeat(record());
+            observer.workerHeartbeat(workerId, msg.value.figures);
+            apps.check().catch(() => {});
             break;
+          }
           case "logs":
-            await publishLogs(store, msg.value.lines);
+            await publishLogs(store, msg.value.lines, options.onLogs);
             break;
           case "drain":
             draining = true;
@@ -241,12 +278,14 @@ async function* serveWorker(
       }
       credit -= leases.length;
       held.add(leases.map((l) => l.input));
+      observer.inputsLeased(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
         if (describedHere.has(id) || id in functions) continue;
         const d = await describe(id);
         if (d) functions[id] = d;
+        if (d) apps.note(d.appId);
         describedHere.add(id);
       }
       out.push(create(WorkerCommandSchema, {
@@ -283,10 +322,15 @@ async function* serveWorker(
     const report = await store.queue.releaseWorker(workerId, maxInfra);
     await failExhausted(store, report.exhausted, maxInfra);
     await store.workers.remove(workerId);
+    observer.workerLeft(workerId, report.requeued);
   }
 }
 
-async function publishLogs(store: Store, lines: LogLine[]): Promise<void> {
+async function publishLogs(
+  store: Store,
+  lines: LogLine[],
+  onLogs?: WorkerServiceOptions["onLogs"],
+): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
     if (!isId(line.appId, "ap")) continue;
@@ -295,6 +339,7 @@ async function publishLogs(store: Store, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
+    await onLogs?.(appId, list).catch(() => {});
     await store.logs.publish(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),

@@ -116,6 +116,8 @@ function baseMounts(
   const args = ["--ro-bind", denoPath, INSIDE.deno];
   for (const lib of support.libraries) args.push("--ro-bind", lib, lib);
   args.push("--proc", "/proc", "--dev", "/dev");
+  // A private /tmp, as in a docker sandbox: code that writes /tmp/x works on both runners.
+  args.push("--size", String(tmpMib * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp");
   args.push("--size", String(tmpMib * 1024 * 1024), "--perms", "1777", "--tmpfs", tmpDir);
   return args;
 }

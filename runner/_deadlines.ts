@@ -18,6 +18,8 @@ interface Entry {
 export class Deadlines {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
+  /** Attempts cancelled before they had a sandbox. */
+  readonly #expireOnSet = new Set<string>();
   #timer?: TimerHandle;
   /** When the armed timer fires; `Infinity` when none is armed. */
   #armedAtMs = Infinity;
@@ -35,9 +37,29 @@ export class Deadlines {
   /** Calls `expire` once `timeoutMs` have passed, unless cleared first. */
   set(id: string, timeoutMs: number, expire: () => void): void {
     if (this.#stopped) return;
+    if (this.#expireOnSet.delete(id)) {
+      expire();
+      return;
+    }
     const atMs = this.#clock.now() + timeoutMs;
     this.#entries.set(id, { atMs, expire });
     if (atMs < this.#armedAtMs) this.#arm(atMs);
+  }
+
+  /**
+   * Ends an attempt now, as if its time were up (its call was cancelled). An
+   * attempt still waiting for a sandbox ends the moment it gets one.
+   */
+  expireNow(id: string): void {
+    const entry = this.#entries.get(id);
+    this.#entries.delete(id);
+    if (entry) entry.expire();
+    else this.#expireOnSet.add(id);
+  }
+
+  /** Forgets an attempt cancelled before it started (it will not start). */
+  forget(id: string): void {
+    this.#expireOnSet.delete(id);
   }
 
   /** Forgets an attempt that ended (its timer, if armed for it, finds nothing due). */

@@ -62,3 +62,17 @@ Deno.test("Deadlines.stop() cancels every pending expiry", async () => {
   strictEqual(fired, false);
   strictEqual(clock.pending, 0);
 });
+
+Deno.test("Deadlines.expireNow() ends a running attempt at once, and one not yet started when it starts", async () => {
+  const clock = new FakeClock();
+  const deadlines = new Deadlines(clock);
+  const fired: string[] = [];
+  deadlines.set("running", 60_000, () => fired.push("running"));
+  deadlines.expireNow("running");
+  deadlines.expireNow("waiting");
+  deadlines.set("waiting", 60_000, () => fired.push("waiting"));
+  deadlines.set("other", 60_000, () => fired.push("other"));
+  await clock.tick(1_000);
+  deadlines.stop();
+  deepStrictEqual(fired, ["running", "waiting"]);
+});

@@ -11,6 +11,7 @@ import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import { MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
+  CapacityError,
   ImageBuildError,
   SandboxDiedError,
   SandboxInitError,
@@ -37,6 +38,10 @@ export function loadFailure(idx: number, err: unknown): Output {
   if (err instanceof ImageBuildError) {
     return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
   }
+  if (err instanceof CapacityError) {
+    // The caller fixes the definition: the SDK raises it as an InvalidError.
+    return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
+  }
   const message = `Cannot load the function: ${(err as Error).message}`;
   return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
 }
@@ -56,6 +61,16 @@ export interface ExecuteOptions {
   clock: Clock;
   /** Aborts when the worker stops: no retry starts after that. */
   signal: AbortSignal;
+  /** Told before each user retry, with a line for the caller (`retrying f (attempt 2/3) after ...`). */
+  onRetry?: (line: string) => void;
+}
+
+/** The line a caller sees before a retry: what is retried, which attempt, after what. */
+export function retryLine(fnName: string, next: number, total: number, outcome: Output): string {
+  const why = outcome.status === ResultStatus.TIMEOUT
+    ? "a timeout"
+    : `${outcome.error?.name || "Error"}: ${(outcome.error?.message ?? "").split("\n")[0]}`;
+  return `retrying ${fnName} (attempt ${next}/${total}) after ${why}`;
 }
 
 /**
@@ -78,6 +93,7 @@ export async function execute(
       policy.initialDelayMs * policy.backoffCoefficient ** attempt,
       policy.maxDelayMs,
     );
+    options.onRetry?.(retryLine(fn.def.name, attempt + 2, policy.maxRetries + 1, outcome));
     try {
       await options.clock.sleep(delayMs, options.signal);
     } catch {

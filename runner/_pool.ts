@@ -5,10 +5,11 @@
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
-import type { DoneMessage } from "./_protocol.ts";
+import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
+import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -21,6 +22,8 @@ export interface PoolSpec {
   /** Directory for sandbox sockets. */
   rootDir: string;
   onOutput: SandboxSpec["onOutput"];
+  /** Answers calls made from inside the function's sandboxes. */
+  onNested?: NestedHandler;
 }
 
 /** What a pool runs on. */
@@ -29,6 +32,8 @@ export interface PoolOptions {
   runner: Runner;
   /** Times scale-up, scale-down and the sandboxes. */
   clock: Clock;
+  /** Counts cold starts and sandbox deaths. */
+  figures?: WorkerFigures;
 }
 
 let counter = 0;
@@ -57,11 +62,26 @@ export class FunctionPool {
   #starting = 0;
   #closed = false;
   readonly #runTime = new RunTime();
+  readonly #figures: WorkerFigures | undefined;
+  #retired = false;
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
     this.#runner = options.runner;
     this.#clock = options.clock;
+    this.#figures = options.figures;
+  }
+
+  /** Sandboxes by state: idle, busy with inputs, starting. */
+  counts(): ContainerCounts {
+    let idle = 0;
+    let busy = 0;
+    for (const s of this.#sandboxes) {
+      if (!s.alive) continue;
+      if ((this.#busy.get(s) ?? 0) > 0) busy++;
+      else idle++;
+    }
+    return { idle, busy, starting: this.#starting };
   }
 
   get #concurrency(): number {
@@ -101,17 +121,34 @@ export class FunctionPool {
     }
   }
 
+  /** Announces a container event on the worker's event log. */
+  #event(kind: string, sandbox: WarmSandbox, what: string): void {
+    const { appName, def: { name } } = this.spec;
+    this.#figures?.events.event(kind, `container ${sandbox.id} ${what} (${appName}.${name})`, {
+      container: sandbox.id,
+      app: appName,
+      function: name,
+    });
+  }
+
   /** Kills one sandbox (its other inputs fail and are retried elsewhere). */
   async kill(sandbox: WarmSandbox): Promise<void> {
+    this.#event("container.stopped", sandbox, "killed (timeout)");
     this.#remove(sandbox);
     await sandbox.stop();
     this.#dispatch();
   }
 
+  /** Keeps no sandbox warm any more: each stops once idle (its app was redeployed). */
+  retire(): void {
+    this.#retired = true;
+  }
+
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
   async scaleDown(): Promise<void> {
     const nowMs = this.#clock.now();
-    const { minContainers, scaledownWindowMs } = this.spec.def;
+    const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
+    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
       if (alive <= minContainers) break;
@@ -120,6 +157,7 @@ export class FunctionPool {
       ) {
         this.#remove(sandbox);
         alive--;
+        this.#event("container.stopped", sandbox, "stopped (idle)");
         await sandbox.stop();
       }
     }
@@ -132,6 +170,7 @@ export class FunctionPool {
     if (this.#scaleTimer !== undefined) this.#clock.clearTimeout(this.#scaleTimer);
     this.#scaleTimer = undefined;
     for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
+    for (const s of this.#sandboxes) this.#event("container.stopped", s, "stopped");
     await Promise.allSettled(this.#sandboxes.splice(0).map((s) => s.stop()));
   }
 
@@ -217,8 +256,12 @@ export class FunctionPool {
       bundlePath: s.bundlePath,
       entrypointPath: s.entrypointPath,
       onOutput: s.onOutput,
-    }, { rootDir: s.rootDir, clock: this.#clock }).then((sandbox) => {
+    }, { rootDir: s.rootDir, clock: this.#clock, onNested: s.onNested }).then((sandbox) => {
       this.#starting--;
+      if (this.#figures) {
+        this.#figures.coldStarts++;
+        this.#event("container.started", sandbox, "started");
+      }
       if (this.#closed) {
         sandbox.stop();
         return;
@@ -238,7 +281,14 @@ export class FunctionPool {
   }
 
   #prune(): number {
-    for (const s of [...this.#sandboxes]) if (!s.alive) this.#remove(s);
+    for (const s of [...this.#sandboxes]) {
+      if (s.alive) continue;
+      if (this.#figures) {
+        this.#figures.sandboxDeaths++;
+        this.#event("container.died", s, "died");
+      }
+      this.#remove(s);
+    }
     return this.#sandboxes.length;
   }
 

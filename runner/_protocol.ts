@@ -65,6 +65,36 @@ export function syncMarker(seq: number): string {
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
 /**
+ * Sandbox → worker: a call made by user code while running input `input`
+ * (`fn.remote()` inside a function). The worker makes it on the control plane
+ * under that input's lease, so the sandbox holds no credential of its own.
+ * `req` is the plain fields of the request message of `method`.
+ */
+export interface NestedMessage {
+  t: "nested";
+  id: number;
+  input: string;
+  method: string;
+  req: Record<string, unknown>;
+}
+
+/** Worker → sandbox: the answer to a {@linkcode NestedMessage}: the response's fields, or an error. */
+export interface NestedReplyMessage {
+  t: "nested-reply";
+  id: number;
+  res?: Record<string, unknown>;
+  /** `code` is a Connect code name such as "not_found". */
+  error?: { code: string; message: string };
+}
+
+/** How a worker answers nested calls of a sandbox. */
+export type NestedHandler = (
+  inputId: string,
+  method: string,
+  req: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
+/**
  * Sandbox → worker: user code is ending the sandbox (it called `Deno.exit`, or
  * an error escaped into the event loop). The inputs running in it fail with
  * `error`, as the function's own failure.
@@ -74,13 +104,32 @@ export interface FatalMessage {
   error: ErrorDescription;
 }
 
+/** Sandbox → worker: commit or reload a mounted volume (`vol.commit()` / `vol.reload()`). */
+export interface VolumeOpMessage {
+  t: "volume";
+  id: string;
+  op: "commit" | "reload";
+  name: string;
+}
+
+/** Worker → sandbox: a volume operation finished (with an error message if it failed). */
+export interface VolumeDoneMessage {
+  t: "volume-done";
+  id: string;
+  error?: string;
+}
+
 /** Any message of the protocol. */
 export type ProtocolMessage =
   | RunMessage
   | ReadyMessage
   | InitFailedMessage
   | DoneMessage
-  | FatalMessage;
+  | VolumeOpMessage
+  | VolumeDoneMessage
+  | FatalMessage
+  | NestedMessage
+  | NestedReplyMessage;
 
 /**
  * Largest result (encoded) a function may return. A wire message carries at
@@ -98,12 +147,19 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 256 * 1024;
 
 /** Rough encoded size of a message: its byte arrays and strings. */
 function sizeOf(message: ProtocolMessage): number {
-  const m = message as { args?: Uint8Array; payload?: Uint8Array; error?: ErrorDescription };
+  const m = message as {
+    args?: Uint8Array;
+    payload?: Uint8Array;
+    error?: Partial<ErrorDescription>;
+    req?: { args?: Uint8Array };
+    res?: { output?: { payload?: Uint8Array } };
+  };
   const error = m.error;
   return 256 + (m.args?.byteLength ?? 0) + (m.payload?.byteLength ?? 0) +
+    (m.req?.args?.byteLength ?? 0) + (m.res?.output?.payload?.byteLength ?? 0) +
     (error
-      ? (error.value?.byteLength ?? 0) + 2 * (error.name.length + error.message.length +
-            error.stack.length)
+      ? (error.value?.byteLength ?? 0) + 2 * ((error.name?.length ?? 0) +
+            (error.message?.length ?? 0) + (error.stack?.length ?? 0))
       : 0);
 }
 

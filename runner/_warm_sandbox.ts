@@ -8,9 +8,12 @@ import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
   type DoneMessage,
   FrameWriter,
+  type NestedHandler,
+  type NestedMessage,
   type ProtocolMessage,
   readFrames,
   SYNC_MARKER,
+  type VolumeOpMessage,
 } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
@@ -28,6 +31,8 @@ export interface WarmSandboxOptions {
   rootDir: string;
   /** Times the start, the output grace and idleness. @default systemClock */
   clock?: Clock;
+  /** Answers calls user code in the sandbox makes (`fn.remote()` inside a function). */
+  onNested?: NestedHandler;
 }
 
 interface InFlight extends PromiseWithResolvers<DoneMessage> {
@@ -59,6 +64,7 @@ export class WarmSandbox {
   readonly #clock: Clock;
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs: number;
+  #onNested?: NestedHandler;
 
   private constructor(sandbox: Sandbox, conn: Deno.Conn, at: { dir: string; clock: Clock }) {
     this.id = sandbox.id;
@@ -93,6 +99,7 @@ export class WarmSandbox {
       sandbox = await runner.start({ ...spec, socketDir: dir, onOutput });
       const conn = await race(listener.accept(), { exited: sandbox.exited, phase: "start", clock });
       warm = new WarmSandbox(sandbox, conn, { dir, clock });
+      warm.#onNested = options.onNested;
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -127,7 +134,9 @@ export class WarmSandbox {
         w.seq <= low ? (w.resolve(), false) : true
       );
     }
-    if (text) forward(fd, text);
+    // A sandbox running one input at a time tells whose output it is.
+    const only = this.#inflight.size === 1 ? this.#inflight.keys().next().value : undefined;
+    if (text) forward(fd, text, only);
   }
 
   /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */
@@ -160,6 +169,8 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "volume") this.#volumeOp(msg);
+          if (msg.t === "nested") this.#nested(msg);
           if (msg.t === "fatal") this.#userFault = msg.error;
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
@@ -179,6 +190,32 @@ export class WarmSandbox {
     ]);
     grace.abort();
     this.#die(exit);
+  }
+
+  /** A `vol.commit()` / `vol.reload()` from inside: done by the runner's volume layer. */
+  #volumeOp(msg: VolumeOpMessage): void {
+    const op = this.#sandbox.volumeOp?.(msg.op, msg.name) ??
+      Promise.reject(new Error(`Volume "${msg.name}" is not mounted in this function`));
+    op.then(
+      () => this.#writer.send({ t: "volume-done", id: msg.id }),
+      (err) => this.#writer.send({ t: "volume-done", id: msg.id, error: (err as Error).message }),
+    );
+  }
+
+  /** Makes a call user code asked for, and sends back its answer. */
+  #nested(msg: NestedMessage): void {
+    const handler = this.#onNested;
+    const answer = handler
+      ? handler(msg.input, msg.method, msg.req)
+      : Promise.reject(new Error("This worker does not take calls from inside functions"));
+    answer.then(
+      (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
+      (err) => {
+        const code = (err as { codeName?: string }).codeName ?? "Internal";
+        const message = String((err as Error)?.message ?? err);
+        this.#writer.send({ t: "nested-reply", id: msg.id, error: { code, message } });
+      },
+    );
   }
 
   #die(exit: SandboxExit | null): void {

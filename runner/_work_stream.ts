@@ -43,6 +43,8 @@ export interface WorkStreamOptions {
   hello: WorkerIdentity;
   /** The ids of the inputs in hand: heartbeats renew them, credit leaves room for them. */
   inflight: () => ReadonlyMap<string, unknown>;
+  /** The worker's figures for /metrics, sent with each heartbeat. */
+  figures?: () => Record<string, number>;
 }
 
 /** What the worker does with the commands of one stream. */
@@ -51,8 +53,10 @@ export interface WorkStreamHandlers {
   onConnected(): void;
   /** The server leased inputs to this worker. */
   onAssign(assign: WorkAssign): void;
-  /** An app stopped: its sandboxes may go. */
-  onAppStopped(appId: string): void;
+  /** An app stopped (its sandboxes may go), or with `drain` was superseded (they go once idle). */
+  onAppStopped(appId: string, drain: boolean): void;
+  /** Calls of these inputs were cancelled: stop running them. */
+  onCancel(inputIds: string[]): void;
 }
 
 /** The worker's side of its `Work` streams, one at a time. */
@@ -103,7 +107,9 @@ export class WorkStream {
         }
         if (cmd.msg.case === "assign") handlers.onAssign(cmd.msg.value);
         else if (cmd.msg.case === "ack") this.#ack(cmd.msg.value.results);
-        else if (cmd.msg.case === "appStopped") handlers.onAppStopped(cmd.msg.value.appId);
+        else if (cmd.msg.case === "appStopped") {
+          handlers.onAppStopped(cmd.msg.value.appId, cmd.msg.value.drain);
+        } else if (cmd.msg.case === "cancel") handlers.onCancel(cmd.msg.value.inputIds);
       }
       if (first) handlers.onConnected();
     } finally {
@@ -191,7 +197,7 @@ export class WorkStream {
   #heartbeat(): void {
     const inputIds = [...this.#options.inflight().keys()];
     this.#out?.push(create(WorkerMessageSchema, {
-      msg: { case: "heartbeat", value: { inputIds } },
+      msg: { case: "heartbeat", value: { inputIds, figures: this.#options.figures?.() ?? {} } },
     }));
   }
 

@@ -18,6 +18,7 @@ import { bwrapArgs, type BwrapSupport, INSIDE, probeBwrap } from "./_bwrap.ts";
 import { createCgroup, memoryCgroupParent, reapCgroups, type SandboxCgroup } from "./_cgroup.ts";
 import { deniedNet } from "./_sandbox_net.ts";
 import { reapOrphans } from "./_reap.ts";
+import { CapacityError } from "./errors.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
@@ -73,9 +74,24 @@ export class DenoRunner implements Runner {
     this.#denoDir = options.denoDir;
   }
 
-  prepare(_def: FunctionSpec): Promise<void> {
-    // Images describe containers; the subprocess sandbox runs the bundle as is.
-    return Promise.resolve();
+  /**
+   * The subprocess sandbox runs the bundle with this host's Deno: of an image
+   * it honours only `Image.deno()`, `.env()` and `.npmInstall()` (Deno fetches
+   * npm packages itself), and volumes only inside bubblewrap. Anything else
+   * is refused with one line naming the option, never ignored.
+   */
+  async prepare(def: FunctionSpec): Promise<void> {
+    const refused = unhonouredImage(def);
+    if (refused) {
+      throw new CapacityError(
+        `${def.name} uses ${refused}, which the deno runner cannot honour: run it on a worker with --runner docker`,
+      );
+    }
+    if (def.volumes?.length && !(await this.#host()).bwrap) {
+      throw new CapacityError(
+        `${def.name} mounts volumes, which the deno runner gives only inside bubblewrap: install bubblewrap, or use --runner docker`,
+      );
+    }
   }
 
   /** What isolation this host gives sandboxes (for tests and `status`). */
@@ -130,6 +146,8 @@ export class DenoRunner implements Runner {
     const mounts = inBwrap ? spec.mounts ?? [] : [];
     const readable = [paths.bundle, paths.entrypoint, paths.socket, paths.tmp];
     const writable = [paths.socket, paths.tmp];
+    // Inside bubblewrap /tmp is the sandbox's own tmpfs (see _bwrap.ts); outside it is the host's.
+    if (inBwrap) readable.push("/tmp"), writable.push("/tmp");
     for (const m of mounts) {
       readable.push(m.target);
       if (!m.readOnly) writable.push(m.target);
@@ -185,6 +203,7 @@ export class DenoRunner implements Runner {
         HOME: paths.tmp,
         NO_COLOR: "1",
         ...imageEnv(def),
+        ...spec.env,
       },
       cwd: inBwrap ? "/" : hostTmp,
       stdin: "null",
@@ -275,6 +294,28 @@ async function hasSetpriv(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const UNHONOURED: Record<string, (layer: Record<string, unknown>) => string | undefined> = {
+  base: (l) => l.base === "deno" ? undefined : "Image.debianSlim()",
+  registry: (l) => `Image.fromRegistry(${JSON.stringify(l.ref)})`,
+  apt: () => "aptInstall",
+  run: () => "runCommands",
+  file: () => "addLocalFile",
+  dir: () => "addLocalDir",
+};
+
+/** The first image option the deno runner cannot honour, as the user wrote it; or none. */
+export function unhonouredImage(def: FunctionSpec): string | undefined {
+  try {
+    for (const layer of JSON.parse(def.imageJson || "{}").layers ?? []) {
+      const what = UNHONOURED[layer.kind]?.(layer);
+      if (what) return what;
+    }
+  } catch {
+    // Validated by the control plane.
+  }
+  return undefined;
 }
 
 /** Environment variables declared by the function's image (`Image.env`). */

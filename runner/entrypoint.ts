@@ -10,6 +10,7 @@
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import type { Runtime } from "../proto/runtime.ts";
 import {
@@ -23,6 +24,16 @@ import {
 import { describe as describeValue } from "./_describe.ts";
 
 function describe(err: unknown): ErrorDescription {
+  // A nested call's error passes through as the original one, not wrapped once per level.
+  const remote = err as { name?: string; remoteName?: string; remoteMessage?: string };
+  try {
+    if (remote?.name === "RemoteError" && typeof remote.remoteName === "string") {
+      const d = describeValue(err, userFrames);
+      return { ...d, name: remote.remoteName, message: remote.remoteMessage ?? d.message };
+    }
+  } catch {
+    // A hostile value: described below like any other.
+  }
   return describeValue(err, userFrames);
 }
 
@@ -153,17 +164,50 @@ async function main(): Promise<void> {
   const [socketPath, bundleUrl, appName, ...flags] = Deno.args;
   if (flags.includes("--lifeline-stdin")) watchLifeline();
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
-  writer = new FrameWriter(conn);
+  const frames = writer = new FrameWriter(conn);
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, Runtime>;
-  g[key] = { mode: "container", apps: [] };
+  // Calls user code makes go out as the input whose async context makes them.
+  const current = new AsyncLocalStorage<string>();
+  const pending = new Map<number, PromiseWithResolvers<Record<string, unknown>>>();
+  let nextId = 0;
+  const nested = (method: string, req: Record<string, unknown>) => {
+    const input = current.getStore();
+    if (!input) {
+      return Promise.reject(
+        Object.assign(new Error("Calls from a function must be made while it runs an input"), {
+          codeName: "FailedPrecondition",
+        }),
+      );
+    }
+    const id = ++nextId;
+    const reply = Promise.withResolvers<Record<string, unknown>>();
+    pending.set(id, reply);
+    writer?.send({ t: "nested", id, input, method, req });
+    return reply.promise;
+  };
+  const volumeOps = new Map<string, PromiseWithResolvers<void>>();
+  g[key] = {
+    mode: "container",
+    apps: [],
+    nested,
+    volumeOp: (op, name) => {
+      const id = crypto.randomUUID();
+      const done = Promise.withResolvers<void>();
+      volumeOps.set(id, done);
+      frames.send({ t: "volume", id, op, name });
+      return done.promise;
+    },
+  };
   watchOutput();
   Deno.exit = exitByUser;
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
     await import(bundleUrl);
-    const app = g[key].apps.find((a) => a.name === appName);
+    // An app deployed under another name (`deploy --name`) is the bundle's only app.
+    const apps = g[key].apps;
+    const app = apps.find((a) => a.name === appName) ?? (apps.length === 1 ? apps[0] : undefined);
     if (!app) throw new Error(`The bundle defines no app named "${appName}"`);
     functions = app.functions;
   } catch (err) {
@@ -220,7 +264,7 @@ async function main(): Promise<void> {
     while (head < waiting.length && active < (waiting[head].max ?? Infinity)) {
       const msg = waiting[head++];
       active++;
-      run(msg.id, msg.fn, msg.args).then(finished, finished);
+      current.run(msg.id, () => run(msg.id, msg.fn, msg.args)).then(finished, finished);
     }
     if (head === waiting.length) {
       waiting = [];
@@ -230,6 +274,18 @@ async function main(): Promise<void> {
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
       if (msg.t === "run") waiting.push(msg);
+      else if (msg.t === "volume-done") {
+        const done = volumeOps.get(msg.id);
+        volumeOps.delete(msg.id);
+        if (msg.error) done?.reject(new Error(msg.error));
+        else done?.resolve();
+      } else if (msg.t === "nested-reply") {
+        const reply = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.error) {
+          reply?.reject(Object.assign(new Error(msg.error.message), { codeName: msg.error.code }));
+        } else reply?.resolve(msg.res ?? {});
+      }
     }
     pump();
   }

@@ -56,3 +56,16 @@ export class ImageBuildError extends Error {
     this.name = "ImageBuildError";
   }
 }
+
+/**
+ * A worker cannot honour a function's options: more CPU or memory than its
+ * host has, or an image or volumes its runner cannot give. The caller sees an
+ * `InvalidError` naming the function and the option.
+ */
+export class CapacityError extends Error {
+  /** An error whose message names the function and the option. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CapacityError";
+  }
+}

@@ -19,6 +19,7 @@ export {
   DockerRunner,
   type DockerRunnerOptions,
   dockerSocketPath,
+  type ImageInfo,
 } from "./docker/mod.ts";
 export { debianDenoBase, type DebianDenoBaseOptions } from "./docker/mod.ts";
 export { ImageBuildError } from "./errors.ts";
@@ -33,3 +34,7 @@ export type {
 } from "./runner.ts";
 // Named in the worker's options; defined in proto/.
 export type { Clock, TimerHandle } from "../proto/clock.ts";
+/** A worker's copy of a volume and its chunk cache (used by the volume benchmark). */
+export { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
+/** The volume client a {@linkcode VolumeCopy} works through; defined in proto/. */
+export type { Progress, VolumeClient, VolumeTree } from "../proto/volume_client.ts";

@@ -21,6 +21,10 @@ export interface FunctionSpec {
   readonly cpu: number;
   /** Whether the sandbox runs with no network but its socket to the worker. */
   readonly blockNetwork: boolean;
+  /** Secrets whose variables the sandbox gets, in order (see `_state_runner.ts`). */
+  readonly secretNames?: readonly string[];
+  /** Volumes mounted into the sandbox, by absolute path. */
+  readonly volumes?: readonly { readonly path: string; readonly volumeName: string }[];
 }
 
 /** Everything needed to start one sandbox. */
@@ -48,7 +52,9 @@ export interface SandboxSpec {
    */
   mounts?: { source: string; target: string; readOnly: boolean }[];
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
-  onOutput(fd: 1 | 2, text: string): void;
+  onOutput(fd: 1 | 2, text: string, inputId?: string): void;
+  /** Variables of the function's secrets, added to the sandbox's environment. */
+  env?: Record<string, string>;
 }
 
 /** How a sandbox ended. */
@@ -69,6 +75,8 @@ export interface Sandbox {
   readonly exited: Promise<SandboxExit>;
   /** Stops the sandbox at once. */
   kill(): Promise<void>;
+  /** Commits or reloads a mounted volume, when the sandbox asks (see `_state_runner.ts`). */
+  volumeOp?(op: "commit" | "reload", name: string): Promise<void>;
 }
 
 /** Progress of an image build, streamed to the caller. */

@@ -20,12 +20,17 @@ import type { Transport } from "../proto/mod.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";
+import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
 import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { withState } from "./_state_runner.ts";
+import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
 import { reapSandboxes } from "./_reap.ts";
+import { WorkerFigures } from "./_figures.ts";
+import type { EventLog } from "../proto/event_log.ts";
 
 /** How often pools stop sandboxes idle past their scale-down window. */
 export const SCALE_DOWN_EVERY_MS = 1_000;
@@ -63,6 +68,11 @@ export interface WorkerOptions {
   /** Where the worker reports its own state. @default console.error */
   log?: (line: string) => void;
   /**
+   * Where the worker announces events: connected, containers started and
+   * stopped, images built. @default silent
+   */
+  events?: EventLog;
+  /**
    * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
    * @default systemClock
    */
@@ -93,7 +103,10 @@ export class Worker {
   readonly #stream: WorkStream;
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
+  /** Running inputs by id, to stop one whose call was cancelled. */
+  readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
+  readonly #figures: WorkerFigures;
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -113,7 +126,9 @@ export class Worker {
       ? { transport: options.transport, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
-    this.#log = options.log ?? ((line) => console.error(line));
+    const log = options.log ?? ((line) => console.error(line));
+    this.#log = (line) => log(redact(line));
+    this.#figures = new WorkerFigures(options.events);
     this.#deadlines = new Deadlines(this.#clock);
     this.#stream = new WorkStream({
       client,
@@ -125,18 +140,44 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
+      figures: () => this.#figuresNow(),
     });
     this.#functions = new FunctionCache({
       client,
-      runner: options.runner,
+      runner: withState(options.runner, {
+        transport: this.#rpc.transport,
+        cacheDir: options.cacheDir,
+      }),
       clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
-      onOutput: (appId, functionName, fd, text) => {
+      figures: this.#figures,
+      onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
-        this.#stream.sendLog(create(LogLineSchema, { appId, functionName, fd, text, timeMs }));
+        const callId = inputId?.split(":")[0] ?? "";
+        this.#stream.sendLog(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs, callId }),
+        );
       },
+      onNested: nestedHandler({
+        client,
+        workerId: this.id,
+        leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
+      }),
     });
+  }
+
+  /** Totals and container counts, as the heartbeat carries them. */
+  #figuresNow(): Record<string, number> {
+    const c = this.#functions.containerCounts();
+    return {
+      cold_starts: this.#figures.coldStarts,
+      sandbox_deaths: this.#figures.sandboxDeaths,
+      image_builds: this.#figures.imageBuilds,
+      containers_idle: c.idle,
+      containers_busy: c.busy,
+      containers_starting: c.starting,
+    };
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -196,6 +237,11 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#figures.events.event(
+              "worker.connected",
+              `worker ${this.id}: serving ${server} (connected)`,
+              { workerId: this.id, server },
+            );
             if (announcedLoss) this.#log(`worker ${this.id}: reconnected to ${server}`);
             announcedLoss = false;
             backoffMs = FIRST_BACKOFF_MS;
@@ -206,14 +252,18 @@ export class Worker {
             }
             for (const input of assign.inputs) this.#accept(input);
           },
-          onAppStopped: (appId) => this.#functions.appStopped(appId),
+          onAppStopped: (appId, drain) =>
+            drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
+          onCancel: (inputIds) => {
+            for (const id of inputIds) this.#cancels.get(id)?.abort();
+          },
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {
         if (this.#stopped) break;
         if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
           throw new Error(
-            `The server at ${server} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`,
+            `The server at ${server} refused the worker's token (${err.rawMessage}): pass --token, or set NANO_MODAL_WORKER_TOKEN (or NANO_MODAL_TOKEN when the server has no worker token)`,
           );
         }
         if (!announcedLoss) {
@@ -256,11 +306,29 @@ export class Worker {
     } catch (err) {
       return result(loadFailure(input.idx, err));
     }
-    const outcome = await execute(fn, input, {
-      deadlines: this.#deadlines,
-      clock: this.#clock,
-      signal: this.#abort.signal,
-    });
+    const cancel = new AbortController();
+    this.#cancels.set(input.inputId, cancel);
+    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    let outcome;
+    try {
+      outcome = await execute(fn, input, {
+        deadlines: this.#deadlines,
+        clock: this.#clock,
+        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+        onRetry: (text) =>
+          this.#stream.sendLog(create(LogLineSchema, {
+            appId: fn.appId,
+            functionName: fn.def.name,
+            fd: 3,
+            text,
+            timeMs: this.#clock.now(),
+          })),
+      });
+    } finally {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+    }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
       inputId: input.inputId,

@@ -35,14 +35,24 @@
  * ```
  * @module
  */
-export { type AnyFunction, App, type LocalEntrypoint } from "./app.ts";
-export { type AnyIterable, type MapOptions, RemoteFunction } from "./remote_function.ts";
+export { type AnyFunction, App, type EntrypointArgs, type LocalEntrypoint } from "./app.ts";
+export {
+  type AnyIterable,
+  type ArgsOf,
+  type MapOptions,
+  RemoteFunction,
+  type ResultOf,
+} from "./remote_function.ts";
 export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
+export { Secret } from "./secret.ts";
+export { Volume, type VolumeDirEntry, type VolumeFromNameOptions } from "./volume.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
+  CancelledError,
   ConnectionError,
   FunctionTimeoutError,
+  ImageBuildError,
   InternalFailure,
   InvalidError,
   NanoModalError,

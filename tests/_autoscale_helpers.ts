@@ -1,9 +1,10 @@
 /** Shared by the autoscaler's end-to-end tests: status over the wire, polling, result checks. */
 import { strictEqual } from "node:assert/strict";
 import { type ClusterStatus, connectStats } from "../autoscale/mod.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
-/** The control plane's status, read over the wire. */
-export async function status(url: string, token?: string): Promise<ClusterStatus> {
+/** The control plane's status, read over the wire (with the local server's token by default). */
+export async function status(url: string, token = readTokenFile()): Promise<ClusterStatus> {
   const client = connectStats(url, { token });
   try {
     return await client.status();

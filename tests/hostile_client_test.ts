@@ -266,10 +266,10 @@ Deno.test("with a worker token, the cluster token cannot open worker RPCs and th
 });
 
 Deno.test("serve --worker-token: workers need it, clients use the cluster token, and a map runs", async () => {
-  const env = { NANO_MODAL_TOKEN: "cluster-token" };
-  const { proc, url } = await startServe(["--worker-token", "worker-token"], { env });
+  const env = { NANO_MODAL_TOKEN: "cluster-token-0123456789" };
+  const { proc, url } = await startServe(["--worker-token", "worker-token-0123456789"], { env });
   const worker = new CliProcess(["worker", "--server", url, "--runner", "deno"], {
-    env: { NANO_MODAL_WORKER_TOKEN: "worker-token" },
+    env: { NANO_MODAL_WORKER_TOKEN: "worker-token-0123456789" },
   });
   try {
     const thief = await runCli(["worker", "--server", url, "--runner", "deno"], {

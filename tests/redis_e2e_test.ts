@@ -217,4 +217,7 @@ Deno.test("serve --redis with Redis unreachable is one clear line", async () => 
   const lines = r.stderr.trim().split("\n");
   strictEqual(lines.length, 1, r.stderr);
   match(lines[0], /^error: .*Redis.*127\.0\.0\.1:9/);
+  // One behaviour, said: it stops (rather than promising to reconnect and then exiting).
+  match(lines[0], /serve did not start; start Redis \(or fix --redis\), then start serve again$/);
+  ok(!/reconnects/.test(lines[0]), lines[0]);
 });

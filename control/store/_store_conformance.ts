@@ -12,6 +12,9 @@ import { REQUEUE_CASES } from "./_requeue_conformance.ts";
 import { OUTPUT_STORE_CASES } from "./_output_store_conformance.ts";
 import { LOG_BUS_CASES } from "./_log_bus_conformance.ts";
 import { WORKER_REGISTRY_CASES } from "./_worker_registry_conformance.ts";
+import { SECRET_STORE_CASES } from "./_secret_store_conformance.ts";
+import { VOLUME_STORE_CASES } from "./_volume_store_conformance.ts";
+import { DEPLOYMENT_STORE_CASES } from "./_deployment_store_conformance.ts";
 
 export type { StoreFixture, StoreSetup } from "./_conformance_fixture.ts";
 export { RETENTION_MS } from "./_conformance_fixture.ts";
@@ -25,4 +28,7 @@ export function storeConformance(name: string, setup: StoreSetup): void {
   registerCases(name, "outputs", OUTPUT_STORE_CASES, setup);
   registerCases(name, "logs", LOG_BUS_CASES, setup);
   registerCases(name, "workers", WORKER_REGISTRY_CASES, setup);
+  registerCases(name, "secrets", SECRET_STORE_CASES, setup);
+  registerCases(name, "volumes", VOLUME_STORE_CASES, setup);
+  registerCases(name, "deployments", DEPLOYMENT_STORE_CASES, setup);
 }

@@ -15,11 +15,19 @@ import { MemoryOutputStore } from "./memory_output_store.ts";
 import { MemoryWorkerRegistry } from "./memory_worker_registry.ts";
 import { FileBlobStore } from "./file_blob_store.ts";
 import { APP_MIGRATIONS, SqliteAppStore } from "./sqlite_app_store.ts";
+import { DEPLOYMENT_MIGRATIONS, SqliteDeploymentStore } from "./sqlite_deployment_store.ts";
 import { type Migration, openDatabase } from "./_sqlite.ts";
+import { SECRET_MIGRATIONS, SqliteSecretStore } from "./sqlite_secret_store.ts";
+import { SqliteVolumeStore, VOLUME_MIGRATIONS } from "./sqlite_volume_store.ts";
 import { isGoneProcess, processOwner } from "./_owner.ts";
 
 /** Every durable contract's migrations, in the order they were added. */
-const MIGRATIONS: Migration[] = [...APP_MIGRATIONS];
+const MIGRATIONS: Migration[] = [
+  ...APP_MIGRATIONS,
+  ...SECRET_MIGRATIONS,
+  ...VOLUME_MIGRATIONS,
+  ...DEPLOYMENT_MIGRATIONS,
+];
 
 /** Options for {@linkcode openEmbeddedStore}. */
 export interface EmbeddedStoreOptions extends StoreOptions {
@@ -68,6 +76,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     outputs,
     logs: new MemoryLogBus(),
     workers: new MemoryWorkerRegistry(),
+    secrets: new SqliteSecretStore(db),
+    volumes: new SqliteVolumeStore(db, blobs),
+    deployments: new SqliteDeploymentStore(db, clock),
     warnings: () => Promise.resolve([]),
     close() {
       if (closed) return Promise.resolve();

@@ -12,6 +12,9 @@ import { MemoryCallQueue } from "./memory_call_queue.ts";
 import { MemoryLogBus } from "./memory_log_bus.ts";
 import { MemoryOutputStore } from "./memory_output_store.ts";
 import { MemoryWorkerRegistry } from "./memory_worker_registry.ts";
+import { MemorySecretStore } from "./memory_secret_store.ts";
+import { MemoryVolumeStore } from "./memory_volume_store.ts";
+import { MemoryDeploymentStore } from "./memory_deployment_store.ts";
 
 /**
  * Creates a store that keeps everything in this process's memory.
@@ -36,6 +39,9 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     outputs,
     logs: new MemoryLogBus(),
     workers: new MemoryWorkerRegistry(),
+    secrets: new MemorySecretStore(),
+    volumes: new MemoryVolumeStore(),
+    deployments: new MemoryDeploymentStore(clock),
     warnings: () => Promise.resolve([]),
     close() {
       queue.close();

@@ -10,6 +10,9 @@
  * | `store.outputs` | {@linkcode OutputStore}    | memory | memory          | Redis       |
  * | `store.logs`    | {@linkcode LogBus}         | memory | memory          | Redis pub/sub |
  * | `store.workers` | {@linkcode WorkerRegistry} | memory | memory          | Redis       |
+ * | `store.secrets` | {@linkcode SecretStore}    | memory | SQLite          | Redis       |
+ * | `store.volumes` | {@linkcode VolumeStore}    | memory | SQLite + files  | Redis, chunked |
+ * | `store.deployments` | {@linkcode DeploymentStore} | memory | SQLite (heartbeats, depths: memory) | Redis |
  *
  * Three factories: {@linkcode openEmbeddedStore} (the default of `serve` and
  * `run`: durable records in `<dataDir>/state.db` through `node:sqlite`, blobs
@@ -62,6 +65,16 @@ export type {
 export type { CallRecord, OutputPage, OutputRecord, OutputStore } from "./output_store.ts";
 export type { LogBus, LogListener } from "./log_bus.ts";
 export type { WorkerRecord, WorkerRegistry } from "./worker_registry.ts";
+export type { SecretRecord, SecretStore, SecretSummary } from "./secret_store.ts";
+export type {
+  CommitResult,
+  VolumeChangeRecord,
+  VolumeFile,
+  VolumeLimits,
+  VolumeStore,
+  VolumeSummary,
+} from "./volume_store.ts";
+export type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
 export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";
 export { connectRedisStore, type RedisStoreOptions } from "./redis_store.ts";

@@ -14,6 +14,9 @@ import { RedisCallQueue } from "./redis_call_queue.ts";
 import { RedisLogBus } from "./redis_log_bus.ts";
 import { RedisOutputStore } from "./redis_output_store.ts";
 import { RedisWorkerRegistry } from "./redis_worker_registry.ts";
+import { RedisSecretStore } from "./redis_secret_store.ts";
+import { RedisVolumeStore } from "./redis_volume_store.ts";
+import { RedisDeploymentStore } from "./redis_deployment_store.ts";
 
 /** Options for {@linkcode connectRedisStore}. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -51,6 +54,9 @@ export async function connectRedisStore(
     outputs: new RedisOutputStore(ctx),
     logs: new RedisLogBus(ctx),
     workers: new RedisWorkerRegistry(ctx),
+    secrets: new RedisSecretStore(ctx),
+    volumes: new RedisVolumeStore(ctx),
+    deployments: new RedisDeploymentStore(ctx),
     warnings: () => warnings(ctx),
     close: () => ctx.close(),
   };

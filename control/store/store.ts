@@ -11,6 +11,9 @@ import type { CallQueue } from "./call_queue.ts";
 import type { LogBus } from "./log_bus.ts";
 import type { OutputStore } from "./output_store.ts";
 import type { WorkerRegistry } from "./worker_registry.ts";
+import type { SecretStore } from "./secret_store.ts";
+import type { VolumeStore } from "./volume_store.ts";
+import type { DeploymentStore } from "./deployment_store.ts";
 
 /** Every part of the control plane's state. */
 export interface Store {
@@ -28,6 +31,12 @@ export interface Store {
   readonly logs: LogBus;
   /** Live workers. */
   readonly workers: WorkerRegistry;
+  /** Secrets, sealed. */
+  readonly secrets: SecretStore;
+  /** Volume trees and their content chunks. */
+  readonly volumes: VolumeStore;
+  /** Deployed names and versions, ephemeral heartbeats, call depths, kept logs. */
+  readonly deployments: DeploymentStore;
   /** Configuration problems that can lose data, as messages for the operator. */
   warnings(): Promise<string[]>;
   /** Ends pending waits and releases connections and files. */

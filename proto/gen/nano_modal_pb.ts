@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJsCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDRIPCgdydW5uaW5nGAUgASgNIncKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAESDAoEYnVzeRgGIAEoDSJqChBHZXRTdGF0c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm5hbm9tb2RhbC52MS5GdW5jdGlvblF1ZXVlEikKB3dvcmtlcnMYAiADKAsyGC5uYW5vbW9kYWwudjEuV29ya2VySW5mbyIjChFTdHJlYW1Mb2dzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRwoSU3RyZWFtTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUSCwoDc2VxGAIgASgNIlQKC1dvcmtlckhlbGxvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkiGwoKV29ya0NyZWRpdBINCgVjb3VudBgBIAEoDSJhCgpXb3JrUmVzdWx0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEg4KBm91dHB1dBgDIAEoDBIPCgdyZXF1ZXVlGAQgASgIEgsKA2lkeBgFIAEoDSI4CgtXb3JrUmVzdWx0cxIpCgdyZXN1bHRzGAEgAygLMhgubmFub21vZGFsLnYxLldvcmtSZXN1bHQiIgoNV29ya0hlYXJ0YmVhdBIRCglpbnB1dF9pZHMYASADKAkiMAoIV29ya0xvZ3MSJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSILCglXb3JrRHJhaW4ioAIKDVdvcmtlck1lc3NhZ2USKgoFaGVsbG8YASABKAsyGS5uYW5vbW9kYWwudjEuV29ya2VySGVsbG9IABIqCgZjcmVkaXQYAiABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NyZWRpdEgAEiwKB3Jlc3VsdHMYAyABKAsyGS5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdHNIABIwCgloZWFydGJlYXQYBCABKAsyGy5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdEgAEiYKBGxvZ3MYBSABKAsyFi5uYW5vbW9kYWwudjEuV29ya0xvZ3NIABIoCgVkcmFpbhgGIAEoCzIXLm5hbm9tb2RhbC52MS5Xb3JrRHJhaW5IAEIFCgNtc2ciigEKCVdvcmtJbnB1dBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRITCgtmdW5jdGlvbl9pZBgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEgsKA2lkeBgFIAEoDRIMCgRhcmdzGAYgASgMEhUKDWluZnJhX2F0dGVtcHQYByABKA0i2AEKCldvcmtBc3NpZ24SJwoGaW5wdXRzGAEgAygLMhcubmFub21vZGFsLnYxLldvcmtJbnB1dBIQCghsZWFzZV9tcxgCIAEoDRI6CglmdW5jdGlvbnMYAyADKAsyJy5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbi5GdW5jdGlvbnNFbnRyeRpTCg5GdW5jdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZToCOAEiIAoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSKdAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIAEIFCgNtc2ciKQoSR2V0RnVuY3Rpb25SZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJIocBChNHZXRGdW5jdGlvblJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRIQCghhcHBfbmFtZRgCIAEoCRITCgtidW5kbGVfaGFzaBgDIAEoCRImCgNkZWYYBCABKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZW50cnlfdXJsGAUgASgJIiAKEEdldEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCSIhChFHZXRCdW5kbGVSZXNwb25zZRIMCgRkYXRhGAEgASgMKqIBCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEMqcGCg5Db250cm9sU2VydmljZRI9CgRQaW5nEhkubmFub21vZGFsLnYxLlBpbmdSZXF1ZXN0GhoubmFub21vZGFsLnYxLlBpbmdSZXNwb25zZRJMCglQdXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXNwb25zZRJMCglDcmVhdGVBcHASHi5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVxdWVzdBofLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZRJGCgdTdG9wQXBwEhwubmFub21vZGFsLnYxLlN0b3BBcHBSZXF1ZXN0Gh0ubmFub21vZGFsLnYxLlN0b3BBcHBSZXNwb25zZRJJCghMaXN0QXBwcxIdLm5hbm9tb2RhbC52MS5MaXN0QXBwc1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXNwb25zZRI6CgRDYWxsEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhcubmFub21vZGFsLnYxLkNhbGxFdmVudBI/CgVTcGF3bhIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBobLm5hbm9tb2RhbC52MS5TcGF3blJlc3BvbnNlEkwKCUF3YWl0Q2FsbBIeLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlc3BvbnNlEj4KA01hcBIYLm5hbm9tb2RhbC52MS5NYXBSZXF1ZXN0GhkubmFub21vZGFsLnYxLk1hcFJlc3BvbnNlKAEwARJRCgpTdHJlYW1Mb2dzEh8ubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXF1ZXN0GiAubmFub21vZGFsLnYxLlN0cmVhbUxvZ3NSZXNwb25zZTABEkkKCEdldFN0YXRzEh0ubmFub21vZGFsLnYxLkdldFN0YXRzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5HZXRTdGF0c1Jlc3BvbnNlMvcBCg1Xb3JrZXJTZXJ2aWNlEkQKBFdvcmsSGy5uYW5vbW9kYWwudjEuV29ya2VyTWVzc2FnZRobLm5hbm9tb2RhbC52MS5Xb3JrZXJDb21tYW5kKAEwARJSCgtHZXRGdW5jdGlvbhIgLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlcXVlc3QaIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZRJMCglHZXRCdW5kbGUSHi5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVxdWVzdBofLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSLLAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SFAoMc2VjcmV0X25hbWVzGAwgAygJEioKB3ZvbHVtZXMYDSADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lTW91bnQiMAoLVm9sdW1lTW91bnQSDAoEcGF0aBgBIAEoCRITCgt2b2x1bWVfbmFtZRgCIAEoCSJsCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoARIPCgdjYWxsX2lkGAYgASgJIg0KC1BpbmdSZXF1ZXN0IjAKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEg8KB2JhY2tlbmQYAiABKAkiLgoQUHV0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiJAoRUHV0QnVuZGxlUmVzcG9uc2USDwoHcHJlc2VudBgBIAEoCCKbAQoQQ3JlYXRlQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEhMKC2J1bmRsZV9oYXNoGAIgASgJEiwKCWZ1bmN0aW9ucxgDIAMoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllcGhlbWVyYWwYBCABKAgSEQoJZW50cnlfdXJsGAUgASgJEhAKCGRldGFjaGVkGAYgASgIIsMBChFDcmVhdGVBcHBSZXNwb25zZRIOCgZhcHBfaWQYASABKAkSRgoMZnVuY3Rpb25faWRzGAIgAygLMjAubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlLkZ1bmN0aW9uSWRzRW50cnkSDwoHdmVyc2lvbhgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKAgaMgoQRnVuY3Rpb25JZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi4KDlN0b3BBcHBSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIhEKD1N0b3BBcHBSZXNwb25zZSIlChNBcHBIZWFydGJlYXRSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSIWChRBcHBIZWFydGJlYXRSZXNwb25zZSJAChVMb29rdXBGdW5jdGlvblJlcXVlc3QSEAoIYXBwX25hbWUYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCSJOChZMb29rdXBGdW5jdGlvblJlc3BvbnNlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNIoMBCgpBcHBWZXJzaW9uEg8KB3ZlcnNpb24YASABKA0SDgoGYXBwX2lkGAIgASgJEhIKCmNyZWF0ZWRfbXMYAyABKAESEwoLcm9sbGJhY2tfb2YYBCABKA0SEwoLYnVuZGxlX2hhc2gYBSABKAkSFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiIQoRQXBwSGlzdG9yeVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChJBcHBIaXN0b3J5UmVzcG9uc2USKgoIdmVyc2lvbnMYASADKAsyGC5uYW5vbW9kYWwudjEuQXBwVmVyc2lvbhIPCgdjdXJyZW50GAIgASgNIjMKElJvbGxiYWNrQXBwUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKA0iNgoTUm9sbGJhY2tBcHBSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgNEg4KBmFwcF9pZBgCIAEoCSIkChFDYW5jZWxDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJIhQKEkNhbmNlbENhbGxSZXNwb25zZSIxCg5BcHBMb2dzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCW1heF9saW5lcxgCIAEoDSI3Cg9BcHBMb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSKIAQoHQXBwSW5mbxIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCgllcGhlbWVyYWwYAyABKAgSDwoHc3RvcHBlZBgEIAEoCBISCgpjcmVhdGVkX21zGAUgASgBEhYKDmZ1bmN0aW9uX25hbWVzGAYgAygJEg8KB3ZlcnNpb24YByABKA0iEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJsCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDRIPCgdydW5uaW5nGAUgASgNIncKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAESDAoEYnVzeRgGIAEoDSJAChRSZXBvcnRTY2FsaW5nUmVxdWVzdBIMCgRmcm9tGAEgASgNEgoKAnRvGAIgASgNEg4KBnJlYXNvbhgDIAEoCSIXChVSZXBvcnRTY2FsaW5nUmVzcG9uc2UiagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iMQoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRwoSU3RyZWFtTG9nc1Jlc3BvbnNlEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUSCwoDc2VxGAIgASgNIlQKC1dvcmtlckhlbGxvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkiGwoKV29ya0NyZWRpdBINCgVjb3VudBgBIAEoDSJhCgpXb3JrUmVzdWx0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEg4KBm91dHB1dBgDIAEoDBIPCgdyZXF1ZXVlGAQgASgIEgsKA2lkeBgFIAEoDSI4CgtXb3JrUmVzdWx0cxIpCgdyZXN1bHRzGAEgAygLMhgubmFub21vZGFsLnYxLldvcmtSZXN1bHQijQEKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJEjkKB2ZpZ3VyZXMYAiADKAsyKC5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdC5GaWd1cmVzRW50cnkaLgoMRmlndXJlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEiMAoIV29ya0xvZ3MSJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZSILCglXb3JrRHJhaW4ioAIKDVdvcmtlck1lc3NhZ2USKgoFaGVsbG8YASABKAsyGS5uYW5vbW9kYWwudjEuV29ya2VySGVsbG9IABIqCgZjcmVkaXQYAiABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NyZWRpdEgAEiwKB3Jlc3VsdHMYAyABKAsyGS5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdHNIABIwCgloZWFydGJlYXQYBCABKAsyGy5uYW5vbW9kYWwudjEuV29ya0hlYXJ0YmVhdEgAEiYKBGxvZ3MYBSABKAsyFi5uYW5vbW9kYWwudjEuV29ya0xvZ3NIABIoCgVkcmFpbhgGIAEoCzIXLm5hbm9tb2RhbC52MS5Xb3JrRHJhaW5IAEIFCgNtc2ciigEKCVdvcmtJbnB1dBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRITCgtmdW5jdGlvbl9pZBgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEgsKA2lkeBgFIAEoDRIMCgRhcmdzGAYgASgMEhUKDWluZnJhX2F0dGVtcHQYByABKA0i2AEKCldvcmtBc3NpZ24SJwoGaW5wdXRzGAEgAygLMhcubmFub21vZGFsLnYxLldvcmtJbnB1dBIQCghsZWFzZV9tcxgCIAEoDRI6CglmdW5jdGlvbnMYAyADKAsyJy5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbi5GdW5jdGlvbnNFbnRyeRpTCg5GdW5jdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXNwb25zZToCOAEiLwoOV29ya0FwcFN0b3BwZWQSDgoGYXBwX2lkGAEgASgJEg0KBWRyYWluGAIgASgIIh8KCldvcmtDYW5jZWwSEQoJaW5wdXRfaWRzGAEgAygJIhoKB1dvcmtBY2sSDwoHcmVzdWx0cxgBIAEoDSLJAQoNV29ya2VyQ29tbWFuZBIqCgZhc3NpZ24YASABKAsyGC5uYW5vbW9kYWwudjEuV29ya0Fzc2lnbkgAEjMKC2FwcF9zdG9wcGVkGAIgASgLMhwubmFub21vZGFsLnYxLldvcmtBcHBTdG9wcGVkSAASJAoDYWNrGAMgASgLMhUubmFub21vZGFsLnYxLldvcmtBY2tIABIqCgZjYW5jZWwYBCABKAsyGC5uYW5vbW9kYWwudjEuV29ya0NhbmNlbEgAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwibgoRTmVzdGVkQ2FsbFJlcXVlc3QSEQoJd29ya2VyX2lkGAEgASgJEhAKCGlucHV0X2lkGAIgASgJEhMKC2xlYXNlX3Rva2VuGAMgASgJEg4KBm1ldGhvZBgEIAEoCRIPCgdyZXF1ZXN0GAUgASgMIiYKEk5lc3RlZENhbGxSZXNwb25zZRIQCghyZXNwb25zZRgBIAEoDCJQCgpTZWNyZXRJbmZvEgwKBG5hbWUYASABKAkSDAoEa2V5cxgCIAMoCRISCgpjcmVhdGVkX21zGAMgASgBEhIKCnVwZGF0ZWRfbXMYBCABKAEisAEKE0NyZWF0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRI9CgZ2YWx1ZXMYAiADKAsyLS5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVxdWVzdC5WYWx1ZXNFbnRyeRINCgVmb3JjZRgDIAEoCBIOCgZpbmxpbmUYBCABKAgaLQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChRDcmVhdGVTZWNyZXRSZXNwb25zZRIMCgRuYW1lGAEgASgJIhQKEkxpc3RTZWNyZXRzUmVxdWVzdCJAChNMaXN0U2VjcmV0c1Jlc3BvbnNlEikKB3NlY3JldHMYASADKAsyGC5uYW5vbW9kYWwudjEuU2VjcmV0SW5mbyIjChNEZWxldGVTZWNyZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoURGVsZXRlU2VjcmV0UmVzcG9uc2UiJAoTQ2hlY2tTZWNyZXRzUmVxdWVzdBINCgVuYW1lcxgBIAMoCSIWChRDaGVja1NlY3JldHNSZXNwb25zZSI8ChNHZXRTZWNyZXRFbnZSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJInwKFEdldFNlY3JldEVudlJlc3BvbnNlEjgKA2VudhgBIAMoCzIrLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXNwb25zZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIksKC1ZvbHVtZUVudHJ5EgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoBBIOCgZjaHVua3MYAyADKAkSEAoIbXRpbWVfbXMYBCABKAEiXQoKVm9sdW1lSW5mbxIMCgRuYW1lGAEgASgJEhIKCmNyZWF0ZWRfbXMYAiABKAESDwoHdmVyc2lvbhgDIAEoBBINCgVmaWxlcxgEIAEoBBINCgVieXRlcxgFIAEoBCI1ChNDcmVhdGVWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIZXhpc3Rfb2sYAiABKAgiJwoUQ3JlYXRlVm9sdW1lUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoCCIUChJMaXN0Vm9sdW1lc1JlcXVlc3QiQAoTTGlzdFZvbHVtZXNSZXNwb25zZRIpCgd2b2x1bWVzGAEgAygLMhgubmFub21vZGFsLnYxLlZvbHVtZUluZm8iIwoTRGVsZXRlVm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJIhYKFERlbGV0ZVZvbHVtZVJlc3BvbnNlIjsKFEdldFZvbHVtZVRyZWVSZXF1ZXN0EgwKBG5hbWUYASABKAkSFQoNa25vd25fdmVyc2lvbhgCIAEoBCJnChVHZXRWb2x1bWVUcmVlUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBBIRCgl1bmNoYW5nZWQYAiABKAgSKgoHZW50cmllcxgDIAMoCzIZLm5hbm9tb2RhbC52MS5Wb2x1bWVFbnRyeSImChRNaXNzaW5nQ2h1bmtzUmVxdWVzdBIOCgZoYXNoZXMYASADKAkiKAoVTWlzc2luZ0NodW5rc1Jlc3BvbnNlEg8KB21pc3NpbmcYASADKAkiIwoFQ2h1bmsSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIjcKEFB1dENodW5rc1JlcXVlc3QSIwoGY2h1bmtzGAEgAygLMhMubmFub21vZGFsLnYxLkNodW5rIhMKEVB1dENodW5rc1Jlc3BvbnNlIiIKEEdldENodW5rc1JlcXVlc3QSDgoGaGFzaGVzGAEgAygJIjgKEUdldENodW5rc1Jlc3BvbnNlEiMKBmNodW5rcxgBIAMoCzITLm5hbm9tb2RhbC52MS5DaHVuayJXCgxWb2x1bWVDaGFuZ2USDAoEcGF0aBgBIAEoCRIPCgdkZWxldGVkGAIgASgIEigKBWVudHJ5GAMgASgLMhkubmFub21vZGFsLnYxLlZvbHVtZUVudHJ5IlAKE0NvbW1pdFZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgdjaGFuZ2VzGAIgAygLMhoubmFub21vZGFsLnYxLlZvbHVtZUNoYW5nZSInChRDb21taXRWb2x1bWVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEKr8BCgxSZXN1bHRTdGF0dXMSHQoZUkVTVUxUX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFU1VMVF9TVEFUVVNfU1VDQ0VTUxABEhkKFVJFU1VMVF9TVEFUVVNfRkFJTFVSRRACEhkKFVJFU1VMVF9TVEFUVVNfVElNRU9VVBADEiIKHlJFU1VMVF9TVEFUVVNfSU5URVJOQUxfRkFJTFVSRRAEEhsKF1JFU1VMVF9TVEFUVVNfQ0FOQ0VMTEVEEAUy8woKDkNvbnRyb2xTZXJ2aWNlEj0KBFBpbmcSGS5uYW5vbW9kYWwudjEuUGluZ1JlcXVlc3QaGi5uYW5vbW9kYWwudjEuUGluZ1Jlc3BvbnNlEkwKCVB1dEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlc3BvbnNlEkwKCUNyZWF0ZUFwcBIeLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlEkYKB1N0b3BBcHASHC5uYW5vbW9kYWwudjEuU3RvcEFwcFJlcXVlc3QaHS5uYW5vbW9kYWwudjEuU3RvcEFwcFJlc3BvbnNlElUKDEFwcEhlYXJ0YmVhdBIhLm5hbm9tb2RhbC52MS5BcHBIZWFydGJlYXRSZXF1ZXN0GiIubmFub21vZGFsLnYxLkFwcEhlYXJ0YmVhdFJlc3BvbnNlEkkKCExpc3RBcHBzEh0ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5MaXN0QXBwc1Jlc3BvbnNlElsKDkxvb2t1cEZ1bmN0aW9uEiMubmFub21vZGFsLnYxLkxvb2t1cEZ1bmN0aW9uUmVxdWVzdBokLm5hbm9tb2RhbC52MS5Mb29rdXBGdW5jdGlvblJlc3BvbnNlEk8KCkFwcEhpc3RvcnkSHy5uYW5vbW9kYWwudjEuQXBwSGlzdG9yeVJlcXVlc3QaIC5uYW5vbW9kYWwudjEuQXBwSGlzdG9yeVJlc3BvbnNlElIKC1JvbGxiYWNrQXBwEiAubmFub21vZGFsLnYxLlJvbGxiYWNrQXBwUmVxdWVzdBohLm5hbm9tb2RhbC52MS5Sb2xsYmFja0FwcFJlc3BvbnNlEkYKB0FwcExvZ3MSHC5uYW5vbW9kYWwudjEuQXBwTG9nc1JlcXVlc3QaHS5uYW5vbW9kYWwudjEuQXBwTG9nc1Jlc3BvbnNlEk8KCkNhbmNlbENhbGwSHy5uYW5vbW9kYWwudjEuQ2FuY2VsQ2FsbFJlcXVlc3QaIC5uYW5vbW9kYWwudjEuQ2FuY2VsQ2FsbFJlc3BvbnNlEjoKBENhbGwSGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaFy5uYW5vbW9kYWwudjEuQ2FsbEV2ZW50Ej8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2USWAoNUmVwb3J0U2NhbGluZxIiLm5hbm9tb2RhbC52MS5SZXBvcnRTY2FsaW5nUmVxdWVzdBojLm5hbm9tb2RhbC52MS5SZXBvcnRTY2FsaW5nUmVzcG9uc2UynwMKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlEk8KCk5lc3RlZENhbGwSHy5uYW5vbW9kYWwudjEuTmVzdGVkQ2FsbFJlcXVlc3QaIC5uYW5vbW9kYWwudjEuTmVzdGVkQ2FsbFJlc3BvbnNlElUKDEdldFNlY3JldEVudhIhLm5hbm9tb2RhbC52MS5HZXRTZWNyZXRFbnZSZXF1ZXN0GiIubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlc3BvbnNlMugCCg1TZWNyZXRTZXJ2aWNlElUKDENyZWF0ZVNlY3JldBIhLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXF1ZXN0GiIubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlc3BvbnNlElIKC0xpc3RTZWNyZXRzEiAubmFub21vZGFsLnYxLkxpc3RTZWNyZXRzUmVxdWVzdBohLm5hbm9tb2RhbC52MS5MaXN0U2VjcmV0c1Jlc3BvbnNlElUKDERlbGV0ZVNlY3JldBIhLm5hbm9tb2RhbC52MS5EZWxldGVTZWNyZXRSZXF1ZXN0GiIubmFub21vZGFsLnYxLkRlbGV0ZVNlY3JldFJlc3BvbnNlElUKDENoZWNrU2VjcmV0cxIhLm5hbm9tb2RhbC52MS5DaGVja1NlY3JldHNSZXF1ZXN0GiIubmFub21vZGFsLnYxLkNoZWNrU2VjcmV0c1Jlc3BvbnNlMrgFCg1Wb2x1bWVTZXJ2aWNlElUKDENyZWF0ZVZvbHVtZRIhLm5hbm9tb2RhbC52MS5DcmVhdGVWb2x1bWVSZXF1ZXN0GiIubmFub21vZGFsLnYxLkNyZWF0ZVZvbHVtZVJlc3BvbnNlElIKC0xpc3RWb2x1bWVzEiAubmFub21vZGFsLnYxLkxpc3RWb2x1bWVzUmVxdWVzdBohLm5hbm9tb2RhbC52MS5MaXN0Vm9sdW1lc1Jlc3BvbnNlElUKDERlbGV0ZVZvbHVtZRIhLm5hbm9tb2RhbC52MS5EZWxldGVWb2x1bWVSZXF1ZXN0GiIubmFub21vZGFsLnYxLkRlbGV0ZVZvbHVtZVJlc3BvbnNlElgKDUdldFZvbHVtZVRyZWUSIi5uYW5vbW9kYWwudjEuR2V0Vm9sdW1lVHJlZVJlcXVlc3QaIy5uYW5vbW9kYWwudjEuR2V0Vm9sdW1lVHJlZVJlc3BvbnNlElgKDU1pc3NpbmdDaHVua3MSIi5uYW5vbW9kYWwudjEuTWlzc2luZ0NodW5rc1JlcXVlc3QaIy5uYW5vbW9kYWwudjEuTWlzc2luZ0NodW5rc1Jlc3BvbnNlEkwKCVB1dENodW5rcxIeLm5hbm9tb2RhbC52MS5QdXRDaHVua3NSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dENodW5rc1Jlc3BvbnNlEkwKCUdldENodW5rcxIeLm5hbm9tb2RhbC52MS5HZXRDaHVua3NSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldENodW5rc1Jlc3BvbnNlElUKDENvbW1pdFZvbHVtZRIhLm5hbm9tb2RhbC52MS5Db21taXRWb2x1bWVSZXF1ZXN0GiIubmFub21vZGFsLnYxLkNvbW1pdFZvbHVtZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -190,6 +190,21 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
    * @generated from field: uint32 concurrency = 11;
    */
   concurrency: number;
+
+  /**
+   * Names of the secrets whose variables the sandbox gets, in order (later
+   * override earlier). Values never travel in a definition.
+   *
+   * @generated from field: repeated string secret_names = 12;
+   */
+  secretNames: string[];
+
+  /**
+   * Volumes mounted into the sandbox.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeMount volumes = 13;
+   */
+  volumes: VolumeMount[];
 };
 
 /**
@@ -198,6 +213,30 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
  */
 export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
+
+/**
+ * @generated from message nanomodal.v1.VolumeMount
+ */
+export type VolumeMount = Message<"nanomodal.v1.VolumeMount"> & {
+  /**
+   * Absolute path inside the sandbox.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string volume_name = 2;
+   */
+  volumeName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeMount.
+ * Use `create(VolumeMountSchema)` to create a new message.
+ */
+export const VolumeMountSchema: GenMessage<VolumeMount> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
 
 /**
  * @generated from message nanomodal.v1.LogLine
@@ -229,6 +268,13 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
    * @generated from field: double time_ms = 5;
    */
   timeMs: number;
+
+  /**
+   * The call whose input printed it, when the sandbox ran only that input then.
+   *
+   * @generated from field: string call_id = 6;
+   */
+  callId: string;
 };
 
 /**
@@ -236,7 +282,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 5);
 
 /**
  * @generated from message nanomodal.v1.PingRequest
@@ -249,7 +295,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 6);
 
 /**
  * @generated from message nanomodal.v1.PingResponse
@@ -271,7 +317,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 7);
 
 /**
  * @generated from message nanomodal.v1.PutBundleRequest
@@ -297,7 +343,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 8);
 
 /**
  * @generated from message nanomodal.v1.PutBundleResponse
@@ -314,7 +360,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 9);
 
 /**
  * @generated from message nanomodal.v1.CreateAppRequest
@@ -348,6 +394,13 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
    * @generated from field: string entry_url = 5;
    */
   entryUrl: string;
+
+  /**
+   * Ephemeral apps: keep running when the client goes silent (`run --detach`).
+   *
+   * @generated from field: bool detached = 6;
+   */
+  detached: boolean;
 };
 
 /**
@@ -355,7 +408,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 10);
 
 /**
  * @generated from message nanomodal.v1.CreateAppResponse
@@ -372,6 +425,20 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
    * @generated from field: map<string, string> function_ids = 2;
    */
   functionIds: { [key: string]: string };
+
+  /**
+   * Deployed apps: the version this request recorded (or the current one, if unchanged).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * Deployed apps: the bundle and functions equal the current version's; nothing changed.
+   *
+   * @generated from field: bool unchanged = 4;
+   */
+  unchanged: boolean;
 };
 
 /**
@@ -379,16 +446,23 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 11);
 
 /**
  * @generated from message nanomodal.v1.StopAppRequest
  */
 export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
   /**
+   * One of app_id (any app) or name (a deployed app: every version stops).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -396,7 +470,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * @generated from message nanomodal.v1.StopAppResponse
@@ -409,7 +483,312 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 13);
+
+/**
+ * Keeps an ephemeral app alive: a client that stops sending these loses its app.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatRequest
+ */
+export type AppHeartbeatRequest = Message<"nanomodal.v1.AppHeartbeatRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatRequest.
+ * Use `create(AppHeartbeatRequestSchema)` to create a new message.
+ */
+export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 14);
+
+/**
+ * Nothing: the app is alive.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatResponse
+ */
+export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatResponse.
+ * Use `create(AppHeartbeatResponseSchema)` to create a new message.
+ */
+export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 15);
+
+/**
+ * A deployed app's function, by names.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionRequest
+ */
+export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionRequest.
+ * Use `create(LookupFunctionRequestSchema)` to create a new message.
+ */
+export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 16);
+
+/**
+ * The current version's function.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionResponse
+ */
+export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
+  /**
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionResponse.
+ * Use `create(LookupFunctionResponseSchema)` to create a new message.
+ */
+export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 17);
+
+/**
+ * One recorded version of a deployed app.
+ *
+ * @generated from message nanomodal.v1.AppVersion
+ */
+export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * Set when this version restored an earlier one.
+   *
+   * @generated from field: uint32 rollback_of = 4;
+   */
+  rollbackOf: number;
+
+  /**
+   * @generated from field: string bundle_hash = 5;
+   */
+  bundleHash: string;
+
+  /**
+   * @generated from field: repeated string function_names = 6;
+   */
+  functionNames: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppVersion.
+ * Use `create(AppVersionSchema)` to create a new message.
+ */
+export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 18);
+
+/**
+ * The versions of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppHistoryRequest
+ */
+export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryRequest.
+ * Use `create(AppHistoryRequestSchema)` to create a new message.
+ */
+export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 19);
+
+/**
+ * Versions, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppHistoryResponse
+ */
+export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.AppVersion versions = 1;
+   */
+  versions: AppVersion[];
+
+  /**
+   * The version new calls go to.
+   *
+   * @generated from field: uint32 current = 2;
+   */
+  current: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryResponse.
+ * Use `create(AppHistoryResponseSchema)` to create a new message.
+ */
+export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 20);
+
+/**
+ * Run what `version` of the deployed app `name` ran, as a new version.
+ *
+ * @generated from message nanomodal.v1.RollbackAppRequest
+ */
+export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppRequest.
+ * Use `create(RollbackAppRequestSchema)` to create a new message.
+ */
+export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 21);
+
+/**
+ * The version the rollback recorded.
+ *
+ * @generated from message nanomodal.v1.RollbackAppResponse
+ */
+export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppResponse.
+ * Use `create(RollbackAppResponseSchema)` to create a new message.
+ */
+export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 22);
+
+/**
+ * The call to cancel.
+ *
+ * @generated from message nanomodal.v1.CancelCallRequest
+ */
+export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallRequest.
+ * Use `create(CancelCallRequestSchema)` to create a new message.
+ */
+export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 23);
+
+/**
+ * Nothing: the call is cancelled (or had finished).
+ *
+ * @generated from message nanomodal.v1.CancelCallResponse
+ */
+export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallResponse.
+ * Use `create(CancelCallResponseSchema)` to create a new message.
+ */
+export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 24);
+
+/**
+ * Recent output of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppLogsRequest
+ */
+export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Most recent lines to return.
+   *
+   * @generated from field: uint32 max_lines = 2;
+   */
+  maxLines: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsRequest.
+ * Use `create(AppLogsRequestSchema)` to create a new message.
+ */
+export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 25);
+
+/**
+ * Log lines, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppLogsResponse
+ */
+export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsResponse.
+ * Use `create(AppLogsResponseSchema)` to create a new message.
+ */
+export const AppLogsResponseSchema: GenMessage<AppLogsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 26);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -444,6 +823,13 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
    * @generated from field: repeated string function_names = 6;
    */
   functionNames: string[];
+
+  /**
+   * Deployed apps: the current version.
+   *
+   * @generated from field: uint32 version = 7;
+   */
+  version: number;
 };
 
 /**
@@ -451,7 +837,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -464,7 +850,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -481,7 +867,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -514,7 +900,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -539,7 +925,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -556,7 +942,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -580,7 +966,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -602,7 +988,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -633,7 +1019,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -659,7 +1045,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -676,7 +1062,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -711,7 +1097,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -749,7 +1135,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -762,7 +1148,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -803,7 +1189,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -847,7 +1233,51 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 42);
+
+/**
+ * @generated from message nanomodal.v1.ReportScalingRequest
+ */
+export type ReportScalingRequest = Message<"nanomodal.v1.ReportScalingRequest"> & {
+  /**
+   * Workers before and after the decision.
+   *
+   * @generated from field: uint32 from = 1;
+   */
+  from: number;
+
+  /**
+   * @generated from field: uint32 to = 2;
+   */
+  to: number;
+
+  /**
+   * Why, in the autoscaler's words ("12 inputs queued").
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.ReportScalingRequest.
+ * Use `create(ReportScalingRequestSchema)` to create a new message.
+ */
+export const ReportScalingRequestSchema: GenMessage<ReportScalingRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 43);
+
+/**
+ * @generated from message nanomodal.v1.ReportScalingResponse
+ */
+export type ReportScalingResponse = Message<"nanomodal.v1.ReportScalingResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ReportScalingResponse.
+ * Use `create(ReportScalingResponseSchema)` to create a new message.
+ */
+export const ReportScalingResponseSchema: GenMessage<ReportScalingResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -869,16 +1299,23 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
   /**
+   * One of app_id, or name (a deployed app: every version's output).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -886,7 +1323,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -910,7 +1347,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -944,7 +1381,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -963,7 +1400,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -1006,7 +1443,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1023,7 +1460,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1033,6 +1470,15 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
    * @generated from field: repeated string input_ids = 1;
    */
   inputIds: string[];
+
+  /**
+   * The worker's figures for /metrics: running totals ("cold_starts",
+   * "sandbox_deaths", "image_builds") and current counts ("containers_idle",
+   * "containers_busy", "containers_starting").
+   *
+   * @generated from field: map<string, double> figures = 2;
+   */
+  figures: { [key: string]: number };
 };
 
 /**
@@ -1040,7 +1486,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1057,7 +1503,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1070,7 +1516,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1123,7 +1569,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1172,7 +1618,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 56);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1204,7 +1650,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 57);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1214,6 +1660,14 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * The app was superseded by a newer version, not stopped: finish its inputs,
+   * then stop its containers as they fall idle.
+   *
+   * @generated from field: bool drain = 2;
+   */
+  drain: boolean;
 };
 
 /**
@@ -1221,7 +1675,26 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 58);
+
+/**
+ * Inputs whose calls were cancelled: stop running them.
+ *
+ * @generated from message nanomodal.v1.WorkCancel
+ */
+export type WorkCancel = Message<"nanomodal.v1.WorkCancel"> & {
+  /**
+   * @generated from field: repeated string input_ids = 1;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkCancel.
+ * Use `create(WorkCancelSchema)` to create a new message.
+ */
+export const WorkCancelSchema: GenMessage<WorkCancel> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 59);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1241,7 +1714,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 60);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1268,6 +1741,12 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
      */
     value: WorkAck;
     case: "ack";
+  } | {
+    /**
+     * @generated from field: nanomodal.v1.WorkCancel cancel = 4;
+     */
+    value: WorkCancel;
+    case: "cancel";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1276,7 +1755,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 61);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1293,7 +1772,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 62);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1330,7 +1809,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 63);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1347,7 +1826,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 64);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1364,7 +1843,708 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 65);
+
+/**
+ * A call made by user code inside a sandbox, which the worker makes on its
+ * behalf. The credential is the calling input's lease: it is valid only while
+ * that input runs on this worker, and scopes the call to the input's app.
+ *
+ * @generated from message nanomodal.v1.NestedCallRequest
+ */
+export type NestedCallRequest = Message<"nanomodal.v1.NestedCallRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: string input_id = 2;
+   */
+  inputId: string;
+
+  /**
+   * @generated from field: string lease_token = 3;
+   */
+  leaseToken: string;
+
+  /**
+   * A ControlService method: call, spawn, awaitCall, lookupFunction or cancelCall.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * The encoded request message of that method. For lookupFunction, an empty
+   * app_name means the calling input's own app.
+   *
+   * @generated from field: bytes request = 5;
+   */
+  request: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallRequest.
+ * Use `create(NestedCallRequestSchema)` to create a new message.
+ */
+export const NestedCallRequestSchema: GenMessage<NestedCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 66);
+
+/**
+ * The answer to a NestedCallRequest.
+ *
+ * @generated from message nanomodal.v1.NestedCallResponse
+ */
+export type NestedCallResponse = Message<"nanomodal.v1.NestedCallResponse"> & {
+  /**
+   * The encoded response message of the method.
+   *
+   * @generated from field: bytes response = 1;
+   */
+  response: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallResponse.
+ * Use `create(NestedCallResponseSchema)` to create a new message.
+ */
+export const NestedCallResponseSchema: GenMessage<NestedCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 67);
+
+/**
+ * @generated from message nanomodal.v1.SecretInfo
+ */
+export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Variable names only: values are never listed.
+   *
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: double updated_ms = 4;
+   */
+  updatedMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.SecretInfo.
+ * Use `create(SecretInfoSchema)` to create a new message.
+ */
+export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 68);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretRequest
+ */
+export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & {
+  /**
+   * Empty with `inline` set: the server names it (for Secret.fromDict / fromDotenv).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: map<string, string> values = 2;
+   */
+  values: { [key: string]: string };
+
+  /**
+   * Replace an existing secret of that name.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+
+  /**
+   * @generated from field: bool inline = 4;
+   */
+  inline: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretRequest.
+ * Use `create(CreateSecretRequestSchema)` to create a new message.
+ */
+export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 69);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretResponse
+ */
+export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretResponse.
+ * Use `create(CreateSecretResponseSchema)` to create a new message.
+ */
+export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 70);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsRequest
+ */
+export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsRequest.
+ * Use `create(ListSecretsRequestSchema)` to create a new message.
+ */
+export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 71);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsResponse
+ */
+export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.SecretInfo secrets = 1;
+   */
+  secrets: SecretInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsResponse.
+ * Use `create(ListSecretsResponseSchema)` to create a new message.
+ */
+export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 72);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretRequest
+ */
+export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretRequest.
+ * Use `create(DeleteSecretRequestSchema)` to create a new message.
+ */
+export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 73);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretResponse
+ */
+export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretResponse.
+ * Use `create(DeleteSecretResponseSchema)` to create a new message.
+ */
+export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 74);
+
+/**
+ * Fails with NOT_FOUND naming the first missing secret.
+ *
+ * @generated from message nanomodal.v1.CheckSecretsRequest
+ */
+export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & {
+  /**
+   * @generated from field: repeated string names = 1;
+   */
+  names: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsRequest.
+ * Use `create(CheckSecretsRequestSchema)` to create a new message.
+ */
+export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 75);
+
+/**
+ * @generated from message nanomodal.v1.CheckSecretsResponse
+ */
+export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsResponse.
+ * Use `create(CheckSecretsResponseSchema)` to create a new message.
+ */
+export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 76);
+
+/**
+ * Worker only: the merged environment of a function's secrets.
+ *
+ * @generated from message nanomodal.v1.GetSecretEnvRequest
+ */
+export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvRequest.
+ * Use `create(GetSecretEnvRequestSchema)` to create a new message.
+ */
+export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 77);
+
+/**
+ * @generated from message nanomodal.v1.GetSecretEnvResponse
+ */
+export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> & {
+  /**
+   * @generated from field: map<string, string> env = 1;
+   */
+  env: { [key: string]: string };
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvResponse.
+ * Use `create(GetSecretEnvResponseSchema)` to create a new message.
+ */
+export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 78);
+
+/**
+ * One file of a volume: its content is the concatenation of its chunks
+ * (content-addressed, at most 4 MiB each).
+ *
+ * @generated from message nanomodal.v1.VolumeEntry
+ */
+export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: repeated string chunks = 3;
+   */
+  chunks: string[];
+
+  /**
+   * @generated from field: double mtime_ms = 4;
+   */
+  mtimeMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeEntry.
+ * Use `create(VolumeEntrySchema)` to create a new message.
+ */
+export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 79);
+
+/**
+ * @generated from message nanomodal.v1.VolumeInfo
+ */
+export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: double created_ms = 2;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: uint64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: uint64 files = 4;
+   */
+  files: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 5;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeInfo.
+ * Use `create(VolumeInfoSchema)` to create a new message.
+ */
+export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 80);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeRequest
+ */
+export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Succeed if it exists already.
+   *
+   * @generated from field: bool exist_ok = 2;
+   */
+  existOk: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeRequest.
+ * Use `create(CreateVolumeRequestSchema)` to create a new message.
+ */
+export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 81);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeResponse
+ */
+export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> & {
+  /**
+   * @generated from field: bool created = 1;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeResponse.
+ * Use `create(CreateVolumeResponseSchema)` to create a new message.
+ */
+export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 82);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesRequest
+ */
+export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesRequest.
+ * Use `create(ListVolumesRequestSchema)` to create a new message.
+ */
+export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 83);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesResponse
+ */
+export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeInfo volumes = 1;
+   */
+  volumes: VolumeInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesResponse.
+ * Use `create(ListVolumesResponseSchema)` to create a new message.
+ */
+export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 84);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeRequest
+ */
+export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeRequest.
+ * Use `create(DeleteVolumeRequestSchema)` to create a new message.
+ */
+export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 85);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeResponse
+ */
+export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeResponse.
+ * Use `create(DeleteVolumeResponseSchema)` to create a new message.
+ */
+export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 86);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeRequest
+ */
+export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Only answer with entries when the volume's version differs from this.
+   *
+   * @generated from field: uint64 known_version = 2;
+   */
+  knownVersion: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeRequest.
+ * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
+ */
+export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 87);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeResponse
+ */
+export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeEntry entries = 3;
+   */
+  entries: VolumeEntry[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeResponse.
+ * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
+ */
+export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 88);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksRequest
+ */
+export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksRequest.
+ * Use `create(MissingChunksRequestSchema)` to create a new message.
+ */
+export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 89);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksResponse
+ */
+export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"> & {
+  /**
+   * @generated from field: repeated string missing = 1;
+   */
+  missing: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksResponse.
+ * Use `create(MissingChunksResponseSchema)` to create a new message.
+ */
+export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 90);
+
+/**
+ * @generated from message nanomodal.v1.Chunk
+ */
+export type Chunk = Message<"nanomodal.v1.Chunk"> & {
+  /**
+   * Hex SHA-256 of data.
+   *
+   * @generated from field: string hash = 1;
+   */
+  hash: string;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.Chunk.
+ * Use `create(ChunkSchema)` to create a new message.
+ */
+export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 91);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksRequest
+ */
+export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksRequest.
+ * Use `create(PutChunksRequestSchema)` to create a new message.
+ */
+export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 92);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksResponse
+ */
+export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksResponse.
+ * Use `create(PutChunksResponseSchema)` to create a new message.
+ */
+export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 93);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksRequest
+ */
+export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksRequest.
+ * Use `create(GetChunksRequestSchema)` to create a new message.
+ */
+export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 94);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksResponse
+ */
+export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksResponse.
+ * Use `create(GetChunksResponseSchema)` to create a new message.
+ */
+export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 95);
+
+/**
+ * @generated from message nanomodal.v1.VolumeChange
+ */
+export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Set for a deletion (of a file, or of everything under a directory path).
+   *
+   * @generated from field: bool deleted = 2;
+   */
+  deleted: boolean;
+
+  /**
+   * @generated from field: nanomodal.v1.VolumeEntry entry = 3;
+   */
+  entry?: VolumeEntry | undefined;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeChange.
+ * Use `create(VolumeChangeSchema)` to create a new message.
+ */
+export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 96);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeRequest
+ */
+export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeChange changes = 2;
+   */
+  changes: VolumeChange[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeRequest.
+ * Use `create(CommitVolumeRequestSchema)` to create a new message.
+ */
+export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 97);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeResponse
+ */
+export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeResponse.
+ * Use `create(CommitVolumeResponseSchema)` to create a new message.
+ */
+export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 98);
 
 /**
  * How one input ended.
@@ -1404,6 +2584,13 @@ export enum ResultStatus {
    * @generated from enum value: RESULT_STATUS_INTERNAL_FAILURE = 4;
    */
   INTERNAL_FAILURE = 4,
+
+  /**
+   * The call was cancelled before it finished.
+   *
+   * @generated from enum value: RESULT_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -1449,12 +2636,68 @@ export const ControlService: GenService<{
     output: typeof StopAppResponseSchema;
   },
   /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHeartbeat
+   */
+  appHeartbeat: {
+    methodKind: "unary";
+    input: typeof AppHeartbeatRequestSchema;
+    output: typeof AppHeartbeatResponseSchema;
+  },
+  /**
    * @generated from rpc nanomodal.v1.ControlService.ListApps
    */
   listApps: {
     methodKind: "unary";
     input: typeof ListAppsRequestSchema;
     output: typeof ListAppsResponseSchema;
+  },
+  /**
+   * The current version's id of a deployed app's function.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.LookupFunction
+   */
+  lookupFunction: {
+    methodKind: "unary";
+    input: typeof LookupFunctionRequestSchema;
+    output: typeof LookupFunctionResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHistory
+   */
+  appHistory: {
+    methodKind: "unary";
+    input: typeof AppHistoryRequestSchema;
+    output: typeof AppHistoryResponseSchema;
+  },
+  /**
+   * Records a new version that runs what an earlier one ran.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.RollbackApp
+   */
+  rollbackApp: {
+    methodKind: "unary";
+    input: typeof RollbackAppRequestSchema;
+    output: typeof RollbackAppResponseSchema;
+  },
+  /**
+   * Recent output of a deployed app's functions (follow with StreamLogs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppLogs
+   */
+  appLogs: {
+    methodKind: "unary";
+    input: typeof AppLogsRequestSchema;
+    output: typeof AppLogsResponseSchema;
+  },
+  /**
+   * Queued inputs of the call are dropped, running ones stopped; get() says cancelled.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.CancelCall
+   */
+  cancelCall: {
+    methodKind: "unary";
+    input: typeof CancelCallRequestSchema;
+    output: typeof CancelCallResponseSchema;
   },
   /**
    * @generated from rpc nanomodal.v1.ControlService.Call
@@ -1506,6 +2749,16 @@ export const ControlService: GenService<{
     input: typeof GetStatsRequestSchema;
     output: typeof GetStatsResponseSchema;
   },
+  /**
+   * An autoscaler tells the control plane what it decided (for /metrics and the event log).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.ReportScaling
+   */
+  reportScaling: {
+    methodKind: "unary";
+    input: typeof ReportScalingRequestSchema;
+    output: typeof ReportScalingResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 0);
 
@@ -1537,6 +2790,136 @@ export const WorkerService: GenService<{
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
   },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.NestedCall
+   */
+  nestedCall: {
+    methodKind: "unary";
+    input: typeof NestedCallRequestSchema;
+    output: typeof NestedCallResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.GetSecretEnv
+   */
+  getSecretEnv: {
+    methodKind: "unary";
+    input: typeof GetSecretEnvRequestSchema;
+    output: typeof GetSecretEnvResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 1);
+
+/**
+ * Clients manage secrets; values flow in, never out.
+ *
+ * @generated from service nanomodal.v1.SecretService
+ */
+export const SecretService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CreateSecret
+   */
+  createSecret: {
+    methodKind: "unary";
+    input: typeof CreateSecretRequestSchema;
+    output: typeof CreateSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.ListSecrets
+   */
+  listSecrets: {
+    methodKind: "unary";
+    input: typeof ListSecretsRequestSchema;
+    output: typeof ListSecretsResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.DeleteSecret
+   */
+  deleteSecret: {
+    methodKind: "unary";
+    input: typeof DeleteSecretRequestSchema;
+    output: typeof DeleteSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CheckSecrets
+   */
+  checkSecrets: {
+    methodKind: "unary";
+    input: typeof CheckSecretsRequestSchema;
+    output: typeof CheckSecretsResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 2);
+
+/**
+ * Volumes for clients and workers: trees of path -> chunks, committed atomically.
+ *
+ * @generated from service nanomodal.v1.VolumeService
+ */
+export const VolumeService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CreateVolume
+   */
+  createVolume: {
+    methodKind: "unary";
+    input: typeof CreateVolumeRequestSchema;
+    output: typeof CreateVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.ListVolumes
+   */
+  listVolumes: {
+    methodKind: "unary";
+    input: typeof ListVolumesRequestSchema;
+    output: typeof ListVolumesResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.DeleteVolume
+   */
+  deleteVolume: {
+    methodKind: "unary";
+    input: typeof DeleteVolumeRequestSchema;
+    output: typeof DeleteVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetVolumeTree
+   */
+  getVolumeTree: {
+    methodKind: "unary";
+    input: typeof GetVolumeTreeRequestSchema;
+    output: typeof GetVolumeTreeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.MissingChunks
+   */
+  missingChunks: {
+    methodKind: "unary";
+    input: typeof MissingChunksRequestSchema;
+    output: typeof MissingChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.PutChunks
+   */
+  putChunks: {
+    methodKind: "unary";
+    input: typeof PutChunksRequestSchema;
+    output: typeof PutChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetChunks
+   */
+  getChunks: {
+    methodKind: "unary";
+    input: typeof GetChunksRequestSchema;
+    output: typeof GetChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CommitVolume
+   */
+  commitVolume: {
+    methodKind: "unary";
+    input: typeof CommitVolumeRequestSchema;
+    output: typeof CommitVolumeResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 3);
 

@@ -81,7 +81,8 @@ export function containerConfig(
       "--lifeline-stdin",
     ],
     // The image's own environment plus nothing of the worker's: no tokens, no secrets.
-    Env: Object.entries(imageEnv(def)).map(([k, v]) => `${k}=${v}`),
+    // The function's own secrets only (spec.env), never the worker's environment.
+    Env: Object.entries({ ...imageEnv(def), ...spec.env }).map(([k, v]) => `${k}=${v}`),
     User: "65534:65534",
     WorkingDir: "/tmp",
     Labels: labels,
@@ -97,6 +98,8 @@ export function containerConfig(
         bind(spec.entrypointPath, MOUNT.entrypoint),
         bind(spec.bundlePath, MOUNT.bundle),
         bind(spec.socketDir, MOUNT.socketDir),
+        // The worker's copies of the function's volumes, writable by the container's user.
+        ...(spec.mounts ?? []).map((m) => ({ ...bind(m.source, m.target), ReadOnly: m.readOnly })),
       ],
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],

@@ -8,6 +8,7 @@ import { denoPath } from "../../proto/deno_path.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
 import { containerConfig, ensureNetwork, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
+import { type ImageInfo, listImages, markImageUsed, pruneImages } from "./_image_gc.ts";
 import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
@@ -67,6 +68,7 @@ export class DockerRunner implements Runner {
       "nano-modal.function": spec.functionName,
     };
     const image = await this.#image(spec.def);
+    markImageUsed(this.#options.cacheDir, image).catch(() => {});
     if (!spec.def.blockNetwork) {
       await (this.#network ??= ensureNetwork(docker).catch((err) => {
         this.#network = undefined;
@@ -83,6 +85,20 @@ export class DockerRunner implements Runner {
       const rebuilt = await this.#image(spec.def);
       return await startContainer(docker, spec, containerConfig(spec, rebuilt, labels));
     }
+  }
+
+  /** This host's images of the runner, with when each was last used. */
+  async images(): Promise<ImageInfo[]> {
+    return await listImages(await this.#client(), this.#gcOptions());
+  }
+
+  /** Removes images no container uses that nobody used for `unusedForMs`; returns them. */
+  async pruneImages(unusedForMs: number): Promise<ImageInfo[]> {
+    return await pruneImages(await this.#client(), { ...this.#gcOptions(), unusedForMs });
+  }
+
+  #gcOptions() {
+    return { cacheDir: this.#options.cacheDir, repository: this.#options.imageRepository };
   }
 
   /**

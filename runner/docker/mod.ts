@@ -4,6 +4,7 @@
  * @module
  */
 export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
+export type { ImageInfo } from "./_image_gc.ts";
 export { dockerReachable, dockerSocketPath } from "./_docker.ts";
 export {
   connectDocker,
