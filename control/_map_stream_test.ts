@@ -1,5 +1,5 @@
 import { equal, rejects } from "node:assert/strict";
-import { Code, ConnectError, create } from "../proto/mod.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
 import { type MapRequest, MapRequestSchema, OutputSchema } from "../proto/messages.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore, type FunctionRecord } from "./store/mod.ts";
@@ -73,7 +73,11 @@ Deno.test("a map's delivered outputs are released at once; a resume must already
   let received = 0;
   for await (const r of stream) received += r.outputs.length;
   equal(received, 2);
-  equal((store.outputs as unknown as { heldBytes: number }).heldBytes, 0, "nothing held after delivery");
+  equal(
+    (store.outputs as unknown as { heldBytes: number }).heldBytes,
+    0,
+    "nothing held after delivery",
+  );
 
   const resume = (haveIdx: number[]) =>
     runMap(
