@@ -183,7 +183,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   );
   console.error(tokenHelp(auth, server.url));
   // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
-  console.error(`dashboard: ${server.url}/?token=${encodeURIComponent(token)}`);
+  // A token kept in a file is never printed (the operator never saw it): the line says where it is.
+  console.error(
+    auth.file
+      ? `dashboard: ${server.url}/ (log in at ${server.url}/?token=$(cat ${auth.file}))`
+      : `dashboard: ${server.url}/?token=${encodeURIComponent(token)}`,
+  );
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());
