@@ -1,6 +1,7 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
   connectRedisStore,
+  dashboardKey,
   InsecureListenError,
   RedisUnavailableError,
   type Store,
@@ -182,13 +183,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     }, token required${workerToken ? ", separate worker token" : ""})`,
   );
   console.error(tokenHelp(auth, server.url));
-  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
-  // A token kept in a file is never printed (the operator never saw it): the line says where it is.
-  console.error(
-    auth.file
-      ? `dashboard: ${server.url}/ (log in at ${server.url}/?token=$(cat ${auth.file}))`
-      : `dashboard: ${server.url}/?token=${encodeURIComponent(token)}`,
-  );
+  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard). It
+  // carries a key derived from the token that opens the dashboard but no RPC: the log holds no
+  // credential that runs code.
+  console.error(`dashboard: ${server.url}/?token=${await dashboardKey(token)}`);
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

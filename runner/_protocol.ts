@@ -12,6 +12,11 @@ export interface RunMessage {
   id: string;
   fn: string;
   args: Uint8Array;
+  /**
+   * At most this many inputs run at once in the sandbox (the function's
+   * `concurrency`); inputs sent past it wait there in arrival order. Absent: no limit.
+   */
+  max?: number;
 }
 
 /** Sandbox → worker: the bundle is loaded; these functions exist. */

@@ -37,6 +37,12 @@ export interface WarmSandboxOptions {
   onNested?: NestedHandler;
 }
 
+interface InFlight extends PromiseWithResolvers<DoneMessage> {
+  /** Running in the sandbox (not queued there). */
+  started: boolean;
+  onStart?: () => void;
+}
+
 /** A started, ready sandbox. */
 export class WarmSandbox {
   readonly id: string;
@@ -44,8 +50,14 @@ export class WarmSandbox {
   readonly #writer: FrameWriter;
   readonly #conn: Deno.Conn;
   readonly #dir: string;
-  readonly #inflight = new Map<string, PromiseWithResolvers<DoneMessage>>();
+  /** Inputs sent and not finished, in the order sent. */
+  readonly #inflight = new Map<string, InFlight>();
+  /** Inputs queued in the sandbox (not started there yet), oldest first from `#queuedHead`. */
+  #queued: string[] = [];
+  #queuedHead = 0;
   #dead: SandboxDiedError | null = null;
+  /** The `max` sent with runs: the sandbox starts queued inputs in order, `max` at a time. */
+  #max: number | undefined;
   /** Set when user code announced it is ending the sandbox. */
   #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
@@ -165,6 +177,7 @@ export class WarmSandbox {
           if (msg.t !== "done") continue;
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
+          if (waiter?.started) this.#startQueued(1);
           if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
@@ -217,8 +230,15 @@ export class WarmSandbox {
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
       { oom, userFault: oom ? undefined : this.#userFault },
     );
-    for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
+    // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
+    // unfinished ones were running; the rest were queued, never started, and are
+    // not to blame for the death (they run again elsewhere).
+    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`, false);
+    for (const waiter of this.#inflight.values()) {
+      waiter.reject(waiter.started ? this.#dead : queued);
+    }
     this.#inflight.clear();
+    this.#queued = [];
     // A sandbox that crashed leaves nothing behind: its socket and files go with it.
     this.#sandbox.kill().catch(() => {})
       .then(() => Deno.remove(this.#dir, { recursive: true }).catch(() => {}));
@@ -234,13 +254,44 @@ export class WarmSandbox {
     return this.#inflight.size;
   }
 
-  /** Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. */
-  run(id: string, fn: string, args: Uint8Array): Promise<DoneMessage> {
+  /**
+   * Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. With
+   * `max`, the sandbox runs at most that many at once and queues the rest in order.
+   */
+  run(
+    id: string,
+    fn: string,
+    args: Uint8Array,
+    max?: number,
+    onStart?: () => void,
+  ): Promise<DoneMessage> {
     if (this.#dead) return Promise.reject(this.#dead);
-    const waiter = Promise.withResolvers<DoneMessage>();
+    const running = this.#inflight.size - (this.#queued.length - this.#queuedHead);
+    const started = max === undefined || running < max;
+    const waiter: InFlight = { ...Promise.withResolvers<DoneMessage>(), started, onStart };
     this.#inflight.set(id, waiter);
-    this.#writer.send({ t: "run", id, fn, args });
+    if (!started) this.#queued.push(id);
+    this.#max = max;
+    this.#writer.send(
+      max === undefined ? { t: "run", id, fn, args } : { t: "run", id, fn, args, max },
+    );
+    if (started) onStart?.();
     return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
+  }
+
+  /** `n` inputs finished in the sandbox: as many queued there start, in the order sent. */
+  #startQueued(n: number): void {
+    while (n > 0 && this.#queuedHead < this.#queued.length) {
+      const waiter = this.#inflight.get(this.#queued[this.#queuedHead++]);
+      if (!waiter) continue;
+      waiter.started = true;
+      n--;
+      waiter.onStart?.();
+    }
+    if (this.#queuedHead === this.#queued.length) {
+      this.#queued = [];
+      this.#queuedHead = 0;
+    }
   }
 
   /** Kills the sandbox (a timeout, or scale-down) and removes its socket. */

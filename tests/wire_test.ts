@@ -113,10 +113,14 @@ Deno.test("garbage, malformed messages and absurd lengths to every RPC get 4xx C
     });
     strictEqual(unknown.status, 404);
     strictEqual(await errorCode(unknown), "not_found");
-    // `/` is the dashboard now; a path nothing serves is still a plain 404.
-    const nowhere = await fetch(`${server.url}/no-such-page`);
-    strictEqual(nowhere.status, 404);
-    await nowhere.body?.cancel();
+    // `/` is the dashboard (DESIGN.md §4); any other path that is no RPC is a 404.
+    const root = await fetch(`${server.url}/`);
+    strictEqual(root.status, 200);
+    strictEqual(root.headers.get("content-type"), "text/html; charset=utf-8");
+    await root.body?.cancel();
+    const nothing = await fetch(`${server.url}/nothing-here`);
+    strictEqual(nothing.status, 404);
+    await nothing.body?.cancel();
 
     // Semantically bad but well-formed requests are invalid_argument / not_found too.
     const { transport, close } = createRpcTransport({ baseUrl: server.url });

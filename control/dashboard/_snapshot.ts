@@ -7,7 +7,7 @@ import type { Store } from "../store/mod.ts";
 
 /** One finished input. */
 export interface CallView {
-  /** When it ended (ms since the epoch). */
+  /** When it finished (ms since the epoch). */
   timeMs: number;
   /** Its app's id. */
   appId: string;
@@ -15,11 +15,11 @@ export interface CallView {
   app: string;
   /** Its function's name. */
   function: string;
-  /** Its call. */
+  /** The call it belongs to. */
   callId: string;
-  /** How it ended (success, failure, ...). */
+  /** `success`, `failure`, `timeout` or `internal`. */
   status: string;
-  /** How long it ran. */
+  /** How long the function ran. */
   durationMs: number;
 }
 
@@ -43,23 +43,23 @@ export interface DashboardSource {
 
 /** A function as the dashboard shows it. */
 export interface FunctionView {
-  /** Its name. */
+  /** Its name in the app. */
   name: string;
   /** Its id. */
   functionId: string;
-  /** Inputs waiting. */
+  /** Inputs waiting for a worker. */
   queued: number;
-  /** Inputs running. */
+  /** Inputs held by workers. */
   running: number;
-  /** Recent rate of finished inputs. */
+  /** Inputs finished in the last minute. */
   callsPerMinute: number;
-  /** Inputs that succeeded. */
+  /** Inputs that succeeded (recent window). */
   success: number;
-  /** Inputs that failed. */
+  /** Inputs that failed or timed out (recent window). */
   failure: number;
-  /** Median duration. */
+  /** Median duration over the recent window. */
   p50Ms: number;
-  /** 99th percentile duration. */
+  /** 99th percentile duration over the recent window. */
   p99Ms: number;
 }
 
@@ -69,45 +69,45 @@ export interface AppView {
   appId: string;
   /** Its name. */
   name: string;
-  /** Whether it runs. */
+  /** Whether it takes calls. */
   state: "running" | "stopped";
-  /** Run once or deployed. */
+  /** Lives with its client, or deployed. */
   kind: "ephemeral" | "deployed";
-  /** Deployed apps: the version (empty otherwise). */
+  /** The deployed version, or "". */
   version: string;
-  /** When it was created (ms since the epoch). */
+  /** When it was created. */
   createdMs: number;
-  /** Its functions. */
+  /** Its functions, by name. */
   functions: FunctionView[];
 }
 
 /** A worker as the dashboard shows it. */
 export interface WorkerView {
-  /** Its id. */
+  /** Chosen by the worker. */
   workerId: string;
-  /** The host it runs on. */
+  /** Where it runs. */
   hostname: string;
-  /** Its runner. */
+  /** "docker" or "deno". */
   runner: string;
-  /** Inputs it runs at once. */
+  /** Inputs it holds at once. */
   capacity: number;
   /** Inputs it holds now. */
   busy: number;
-  /** When it was last heard from (ms since the epoch). */
+  /** Its last report. */
   lastSeenMs: number;
 }
 
 /** Everything one dashboard render needs. */
 export interface Snapshot {
-  /** When the snapshot was read (ms since the epoch). */
+  /** When it was read. */
   nowMs: number;
-  /** Apps with their functions. */
+  /** Running apps first, then the newest stopped ones. */
   apps: AppView[];
-  /** Live workers. */
+  /** Workers heard from in the last minute. */
   workers: WorkerView[];
-  /** Recent finished inputs. */
+  /** The last finished inputs, newest first. */
   calls: CallView[];
-  /** Containers by state, across workers. */
+  /** Sandboxes on connected workers, by state. */
   containers: { idle: number; busy: number; starting: number };
   /** Volume names. */
   volumes: string[];

@@ -21,6 +21,7 @@ export type {
   Snapshot,
   WorkerView,
 } from "./_snapshot.ts";
+export { dashboardKey } from "./_session.ts";
 
 /** Options for {@linkcode createWebConsole}. */
 export interface WebConsoleOptions {
@@ -78,7 +79,7 @@ export function createWebConsole(options: WebConsoleOptions): WebConsole {
   async function serve(req: Request, url: URL): Promise<Response> {
     const login = url.searchParams.get("token");
     if (url.pathname === "/" && login !== null) {
-      if (!session.matches(login)) return html(renderLogin(), 401);
+      if (!(await session.matches(login))) return html(renderLogin(), 401);
       // The token leaves the address bar (and history) at once.
       return new Response(null, {
         status: 303,
