@@ -233,7 +233,7 @@ export class WarmSandbox {
     // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
     // unfinished ones were running; the rest were queued, never started, and are
     // not to blame for the death (they run again elsewhere).
-    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`, false);
+    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`);
     for (const waiter of this.#inflight.values()) {
       waiter.reject(waiter.started ? this.#dead : queued);
     }
