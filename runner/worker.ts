@@ -30,6 +30,7 @@ import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
+import { type Capacity, detectCapacity, Resources } from "./_resources.ts";
 import type { EventLog } from "../proto/event_log.ts";
 
 /** How often pools stop sandboxes idle past their scale-down window. */
@@ -61,6 +62,11 @@ export interface WorkerOptions {
   runner: Runner;
   /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
   capacity?: number;
+  /**
+   * Cores and memory this worker's sandboxes may reserve (each takes its function's `cpu`
+   * and `memoryMiB`; a function's first sandbox always starts). @default this machine's
+   */
+  resources?: Capacity;
   /** Where bundles, the entrypoint and sandbox sockets live. */
   cacheDir: string;
   /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
@@ -152,6 +158,7 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
+      resources: new Resources(options.resources ?? detectCapacity()),
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
