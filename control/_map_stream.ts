@@ -3,7 +3,7 @@
  * enqueues them, and streams outputs back as they finish; a reconnecting
  * client resumes the same call.
  */
-import { Code, ConnectError, create } from "../proto/mod.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
 import { type MapRequest, type MapResponse, MapResponseSchema } from "../proto/messages.ts";
 import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { isId } from "./_ids.ts";

@@ -1,5 +1,6 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
-import type { create, FunctionDefSchema } from "../proto/mod.ts";
+import type { create } from "../proto/deps.ts";
+import type { FunctionDefSchema } from "../proto/messages.ts";
 import { fakeDef, FakeRunner } from "./_fake_runner.ts";
 import { FunctionPool, SCALE_UP_AFTER_MS } from "./_pool.ts";
 import { until, WatchedClock } from "./_test_time.ts";

@@ -3,6 +3,9 @@
  * through a runner, waits until the bundle is loaded, then runs inputs over
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
+ *
+ * Sync markers on the sandbox's pipes are the first hop of the "logs before
+ * result" protocol documented at the top of `proto/nano_modal.proto`.
  */
 import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
@@ -15,13 +18,12 @@ import {
   SYNC_MARKER,
   type VolumeOpMessage,
 } from "./_protocol.ts";
+import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
 /** How long a sandbox may take to connect, and then to load its bundle. */
 export const START_TIMEOUT_MS = 120_000;
-/** How long a result waits for the output printed before it (then it goes anyway). */
-export const SYNC_GRACE_MS = 1_000;
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -143,7 +145,7 @@ export class WarmSandbox {
   #awaitSync(seq: number): Promise<void> {
     if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, SYNC_GRACE_MS);
+      const timer = this.#clock.setTimeout(resolve, LOGS_GRACE_MS);
       this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
     });
   }
@@ -157,10 +159,10 @@ export class WarmSandbox {
     });
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {
-      throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
+      throw new SandboxInitError(msg.error.message, msg.error);
     }
     if (msg?.t !== "ready") {
-      throw new SandboxDiedError("The sandbox closed before it was ready", false);
+      throw new SandboxDiedError("The sandbox closed before it was ready");
     }
     this.#pump(frames);
   }
@@ -226,13 +228,12 @@ export class WarmSandbox {
       : "closed its connection";
     this.#dead = new SandboxDiedError(
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
-      oom,
-      oom ? undefined : this.#userFault,
+      { oom, userFault: oom ? undefined : this.#userFault },
     );
     // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
     // unfinished ones were running; the rest were queued, never started, and are
     // not to blame for the death (they run again elsewhere).
-    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`, false);
+    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`);
     for (const waiter of this.#inflight.values()) {
       waiter.reject(waiter.started ? this.#dead : queued);
     }
@@ -316,7 +317,7 @@ async function race<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {
       const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
-      reject(new SandboxDiedError(message, false));
+      reject(new SandboxDiedError(message));
     }, START_TIMEOUT_MS);
   });
   const died = exited.then((exit): never => {
@@ -324,7 +325,7 @@ async function race<T>(
       exit.oom
         ? "The sandbox ran out of memory while starting"
         : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
-      exit.oom,
+      { oom: exit.oom },
     );
   });
   try {
