@@ -5,6 +5,7 @@
 import type { createClient } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
+import type { Resources } from "./_resources.ts";
 import { FunctionPool } from "./_pool.ts";
 import { checkCapacity, hostCapacity } from "./_capacity.ts";
 
@@ -40,6 +41,8 @@ export interface FunctionCacheOptions {
   onOutput: OutputSink;
   /** Counts image builds, cold starts and sandbox deaths. */
   figures?: WorkerFigures;
+  /** The worker's cores and memory, shared by every pool. */
+  resources?: Resources;
   /** Answers calls made from inside sandboxes (see `_nested.ts`). */
   onNested?: NestedHandler;
 }
@@ -107,7 +110,12 @@ export class FunctionCache {
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
       onNested: this.#options.onNested,
-    }, { runner, clock: this.#options.clock, figures: this.#options.figures });
+    }, {
+      runner,
+      clock: this.#options.clock,
+      figures: this.#options.figures,
+      resources: this.#options.resources,
+    });
     this.#pools.set(functionId, pool);
     return { appId: res.appId, def, pool };
   }

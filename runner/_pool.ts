@@ -9,6 +9,7 @@ import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
+import type { Resources } from "./_resources.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 
 /** What the pool needs to start sandboxes for a function. */
@@ -34,6 +35,8 @@ export interface PoolOptions {
   clock: Clock;
   /** Counts cold starts and sandbox deaths. */
   figures?: WorkerFigures;
+  /** The worker's cores and memory, which sandboxes reserve. Absent: no limit but maxContainers. */
+  resources?: Resources;
 }
 
 let counter = 0;
@@ -62,6 +65,8 @@ export class FunctionPool {
   #starting = 0;
   #closed = false;
   readonly #runTime = new RunTime();
+  readonly #resources: Resources | undefined;
+  readonly #unsubscribe: () => void;
   readonly #figures: WorkerFigures | undefined;
   #retired = false;
 
@@ -70,6 +75,11 @@ export class FunctionPool {
     this.#runner = options.runner;
     this.#clock = options.clock;
     this.#figures = options.figures;
+    this.#resources = options.resources;
+    // Room freed by any pool of this worker: inputs waiting here may get a sandbox now.
+    this.#unsubscribe = this.#resources?.onFreed(() => {
+      if (this.#waiting > 0) this.#maybeScaleUp();
+    }) ?? (() => {});
   }
 
   /** Sandboxes by state: idle, busy with inputs, starting. */
@@ -170,8 +180,11 @@ export class FunctionPool {
     if (this.#scaleTimer !== undefined) this.#clock.clearTimeout(this.#scaleTimer);
     this.#scaleTimer = undefined;
     for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
+    this.#unsubscribe();
     for (const s of this.#sandboxes) this.#event("container.stopped", s, "stopped");
-    await Promise.allSettled(this.#sandboxes.splice(0).map((s) => s.stop()));
+    const stopping = this.#sandboxes.splice(0);
+    for (const _ of stopping) this.#unreserve();
+    await Promise.allSettled(stopping.map((s) => s.stop()));
   }
 
   #slot(): Promise<WarmSandbox> {
@@ -210,22 +223,42 @@ export class FunctionPool {
   }
 
   /**
-   * Starts a sandbox at once when there is none; otherwise one at a time, and
-   * only when the oldest waiting input has waited {@linkcode SCALE_UP_AFTER_MS}.
+   * Starts a sandbox at once when there is none. Otherwise, once the oldest
+   * waiting input has waited {@linkcode SCALE_UP_AFTER_MS}, starts as many as
+   * the backlog needs, as far as maxContainers and the worker's free cores and
+   * memory allow (pools are woken when room is freed).
    */
   #maybeScaleUp(): void {
-    const room = this.#sandboxes.length + this.#starting < Math.max(1, this.spec.def.maxContainers);
-    if (!room || this.#waiting <= this.#starting * this.#concurrency || this.#closed) return;
+    if (!this.#room() || this.#waiting <= this.#starting * this.#concurrency || this.#closed) {
+      return;
+    }
     if (this.#sandboxes.length === 0 && this.#starting === 0) return this.#startOne();
-    if (this.#starting > 0 || this.#scaleTimer) return;
+    if (this.#starting > 0 || this.#scaleTimer || !this.#fits()) return;
     const waited = this.#clock.now() - this.#waiters[this.#head].sinceMs;
     this.#scaleTimer = this.#clock.setTimeout(() => {
       this.#scaleTimer = undefined;
       if (this.#waiting === 0 || this.#starting > 0 || this.#closed) return;
-      if (this.#clock.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
-        this.#startOne();
-      } else this.#maybeScaleUp();
+      if (this.#clock.now() - this.#waiters[this.#head].sinceMs < SCALE_UP_AFTER_MS) {
+        return this.#maybeScaleUp();
+      }
+      const need = Math.max(1, Math.ceil(this.#waiting / this.#slots));
+      for (let i = 0; i < need && this.#room() && this.#fits(); i++) this.#startOne();
     }, Math.max(0, SCALE_UP_AFTER_MS - waited));
+  }
+
+  /** Under maxContainers. */
+  #room(): boolean {
+    return this.#sandboxes.length + this.#starting < Math.max(1, this.spec.def.maxContainers);
+  }
+
+  /** Another sandbox's cores and memory fit in what the worker has free. */
+  #fits(): boolean {
+    const { cpu, memoryMib } = this.spec.def;
+    return this.#resources?.fits(cpu, memoryMib) ?? true;
+  }
+
+  #unreserve(): void {
+    this.#resources?.release(this.spec.def.cpu, this.spec.def.memoryMib);
   }
 
   /** The alive sandbox with the fewest inputs, if it has room under `slots`. */
@@ -243,6 +276,8 @@ export class FunctionPool {
   }
 
   #startOne(): void {
+    // Callers checked the fit; a function's first sandbox (and minContainers) start regardless.
+    this.#resources?.reserve(this.spec.def.cpu, this.spec.def.memoryMib, true);
     this.#starting++;
     const s = this.spec;
     WarmSandbox.start(this.#runner, {
@@ -263,6 +298,7 @@ export class FunctionPool {
         this.#event("container.started", sandbox, "started");
       }
       if (this.#closed) {
+        this.#unreserve();
         sandbox.stop();
         return;
       }
@@ -276,6 +312,8 @@ export class FunctionPool {
       if (this.#prune() === 0) {
         for (const w of this.#takeWaiters(this.#starting * this.#concurrency)) w.reject(err);
       }
+      // After failing the waiters: the room freed wakes pools, this one included.
+      this.#unreserve();
       this.#dispatch();
     });
   }
@@ -294,7 +332,10 @@ export class FunctionPool {
 
   #remove(sandbox: WarmSandbox): void {
     const i = this.#sandboxes.indexOf(sandbox);
-    if (i >= 0) this.#sandboxes.splice(i, 1);
+    if (i >= 0) {
+      this.#sandboxes.splice(i, 1);
+      this.#unreserve();
+    }
     this.#busy.delete(sandbox);
   }
 }

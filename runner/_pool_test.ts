@@ -4,10 +4,16 @@ import type { FunctionDefSchema } from "../proto/messages.ts";
 import { fakeDef, FakeRunner } from "./_fake_runner.ts";
 import { FunctionPool, SCALE_UP_AFTER_MS } from "./_pool.ts";
 import { until, WatchedClock } from "./_test_time.ts";
+import { Resources } from "./_resources.ts";
 
 type DefInit = Parameters<typeof create<typeof FunctionDefSchema>>[1];
 
-async function makePool(runner: FakeRunner, clock: WatchedClock, def: DefInit = {}) {
+async function makePool(
+  runner: FakeRunner,
+  clock: WatchedClock,
+  def: DefInit = {},
+  resources?: Resources,
+) {
   const rootDir = await Deno.makeTempDir({ prefix: "nm-pool-" });
   const pool = new FunctionPool({
     functionId: "fu-test",
@@ -18,7 +24,7 @@ async function makePool(runner: FakeRunner, clock: WatchedClock, def: DefInit = 
     entrypointPath: "/nonexistent/entrypoint.js",
     rootDir,
     onOutput: () => {},
-  }, { runner, clock });
+  }, { runner, clock, resources });
   return {
     pool,
     async [Symbol.asyncDispose]() {
@@ -168,4 +174,85 @@ Deno.test("a sandbox dying with a queued window fails only the running input wit
   ok(running.oom, "the running input ran out of memory");
   ok(!q1.oom && !q2.oom, "queued inputs are not blamed");
   ok(/before the input started/.test(q1.message));
+});
+
+Deno.test("placement: on 2 cores, cpu 1 sandboxes stop at 2, scale-up starts what fits at once, and freed room wakes waiting pools", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  const resources = new Resources({ cpu: 2, memoryMiB: 4096 });
+  await using p = await makePool(runner, clock, {
+    concurrency: 1,
+    maxContainers: 16,
+    cpu: 1,
+    memoryMib: 512,
+  }, resources);
+  const runs = Array.from({ length: 6 }, (_, i) => p.pool.run(`in-${i}`, args));
+  const first = await runner.nextRun();
+  await clock.timerStarted(SCALE_UP_AFTER_MS);
+  await clock.tick(SCALE_UP_AFTER_MS);
+  const second = await runner.nextRun();
+  await until(() => runner.started.length === 2);
+  await clock.tick(SCALE_UP_AFTER_MS * 10);
+  strictEqual(runner.started.length, 2, "never more cores reserved than the worker has");
+  strictEqual(resources.reserved.cpu, 2);
+  // Another function's pool on the same worker gets its first sandbox anyway (forced)...
+  await using other = await makePool(
+    runner,
+    clock,
+    { concurrency: 1, maxContainers: 4, cpu: 1 },
+    resources,
+  );
+  const o1 = other.pool.run("other-1", args);
+  const o2 = other.pool.run("other-2", args);
+  const otherRun = await runner.nextRun();
+  strictEqual(runner.started.length, 3, "a function's first sandbox always starts");
+  strictEqual(resources.reserved.cpu, 3);
+  // ...and its second only once room is freed.
+  await clock.tick(SCALE_UP_AFTER_MS * 10);
+  strictEqual(runner.started.length, 3);
+  otherRun.answer({ ok: true, ms: 1 });
+  (await runner.nextRun()).answer({ ok: true, ms: 1 });
+  await Promise.all([o1, o2]);
+  await other.pool.close();
+  strictEqual(resources.reserved.cpu, 2, "a closed pool gives its room back");
+  first.answer({ ok: true, ms: 30 });
+  second.answer({ ok: true, ms: 30 });
+  for (let i = 2; i < 6; i++) (await runner.nextRun()).answer({ ok: true, ms: 30 });
+  await Promise.all(runs);
+  strictEqual(runner.started.length, 3);
+});
+
+Deno.test("placement: a stopped sandbox frees its room and a waiting pool scales up into it", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  const resources = new Resources({ cpu: 1, memoryMiB: 4096 });
+  await using a = await makePool(runner, clock, {
+    concurrency: 1,
+    maxContainers: 4,
+    cpu: 0.5,
+    scaledownWindowMs: 1_000,
+  }, resources);
+  await using b = await makePool(
+    runner,
+    clock,
+    { concurrency: 1, maxContainers: 4, cpu: 0.5 },
+    resources,
+  );
+  const ra = a.pool.run("a-1", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 1 });
+  await ra;
+  const b1 = b.pool.run("b-1", args);
+  const b2 = b.pool.run("b-2", args);
+  const runB1 = await runner.nextRun();
+  await clock.tick(SCALE_UP_AFTER_MS * 5);
+  strictEqual(runner.started.length, 2, "the worker's one core is reserved: b waits");
+  await clock.tick(1_000);
+  await a.pool.scaleDown(); // a's idle sandbox stops: b gets its room
+  await clock.tick(SCALE_UP_AFTER_MS);
+  const runB2 = await runner.nextRun();
+  strictEqual(runner.started.length, 3);
+  ok(runB2.sandbox !== runB1.sandbox);
+  runB1.answer({ ok: true, ms: 1 });
+  runB2.answer({ ok: true, ms: 1 });
+  await Promise.all([b1, b2]);
 });

@@ -27,6 +27,7 @@ import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
+import { detectCapacity, Resources } from "./_resources.ts";
 
 export type { WorkerOptions };
 
@@ -114,6 +115,7 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
+      resources: new Resources(options.resources ?? detectCapacity()),
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";

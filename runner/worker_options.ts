@@ -3,6 +3,7 @@ import type { Transport } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Runner } from "./runner.ts";
 import type { EventLog } from "../proto/event_log.ts";
+import type { Capacity } from "./_resources.ts";
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
@@ -22,6 +23,11 @@ export interface WorkerOptions {
   runner: Runner;
   /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
   capacity?: number;
+  /**
+   * Cores and memory this worker's sandboxes may reserve (each takes its function's `cpu`
+   * and `memoryMiB`; a function's first sandbox always starts). @default this machine's
+   */
+  resources?: Capacity;
   /** Where bundles, the entrypoint and sandbox sockets live. */
   cacheDir: string;
   /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
