@@ -16,6 +16,7 @@ import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { WebGateway } from "./_web_gateway.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -36,6 +37,8 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** The URL workers reach this server at, for web requests it holds. @default its listen URL */
+  advertiseUrl?: string;
 }
 
 /** A running control plane. */
@@ -98,6 +101,8 @@ function listen(options: ServerOptions): ControlServer {
   const backend = options.backend;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  let selfUrl = "";
+  const web = new WebGateway(backend, { token: options.token, selfUrl: () => selfUrl });
   const router = createConnectRouter({
     // Our clients speak the Connect protocol only; fewer parsers, less surface.
     grpc: false,
@@ -111,7 +116,10 @@ function listen(options: ServerOptions): ControlServer {
     ControlService,
     createControlService(backend, {
       version: options.version ?? "dev",
-      onAppStopped: (appId) => hub.appStopped(appId),
+      onAppStopped: (appId) => {
+        hub.appStopped(appId);
+        web.appStopped();
+      },
     }),
   );
   const workerService = createWorkerService(backend, hub, {
@@ -139,6 +147,8 @@ function listen(options: ServerOptions): ControlServer {
     },
   }, (req) => {
     const path = new URL(req.url).pathname;
+    // Web endpoints are public unless they ask for the token (checked by the gateway).
+    if (WebGateway.owns(path)) return web.handle(req);
     const handler = routes.get(path);
     return handler ? handler(req) : notFound(path);
   });
@@ -154,6 +164,8 @@ function listen(options: ServerOptions): ControlServer {
 
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  selfUrl = options.advertiseUrl ??
+    `http://${addr.hostname === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}`;
   return {
     url: `http://${host}:${addr.port}`,
     port: addr.port,

@@ -45,6 +45,8 @@ export interface RegisteredApp {
   readonly hasEntrypoint: boolean;
   /** Creates the app on the server, runs the local entrypoint, then stops the app. */
   run(options: RunOptions): Promise<void>;
+  /** In a container, when it stops: runs the app's exit hooks (a class's `@exit`). */
+  shutdown?(): Promise<void>;
 }
 
 /** The shared object. Parties may keep private fields of their own beside these. */

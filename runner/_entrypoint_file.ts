@@ -6,7 +6,12 @@
 import { denoPath } from "../proto/deno_path.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 
-const SOURCES = ["runner/entrypoint.ts", "runner/_protocol.ts", "proto/payload.ts"];
+const SOURCES = [
+  "runner/entrypoint.ts",
+  "runner/_protocol.ts",
+  "runner/_web_input.ts",
+  "proto/payload.ts",
+];
 const ROOT = new URL("../", import.meta.url);
 
 /** Path of the bundled entrypoint inside `cacheDir`, building it if needed. */

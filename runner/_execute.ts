@@ -13,6 +13,8 @@ import {
   SandboxInitError,
   SandboxStartError,
 } from "./errors.ts";
+import { runWebInput } from "./_web_forward.ts";
+import { instanceKey } from "./_class_instance.ts";
 
 /** How often running attempts are checked against their timeouts. */
 const TIMEOUT_CHECK_MS = 25;
@@ -86,6 +88,7 @@ export async function execute(
   deadlines: Deadlines,
   signal: AbortSignal,
 ): Promise<Outcome> {
+  if (fn.def.web) return runWebInput(fn, input, deadlines);
   const policy = fn.def.retries;
   for (let attempt = 0;; attempt++) {
     const outcome = await runOnce(fn, input, deadlines);
@@ -108,12 +111,14 @@ async function runOnce(
 ): Promise<Outcome> {
   const def = fn.def;
   let timedOut = false;
+  // Each instance of a class (one per constructor argument list) has its own containers.
+  const pool = def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
   try {
-    const done = await fn.pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
+    const done = await pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
       // The clock starts once a sandbox has the input: start-up is not the function's time.
       deadlines.set(input.inputId, def.timeoutMs, () => {
         timedOut = true;
-        fn.pool.kill(sandbox);
+        pool.kill(sandbox);
       });
     });
     if (done.ok) {
@@ -147,7 +152,7 @@ async function runOnce(
 }
 
 /** What a sandbox error means for the input. */
-function failureOf(err: unknown, name: string, memoryMib: number, idx: number): Outcome {
+export function failureOf(err: unknown, name: string, memoryMib: number, idx: number): Outcome {
   if (err instanceof SandboxDiedError && err.oom) {
     return failure(
       idx,

@@ -6,7 +6,7 @@
 import type { FunctionDef } from "../proto/messages.ts";
 import type { DoneMessage } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
-import { WarmSandbox } from "./_warm_sandbox.ts";
+import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -45,6 +45,9 @@ export class FunctionPool {
   #scaleTimer: ReturnType<typeof setTimeout> | undefined;
   #starting = 0;
   #closed = false;
+  /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
+  readonly #instances = new Map<string, FunctionPool>();
+  #isInstance = false;
 
   constructor(runner: Runner, spec: PoolSpec) {
     this.#runner = runner;
@@ -68,15 +71,36 @@ export class FunctionPool {
     id: string,
     args: Uint8Array,
     onSandbox?: (sandbox: WarmSandbox) => void,
+    web?: WebStream,
   ): Promise<DoneMessage> {
     const sandbox = await this.#slot();
     try {
       onSandbox?.(sandbox);
-      return await sandbox.run(id, this.spec.def.name, args);
+      return await sandbox.run(id, this.spec.def.name, args, web);
     } finally {
       this.#busy.set(sandbox, (this.#busy.get(sandbox) ?? 1) - 1);
       this.#dispatch();
     }
+  }
+
+  /**
+   * The pool of one instance of a class (one key per constructor argument
+   * list): each instance has containers of its own. Scaling down and closing
+   * this pool covers them.
+   */
+  instance(key: string): FunctionPool {
+    let pool = this.#instances.get(key);
+    if (!pool) {
+      pool = new FunctionPool(this.#runner, this.spec);
+      pool.#isInstance = true;
+      this.#instances.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** How long a stopping sandbox may run its exit hooks. */
+  get #graceMs(): number {
+    return this.spec.def.cls?.exitGraceMs ?? 0;
   }
 
   /** Kills one sandbox (its other inputs fail and are retried elsewhere). */
@@ -88,6 +112,9 @@ export class FunctionPool {
 
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
   async scaleDown(nowMs = Date.now()): Promise<void> {
+    await Promise.all([...this.#instances.values()].map((p) => p.scaleDown(nowMs)));
+    // A class's own pool runs nothing: its instances hold the containers.
+    if (this.spec.def.cls && !this.#isInstance) return;
     const { minContainers, scaledownWindowMs } = this.spec.def;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
@@ -97,7 +124,7 @@ export class FunctionPool {
       ) {
         this.#remove(sandbox);
         alive--;
-        await sandbox.stop();
+        await sandbox.stop(this.#graceMs);
       }
     }
     if (alive + this.#starting < minContainers && !this.#closed) this.#startOne();
@@ -108,7 +135,12 @@ export class FunctionPool {
     this.#closed = true;
     clearTimeout(this.#scaleTimer);
     for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
-    await Promise.allSettled(this.#sandboxes.splice(0).map((s) => s.stop()));
+    const instances = [...this.#instances.values()].map((p) => p.close());
+    this.#instances.clear();
+    await Promise.allSettled([
+      ...instances,
+      ...this.#sandboxes.splice(0).map((s) => s.stop(this.#graceMs)),
+    ]);
   }
 
   #slot(): Promise<WarmSandbox> {

@@ -12,6 +12,23 @@ export interface RunMessage {
   id: string;
   fn: string;
   args: Uint8Array;
+  /** A web request: `args` is its JSON head; bodies travel as {@linkcode BodyMessage}s. */
+  web?: boolean;
+}
+
+/** Either way: a piece of a web request's or response's body; no `chunk` ends it. */
+export interface BodyMessage {
+  t: "body";
+  id: string;
+  chunk?: Uint8Array;
+}
+
+/** Sandbox → worker: a web response's status and headers, before its body. */
+export interface HeadMessage {
+  t: "head";
+  id: string;
+  status: number;
+  headers: [string, string][];
 }
 
 /** Sandbox → worker: the bundle is loaded; these functions exist. */
@@ -60,7 +77,13 @@ export function syncMarker(seq: number): string {
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
 /** Any message of the protocol. */
-export type ProtocolMessage = RunMessage | ReadyMessage | InitFailedMessage | DoneMessage;
+export type ProtocolMessage =
+  | RunMessage
+  | ReadyMessage
+  | InitFailedMessage
+  | DoneMessage
+  | BodyMessage
+  | HeadMessage;
 
 /** Largest frame accepted (a corrupt length must not allocate gigabytes). */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;

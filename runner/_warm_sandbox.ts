@@ -4,7 +4,14 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
-import { type DoneMessage, FrameWriter, readFrames, SYNC_MARKER } from "./_protocol.ts";
+import {
+  type BodyMessage,
+  type DoneMessage,
+  FrameWriter,
+  type HeadMessage,
+  readFrames,
+  SYNC_MARKER,
+} from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
 
@@ -18,6 +25,8 @@ export class WarmSandbox {
   readonly #conn: Deno.Conn;
   readonly #dir: string;
   readonly #inflight = new Map<string, PromiseWithResolvers<DoneMessage>>();
+  /** Listeners of web inputs' response heads and body chunks. */
+  readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
   #dead: SandboxDiedError | null = null;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
   readonly #synced = [0, 0];
@@ -118,7 +127,9 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "head" || msg.t === "body") this.#streams.get(msg.id)?.(msg);
           if (msg.t !== "done") continue;
+          this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
@@ -132,7 +143,7 @@ export class WarmSandbox {
     this.#die(exit);
   }
 
-  #die(exit: SandboxExit | null): void {
+  #die(exit: SandboxExit | null, kill = true): void {
     if (this.#dead) return;
     const oom = exit?.oom ?? false;
     const how = exit
@@ -144,7 +155,8 @@ export class WarmSandbox {
     );
     for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
     this.#inflight.clear();
-    this.#sandbox.kill().catch(() => {});
+    this.#streams.clear();
+    if (kill) this.#sandbox.kill().catch(() => {});
   }
 
   /** Whether the sandbox can take inputs. */
@@ -158,25 +170,41 @@ export class WarmSandbox {
   }
 
   /** Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. */
-  run(id: string, fn: string, args: Uint8Array): Promise<DoneMessage> {
+  run(id: string, fn: string, args: Uint8Array, web?: WebStream): Promise<DoneMessage> {
     if (this.#dead) return Promise.reject(this.#dead);
     const waiter = Promise.withResolvers<DoneMessage>();
     this.#inflight.set(id, waiter);
-    this.#writer.send({ t: "run", id, fn, args });
+    if (web) this.#streams.set(id, web.onMessage);
+    this.#writer.send({ t: "run", id, fn, args, web: web !== undefined });
     return waiter.promise.finally(() => this.idleSinceMs = Date.now());
   }
 
-  /** Kills the sandbox (a timeout, or scale-down) and removes its socket. */
-  async stop(): Promise<void> {
-    this.#die(null);
+  /** Sends a web request's body chunk (none: the end) to the sandbox. */
+  sendBody(id: string, chunk?: Uint8Array): void {
+    if (!this.#dead) this.#writer.send({ t: "body", id, chunk });
+  }
+
+  /**
+   * Stops the sandbox (a timeout, or scale-down) and removes its socket. With
+   * `graceMs`, the sandbox may first run its exit hooks for that long.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.#die(null, graceMs <= 0);
+    if (graceMs > 0) await this.#writer.flush().catch(() => {});
     try {
       this.#conn.close();
     } catch {
       // Already closed.
     }
+    if (graceMs > 0) await Promise.race([this.#sandbox.exited, delay(graceMs)]);
     await this.#sandbox.kill();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** How a web input's response reaches the worker. */
+export interface WebStream {
+  onMessage(msg: HeadMessage | BodyMessage): void;
 }
 
 async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: string): Promise<T> {

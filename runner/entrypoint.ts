@@ -10,6 +10,7 @@
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import type { Runtime } from "../proto/runtime.ts";
 import { type ErrorDescription, FrameWriter, readFrames, syncMarker } from "./_protocol.ts";
+import { WebInputs } from "./_web_input.ts";
 
 function describe(err: unknown): ErrorDescription {
   if (err instanceof Error) {
@@ -114,13 +115,15 @@ async function main(): Promise<void> {
   }
   writer.send({ t: "ready", functions: [...functions.keys()] });
 
-  const run = async (id: string, fnName: string, args: Uint8Array) => {
+  const web = new WebInputs((msg) => writer.send(msg));
+  const run = async (id: string, fnName: string, args: Uint8Array, isWeb?: boolean) => {
     const started = performance.now();
     try {
       const fn = functions.get(fnName);
       if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
-      const argList = decodeValue(args) as unknown[];
-      const result = await fn(...argList);
+      const result = isWeb
+        ? await web.run(id, fn, args)
+        : await fn(...decodeValue(args) as unknown[]);
       let payload: Uint8Array;
       try {
         payload = encodeValue(result, "result");
@@ -139,10 +142,13 @@ async function main(): Promise<void> {
 
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") run(msg.id, msg.fn, msg.args);
+      if (msg.t === "run") run(msg.id, msg.fn, msg.args, msg.web);
+      else if (msg.t === "body") web.body(msg);
     }
   }
-  // The worker closed the socket: it wants this sandbox gone.
+  // The worker closed the socket: it wants this sandbox gone. Apps may
+  // have hooks to run first (a class's @exit); the worker bounds their time.
+  await Promise.allSettled(g[key].apps.map((a) => a.shutdown?.()));
   Deno.exit(0);
 }
 

@@ -2,6 +2,7 @@
 import { InvalidError } from "./errors.ts";
 import { Image } from "./image.ts";
 import { didYouMean } from "../proto/suggest.ts";
+import { type ResolvedKind, resolveSchedule, type Schedule } from "./_kinds.ts";
 
 /**
  * How a function is retried when it throws or times out.
@@ -66,6 +67,8 @@ export interface FunctionOptions {
   scaledownWindowMs?: number;
   /** Inputs one container runs at once. @default 1 */
   concurrency?: number;
+  /** Run by itself on this schedule once the app is deployed. */
+  schedule?: Schedule;
 }
 
 /**
@@ -102,6 +105,8 @@ export interface ResolvedOptions {
   scaledownWindowMs: number;
   /** Inputs per container at once. */
   concurrency: number;
+  /** What kind of function this is (web endpoint, class, scheduled); unset for plain ones. */
+  kind?: ResolvedKind;
 }
 
 const KNOWN = [
@@ -115,6 +120,7 @@ const KNOWN = [
   "maxContainers",
   "scaledownWindowMs",
   "concurrency",
+  "schedule",
 ];
 const RETRY_KNOWN = ["maxRetries", "initialDelayMs", "backoffCoefficient", "maxDelayMs"];
 
@@ -204,6 +210,8 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     ),
     concurrency: integer(`concurrency in ${where}`, o.concurrency ?? 1, 1, 1000),
   };
+  const schedule = resolveSchedule(where, o.schedule);
+  if (schedule) resolved.kind = { schedule };
   if (resolved.minContainers > resolved.maxContainers) {
     throw new InvalidError(
       `minContainers (${resolved.minContainers}) exceeds maxContainers (${resolved.maxContainers}) in ${where}`,

@@ -51,6 +51,7 @@ function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): Fun
     maxContainers: o.maxContainers,
     scaledownWindowMs: o.scaledownWindowMs,
     concurrency: o.concurrency,
+    ...o.kind,
   });
 }
 

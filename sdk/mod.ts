@@ -39,6 +39,16 @@ export { type AnyFunction, App, type LocalEntrypoint } from "./app.ts";
 export { type AnyIterable, type MapOptions, RemoteFunction } from "./remote_function.ts";
 export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
+export { WebEndpoint, type WebEndpointOptions, type WebHandler } from "./web_endpoint.ts";
+export {
+  type AnyClass,
+  type ClassOptions,
+  RemoteClass,
+  type RemoteInstance,
+  type RemoteMethod,
+} from "./cls.ts";
+export { enter, exit } from "./decorators.ts";
+export type { Schedule } from "./_kinds.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
   ConnectionError,

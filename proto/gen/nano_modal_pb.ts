@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKJAgoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0iWwoHTG9nTGluZRIOCgZhcHBfaWQYASABKAkSFQoNZnVuY3Rpb25fbmFtZRgCIAEoCRIKCgJmZBgDIAEoDRIMCgR0ZXh0GAQgASgJEg8KB3RpbWVfbXMYBSABKAEiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIokBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkinwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiIAoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhEKD1N0b3BBcHBSZXNwb25zZSJ3CgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkiEQoPTGlzdEFwcHNSZXF1ZXN0IjcKEExpc3RBcHBzUmVzcG9uc2USIwoEYXBwcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5BcHBJbmZvIkEKC0NhbGxSZXF1ZXN0EhMKC2Z1bmN0aW9uX2lkGAEgASgJEgwKBGFyZ3MYAiABKAwSDwoHY2FsbF9pZBgDIAEoCSJCCglDYWxsRXZlbnQSDwoHY2FsbF9pZBgBIAEoCRIkCgZvdXRwdXQYAiABKAsyFC5uYW5vbW9kYWwudjEuT3V0cHV0IiAKDVNwYXduUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCSI3ChBBd2FpdENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDSJHChFBd2FpdENhbGxSZXNwb25zZRIMCgRkb25lGAEgASgIEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiQgoITWFwU3RhcnQSEwoLZnVuY3Rpb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghoYXZlX2lkeBgDIAMoDSIsCglNYXBJbnB1dHMSEQoJc3RhcnRfaWR4GAEgASgNEgwKBGFyZ3MYAiADKAwiFwoGTWFwRW5kEg0KBXRvdGFsGAEgASgNIowBCgpNYXBSZXF1ZXN0EicKBXN0YXJ0GAEgASgLMhYubmFub21vZGFsLnYxLk1hcFN0YXJ0SAASKQoGaW5wdXRzGAIgASgLMhcubmFub21vZGFsLnYxLk1hcElucHV0c0gAEiMKA2VuZBgDIAEoCzIULm5hbm9tb2RhbC52MS5NYXBFbmRIAEIFCgNtc2ciVgoLTWFwUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRIUCgxpbnB1dHNfYWNrZWQYAiABKA0SDwoHb3V0cHV0cxgDIAMoDBIPCgdsb2dfc2VxGAQgASgNIhEKD0dldFN0YXRzUmVxdWVzdCJbCg1GdW5jdGlvblF1ZXVlEhMKC2Z1bmN0aW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAMgASgJEg4KBnF1ZXVlZBgEIAEoDSJpCgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghjYXBhY2l0eRgCIAEoDRIOCgZydW5uZXIYAyABKAkSEAoIaG9zdG5hbWUYBCABKAkSFAoMbGFzdF9zZWVuX21zGAUgASgBImoKEEdldFN0YXRzUmVzcG9uc2USKwoGcXVldWVzGAEgAygLMhsubmFub21vZGFsLnYxLkZ1bmN0aW9uUXVldWUSKQoHd29ya2VycxgCIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrZXJJbmZvIiMKEVN0cmVhbUxvZ3NSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCIiCg1Xb3JrSGVhcnRiZWF0EhEKCWlucHV0X2lkcxgBIAMoCSIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIgCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIp0BCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAQgUKA21zZyIpChJHZXRGdW5jdGlvblJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkihwEKE0dldEZ1bmN0aW9uUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9uYW1lGAIgASgJEhMKC2J1bmRsZV9oYXNoGAMgASgJEiYKA2RlZhgEIAEoCzIZLm5hbm9tb2RhbC52MS5GdW5jdGlvbkRlZhIRCgllbnRyeV91cmwYBSABKAkiIAoQR2V0QnVuZGxlUmVxdWVzdBIMCgRoYXNoGAEgASgJIiEKEUdldEJ1bmRsZVJlc3BvbnNlEgwKBGRhdGEYASABKAwqogEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQypwYKDkNvbnRyb2xTZXJ2aWNlEj0KBFBpbmcSGS5uYW5vbW9kYWwudjEuUGluZ1JlcXVlc3QaGi5uYW5vbW9kYWwudjEuUGluZ1Jlc3BvbnNlEkwKCVB1dEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5QdXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlc3BvbnNlEkwKCUNyZWF0ZUFwcBIeLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlc3BvbnNlEkYKB1N0b3BBcHASHC5uYW5vbW9kYWwudjEuU3RvcEFwcFJlcXVlc3QaHS5uYW5vbW9kYWwudjEuU3RvcEFwcFJlc3BvbnNlEkkKCExpc3RBcHBzEh0ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVxdWVzdBoeLm5hbm9tb2RhbC52MS5MaXN0QXBwc1Jlc3BvbnNlEjoKBENhbGwSGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaFy5uYW5vbW9kYWwudjEuQ2FsbEV2ZW50Ej8KBVNwYXduEhkubmFub21vZGFsLnYxLkNhbGxSZXF1ZXN0GhsubmFub21vZGFsLnYxLlNwYXduUmVzcG9uc2USTAoJQXdhaXRDYWxsEh4ubmFub21vZGFsLnYxLkF3YWl0Q2FsbFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVzcG9uc2USPgoDTWFwEhgubmFub21vZGFsLnYxLk1hcFJlcXVlc3QaGS5uYW5vbW9kYWwudjEuTWFwUmVzcG9uc2UoATABElEKClN0cmVhbUxvZ3MSHy5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1JlcXVlc3QaIC5uYW5vbW9kYWwudjEuU3RyZWFtTG9nc1Jlc3BvbnNlMAESSQoIR2V0U3RhdHMSHS5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkdldFN0YXRzUmVzcG9uc2Uy9wEKDVdvcmtlclNlcnZpY2USRAoEV29yaxIbLm5hbm9tb2RhbC52MS5Xb3JrZXJNZXNzYWdlGhsubmFub21vZGFsLnYxLldvcmtlckNvbW1hbmQoATABElIKC0dldEZ1bmN0aW9uEiAubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVxdWVzdBohLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlEkwKCUdldEJ1bmRsZRIeLm5hbm9tb2RhbC52MS5HZXRCdW5kbGVSZXF1ZXN0Gh8ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKGAwoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SKQoDd2ViGCggASgLMhwubmFub21vZGFsLnYxLldlYkVuZHBvaW50RGVmEiMKA2NscxgpIAEoCzIWLm5hbm9tb2RhbC52MS5DbGFzc0RlZhIrCghzY2hlZHVsZRgqIAEoCzIZLm5hbm9tb2RhbC52MS5TY2hlZHVsZURlZiInCg5XZWJFbmRwb2ludERlZhIVCg1yZXF1aXJlX3Rva2VuGAEgASgIIiEKCENsYXNzRGVmEhUKDWV4aXRfZ3JhY2VfbXMYASABKA0iPwoLU2NoZWR1bGVEZWYSDAoEY3JvbhgBIAEoCRIQCgh0aW1lem9uZRgCIAEoCRIQCghldmVyeV9tcxgDIAEoDSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0IlsKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNImkKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAEiagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iIwoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJIkcKElN0cmVhbUxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lEgsKA3NlcRgCIAEoDSJUCgtXb3JrZXJIZWxsbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJIhsKCldvcmtDcmVkaXQSDQoFY291bnQYASABKA0iYQoKV29ya1Jlc3VsdBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIOCgZvdXRwdXQYAyABKAwSDwoHcmVxdWV1ZRgEIAEoCBILCgNpZHgYBSABKA0iOAoLV29ya1Jlc3VsdHMSKQoHcmVzdWx0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0IiIKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJIjAKCFdvcmtMb2dzEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUiCwoJV29ya0RyYWluIqACCg1Xb3JrZXJNZXNzYWdlEioKBWhlbGxvGAEgASgLMhkubmFub21vZGFsLnYxLldvcmtlckhlbGxvSAASKgoGY3JlZGl0GAIgASgLMhgubmFub21vZGFsLnYxLldvcmtDcmVkaXRIABIsCgdyZXN1bHRzGAMgASgLMhkubmFub21vZGFsLnYxLldvcmtSZXN1bHRzSAASMAoJaGVhcnRiZWF0GAQgASgLMhsubmFub21vZGFsLnYxLldvcmtIZWFydGJlYXRIABImCgRsb2dzGAUgASgLMhYubmFub21vZGFsLnYxLldvcmtMb2dzSAASKAoFZHJhaW4YBiABKAsyFy5uYW5vbW9kYWwudjEuV29ya0RyYWluSABCBQoDbXNnIooBCglXb3JrSW5wdXQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSEwoLZnVuY3Rpb25faWQYAyABKAkSDwoHY2FsbF9pZBgEIAEoCRILCgNpZHgYBSABKA0SDAoEYXJncxgGIAEoDBIVCg1pbmZyYV9hdHRlbXB0GAcgASgNItgBCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0SOgoJZnVuY3Rpb25zGAMgAygLMicubmFub21vZGFsLnYxLldvcmtBc3NpZ24uRnVuY3Rpb25zRW50cnkaUwoORnVuY3Rpb25zRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2U6AjgBIiAKDldvcmtBcHBTdG9wcGVkEg4KBmFwcF9pZBgBIAEoCSIaCgdXb3JrQWNrEg8KB3Jlc3VsdHMYASABKA0inQEKDVdvcmtlckNvbW1hbmQSKgoGYXNzaWduGAEgASgLMhgubmFub21vZGFsLnYxLldvcmtBc3NpZ25IABIzCgthcHBfc3RvcHBlZBgCIAEoCzIcLm5hbm9tb2RhbC52MS5Xb3JrQXBwU3RvcHBlZEgAEiQKA2FjaxgDIAEoCzIVLm5hbm9tb2RhbC52MS5Xb3JrQWNrSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCqiAQoMUmVzdWx0U3RhdHVzEh0KGVJFU1VMVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRVNVTFRfU1RBVFVTX1NVQ0NFU1MQARIZChVSRVNVTFRfU1RBVFVTX0ZBSUxVUkUQAhIZChVSRVNVTFRfU1RBVFVTX1RJTUVPVVQQAxIiCh5SRVNVTFRfU1RBVFVTX0lOVEVSTkFMX0ZBSUxVUkUQBDKnBgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTL3AQoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -190,6 +190,30 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
    * @generated from field: uint32 concurrency = 11;
    */
   concurrency: number;
+
+  /**
+   * Kinds of function (field numbers from 40 up, kept apart from other options).
+   * Set when the function is a web endpoint served at /web/<app>/<name>/.
+   *
+   * @generated from field: nanomodal.v1.WebEndpointDef web = 40;
+   */
+  web?: WebEndpointDef | undefined;
+
+  /**
+   * Set when the function is a class: each input's arguments are
+   * [instance key, constructor arguments, method, ...method arguments]; a
+   * worker gives each instance key its own containers.
+   *
+   * @generated from field: nanomodal.v1.ClassDef cls = 41;
+   */
+  cls?: ClassDef | undefined;
+
+  /**
+   * Set when the function runs on a schedule (deployed apps only).
+   *
+   * @generated from field: nanomodal.v1.ScheduleDef schedule = 42;
+   */
+  schedule?: ScheduleDef | undefined;
 };
 
 /**
@@ -198,6 +222,73 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
  */
 export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
+
+/**
+ * @generated from message nanomodal.v1.WebEndpointDef
+ */
+export type WebEndpointDef = Message<"nanomodal.v1.WebEndpointDef"> & {
+  /**
+   * Demand the server token as a bearer header.
+   *
+   * @generated from field: bool require_token = 1;
+   */
+  requireToken: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.WebEndpointDef.
+ * Use `create(WebEndpointDefSchema)` to create a new message.
+ */
+export const WebEndpointDefSchema: GenMessage<WebEndpointDef> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
+
+/**
+ * @generated from message nanomodal.v1.ClassDef
+ */
+export type ClassDef = Message<"nanomodal.v1.ClassDef"> & {
+  /**
+   * How long `@exit` methods may run when a container stops.
+   *
+   * @generated from field: uint32 exit_grace_ms = 1;
+   */
+  exitGraceMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.ClassDef.
+ * Use `create(ClassDefSchema)` to create a new message.
+ */
+export const ClassDefSchema: GenMessage<ClassDef> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 5);
+
+/**
+ * @generated from message nanomodal.v1.ScheduleDef
+ */
+export type ScheduleDef = Message<"nanomodal.v1.ScheduleDef"> & {
+  /**
+   * Five-field cron expression, or empty when every_ms is set.
+   *
+   * @generated from field: string cron = 1;
+   */
+  cron: string;
+
+  /**
+   * @generated from field: string timezone = 2;
+   */
+  timezone: string;
+
+  /**
+   * @generated from field: uint32 every_ms = 3;
+   */
+  everyMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.ScheduleDef.
+ * Use `create(ScheduleDefSchema)` to create a new message.
+ */
+export const ScheduleDefSchema: GenMessage<ScheduleDef> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 6);
 
 /**
  * @generated from message nanomodal.v1.LogLine
@@ -236,7 +327,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 7);
 
 /**
  * @generated from message nanomodal.v1.PingRequest
@@ -249,7 +340,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 8);
 
 /**
  * @generated from message nanomodal.v1.PingResponse
@@ -271,7 +362,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 9);
 
 /**
  * @generated from message nanomodal.v1.PutBundleRequest
@@ -297,7 +388,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 10);
 
 /**
  * @generated from message nanomodal.v1.PutBundleResponse
@@ -314,7 +405,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 11);
 
 /**
  * @generated from message nanomodal.v1.CreateAppRequest
@@ -355,7 +446,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * @generated from message nanomodal.v1.CreateAppResponse
@@ -379,7 +470,7 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 13);
 
 /**
  * @generated from message nanomodal.v1.StopAppRequest
@@ -396,7 +487,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 14);
 
 /**
  * @generated from message nanomodal.v1.StopAppResponse
@@ -409,7 +500,7 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 15);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -451,7 +542,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 16);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -464,7 +555,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 17);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -481,7 +572,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 18);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -514,7 +605,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 19);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -539,7 +630,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 20);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -556,7 +647,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 21);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -580,7 +671,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 22);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -602,7 +693,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 23);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -633,7 +724,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 24);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -659,7 +750,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 25);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -676,7 +767,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 26);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -711,7 +802,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 27);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -749,7 +840,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 28);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -762,7 +853,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 29);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -796,7 +887,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -833,7 +924,7 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -855,7 +946,7 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
@@ -872,7 +963,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -896,7 +987,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -930,7 +1021,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -949,7 +1040,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -992,7 +1083,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1009,7 +1100,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1026,7 +1117,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1043,7 +1134,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1056,7 +1147,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1109,7 +1200,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1158,7 +1249,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1190,7 +1281,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1207,7 +1298,7 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 45);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1227,7 +1318,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 46);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1262,7 +1353,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1279,7 +1370,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1316,7 +1407,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1333,7 +1424,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1350,7 +1441,7 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * How one input ended.
