@@ -1,10 +1,13 @@
 /**
  * `deno task bench`: runs every benchmark and prints one table per area.
- * `deno task bench core|redis|docker` runs one area.
+ * `deno task bench core|redis|docker|autoscale|volume|deploy` runs one area.
  */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
 import { dockerBench } from "./docker_bench.ts";
+import { deployBench } from "./deploy_bench.ts";
+import { autoscaleBench } from "./autoscale_bench.ts";
+import { volumeBench } from "./volume_bench.ts";
 import { printTable } from "./_table.ts";
 
 const only = Deno.args[0];
@@ -16,4 +19,13 @@ if (!only || only === "redis") {
 }
 if (!only || only === "docker") {
   printTable("Docker runner (same run baselines)", await dockerBench());
+}
+if (!only || only === "deploy") {
+  printTable("Deployed apps (deno runner, embedded backend)", await deployBench());
+}
+if (!only || only === "autoscale") {
+  printTable("Autoscaler (same run baselines)", await autoscaleBench());
+}
+if (!only || only === "volume") {
+  printTable("Volumes (commit and reload vs cp, same disk, same run)", await volumeBench());
 }

@@ -1,5 +1,8 @@
 /** A control plane with workers in this process (for `run` without a server, and `serve --with-workers`). */
-import { type Backend, MemoryBackend, startServer } from "../control/mod.ts";
+import { openEmbeddedStore, startServer, type StateOptions, type Store } from "../control/mod.ts";
+import type { EventLog } from "../proto/mod.ts";
+import { configuredDataDir } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import { type Runner, Worker } from "../runner/mod.ts";
 import { VERSION } from "../sdk/mod.ts";
 import { cacheDir } from "./_runner.ts";
@@ -22,29 +25,38 @@ export interface EmbeddedOptions {
   runner: Runner;
   /** How many workers to start. */
   workers: number;
-  /** The store. @default a new in-memory store */
-  backend?: Backend;
+  /** Where to keep state; by default the embedded store on the configured data dir. */
+  store?: Store;
   /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** Port to listen on. @default 0 (any free port) */
   port?: number;
   /** The token clients and workers must present. */
   token?: string;
+  /** A separate token for workers that connect over the network (embedded ones need none). */
+  workerToken?: string;
   /** Inputs each worker runs at once. */
   workerCapacity?: number;
   /** Reported by `Ping`; defaults to this package's version. */
   version?: string;
+  /** Where the server and its workers announce events. @default silent */
+  eventLog?: EventLog;
+  /** How secrets are sealed (the key file's data dir) and volumes limited. */
+  state?: StateOptions;
 }
 
 /** Starts a server and `workers` workers that connect to it over loopback. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const backend = options.backend ?? new MemoryBackend();
+  const store = options.store ?? await openDataDir(configuredDataDir());
   const server = await startServer({
-    backend,
+    store,
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     token: options.token,
+    workerToken: options.workerToken,
     version: options.version ?? VERSION,
+    eventLog: options.eventLog,
+    state: options.state ?? { dataDir: configuredDataDir() },
   });
   const local = `http://127.0.0.1:${server.port}`;
   const workers = Array.from({ length: options.workers }, () =>
@@ -55,6 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       runner: options.runner,
       capacity: options.workerCapacity,
       cacheDir: cacheDir(),
+      events: options.eventLog,
     }));
   const failure = Promise.withResolvers<never>();
   failure.promise.catch(() => {}); // observed by callers that care
@@ -67,7 +80,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       for (const w of workers) w.stop();
       await Promise.allSettled(running);
       await server.close();
-      await backend.close();
+      await store.close();
     },
   };
+}
+
+/** Opens the embedded store on `dataDir`, failing with one line that says what to do. */
+export async function openDataDir(dataDir: string, retentionMs?: number): Promise<Store> {
+  try {
+    return await openEmbeddedStore({ dataDir, retentionMs });
+  } catch (err) {
+    throw new UsageError(
+      `Cannot open the data dir ${dataDir} (${(err as Error).message}): pass --data-dir or ` +
+        "set NANO_MODAL_DATA_DIR to a directory you can write",
+    );
+  }
 }

@@ -16,12 +16,18 @@ export function cacheDir(): string {
   return `${base}/nano-modal`;
 }
 
+/** The docker runner's image repository (`NANO_MODAL_IMAGE_REPOSITORY`, default "nano-modal"). */
+export function imageRepository(): string | undefined {
+  return Deno.env.get("NANO_MODAL_IMAGE_REPOSITORY") || undefined;
+}
+
 /** Creates the runner named by `flag` (or the best available one). */
 export async function chooseRunner(
   flag: string | boolean | undefined,
   announce: (line: string) => void,
 ): Promise<Runner> {
   const name = flag ?? Deno.env.get("NANO_MODAL_RUNNER") ?? "auto";
+  const why = flag !== undefined ? `--runner ${flag}` : `NANO_MODAL_RUNNER=${name}`;
   if (name !== "auto" && name !== "deno" && name !== "docker") {
     throw new UsageError(`--runner must be "docker" or "deno", got "${name}"`);
   }
@@ -29,11 +35,17 @@ export async function chooseRunner(
   if (name !== "deno") {
     // A quick ping: a missing or hung daemon must not slow down every run.
     if (await dockerReachable(socket, 500)) {
-      if (name === "auto") {
-        announce(`nano-modal: using the docker runner (Docker daemon at ${socket})`);
-      }
+      announce(
+        `nano-modal: using the docker runner (${
+          name === "auto" ? `Docker daemon at ${socket}` : `${why}, Docker daemon at ${socket}`
+        })`,
+      );
       await Deno.mkdir(cacheDir(), { recursive: true });
-      return new DockerRunner({ cacheDir: cacheDir(), socketPath: socket });
+      return new DockerRunner({
+        cacheDir: cacheDir(),
+        socketPath: socket,
+        imageRepository: imageRepository(),
+      });
     }
     if (name === "docker") {
       throw new UsageError(
@@ -41,7 +53,7 @@ export async function chooseRunner(
       );
     }
     announce(`nano-modal: using the deno runner (no Docker daemon at ${socket})`);
-  }
+  } else announce(`nano-modal: using the deno runner (${why})`);
   await Deno.mkdir(`${cacheDir()}/deno`, { recursive: true });
   return new DenoRunner({ denoDir: `${cacheDir()}/deno` });
 }

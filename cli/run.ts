@@ -5,36 +5,47 @@ import { configuredServer, configuredToken } from "./config.ts";
 import { startEmbedded } from "./_embedded.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
+import { typeCheck } from "./_check.ts";
+import { closest } from "../proto/mod.ts";
+import { loadModule, resolveFile } from "./_load_app.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
-Usage: nano-modal run APP.ts [options] [-- args for the entrypoint]
+Usage: nano-modal run APP.ts[::FUNCTION] [options] [-- args]
+
+With ::FUNCTION, runs that one function with the args (each parsed as JSON
+where it parses, else passed as a string) and prints its result.
 
 Options:
+  --detach              keep the app running after this command exits or dies
   --server URL          control plane to use (env NANO_MODAL_SERVER); without one,
                         an embedded control plane and worker start in this process
-  --token TOKEN         token for the server (env NANO_MODAL_TOKEN)
+  --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
+                        ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
+  --check               type-check the app with \`deno check\` first; stop on errors
   -h, --help            show this help`;
 
-async function resolveFile(file: string): Promise<string> {
-  const path = file.startsWith("/") ? file : `${Deno.cwd()}/${file}`;
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) {
-      throw new UsageError(`${file} is not a file: give the path of your app's .ts file`);
-    }
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`Cannot find ${file}: check the path (relative to ${Deno.cwd()})`);
-  }
-  return new URL(`file://${await Deno.realPath(path)}`).href;
-}
-
-function pickApp(file: string, apps: AppView[]): AppView {
+function pickApp(file: string, apps: AppView[], functionName?: string): AppView {
   if (apps.length === 0) {
     throw new UsageError(
       `No App in ${file}: create one with \`const app = new App("name")\` (import { App } from "@nano/modal")`,
+    );
+  }
+  if (functionName !== undefined) {
+    const having = apps.filter((a) => a.functions.has(functionName));
+    if (having.length === 1) return having[0];
+    if (having.length > 1) {
+      throw new UsageError(
+        `Several apps in ${file} have a function "${functionName}": keep one app per file`,
+      );
+    }
+    const names = apps.flatMap((a) => [...a.functions.keys()]);
+    const near = closest(functionName, names);
+    throw new UsageError(
+      `No function "${functionName}" in ${file}${
+        near ? `: did you mean "${near}"?` : ` (it has ${names.join(", ") || "none"})`
+      }`,
     );
   }
   const runnable = apps.filter((a) => a.hasEntrypoint);
@@ -42,7 +53,9 @@ function pickApp(file: string, apps: AppView[]): AppView {
     throw new UsageError(
       `App "${
         apps[0].name
-      }" in ${file} has no local entrypoint: add app.localEntrypoint(async () => { ... })`,
+      }" in ${file} has no local entrypoint: add app.localEntrypoint(async () => { ... }), or run one function with \`nano-modal run ${file}::${
+        [...apps[0].functions.keys()][0] ?? "FUNCTION"
+      }\``,
     );
   }
   if (runnable.length > 1) {
@@ -61,6 +74,8 @@ export async function runCommand(args: string[]): Promise<number> {
     server: { type: "string" },
     token: { type: "string" },
     runner: { type: "string" },
+    check: { type: "boolean" },
+    detach: { type: "boolean" },
   });
   if (values.help) {
     console.log(RUN_HELP);
@@ -71,8 +86,9 @@ export async function runCommand(args: string[]): Promise<number> {
       "Usage: nano-modal run APP.ts [--server URL] [-- args]: give exactly one app file",
     );
   }
-  const file = positionals[0];
+  const [file, functionName] = splitTarget(positionals[0]);
   const entryUrl = await resolveFile(file);
+  if (values.check) await typeCheck(new URL(entryUrl).pathname, file);
   let server = configuredServer(values.server);
   let token = configuredToken(values.token);
   const rt = runtimeView();
@@ -85,20 +101,26 @@ export async function runCommand(args: string[]): Promise<number> {
       token = crypto.randomUUID();
       embedded = await startEmbedded({ runner, workers: 1, token });
       server = embedded.url;
+      if (values.detach) {
+        throw new UsageError(
+          "--detach needs a control plane that outlives this command: start `nano-modal serve` and pass --server URL",
+        );
+      }
     } else if (values.runner !== undefined) {
       throw new UsageError(
         "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
       );
     }
-    try {
-      await import(entryUrl);
-    } catch (err) {
-      throw new UsageError(`Cannot load ${file}: ${userFrame(err, entryUrl)}`);
-    }
-    // Let a module that defines its app after an await finish registering it.
-    await new Promise((r) => setTimeout(r, 0));
-    const app = pickApp(file, rt.apps);
-    const running = app.run({ serverUrl: server, token, entryUrl, args: rest });
+    await loadModule(file, entryUrl);
+    const app = pickApp(file, rt.apps, functionName);
+    const running = app.run({
+      serverUrl: server,
+      token,
+      entryUrl,
+      args: rest,
+      functionName,
+      detach: values.detach === true,
+    });
     await (embedded ? Promise.race([running, embedded.failed]) : running);
     return 0;
   } finally {
@@ -106,18 +128,15 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
-/** One line for an error thrown while loading the user's module: what, and where in their code. */
-function userFrame(err: unknown, entryUrl: string): string {
-  const e = err as Error;
-  const message = String(e?.message ?? err);
-  const first = message.split("\n")[0];
-  // Deno reports a module that does not parse as a TypeError wrapping the SyntaxError.
-  const what = /^[A-Z]\w*Error: /.test(first) ? first : `${e?.name ?? "Error"}: ${first}`;
-  const at = message.match(/at (file:\/\/\S+?:\d+:\d+)/)?.[1] ??
-    (e?.stack ?? "").split("\n").find((l) => l.includes(entryUrl))?.match(/(file:\/\/\S+?:\d+:\d+)/)
-      ?.[1];
-  const where = at ? ` (${at.replace(`file://${Deno.cwd()}/`, "")})` : "";
-  return `${what}${where}`;
+/** `app.ts::fn` -> ["app.ts", "fn"]; `app.ts` -> ["app.ts", undefined]. */
+function splitTarget(target: string): [string, string | undefined] {
+  const at = target.lastIndexOf("::");
+  if (at < 0) return [target, undefined];
+  const fn = target.slice(at + 2);
+  if (!/^[A-Za-z_$][\w$]*$/.test(fn)) {
+    throw new UsageError(`"${fn}" after :: is not a function name: write APP.ts::myFunction`);
+  }
+  return [target.slice(0, at), fn];
 }
 
 function dim(s: string): string {

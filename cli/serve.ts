@@ -1,16 +1,16 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
-  type Backend,
+  connectRedisStore,
   InsecureListenError,
-  MemoryBackend,
-  RedisBackend,
   RedisUnavailableError,
+  type Store,
 } from "../control/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { chooseRunner } from "./_runner.ts";
-import { configuredToken } from "./config.ts";
-import { startEmbedded } from "./_embedded.ts";
+import { checkedToken, configuredDataDir, type ServerToken, serverToken } from "./config.ts";
+import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
+import { eventLogFromFlags } from "./_events.ts";
 
 export const SERVE_HELP = `Start a control plane.
 
@@ -18,14 +18,23 @@ Usage: nano-modal serve [options]
 
 Options:
   --port N               port to listen on (default 50051; 0 picks a free one)
-  --host ADDR            address to listen on (default 127.0.0.1; others need a token)
+  --host ADDR            address to listen on (default 127.0.0.1; others need --token)
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
+  --data-dir DIR         where apps, bundles and other durable records live without
+                         Redis (env NANO_MODAL_DATA_DIR; default
+                         $XDG_DATA_HOME/nano-modal or ~/.local/share/nano-modal)
   --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL);
                          several control planes may share one Redis
   --retention-hours N    how long results stay retrievable (default 24)
-  --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN)
+  --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN); without
+                         one, a generated token kept in ~/.config/nano-modal/token (0600)
+  --log-format text|json one line per event (apps, workers, containers, images, lost
+                         inputs) as text or JSON (default text)
+  --quiet                print no event lines
+  --worker-token TOKEN   a separate token for workers (env NANO_MODAL_WORKER_TOKEN): then
+                         only it opens worker RPCs, and the client token cannot
   -h, --help             show this help`;
 
 /** `--with-workers` takes an optional count: turn `--with-workers` alone into `--with-workers=1`. */
@@ -43,22 +52,46 @@ function normalizeWithWorkers(args: string[]): string[] {
   return out;
 }
 
-/** The embedded backend, or Redis when a URL is given; warns loudly about risky Redis settings. */
-async function openBackend(redisUrl: string | undefined, retentionMs: number): Promise<Backend> {
-  if (!redisUrl) return new MemoryBackend({ retentionMs });
+/** The embedded store on `dataDir`, or Redis when a URL is given; warns about risky settings. */
+async function openStore(
+  redisUrl: string | undefined,
+  options: { retentionMs: number; dataDir: string },
+): Promise<Store> {
+  if (!redisUrl) return await openDataDir(options.dataDir, options.retentionMs);
+  const { retentionMs } = options;
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new UsageError(
       `--redis "${redisUrl}" is not a Redis URL: use e.g. redis://127.0.0.1:6379`,
     );
   }
   try {
-    const backend = await RedisBackend.connect(redisUrl, { retentionMs });
-    for (const warning of await backend.warnings()) console.error(warning);
-    return backend;
+    const store = await connectRedisStore(redisUrl, { retentionMs });
+    for (const warning of await store.warnings()) console.error(warning);
+    return store;
   } catch (err) {
-    if (err instanceof RedisUnavailableError) throw new UsageError(err.message);
+    if (err instanceof RedisUnavailableError) {
+      // At start, serve does not wait for Redis: it stops and says so. Once running, it rides
+      // out outages (RPCs fail with Unavailable meanwhile) and reconnects.
+      const what = err.message.match(/^(Redis at \S+ is unreachable \([^)]*\))/)?.[1] ??
+        "Redis is unreachable";
+      throw new UsageError(
+        `${what}: serve did not start; start Redis (or fix --redis), then start serve again`,
+      );
+    }
     throw err;
   }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** How clients find the token (never the token itself: logs are not the place for it). */
+function tokenHelp(auth: ServerToken, url: string): string {
+  if (!auth.file) {
+    return "token: the one you configured (clients and workers pass --token or set NANO_MODAL_TOKEN)";
+  }
+  return `token: ${auth.generated ? "generated and stored" : "read"} in ${auth.file} (0600); ` +
+    `local clients and workers of this user use it as is; ` +
+    `elsewhere: NANO_MODAL_SERVER=${url} NANO_MODAL_TOKEN=$(cat ${auth.file})`;
 }
 
 /** Runs the `serve` command until SIGINT/SIGTERM; returns the exit code. */
@@ -70,8 +103,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     concurrency: { type: "string" },
     runner: { type: "string" },
     redis: { type: "string" },
+    "data-dir": { type: "string" },
     "retention-hours": { type: "string" },
     token: { type: "string" },
+    "worker-token": { type: "string" },
+    "log-format": { type: "string" },
+    quiet: { type: "boolean" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -80,14 +117,31 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
   }
+  const eventLog = eventLogFromFlags(values);
   const port = intFlag("port", values.port, 50051, 0, 65535);
   const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
-  const token = configuredToken(values.token);
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
+  const auth = serverToken(values.token);
+  // Beyond loopback, clients on other hosts need a token someone chose and handed out.
+  if (auth.file && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
+  const token = auth.token;
+  const workerTokenFlag = typeof values["worker-token"] === "string" && values["worker-token"];
+  const workerTokenEnv = Deno.env.get("NANO_MODAL_WORKER_TOKEN");
+  const workerToken = workerTokenFlag
+    ? checkedToken(workerTokenFlag, "--worker-token")
+    : workerTokenEnv
+    ? checkedToken(workerTokenEnv, "NANO_MODAL_WORKER_TOKEN")
+    : undefined;
+  if (workerToken === token) {
+    throw new UsageError(
+      "--worker-token must differ from the client token, or roles do not separate",
+    );
+  }
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
   const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
-  const backend = await openBackend(redisUrl, retentionHours * 3_600_000);
+  const dataDir = configuredDataDir(values["data-dir"]);
+  const store = await openStore(redisUrl, { retentionMs: retentionHours * 3_600_000, dataDir });
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;
@@ -99,8 +153,11 @@ export async function serveCommand(args: string[]): Promise<number> {
       hostname,
       port,
       token,
+      workerToken,
       workerCapacity: capacity,
-      backend,
+      store,
+      eventLog,
+      state: { dataDir },
     });
   } catch (err) {
     if (err instanceof InsecureListenError) throw err;
@@ -110,10 +167,15 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw err;
   }
   console.error(
-    `nano-modal control plane listening on ${server.url} (${backend.kind} backend${
+    `nano-modal control plane listening on ${server.url} (${store.kind} store${
+      redisUrl ? "" : ` in ${dataDir}`
+    }${
       workers ? `, ${workers} worker${workers > 1 ? "s" : ""}, ${runner!.name} runner` : ""
-    }${token ? ", token required" : ""})`,
+    }, token required${workerToken ? ", separate worker token" : ""})`,
   );
+  console.error(tokenHelp(auth, server.url));
+  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
+  console.error(`dashboard: ${server.url}/?token=${encodeURIComponent(token)}`);
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

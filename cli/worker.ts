@@ -2,8 +2,11 @@
 import { Worker } from "../runner/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { cacheDir, chooseRunner } from "./_runner.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { configuredServer, configuredWorkerToken } from "./config.ts";
 import { UsageError } from "./errors.ts";
+import { eventLogFromFlags } from "./_events.ts";
+import { parseDuration } from "./_duration.ts";
+import { pruneImagesEvery } from "./_image_pruner.ts";
 
 export const WORKER_HELP = `Start a worker.
 
@@ -13,7 +16,13 @@ Options:
   --server URL           control plane to serve (env NANO_MODAL_SERVER)
   --concurrency N        inputs this worker holds at once (default 32)
   --runner docker|deno   how to run functions (default: docker if reachable)
-  --token TOKEN          the server's token (env NANO_MODAL_TOKEN)
+  --token TOKEN          the server's worker token (env NANO_MODAL_WORKER_TOKEN, else
+                         NANO_MODAL_TOKEN, else the local ~/.config/nano-modal/token)
+  --log-format text|json one line per event (connected, container started/stopped,
+                         image built) as text or JSON (default text)
+  --quiet                print no event lines
+  --prune-images-after D remove docker runner images nobody used for D (e.g. 7d, 12h;
+                         default 7d; 0 never), checked hourly
   -h, --help             show this help
 
 SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
@@ -25,6 +34,9 @@ export async function workerCommand(args: string[]): Promise<number> {
     concurrency: { type: "string" },
     runner: { type: "string" },
     token: { type: "string" },
+    "log-format": { type: "string" },
+    quiet: { type: "boolean" },
+    "prune-images-after": { type: "string" },
   });
   if (values.help) {
     console.log(WORKER_HELP);
@@ -40,10 +52,12 @@ export async function workerCommand(args: string[]): Promise<number> {
     );
   }
   const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
+  const events = eventLogFromFlags(values);
   const runner = await chooseRunner(values.runner, (l) => console.error(l));
   const worker = new Worker({
+    events,
     serverUrl: server,
-    token: configuredToken(values.token),
+    token: configuredWorkerToken(values.token),
     runner,
     capacity,
     cacheDir: cacheDir(),
@@ -59,10 +73,22 @@ export async function workerCommand(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  console.error(
-    `worker ${worker.id}: serving ${server} with the ${runner.name} runner, ${capacity} inputs at once`,
+  if (!values.quiet) {
+    // "serving" follows once the server accepts us (an event of the worker).
+    console.error(
+      `worker ${worker.id}: connecting to ${server} with the ${runner.name} runner, ${capacity} inputs at once`,
+    );
+  }
+  const pruneAfterMs = parseDuration(
+    typeof values["prune-images-after"] === "string" ? values["prune-images-after"] : "7d",
+    "--prune-images-after",
   );
-  await worker.run();
+  const stopPruning = pruneAfterMs > 0 ? pruneImagesEvery(runner, pruneAfterMs, events) : () => {};
+  try {
+    await worker.run();
+  } finally {
+    stopPruning();
+  }
   console.error(`worker ${worker.id}: stopped`);
   return 0;
 }

@@ -4,3 +4,4 @@
  * @module
  */
 export { Redis, type RedisOptions } from "npm:ioredis@5.8.2";
+export { Counter, Gauge, Histogram, Registry as MetricsRegistry } from "npm:prom-client@15.1.3";

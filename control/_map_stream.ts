@@ -5,35 +5,51 @@
  */
 import { Code, ConnectError, create } from "../proto/mod.ts";
 import { type MapRequest, type MapResponse, MapResponseSchema } from "../proto/messages.ts";
-import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
+import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { isId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";
 
+/** Quiet one-second waits between checks that the call record still exists. */
+const CALL_CHECK_WAITS = 5;
+
+/** What a map stream needs from the control service. */
+export interface MapStreamOptions {
+  /** Ends the stream. */
+  signal: AbortSignal;
+  /** Inputs that may wait unfinished before the server stops reading more. */
+  maxPending: number;
+  /** The function, if it exists and its app runs. */
+  liveFunction: (id: string, current?: boolean) => Promise<FunctionRecord>;
+  /** Records a new call. */
+  newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>;
+  /** Builds input `idx` of a call. */
+  input: (call: CallRecord, idx: number, args: Uint8Array) => InputRecord;
+}
+
 /** Serves one `Map` stream: reads inputs with backpressure and streams outputs back. */
 export async function* runMap(
-  backend: Backend,
+  store: Store,
   requests: AsyncIterable<MapRequest>,
-  signal: AbortSignal,
-  maxPending: number,
-  liveFunction: (id: string) => Promise<FunctionRecord>,
-  newCall: (fn: FunctionRecord, total: number | null) => Promise<CallRecord>,
-  input: (call: CallRecord, idx: number, args: Uint8Array) => InputRecord,
+  options: MapStreamOptions,
 ): AsyncGenerator<MapResponse> {
+  const { signal, maxPending, liveFunction, newCall, input } = options;
   const iter = requests[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "start") invalid("a map stream must begin with start");
   const start = first.value.msg.value;
-  const fn = await liveFunction(start.functionId);
   let call: CallRecord;
   if (start.callId) {
     if (!isId(start.callId, "fc")) invalid(`"${start.callId}" is not a call id`);
-    const found = await backend.getCall(start.callId);
-    if (!found || found.functionId !== fn.functionId) {
+    const found = await store.outputs.getCall(start.callId);
+    // A map resumed after a redeploy stays on the version it started on.
+    const fn = found && await liveFunction(found.functionId, false);
+    const asked = await liveFunction(start.functionId, false).catch(() => undefined);
+    if (!found || !fn || (fn.functionId !== start.functionId && fn.name !== asked?.name)) {
       throw new ConnectError(`No map call ${start.callId} for this function`, Code.NotFound);
     }
     call = found;
   } else {
-    call = await newCall(fn, null);
+    call = await newCall(await liveFunction(start.functionId), null);
   }
   const have = new Set(start.haveIdx);
   let total = call.total;
@@ -45,6 +61,7 @@ export async function* runMap(
   signal.addEventListener("abort", stop);
   let readerError: unknown;
   let ackDirty = true;
+  let nudge = new AbortController();
 
   const reader = (async () => {
     try {
@@ -55,18 +72,22 @@ export async function* runMap(
           const { startIdx, args } = msg.value;
           if (args.length === 0) continue;
           if (startIdx > 100_000_000) invalid("start_idx is out of range");
-          await backend.enqueue(args.map((a, i) => input(call, startIdx + i, a)));
+          await store.queue.enqueue(args.map((a, i) => input(call, startIdx + i, a)));
           enqueued += args.length;
           acked = Math.max(acked, startIdx + args.length);
           ackDirty = true;
-          backend.waitOutputs(call.callId, cursor, 0).catch(() => {}); // nudge the writer
+          nudge.abort(); // the writer sends the ack now instead of after its wait
           while (enqueued - have.size > maxPending && !ctl.signal.aborted) {
-            await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+            await store.outputs.waitOutputs(call.callId, {
+              cursor,
+              timeoutMs: 1_000,
+              signal: ctl.signal,
+            });
           }
         } else if (msg.case === "end") {
           if (msg.value.total < acked) invalid("end.total is smaller than the inputs sent");
           total = msg.value.total;
-          await backend.setCallTotal(call.callId, total);
+          await store.outputs.setCallTotal(call.callId, total);
         } else {
           invalid("unexpected message in a map stream: send inputs, then end");
         }
@@ -77,15 +98,19 @@ export async function* runMap(
     }
   })();
 
+  let quietWaits = 0;
   try {
     yield create(MapResponseSchema, { callId: call.callId });
     while (total === null || have.size < total) {
       if (readerError) throw readerError;
       if (signal.aborted) return;
-      const { outputs, cursor: next } = await backend.readOutputs(call.callId, cursor, 4096);
+      const { outputs, cursor: next } = await store.outputs.readOutputs(call.callId, {
+        cursor,
+        max: 4096,
+      });
       cursor = next;
       const fresh: Uint8Array[] = [];
-      const logSeq = outputs.length ? await backend.logSeq(call.appId) : 0;
+      const logSeq = outputs.length ? await store.logs.seq(call.appId) : 0;
       for (const rec of outputs) {
         if (have.has(rec.idx)) continue;
         have.add(rec.idx);
@@ -101,9 +126,24 @@ export async function* runMap(
         });
       }
       if (outputs.length === 0) {
-        await backend.waitOutputs(call.callId, cursor, 1_000, ctl.signal);
+        const woken = nudge.signal;
+        const wait = { cursor, timeoutMs: 1_000, signal: AbortSignal.any([ctl.signal, woken]) };
+        await store.outputs.waitOutputs(call.callId, wait);
+        if (woken.aborted) nudge = new AbortController();
         if (ctl.signal.aborted && !readerError) return;
-      }
+        // Every few quiet seconds: is the call still there? A store that lost it (evicted,
+        // flushed) would otherwise leave the client waiting for outputs that never come.
+        if (++quietWaits % CALL_CHECK_WAITS === 0) {
+          if (!(await store.outputs.getCall(call.callId))) {
+            throw new ConnectError(
+              `Map call ${call.callId} is gone from the server's store (evicted, flushed or expired), and its remaining inputs with it: run the map again`,
+              Code.NotFound,
+            );
+          }
+          // A word now and then keeps a stream waiting on slow inputs from looking idle.
+          if (quietWaits % (CALL_CHECK_WAITS * 6) === 0) ackDirty = true;
+        }
+      } else quietWaits = 0;
     }
   } finally {
     signal.removeEventListener("abort", stop);

@@ -1,7 +1,7 @@
-/** Encoding of outputs for the backend, and the outputs the control plane makes itself. */
+/** Encoding of outputs for the store, and the outputs the control plane makes itself. */
 import { create, fromBinary, toBinary } from "../proto/mod.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
-import type { InputRecord, OutputRecord } from "./backend.ts";
+import type { InputRecord, OutputRecord, Store } from "./store/mod.ts";
 
 /** Encodes an output for storage. */
 export function packOutput(output: Output): OutputRecord {
@@ -24,4 +24,18 @@ export function infraFailure(input: InputRecord, maxInfraAttempts: number): Outp
         `Input ${input.idx} was lost with its worker or container ${input.infraAttempt} times (limit ${maxInfraAttempts}); it may be crashing the process that runs it`,
     },
   }));
+}
+
+/** Fails inputs that exhausted their infrastructure retries, once each. */
+export async function failExhausted(
+  store: Store,
+  exhausted: InputRecord[],
+  maxInfraAttempts: number,
+): Promise<void> {
+  if (exhausted.length === 0) return;
+  await store.queue.complete(exhausted.map((input) => ({
+    inputId: input.inputId,
+    leaseToken: null,
+    output: infraFailure(input, maxInfraAttempts),
+  })));
 }

@@ -22,16 +22,31 @@ function rewrite(error: { code?: string; message?: string } | undefined): boolea
   return true;
 }
 
+/**
+ * The headers of a response whose body we replace: without the old
+ * content-length, which HTTP/2 enforces (a mismatch is a PROTOCOL_ERROR).
+ */
+function headersFor(res: Response): Headers {
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  return headers;
+}
+
 /** Returns `res`, or a copy whose parse failure is reported as `invalid_argument`. */
 export async function clientFaultForParseErrors(res: Response): Promise<Response> {
   const type = res.headers.get("content-type") ?? "";
   if (res.status === 500 && type.startsWith("application/json")) {
     const body = await res.json().catch(() => undefined);
-    if (rewrite(body)) return Response.json(body, { status: 400, headers: res.headers });
-    return Response.json(body ?? { code: "internal" }, { status: 500, headers: res.headers });
+    const headers = headersFor(res);
+    if (rewrite(body)) return Response.json(body, { status: 400, headers });
+    return Response.json(body ?? { code: "internal" }, { status: 500, headers });
   }
   if (type.startsWith("application/connect+") && res.body) {
-    return new Response(res.body.pipeThrough(endStreamRewriter()), res);
+    return new Response(res.body.pipeThrough(endStreamRewriter()), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: headersFor(res),
+    });
   }
   return res;
 }

@@ -7,7 +7,7 @@
  */
 import { fromBinary } from "../proto/mod.ts";
 import { type FunctionDef, FunctionDefSchema, ResultStatus } from "../proto/messages.ts";
-import type { Backend, CallRecord } from "./backend.ts";
+import type { CallRecord, Store } from "./store/mod.ts";
 import { timingSafeEqual } from "./_auth.ts";
 import { newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
@@ -34,13 +34,13 @@ const QUEUE_SLACK_MS = 60_000;
 
 /** Serves web endpoints and their worker channels. */
 export class WebGateway {
-  readonly #backend: Backend;
+  readonly #store: Store;
   readonly #options: WebGatewayOptions;
   readonly #channels = new WebChannels();
   readonly #endpoints = new Map<string, { found: Promise<Endpoint | undefined>; atMs: number }>();
 
-  constructor(backend: Backend, options: WebGatewayOptions) {
-    this.#backend = backend;
+  constructor(store: Store, options: WebGatewayOptions) {
+    this.#store = store;
     this.#options = options;
   }
 
@@ -71,7 +71,8 @@ export class WebGateway {
     const channel = this.#channels.open(req.body);
     const head = {
       method: req.method,
-      url: `${url.origin}${rest}${url.search}`,
+      // Behind the gate the server listens on a unix socket: the origin is the Host the client used.
+      url: `${origin(req, url)}${rest}${url.search}`,
       headers,
       hasBody: req.body !== null,
       channel: `${this.#options.selfUrl()}${channel.path}`,
@@ -85,8 +86,8 @@ export class WebGateway {
     };
     const answered = new AbortController();
     try {
-      await this.#backend.createCall(call);
-      await this.#backend.enqueue([{
+      await this.#store.outputs.createCall(call);
+      await this.#store.queue.enqueue([{
         inputId: `${call.callId}:0`,
         callId: call.callId,
         functionId: call.functionId,
@@ -114,7 +115,10 @@ export class WebGateway {
     const deadline = Date.now() + timeoutMs;
     try {
       while (!signal.aborted) {
-        const { outputs } = await this.#backend.readOutputs(call.callId, 0, 1);
+        const { outputs } = await this.#store.outputs.readOutputs(call.callId, {
+          cursor: 0,
+          max: 1,
+        });
         if (outputs.length) {
           // The worker posts the response before it reports the output: give it a moment.
           await new Promise((r) => setTimeout(r, 100));
@@ -129,7 +133,11 @@ export class WebGateway {
           this.#channels.answer(path, text(504, "Gateway Timeout"));
           break;
         }
-        await this.#backend.waitOutputs(call.callId, 0, Math.min(left, 5_000), signal);
+        await this.#store.outputs.waitOutputs(call.callId, {
+          cursor: 0,
+          timeoutMs: Math.min(left, 5_000),
+          signal,
+        });
       }
     } catch (err) {
       console.error(`nano-modal server: web request failed: ${(err as Error).message}`);
@@ -156,15 +164,27 @@ export class WebGateway {
   }
 
   async #find(appName: string, fnName: string): Promise<Endpoint | undefined> {
-    const apps = (await this.#backend.listApps())
-      .filter((a) => a.name === appName && !a.stopped && fnName in a.functionIds)
-      .sort((a, b) => b.createdMs - a.createdMs);
-    const app = apps[0];
-    if (!app) return undefined;
-    const record = await this.#backend.getFunction(app.functionIds[fnName]);
+    // A deployed name first (its current version), then the newest running app of that name.
+    const deployed = await this.#store.deployments.getDeployment(appName);
+    let app = deployed && !deployed.stopped
+      ? await this.#store.apps.getApp(deployed.appId)
+      : undefined;
+    if (!app || app.stopped) {
+      app = (await this.#store.apps.listApps())
+        .filter((a) => a.name === appName && a.ephemeral && !a.stopped)
+        .sort((a, b) => b.createdMs - a.createdMs)[0];
+    }
+    if (!app || app.stopped || !(fnName in app.functionIds)) return undefined;
+    const record = await this.#store.apps.getFunction(app.functionIds[fnName]);
     if (!record) return undefined;
     const def = fromBinary(FunctionDefSchema, record.def);
     if (!def.web) return undefined;
     return { appId: app.appId, functionId: record.functionId, def };
   }
+}
+
+function origin(req: Request, url: URL): string {
+  if (url.origin !== "null") return url.origin;
+  const host = req.headers.get("host") ?? "";
+  return /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `http://${host}` : "http://localhost";
 }

@@ -2,20 +2,18 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl, toBinary } from "../proto/mod.ts";
-import {
-  type ControlService,
-  type FunctionDef,
-  FunctionDefSchema,
-  StreamLogsResponseSchema,
-} from "../proto/messages.ts";
-import type { Backend, CallRecord, FunctionRecord, InputRecord } from "./backend.ts";
-import { AsyncQueue } from "../proto/async_queue.ts";
+import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { type ControlService, type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
+import type { AppRecord, CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { isId, newId } from "./_ids.ts";
 import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
+import { LogStreams } from "./_log_streams.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
+import { Deployments, stopAppRecord } from "./_deployments.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -25,6 +23,17 @@ export interface ControlServiceOptions {
   maxPendingPerMap?: number;
   /** Called when an app stops (workers drop its containers). */
   onAppStopped?: (appId: string) => void;
+  /** Called when an app is created (the event log, the dashboard). */
+  onAppCreated?: (app: AppRecord) => void;
+  /** Called when an autoscaler reports a decision (metrics, the event log). */
+  onScaling?: (decision: { from: number; to: number; reason: string }) => void;
+  /** Time for deadlines, waits and records. @default systemClock */
+  clock?: Clock;
+  /**
+   * Deployed apps, ephemeral heartbeats and cancelling (see `_app_rpcs.ts`).
+   * @default over `store`, telling no workers
+   */
+  apps?: AppRpcContext;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -32,22 +41,37 @@ const MAX_WAIT_MS = 55_000;
 /** A worker that has not been heard from for this long is not counted as live. */
 const WORKER_STALE_MS = 60_000;
 
-/** Implements `ControlService` over a backend. */
+/** Implements `ControlService` over a store. */
 export function createControlService(
-  backend: Backend,
+  store: Store,
   options: ControlServiceOptions,
 ): ServiceImpl<typeof ControlService> {
+  const clock = options.clock ?? systemClock;
   const maxPending = options.maxPendingPerMap ?? 100_000;
-  const logStreams = new Map<string, Set<AsyncQueue<[Uint8Array, number]>>>();
 
-  async function liveFunction(functionId: string): Promise<FunctionRecord> {
+  const apps: AppRpcContext = options.apps ?? {
+    deployments: new Deployments(store, clock, { stopped() {}, drained() {} }),
+    clock,
+    cancelInputs() {},
+  };
+  const { deployments } = apps;
+  const logStreams = new LogStreams(store, deployments, clock);
+
+  /**
+   * The function a new call runs; for a deployed app, the current version's
+   * (`current: false` keeps the given one, to resume a call already made).
+   */
+  async function liveFunction(functionId: string, current = true): Promise<FunctionRecord> {
     if (!isId(functionId, "fu")) invalid(`"${functionId}" is not a function id`);
-    const fn = await backend.getFunction(functionId);
+    const fn = await store.apps.getFunction(functionId);
     if (!fn) throw new ConnectError(`No function with id ${functionId}`, Code.NotFound);
-    const app = await backend.getApp(fn.appId);
+    const app = await store.apps.getApp(fn.appId);
+    if (app && !app.ephemeral && current) return await deployments.current(fn, app);
     if (!app || app.stopped) {
       throw new ConnectError(
-        `App of function ${fn.name} has stopped: run it again`,
+        app?.ephemeral === false
+          ? `App "${app.name}" is stopped: deploy it again with \`nano-modal deploy\``
+          : `App "${app?.name ?? fn.appId}" of function ${fn.name} has stopped: run it again`,
         Code.FailedPrecondition,
       );
     }
@@ -63,10 +87,10 @@ export function createControlService(
       callId,
       functionId: fn.functionId,
       appId: fn.appId,
-      createdMs: Date.now(),
+      createdMs: clock.now(),
       total,
     };
-    await backend.createCall(call);
+    await store.outputs.createCall(call);
     return call;
   }
 
@@ -82,40 +106,46 @@ export function createControlService(
   }
 
   async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = clock.now() + timeoutMs;
     const callId = call.callId;
     while (true) {
-      const { outputs } = await backend.readOutputs(callId, 0, 1);
+      const { outputs } = await store.outputs.readOutputs(callId, { cursor: 0, max: 1 });
       if (outputs.length) {
         const output = unpackOutput(outputs[0]);
-        output.logSeq = await backend.logSeq(call.appId);
+        output.logSeq = await store.logs.seq(call.appId);
         return output;
       }
-      const left = deadline - Date.now();
+      const left = deadline - clock.now();
       if (left <= 0 || signal?.aborted) return undefined;
-      await backend.waitOutputs(callId, 0, Math.min(left, 5_000), signal);
+      await store.outputs.waitOutputs(callId, {
+        cursor: 0,
+        timeoutMs: Math.min(left, 5_000),
+        signal,
+      });
     }
   }
 
   return {
+    ...createAppRpcs(store, apps),
+
     ping() {
-      return { version: options.version, backend: backend.kind };
+      return { version: options.version, backend: store.kind };
     },
 
     async putBundle(req) {
       if (!HEX64.test(req.hash)) invalid("hash must be the hex SHA-256 of the bundle");
-      if (req.data.length === 0) return { present: await backend.hasBundle(req.hash) };
+      if (req.data.length === 0) return { present: await store.blobs.has(req.hash) };
       if (await sha256Hex(req.data) !== req.hash) {
         invalid("bundle data does not match its hash: upload it again");
       }
-      await backend.putBundle(req.hash, req.data);
+      await store.blobs.put(req.hash, req.data);
       return { present: true };
     },
 
     async createApp(req) {
       checkName("app name", req.name);
       if (!HEX64.test(req.bundleHash)) invalid("bundle_hash must be the hex SHA-256 of a bundle");
-      if (!(await backend.hasBundle(req.bundleHash))) {
+      if (!(await store.blobs.has(req.bundleHash))) {
         throw new ConnectError(
           "Bundle not uploaded: call PutBundle first",
           Code.FailedPrecondition,
@@ -137,42 +167,66 @@ export function createControlService(
         def: toBinary(FunctionDefSchema, def),
       }));
       const functionIds = Object.fromEntries(functions.map((f) => [f.name, f.functionId]));
-      await backend.putApp({
+      const app: AppRecord = {
         appId,
         name: req.name,
         ephemeral: req.ephemeral,
         stopped: false,
-        createdMs: Date.now(),
+        createdMs: clock.now(),
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
-      }, functions);
+      };
+      options.onAppCreated?.(app);
+      if (!req.ephemeral) return await deployments.deploy(app, functions);
+      await store.apps.putApp(app, functions);
+      if (!req.detached) await store.deployments.touchApp(appId, clock.now());
       return { appId, functionIds };
     },
 
     async stopApp(req) {
+      if (req.name) {
+        await deployments.stop(req.name);
+        return {};
+      }
       if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
+      if (!(await stopAppRecord(store, req.appId))) {
         throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
       }
-      await backend.stopApp(req.appId);
+      await store.deployments.forgetApp(req.appId);
       options.onAppStopped?.(req.appId);
       // Its log followers on this control plane are done: end their streams.
-      for (const queue of logStreams.get(req.appId) ?? []) queue.close();
+      logStreams.end(req.appId);
       return {};
     },
 
     async listApps() {
-      const apps = await backend.listApps();
+      // Deployed apps show once, as their current version; ephemeral ones as they are.
+      const [apps, deployed] = await Promise.all([
+        store.apps.listApps(),
+        store.deployments.listDeployments(),
+      ]);
+      const byId = new Map(apps.map((a) => [a.appId, a]));
       return {
-        apps: apps.map((a) => ({
-          appId: a.appId,
-          name: a.name,
-          ephemeral: a.ephemeral,
-          stopped: a.stopped,
-          createdMs: a.createdMs,
-          functionNames: Object.keys(a.functionIds),
-        })),
+        apps: [
+          ...deployed.map((d) => ({
+            appId: d.appId,
+            name: d.name,
+            ephemeral: false,
+            stopped: d.stopped,
+            createdMs: d.createdMs,
+            functionNames: Object.keys(byId.get(d.appId)?.functionIds ?? {}),
+            version: d.version,
+          })),
+          ...apps.filter((a) => a.ephemeral).map((a) => ({
+            appId: a.appId,
+            name: a.name,
+            ephemeral: true,
+            stopped: a.stopped,
+            createdMs: a.createdMs,
+            functionNames: Object.keys(a.functionIds),
+          })),
+        ],
       };
     },
 
@@ -180,15 +234,16 @@ export function createControlService(
       if (!/^fc-[0-9a-z]{12,64}$/.test(req.callId)) {
         invalid("call_id must be fc- and 12 to 64 lowercase letters or digits");
       }
-      const fn = await liveFunction(req.functionId);
-      let call = await backend.getCall(req.callId);
+      let call = await store.outputs.getCall(req.callId);
+      // A repeat of a call made before a redeploy stays on the version it ran.
+      const fn = await liveFunction(call ? call.functionId : req.functionId, !call);
       if (call && call.functionId !== fn.functionId) {
         invalid(`call ${req.callId} belongs to another function`);
       }
       if (!call) {
         // The client chose the id; a repeat of the same call only waits for it.
         call = await newCall(fn, 1, req.callId);
-        await backend.enqueue([input(call, 0, req.args)]);
+        await store.queue.enqueue([input(call, 0, req.args)]);
       }
       const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
       return { callId: call.callId, output };
@@ -196,14 +251,16 @@ export function createControlService(
 
     async spawn(req) {
       const fn = await liveFunction(req.functionId);
-      const call = await newCall(fn, 1);
-      await backend.enqueue([input(call, 0, req.args)]);
+      // An id chosen by the control plane itself (nested calls) is kept; clients get a new one.
+      const chosen = isId(req.callId, "fc") && !(await store.outputs.getCall(req.callId));
+      const call = await newCall(fn, 1, chosen ? req.callId : undefined);
+      await store.queue.enqueue([input(call, 0, req.args)]);
       return { callId: call.callId };
     },
 
     async awaitCall(req, ctx) {
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
-      const call = await backend.getCall(req.callId);
+      const call = await store.outputs.getCall(req.callId);
       if (!call) {
         throw new ConnectError(
           `No call with id ${req.callId} (results are kept for 24 hours)`,
@@ -215,47 +272,47 @@ export function createControlService(
     },
 
     map(requests, ctx) {
-      return runMap(backend, requests, ctx.signal, maxPending, liveFunction, newCall, input);
+      return runMap(store, requests, {
+        signal: ctx.signal,
+        maxPending,
+        liveFunction,
+        newCall,
+        input,
+      });
+    },
+
+    reportScaling(req) {
+      options.onScaling?.({ from: req.from, to: req.to, reason: req.reason.slice(0, 200) });
+      return {};
     },
 
     async getStats() {
-      const [depth, workers] = await Promise.all([backend.queueDepth(), backend.listWorkers()]);
-      const queues = await Promise.all(
-        Object.entries(depth).map(async ([functionId, queued]) => {
-          const fn = await backend.getFunction(functionId);
-          return { functionId, appId: fn?.appId ?? "", functionName: fn?.name ?? "", queued };
-        }),
-      );
-      const liveAfter = Date.now() - WORKER_STALE_MS;
-      return { queues, workers: workers.filter((w) => w.lastSeenMs >= liveAfter) };
+      const [depth, allWorkers] = await Promise.all([store.queue.depth(), store.workers.list()]);
+      const liveAfter = clock.now() - WORKER_STALE_MS;
+      const workers = allWorkers.filter((w) => w.lastSeenMs >= liveAfter);
+      const running: Record<string, number> = {};
+      for (const w of workers) {
+        for (const [id, n] of Object.entries(w.running ?? {})) running[id] = (running[id] ?? 0) + n;
+      }
+      const ids = new Set([...Object.keys(depth), ...Object.keys(running)]);
+      const queues = await Promise.all([...ids].map(async (functionId) => {
+        const fn = await store.apps.getFunction(functionId);
+        return {
+          functionId,
+          appId: fn?.appId ?? "",
+          functionName: fn?.name ?? "",
+          queued: depth[functionId] ?? 0,
+          running: running[functionId] ?? 0,
+        };
+      }));
+      return {
+        queues,
+        workers: workers.map(({ running: _, busy, ...w }) => ({ ...w, busy: busy ?? 0 })),
+      };
     },
 
-    async *streamLogs(req, ctx) {
-      if (!isId(req.appId, "ap")) invalid(`"${req.appId}" is not an app id`);
-      if (!(await backend.getApp(req.appId))) {
-        throw new ConnectError(`No app with id ${req.appId}`, Code.NotFound);
-      }
-      const queue = new AsyncQueue<[Uint8Array, number]>();
-      const unsubscribe = await backend.subscribeLogs(
-        req.appId,
-        (data, seq) => queue.push([data, seq]),
-      );
-      const onAbort = () => queue.close();
-      ctx.signal.addEventListener("abort", onAbort);
-      const streams = logStreams.get(req.appId) ?? new Set();
-      logStreams.set(req.appId, streams.add(queue));
-      try {
-        for await (const [data, seq] of queue) {
-          const batch = fromBinary(StreamLogsResponseSchema, data);
-          batch.seq = seq;
-          yield batch;
-        }
-      } finally {
-        ctx.signal.removeEventListener("abort", onAbort);
-        streams.delete(queue);
-        if (streams.size === 0) logStreams.delete(req.appId);
-        unsubscribe();
-      }
+    streamLogs(req, ctx) {
+      return logStreams.follow(req, ctx.signal);
     },
   };
 }

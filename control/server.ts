@@ -1,34 +1,56 @@
 /**
  * The control plane's HTTP server: Connect RPCs on `Deno.serve`, HTTP/2
- * cleartext (prior knowledge) and HTTP/1.1 on one port.
+ * cleartext (prior knowledge) and HTTP/1.1 on one port, behind a gate that
+ * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-import {
-  createConnectRouter,
-  createFetchHandler,
-  createRouterTransport,
-  type Transport,
-} from "../proto/mod.ts";
-import { ControlService, WorkerService } from "../proto/messages.ts";
-import type { Backend } from "./backend.ts";
-import { bearerAuth } from "./_auth.ts";
+import { createRouterTransport, type Transport } from "../proto/mod.ts";
+import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
+import type { Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
-import { createWorkerService, failExhausted, WorkerHub } from "./worker_service.ts";
-import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { createWorkerService, WorkerHub } from "./worker_service.ts";
+import { startSweeper } from "./_sweeper.ts";
+import { RpcRouter } from "./_http.ts";
+import { startGate } from "./_gate.ts";
+import type { EventLog } from "../proto/event_log.ts";
+import { ControlObserver } from "./_observer.ts";
+import { createWebConsole } from "./dashboard/mod.ts";
+import { type StateOptions, stateServices } from "./state_services.ts";
+import { Deployments } from "./_deployments.ts";
+import { watchAppHeartbeats } from "./_app_heartbeats.ts";
+import { createNestedCalls } from "./_nested_calls.ts";
 import { WebGateway } from "./_web_gateway.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
-  backend: Backend;
-  /** @default "127.0.0.1" */
+  /** Where the control plane keeps its state. */
+  store: Store;
+  /** Time for leases, deadlines and the sweeper. @default systemClock */
+  clock?: Clock;
+  /** The address to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** 0 picks a free port. @default 50051 */
   port?: number;
-  /** Required of every RPC when set (`Authorization: Bearer <token>`). */
+  /**
+   * Required of every RPC when set (`Authorization: Bearer <token>`), checked
+   * before the body is read. Opens every RPC unless `workerToken` is set.
+   */
   token?: string;
-  /** Largest request message accepted. @default 64 MiB */
+  /** When set, the only token that opens `WorkerService`; `token` then opens only clients' RPCs. */
+  workerToken?: string;
+  /**
+   * Largest request message of the RPCs that carry user data (bundles,
+   * arguments, results); the others stop at 1 MiB. @default 64 MiB
+   */
   maxMessageBytes?: number;
+  /** A connection must send its first request's headers within this. @default 10_000 */
+  headerTimeoutMs?: number;
+  /** A connection silent both ways this long is closed. @default 300_000 */
+  idleTimeoutMs?: number;
+  /** Connections open at once; more are closed at once. @default 4_096 */
+  maxConnections?: number;
   /** How long a worker's lease lasts without a heartbeat. @default 30_000 */
   leaseMs?: number;
   /** How often expired leases are swept. @default 5_000 */
@@ -37,6 +59,12 @@ export interface ServerOptions {
   maxInfraAttempts?: number;
   /** Reported by `Ping`. */
   version?: string;
+  /** Where apps, workers and lost inputs are announced, one line each. @default silent */
+  eventLog?: EventLog;
+  /** How secrets are sealed and volumes limited. @default see {@linkcode StateOptions} */
+  state?: StateOptions;
+  /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
+  appHeartbeatTimeoutMs?: number;
   /** The URL workers reach this server at, for web requests it holds. @default its listen URL */
   advertiseUrl?: string;
 }
@@ -45,12 +73,15 @@ export interface ServerOptions {
 export interface ControlServer {
   /** e.g. `http://127.0.0.1:50051` */
   url: string;
+  /** The port it listens on. */
   port: number;
   /**
    * A Connect transport to this server's worker service that stays in this
    * process (no sockets): what embedded workers use.
+   * @ignore
    */
   inProcessTransport(): Transport;
+  /** Stops listening and sweeping; the store stays open. */
   close(): Promise<void>;
 }
 
@@ -61,6 +92,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Thrown when the server would listen beyond loopback without a token. */
 export class InsecureListenError extends Error {
+  /** Says why listening on `hostname` was refused. */
   constructor(hostname: string) {
     super(
       `Refusing to listen on ${hostname} without a token: set NANO_MODAL_TOKEN (anyone who can reach the port could run code), or listen on 127.0.0.1`,
@@ -69,20 +101,13 @@ export class InsecureListenError extends Error {
   }
 }
 
-function notFound(path: string): Response {
-  return Response.json(
-    { code: "not_found", message: `No RPC at ${path.slice(0, 200)}` },
-    { status: 404 },
-  );
-}
-
 /**
  * Starts a control plane.
  *
  * @example
  * ```ts ignore
- * import { MemoryBackend, startServer } from "./mod.ts";
- * const server = await startServer({ backend: new MemoryBackend(), port: 0 });
+ * import { createMemoryStore, startServer } from "./mod.ts";
+ * const server = await startServer({ store: createMemoryStore(), port: 0 });
  * console.log(server.url);
  * await server.close();
  * ```
@@ -98,71 +123,103 @@ export function startServer(options: ServerOptions): Promise<ControlServer> {
 function listen(options: ServerOptions): ControlServer {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!options.token && !LOOPBACK.has(hostname)) throw new InsecureListenError(hostname);
-  const backend = options.backend;
+  const store = options.store;
+  const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   let selfUrl = "";
-  const web = new WebGateway(backend, { token: options.token, selfUrl: () => selfUrl });
-  const router = createConnectRouter({
-    // Our clients speak the Connect protocol only; fewer parsers, less surface.
-    grpc: false,
-    grpcWeb: false,
-    // A misspelt field in hand-written JSON is an error, not silently dropped.
-    jsonOptions: { ignoreUnknownFields: false },
-    readMaxBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
-    interceptors: [...(options.token ? [bearerAuth(options.token)] : []), backendOutages()],
+  const web = new WebGateway(store, { token: options.token, selfUrl: () => selfUrl });
+  const observer = new ControlObserver(store, { clock, log: options.eventLog });
+  const deployments = new Deployments(store, clock, {
+    stopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+    },
+    drained: (appId) => hub.appStopped(appId, true),
   });
-  router.service(
-    ControlService,
-    createControlService(backend, {
-      version: options.version ?? "dev",
-      onAppStopped: (appId) => {
-        hub.appStopped(appId);
-        web.appStopped();
-      },
+  const router = new RpcRouter({
+    maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
+    interceptors: [backendOutages()],
+  });
+  const controlService = createControlService(store, {
+    version: options.version ?? "dev",
+    clock,
+    onAppStopped: (appId) => {
+      hub.appStopped(appId);
+      observer.appStopped(appId);
+      web.appStopped();
+    },
+    onAppCreated: (app) => observer.appCreated(app),
+    onScaling: (decision) => observer.scaling(decision),
+    apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
+  });
+  router.service(ControlService, controlService);
+  const state = stateServices(store, options.state);
+  const workerService = {
+    ...createWorkerService(store, {
+      hub,
+      clock,
+      leaseMs: options.leaseMs,
+      maxInfraAttempts,
+      onLogs: (appId, lines) => deployments.keepLogs(appId, lines),
+      appState: (appId) => deployments.appState(appId),
+      nestedCall: createNestedCalls(store, controlService, options.leaseMs ?? 30_000),
+      observer,
     }),
-  );
-  const workerService = createWorkerService(backend, hub, {
-    leaseMs: options.leaseMs,
-    maxInfraAttempts,
-  });
+    getSecretEnv: state.getSecretEnv,
+  };
   router.service(WorkerService, workerService);
-  const routes = new Map(router.handlers.map((h) => {
-    const handle = createFetchHandler(h);
-    // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
-    const decodedEarly = h.method.methodKind !== "bidi_streaming";
-    return [
-      h.requestPath,
-      decodedEarly ? (req: Request) => handle(req).then(clientFaultForParseErrors) : handle,
-    ];
-  }));
+  router.service(SecretService, state.secretService);
+  router.service(VolumeService, state.volumeService);
+  const rpc = router.handler({ token: options.token, workerToken: options.workerToken });
+  const webConsole = createWebConsole({
+    source: { store, ...bind(observer) },
+    token: options.token,
+    version: options.version ?? "dev",
+    metrics: () => observer.metrics.render(),
+  });
+  // Web endpoints are public unless they ask for the token (the gateway checks it).
+  const handler = (req: Request) =>
+    WebGateway.owns(new URL(req.url).pathname) ? web.handle(req) : webConsole(req) ?? rpc(req);
 
+  // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
+  const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
+  const upstreamPath = `${socketDir}/http.sock`;
   const server = Deno.serve({
-    hostname,
-    port: options.port ?? 50051,
+    path: upstreamPath,
     onListen: () => {},
     onError: (err) => {
       console.error(`nano-modal server: ${(err as Error)?.message ?? err}`);
       return Response.json({ code: "internal", message: "internal error" }, { status: 500 });
     },
-  }, (req) => {
-    const path = new URL(req.url).pathname;
-    // Web endpoints are public unless they ask for the token (checked by the gateway).
-    if (WebGateway.owns(path)) return web.handle(req);
-    const handler = routes.get(path);
-    return handler ? handler(req) : notFound(path);
+  }, handler);
+  let gate;
+  try {
+    gate = startGate({
+      hostname,
+      port: options.port ?? 50051,
+      upstreamPath,
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+    });
+  } catch (err) {
+    server.shutdown().finally(() => Deno.remove(socketDir, { recursive: true }).catch(() => {}));
+    throw err;
+  }
+
+  const heartbeats = watchAppHeartbeats(store, {
+    clock,
+    timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
+    onStopped: (appId) => hub.appStopped(appId),
+  });
+  const sweeper = startSweeper(store, {
+    clock,
+    intervalMs: options.sweepIntervalMs ?? 5_000,
+    maxInfraAttempts,
   });
 
-  const sweeper = setInterval(async () => {
-    try {
-      const report = await backend.sweep(maxInfraAttempts);
-      await failExhausted(backend, report.exhausted, maxInfraAttempts);
-    } catch (err) {
-      console.error(`nano-modal server: lease sweep failed: ${(err as Error).message}`);
-    }
-  }, options.sweepIntervalMs ?? 5_000);
-
-  const addr = server.addr as Deno.NetAddr;
+  const addr = gate.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   selfUrl = options.advertiseUrl ??
     `http://${addr.hostname === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}`;
@@ -171,9 +228,14 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => service(WorkerService, workerService)),
+      createRouterTransport(({ service }) => {
+        service(WorkerService, workerService);
+        service(VolumeService, state.volumeService);
+      }),
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
+      heartbeats.stop();
+      await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -181,6 +243,16 @@ function listen(options: ServerOptions): ControlServer {
         new Promise((r) => timer = setTimeout(r, SHUTDOWN_GRACE_MS)),
       ]);
       clearTimeout(timer);
+      await Deno.remove(socketDir, { recursive: true }).catch(() => {});
     },
+  };
+}
+
+/** The observer's figures as the dashboard reads them. */
+function bind(o: ControlObserver) {
+  return {
+    recentCalls: () => o.recentCalls(),
+    figures: (id: string) => o.figures(id),
+    containers: () => o.containers(),
   };
 }

@@ -16,44 +16,50 @@ import {
   type WorkerMessage,
   type WorkerService,
 } from "../proto/messages.ts";
-import type { Backend, Completion } from "./backend.ts";
+import type { Completion, Store } from "./store/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
-import { infraFailure } from "./_outputs.ts";
+import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
+import { HeldInputs } from "./_held_inputs.ts";
+import { type WorkObserver, workObserverNone } from "./_work_observer.ts";
+
+import { type AppState, AppWatch, WorkerHub } from "./_worker_hub.ts";
+
+export { type AppState, WorkerHub };
 
 /** Tuning of the worker service. */
 export interface WorkerServiceOptions {
+  /** Where live streams register, to hear of stopped apps. @default a hub of its own */
+  hub?: WorkerHub;
+  /** Time for leases and heartbeats. @default systemClock */
+  clock?: Clock;
   /** How long a lease lasts without a heartbeat. @default 30_000 */
   leaseMs?: number;
   /** Times an input may take down its worker or sandbox before it fails. @default 3 */
   maxInfraAttempts?: number;
-}
-
-/** Live worker streams on this control plane, to tell them about stopped apps. */
-export class WorkerHub {
-  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-
-  /** Registers a stream's outgoing queue; returns the function that removes it. */
-  add(queue: AsyncQueue<WorkerCommand>): () => void {
-    this.#streams.add(queue);
-    return () => this.#streams.delete(queue);
-  }
-
-  /** Tells every worker that an app stopped. */
-  appStopped(appId: string): void {
-    const cmd = create(WorkerCommandSchema, { msg: { case: "appStopped", value: { appId } } });
-    for (const q of this.#streams) q.push(cmd);
-  }
+  /** Sees every batch of log lines workers send (to keep deployed apps' output). */
+  onLogs?: (appId: string, lines: LogLine[]) => Promise<void>;
+  /**
+   * Whether an app's containers should stop ("stopped") or drain ("drain"),
+   * asked for the apps a stream runs each time its worker heartbeats, so
+   * workers of other control planes on the same store learn it too.
+   */
+  appState?: (appId: string) => Promise<AppState>;
+  /** Makes calls that user code inside sandboxes asked their worker for (see `_nested_calls.ts`). */
+  nestedCall?: ServiceImpl<typeof WorkerService>["nestedCall"];
+  /** Told what workers do, for metrics, the event log and the dashboard. */
+  observer?: WorkObserver;
 }
 
 /** What a worker needs to run a function, or undefined if it does not exist. */
 async function describeFunction(
-  backend: Backend,
+  store: Store,
   functionId: string,
 ): Promise<GetFunctionResponse | undefined> {
-  const fn = await backend.getFunction(functionId);
-  const app = fn && await backend.getApp(fn.appId);
+  const fn = await store.apps.getFunction(functionId);
+  const app = fn && await store.apps.getApp(fn.appId);
   if (!fn || !app) return undefined;
   return create(GetFunctionResponseSchema, {
     appId: app.appId,
@@ -64,33 +70,20 @@ async function describeFunction(
   });
 }
 
-/** Fails inputs that exhausted their infrastructure retries. */
-export async function failExhausted(
-  backend: Backend,
-  exhausted: { inputId: string; idx: number; infraAttempt: number }[],
-  maxInfraAttempts: number,
-): Promise<void> {
-  if (exhausted.length === 0) return;
-  await backend.complete(exhausted.map((input) => ({
-    inputId: input.inputId,
-    leaseToken: null,
-    output: infraFailure(input as Parameters<typeof infraFailure>[0], maxInfraAttempts),
-  })));
-}
-
-/** Implements `WorkerService` over a backend. */
+/** Implements `WorkerService` over a store. */
 export function createWorkerService(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   options: WorkerServiceOptions = {},
-): ServiceImpl<typeof WorkerService> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
   const leaseMs = options.leaseMs ?? 30_000;
+  const hub = options.hub ?? new WorkerHub();
+  const clock = options.clock ?? systemClock;
   // Functions never change once created, so their descriptions are cached.
   const described = new Map<string, Promise<GetFunctionResponse | undefined>>();
   const describe = (functionId: string) => {
     let found = described.get(functionId);
     if (!found) {
-      found = describeFunction(backend, functionId);
+      found = describeFunction(store, functionId);
       described.set(functionId, found);
       found.then((d) => d || described.delete(functionId), () => described.delete(functionId));
     }
@@ -110,26 +103,55 @@ export function createWorkerService(
 
     async getBundle(req) {
       if (!/^[0-9a-f]{64}$/.test(req.hash)) invalid("hash must be a hex SHA-256");
-      const data = await backend.getBundle(req.hash);
+      const data = await store.blobs.get(req.hash);
       if (!data) throw new ConnectError(`No bundle ${req.hash}`, Code.NotFound);
       return { data };
     },
 
+    nestedCall(req, ctx) {
+      if (!options.nestedCall) {
+        throw new ConnectError(
+          "This control plane takes no calls from functions",
+          Code.Unimplemented,
+        );
+      }
+      return options.nestedCall(req, ctx);
+    },
+
     work(messages, ctx) {
-      return serveWorker(backend, hub, messages, ctx.signal, leaseMs, maxInfra, describe);
+      return serveWorker(store, messages, {
+        signal: ctx.signal,
+        hub,
+        clock,
+        leaseMs,
+        maxInfra,
+        describe,
+        observer: options.observer ?? workObserverNone,
+        onLogs: options.onLogs,
+        appState: options.appState,
+      });
     },
   };
 }
 
+interface WorkStreamOptions {
+  signal: AbortSignal;
+  hub: WorkerHub;
+  clock: Clock;
+  leaseMs: number;
+  maxInfra: number;
+  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  observer: WorkObserver;
+  onLogs?: WorkerServiceOptions["onLogs"];
+  appState?: WorkerServiceOptions["appState"];
+}
+
 async function* serveWorker(
-  backend: Backend,
-  hub: WorkerHub,
+  store: Store,
   messages: AsyncIterable<WorkerMessage>,
-  signal: AbortSignal,
-  leaseMs: number,
-  maxInfra: number,
-  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>,
+  options: WorkStreamOptions,
 ): AsyncGenerator<WorkerCommand> {
+  const { signal, hub, clock, leaseMs, maxInfra, describe, observer } = options;
   const iter = messages[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.msg.case !== "hello") {
@@ -138,16 +160,24 @@ async function* serveWorker(
   const hello = first.value.msg.value;
   if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
   const workerId = hello.workerId;
+  // What it holds, for `status` and the autoscaler; changes are written at most once a second.
+  const held = new HeldInputs(clock, () => {
+    store.workers.heartbeat(record()).catch(() => {});
+  });
   const record = () => ({
     workerId,
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
     hostname: hello.hostname.slice(0, 255),
-    lastSeenMs: Date.now(),
+    lastSeenMs: clock.now(),
+    ...held.load(),
   });
-  await backend.heartbeatWorker(record());
+  await store.workers.heartbeat(record());
+  observer.workerJoined(record());
 
   const out = new AsyncQueue<WorkerCommand>();
+  // The first command tells the worker it is connected (and accepted), before any work.
+  out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
@@ -155,6 +185,7 @@ async function* serveWorker(
   let credit = 0;
   let stored = 0;
   const describedHere = new Set<string>();
+  const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
   let draining = false;
   let creditWake: (() => void) | undefined;
 
@@ -180,10 +211,17 @@ async function* serveWorker(
                 });
               }
             }
-            if (done.length) await backend.complete(done);
+            for (const res of msg.value.results) {
+              const functionId = held.functionOf(res.inputId);
+              if (res.requeue || !functionId) continue;
+              observer.inputFinished(workerId, functionId, res.inputId, res.output);
+            }
+            held.remove(msg.value.results.map((res) => res.inputId));
+            if (done.length) await store.queue.complete(done);
             if (again.length) {
-              const report = await backend.requeue(again, maxInfra);
-              await failExhausted(backend, report.exhausted, maxInfra);
+              const report = await store.queue.requeue(again, maxInfra);
+              observer.inputsRequeued(workerId, again.length, "its sandbox died");
+              await failExhausted(store, report.exhausted, maxInfra);
             }
             stored += msg.value.results.length;
             out.push(create(WorkerCommandSchema, {
@@ -191,12 +229,23 @@ async function* serveWorker(
             }));
             break;
           }
-          case "heartbeat":
-            await backend.renew(workerId, msg.value.inputIds, leaseMs);
-            await backend.heartbeatWorker(record());
+          case "heartbeat": {
+            const { inputIds } = msg.value;
+            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
+            // This reaches workers whose calls were cancelled through another control plane.
+            if (lost.length) {
+              out.push(create(WorkerCommandSchema, {
+                msg: { case: "cancel", value: { inputIds: lost } },
+              }));
+            }
+            await store.workers.heartbeat(record());
+            observer.workerHeartbeat(workerId, msg.value.figures);
+            apps.check().catch(() => {});
             break;
+          }
           case "logs":
-            await publishLogs(backend, msg.value.lines);
+            await publishLogs(store, msg.value.lines, options.onLogs);
             break;
           case "drain":
             draining = true;
@@ -222,18 +271,21 @@ async function* serveWorker(
         creditWake = undefined;
         continue;
       }
-      const leases = await backend.lease(workerId, credit, leaseMs);
+      const leases = await store.queue.lease(workerId, { max: credit, leaseMs });
       if (leases.length === 0) {
-        await backend.waitInputs(2_000, ctl.signal);
+        await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
         continue;
       }
       credit -= leases.length;
+      held.add(leases.map((l) => l.input));
+      observer.inputsLeased(leases.map((l) => l.input));
       const functions: Record<string, GetFunctionResponse> = {};
       for (const l of leases) {
         const id = l.input.functionId;
         if (describedHere.has(id) || id in functions) continue;
         const d = await describe(id);
         if (d) functions[id] = d;
+        if (d) apps.note(d.appId);
         describedHere.add(id);
       }
       out.push(create(WorkerCommandSchema, {
@@ -261,18 +313,24 @@ async function* serveWorker(
     yield* out;
   } finally {
     signal.removeEventListener("abort", onAbort);
+    held.close();
     ctl.abort();
     creditWake?.();
     removeFromHub();
     await Promise.allSettled([reader, leaser]);
     // Whatever this worker still held runs again elsewhere.
-    const report = await backend.releaseWorker(workerId, maxInfra);
-    await failExhausted(backend, report.exhausted, maxInfra);
-    await backend.removeWorker(workerId);
+    const report = await store.queue.releaseWorker(workerId, maxInfra);
+    await failExhausted(store, report.exhausted, maxInfra);
+    await store.workers.remove(workerId);
+    observer.workerLeft(workerId, report.requeued);
   }
 }
 
-async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
+async function publishLogs(
+  store: Store,
+  lines: LogLine[],
+  onLogs?: WorkerServiceOptions["onLogs"],
+): Promise<void> {
   const byApp = new Map<string, LogLine[]>();
   for (const line of lines) {
     if (!isId(line.appId, "ap")) continue;
@@ -281,7 +339,8 @@ async function publishLogs(backend: Backend, lines: LogLine[]): Promise<void> {
     list.push(line);
   }
   for (const [appId, list] of byApp) {
-    await backend.publishLogs(
+    await onLogs?.(appId, list).catch(() => {});
+    await store.logs.publish(
       appId,
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
     );

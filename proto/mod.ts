@@ -18,4 +18,6 @@ export * from "./image.ts";
 export * from "./payload.ts";
 export * from "./transport.ts";
 export * from "./suggest.ts";
+export * from "./sdk_import_map.ts";
+export * from "./event_log.ts";
 export type * from "./runtime.ts";

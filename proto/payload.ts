@@ -61,11 +61,18 @@ const cloneableProtos = new Set<unknown>([
   URIError.prototype,
 ]);
 
+/** Deeper values would exhaust the stack of whoever walks them (us, JSON, V8, the receiver). */
+export const MAX_NESTING = 1_000;
+
+function shortPath(path: string): string {
+  return path.length > 80 ? `${path.slice(0, 40)}…${path.slice(-30)}` : path;
+}
+
 /**
  * Checks that `value` survives a round trip, and reports whether plain JSON
  * is enough to carry it.
  */
-function inspect(value: unknown, path: string, seen: Set<object>): boolean {
+function inspect(value: unknown, path: string, seen: Set<object>, depth = 0): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -83,7 +90,15 @@ function inspect(value: unknown, path: string, seen: Set<object>): boolean {
   if (value === null) return true;
   const obj = value as object;
   if (seen.has(obj)) return false; // cycles need V8, which handles them
+  if (depth >= MAX_NESTING) {
+    throw new UnsendableValueError(
+      `a value nested more than ${MAX_NESTING} levels deep`,
+      shortPath(path),
+      "flatten it (e.g. an array of records instead of records nested in each other), or send it as a string you encode yourself",
+    );
+  }
   seen.add(obj);
+  const d = depth + 1;
   const proto = Object.getPrototypeOf(obj);
   if (!cloneableProtos.has(proto)) {
     if (obj instanceof Error) return false; // custom Error subclasses arrive as their base class
@@ -98,18 +113,18 @@ function inspect(value: unknown, path: string, seen: Set<object>): boolean {
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
       if (!(i in obj)) json = false;
-      else if (!inspect(obj[i], `${path}[${i}]`, seen)) json = false;
+      else if (!inspect(obj[i], `${path}[${i}]`, seen, d)) json = false;
     }
   } else if (obj instanceof Map) {
     for (const [k, v] of obj) {
-      inspect(k, `${path}<key>`, seen);
-      inspect(v, `${path}.get(${typeof k === "string" ? JSON.stringify(k) : "…"})`, seen);
+      inspect(k, `${path}<key>`, seen, d);
+      inspect(v, `${path}.get(${typeof k === "string" ? JSON.stringify(k) : "…"})`, seen, d);
     }
   } else if (obj instanceof Set) {
-    for (const v of obj) inspect(v, `${path}<member>`, seen);
+    for (const v of obj) inspect(v, `${path}<member>`, seen, d);
   } else if (proto === Object.prototype || proto === null) {
     for (const key of Object.keys(obj)) {
-      if (!inspect((obj as Record<string, unknown>)[key], path ? `${path}.${key}` : key, seen)) {
+      if (!inspect((obj as Record<string, unknown>)[key], path ? `${path}.${key}` : key, seen, d)) {
         json = false;
       }
     }
@@ -130,6 +145,20 @@ function inspect(value: unknown, path: string, seen: Set<object>): boolean {
  * ```
  */
 export function encodeValue(value: unknown, path = ""): Uint8Array {
+  try {
+    return encodeChecked(value, path);
+  } catch (err) {
+    // Nesting under the limit can still exhaust a stack that was deep already.
+    if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) throw err;
+    throw new UnsendableValueError(
+      "a value nested too deeply to encode",
+      path,
+      "flatten it (e.g. an array of records instead of records nested in each other)",
+    );
+  }
+}
+
+function encodeChecked(value: unknown, path: string): Uint8Array {
   if (inspect(value, path, new Set())) {
     const text = JSON.stringify(value);
     const out = new Uint8Array(text.length * 3 + 1);

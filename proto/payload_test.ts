@@ -53,3 +53,17 @@ Deno.test("decodeValue() rejects an unknown encoding tag", () => {
   throws(() => decodeValue(new Uint8Array([0x51, 1])), RangeError);
   strictEqual(decodeValue(new Uint8Array()), undefined);
 });
+
+Deno.test("encodeValue() refuses a value nested 100k deep with one line that says to flatten it", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  throws(
+    () => encodeValue(deep, "args"),
+    (e: Error) =>
+      e.name === "UnsendableValueError" && /nested more than 1000 levels deep/.test(e.message) &&
+      /flatten it/.test(e.message) && e.message.length < 400,
+  );
+  let fine: unknown = "leaf";
+  for (let i = 0; i < 999; i++) fine = { next: fine };
+  deepStrictEqual(decodeValue(encodeValue(fine)), fine);
+});

@@ -31,8 +31,41 @@ export interface RunOptions {
   token?: string;
   /** file: URL of the module that defines the app (it is bundled). */
   entryUrl: string;
-  /** Arguments after `--`, passed to the local entrypoint. */
+  /** Arguments after `--`, passed to the local entrypoint (or to `functionName`). */
   args: string[];
+  /**
+   * Run this function once with `args` (each JSON-parsed where it parses)
+   * instead of the local entrypoint, and print its result (`run APP.ts::fn`).
+   */
+  functionName?: string;
+  /** Keep the app running when this client exits or dies (`run --detach`). */
+  detach?: boolean;
+}
+
+/** How the CLI asks an app to deploy (`nano-modal deploy`). */
+export interface DeployOptions {
+  /** The control plane's URL. */
+  serverUrl: string;
+  /** The control plane's token, if it has one. */
+  token?: string;
+  /** file: URL of the module that defines the app (it is bundled). */
+  entryUrl: string;
+  /** Deploy under this name instead of the app's own. */
+  name?: string;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  /** The name the app is deployed under. */
+  name: string;
+  /** The app record of the current version. */
+  appId: string;
+  /** The current version. */
+  version: number;
+  /** Nothing changed since the current version (it stays current). */
+  unchanged: boolean;
+  /** The app's function names. */
+  functions: string[];
 }
 
 /** What an `App` exposes through the runtime. */
@@ -45,6 +78,8 @@ export interface RegisteredApp {
   readonly hasEntrypoint: boolean;
   /** Creates the app on the server, runs the local entrypoint, then stops the app. */
   run(options: RunOptions): Promise<void>;
+  /** Uploads the app and records a new deployed version (or keeps an unchanged one). */
+  deploy(options: DeployOptions): Promise<DeployResult>;
   /** In a container, when it stops: runs the app's exit hooks (a class's `@exit`). */
   shutdown?(): Promise<void>;
 }
@@ -55,4 +90,22 @@ export interface Runtime {
   mode?: "container" | "cli";
   /** Every app created in this process, in creation order. */
   apps: RegisteredApp[];
+  /**
+   * Set by the entrypoint inside a sandbox: asks the worker to commit or
+   * reload a mounted volume (what `vol.commit()` / `vol.reload()` call).
+   */
+  volumeOp?: (op: "commit" | "reload", name: string) => Promise<void>;
+  /**
+   * Set by the entrypoint in a container: makes a control-plane call
+   * (`method` of ControlService with the plain fields of its request) through
+   * the worker, on behalf of the input running in the caller's async context.
+   * Rejects with an error whose `codeName` is a Connect code name.
+   */
+  nested?: NestedCall;
 }
+
+/** See {@linkcode Runtime.nested}. */
+export type NestedCall = (
+  method: string,
+  req: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;

@@ -4,10 +4,14 @@
  * tells the caller.
  */
 import { create } from "../proto/mod.ts";
-import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
+import type { Clock } from "../proto/clock.ts";
+import { type FunctionDef, type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
+import type { Deadlines } from "./_deadlines.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
+import { MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
+  CapacityError,
   ImageBuildError,
   SandboxDiedError,
   SandboxInitError,
@@ -16,66 +20,59 @@ import {
 import { runWebInput } from "./_web_forward.ts";
 import { instanceKey } from "./_class_instance.ts";
 
-/** How often running attempts are checked against their timeouts. */
-const TIMEOUT_CHECK_MS = 25;
-
-/** Running attempts and when each times out, checked by one timer for all. */
-export class Deadlines {
-  readonly #entries = new Map<string, { atMs: number; expire: () => void }>();
-  #timer?: ReturnType<typeof setInterval>;
-
-  /** Starts checking. */
-  start(): void {
-    this.#timer ??= setInterval(() => this.#check(), TIMEOUT_CHECK_MS);
-  }
-
-  /** Stops checking. */
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Calls `expire` once `timeoutMs` have passed, unless cleared first. */
-  set(id: string, timeoutMs: number, expire: () => void): void {
-    this.#entries.set(id, { atMs: performance.now() + timeoutMs, expire });
-  }
-
-  /** Forgets an attempt that ended. */
-  clear(id: string): void {
-    this.#entries.delete(id);
-  }
-
-  #check(): void {
-    const now = performance.now();
-    for (const [id, entry] of this.#entries) {
-      if (entry.atMs > now) continue;
-      this.#entries.delete(id);
-      entry.expire();
-    }
-  }
-}
-
 /** What an input came to: its output, or "run it again elsewhere". */
 export type Outcome = Output | "requeue";
 
+/** What went wrong, as the caller will see it. */
+interface FailureDescription {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
 /** An output that reports a failure. */
-export function failure(
-  idx: number,
-  status: ResultStatus,
-  name: string,
-  message: string,
-  stack = "",
-): Output {
-  return create(OutputSchema, { idx, status, error: { name, message, stack } });
+export function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
+  return create(OutputSchema, { idx, status, error: { stack: "", ...error } });
 }
 
 /** The output for a function that could not be loaded (bundle, image, definition). */
 export function loadFailure(idx: number, err: unknown): Output {
   if (err instanceof ImageBuildError) {
-    return failure(idx, ResultStatus.FAILURE, err.name, err.message);
+    return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
+  }
+  if (err instanceof CapacityError) {
+    // The caller fixes the definition: the SDK raises it as an InvalidError.
+    return failure(idx, ResultStatus.FAILURE, { name: err.name, message: err.message });
   }
   const message = `Cannot load the function: ${(err as Error).message}`;
-  return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", message);
+  return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
+}
+
+/** One input, as {@linkcode execute} needs it. */
+export interface ExecuteInput {
+  inputId: string;
+  idx: number;
+  args: Uint8Array;
+}
+
+/** What {@linkcode execute} runs on. */
+export interface ExecuteOptions {
+  /** Times each attempt against the function's `timeoutMs`. */
+  deadlines: Deadlines;
+  /** Waits out the backoff between user retries. */
+  clock: Clock;
+  /** Aborts when the worker stops: no retry starts after that. */
+  signal: AbortSignal;
+  /** Told before each user retry, with a line for the caller (`retrying f (attempt 2/3) after ...`). */
+  onRetry?: (line: string) => void;
+}
+
+/** The line a caller sees before a retry: what is retried, which attempt, after what. */
+export function retryLine(fnName: string, next: number, total: number, outcome: Output): string {
+  const why = outcome.status === ResultStatus.TIMEOUT
+    ? "a timeout"
+    : `${outcome.error?.name || "Error"}: ${(outcome.error?.message ?? "").split("\n")[0]}`;
+  return `retrying ${fnName} (attempt ${next}/${total}) after ${why}`;
 }
 
 /**
@@ -84,29 +81,33 @@ export function loadFailure(idx: number, err: unknown): Output {
  */
 export async function execute(
   fn: FunctionInfo,
-  input: { inputId: string; idx: number; args: Uint8Array },
-  deadlines: Deadlines,
-  signal: AbortSignal,
+  input: ExecuteInput,
+  options: ExecuteOptions,
 ): Promise<Outcome> {
-  if (fn.def.web) return runWebInput(fn, input, deadlines);
+  if (fn.def.web) return runWebInput(fn, input, options.deadlines);
   const policy = fn.def.retries;
   for (let attempt = 0;; attempt++) {
-    const outcome = await runOnce(fn, input, deadlines);
+    const outcome = await runOnce(fn, input, options.deadlines);
     if (outcome === "requeue") return outcome;
     const retryable = outcome.status === ResultStatus.FAILURE ||
       outcome.status === ResultStatus.TIMEOUT;
-    if (!retryable || !policy || attempt >= policy.maxRetries || signal.aborted) return outcome;
+    if (!retryable || !policy || attempt >= policy.maxRetries) return outcome;
     const delayMs = Math.min(
       policy.initialDelayMs * policy.backoffCoefficient ** attempt,
       policy.maxDelayMs,
     );
-    await delay(delayMs, signal);
+    options.onRetry?.(retryLine(fn.def.name, attempt + 2, policy.maxRetries + 1, outcome));
+    try {
+      await options.clock.sleep(delayMs, options.signal);
+    } catch {
+      return outcome; // The worker stopped during the backoff.
+    }
   }
 }
 
 async function runOnce(
   fn: FunctionInfo,
-  input: { inputId: string; idx: number; args: Uint8Array },
+  input: ExecuteInput,
   deadlines: Deadlines,
 ): Promise<Outcome> {
   const def = fn.def;
@@ -121,6 +122,15 @@ async function runOnce(
         pool.kill(sandbox);
       });
     });
+    if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
+      // The entrypoint checks this; a sandbox that does not must not wedge the wire.
+      return failure(input.idx, ResultStatus.FAILURE, {
+        name: "ResultTooLargeError",
+        message: `${def.name} returned ${
+          done.payload!.byteLength
+        } bytes, over the ${MAX_RESULT_BYTES} byte limit for one result: return less, or write it to a Volume`,
+      });
+    }
     if (done.ok) {
       return create(OutputSchema, {
         idx: input.idx,
@@ -138,51 +148,44 @@ async function runOnce(
     });
   } catch (err) {
     if (timedOut) {
-      return failure(
-        input.idx,
-        ResultStatus.TIMEOUT,
-        "FunctionTimeoutError",
-        `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
-      );
+      return failure(input.idx, ResultStatus.TIMEOUT, {
+        name: "FunctionTimeoutError",
+        message:
+          `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
+      });
     }
-    return failureOf(err, def.name, def.memoryMib, input.idx);
+    return failureOf(err, { def, idx: input.idx });
   } finally {
     deadlines.clear(input.inputId);
   }
 }
 
 /** What a sandbox error means for the input. */
-export function failureOf(err: unknown, name: string, memoryMib: number, idx: number): Outcome {
+export function failureOf(err: unknown, where: { def: FunctionDef; idx: number }): Outcome {
+  const { def: { name, memoryMib }, idx } = where;
   if (err instanceof SandboxDiedError && err.oom) {
-    return failure(
-      idx,
-      ResultStatus.FAILURE,
-      "OutOfMemoryError",
-      `${name} ran out of memory (limit ${memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
-    );
+    return failure(idx, ResultStatus.FAILURE, {
+      name: "OutOfMemoryError",
+      message:
+        `${name} ran out of memory (limit ${memoryMib} MiB): raise memoryMiB in app.function({ memoryMiB })`,
+    });
   }
   if (err instanceof SandboxInitError) {
     const message = `Loading the app failed: ${err.message}`;
-    return failure(idx, ResultStatus.FAILURE, err.remoteName, message, err.remoteStack);
+    return failure(idx, ResultStatus.FAILURE, {
+      name: err.remoteName,
+      message,
+      stack: err.remoteStack,
+    });
+  }
+  if (err instanceof SandboxDiedError && err.userFault) {
+    return failure(idx, ResultStatus.FAILURE, err.userFault);
   }
   if (err instanceof SandboxStartError) {
     const message = `The sandbox for ${name} could not start: ${err.message}`;
-    return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", message);
+    return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
   }
   if (err instanceof SandboxDiedError) return "requeue";
-  return failure(idx, ResultStatus.INTERNAL_FAILURE, "InternalFailure", (err as Error).message);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  const message = (err as Error).message;
+  return failure(idx, ResultStatus.INTERNAL_FAILURE, { name: "InternalFailure", message });
 }

@@ -3,9 +3,16 @@
  * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
  */
 import type { createClient } from "../proto/mod.ts";
+import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
+import { checkCapacity, hostCapacity } from "./_capacity.ts";
+
+/** What this host offers sandboxes, read once. */
+const HOST = hostCapacity();
 import type { Runner } from "./runner.ts";
+import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
+import type { NestedHandler } from "./_protocol.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -15,15 +22,26 @@ export interface FunctionInfo {
 }
 
 /** Where a function's output goes: 1 stdout, 2 stderr, 3 platform lines (image builds). */
-export type OutputSink = (appId: string, functionName: string, fd: 1 | 2 | 3, text: string) => void;
+export type OutputSink = (
+  appId: string,
+  functionName: string,
+  fd: 1 | 2 | 3,
+  text: string,
+  inputId?: string,
+) => void;
 
 /** What the cache needs from its worker. */
 export interface FunctionCacheOptions {
   client: ReturnType<typeof createClient<typeof WorkerService>>;
   runner: Runner;
+  clock: Clock;
   cacheDir: string;
   entrypoint: Promise<string>;
   onOutput: OutputSink;
+  /** Counts image builds, cold starts and sandbox deaths. */
+  figures?: WorkerFigures;
+  /** Answers calls made from inside sandboxes (see `_nested.ts`). */
+  onNested?: NestedHandler;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -31,6 +49,8 @@ export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
   readonly #bundles = new Map<string, Promise<string>>();
+  /** Loaded pools, readable without awaiting (for the heartbeat's figures). */
+  readonly #pools = new Map<string, FunctionPool>();
 
   constructor(options: FunctionCacheOptions) {
     this.#options = options;
@@ -55,12 +75,26 @@ export class FunctionCache {
   async #load(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
     const res = described ?? await this.#options.client.getFunction({ functionId });
     const def = res.def!;
+    checkCapacity(def, HOST, `the worker on ${Deno.hostname()}`);
     const bundlePath = await this.#bundle(res.bundleHash);
-    const output = (fd: 1 | 2 | 3, text: string) =>
-      this.#options.onOutput(res.appId, def.name, fd, text);
+    const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
+      this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
-    await runner.prepare(def, (line) => output(3, line), (hash) => this.#bundle(hash));
-    const pool = new FunctionPool(runner, {
+    let built = false;
+    await runner.prepare(def, (line) => {
+      // prepare() says something only when it builds an image.
+      if (!built && this.#options.figures) this.#options.figures.imageBuilds++;
+      built = true;
+      output(3, line);
+    }, (hash) => this.#bundle(hash));
+    if (built) {
+      this.#options.figures?.events.event(
+        "image.built",
+        `image built for ${res.appName}.${def.name}`,
+        { app: res.appName, function: def.name },
+      );
+    }
+    const pool = new FunctionPool({
       functionId,
       appId: res.appId,
       appName: res.appName,
@@ -69,7 +103,9 @@ export class FunctionCache {
       entrypointPath: await this.#options.entrypoint,
       rootDir: `${this.#options.cacheDir}/sandboxes`,
       onOutput: output,
-    });
+      onNested: this.#options.onNested,
+    }, { runner, clock: this.#options.clock, figures: this.#options.figures });
+    this.#pools.set(functionId, pool);
     return { appId: res.appId, def, pool };
   }
 
@@ -105,8 +141,17 @@ export class FunctionCache {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) {
         this.#functions.delete(id);
+        this.#pools.delete(id);
         await fn.pool.close();
       }
+    }
+  }
+
+  /** A superseded app: its pools stop their sandboxes as they fall idle. */
+  async appDrained(appId: string): Promise<void> {
+    for (const info of this.#functions.values()) {
+      const fn = await info.catch(() => undefined);
+      if (fn?.appId === appId) fn.pool.retire();
     }
   }
 
@@ -118,10 +163,23 @@ export class FunctionCache {
     }
   }
 
+  /** Sandboxes of every loaded function, by state. */
+  containerCounts(): ContainerCounts {
+    const total = { idle: 0, busy: 0, starting: 0 };
+    for (const pool of this.#pools.values()) {
+      const c = pool.counts();
+      total.idle += c.idle;
+      total.busy += c.busy;
+      total.starting += c.starting;
+    }
+    return total;
+  }
+
   /** Stops every pool. */
   async close(): Promise<void> {
     const infos = await Promise.allSettled(this.#functions.values());
     this.#functions.clear();
+    this.#pools.clear();
     await Promise.allSettled(
       infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),
     );

@@ -3,10 +3,12 @@
  * sandbox), starts sandboxes up to `maxContainers` when inputs wait, keeps
  * `minContainers`, and stops sandboxes idle past `scaledownWindowMs`.
  */
+import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
-import type { DoneMessage } from "./_protocol.ts";
+import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
+import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -19,6 +21,18 @@ export interface PoolSpec {
   /** Directory for sandbox sockets. */
   rootDir: string;
   onOutput: SandboxSpec["onOutput"];
+  /** Answers calls made from inside the function's sandboxes. */
+  onNested?: NestedHandler;
+}
+
+/** What a pool runs on. */
+export interface PoolOptions {
+  /** Starts the sandboxes. */
+  runner: Runner;
+  /** Times scale-up, scale-down and the sandboxes. */
+  clock: Clock;
+  /** Counts cold starts and sandbox deaths. */
+  figures?: WorkerFigures;
 }
 
 let counter = 0;
@@ -27,7 +41,7 @@ let counter = 0;
  * A backlog must persist this long before another sandbox starts: a burst that
  * the warm sandboxes clear quickly is cheaper than a sandbox's start.
  */
-const SCALE_UP_AFTER_MS = 100;
+export const SCALE_UP_AFTER_MS = 100;
 
 interface Waiter extends PromiseWithResolvers<WarmSandbox> {
   sinceMs: number;
@@ -37,21 +51,38 @@ interface Waiter extends PromiseWithResolvers<WarmSandbox> {
 export class FunctionPool {
   readonly spec: PoolSpec;
   readonly #runner: Runner;
+  readonly #clock: Clock;
   readonly #sandboxes: WarmSandbox[] = [];
   readonly #busy = new Map<WarmSandbox, number>();
   /** Inputs waiting for a slot, oldest first from `#head`. */
   #waiters: Waiter[] = [];
   #head = 0;
-  #scaleTimer: ReturnType<typeof setTimeout> | undefined;
+  #scaleTimer: TimerHandle | undefined;
   #starting = 0;
   #closed = false;
+  readonly #figures: WorkerFigures | undefined;
+  #retired = false;
   /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
   readonly #instances = new Map<string, FunctionPool>();
   #isInstance = false;
 
-  constructor(runner: Runner, spec: PoolSpec) {
-    this.#runner = runner;
+  constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
+    this.#runner = options.runner;
+    this.#clock = options.clock;
+    this.#figures = options.figures;
+  }
+
+  /** Sandboxes by state: idle, busy with inputs, starting. */
+  counts(): ContainerCounts {
+    let idle = 0;
+    let busy = 0;
+    for (const s of this.#sandboxes) {
+      if (!s.alive) continue;
+      if ((this.#busy.get(s) ?? 0) > 0) busy++;
+      else idle++;
+    }
+    return { idle, busy, starting: this.#starting };
   }
 
   get #concurrency(): number {
@@ -91,7 +122,11 @@ export class FunctionPool {
   instance(key: string): FunctionPool {
     let pool = this.#instances.get(key);
     if (!pool) {
-      pool = new FunctionPool(this.#runner, this.spec);
+      pool = new FunctionPool(this.spec, {
+        runner: this.#runner,
+        clock: this.#clock,
+        figures: this.#figures,
+      });
       pool.#isInstance = true;
       this.#instances.set(key, pool);
     }
@@ -103,19 +138,38 @@ export class FunctionPool {
     return this.spec.def.cls?.exitGraceMs ?? 0;
   }
 
+  /** Announces a container event on the worker's event log. */
+  #event(kind: string, sandbox: WarmSandbox, what: string): void {
+    const { appName, def: { name } } = this.spec;
+    this.#figures?.events.event(kind, `container ${sandbox.id} ${what} (${appName}.${name})`, {
+      container: sandbox.id,
+      app: appName,
+      function: name,
+    });
+  }
+
   /** Kills one sandbox (its other inputs fail and are retried elsewhere). */
   async kill(sandbox: WarmSandbox): Promise<void> {
+    this.#event("container.stopped", sandbox, "killed (timeout)");
     this.#remove(sandbox);
     await sandbox.stop();
     this.#dispatch();
   }
 
+  /** Keeps no sandbox warm any more: each stops once idle (its app was redeployed). */
+  retire(): void {
+    this.#retired = true;
+    for (const p of this.#instances.values()) p.retire();
+  }
+
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
-  async scaleDown(nowMs = Date.now()): Promise<void> {
-    await Promise.all([...this.#instances.values()].map((p) => p.scaleDown(nowMs)));
+  async scaleDown(): Promise<void> {
+    await Promise.all([...this.#instances.values()].map((p) => p.scaleDown()));
     // A class's own pool runs nothing: its instances hold the containers.
     if (this.spec.def.cls && !this.#isInstance) return;
-    const { minContainers, scaledownWindowMs } = this.spec.def;
+    const nowMs = this.#clock.now();
+    const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
+    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
       if (alive <= minContainers) break;
@@ -124,6 +178,7 @@ export class FunctionPool {
       ) {
         this.#remove(sandbox);
         alive--;
+        this.#event("container.stopped", sandbox, "stopped (idle)");
         await sandbox.stop(this.#graceMs);
       }
     }
@@ -133,8 +188,10 @@ export class FunctionPool {
   /** Stops every sandbox; waiting inputs fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#scaleTimer);
+    if (this.#scaleTimer !== undefined) this.#clock.clearTimeout(this.#scaleTimer);
+    this.#scaleTimer = undefined;
     for (const w of this.#takeWaiters()) w.reject(new Error("The function's app stopped"));
+    for (const s of this.#sandboxes) this.#event("container.stopped", s, "stopped");
     const instances = [...this.#instances.values()].map((p) => p.close());
     this.#instances.clear();
     await Promise.allSettled([
@@ -145,7 +202,7 @@ export class FunctionPool {
 
   #slot(): Promise<WarmSandbox> {
     if (this.#closed) return Promise.reject(new Error("The function's app stopped"));
-    const waiter = { ...Promise.withResolvers<WarmSandbox>(), sinceMs: performance.now() };
+    const waiter = { ...Promise.withResolvers<WarmSandbox>(), sinceMs: this.#clock.now() };
     this.#waiters.push(waiter);
     this.#dispatch();
     return waiter.promise;
@@ -188,11 +245,11 @@ export class FunctionPool {
     if (!room || this.#waiting <= this.#starting * this.#concurrency || this.#closed) return;
     if (this.#sandboxes.length === 0 && this.#starting === 0) return this.#startOne();
     if (this.#starting > 0 || this.#scaleTimer) return;
-    const waited = performance.now() - this.#waiters[this.#head].sinceMs;
-    this.#scaleTimer = setTimeout(() => {
+    const waited = this.#clock.now() - this.#waiters[this.#head].sinceMs;
+    this.#scaleTimer = this.#clock.setTimeout(() => {
       this.#scaleTimer = undefined;
-      if (this.#waiting === 0 || this.#starting > 0) return;
-      if (performance.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
+      if (this.#waiting === 0 || this.#starting > 0 || this.#closed) return;
+      if (this.#clock.now() - this.#waiters[this.#head].sinceMs >= SCALE_UP_AFTER_MS) {
         this.#startOne();
       } else this.#maybeScaleUp();
     }, Math.max(0, SCALE_UP_AFTER_MS - waited));
@@ -212,8 +269,12 @@ export class FunctionPool {
       bundlePath: s.bundlePath,
       entrypointPath: s.entrypointPath,
       onOutput: s.onOutput,
-    }, s.rootDir).then((sandbox) => {
+    }, { rootDir: s.rootDir, clock: this.#clock, onNested: s.onNested }).then((sandbox) => {
       this.#starting--;
+      if (this.#figures) {
+        this.#figures.coldStarts++;
+        this.#event("container.started", sandbox, "started");
+      }
       if (this.#closed) {
         sandbox.stop();
         return;
@@ -233,7 +294,14 @@ export class FunctionPool {
   }
 
   #prune(): number {
-    for (const s of [...this.#sandboxes]) if (!s.alive) this.#remove(s);
+    for (const s of [...this.#sandboxes]) {
+      if (s.alive) continue;
+      if (this.#figures) {
+        this.#figures.sandboxDeaths++;
+        this.#event("container.died", s, "died");
+      }
+      this.#remove(s);
+    }
     return this.#sandboxes.length;
   }
 

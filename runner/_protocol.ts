@@ -76,17 +76,128 @@ export function syncMarker(seq: number): string {
 // deno-lint-ignore no-control-regex -- the NUL byte keeps markers apart from anything printable
 export const SYNC_MARKER = /\u0000nm-sync:(\d+)\n/g;
 
+/**
+ * Sandbox → worker: a call made by user code while running input `input`
+ * (`fn.remote()` inside a function). The worker makes it on the control plane
+ * under that input's lease, so the sandbox holds no credential of its own.
+ * `req` is the plain fields of the request message of `method`.
+ */
+export interface NestedMessage {
+  t: "nested";
+  id: number;
+  input: string;
+  method: string;
+  req: Record<string, unknown>;
+}
+
+/** Worker → sandbox: the answer to a {@linkcode NestedMessage}: the response's fields, or an error. */
+export interface NestedReplyMessage {
+  t: "nested-reply";
+  id: number;
+  res?: Record<string, unknown>;
+  /** `code` is a Connect code name such as "not_found". */
+  error?: { code: string; message: string };
+}
+
+/** How a worker answers nested calls of a sandbox. */
+export type NestedHandler = (
+  inputId: string,
+  method: string,
+  req: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * Sandbox → worker: user code is ending the sandbox (it called `Deno.exit`, or
+ * an error escaped into the event loop). The inputs running in it fail with
+ * `error`, as the function's own failure.
+ */
+export interface FatalMessage {
+  t: "fatal";
+  error: ErrorDescription;
+}
+
+/** Sandbox → worker: commit or reload a mounted volume (`vol.commit()` / `vol.reload()`). */
+export interface VolumeOpMessage {
+  t: "volume";
+  id: string;
+  op: "commit" | "reload";
+  name: string;
+}
+
+/** Worker → sandbox: a volume operation finished (with an error message if it failed). */
+export interface VolumeDoneMessage {
+  t: "volume-done";
+  id: string;
+  error?: string;
+}
+
 /** Any message of the protocol. */
 export type ProtocolMessage =
   | RunMessage
   | ReadyMessage
   | InitFailedMessage
   | DoneMessage
+  | VolumeOpMessage
+  | VolumeDoneMessage
+  | FatalMessage
+  | NestedMessage
+  | NestedReplyMessage
   | BodyMessage
   | HeadMessage;
 
-/** Largest frame accepted (a corrupt length must not allocate gigabytes). */
-export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+/**
+ * Largest result (encoded) a function may return. A wire message carries at
+ * most 64 MiB (`MAX_MESSAGE_BYTES` in proto/transport.ts): a result must fit
+ * in one with room to spare.
+ */
+export const MAX_RESULT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Largest frame accepted or written: one wire message's worth (64 MiB, for
+ * arguments) plus the protocol's own fields. A longer length means a broken
+ * or hostile peer, and must not allocate gigabytes.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 256 * 1024;
+
+/** Rough encoded size of a message: its byte arrays and strings. */
+function sizeOf(message: ProtocolMessage): number {
+  const m = message as {
+    args?: Uint8Array;
+    payload?: Uint8Array;
+    error?: Partial<ErrorDescription>;
+    req?: { args?: Uint8Array };
+    res?: { output?: { payload?: Uint8Array } };
+  };
+  const error = m.error;
+  return 256 + (m.args?.byteLength ?? 0) + (m.payload?.byteLength ?? 0) +
+    (m.req?.args?.byteLength ?? 0) + (m.res?.output?.payload?.byteLength ?? 0) +
+    (error
+      ? (error.value?.byteLength ?? 0) + 2 * ((error.name?.length ?? 0) +
+            (error.message?.length ?? 0) + (error.stack?.length ?? 0))
+      : 0);
+}
+
+/**
+ * Splits `items` into runs in order whose sizes add up to at most `maxBytes`;
+ * an item larger than that travels alone.
+ */
+export function chunkByBytes<T>(items: T[], size: (item: T) => number, maxBytes: number): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (group.length && bytes + n > maxBytes) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += n;
+  }
+  if (group.length) groups.push(group);
+  return groups;
+}
 
 /** The side of a connection a {@linkcode FrameWriter} writes to (a `Deno.Conn`). */
 export interface ByteWriter {
@@ -123,11 +234,15 @@ export class FrameWriter {
       this.#scheduled = false;
       const batch = this.#pending;
       this.#pending = [];
-      const body = serialize(batch);
-      const frame = new Uint8Array(4 + body.length);
-      new DataView(frame.buffer).setUint32(0, body.length);
-      frame.set(body, 4);
-      this.#chain = this.#chain.then(() => writeAll(this.#conn, frame)).catch(() => {});
+      for (const group of chunkByBytes(batch, sizeOf, MAX_FRAME_BYTES / 2)) {
+        // A single message over the limit is refused by the reader, which then
+        // treats the connection as broken: senders keep messages under it.
+        const body = serialize(group);
+        const frame = new Uint8Array(4 + body.length);
+        new DataView(frame.buffer).setUint32(0, body.length);
+        frame.set(body, 4);
+        this.#chain = this.#chain.then(() => writeAll(this.#conn, frame)).catch(() => {});
+      }
     });
   }
 

@@ -1,8 +1,10 @@
-import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import {
   type ByteReader,
   type ByteWriter,
+  chunkByBytes,
   FrameWriter,
+  MAX_FRAME_BYTES,
   type ProtocolMessage,
   readFrames,
   SYNC_MARKER,
@@ -99,6 +101,23 @@ Deno.test("a corrupt length prefix is refused instead of allocating it", async (
   await pipe.write(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0]));
   pipe.close();
   await rejects(() => collect(pipe), RangeError);
+});
+
+Deno.test("a burst of large results goes out in several frames, each under the frame limit", async () => {
+  const pipe = new Pipe();
+  const writer = new FrameWriter(pipe);
+  const payload = new Uint8Array(20 * 1024 * 1024);
+  for (let i = 0; i < 4; i++) writer.send({ t: "done", id: `${i}`, ok: true, payload, ms: 1 });
+  await writer.close();
+  const frames = await collect(pipe);
+  ok(frames.length >= 2, `${frames.length} frames`);
+  deepStrictEqual(frames.flat().map((m) => (m as { id: string }).id), ["0", "1", "2", "3"]);
+});
+
+Deno.test("chunkByBytes() keeps order, stays under the limit, and sends an oversized item alone", () => {
+  const groups = chunkByBytes([3, 3, 3, 10, 1], (n) => n, 6);
+  deepStrictEqual(groups, [[3, 3], [3], [10], [1]]);
+  ok(MAX_FRAME_BYTES > 64 * 1024 * 1024, "a frame holds one wire message's worth of arguments");
 });
 
 Deno.test("sync markers are found in output text", () => {

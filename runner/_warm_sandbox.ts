@@ -4,18 +4,38 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  */
+import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
   type BodyMessage,
   type DoneMessage,
   FrameWriter,
   type HeadMessage,
+  type NestedHandler,
+  type NestedMessage,
+  type ProtocolMessage,
   readFrames,
   SYNC_MARKER,
+  type VolumeOpMessage,
 } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
-import { SandboxDiedError, SandboxInitError, SandboxStartError } from "./errors.ts";
+import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
-const START_TIMEOUT_MS = 120_000;
+/** How long a sandbox may take to connect, and then to load its bundle. */
+export const START_TIMEOUT_MS = 120_000;
+/** How long a result waits for the output printed before it (then it goes anyway). */
+export const SYNC_GRACE_MS = 1_000;
+/** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
+export const EXIT_GRACE_MS = 2_000;
+
+/** Where and on what clock {@linkcode WarmSandbox.start} runs a sandbox. */
+export interface WarmSandboxOptions {
+  /** The directory under which the sandbox gets its own socket directory. */
+  rootDir: string;
+  /** Times the start, the output grace and idleness. @default systemClock */
+  clock?: Clock;
+  /** Answers calls user code in the sandbox makes (`fn.remote()` inside a function). */
+  onNested?: NestedHandler;
+}
 
 /** A started, ready sandbox. */
 export class WarmSandbox {
@@ -28,27 +48,34 @@ export class WarmSandbox {
   /** Listeners of web inputs' response heads and body chunks. */
   readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
   #dead: SandboxDiedError | null = null;
+  /** Set when user code announced it is ending the sandbox. */
+  #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
   readonly #synced = [0, 0];
   #syncWaiters: { seq: number; resolve: () => void }[] = [];
+  readonly #clock: Clock;
   /** When the sandbox last finished an input (for scale-down). */
-  idleSinceMs = Date.now();
+  idleSinceMs: number;
+  #onNested?: NestedHandler;
 
-  private constructor(sandbox: Sandbox, conn: Deno.Conn, dir: string) {
+  private constructor(sandbox: Sandbox, conn: Deno.Conn, at: { dir: string; clock: Clock }) {
     this.id = sandbox.id;
     this.#sandbox = sandbox;
     this.#conn = conn;
     this.#writer = new FrameWriter(conn);
-    this.#dir = dir;
+    this.#dir = at.dir;
+    this.#clock = at.clock;
+    this.idleSinceMs = at.clock.now();
   }
 
   /** Starts a sandbox and waits until it has loaded the bundle. */
   static async start(
     runner: Runner,
     spec: Omit<SandboxSpec, "socketDir">,
-    rootDir: string,
+    options: WarmSandboxOptions,
   ): Promise<WarmSandbox> {
-    const dir = `${rootDir}/${spec.sandboxId}`;
+    const clock = options.clock ?? systemClock;
+    const dir = `${options.rootDir}/${spec.sandboxId}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     const listener = Deno.listen({ transport: "unix", path: `${dir}/sock` });
     // Containers run as another user: it must be able to connect.
@@ -62,8 +89,9 @@ export class WarmSandbox {
     };
     try {
       sandbox = await runner.start({ ...spec, socketDir: dir, onOutput });
-      const conn = await race(listener.accept(), sandbox.exited, "start");
-      warm = new WarmSandbox(sandbox, conn, dir);
+      const conn = await race(listener.accept(), { exited: sandbox.exited, phase: "start", clock });
+      warm = new WarmSandbox(sandbox, conn, { dir, clock });
+      warm.#onNested = options.onNested;
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -72,6 +100,7 @@ export class WarmSandbox {
       // What it printed before dying is the best clue the user gets.
       const printed = early.splice(0);
       for (const [fd, text] of printed) spec.onOutput(fd, text);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
       if (err instanceof SandboxDiedError && !err.oom) {
         const stderr = printed.filter(([fd]) => fd === 2).map(([, t]) => t).join("");
         const last = stderr.trim().split("\n").filter((l) => l.trim() && !/^\s+at /.test(l)).at(-1);
@@ -79,7 +108,6 @@ export class WarmSandbox {
           cause: err,
         });
       }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw err;
     } finally {
       listener.close();
@@ -98,21 +126,27 @@ export class WarmSandbox {
         w.seq <= low ? (w.resolve(), false) : true
       );
     }
-    if (text) forward(fd, text);
+    // A sandbox running one input at a time tells whose output it is.
+    const only = this.#inflight.size === 1 ? this.#inflight.keys().next().value : undefined;
+    if (text) forward(fd, text, only);
   }
 
   /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */
   #awaitSync(seq: number): Promise<void> {
     if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 1_000);
-      this.#syncWaiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+      const timer = this.#clock.setTimeout(resolve, SYNC_GRACE_MS);
+      this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
     });
   }
 
   async #handshake(): Promise<void> {
     const frames = readFrames(this.#conn);
-    const first = await race(frames.next(), this.#sandbox.exited, "load");
+    const first = await race(frames.next(), {
+      exited: this.#sandbox.exited,
+      phase: "load",
+      clock: this.#clock,
+    });
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {
       throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
@@ -123,11 +157,14 @@ export class WarmSandbox {
     this.#pump(frames);
   }
 
-  async #pump(frames: AsyncGenerator<import("./_protocol.ts").ProtocolMessage[]>): Promise<void> {
+  async #pump(frames: AsyncGenerator<ProtocolMessage[]>): Promise<void> {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
           if (msg.t === "head" || msg.t === "body") this.#streams.get(msg.id)?.(msg);
+          if (msg.t === "volume") this.#volumeOp(msg);
+          if (msg.t === "nested") this.#nested(msg);
+          if (msg.t === "fatal") this.#userFault = msg.error;
           if (msg.t !== "done") continue;
           this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
@@ -139,8 +176,39 @@ export class WarmSandbox {
     } catch {
       // A broken socket: handled below like an exit.
     }
-    const exit = await Promise.race([this.#sandbox.exited, delay(2_000).then(() => null)]);
+    const grace = new AbortController();
+    const exit = await Promise.race([
+      this.#sandbox.exited,
+      this.#clock.sleep(EXIT_GRACE_MS, grace.signal).then(() => null, () => null),
+    ]);
+    grace.abort();
     this.#die(exit);
+  }
+
+  /** A `vol.commit()` / `vol.reload()` from inside: done by the runner's volume layer. */
+  #volumeOp(msg: VolumeOpMessage): void {
+    const op = this.#sandbox.volumeOp?.(msg.op, msg.name) ??
+      Promise.reject(new Error(`Volume "${msg.name}" is not mounted in this function`));
+    op.then(
+      () => this.#writer.send({ t: "volume-done", id: msg.id }),
+      (err) => this.#writer.send({ t: "volume-done", id: msg.id, error: (err as Error).message }),
+    );
+  }
+
+  /** Makes a call user code asked for, and sends back its answer. */
+  #nested(msg: NestedMessage): void {
+    const handler = this.#onNested;
+    const answer = handler
+      ? handler(msg.input, msg.method, msg.req)
+      : Promise.reject(new Error("This worker does not take calls from inside functions"));
+    answer.then(
+      (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
+      (err) => {
+        const code = (err as { codeName?: string }).codeName ?? "Internal";
+        const message = String((err as Error)?.message ?? err);
+        this.#writer.send({ t: "nested-reply", id: msg.id, error: { code, message } });
+      },
+    );
   }
 
   #die(exit: SandboxExit | null, kill = true): void {
@@ -152,11 +220,15 @@ export class WarmSandbox {
     this.#dead = new SandboxDiedError(
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
       oom,
+      oom ? undefined : this.#userFault,
     );
     for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
     this.#inflight.clear();
     this.#streams.clear();
-    if (kill) this.#sandbox.kill().catch(() => {});
+    if (!kill) return;
+    // A sandbox that crashed leaves nothing behind: its socket and files go with it.
+    this.#sandbox.kill().catch(() => {})
+      .then(() => Deno.remove(this.#dir, { recursive: true }).catch(() => {}));
   }
 
   /** Whether the sandbox can take inputs. */
@@ -176,7 +248,7 @@ export class WarmSandbox {
     this.#inflight.set(id, waiter);
     if (web) this.#streams.set(id, web.onMessage);
     this.#writer.send({ t: "run", id, fn, args, web: web !== undefined });
-    return waiter.promise.finally(() => this.idleSinceMs = Date.now());
+    return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
   }
 
   /** Sends a web request's body chunk (none: the end) to the sandbox. */
@@ -196,7 +268,14 @@ export class WarmSandbox {
     } catch {
       // Already closed.
     }
-    if (graceMs > 0) await Promise.race([this.#sandbox.exited, delay(graceMs)]);
+    if (graceMs > 0) {
+      const exited = new AbortController();
+      await Promise.race([
+        this.#sandbox.exited,
+        this.#clock.sleep(graceMs, exited.signal).catch(() => {}),
+      ]);
+      exited.abort();
+    }
     await this.#sandbox.kill();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
@@ -207,19 +286,18 @@ export interface WebStream {
   onMessage(msg: HeadMessage | BodyMessage): void;
 }
 
-async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Settles with `work`, or rejects once the sandbox exits or {@linkcode START_TIMEOUT_MS} pass. */
+async function race<T>(
+  work: Promise<T>,
+  during: { exited: Promise<SandboxExit>; phase: string; clock: Clock },
+): Promise<T> {
+  const { exited, phase, clock } = during;
+  let timer: TimerHandle | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SandboxDiedError(
-            `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`,
-            false,
-          ),
-        ),
-      START_TIMEOUT_MS,
-    );
+    timer = clock.setTimeout(() => {
+      const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
+      reject(new SandboxDiedError(message, false));
+    }, START_TIMEOUT_MS);
   });
   const died = exited.then((exit): never => {
     throw new SandboxDiedError(
@@ -232,10 +310,6 @@ async function race<T>(work: Promise<T>, exited: Promise<SandboxExit>, phase: st
   try {
     return await Promise.race([work, died, timeout]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -11,7 +11,8 @@
 import { create } from "../proto/mod.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { FunctionInfo } from "./_functions.ts";
-import type { Deadlines, Outcome } from "./_execute.ts";
+import type { Outcome } from "./_execute.ts";
+import type { Deadlines } from "./_deadlines.ts";
 import { failure, failureOf } from "./_execute.ts";
 import type { BodyMessage, HeadMessage } from "./_protocol.ts";
 import type { WebHead } from "./_web_input.ts";
@@ -92,14 +93,13 @@ export async function runWebInput(
     if (timedOut) {
       short(504, "Gateway Timeout");
       await responding;
-      return failure(
-        input.idx,
-        ResultStatus.TIMEOUT,
-        "FunctionTimeoutError",
-        `${name} timed out after ${fn.def.timeoutMs} ms: raise timeoutMs in app.webEndpoint({ timeoutMs }) if it needs longer`,
-      );
+      return failure(input.idx, ResultStatus.TIMEOUT, {
+        name: "FunctionTimeoutError",
+        message:
+          `${name} timed out after ${fn.def.timeoutMs} ms: raise timeoutMs in app.webEndpoint({ timeoutMs }) if it needs longer`,
+      });
     }
-    const outcome = failureOf(err, name, fn.def.memoryMib, input.idx);
+    const outcome = failureOf(err, { def: fn.def, idx: input.idx });
     if (outcome !== "requeue") {
       short(500, "Internal Server Error");
       await responding;

@@ -2,39 +2,63 @@
  * The in-sandbox entrypoint: imports the app bundle once, then runs inputs
  * that the worker sends over the unix socket, `concurrency` at a time.
  *
- * Usage: entrypoint.js <socket-path> <bundle-url> <app-name>
+ * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin]
+ *
+ * With `--lifeline-stdin` a helper thread ends the process when stdin closes
+ * (its worker died), even while user code spins on the main thread.
  *
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import type { Runtime } from "../proto/runtime.ts";
-import { type ErrorDescription, FrameWriter, readFrames, syncMarker } from "./_protocol.ts";
+import {
+  type ErrorDescription,
+  FrameWriter,
+  MAX_RESULT_BYTES,
+  readFrames,
+  syncMarker,
+} from "./_protocol.ts";
+import { describe as describeValue } from "./_describe.ts";
 import { WebInputs } from "./_web_input.ts";
 
 function describe(err: unknown): ErrorDescription {
-  if (err instanceof Error) {
-    let value: Uint8Array | undefined;
-    try {
-      value = encodeValue(err);
-    } catch {
-      value = undefined;
-    }
-    return { name: err.name, message: err.message, stack: userFrames(err.stack ?? ""), value };
-  }
-  let text: string;
+  // A nested call's error passes through as the original one, not wrapped once per level.
+  const remote = err as { name?: string; remoteName?: string; remoteMessage?: string };
   try {
-    text = typeof err === "string" ? err : JSON.stringify(err) ?? String(err);
+    if (remote?.name === "RemoteError" && typeof remote.remoteName === "string") {
+      const d = describeValue(err, userFrames);
+      return { ...d, name: remote.remoteName, message: remote.remoteMessage ?? d.message };
+    }
   } catch {
-    text = String(err);
+    // A hostile value: described below like any other.
   }
-  return { name: "Error", message: `Uncaught non-Error value: ${text}`, stack: "" };
+  return describeValue(err, userFrames);
 }
 
-/** Drops the entrypoint's own frames: the caller wants to see only their code. */
+const MIB = 1024 * 1024;
+
+/** The error for a result over {@linkcode MAX_RESULT_BYTES}. */
+function tooLarge(fnName: string, bytes: number): ErrorDescription {
+  const size = (n: number) => `${(n / MIB).toFixed(n % MIB ? 1 : 0)} MiB`;
+  return {
+    name: "ResultTooLargeError",
+    message: `${fnName} returned ${size(bytes)}, over the ${
+      size(MAX_RESULT_BYTES)
+    } limit for one result: return less (split the work with .map()), or write it to a Volume and return its path`,
+    stack: "",
+  };
+}
+/**
+ * Drops the entrypoint's own frames and the Deno runtime's (`ext:`): the
+ * caller wants to see only their code.
+ */
 function userFrames(stack: string): string {
   const self = import.meta.url;
-  return stack.split("\n").filter((line) => !line.includes(self)).join("\n");
+  return stack.split("\n")
+    .filter((line) => !line.includes(self) && !/^\s+at (?:.*\()?ext:/.test(line))
+    .join("\n");
 }
 
 /**
@@ -93,38 +117,121 @@ function syncOutput(): number | undefined {
   return syncSeq;
 }
 
+/** The real `Deno.exit`, before user code can replace it (or we do). */
+const exitProcess: (code?: number) => never = Deno.exit.bind(Deno);
+
+/** Inputs running now, by id, with their function's name. */
+const running = new Map<string, string>();
+let writer: FrameWriter | undefined;
+let ready = false;
+let ending = false;
+
+/**
+ * Ends the sandbox because user code ended it: the worker fails the inputs
+ * running here with `error`, as their function's own failure.
+ */
+async function endByUser(error: ErrorDescription, code: number): Promise<never> {
+  if (!ending) {
+    ending = true;
+    if (!ready) writer?.send({ t: "init-failed", error });
+    else writer?.send({ t: "fatal", error });
+    await writer?.close();
+  }
+  return exitProcess(code);
+}
+
+/** `Deno.exit` (and `process.exit`, which calls it) from user code. */
+function exitByUser(code?: number): never {
+  const n = typeof code === "number" ? code : 0;
+  const names = [...new Set(running.values())].join(", ") || "the app";
+  endByUser({
+    name: "SandboxExitError",
+    message:
+      `${names} called Deno.exit(${n}), which ends its sandbox: return a value or throw instead`,
+    stack: "",
+  }, n);
+  // Callers expect exit() never to return: stop this task here.
+  throw new Error("nano-modal: the sandbox is exiting");
+}
+
+/** A helper thread that ends the process once stdin closes (the worker is gone). */
+function watchLifeline(): void {
+  const source = `for await (const _ of Deno.stdin.readable) {} Deno.kill(Deno.pid, "SIGKILL");`;
+  new Worker(`data:application/javascript,${encodeURIComponent(source)}`, { type: "module" });
+}
+
 async function main(): Promise<void> {
-  const [socketPath, bundleUrl, appName] = Deno.args;
+  const [socketPath, bundleUrl, appName, ...flags] = Deno.args;
+  if (flags.includes("--lifeline-stdin")) watchLifeline();
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
-  const writer = new FrameWriter(conn);
+  const frames = writer = new FrameWriter(conn);
 
   const key = Symbol.for("nano-modal.runtime");
   const g = globalThis as unknown as Record<symbol, Runtime>;
-  g[key] = { mode: "container", apps: [] };
+  // Calls user code makes go out as the input whose async context makes them.
+  const current = new AsyncLocalStorage<string>();
+  const pending = new Map<number, PromiseWithResolvers<Record<string, unknown>>>();
+  let nextId = 0;
+  const nested = (method: string, req: Record<string, unknown>) => {
+    const input = current.getStore();
+    if (!input) {
+      return Promise.reject(
+        Object.assign(new Error("Calls from a function must be made while it runs an input"), {
+          codeName: "FailedPrecondition",
+        }),
+      );
+    }
+    const id = ++nextId;
+    const reply = Promise.withResolvers<Record<string, unknown>>();
+    pending.set(id, reply);
+    writer?.send({ t: "nested", id, input, method, req });
+    return reply.promise;
+  };
+  const volumeOps = new Map<string, PromiseWithResolvers<void>>();
+  g[key] = {
+    mode: "container",
+    apps: [],
+    nested,
+    volumeOp: (op, name) => {
+      const id = crypto.randomUUID();
+      const done = Promise.withResolvers<void>();
+      volumeOps.set(id, done);
+      frames.send({ t: "volume", id, op, name });
+      return done.promise;
+    },
+  };
   watchOutput();
+  Deno.exit = exitByUser;
   let functions: ReadonlyMap<string, (...args: unknown[]) => unknown>;
   try {
     await import(bundleUrl);
-    const app = g[key].apps.find((a) => a.name === appName);
+    // An app deployed under another name (`deploy --name`) is the bundle's only app.
+    const apps = g[key].apps;
+    const app = apps.find((a) => a.name === appName) ?? (apps.length === 1 ? apps[0] : undefined);
     if (!app) throw new Error(`The bundle defines no app named "${appName}"`);
     functions = app.functions;
   } catch (err) {
+    if (ending) return;
     writer.send({ t: "init-failed", error: describe(err) });
     await writer.close();
-    Deno.exit(3);
+    exitProcess(3);
   }
+  ready = true;
   writer.send({ t: "ready", functions: [...functions.keys()] });
+  const out = writer;
 
-  const web = new WebInputs((msg) => writer.send(msg));
+  const web = new WebInputs((msg) => out.send(msg));
   const run = async (id: string, fnName: string, args: Uint8Array, isWeb?: boolean) => {
     const started = performance.now();
+    running.set(id, fnName);
+    let error: ErrorDescription | undefined;
+    let payload: Uint8Array | undefined;
     try {
       const fn = functions.get(fnName);
       if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
       const result = isWeb
         ? await web.run(id, fn, args)
         : await fn(...decodeValue(args) as unknown[]);
-      let payload: Uint8Array;
       try {
         payload = encodeValue(result, "result");
       } catch (err) {
@@ -132,30 +239,60 @@ async function main(): Promise<void> {
           `${fnName} returned a value that cannot be sent back: ${(err as Error).message}`,
         );
       }
-      const ms = performance.now() - started;
-      writer.send({ t: "done", id, ok: true, payload, ms, sync: syncOutput() });
+      if (payload.byteLength > MAX_RESULT_BYTES) {
+        error = tooLarge(fnName, payload.byteLength);
+        payload = undefined;
+      }
     } catch (err) {
-      const ms = performance.now() - started;
-      writer.send({ t: "done", id, ok: false, error: describe(err), ms, sync: syncOutput() });
+      error = describe(err);
     }
+    running.delete(id);
+    if (ending) return;
+    const ms = performance.now() - started;
+    const sync = syncOutput();
+    out.send({ t: "done", id, ok: !error, ...(error ? { error } : { payload }), ms, sync });
   };
 
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") run(msg.id, msg.fn, msg.args, msg.web);
+      if (msg.t === "run") current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web));
       else if (msg.t === "body") web.body(msg);
+      else if (msg.t === "volume-done") {
+        const done = volumeOps.get(msg.id);
+        volumeOps.delete(msg.id);
+        if (msg.error) done?.reject(new Error(msg.error));
+        else done?.resolve();
+      } else if (msg.t === "nested-reply") {
+        const reply = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.error) {
+          reply?.reject(Object.assign(new Error(msg.error.message), { codeName: msg.error.code }));
+        } else reply?.resolve(msg.res ?? {});
+      }
     }
   }
   // The worker closed the socket: it wants this sandbox gone. Apps may
   // have hooks to run first (a class's @exit); the worker bounds their time.
   await Promise.allSettled(g[key].apps.map((a) => a.shutdown?.()));
-  Deno.exit(0);
+  exitProcess(0);
 }
 
 globalThis.addEventListener("unhandledrejection", (e) => {
   // A stray promise in user code must not take down other inputs.
   e.preventDefault();
+  if (ending) return;
   console.error("Unhandled promise rejection:", e.reason);
+});
+
+globalThis.addEventListener("error", (e) => {
+  // An error thrown from a callback would kill the process with Deno's report:
+  // report it as the failure of the inputs running here instead.
+  e.preventDefault();
+  if (ending) return;
+  const error = describe(e.error);
+  const names = [...new Set(running.values())].join(", ");
+  if (names) error.message = `Uncaught in ${names}: ${error.message}`;
+  endByUser(error, 1);
 });
 
 await main();

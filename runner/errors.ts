@@ -1,13 +1,26 @@
 /** Errors of the runner. */
 
+/** What user code said as it ended its sandbox (`Deno.exit`, an uncaught error). */
+export interface UserFault {
+  name: string;
+  message: string;
+  stack: string;
+}
+
 /** The sandbox ended while inputs were running in it. */
 export class SandboxDiedError extends Error {
   /** It was killed for exceeding its memory limit. */
   readonly oom: boolean;
-  constructor(message: string, oom: boolean) {
+  /**
+   * Set when the function's own code ended the sandbox: its inputs fail with
+   * this (counted against the user's retries), not as lost infrastructure.
+   */
+  readonly userFault?: UserFault;
+  constructor(message: string, oom: boolean, userFault?: UserFault) {
     super(message);
     this.name = "SandboxDiedError";
     this.oom = oom;
+    this.userFault = userFault;
   }
 }
 
@@ -37,8 +50,22 @@ export class SandboxInitError extends Error {
 
 /** Building a function's image failed; the message names the failing step. */
 export class ImageBuildError extends Error {
+  /** An error whose message names the failing build step. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ImageBuildError";
+  }
+}
+
+/**
+ * A worker cannot honour a function's options: more CPU or memory than its
+ * host has, or an image or volumes its runner cannot give. The caller sees an
+ * `InvalidError` naming the function and the option.
+ */
+export class CapacityError extends Error {
+  /** An error whose message names the function and the option. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CapacityError";
   }
 }

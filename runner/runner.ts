@@ -5,29 +5,63 @@
  * sandboxes that run the entrypoint.
  * @module
  */
-import type { FunctionDef } from "../proto/messages.ts";
+/**
+ * What a runner reads of a function's definition. The wire's `FunctionDef`
+ * (`proto/nano_modal.proto`) satisfies it; naming only these fields keeps
+ * protobuf's types out of the seam.
+ */
+export interface FunctionSpec {
+  /** The function's name. */
+  readonly name: string;
+  /** Canonical JSON of the image definition; its hash names the image. */
+  readonly imageJson: string;
+  /** Memory limit of one sandbox, in MiB. */
+  readonly memoryMib: number;
+  /** CPU share of one sandbox (1 = one core). */
+  readonly cpu: number;
+  /** Whether the sandbox runs with no network but its socket to the worker. */
+  readonly blockNetwork: boolean;
+  /** Secrets whose variables the sandbox gets, in order (see `_state_runner.ts`). */
+  readonly secretNames?: readonly string[];
+  /** Volumes mounted into the sandbox, by absolute path. */
+  readonly volumes?: readonly { readonly path: string; readonly volumeName: string }[];
+}
 
 /** Everything needed to start one sandbox. */
 export interface SandboxSpec {
   /** Unique id, also used in container names. */
   sandboxId: string;
+  /** The app the function belongs to (containers are labelled with it). */
   appId: string;
+  /** The app's name, passed to the entrypoint. */
   appName: string;
+  /** The function the sandbox runs. */
   functionName: string;
-  def: FunctionDef;
+  /** The function's definition: limits, network, image. */
+  def: FunctionSpec;
   /** Host path of the app bundle (read-only for the sandbox). */
   bundlePath: string;
   /** Host path of the bundled entrypoint (read-only for the sandbox). */
   entrypointPath: string;
   /** Host directory holding the unix socket `sock` the sandbox connects to. */
   socketDir: string;
+  /**
+   * Extra host paths to show inside the sandbox (volumes), at `target`.
+   * The deno runner binds them into its namespace; without bubblewrap it
+   * cannot give them their paths. @default []
+   */
+  mounts?: { source: string; target: string; readOnly: boolean }[];
   /** Called with each chunk the sandbox writes to stdout (1) or stderr (2). */
-  onOutput(fd: 1 | 2, text: string): void;
+  onOutput(fd: 1 | 2, text: string, inputId?: string): void;
+  /** Variables of the function's secrets, added to the sandbox's environment. */
+  env?: Record<string, string>;
 }
 
 /** How a sandbox ended. */
 export interface SandboxExit {
+  /** The exit code, or null when a signal ended the sandbox. */
   code: number | null;
+  /** The signal that ended the sandbox (`SIGKILL`), or null. */
   signal: string | null;
   /** The sandbox was killed for exceeding its memory limit. */
   oom: boolean;
@@ -35,11 +69,14 @@ export interface SandboxExit {
 
 /** A started sandbox. */
 export interface Sandbox {
+  /** The id it was started with ({@linkcode SandboxSpec.sandboxId}). */
   readonly id: string;
   /** Resolves when the sandbox has ended, for whatever reason. */
   readonly exited: Promise<SandboxExit>;
   /** Stops the sandbox at once. */
   kill(): Promise<void>;
+  /** Commits or reloads a mounted volume, when the sandbox asks (see `_state_runner.ts`). */
+  volumeOp?(op: "commit" | "reload", name: string): Promise<void>;
 }
 
 /** Progress of an image build, streamed to the caller. */
@@ -53,12 +90,13 @@ export type FetchBlob = (hash: string) => Promise<string>;
 
 /** A way to run sandboxes. */
 export interface Runner {
+  /** Which runner this is, as workers report it to the control plane. */
   readonly name: "deno" | "docker";
   /**
    * Makes sure what the function needs (its image) exists; may build it
    * once. Rejects with an `ImageBuildError` naming the failing step.
    */
-  prepare(def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob): Promise<void>;
+  prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void>;
   /** Starts a sandbox running the entrypoint. */
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes left over by an earlier run of this worker host. */

@@ -5,14 +5,12 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { Code, ConnectError, create, createClient, toBinary } from "../proto/mod.ts";
+import { type Client, Code, ConnectError, create, createClient, toBinary } from "../proto/mod.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
 import {
-  type LogLine,
   LogLineSchema,
   type Output,
   OutputSchema,
-  type WorkerMessage,
-  WorkerMessageSchema,
   WorkerService,
   type WorkInput,
   type WorkResult,
@@ -20,26 +18,65 @@ import {
 } from "../proto/messages.ts";
 import type { Transport } from "../proto/mod.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
-import { AsyncQueue } from "../proto/async_queue.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
-import { Deadlines, delay, execute, loadFailure } from "./_execute.ts";
+import { Deadlines } from "./_deadlines.ts";
+import { nestedHandler } from "./_nested.ts";
+import { every } from "./_every.ts";
+import { execute, loadFailure } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
+import { withState } from "./_state_runner.ts";
+import { redact } from "./_redact.ts";
+import { WorkStream } from "./_work_stream.ts";
 import type { Runner } from "./runner.ts";
+import { reapSandboxes } from "./_reap.ts";
+import { WorkerFigures } from "./_figures.ts";
+import type { EventLog } from "../proto/event_log.ts";
+
+/** How often pools stop sandboxes idle past their scale-down window. */
+export const SCALE_DOWN_EVERY_MS = 1_000;
+/** First wait before reconnecting to a lost server; doubles up to {@linkcode MAX_BACKOFF_MS}. */
+export const FIRST_BACKOFF_MS = 250;
+/** Longest wait between reconnection attempts. */
+export const MAX_BACKOFF_MS = 5_000;
+/** A stream that lasted this long was healthy: the next loss starts the backoff afresh. */
+const HEALTHY_STREAM_MS = 10_000;
+/** How long a draining worker waits for the server to store its last results. */
+export const DRAIN_GRACE_MS = 10_000;
 
 /** Options for {@linkcode Worker}. */
 export interface WorkerOptions {
+  /** The control plane to serve, as `http://host:port`. */
   serverUrl: string;
-  /** Reach the server through this transport instead of `serverUrl` (embedded workers). */
+  /**
+   * Reach the server through this Connect transport instead of `serverUrl`:
+   * a control plane in the same process (`cli/`'s embedded mode) hands its
+   * in-process transport here. Wiring between `cli/` and `runner/`, left out
+   * of the generated docs because its type is Connect's.
+   * @ignore
+   */
   transport?: Transport;
+  /** The server's token (`NANO_MODAL_TOKEN`), if it requires one. */
   token?: string;
+  /** How sandboxes run: a {@linkcode DenoRunner} or a {@linkcode DockerRunner}. */
   runner: Runner;
   /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
   capacity?: number;
   /** Where bundles, the entrypoint and sandbox sockets live. */
   cacheDir: string;
+  /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
   workerId?: string;
   /** Where the worker reports its own state. @default console.error */
   log?: (line: string) => void;
+  /**
+   * Where the worker announces events: connected, containers started and
+   * stopped, images built. @default silent
+   */
+  events?: EventLog;
+  /**
+   * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
+   * @default systemClock
+   */
+  clock?: Clock;
 }
 
 /**
@@ -57,33 +94,30 @@ export interface WorkerOptions {
  * ```
  */
 export class Worker {
+  /** This worker's id, as the control plane lists it. */
   readonly id: string;
   readonly #options: WorkerOptions;
-  readonly #capacity: number;
+  readonly #clock: Clock;
   readonly #rpc: RpcTransport;
-  readonly #client: ReturnType<typeof createClient<typeof WorkerService>>;
   readonly #functions: FunctionCache;
+  readonly #stream: WorkStream;
+  readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
+  /** Running inputs by id, to stop one whose call was cancelled. */
+  readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
+  readonly #figures: WorkerFigures;
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
-  #out?: AsyncQueue<WorkerMessage>;
   #draining = false;
   #stopped = false;
   #abort = new AbortController();
-  #pendingResults: WorkResult[] = [];
-  readonly #deadlines = new Deadlines();
-  /** Results sent on the current stream that the server has not confirmed yet. */
-  #unacked: WorkResult[] = [];
-  #ackedOnStream = 0;
-  #pendingLogs: LogLine[] = [];
-  #pendingCredit = 0;
-  #flushScheduled = false;
   #idle = Promise.withResolvers<void>();
 
+  /** A worker for `options.serverUrl`; it connects on {@linkcode Worker.run}. */
   constructor(options: WorkerOptions) {
     this.#options = options;
-    this.#capacity = options.capacity ?? 32;
+    this.#clock = options.clock ?? systemClock;
     this.id = options.workerId ??
       `wk-${Deno.hostname().replace(/[^\w.-]/g, "")}-${Deno.pid}-${
         crypto.randomUUID().slice(0, 8)
@@ -91,20 +125,59 @@ export class Worker {
     this.#rpc = options.transport
       ? { transport: options.transport, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
-    this.#client = createClient(WorkerService, this.#rpc.transport);
-    this.#log = options.log ?? ((line) => console.error(line));
+    const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
+    const log = options.log ?? ((line) => console.error(line));
+    this.#log = (line) => log(redact(line));
+    this.#figures = new WorkerFigures(options.events);
+    this.#deadlines = new Deadlines(this.#clock);
+    this.#stream = new WorkStream({
+      client,
+      clock: this.#clock,
+      hello: {
+        workerId: this.id,
+        capacity: options.capacity ?? 32,
+        runner: options.runner.name,
+        hostname: Deno.hostname(),
+      },
+      inflight: () => this.#inflight,
+      figures: () => this.#figuresNow(),
+    });
     this.#functions = new FunctionCache({
-      client: this.#client,
-      runner: options.runner,
+      client,
+      runner: withState(options.runner, {
+        transport: this.#rpc.transport,
+        cacheDir: options.cacheDir,
+      }),
+      clock: this.#clock,
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
-      onOutput: (appId, functionName, fd, text) => {
-        this.#pendingLogs.push(
-          create(LogLineSchema, { appId, functionName, fd, text, timeMs: Date.now() }),
+      figures: this.#figures,
+      onOutput: (appId, functionName, fd, text, inputId) => {
+        const timeMs = this.#clock.now();
+        const callId = inputId?.split(":")[0] ?? "";
+        this.#stream.sendLog(
+          create(LogLineSchema, { appId, functionName, fd, text, timeMs, callId }),
         );
-        this.#scheduleFlush();
       },
+      onNested: nestedHandler({
+        client,
+        workerId: this.id,
+        leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
+      }),
     });
+  }
+
+  /** Totals and container counts, as the heartbeat carries them. */
+  #figuresNow(): Record<string, number> {
+    const c = this.#functions.containerCounts();
+    return {
+      cold_starts: this.#figures.coldStarts,
+      sandbox_deaths: this.#figures.sandboxDeaths,
+      image_builds: this.#figures.imageBuilds,
+      containers_idle: c.idle,
+      containers_busy: c.busy,
+      containers_starting: c.starting,
+    };
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -117,45 +190,16 @@ export class Worker {
       this.#entrypointReady.reject(err);
       throw err;
     }
+    await reapSandboxes(`${this.#options.cacheDir}/sandboxes`);
     await this.#options.runner.cleanup();
-    const scaler = setInterval(() => this.#functions.scaleDown(), 1_000);
-    this.#deadlines.start();
-    let backoffMs = 250;
-    let announcedLoss = false;
+    const stopScaler = every(this.#clock, {
+      periodMs: SCALE_DOWN_EVERY_MS,
+      fn: () => this.#functions.scaleDown(),
+    });
     try {
-      while (!this.#stopped) {
-        const started = Date.now();
-        try {
-          await this.#session(() => {
-            if (announcedLoss) {
-              this.#log(`worker ${this.id}: reconnected to ${this.#options.serverUrl}`);
-            }
-            announcedLoss = false;
-            backoffMs = 250;
-          });
-          if (this.#draining || this.#stopped) break;
-        } catch (err) {
-          if (this.#stopped) break;
-          if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
-            throw new Error(
-              `The server at ${this.#options.serverUrl} refused the worker's token: set NANO_MODAL_TOKEN to the server's token`,
-            );
-          }
-          if (!announcedLoss) {
-            this.#log(
-              `worker ${this.id}: lost the server at ${this.#options.serverUrl} (${
-                (err as Error).message
-              }); retrying with backoff`,
-            );
-            announcedLoss = true;
-          }
-        }
-        if (Date.now() - started > 10_000) backoffMs = 250;
-        await delay(backoffMs, this.#abort.signal);
-        backoffMs = Math.min(backoffMs * 2, 5_000);
-      }
+      await this.#serve();
     } finally {
-      clearInterval(scaler);
+      stopScaler();
       this.#deadlines.stop();
       await this.#functions.close();
       this.#rpc.close();
@@ -166,18 +210,12 @@ export class Worker {
   async drain(): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
-    this.#out?.push(create(WorkerMessageSchema, { msg: { case: "drain", value: {} } }));
+    this.#stream.drain();
     if (this.#inflight.size > 0) await this.#idle.promise;
-    await this.#flush();
+    this.#stream.flush();
     // Leave once the server has stored every result (or after a grace period).
-    for (
-      let waited = 0;
-      (this.#unacked.length || this.#pendingResults.length) && waited < 10_000;
-      waited += 20
-    ) {
-      await delay(20);
-    }
-    this.#out?.close();
+    await this.#stream.settled(DRAIN_GRACE_MS);
+    this.#stream.close();
     this.#stopped = true;
     this.#abort.abort();
   }
@@ -186,113 +224,72 @@ export class Worker {
   stop(): void {
     this.#stopped = true;
     this.#abort.abort();
-    this.#out?.close();
+    this.#stream.close();
   }
 
-  async #session(onConnected: () => void): Promise<void> {
-    const out = new AsyncQueue<WorkerMessage>();
-    this.#out = out;
-    out.push(create(WorkerMessageSchema, {
-      msg: {
-        case: "hello",
-        value: {
-          workerId: this.id,
-          capacity: this.#capacity,
-          runner: this.#options.runner.name,
-          hostname: Deno.hostname(),
-        },
-      },
-    }));
-    // Inputs taken through an earlier stream still run; their leases stay valid
-    // (on a shared backend) and their results go out on this stream.
-    out.push(create(WorkerMessageSchema, {
-      msg: { case: "credit", value: { count: Math.max(0, this.#capacity - this.#inflight.size) } },
-    }));
-    this.#pendingCredit = 0;
-    // Results the last stream may have lost go out again; duplicates are ignored.
-    this.#pendingResults = [...this.#unacked, ...this.#pendingResults];
-    this.#unacked = [];
-    this.#ackedOnStream = 0;
-    this.#flush();
-    const heartbeat = setInterval(() => this.#heartbeat(), 5_000);
-    try {
-      let first = true;
-      for await (const cmd of this.#client.work(out, { signal: this.#abort.signal })) {
-        if (first) {
-          first = false;
-          onConnected();
+  /** Holds a stream to the server, reconnecting with backoff when it is lost. */
+  async #serve(): Promise<void> {
+    let backoffMs = FIRST_BACKOFF_MS;
+    let announcedLoss = false;
+    const server = this.#options.serverUrl;
+    while (!this.#stopped) {
+      const startedMs = this.#clock.now();
+      try {
+        await this.#stream.open(this.#abort.signal, {
+          onConnected: () => {
+            this.#figures.events.event(
+              "worker.connected",
+              `worker ${this.id}: serving ${server} (connected)`,
+              { workerId: this.id, server },
+            );
+            if (announcedLoss) this.#log(`worker ${this.id}: reconnected to ${server}`);
+            announcedLoss = false;
+            backoffMs = FIRST_BACKOFF_MS;
+          },
+          onAssign: (assign) => {
+            for (const [id, described] of Object.entries(assign.functions)) {
+              this.#functions.learn(id, described);
+            }
+            for (const input of assign.inputs) this.#accept(input);
+          },
+          onAppStopped: (appId, drain) =>
+            drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
+          onCancel: (inputIds) => {
+            for (const id of inputIds) this.#cancels.get(id)?.abort();
+          },
+        });
+        if (this.#draining || this.#stopped) break;
+      } catch (err) {
+        if (this.#stopped) break;
+        if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
+          throw new Error(
+            `The server at ${server} refused the worker's token (${err.rawMessage}): pass --token, or set NANO_MODAL_WORKER_TOKEN (or NANO_MODAL_TOKEN when the server has no worker token)`,
+          );
         }
-        if (cmd.msg.case === "assign") {
-          for (const [id, described] of Object.entries(cmd.msg.value.functions)) {
-            this.#functions.learn(id, described);
-          }
-          for (const input of cmd.msg.value.inputs) this.#accept(input);
-        } else if (cmd.msg.case === "ack") {
-          const confirmed = cmd.msg.value.results - this.#ackedOnStream;
-          this.#ackedOnStream = cmd.msg.value.results;
-          this.#unacked.splice(0, confirmed);
-        } else if (cmd.msg.case === "appStopped") {
-          this.#functions.appStopped(cmd.msg.value.appId);
+        if (!announcedLoss) {
+          const why = (err as Error).message;
+          this.#log(
+            `worker ${this.id}: lost the server at ${server} (${why}); retrying with backoff`,
+          );
+          announcedLoss = true;
         }
       }
-      if (first) onConnected();
-    } finally {
-      clearInterval(heartbeat);
-      out.close();
+      if (this.#clock.now() - startedMs > HEALTHY_STREAM_MS) backoffMs = FIRST_BACKOFF_MS;
+      await this.#clock.sleep(backoffMs, this.#abort.signal).catch(() => {});
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     }
-  }
-
-  #heartbeat(): void {
-    const ids = [...this.#inflight.keys()];
-    this.#out?.push(create(WorkerMessageSchema, {
-      msg: { case: "heartbeat", value: { inputIds: ids } },
-    }));
   }
 
   #accept(input: WorkInput): void {
     this.#inflight.set(input.inputId, input);
     this.#execute(input).then((result) => {
       this.#inflight.delete(input.inputId);
-      this.#pendingResults.push(result);
-      this.#pendingCredit++;
-      this.#scheduleFlush();
+      this.#stream.sendResult(result);
       if (this.#inflight.size === 0) {
         this.#idle.resolve();
         this.#idle = Promise.withResolvers();
       }
     });
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // A macrotask lets results that finish in the same tick share one message.
-    setImmediate(() => this.#flush());
-  }
-
-  #flush(): Promise<void> {
-    this.#flushScheduled = false;
-    const out = this.#out;
-    // Between streams, results wait for the next one.
-    if (!out || out.closed) return Promise.resolve();
-    // Logs first: a caller sees what a function printed before its result.
-    if (this.#pendingLogs.length) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "logs", value: { lines: this.#pendingLogs.splice(0) } },
-      }));
-    }
-    if (this.#pendingResults.length) {
-      const results = this.#pendingResults.splice(0);
-      this.#unacked.push(...results);
-      out.push(create(WorkerMessageSchema, { msg: { case: "results", value: { results } } }));
-    }
-    if (this.#pendingCredit > 0 && !this.#draining) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "credit", value: { count: this.#pendingCredit } },
-      }));
-    }
-    this.#pendingCredit = 0;
-    return Promise.resolve();
   }
 
   async #execute(input: WorkInput): Promise<WorkResult> {
@@ -309,7 +306,29 @@ export class Worker {
     } catch (err) {
       return result(loadFailure(input.idx, err));
     }
-    const outcome = await execute(fn, input, this.#deadlines, this.#abort.signal);
+    const cancel = new AbortController();
+    this.#cancels.set(input.inputId, cancel);
+    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    let outcome;
+    try {
+      outcome = await execute(fn, input, {
+        deadlines: this.#deadlines,
+        clock: this.#clock,
+        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+        onRetry: (text) =>
+          this.#stream.sendLog(create(LogLineSchema, {
+            appId: fn.appId,
+            functionName: fn.def.name,
+            fd: 3,
+            text,
+            timeMs: this.#clock.now(),
+          })),
+      });
+    } finally {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+    }
     if (outcome !== "requeue") return result(outcome);
     return create(WorkResultSchema, {
       inputId: input.inputId,

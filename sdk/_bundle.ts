@@ -6,6 +6,7 @@
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { sdkImportMapFlags } from "../proto/sdk_import_map.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
 
 /** A bundle and its content hash. */
@@ -33,6 +34,7 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
   try {
     const out = `${dir}/bundle.js`;
     const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+    const importMap = await sdkImportMapFlags(entryDir, dir);
     const { code, stderr } = await new Deno.Command(denoPath(), {
       args: [
         "bundle",
@@ -40,6 +42,7 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
         "--platform=deno",
         "--keep-names",
         "--sourcemap=inline",
+        ...importMap,
         ...[CLIENT_EXTERNAL, ...externals].map((e) => `--external=${e}`),
         "-o",
         out,

@@ -11,7 +11,25 @@
  */
 import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
-import type { Session, SessionOptions } from "./_session.ts";
+import type { SessionOptions } from "./_session.ts";
+import { readTokenFile } from "../proto/token_file.ts";
+import type { Output } from "../proto/messages.ts";
+import { NestedSession } from "./_nested_calls.ts";
+
+/** What calls need of a session: a client's (`_session.ts`) or a container's (`_nested_calls.ts`). */
+export interface CallSession {
+  /** The id of a function of the running app (or the container's own app). */
+  functionId(name: string): string | Promise<string>;
+  /** The id of the current version's function of a deployed app. */
+  lookup(appName: string, functionName: string): Promise<string>;
+  call(functionId: string, args: Uint8Array): Promise<Output>;
+  spawn(functionId: string, args: Uint8Array): Promise<string>;
+  awaitCall(callId: string, timeoutMs: number | undefined): Promise<Output | undefined>;
+  cancel(callId: string): Promise<void>;
+  map(
+    options: { functionId: string; inputs: AsyncIterable<Uint8Array>; label: string },
+  ): AsyncGenerator<Output>;
+}
 
 /** The client module, which `_bundle.ts` keeps out of user bundles. */
 export const CLIENT_MODULE: URL = new URL("./_session.ts", import.meta.url);
@@ -21,25 +39,30 @@ export function loadSessionModule(): Promise<typeof import("./_session.ts")> {
   return import("./_session.ts");
 }
 
-/** Server URL and token from the environment (`NANO_MODAL_SERVER`, `NANO_MODAL_TOKEN`). */
+/**
+ * Server URL and token from the environment (`NANO_MODAL_SERVER`,
+ * `NANO_MODAL_TOKEN`), else the token a local server of this user generated.
+ */
 export function optionsFromEnv(): SessionOptions | undefined {
   const serverUrl = Deno.env.get("NANO_MODAL_SERVER");
   if (!serverUrl) return undefined;
-  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || undefined };
+  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
 /**
  * The session calls go through: the running app's, or for calls made outside
  * an app (such as `FunctionCall.fromId(id).get()`), one made from the environment.
  */
-export function currentSession(what: string): Promise<Session> {
+export function currentSession(what: string): Promise<CallSession> {
   const rt = runtime();
   if (rt.mode === "container") {
-    return Promise.reject(
-      new InvalidError(
-        `${what} was called inside a container: calling other functions from a remote function is not supported yet`,
-      ),
-    );
+    if (!rt.nested) {
+      return Promise.reject(
+        new InvalidError(`${what}: this container's entrypoint cannot make calls`),
+      );
+    }
+    rt.nestedSession ??= new NestedSession(rt.nested);
+    return Promise.resolve(rt.nestedSession);
   }
   if (rt.session) return Promise.resolve(rt.session);
   if (!rt.detached) {

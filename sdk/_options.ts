@@ -1,6 +1,8 @@
 /** Validation of `app.function(options, fn)` options, at definition time. */
 import { InvalidError } from "./errors.ts";
 import { Image } from "./image.ts";
+import { Secret } from "./secret.ts";
+import { Volume } from "./volume.ts";
 import { didYouMean } from "../proto/suggest.ts";
 import { type ResolvedKind, resolveSchedule, type Schedule } from "./_kinds.ts";
 
@@ -67,6 +69,10 @@ export interface FunctionOptions {
   scaledownWindowMs?: number;
   /** Inputs one container runs at once. @default 1 */
   concurrency?: number;
+  /** Secrets whose variables the function's environment gets; later ones win. @default [] */
+  secrets?: Secret[];
+  /** Volumes by absolute mount path, e.g. `{ "/data": vol }`. @default {} */
+  volumes?: Record<string, Volume>;
   /** Run by itself on this schedule once the app is deployed. */
   schedule?: Schedule;
 }
@@ -105,6 +111,10 @@ export interface ResolvedOptions {
   scaledownWindowMs: number;
   /** Inputs per container at once. */
   concurrency: number;
+  /** Secrets, in order. */
+  secrets: Secret[];
+  /** Volumes by mount path. */
+  volumes: Record<string, Volume>;
   /** What kind of function this is (web endpoint, class, scheduled); unset for plain ones. */
   kind?: ResolvedKind;
 }
@@ -120,6 +130,8 @@ const KNOWN = [
   "maxContainers",
   "scaledownWindowMs",
   "concurrency",
+  "secrets",
+  "volumes",
   "schedule",
 ];
 const RETRY_KNOWN = ["maxRetries", "initialDelayMs", "backoffCoefficient", "maxDelayMs"];
@@ -209,6 +221,8 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
       86_400_000,
     ),
     concurrency: integer(`concurrency in ${where}`, o.concurrency ?? 1, 1, 1000),
+    secrets: resolveSecrets(where, o.secrets),
+    volumes: resolveVolumes(where, o.volumes),
   };
   const schedule = resolveSchedule(where, o.schedule);
   if (schedule) resolved.kind = { schedule };
@@ -218,4 +232,62 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     );
   }
   return resolved;
+}
+
+function resolveSecrets(where: string, secrets: unknown): Secret[] {
+  if (secrets === undefined) return [];
+  if (!Array.isArray(secrets) || !secrets.every((s) => s instanceof Secret)) {
+    throw new InvalidError(
+      `secrets in ${where} must be a list of secrets, e.g. [Secret.fromName("api-keys")]`,
+    );
+  }
+  return [...secrets];
+}
+
+/** Where a volume may not be mounted: the system's own directories. */
+const RESERVED = ["/tmp", "/nano-modal", "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/lib"];
+
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+function resolveVolumes(where: string, volumes: unknown): Record<string, Volume> {
+  if (volumes === undefined) return {};
+  if (typeof volumes !== "object" || volumes === null || Array.isArray(volumes)) {
+    throw new InvalidError(`volumes in ${where} must be an object such as { "/data": volume }`);
+  }
+  const out: Record<string, Volume> = {};
+  const names = new Set<string>();
+  for (const [path, vol] of Object.entries(volumes)) {
+    if (!(vol instanceof Volume)) {
+      throw new InvalidError(
+        `volumes["${path}"] in ${where} must be a Volume, e.g. Volume.fromName("cache")`,
+      );
+    }
+    if (
+      !/^(\/[A-Za-z0-9._-]+)+$/.test(path) || path.split("/").some((p) => p === "." || p === "..")
+    ) {
+      throw new InvalidError(
+        `Mount path "${path}" in ${where} must be an absolute path below / such as "/data" (letters, digits, ".", "_", "-")`,
+      );
+    }
+    const reserved = RESERVED.find((r) => overlaps(path, r));
+    if (reserved) {
+      throw new InvalidError(
+        `Mount path "${path}" in ${where} overlaps ${reserved}, which the sandbox uses: choose another such as "/data"`,
+      );
+    }
+    const clash = Object.keys(out).find((other) => overlaps(path, other));
+    if (clash) {
+      throw new InvalidError(
+        `Mount paths "${clash}" and "${path}" in ${where} overlap: mount volumes at separate paths`,
+      );
+    }
+    if (names.has(vol.name)) {
+      throw new InvalidError(`Volume "${vol.name}" is mounted twice in ${where}: mount it once`);
+    }
+    names.add(vol.name);
+    out[path] = vol;
+  }
+  return out;
 }

@@ -20,7 +20,7 @@ export function translateError(err: unknown, serverUrl: string): Error {
       return new InternalFailure(err.rawMessage, { cause: err });
     case Code.Unauthenticated:
       return new ConnectionError(
-        `The server at ${serverUrl} refused our token (${err.rawMessage}): set NANO_MODAL_TOKEN to the server's token`,
+        `The server at ${serverUrl} refused the request (${err.rawMessage}): pass --token or set NANO_MODAL_TOKEN to the server's token`,
         { cause: err },
       );
     case Code.NotFound:

@@ -6,12 +6,14 @@
 import type { Runtime, RuntimeSymbolName } from "../proto/runtime.ts";
 import type { Session } from "./_session.ts";
 
-export type { RegisteredApp, RunOptions } from "../proto/runtime.ts";
+export type { DeployOptions, DeployResult, RegisteredApp, RunOptions } from "../proto/runtime.ts";
 
 /** The shared object, with the SDK's private fields beside the contract's. */
 export interface SdkRuntime extends Runtime {
   /** The client session while an app runs. */
   session?: Session;
+  /** In a container: the session of calls made from inside functions. */
+  nestedSession?: import("./_nested_calls.ts").NestedSession;
   /** A session made from the environment for calls outside an app (`FunctionCall.fromId`). */
   detached?: Promise<Session>;
   /** Whether the client/server version warning was printed (once per process). */

@@ -19,6 +19,9 @@ import { InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
 import { imageDefinitions, npmExternals } from "./_image_files.ts";
 import type { ResolvedOptions } from "./_options.ts";
+import { prepareState } from "./_state_session.ts";
+/** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
+export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
@@ -37,6 +40,19 @@ export interface AppSpec {
   name: string;
   functions: Map<string, ResolvedOptions>;
 }
+
+/** What creating or deploying an app did. */
+export interface StartedApp {
+  appId: string;
+  /** Deployed apps: the version now current. */
+  version: number;
+  /** Deployed apps: nothing changed since the current version. */
+  unchanged: boolean;
+  functionNames: string[];
+}
+
+/** How often a running app tells the server its client is alive. */
+const APP_HEARTBEAT_MS = 3_000;
 
 function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): FunctionDef {
   return create(FunctionDefSchema, {
@@ -63,11 +79,19 @@ export class Session {
   #appId = "";
   #functionIds: Record<string, string> = {};
   #logs?: LogFollower;
+  #heartbeat?: ReturnType<typeof setInterval>;
+  /** "app/function" -> function id of a deployed function. */
+  #lookups = new Map<string, Promise<string>>();
 
   private constructor(options: SessionOptions) {
     this.serverUrl = options.serverUrl;
     this.#rpc = createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     this.#client = createClient(ControlService, this.#rpc.transport);
+  }
+
+  /** The connection's transport (secrets and volumes use it too). */
+  get transport(): RpcTransport["transport"] {
+    return this.#rpc.transport;
   }
 
   /** Connects and checks that the server answers (and accepts our token). */
@@ -96,30 +120,102 @@ export class Session {
     }
   }
 
-  /** Bundles the entry module, uploads it if the server lacks it, and creates the app. */
-  async startApp(app: AppSpec, entryUrl: string, options: { ephemeral: boolean }): Promise<void> {
+  /**
+   * Bundles the entry module, uploads it if the server lacks it, and creates
+   * the app: an ephemeral one this session runs (heartbeating and printing its
+   * logs), or a deployed version (`ephemeral: false`).
+   */
+  async startApp(
+    app: AppSpec,
+    entryUrl: string,
+    options: { ephemeral: boolean; detach?: boolean },
+  ): Promise<StartedApp> {
     const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
     const bundle = await bundleModule(entryUrl, npmExternals(images.values()));
-    await this.#rpcCall(async () => {
+    const res = await this.#rpcCall(async () => {
       const upload = async (hash: string, data: Uint8Array) => {
         const { present } = await this.#client.putBundle({ hash });
         if (!present) await this.#client.putBundle({ hash, data });
       };
       await upload(bundle.hash, bundle.code);
       const imageJson = await imageDefinitions(images, upload);
+      const state = await prepareState(this.#rpc.transport, app.functions);
       const res = await this.#client.createApp({
         name: app.name,
         bundleHash: bundle.hash,
         ephemeral: options.ephemeral,
+        detached: options.detach ?? false,
         entryUrl,
         functions: [...app.functions].map(([name, o]) =>
-          toFunctionDef(name, o, imageJson.get(name)!)
+          create(FunctionDefSchema, {
+            ...toFunctionDef(name, o, imageJson.get(name)!),
+            ...state.get(name),
+          })
         ),
       });
-      this.#appId = res.appId;
-      this.#functionIds = res.functionIds;
+      return res;
     });
+    if (!options.ephemeral) {
+      return {
+        appId: res.appId,
+        version: res.version,
+        unchanged: res.unchanged,
+        functionNames: Object.keys(res.functionIds),
+      };
+    }
+    this.#appId = res.appId;
+    this.#functionIds = res.functionIds;
     this.#logs = new LogFollower(this.#client, this.#appId);
+    if (options.detach) {
+      return { appId: res.appId, version: 0, unchanged: false, functionNames: [] };
+    }
+    this.#heartbeat = setInterval(() => {
+      this.#client.appHeartbeat({ appId: this.#appId }, { timeoutMs: APP_HEARTBEAT_MS })
+        .catch(() => {});
+    }, APP_HEARTBEAT_MS);
+    return { appId: res.appId, version: 0, unchanged: false, functionNames: [] };
+  }
+
+  /**
+   * Prints one line if, after `afterMs`, this app has inputs queued and no
+   * worker is connected; returns the function that stops watching.
+   */
+  watchForWorkers(afterMs = 3_000): () => void {
+    let warned = false;
+    const timer = setInterval(async () => {
+      try {
+        const stats = await this.#client.getStats({}, { timeoutMs: 2_000 });
+        const queued = stats.queues.some((q) => q.appId === this.#appId && q.queued > 0);
+        if (queued && stats.workers.length === 0 && !warned) {
+          warned = true;
+          console.error(
+            `waiting for a worker: none is connected to ${this.serverUrl} (start one with \`nano-modal worker --server ${this.serverUrl}\`)`,
+          );
+        }
+      } catch {
+        // Best effort: calls report a lost server themselves.
+      }
+    }, afterMs);
+    return () => clearInterval(timer);
+  }
+
+  /** The id of the current version's `functionName` in the deployed app `appName`. */
+  lookup(appName: string, functionName: string): Promise<string> {
+    const key = `${appName}/${functionName}`;
+    let found = this.#lookups.get(key);
+    if (!found) {
+      found = this.#rpcCall(async () =>
+        (await this.#client.lookupFunction({ appName, functionName })).functionId
+      );
+      this.#lookups.set(key, found);
+      found.catch(() => this.#lookups.delete(key));
+    }
+    return found;
+  }
+
+  /** Cancels a call: queued inputs are dropped, running ones stopped. */
+  async cancel(callId: string): Promise<void> {
+    await this.#rpcCall(() => this.#client.cancelCall({ callId }));
   }
 
   /** The id of a function of the running app. */
@@ -195,6 +291,7 @@ export class Session {
 
   /** Stops the app (ephemeral apps end with their run) and closes the connection. */
   async stopApp(): Promise<void> {
+    clearInterval(this.#heartbeat);
     if (this.#appId) {
       // Let the last log lines arrive before we stop listening.
       await sleep(50);
@@ -205,6 +302,7 @@ export class Session {
 
   /** Closes the connection. */
   close(): void {
+    clearInterval(this.#heartbeat);
     this.#logs?.stop();
     this.#rpc.close();
   }

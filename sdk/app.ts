@@ -2,10 +2,17 @@
  * An app: a named group of remote functions and a local entrypoint.
  * @module
  */
-import { InvalidError } from "./errors.ts";
+import { InvalidError, NotFoundError } from "./errors.ts";
+import { closest } from "../proto/suggest.ts";
 import { RemoteFunction } from "./remote_function.ts";
 import { type FunctionOptions, resolveOptions } from "./_options.ts";
-import { type RegisteredApp, type RunOptions, runtime } from "./_runtime.ts";
+import {
+  type DeployOptions,
+  type DeployResult,
+  type RegisteredApp,
+  type RunOptions,
+  runtime,
+} from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 import { callerUrl, runAsScript } from "./_plain_script.ts";
 import {
@@ -18,6 +25,7 @@ import { type AnyClass, classRuntime, RemoteClass } from "./cls.ts";
 import type { ClassOptions } from "./_class_options.ts";
 import { resolveExitGrace } from "./_kinds.ts";
 import { serveUntilInterrupted } from "./_serve_endpoints.ts";
+import { entrypointArgument } from "./_entrypoint_flags.ts";
 
 /**
  * Any function that can be made remote.
@@ -32,16 +40,27 @@ import { serveUntilInterrupted } from "./_serve_endpoints.ts";
 // deno-lint-ignore no-explicit-any
 export type AnyFunction = (...args: any[]) => any;
 /**
- * A local entrypoint: receives the arguments given after `--`.
+ * What a local entrypoint receives: the arguments given after `--` as a list,
+ * which also carries the typed flags the entrypoint destructures.
+ */
+// deno-lint-ignore no-explicit-any
+export type EntrypointArgs = string[] & { readonly [flag: string]: any };
+
+/**
+ * A local entrypoint: receives the arguments given after `--`. Destructure
+ * flags with defaults, Modal-style, and they are parsed with the defaults'
+ * types (`({ n = 10, name = "x", loud = false })` takes `-- --n 5 --name y
+ * --loud`); or take the plain list.
  *
  * @example
  * ```ts
  * import { App, type LocalEntrypoint } from "@nano/modal";
  * const main: LocalEntrypoint = (args) => console.log(args); // nano-modal run app.ts -- a b
  * new App("demo").localEntrypoint(main);
+ * new App("flags").localEntrypoint(({ n = 10, name = "x" }) => console.log(n * 2, name));
  * ```
  */
-export type LocalEntrypoint = (args: string[]) => unknown;
+export type LocalEntrypoint = (args: EntrypointArgs) => unknown;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -91,6 +110,7 @@ export class App {
       },
       run: (options) => this.#run(options),
       shutdown: async () => void await Promise.allSettled(this.#exitHooks.map((h) => h())),
+      deploy: (options) => this.#deploy(options),
     };
     const entrypoint = () => this.#entrypoint;
     const endpoints = this.#endpoints;
@@ -243,16 +263,67 @@ export class App {
     }, 0);
   }
 
+  /** `run APP.ts::fn -- args`: one remote call, its result printed. */
+  async #runFunction(name: string, args: string[]): Promise<void> {
+    const fn = this.#functions.get(name);
+    if (!fn) {
+      const hint = closest(name, this.#functions.keys());
+      throw new NotFoundError(
+        `App "${this.name}" has no function "${name}"${
+          hint ? `: did you mean "${hint}"?` : ` (it has ${[...this.#functions.keys()].join(", ")})`
+        }`,
+      );
+    }
+    const parsed = args.map((a) => {
+      try {
+        return JSON.parse(a);
+      } catch {
+        return a;
+      }
+    });
+    const result = await fn.remote(...parsed);
+    if (result === undefined) return;
+    let text: string;
+    try {
+      text = typeof result === "string" ? result : JSON.stringify(result);
+    } catch {
+      text = Deno.inspect(result, { depth: 8 });
+    }
+    console.log(text ?? Deno.inspect(result, { depth: 8 }));
+  }
+
+  async #deploy(options: DeployOptions): Promise<DeployResult> {
+    const { Session } = await loadSessionModule();
+    const session = await Session.connect(options);
+    try {
+      const name = options.name ?? this.name;
+      const specs = new Map(
+        [...this.#functions, ...this.#endpoints].map(([n, f]) => [n, f.options]),
+      );
+      const started = await session.startApp({ name, functions: specs }, options.entryUrl, {
+        ephemeral: false,
+      });
+      return { name, ...started, functions: started.functionNames };
+    } finally {
+      session.close();
+    }
+  }
+
   async #run(options: RunOptions): Promise<void> {
     const rt = runtime();
+    const args = this.#entrypoint && !options.functionName
+      ? entrypointArgument(this.#entrypoint, options.args, this.name)
+      : options.args;
     const { Session } = await loadSessionModule();
     const session = await Session.connect(options);
     try {
       const specs = new Map(
         [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
       );
+      const detach = options.detach === true;
       await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
         ephemeral: true,
+        detach,
       });
       rt.session = session;
       if ([...specs.values()].some((o) => o.kind?.schedule)) {
@@ -260,12 +331,27 @@ export class App {
           `Schedules run only when the app is deployed: \`nano-modal deploy\` it to run them`,
         );
       }
+      const unwatch = session.watchForWorkers();
+      // Ctrl-C or a kill stops the app at once: its queued inputs and containers go too.
+      const signals = ["SIGINT", "SIGTERM"] as const;
+      const onSignal = () => {
+        (detach ? Promise.resolve() : session.stopApp()).finally(() => Deno.exit(130));
+      };
+      for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
-        if (this.#entrypoint) await this.#entrypoint(options.args);
+        if (options.functionName) await this.#runFunction(options.functionName, options.args);
+        else if (this.#entrypoint) await this.#entrypoint(args);
         else await serveUntilInterrupted(options.serverUrl, [...this.#endpoints.values()]);
       } finally {
+        unwatch();
+        for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
         rt.session = undefined;
-        await session.stopApp();
+        if (!detach) await session.stopApp();
+        else {
+          console.error(
+            `app "${this.name}" keeps running (detached): stop it with \`nano-modal app stop ${this.name}\``,
+          );
+        }
       }
     } finally {
       session.close();

@@ -153,6 +153,27 @@ export class FunctionTimeoutError extends NanoModalError {
 }
 
 /**
+ * The call was cancelled (`FunctionCall.cancel()`, or its app was stopped).
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, FunctionCall } from "@nano/modal";
+ * try {
+ *   await FunctionCall.fromId("fc-0123456789ab").get({ timeoutMs: 0 });
+ * } catch (e) {
+ *   if (e instanceof CancelledError) console.log("it was cancelled");
+ * }
+ * ```
+ */
+export class CancelledError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
  * A remote function exceeded its `memoryMiB` and was stopped.
  *
  * @example
@@ -179,6 +200,34 @@ export class OutOfMemoryError extends NanoModalError {
   }
 }
 
+/** A remote function's result (or error) was over the size one result may have. */
+export class ResultTooLargeError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ResultTooLargeError";
+  }
+}
+
+/**
+ * A function's image could not be built; the message names the failing step
+ * and quotes its last output. Fix the image definition; retrying will not help.
+ *
+ * @example
+ * ```ts
+ * import { ImageBuildError } from "@nano/modal";
+ * const e = new ImageBuildError("apt-get install nope failed");
+ * console.log(e instanceof ImageBuildError); // true
+ * ```
+ */
+export class ImageBuildError extends NanoModalError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ImageBuildError";
+  }
+}
+
 /** What a {@linkcode RemoteError} describes: the exception the remote function threw. */
 export interface RemoteErrorInit {
   /** The remote exception's class name, e.g. `"TypeError"`. */
@@ -192,7 +241,9 @@ export interface RemoteErrorInit {
 /**
  * A remote function threw. `remoteName`, `remoteMessage` and `remoteStack`
  * describe the original exception; `stack` shows the remote frames, which
- * point into your own source files.
+ * point into your own source files. `cause` is the remote exception's own
+ * `cause` (an `Error` keeps its class and its own `cause`, so the whole chain
+ * arrives), and `stack` ends with one `Caused by:` line per link.
  *
  * @example
  * ```ts
@@ -221,6 +272,20 @@ export class RemoteError extends NanoModalError {
     this.remoteMessage = remoteMessage;
     this.remoteStack = remoteStack;
     const frames = remoteStack.split("\n").filter((l) => /^\s+at /.test(l));
-    this.stack = `RemoteError: ${remoteName}: ${remoteMessage}\n${frames.join("\n")}`;
+    this.stack = `RemoteError: ${remoteName}: ${remoteMessage}\n${frames.join("\n")}` +
+      causeLines(options?.cause);
   }
+}
+
+/** One `Caused by:` line per link of a cause chain (at most 8, cycles stop it). */
+function causeLines(cause: unknown): string {
+  let out = "";
+  const seen = new Set<unknown>();
+  for (let c = cause, n = 0; c !== undefined && c !== null && n < 8 && !seen.has(c); n++) {
+    seen.add(c);
+    const text = c instanceof Error ? `${c.name}: ${c.message}` : String(c);
+    out += `\nCaused by: ${text}`;
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
 import { FunctionTimeoutError, InvalidError } from "./errors.ts";
 import { outputValue } from "./_output.ts";
 import { currentSession } from "./_connect.ts";
+import { atCallSite, callSite } from "./_user_stack.ts";
 
 /**
  * Options for {@linkcode FunctionCall.get}.
@@ -59,8 +60,33 @@ export class FunctionCall<T = unknown> {
    * Waits for the result.
    * @throws {FunctionTimeoutError} when `timeoutMs` passes first
    * @throws {RemoteError} when the function threw
+   * @throws {CancelledError} when the call was cancelled
    */
   async get(options: GetOptions = {}): Promise<T> {
+    const site = callSite(this.get);
+    try {
+      return await this.#get(options);
+    } catch (err) {
+      throw atCallSite(err, site);
+    }
+  }
+
+  /**
+   * Cancels the call: if it is still queued it never runs; if it is running,
+   * its input is stopped. A later {@linkcode FunctionCall.get} throws
+   * `CancelledError`. Cancelling a finished call changes nothing.
+   */
+  async cancel(): Promise<void> {
+    const site = callSite(this.cancel);
+    try {
+      const session = await currentSession("FunctionCall.cancel()");
+      await session.cancel(this.id);
+    } catch (err) {
+      throw atCallSite(err, site);
+    }
+  }
+
+  async #get(options: GetOptions): Promise<T> {
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new InvalidError(

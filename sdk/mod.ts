@@ -35,10 +35,18 @@
  * ```
  * @module
  */
-export { type AnyFunction, App, type LocalEntrypoint } from "./app.ts";
-export { type AnyIterable, type MapOptions, RemoteFunction } from "./remote_function.ts";
+export { type AnyFunction, App, type EntrypointArgs, type LocalEntrypoint } from "./app.ts";
+export {
+  type AnyIterable,
+  type ArgsOf,
+  type MapOptions,
+  RemoteFunction,
+  type ResultOf,
+} from "./remote_function.ts";
 export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
+export { Secret } from "./secret.ts";
+export { Volume, type VolumeDirEntry, type VolumeFromNameOptions } from "./volume.ts";
 export { WebEndpoint, type WebEndpointOptions, type WebHandler } from "./web_endpoint.ts";
 export {
   type AnyClass,
@@ -51,8 +59,10 @@ export { enter, exit } from "./decorators.ts";
 export type { Schedule } from "./_kinds.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
+  CancelledError,
   ConnectionError,
   FunctionTimeoutError,
+  ImageBuildError,
   InternalFailure,
   InvalidError,
   NanoModalError,
@@ -60,5 +70,6 @@ export {
   OutOfMemoryError,
   RemoteError,
   type RemoteErrorInit,
+  ResultTooLargeError,
 } from "./errors.ts";
 export { VERSION } from "./version.ts";

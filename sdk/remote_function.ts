@@ -9,8 +9,9 @@ import { ResultStatus } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
 import { FunctionCall } from "./function_call.ts";
 import { outputError, outputValue } from "./_output.ts";
-import { currentSession } from "./_connect.ts";
-import type { ResolvedOptions } from "./_options.ts";
+import { type CallSession, currentSession } from "./_connect.ts";
+import { type ResolvedOptions, resolveOptions } from "./_options.ts";
+import { atCallSite, callSite } from "./_user_stack.ts";
 
 /**
  * Options for {@linkcode RemoteFunction.map} and {@linkcode RemoteFunction.starmap}.
@@ -52,9 +53,52 @@ export interface MapOptions {
  */
 export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
 
+/**
+ * The argument list of `F`: a function type, or the type of a remote function
+ * (`typeof square` where `square = app.function(...)`), as
+ * {@linkcode RemoteFunction.fromName} takes it.
+ *
+ * @example
+ * ```ts
+ * import type { ArgsOf } from "@nano/modal";
+ * const args: ArgsOf<(x: number, y: string) => boolean> = [1, "a"];
+ * console.log(args.length); // 2
+ * ```
+ */
+export type ArgsOf<F> = F extends RemoteFunction<infer A, infer _R> ? A
+  : F extends (...args: infer A) => unknown ? A
+  : unknown[];
+
+/**
+ * The result of `F` (see {@linkcode ArgsOf}).
+ *
+ * @example
+ * ```ts
+ * import type { ResultOf } from "@nano/modal";
+ * const result: ResultOf<(x: number) => Promise<string>> = Promise.resolve("ok");
+ * console.log(await result); // "ok"
+ * ```
+ */
+export type ResultOf<F> = F extends RemoteFunction<infer _A, infer R> ? R
+  : F extends (...args: never[]) => infer R ? R
+  : unknown;
+
+/** One message's limit on the wire (`MAX_MESSAGE_BYTES` in proto/transport.ts). */
+const MAX_MESSAGE_MIB = 64;
+/** Arguments of one call must leave room for the rest of their message. */
+export const MAX_ARGS_BYTES = MAX_MESSAGE_MIB * 1024 * 1024 - 64 * 1024;
+
 function encodeArgs(name: string, args: unknown[]): Uint8Array {
   try {
-    return encodeValue(args, "args");
+    const bytes = encodeValue(args, "args");
+    if (bytes.byteLength > MAX_ARGS_BYTES) {
+      throw new InvalidError(
+        `${name}: the arguments are ${
+          (bytes.byteLength / 1048576).toFixed(1)
+        } MiB encoded, over the ${MAX_MESSAGE_MIB} MiB limit of one message: put big data in a Volume and pass its path`,
+      );
+    }
+    return bytes;
   } catch (err) {
     if (err instanceof UnsendableValueError) {
       throw new InvalidError(`${name}: ${err.message}`, { cause: err });
@@ -86,34 +130,101 @@ export class RemoteFunction<Args extends unknown[], R> {
   readonly name: string;
   /** The resolved options. */
   readonly options: ResolvedOptions;
-  readonly #fn: (...args: Args) => R;
+  readonly #fn?: (...args: Args) => R;
+  /** Set for a function looked up by name: the deployed app it belongs to. */
+  readonly #appName?: string;
 
-  /** Made by `app.function`; not constructed directly. */
-  constructor(name: string, fn: (...args: Args) => R, options: ResolvedOptions) {
+  /** Made by `app.function` or {@linkcode RemoteFunction.fromName}; not constructed directly. */
+  constructor(
+    name: string,
+    fn: ((...args: Args) => R) | undefined,
+    options: ResolvedOptions,
+    appName?: string,
+  ) {
     this.name = name;
     this.#fn = fn;
     this.options = options;
+    this.#appName = appName;
+  }
+
+  /**
+   * A function of a deployed app, found by name when first called. Works from
+   * any script with `NANO_MODAL_SERVER` set (plain `deno run`), from a running
+   * app, and from inside other functions. Each call goes to the app's current
+   * version.
+   *
+   * @typeParam F the function's type: `typeof square` (the remote function, imported with
+   *   `import type`) or a function type such as `(x: number) => number`
+   * @param appName the name the app was deployed under
+   * @param functionName the function's name within the app
+   * @example
+   * ```ts
+   * import { RemoteFunction } from "./remote_function.ts";
+   * const square = RemoteFunction.fromName<(x: number) => number>("demo", "square");
+   * console.log(square.name); // "square"
+   * ```
+   */
+  static fromName<F>(
+    appName: string,
+    functionName: string,
+  ): RemoteFunction<ArgsOf<F>, ResultOf<F>> {
+    for (const [what, value] of [["app name", appName], ["function name", functionName]]) {
+      if (typeof value !== "string" || !/^[A-Za-z0-9_$][A-Za-z0-9._$-]{0,63}$/.test(value)) {
+        throw new InvalidError(
+          `RemoteFunction.fromName needs a valid ${what}, got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    return new RemoteFunction<ArgsOf<F>, ResultOf<F>>(
+      functionName,
+      undefined,
+      resolveOptions(functionName, {}),
+      appName,
+    );
   }
 
   /** Runs the function here, in this process. */
   async local(...args: Args): Promise<Awaited<R>> {
+    if (!this.#fn) {
+      throw new InvalidError(
+        `${this.#label} was looked up by name: its code is not in this process, call .remote() instead`,
+      );
+    }
     return await this.#fn(...args);
+  }
+
+  get #label(): string {
+    return this.#appName ? `${this.#appName}.${this.name}` : this.name;
+  }
+
+  #functionId(session: CallSession): Promise<string> | string {
+    return this.#appName ? session.lookup(this.#appName, this.name) : session.functionId(this.name);
   }
 
   /** Runs the function remotely and resolves to its result. */
   async remote(...args: Args): Promise<Awaited<R>> {
-    const payload = encodeArgs(`${this.name}.remote()`, args);
-    const session = await currentSession(`${this.name}.remote()`);
-    const output = await session.call(session.functionId(this.name), payload);
-    return outputValue(output, this.name) as Awaited<R>;
+    const site = callSite(this.remote);
+    try {
+      const payload = encodeArgs(`${this.#label}.remote()`, args);
+      const session = await currentSession(`${this.#label}.remote()`);
+      const output = await session.call(await this.#functionId(session), payload);
+      return outputValue(output, this.#label) as Awaited<R>;
+    } catch (err) {
+      throw atCallSite(err, site);
+    }
   }
 
   /** Starts the function remotely without waiting; see {@linkcode FunctionCall}. */
   async spawn(...args: Args): Promise<FunctionCall<Awaited<R>>> {
-    const payload = encodeArgs(`${this.name}.spawn()`, args);
-    const session = await currentSession(`${this.name}.spawn()`);
-    const id = await session.spawn(session.functionId(this.name), payload);
-    return new FunctionCall<Awaited<R>>(id, this.name);
+    const site = callSite(this.spawn);
+    try {
+      const payload = encodeArgs(`${this.#label}.spawn()`, args);
+      const session = await currentSession(`${this.#label}.spawn()`);
+      const id = await session.spawn(await this.#functionId(session), payload);
+      return new FunctionCall<Awaited<R>>(id, this.#label);
+    } catch (err) {
+      throw atCallSite(err, site);
+    }
   }
 
   /**
@@ -127,8 +238,9 @@ export class RemoteFunction<Args extends unknown[], R> {
   /** Runs the function on each item and yields the results. */
   map(inputs: AnyIterable<Args[0]>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   map(inputs: AnyIterable<Args[0]>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
-    checkIterable(`${this.name}.map()`, inputs);
-    return this.#run(`${this.name}.map`, inputs, (x) => [x] as unknown as Args, options);
+    checkIterable(`${this.#label}.map()`, inputs);
+    const site = callSite(this.map);
+    return this.#run(`${this.#label}.map`, inputs, (x) => [x] as unknown as Args, options, site);
   }
 
   /** Like {@linkcode RemoteFunction.map}, but each item is the full argument list. */
@@ -139,15 +251,22 @@ export class RemoteFunction<Args extends unknown[], R> {
   /** Runs the function on each argument list and yields the results. */
   starmap(inputs: AnyIterable<Args>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
   starmap(inputs: AnyIterable<Args>, options: MapOptions = {}): AsyncGenerator<Awaited<R> | Error> {
-    checkIterable(`${this.name}.starmap()`, inputs);
-    return this.#run(`${this.name}.starmap`, inputs, (x) => {
-      if (!Array.isArray(x)) {
-        throw new InvalidError(
-          `${this.name}.starmap() needs each item to be an array of arguments, got ${typeof x}`,
-        );
-      }
-      return x;
-    }, options);
+    checkIterable(`${this.#label}.starmap()`, inputs);
+    const site = callSite(this.starmap);
+    return this.#run(
+      `${this.#label}.starmap`,
+      inputs,
+      (x) => {
+        if (!Array.isArray(x)) {
+          throw new InvalidError(
+            `${this.name}.starmap() needs each item to be an array of arguments, got ${typeof x}`,
+          );
+        }
+        return x;
+      },
+      options,
+      site,
+    );
   }
 
   /** Runs the function on each item and waits for all, discarding results. */
@@ -165,6 +284,20 @@ export class RemoteFunction<Args extends unknown[], R> {
     inputs: AnyIterable<T>,
     toArgs: (item: T) => Args,
     options: MapOptions,
+    site: string,
+  ): AsyncGenerator<Awaited<R> | Error> {
+    try {
+      yield* this.#stream(label, inputs, toArgs, options);
+    } catch (err) {
+      throw atCallSite(err, site);
+    }
+  }
+
+  async *#stream<T>(
+    label: string,
+    inputs: AnyIterable<T>,
+    toArgs: (item: T) => Args,
+    options: MapOptions,
   ): AsyncGenerator<Awaited<R> | Error> {
     for (const key of Object.keys(options)) {
       if (key !== "order" && key !== "returnExceptions") {
@@ -175,13 +308,13 @@ export class RemoteFunction<Args extends unknown[], R> {
     }
     const order = options.order ?? true;
     const session = await currentSession(`${label}()`);
-    const functionId = session.functionId(this.name);
+    const functionId = await this.#functionId(session);
     const encoded = (async function* (name: string) {
       for await (const item of toAsync(inputs)) yield encodeArgs(`${name}()`, toArgs(item));
     })(label);
     const settle = (out: Output): Awaited<R> | Error => {
-      if (out.status === ResultStatus.SUCCESS) return outputValue(out, this.name) as Awaited<R>;
-      const err = outputError(out, this.name);
+      if (out.status === ResultStatus.SUCCESS) return outputValue(out, this.#label) as Awaited<R>;
+      const err = outputError(out, this.#label);
       if (options.returnExceptions) return err;
       throw err;
     };

@@ -16,12 +16,24 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+let dataDir: string | undefined;
+
+/** One data dir for every CLI run of this test file, so tests never touch the user's. */
+function testDataDir(): string {
+  if (!dataDir) {
+    const dir = dataDir = Deno.makeTempDirSync({ prefix: "nano_modal_test_data_" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  }
+  return dataDir;
+}
+
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
   delete env.NANO_MODAL_SERVER;
   delete env.NANO_MODAL_TOKEN;
   // Plain scripts (`deno run -A app.ts`) find the CLI the documented way; here, this checkout's.
   env.NANO_MODAL_CLI = MAIN;
+  env.NANO_MODAL_DATA_DIR = testDataDir();
   return { ...env, ...extra };
 }
 

@@ -92,3 +92,16 @@ Deno.test("--help on each command prints usage and exits 0", async () => {
     match(r.stdout, /^Usage: nano-modal /m);
   }
 });
+
+Deno.test("serve and run with a data dir they cannot create say so and what to do", async () => {
+  const file = await Deno.makeTempFile({ prefix: "nano_modal_not_a_dir_" });
+  try {
+    const expected =
+      /^error: Cannot open the data dir .*: pass --data-dir or set NANO_MODAL_DATA_DIR/;
+    await mistake(["serve", "--port", "0", "--data-dir", `${file}/data`], expected);
+    const env = { NANO_MODAL_DATA_DIR: `${file}/data` };
+    await mistake(["run", "--runner", "deno", "examples/hello.ts"], expected, env);
+  } finally {
+    await Deno.remove(file);
+  }
+});

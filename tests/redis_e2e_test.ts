@@ -6,9 +6,11 @@ import { startRedis } from "./_redis_server.ts";
 import { createClient } from "../proto/mod.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 async function stats(url: string) {
-  const { transport, close } = createRpcTransport({ baseUrl: url });
+  // `serve` without NANO_MODAL_TOKEN requires the token it keeps for local clients.
+  const { transport, close } = createRpcTransport({ baseUrl: url, token: readTokenFile() });
   try {
     return await createClient(ControlService, transport).getStats({});
   } finally {
@@ -52,7 +54,7 @@ Deno.test("two control planes share one Redis; a map fans out across all workers
   const w1 = await startWorker(a.url, "w1");
   const w2 = await startWorker(b.url, "w2");
   try {
-    match(a.proc.stderr, /redis backend/);
+    match(a.proc.stderr, /redis store/);
     const r = await runCli(["run", "--server", a.url, "tests/fixtures/fanout.ts", "--", "40"]);
     check(r.code === 0, "map exit 0", r);
     expectAllOnceInOrder(r.stdout, 40);
@@ -215,4 +217,7 @@ Deno.test("serve --redis with Redis unreachable is one clear line", async () => 
   const lines = r.stderr.trim().split("\n");
   strictEqual(lines.length, 1, r.stderr);
   match(lines[0], /^error: .*Redis.*127\.0\.0\.1:9/);
+  // One behaviour, said: it stops (rather than promising to reconnect and then exiting).
+  match(lines[0], /serve did not start; start Redis \(or fix --redis\), then start serve again$/);
+  ok(!/reconnects/.test(lines[0]), lines[0]);
 });

@@ -42,10 +42,10 @@ Deno.test("with NANO_MODAL_TOKEN set, clients and workers need the token", async
   try {
     const none = await runCli(["run", "--server", url, "examples/hello.ts"]);
     strictEqual(none.code, 1);
-    match(none.stderr, /requires a token|refused our token/);
+    match(none.stderr, /requires a token|is not this server's/);
     check(!/\n\s+at /.test(none.stderr), "no stack trace", none);
     const wrong = await runCli(["run", "--server", url, "examples/hello.ts"], {
-      env: { NANO_MODAL_TOKEN: "nope" },
+      env: { NANO_MODAL_TOKEN: "not-the-servers-token" },
     });
     strictEqual(wrong.code, 1);
     match(wrong.stderr, /token/);

@@ -3,7 +3,7 @@ import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import { connect } from "node:http2";
 import { CliProcess, ROOT, startServe } from "./_cli.ts";
 
-const TOKEN = "web-test-token";
+const TOKEN = "web-test-token-0123456789abcdef";
 
 async function withApp(fn: (base: string, stop: () => Promise<void>) => Promise<void>) {
   const env = { NANO_MODAL_TOKEN: TOKEN };

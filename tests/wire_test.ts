@@ -5,7 +5,7 @@ import { ok, strictEqual } from "node:assert/strict";
 import { createClient } from "../proto/mod.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
-import { MemoryBackend, startServer } from "../control/mod.ts";
+import { createMemoryStore, startServer } from "../control/mod.ts";
 import { startEmbedded } from "../cli/mod.ts";
 import { DenoRunner } from "../runner/mod.ts";
 import { check, runCli } from "./_cli.ts";
@@ -64,8 +64,8 @@ async function expectClientError(url: string, init: RequestInit, what: string): 
 }
 
 Deno.test("garbage, malformed messages and absurd lengths to every RPC get 4xx Connect errors", async () => {
-  const backend = new MemoryBackend();
-  const server = await startServer({ backend, port: 0, maxMessageBytes: 1024 * 1024 });
+  const store = createMemoryStore();
+  const server = await startServer({ store, port: 0, maxMessageBytes: 1024 * 1024 });
   try {
     const garbage = crypto.getRandomValues(new Uint8Array(257));
     for (let round = 0; round < 5; round++) {
@@ -145,13 +145,13 @@ Deno.test("garbage, malformed messages and absurd lengths to every RPC get 4xx C
     }
   } finally {
     await server.close();
-    await backend.close();
+    await store.close();
   }
 });
 
 Deno.test("a body over the size limit is refused without being read whole", async () => {
-  const backend = new MemoryBackend();
-  const server = await startServer({ backend, port: 0, maxMessageBytes: 1024 * 1024 });
+  const store = createMemoryStore();
+  const server = await startServer({ store, port: 0, maxMessageBytes: 1024 * 1024 });
   try {
     // Declared oversize: refused from the header alone.
     const declared = await fetch(`${server.url}/nanomodal.v1.ControlService/PutBundle`, {
@@ -184,13 +184,14 @@ Deno.test("a body over the size limit is refused without being read whole", asyn
     ok(sent < 256 * 1024 * 1024, `server stopped reading early (client sent ${sent} bytes)`);
   } finally {
     await server.close();
-    await backend.close();
+    await store.close();
   }
 });
 
 Deno.test("tokens are checked on every RPC, and hundreds of idle connections do not starve real clients", async () => {
   const token = crypto.randomUUID();
   const embedded = await startEmbedded({
+    store: createMemoryStore(),
     runner: new DenoRunner({ denoDir: `${Deno.env.get("HOME")}/.cache/nano-modal/deno` }),
     workers: 1,
     token,

@@ -13,7 +13,7 @@ import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
  * Describes the file nano_modal.proto.
  */
 export const file_nano_modal: GenFile = /*@__PURE__*/
-  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSKGAwoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SKQoDd2ViGCggASgLMhwubmFub21vZGFsLnYxLldlYkVuZHBvaW50RGVmEiMKA2NscxgpIAEoCzIWLm5hbm9tb2RhbC52MS5DbGFzc0RlZhIrCghzY2hlZHVsZRgqIAEoCzIZLm5hbm9tb2RhbC52MS5TY2hlZHVsZURlZiInCg5XZWJFbmRwb2ludERlZhIVCg1yZXF1aXJlX3Rva2VuGAEgASgIIiEKCENsYXNzRGVmEhUKDWV4aXRfZ3JhY2VfbXMYASABKA0iPwoLU2NoZWR1bGVEZWYSDAoEY3JvbhgBIAEoCRIQCgh0aW1lem9uZRgCIAEoCRIQCghldmVyeV9tcxgDIAEoDSJbCgdMb2dMaW5lEg4KBmFwcF9pZBgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJEgoKAmZkGAMgASgNEgwKBHRleHQYBCABKAkSDwoHdGltZV9tcxgFIAEoASINCgtQaW5nUmVxdWVzdCIwCgxQaW5nUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIPCgdiYWNrZW5kGAIgASgJIi4KEFB1dEJ1bmRsZVJlcXVlc3QSDAoEaGFzaBgBIAEoCRIMCgRkYXRhGAIgASgMIiQKEVB1dEJ1bmRsZVJlc3BvbnNlEg8KB3ByZXNlbnQYASABKAgiiQEKEENyZWF0ZUFwcFJlcXVlc3QSDAoEbmFtZRgBIAEoCRITCgtidW5kbGVfaGFzaBgCIAEoCRIsCglmdW5jdGlvbnMYAyADKAsyGS5uYW5vbW9kYWwudjEuRnVuY3Rpb25EZWYSEQoJZXBoZW1lcmFsGAQgASgIEhEKCWVudHJ5X3VybBgFIAEoCSKfAQoRQ3JlYXRlQXBwUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEkYKDGZ1bmN0aW9uX2lkcxgCIAMoCzIwLm5hbm9tb2RhbC52MS5DcmVhdGVBcHBSZXNwb25zZS5GdW5jdGlvbklkc0VudHJ5GjIKEEZ1bmN0aW9uSWRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCg5TdG9wQXBwUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIncKB0FwcEluZm8SDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJZXBoZW1lcmFsGAMgASgIEg8KB3N0b3BwZWQYBCABKAgSEgoKY3JlYXRlZF9tcxgFIAEoARIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0IlsKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNImkKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCRIUCgxsYXN0X3NlZW5fbXMYBSABKAEiagoQR2V0U3RhdHNSZXNwb25zZRIrCgZxdWV1ZXMYASADKAsyGy5uYW5vbW9kYWwudjEuRnVuY3Rpb25RdWV1ZRIpCgd3b3JrZXJzGAIgAygLMhgubmFub21vZGFsLnYxLldvcmtlckluZm8iIwoRU3RyZWFtTG9nc1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJIkcKElN0cmVhbUxvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lEgsKA3NlcRgCIAEoDSJUCgtXb3JrZXJIZWxsbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJIhsKCldvcmtDcmVkaXQSDQoFY291bnQYASABKA0iYQoKV29ya1Jlc3VsdBIQCghpbnB1dF9pZBgBIAEoCRITCgtsZWFzZV90b2tlbhgCIAEoCRIOCgZvdXRwdXQYAyABKAwSDwoHcmVxdWV1ZRgEIAEoCBILCgNpZHgYBSABKA0iOAoLV29ya1Jlc3VsdHMSKQoHcmVzdWx0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0IiIKDVdvcmtIZWFydGJlYXQSEQoJaW5wdXRfaWRzGAEgAygJIjAKCFdvcmtMb2dzEiQKBWxpbmVzGAEgAygLMhUubmFub21vZGFsLnYxLkxvZ0xpbmUiCwoJV29ya0RyYWluIqACCg1Xb3JrZXJNZXNzYWdlEioKBWhlbGxvGAEgASgLMhkubmFub21vZGFsLnYxLldvcmtlckhlbGxvSAASKgoGY3JlZGl0GAIgASgLMhgubmFub21vZGFsLnYxLldvcmtDcmVkaXRIABIsCgdyZXN1bHRzGAMgASgLMhkubmFub21vZGFsLnYxLldvcmtSZXN1bHRzSAASMAoJaGVhcnRiZWF0GAQgASgLMhsubmFub21vZGFsLnYxLldvcmtIZWFydGJlYXRIABImCgRsb2dzGAUgASgLMhYubmFub21vZGFsLnYxLldvcmtMb2dzSAASKAoFZHJhaW4YBiABKAsyFy5uYW5vbW9kYWwudjEuV29ya0RyYWluSABCBQoDbXNnIooBCglXb3JrSW5wdXQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSEwoLZnVuY3Rpb25faWQYAyABKAkSDwoHY2FsbF9pZBgEIAEoCRILCgNpZHgYBSABKA0SDAoEYXJncxgGIAEoDBIVCg1pbmZyYV9hdHRlbXB0GAcgASgNItgBCgpXb3JrQXNzaWduEicKBmlucHV0cxgBIAMoCzIXLm5hbm9tb2RhbC52MS5Xb3JrSW5wdXQSEAoIbGVhc2VfbXMYAiABKA0SOgoJZnVuY3Rpb25zGAMgAygLMicubmFub21vZGFsLnYxLldvcmtBc3NpZ24uRnVuY3Rpb25zRW50cnkaUwoORnVuY3Rpb25zRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2U6AjgBIiAKDldvcmtBcHBTdG9wcGVkEg4KBmFwcF9pZBgBIAEoCSIaCgdXb3JrQWNrEg8KB3Jlc3VsdHMYASABKA0inQEKDVdvcmtlckNvbW1hbmQSKgoGYXNzaWduGAEgASgLMhgubmFub21vZGFsLnYxLldvcmtBc3NpZ25IABIzCgthcHBfc3RvcHBlZBgCIAEoCzIcLm5hbm9tb2RhbC52MS5Xb3JrQXBwU3RvcHBlZEgAEiQKA2FjaxgDIAEoCzIVLm5hbm9tb2RhbC52MS5Xb3JrQWNrSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCqiAQoMUmVzdWx0U3RhdHVzEh0KGVJFU1VMVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRVNVTFRfU1RBVFVTX1NVQ0NFU1MQARIZChVSRVNVTFRfU1RBVFVTX0ZBSUxVUkUQAhIZChVSRVNVTFRfU1RBVFVTX1RJTUVPVVQQAxIiCh5SRVNVTFRfU1RBVFVTX0lOVEVSTkFMX0ZBSUxVUkUQBDKnBgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZTL3AQoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChBuYW5vX21vZGFsLnByb3RvEgxuYW5vbW9kYWwudjEiSAoJRXJyb3JJbmZvEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRINCgVzdGFjaxgDIAEoCRINCgV2YWx1ZRgEIAEoDCKgAQoGT3V0cHV0EgsKA2lkeBgBIAEoDRIqCgZzdGF0dXMYAiABKA4yGi5uYW5vbW9kYWwudjEuUmVzdWx0U3RhdHVzEg8KB3BheWxvYWQYAyABKAwSJgoFZXJyb3IYBCABKAsyFy5uYW5vbW9kYWwudjEuRXJyb3JJbmZvEhMKC2R1cmF0aW9uX21zGAUgASgBEg8KB2xvZ19zZXEYBiABKA0ibwoLUmV0cnlQb2xpY3kSEwoLbWF4X3JldHJpZXMYASABKA0SGAoQaW5pdGlhbF9kZWxheV9tcxgCIAEoDRIbChNiYWNrb2ZmX2NvZWZmaWNpZW50GAMgASgBEhQKDG1heF9kZWxheV9tcxgEIAEoDSLIAwoLRnVuY3Rpb25EZWYSDAoEbmFtZRgBIAEoCRISCgppbWFnZV9qc29uGAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SKgoHcmV0cmllcxgEIAEoCzIZLm5hbm9tb2RhbC52MS5SZXRyeVBvbGljeRISCgptZW1vcnlfbWliGAUgASgNEgsKA2NwdRgGIAEoARIVCg1ibG9ja19uZXR3b3JrGAcgASgIEhYKDm1pbl9jb250YWluZXJzGAggASgNEhYKDm1heF9jb250YWluZXJzGAkgASgNEhsKE3NjYWxlZG93bl93aW5kb3dfbXMYCiABKA0SEwoLY29uY3VycmVuY3kYCyABKA0SFAoMc2VjcmV0X25hbWVzGAwgAygJEioKB3ZvbHVtZXMYDSADKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lTW91bnQSKQoDd2ViGCggASgLMhwubmFub21vZGFsLnYxLldlYkVuZHBvaW50RGVmEiMKA2NscxgpIAEoCzIWLm5hbm9tb2RhbC52MS5DbGFzc0RlZhIrCghzY2hlZHVsZRgqIAEoCzIZLm5hbm9tb2RhbC52MS5TY2hlZHVsZURlZiIwCgtWb2x1bWVNb3VudBIMCgRwYXRoGAEgASgJEhMKC3ZvbHVtZV9uYW1lGAIgASgJIicKDldlYkVuZHBvaW50RGVmEhUKDXJlcXVpcmVfdG9rZW4YASABKAgiIQoIQ2xhc3NEZWYSFQoNZXhpdF9ncmFjZV9tcxgBIAEoDSI/CgtTY2hlZHVsZURlZhIMCgRjcm9uGAEgASgJEhAKCHRpbWV6b25lGAIgASgJEhAKCGV2ZXJ5X21zGAMgASgNImwKB0xvZ0xpbmUSDgoGYXBwX2lkGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkSCgoCZmQYAyABKA0SDAoEdGV4dBgEIAEoCRIPCgd0aW1lX21zGAUgASgBEg8KB2NhbGxfaWQYBiABKAkiDQoLUGluZ1JlcXVlc3QiMAoMUGluZ1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSDwoHYmFja2VuZBgCIAEoCSIuChBQdXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkSDAoEZGF0YRgCIAEoDCIkChFQdXRCdW5kbGVSZXNwb25zZRIPCgdwcmVzZW50GAEgASgIIpsBChBDcmVhdGVBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLYnVuZGxlX2hhc2gYAiABKAkSLAoJZnVuY3Rpb25zGAMgAygLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVwaGVtZXJhbBgEIAEoCBIRCgllbnRyeV91cmwYBSABKAkSEAoIZGV0YWNoZWQYBiABKAgiwwEKEUNyZWF0ZUFwcFJlc3BvbnNlEg4KBmFwcF9pZBgBIAEoCRJGCgxmdW5jdGlvbl9pZHMYAiADKAsyMC5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2UuRnVuY3Rpb25JZHNFbnRyeRIPCgd2ZXJzaW9uGAMgASgNEhEKCXVuY2hhbmdlZBgEIAEoCBoyChBGdW5jdGlvbklkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLgoOU3RvcEFwcFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiEQoPU3RvcEFwcFJlc3BvbnNlIiUKE0FwcEhlYXJ0YmVhdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIhYKFEFwcEhlYXJ0YmVhdFJlc3BvbnNlIkAKFUxvb2t1cEZ1bmN0aW9uUmVxdWVzdBIQCghhcHBfbmFtZRgBIAEoCRIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIk4KFkxvb2t1cEZ1bmN0aW9uUmVzcG9uc2USEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKA0igwEKCkFwcFZlcnNpb24SDwoHdmVyc2lvbhgBIAEoDRIOCgZhcHBfaWQYAiABKAkSEgoKY3JlYXRlZF9tcxgDIAEoARITCgtyb2xsYmFja19vZhgEIAEoDRITCgtidW5kbGVfaGFzaBgFIAEoCRIWCg5mdW5jdGlvbl9uYW1lcxgGIAMoCSIhChFBcHBIaXN0b3J5UmVxdWVzdBIMCgRuYW1lGAEgASgJIlEKEkFwcEhpc3RvcnlSZXNwb25zZRIqCgh2ZXJzaW9ucxgBIAMoCzIYLm5hbm9tb2RhbC52MS5BcHBWZXJzaW9uEg8KB2N1cnJlbnQYAiABKA0iMwoSUm9sbGJhY2tBcHBSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDSI2ChNSb2xsYmFja0FwcFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKA0SDgoGYXBwX2lkGAIgASgJIiQKEUNhbmNlbENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkiFAoSQ2FuY2VsQ2FsbFJlc3BvbnNlIjEKDkFwcExvZ3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJbWF4X2xpbmVzGAIgASgNIjcKD0FwcExvZ3NSZXNwb25zZRIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIogBCgdBcHBJbmZvEg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWVwaGVtZXJhbBgDIAEoCBIPCgdzdG9wcGVkGAQgASgIEhIKCmNyZWF0ZWRfbXMYBSABKAESFgoOZnVuY3Rpb25fbmFtZXMYBiADKAkSDwoHdmVyc2lvbhgHIAEoDSIRCg9MaXN0QXBwc1JlcXVlc3QiNwoQTGlzdEFwcHNSZXNwb25zZRIjCgRhcHBzGAEgAygLMhUubmFub21vZGFsLnYxLkFwcEluZm8iQQoLQ2FsbFJlcXVlc3QSEwoLZnVuY3Rpb25faWQYASABKAkSDAoEYXJncxgCIAEoDBIPCgdjYWxsX2lkGAMgASgJIkIKCUNhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEiQKBm91dHB1dBgCIAEoCzIULm5hbm9tb2RhbC52MS5PdXRwdXQiIAoNU3Bhd25SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJIjcKEEF3YWl0Q2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRISCgp0aW1lb3V0X21zGAIgASgNIkcKEUF3YWl0Q2FsbFJlc3BvbnNlEgwKBGRvbmUYASABKAgSJAoGb3V0cHV0GAIgASgLMhQubmFub21vZGFsLnYxLk91dHB1dCJCCghNYXBTdGFydBITCgtmdW5jdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhAKCGhhdmVfaWR4GAMgAygNIiwKCU1hcElucHV0cxIRCglzdGFydF9pZHgYASABKA0SDAoEYXJncxgCIAMoDCIXCgZNYXBFbmQSDQoFdG90YWwYASABKA0ijAEKCk1hcFJlcXVlc3QSJwoFc3RhcnQYASABKAsyFi5uYW5vbW9kYWwudjEuTWFwU3RhcnRIABIpCgZpbnB1dHMYAiABKAsyFy5uYW5vbW9kYWwudjEuTWFwSW5wdXRzSAASIwoDZW5kGAMgASgLMhQubmFub21vZGFsLnYxLk1hcEVuZEgAQgUKA21zZyJWCgtNYXBSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhQKDGlucHV0c19hY2tlZBgCIAEoDRIPCgdvdXRwdXRzGAMgAygMEg8KB2xvZ19zZXEYBCABKA0iEQoPR2V0U3RhdHNSZXF1ZXN0ImwKDUZ1bmN0aW9uUXVldWUSEwoLZnVuY3Rpb25faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhUKDWZ1bmN0aW9uX25hbWUYAyABKAkSDgoGcXVldWVkGAQgASgNEg8KB3J1bm5pbmcYBSABKA0idwoKV29ya2VySW5mbxIRCgl3b3JrZXJfaWQYASABKAkSEAoIY2FwYWNpdHkYAiABKA0SDgoGcnVubmVyGAMgASgJEhAKCGhvc3RuYW1lGAQgASgJEhQKDGxhc3Rfc2Vlbl9tcxgFIAEoARIMCgRidXN5GAYgASgNIkAKFFJlcG9ydFNjYWxpbmdSZXF1ZXN0EgwKBGZyb20YASABKA0SCgoCdG8YAiABKA0SDgoGcmVhc29uGAMgASgJIhcKFVJlcG9ydFNjYWxpbmdSZXNwb25zZSJqChBHZXRTdGF0c1Jlc3BvbnNlEisKBnF1ZXVlcxgBIAMoCzIbLm5hbm9tb2RhbC52MS5GdW5jdGlvblF1ZXVlEikKB3dvcmtlcnMYAiADKAsyGC5uYW5vbW9kYWwudjEuV29ya2VySW5mbyIxChFTdHJlYW1Mb2dzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJHChJTdHJlYW1Mb2dzUmVzcG9uc2USJAoFbGluZXMYASADKAsyFS5uYW5vbW9kYWwudjEuTG9nTGluZRILCgNzZXEYAiABKA0iVAoLV29ya2VySGVsbG8SEQoJd29ya2VyX2lkGAEgASgJEhAKCGNhcGFjaXR5GAIgASgNEg4KBnJ1bm5lchgDIAEoCRIQCghob3N0bmFtZRgEIAEoCSIbCgpXb3JrQ3JlZGl0Eg0KBWNvdW50GAEgASgNImEKCldvcmtSZXN1bHQSEAoIaW5wdXRfaWQYASABKAkSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGb3V0cHV0GAMgASgMEg8KB3JlcXVldWUYBCABKAgSCwoDaWR4GAUgASgNIjgKC1dvcmtSZXN1bHRzEikKB3Jlc3VsdHMYASADKAsyGC5uYW5vbW9kYWwudjEuV29ya1Jlc3VsdCKNAQoNV29ya0hlYXJ0YmVhdBIRCglpbnB1dF9pZHMYASADKAkSOQoHZmlndXJlcxgCIAMoCzIoLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0LkZpZ3VyZXNFbnRyeRouCgxGaWd1cmVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASIwCghXb3JrTG9ncxIkCgVsaW5lcxgBIAMoCzIVLm5hbm9tb2RhbC52MS5Mb2dMaW5lIgsKCVdvcmtEcmFpbiKgAgoNV29ya2VyTWVzc2FnZRIqCgVoZWxsbxgBIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrZXJIZWxsb0gAEioKBmNyZWRpdBgCIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ3JlZGl0SAASLAoHcmVzdWx0cxgDIAEoCzIZLm5hbm9tb2RhbC52MS5Xb3JrUmVzdWx0c0gAEjAKCWhlYXJ0YmVhdBgEIAEoCzIbLm5hbm9tb2RhbC52MS5Xb3JrSGVhcnRiZWF0SAASJgoEbG9ncxgFIAEoCzIWLm5hbm9tb2RhbC52MS5Xb3JrTG9nc0gAEigKBWRyYWluGAYgASgLMhcubmFub21vZGFsLnYxLldvcmtEcmFpbkgAQgUKA21zZyKKAQoJV29ya0lucHV0EhAKCGlucHV0X2lkGAEgASgJEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2Z1bmN0aW9uX2lkGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSCwoDaWR4GAUgASgNEgwKBGFyZ3MYBiABKAwSFQoNaW5mcmFfYXR0ZW1wdBgHIAEoDSLYAQoKV29ya0Fzc2lnbhInCgZpbnB1dHMYASADKAsyFy5uYW5vbW9kYWwudjEuV29ya0lucHV0EhAKCGxlYXNlX21zGAIgASgNEjoKCWZ1bmN0aW9ucxgDIAMoCzInLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduLkZ1bmN0aW9uc0VudHJ5GlMKDkZ1bmN0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hbm9tb2RhbC52MS5HZXRGdW5jdGlvblJlc3BvbnNlOgI4ASIvCg5Xb3JrQXBwU3RvcHBlZBIOCgZhcHBfaWQYASABKAkSDQoFZHJhaW4YAiABKAgiHwoKV29ya0NhbmNlbBIRCglpbnB1dF9pZHMYASADKAkiGgoHV29ya0FjaxIPCgdyZXN1bHRzGAEgASgNIskBCg1Xb3JrZXJDb21tYW5kEioKBmFzc2lnbhgBIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQXNzaWduSAASMwoLYXBwX3N0b3BwZWQYAiABKAsyHC5uYW5vbW9kYWwudjEuV29ya0FwcFN0b3BwZWRIABIkCgNhY2sYAyABKAsyFS5uYW5vbW9kYWwudjEuV29ya0Fja0gAEioKBmNhbmNlbBgEIAEoCzIYLm5hbm9tb2RhbC52MS5Xb3JrQ2FuY2VsSABCBQoDbXNnIikKEkdldEZ1bmN0aW9uUmVxdWVzdBITCgtmdW5jdGlvbl9pZBgBIAEoCSKHAQoTR2V0RnVuY3Rpb25SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSEAoIYXBwX25hbWUYAiABKAkSEwoLYnVuZGxlX2hhc2gYAyABKAkSJgoDZGVmGAQgASgLMhkubmFub21vZGFsLnYxLkZ1bmN0aW9uRGVmEhEKCWVudHJ5X3VybBgFIAEoCSIgChBHZXRCdW5kbGVSZXF1ZXN0EgwKBGhhc2gYASABKAkiIQoRR2V0QnVuZGxlUmVzcG9uc2USDAoEZGF0YRgBIAEoDCJuChFOZXN0ZWRDYWxsUmVxdWVzdBIRCgl3b3JrZXJfaWQYASABKAkSEAoIaW5wdXRfaWQYAiABKAkSEwoLbGVhc2VfdG9rZW4YAyABKAkSDgoGbWV0aG9kGAQgASgJEg8KB3JlcXVlc3QYBSABKAwiJgoSTmVzdGVkQ2FsbFJlc3BvbnNlEhAKCHJlc3BvbnNlGAEgASgMIlAKClNlY3JldEluZm8SDAoEbmFtZRgBIAEoCRIMCgRrZXlzGAIgAygJEhIKCmNyZWF0ZWRfbXMYAyABKAESEgoKdXBkYXRlZF9tcxgEIAEoASKwAQoTQ3JlYXRlU2VjcmV0UmVxdWVzdBIMCgRuYW1lGAEgASgJEj0KBnZhbHVlcxgCIAMoCzItLm5hbm9tb2RhbC52MS5DcmVhdGVTZWNyZXRSZXF1ZXN0LlZhbHVlc0VudHJ5Eg0KBWZvcmNlGAMgASgIEg4KBmlubGluZRgEIAEoCBotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKFENyZWF0ZVNlY3JldFJlc3BvbnNlEgwKBG5hbWUYASABKAkiFAoSTGlzdFNlY3JldHNSZXF1ZXN0IkAKE0xpc3RTZWNyZXRzUmVzcG9uc2USKQoHc2VjcmV0cxgBIAMoCzIYLm5hbm9tb2RhbC52MS5TZWNyZXRJbmZvIiMKE0RlbGV0ZVNlY3JldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChREZWxldGVTZWNyZXRSZXNwb25zZSIkChNDaGVja1NlY3JldHNSZXF1ZXN0Eg0KBW5hbWVzGAEgAygJIhYKFENoZWNrU2VjcmV0c1Jlc3BvbnNlIjwKE0dldFNlY3JldEVudlJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkifAoUR2V0U2VjcmV0RW52UmVzcG9uc2USOAoDZW52GAEgAygLMisubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlc3BvbnNlLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSwoLVm9sdW1lRW50cnkSDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgEEg4KBmNodW5rcxgDIAMoCRIQCghtdGltZV9tcxgEIAEoASJdCgpWb2x1bWVJbmZvEgwKBG5hbWUYASABKAkSEgoKY3JlYXRlZF9tcxgCIAEoARIPCgd2ZXJzaW9uGAMgASgEEg0KBWZpbGVzGAQgASgEEg0KBWJ5dGVzGAUgASgEIjUKE0NyZWF0ZVZvbHVtZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghleGlzdF9vaxgCIAEoCCInChRDcmVhdGVWb2x1bWVSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgIIhQKEkxpc3RWb2x1bWVzUmVxdWVzdCJAChNMaXN0Vm9sdW1lc1Jlc3BvbnNlEikKB3ZvbHVtZXMYASADKAsyGC5uYW5vbW9kYWwudjEuVm9sdW1lSW5mbyIjChNEZWxldGVWb2x1bWVSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoURGVsZXRlVm9sdW1lUmVzcG9uc2UiOwoUR2V0Vm9sdW1lVHJlZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIVCg1rbm93bl92ZXJzaW9uGAIgASgEImcKFUdldFZvbHVtZVRyZWVSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEhEKCXVuY2hhbmdlZBgCIAEoCBIqCgdlbnRyaWVzGAMgAygLMhkubmFub21vZGFsLnYxLlZvbHVtZUVudHJ5IiYKFE1pc3NpbmdDaHVua3NSZXF1ZXN0Eg4KBmhhc2hlcxgBIAMoCSIoChVNaXNzaW5nQ2h1bmtzUmVzcG9uc2USDwoHbWlzc2luZxgBIAMoCSIjCgVDaHVuaxIMCgRoYXNoGAEgASgJEgwKBGRhdGEYAiABKAwiNwoQUHV0Q2h1bmtzUmVxdWVzdBIjCgZjaHVua3MYASADKAsyEy5uYW5vbW9kYWwudjEuQ2h1bmsiEwoRUHV0Q2h1bmtzUmVzcG9uc2UiIgoQR2V0Q2h1bmtzUmVxdWVzdBIOCgZoYXNoZXMYASADKAkiOAoRR2V0Q2h1bmtzUmVzcG9uc2USIwoGY2h1bmtzGAEgAygLMhMubmFub21vZGFsLnYxLkNodW5rIlcKDFZvbHVtZUNoYW5nZRIMCgRwYXRoGAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSKAoFZW50cnkYAyABKAsyGS5uYW5vbW9kYWwudjEuVm9sdW1lRW50cnkiUAoTQ29tbWl0Vm9sdW1lUmVxdWVzdBIMCgRuYW1lGAEgASgJEisKB2NoYW5nZXMYAiADKAsyGi5uYW5vbW9kYWwudjEuVm9sdW1lQ2hhbmdlIicKFENvbW1pdFZvbHVtZVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQqvwEKDFJlc3VsdFN0YXR1cxIdChlSRVNVTFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX1NUQVRVU19TVUNDRVNTEAESGQoVUkVTVUxUX1NUQVRVU19GQUlMVVJFEAISGQoVUkVTVUxUX1NUQVRVU19USU1FT1VUEAMSIgoeUkVTVUxUX1NUQVRVU19JTlRFUk5BTF9GQUlMVVJFEAQSGwoXUkVTVUxUX1NUQVRVU19DQU5DRUxMRUQQBTLzCgoOQ29udHJvbFNlcnZpY2USPQoEUGluZxIZLm5hbm9tb2RhbC52MS5QaW5nUmVxdWVzdBoaLm5hbm9tb2RhbC52MS5QaW5nUmVzcG9uc2USTAoJUHV0QnVuZGxlEh4ubmFub21vZGFsLnYxLlB1dEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0QnVuZGxlUmVzcG9uc2USTAoJQ3JlYXRlQXBwEh4ubmFub21vZGFsLnYxLkNyZWF0ZUFwcFJlcXVlc3QaHy5uYW5vbW9kYWwudjEuQ3JlYXRlQXBwUmVzcG9uc2USRgoHU3RvcEFwcBIcLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVxdWVzdBodLm5hbm9tb2RhbC52MS5TdG9wQXBwUmVzcG9uc2USVQoMQXBwSGVhcnRiZWF0EiEubmFub21vZGFsLnYxLkFwcEhlYXJ0YmVhdFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQXBwSGVhcnRiZWF0UmVzcG9uc2USSQoITGlzdEFwcHMSHS5uYW5vbW9kYWwudjEuTGlzdEFwcHNSZXF1ZXN0Gh4ubmFub21vZGFsLnYxLkxpc3RBcHBzUmVzcG9uc2USWwoOTG9va3VwRnVuY3Rpb24SIy5uYW5vbW9kYWwudjEuTG9va3VwRnVuY3Rpb25SZXF1ZXN0GiQubmFub21vZGFsLnYxLkxvb2t1cEZ1bmN0aW9uUmVzcG9uc2USTwoKQXBwSGlzdG9yeRIfLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVxdWVzdBogLm5hbm9tb2RhbC52MS5BcHBIaXN0b3J5UmVzcG9uc2USUgoLUm9sbGJhY2tBcHASIC5uYW5vbW9kYWwudjEuUm9sbGJhY2tBcHBSZXF1ZXN0GiEubmFub21vZGFsLnYxLlJvbGxiYWNrQXBwUmVzcG9uc2USRgoHQXBwTG9ncxIcLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVxdWVzdBodLm5hbm9tb2RhbC52MS5BcHBMb2dzUmVzcG9uc2USTwoKQ2FuY2VsQ2FsbBIfLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVxdWVzdBogLm5hbm9tb2RhbC52MS5DYW5jZWxDYWxsUmVzcG9uc2USOgoEQ2FsbBIZLm5hbm9tb2RhbC52MS5DYWxsUmVxdWVzdBoXLm5hbm9tb2RhbC52MS5DYWxsRXZlbnQSPwoFU3Bhd24SGS5uYW5vbW9kYWwudjEuQ2FsbFJlcXVlc3QaGy5uYW5vbW9kYWwudjEuU3Bhd25SZXNwb25zZRJMCglBd2FpdENhbGwSHi5uYW5vbW9kYWwudjEuQXdhaXRDYWxsUmVxdWVzdBofLm5hbm9tb2RhbC52MS5Bd2FpdENhbGxSZXNwb25zZRI+CgNNYXASGC5uYW5vbW9kYWwudjEuTWFwUmVxdWVzdBoZLm5hbm9tb2RhbC52MS5NYXBSZXNwb25zZSgBMAESUQoKU3RyZWFtTG9ncxIfLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVxdWVzdBogLm5hbm9tb2RhbC52MS5TdHJlYW1Mb2dzUmVzcG9uc2UwARJJCghHZXRTdGF0cxIdLm5hbm9tb2RhbC52MS5HZXRTdGF0c1JlcXVlc3QaHi5uYW5vbW9kYWwudjEuR2V0U3RhdHNSZXNwb25zZRJYCg1SZXBvcnRTY2FsaW5nEiIubmFub21vZGFsLnYxLlJlcG9ydFNjYWxpbmdSZXF1ZXN0GiMubmFub21vZGFsLnYxLlJlcG9ydFNjYWxpbmdSZXNwb25zZTKfAwoNV29ya2VyU2VydmljZRJECgRXb3JrEhsubmFub21vZGFsLnYxLldvcmtlck1lc3NhZ2UaGy5uYW5vbW9kYWwudjEuV29ya2VyQ29tbWFuZCgBMAESUgoLR2V0RnVuY3Rpb24SIC5uYW5vbW9kYWwudjEuR2V0RnVuY3Rpb25SZXF1ZXN0GiEubmFub21vZGFsLnYxLkdldEZ1bmN0aW9uUmVzcG9uc2USTAoJR2V0QnVuZGxlEh4ubmFub21vZGFsLnYxLkdldEJ1bmRsZVJlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0QnVuZGxlUmVzcG9uc2USTwoKTmVzdGVkQ2FsbBIfLm5hbm9tb2RhbC52MS5OZXN0ZWRDYWxsUmVxdWVzdBogLm5hbm9tb2RhbC52MS5OZXN0ZWRDYWxsUmVzcG9uc2USVQoMR2V0U2VjcmV0RW52EiEubmFub21vZGFsLnYxLkdldFNlY3JldEVudlJlcXVlc3QaIi5uYW5vbW9kYWwudjEuR2V0U2VjcmV0RW52UmVzcG9uc2Uy6AIKDVNlY3JldFNlcnZpY2USVQoMQ3JlYXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkNyZWF0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlU2VjcmV0UmVzcG9uc2USUgoLTGlzdFNlY3JldHMSIC5uYW5vbW9kYWwudjEuTGlzdFNlY3JldHNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RTZWNyZXRzUmVzcG9uc2USVQoMRGVsZXRlU2VjcmV0EiEubmFub21vZGFsLnYxLkRlbGV0ZVNlY3JldFJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlU2VjcmV0UmVzcG9uc2USVQoMQ2hlY2tTZWNyZXRzEiEubmFub21vZGFsLnYxLkNoZWNrU2VjcmV0c1JlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ2hlY2tTZWNyZXRzUmVzcG9uc2UyuAUKDVZvbHVtZVNlcnZpY2USVQoMQ3JlYXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkNyZWF0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ3JlYXRlVm9sdW1lUmVzcG9uc2USUgoLTGlzdFZvbHVtZXMSIC5uYW5vbW9kYWwudjEuTGlzdFZvbHVtZXNSZXF1ZXN0GiEubmFub21vZGFsLnYxLkxpc3RWb2x1bWVzUmVzcG9uc2USVQoMRGVsZXRlVm9sdW1lEiEubmFub21vZGFsLnYxLkRlbGV0ZVZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuRGVsZXRlVm9sdW1lUmVzcG9uc2USWAoNR2V0Vm9sdW1lVHJlZRIiLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVxdWVzdBojLm5hbm9tb2RhbC52MS5HZXRWb2x1bWVUcmVlUmVzcG9uc2USWAoNTWlzc2luZ0NodW5rcxIiLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVxdWVzdBojLm5hbm9tb2RhbC52MS5NaXNzaW5nQ2h1bmtzUmVzcG9uc2USTAoJUHV0Q2h1bmtzEh4ubmFub21vZGFsLnYxLlB1dENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuUHV0Q2h1bmtzUmVzcG9uc2USTAoJR2V0Q2h1bmtzEh4ubmFub21vZGFsLnYxLkdldENodW5rc1JlcXVlc3QaHy5uYW5vbW9kYWwudjEuR2V0Q2h1bmtzUmVzcG9uc2USVQoMQ29tbWl0Vm9sdW1lEiEubmFub21vZGFsLnYxLkNvbW1pdFZvbHVtZVJlcXVlc3QaIi5uYW5vbW9kYWwudjEuQ29tbWl0Vm9sdW1lUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message nanomodal.v1.ErrorInfo
@@ -192,6 +192,21 @@ export type FunctionDef = Message<"nanomodal.v1.FunctionDef"> & {
   concurrency: number;
 
   /**
+   * Names of the secrets whose variables the sandbox gets, in order (later
+   * override earlier). Values never travel in a definition.
+   *
+   * @generated from field: repeated string secret_names = 12;
+   */
+  secretNames: string[];
+
+  /**
+   * Volumes mounted into the sandbox.
+   *
+   * @generated from field: repeated nanomodal.v1.VolumeMount volumes = 13;
+   */
+  volumes: VolumeMount[];
+
+  /**
    * Kinds of function (field numbers from 40 up, kept apart from other options).
    * Set when the function is a web endpoint served at /web/<app>/<name>/.
    *
@@ -224,6 +239,30 @@ export const FunctionDefSchema: GenMessage<FunctionDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 3);
 
 /**
+ * @generated from message nanomodal.v1.VolumeMount
+ */
+export type VolumeMount = Message<"nanomodal.v1.VolumeMount"> & {
+  /**
+   * Absolute path inside the sandbox.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string volume_name = 2;
+   */
+  volumeName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeMount.
+ * Use `create(VolumeMountSchema)` to create a new message.
+ */
+export const VolumeMountSchema: GenMessage<VolumeMount> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 4);
+
+/**
  * @generated from message nanomodal.v1.WebEndpointDef
  */
 export type WebEndpointDef = Message<"nanomodal.v1.WebEndpointDef"> & {
@@ -240,7 +279,7 @@ export type WebEndpointDef = Message<"nanomodal.v1.WebEndpointDef"> & {
  * Use `create(WebEndpointDefSchema)` to create a new message.
  */
 export const WebEndpointDefSchema: GenMessage<WebEndpointDef> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 4);
+  messageDesc(file_nano_modal, 5);
 
 /**
  * @generated from message nanomodal.v1.ClassDef
@@ -259,7 +298,7 @@ export type ClassDef = Message<"nanomodal.v1.ClassDef"> & {
  * Use `create(ClassDefSchema)` to create a new message.
  */
 export const ClassDefSchema: GenMessage<ClassDef> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 5);
+  messageDesc(file_nano_modal, 6);
 
 /**
  * @generated from message nanomodal.v1.ScheduleDef
@@ -288,7 +327,7 @@ export type ScheduleDef = Message<"nanomodal.v1.ScheduleDef"> & {
  * Use `create(ScheduleDefSchema)` to create a new message.
  */
 export const ScheduleDefSchema: GenMessage<ScheduleDef> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 6);
+  messageDesc(file_nano_modal, 7);
 
 /**
  * @generated from message nanomodal.v1.LogLine
@@ -320,6 +359,13 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
    * @generated from field: double time_ms = 5;
    */
   timeMs: number;
+
+  /**
+   * The call whose input printed it, when the sandbox ran only that input then.
+   *
+   * @generated from field: string call_id = 6;
+   */
+  callId: string;
 };
 
 /**
@@ -327,7 +373,7 @@ export type LogLine = Message<"nanomodal.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 7);
+  messageDesc(file_nano_modal, 8);
 
 /**
  * @generated from message nanomodal.v1.PingRequest
@@ -340,7 +386,7 @@ export type PingRequest = Message<"nanomodal.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 8);
+  messageDesc(file_nano_modal, 9);
 
 /**
  * @generated from message nanomodal.v1.PingResponse
@@ -362,7 +408,7 @@ export type PingResponse = Message<"nanomodal.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 9);
+  messageDesc(file_nano_modal, 10);
 
 /**
  * @generated from message nanomodal.v1.PutBundleRequest
@@ -388,7 +434,7 @@ export type PutBundleRequest = Message<"nanomodal.v1.PutBundleRequest"> & {
  * Use `create(PutBundleRequestSchema)` to create a new message.
  */
 export const PutBundleRequestSchema: GenMessage<PutBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 10);
+  messageDesc(file_nano_modal, 11);
 
 /**
  * @generated from message nanomodal.v1.PutBundleResponse
@@ -405,7 +451,7 @@ export type PutBundleResponse = Message<"nanomodal.v1.PutBundleResponse"> & {
  * Use `create(PutBundleResponseSchema)` to create a new message.
  */
 export const PutBundleResponseSchema: GenMessage<PutBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 11);
+  messageDesc(file_nano_modal, 12);
 
 /**
  * @generated from message nanomodal.v1.CreateAppRequest
@@ -439,6 +485,13 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
    * @generated from field: string entry_url = 5;
    */
   entryUrl: string;
+
+  /**
+   * Ephemeral apps: keep running when the client goes silent (`run --detach`).
+   *
+   * @generated from field: bool detached = 6;
+   */
+  detached: boolean;
 };
 
 /**
@@ -446,7 +499,7 @@ export type CreateAppRequest = Message<"nanomodal.v1.CreateAppRequest"> & {
  * Use `create(CreateAppRequestSchema)` to create a new message.
  */
 export const CreateAppRequestSchema: GenMessage<CreateAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 12);
+  messageDesc(file_nano_modal, 13);
 
 /**
  * @generated from message nanomodal.v1.CreateAppResponse
@@ -463,6 +516,20 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
    * @generated from field: map<string, string> function_ids = 2;
    */
   functionIds: { [key: string]: string };
+
+  /**
+   * Deployed apps: the version this request recorded (or the current one, if unchanged).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * Deployed apps: the bundle and functions equal the current version's; nothing changed.
+   *
+   * @generated from field: bool unchanged = 4;
+   */
+  unchanged: boolean;
 };
 
 /**
@@ -470,16 +537,23 @@ export type CreateAppResponse = Message<"nanomodal.v1.CreateAppResponse"> & {
  * Use `create(CreateAppResponseSchema)` to create a new message.
  */
 export const CreateAppResponseSchema: GenMessage<CreateAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 13);
+  messageDesc(file_nano_modal, 14);
 
 /**
  * @generated from message nanomodal.v1.StopAppRequest
  */
 export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
   /**
+   * One of app_id (any app) or name (a deployed app: every version stops).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -487,7 +561,7 @@ export type StopAppRequest = Message<"nanomodal.v1.StopAppRequest"> & {
  * Use `create(StopAppRequestSchema)` to create a new message.
  */
 export const StopAppRequestSchema: GenMessage<StopAppRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 14);
+  messageDesc(file_nano_modal, 15);
 
 /**
  * @generated from message nanomodal.v1.StopAppResponse
@@ -500,7 +574,312 @@ export type StopAppResponse = Message<"nanomodal.v1.StopAppResponse"> & {
  * Use `create(StopAppResponseSchema)` to create a new message.
  */
 export const StopAppResponseSchema: GenMessage<StopAppResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 15);
+  messageDesc(file_nano_modal, 16);
+
+/**
+ * Keeps an ephemeral app alive: a client that stops sending these loses its app.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatRequest
+ */
+export type AppHeartbeatRequest = Message<"nanomodal.v1.AppHeartbeatRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatRequest.
+ * Use `create(AppHeartbeatRequestSchema)` to create a new message.
+ */
+export const AppHeartbeatRequestSchema: GenMessage<AppHeartbeatRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 17);
+
+/**
+ * Nothing: the app is alive.
+ *
+ * @generated from message nanomodal.v1.AppHeartbeatResponse
+ */
+export type AppHeartbeatResponse = Message<"nanomodal.v1.AppHeartbeatResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHeartbeatResponse.
+ * Use `create(AppHeartbeatResponseSchema)` to create a new message.
+ */
+export const AppHeartbeatResponseSchema: GenMessage<AppHeartbeatResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 18);
+
+/**
+ * A deployed app's function, by names.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionRequest
+ */
+export type LookupFunctionRequest = Message<"nanomodal.v1.LookupFunctionRequest"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionRequest.
+ * Use `create(LookupFunctionRequestSchema)` to create a new message.
+ */
+export const LookupFunctionRequestSchema: GenMessage<LookupFunctionRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 19);
+
+/**
+ * The current version's function.
+ *
+ * @generated from message nanomodal.v1.LookupFunctionResponse
+ */
+export type LookupFunctionResponse = Message<"nanomodal.v1.LookupFunctionResponse"> & {
+  /**
+   * @generated from field: string function_id = 1;
+   */
+  functionId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.LookupFunctionResponse.
+ * Use `create(LookupFunctionResponseSchema)` to create a new message.
+ */
+export const LookupFunctionResponseSchema: GenMessage<LookupFunctionResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 20);
+
+/**
+ * One recorded version of a deployed app.
+ *
+ * @generated from message nanomodal.v1.AppVersion
+ */
+export type AppVersion = Message<"nanomodal.v1.AppVersion"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * Set when this version restored an earlier one.
+   *
+   * @generated from field: uint32 rollback_of = 4;
+   */
+  rollbackOf: number;
+
+  /**
+   * @generated from field: string bundle_hash = 5;
+   */
+  bundleHash: string;
+
+  /**
+   * @generated from field: repeated string function_names = 6;
+   */
+  functionNames: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppVersion.
+ * Use `create(AppVersionSchema)` to create a new message.
+ */
+export const AppVersionSchema: GenMessage<AppVersion> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 21);
+
+/**
+ * The versions of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppHistoryRequest
+ */
+export type AppHistoryRequest = Message<"nanomodal.v1.AppHistoryRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryRequest.
+ * Use `create(AppHistoryRequestSchema)` to create a new message.
+ */
+export const AppHistoryRequestSchema: GenMessage<AppHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 22);
+
+/**
+ * Versions, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppHistoryResponse
+ */
+export type AppHistoryResponse = Message<"nanomodal.v1.AppHistoryResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.AppVersion versions = 1;
+   */
+  versions: AppVersion[];
+
+  /**
+   * The version new calls go to.
+   *
+   * @generated from field: uint32 current = 2;
+   */
+  current: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppHistoryResponse.
+ * Use `create(AppHistoryResponseSchema)` to create a new message.
+ */
+export const AppHistoryResponseSchema: GenMessage<AppHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 23);
+
+/**
+ * Run what `version` of the deployed app `name` ran, as a new version.
+ *
+ * @generated from message nanomodal.v1.RollbackAppRequest
+ */
+export type RollbackAppRequest = Message<"nanomodal.v1.RollbackAppRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 version = 2;
+   */
+  version: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppRequest.
+ * Use `create(RollbackAppRequestSchema)` to create a new message.
+ */
+export const RollbackAppRequestSchema: GenMessage<RollbackAppRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 24);
+
+/**
+ * The version the rollback recorded.
+ *
+ * @generated from message nanomodal.v1.RollbackAppResponse
+ */
+export type RollbackAppResponse = Message<"nanomodal.v1.RollbackAppResponse"> & {
+  /**
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.RollbackAppResponse.
+ * Use `create(RollbackAppResponseSchema)` to create a new message.
+ */
+export const RollbackAppResponseSchema: GenMessage<RollbackAppResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 25);
+
+/**
+ * The call to cancel.
+ *
+ * @generated from message nanomodal.v1.CancelCallRequest
+ */
+export type CancelCallRequest = Message<"nanomodal.v1.CancelCallRequest"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallRequest.
+ * Use `create(CancelCallRequestSchema)` to create a new message.
+ */
+export const CancelCallRequestSchema: GenMessage<CancelCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 26);
+
+/**
+ * Nothing: the call is cancelled (or had finished).
+ *
+ * @generated from message nanomodal.v1.CancelCallResponse
+ */
+export type CancelCallResponse = Message<"nanomodal.v1.CancelCallResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CancelCallResponse.
+ * Use `create(CancelCallResponseSchema)` to create a new message.
+ */
+export const CancelCallResponseSchema: GenMessage<CancelCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 27);
+
+/**
+ * Recent output of the deployed app `name`.
+ *
+ * @generated from message nanomodal.v1.AppLogsRequest
+ */
+export type AppLogsRequest = Message<"nanomodal.v1.AppLogsRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Most recent lines to return.
+   *
+   * @generated from field: uint32 max_lines = 2;
+   */
+  maxLines: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsRequest.
+ * Use `create(AppLogsRequestSchema)` to create a new message.
+ */
+export const AppLogsRequestSchema: GenMessage<AppLogsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 28);
+
+/**
+ * Log lines, oldest first.
+ *
+ * @generated from message nanomodal.v1.AppLogsResponse
+ */
+export type AppLogsResponse = Message<"nanomodal.v1.AppLogsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.LogLine lines = 1;
+   */
+  lines: LogLine[];
+};
+
+/**
+ * Describes the message nanomodal.v1.AppLogsResponse.
+ * Use `create(AppLogsResponseSchema)` to create a new message.
+ */
+export const AppLogsResponseSchema: GenMessage<AppLogsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 29);
 
 /**
  * @generated from message nanomodal.v1.AppInfo
@@ -535,6 +914,13 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
    * @generated from field: repeated string function_names = 6;
    */
   functionNames: string[];
+
+  /**
+   * Deployed apps: the current version.
+   *
+   * @generated from field: uint32 version = 7;
+   */
+  version: number;
 };
 
 /**
@@ -542,7 +928,7 @@ export type AppInfo = Message<"nanomodal.v1.AppInfo"> & {
  * Use `create(AppInfoSchema)` to create a new message.
  */
 export const AppInfoSchema: GenMessage<AppInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 16);
+  messageDesc(file_nano_modal, 30);
 
 /**
  * @generated from message nanomodal.v1.ListAppsRequest
@@ -555,7 +941,7 @@ export type ListAppsRequest = Message<"nanomodal.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 17);
+  messageDesc(file_nano_modal, 31);
 
 /**
  * @generated from message nanomodal.v1.ListAppsResponse
@@ -572,7 +958,7 @@ export type ListAppsResponse = Message<"nanomodal.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 18);
+  messageDesc(file_nano_modal, 32);
 
 /**
  * @generated from message nanomodal.v1.CallRequest
@@ -605,7 +991,7 @@ export type CallRequest = Message<"nanomodal.v1.CallRequest"> & {
  * Use `create(CallRequestSchema)` to create a new message.
  */
 export const CallRequestSchema: GenMessage<CallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 19);
+  messageDesc(file_nano_modal, 33);
 
 /**
  * `Call` answers with the output once it is ready, or without one after a
@@ -630,7 +1016,7 @@ export type CallEvent = Message<"nanomodal.v1.CallEvent"> & {
  * Use `create(CallEventSchema)` to create a new message.
  */
 export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 20);
+  messageDesc(file_nano_modal, 34);
 
 /**
  * @generated from message nanomodal.v1.SpawnResponse
@@ -647,7 +1033,7 @@ export type SpawnResponse = Message<"nanomodal.v1.SpawnResponse"> & {
  * Use `create(SpawnResponseSchema)` to create a new message.
  */
 export const SpawnResponseSchema: GenMessage<SpawnResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 21);
+  messageDesc(file_nano_modal, 35);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallRequest
@@ -671,7 +1057,7 @@ export type AwaitCallRequest = Message<"nanomodal.v1.AwaitCallRequest"> & {
  * Use `create(AwaitCallRequestSchema)` to create a new message.
  */
 export const AwaitCallRequestSchema: GenMessage<AwaitCallRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 22);
+  messageDesc(file_nano_modal, 36);
 
 /**
  * @generated from message nanomodal.v1.AwaitCallResponse
@@ -693,7 +1079,7 @@ export type AwaitCallResponse = Message<"nanomodal.v1.AwaitCallResponse"> & {
  * Use `create(AwaitCallResponseSchema)` to create a new message.
  */
 export const AwaitCallResponseSchema: GenMessage<AwaitCallResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 23);
+  messageDesc(file_nano_modal, 37);
 
 /**
  * @generated from message nanomodal.v1.MapStart
@@ -724,7 +1110,7 @@ export type MapStart = Message<"nanomodal.v1.MapStart"> & {
  * Use `create(MapStartSchema)` to create a new message.
  */
 export const MapStartSchema: GenMessage<MapStart> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 24);
+  messageDesc(file_nano_modal, 38);
 
 /**
  * @generated from message nanomodal.v1.MapInputs
@@ -750,7 +1136,7 @@ export type MapInputs = Message<"nanomodal.v1.MapInputs"> & {
  * Use `create(MapInputsSchema)` to create a new message.
  */
 export const MapInputsSchema: GenMessage<MapInputs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 25);
+  messageDesc(file_nano_modal, 39);
 
 /**
  * @generated from message nanomodal.v1.MapEnd
@@ -767,7 +1153,7 @@ export type MapEnd = Message<"nanomodal.v1.MapEnd"> & {
  * Use `create(MapEndSchema)` to create a new message.
  */
 export const MapEndSchema: GenMessage<MapEnd> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 26);
+  messageDesc(file_nano_modal, 40);
 
 /**
  * @generated from message nanomodal.v1.MapRequest
@@ -802,7 +1188,7 @@ export type MapRequest = Message<"nanomodal.v1.MapRequest"> & {
  * Use `create(MapRequestSchema)` to create a new message.
  */
 export const MapRequestSchema: GenMessage<MapRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 27);
+  messageDesc(file_nano_modal, 41);
 
 /**
  * @generated from message nanomodal.v1.MapResponse
@@ -840,7 +1226,7 @@ export type MapResponse = Message<"nanomodal.v1.MapResponse"> & {
  * Use `create(MapResponseSchema)` to create a new message.
  */
 export const MapResponseSchema: GenMessage<MapResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 28);
+  messageDesc(file_nano_modal, 42);
 
 /**
  * @generated from message nanomodal.v1.GetStatsRequest
@@ -853,7 +1239,7 @@ export type GetStatsRequest = Message<"nanomodal.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 29);
+  messageDesc(file_nano_modal, 43);
 
 /**
  * @generated from message nanomodal.v1.FunctionQueue
@@ -880,6 +1266,13 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
    * @generated from field: uint32 queued = 4;
    */
   queued: number;
+
+  /**
+   * Inputs leased to workers right now (as of their last report, about a second old).
+   *
+   * @generated from field: uint32 running = 5;
+   */
+  running: number;
 };
 
 /**
@@ -887,7 +1280,7 @@ export type FunctionQueue = Message<"nanomodal.v1.FunctionQueue"> & {
  * Use `create(FunctionQueueSchema)` to create a new message.
  */
 export const FunctionQueueSchema: GenMessage<FunctionQueue> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 30);
+  messageDesc(file_nano_modal, 44);
 
 /**
  * @generated from message nanomodal.v1.WorkerInfo
@@ -917,6 +1310,13 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
    * @generated from field: double last_seen_ms = 5;
    */
   lastSeenMs: number;
+
+  /**
+   * Inputs the worker holds right now (as of its last report, about a second old).
+   *
+   * @generated from field: uint32 busy = 6;
+   */
+  busy: number;
 };
 
 /**
@@ -924,7 +1324,51 @@ export type WorkerInfo = Message<"nanomodal.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 31);
+  messageDesc(file_nano_modal, 45);
+
+/**
+ * @generated from message nanomodal.v1.ReportScalingRequest
+ */
+export type ReportScalingRequest = Message<"nanomodal.v1.ReportScalingRequest"> & {
+  /**
+   * Workers before and after the decision.
+   *
+   * @generated from field: uint32 from = 1;
+   */
+  from: number;
+
+  /**
+   * @generated from field: uint32 to = 2;
+   */
+  to: number;
+
+  /**
+   * Why, in the autoscaler's words ("12 inputs queued").
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.ReportScalingRequest.
+ * Use `create(ReportScalingRequestSchema)` to create a new message.
+ */
+export const ReportScalingRequestSchema: GenMessage<ReportScalingRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 46);
+
+/**
+ * @generated from message nanomodal.v1.ReportScalingResponse
+ */
+export type ReportScalingResponse = Message<"nanomodal.v1.ReportScalingResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ReportScalingResponse.
+ * Use `create(ReportScalingResponseSchema)` to create a new message.
+ */
+export const ReportScalingResponseSchema: GenMessage<ReportScalingResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 47);
 
 /**
  * @generated from message nanomodal.v1.GetStatsResponse
@@ -946,16 +1390,23 @@ export type GetStatsResponse = Message<"nanomodal.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 32);
+  messageDesc(file_nano_modal, 48);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsRequest
  */
 export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
   /**
+   * One of app_id, or name (a deployed app: every version's output).
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
 };
 
 /**
@@ -963,7 +1414,7 @@ export type StreamLogsRequest = Message<"nanomodal.v1.StreamLogsRequest"> & {
  * Use `create(StreamLogsRequestSchema)` to create a new message.
  */
 export const StreamLogsRequestSchema: GenMessage<StreamLogsRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 33);
+  messageDesc(file_nano_modal, 49);
 
 /**
  * @generated from message nanomodal.v1.StreamLogsResponse
@@ -987,7 +1438,7 @@ export type StreamLogsResponse = Message<"nanomodal.v1.StreamLogsResponse"> & {
  * Use `create(StreamLogsResponseSchema)` to create a new message.
  */
 export const StreamLogsResponseSchema: GenMessage<StreamLogsResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 34);
+  messageDesc(file_nano_modal, 50);
 
 /**
  * @generated from message nanomodal.v1.WorkerHello
@@ -1021,7 +1472,7 @@ export type WorkerHello = Message<"nanomodal.v1.WorkerHello"> & {
  * Use `create(WorkerHelloSchema)` to create a new message.
  */
 export const WorkerHelloSchema: GenMessage<WorkerHello> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 35);
+  messageDesc(file_nano_modal, 51);
 
 /**
  * @generated from message nanomodal.v1.WorkCredit
@@ -1040,7 +1491,7 @@ export type WorkCredit = Message<"nanomodal.v1.WorkCredit"> & {
  * Use `create(WorkCreditSchema)` to create a new message.
  */
 export const WorkCreditSchema: GenMessage<WorkCredit> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 36);
+  messageDesc(file_nano_modal, 52);
 
 /**
  * @generated from message nanomodal.v1.WorkResult
@@ -1083,7 +1534,7 @@ export type WorkResult = Message<"nanomodal.v1.WorkResult"> & {
  * Use `create(WorkResultSchema)` to create a new message.
  */
 export const WorkResultSchema: GenMessage<WorkResult> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 37);
+  messageDesc(file_nano_modal, 53);
 
 /**
  * @generated from message nanomodal.v1.WorkResults
@@ -1100,7 +1551,7 @@ export type WorkResults = Message<"nanomodal.v1.WorkResults"> & {
  * Use `create(WorkResultsSchema)` to create a new message.
  */
 export const WorkResultsSchema: GenMessage<WorkResults> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 38);
+  messageDesc(file_nano_modal, 54);
 
 /**
  * @generated from message nanomodal.v1.WorkHeartbeat
@@ -1110,6 +1561,15 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
    * @generated from field: repeated string input_ids = 1;
    */
   inputIds: string[];
+
+  /**
+   * The worker's figures for /metrics: running totals ("cold_starts",
+   * "sandbox_deaths", "image_builds") and current counts ("containers_idle",
+   * "containers_busy", "containers_starting").
+   *
+   * @generated from field: map<string, double> figures = 2;
+   */
+  figures: { [key: string]: number };
 };
 
 /**
@@ -1117,7 +1577,7 @@ export type WorkHeartbeat = Message<"nanomodal.v1.WorkHeartbeat"> & {
  * Use `create(WorkHeartbeatSchema)` to create a new message.
  */
 export const WorkHeartbeatSchema: GenMessage<WorkHeartbeat> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 39);
+  messageDesc(file_nano_modal, 55);
 
 /**
  * @generated from message nanomodal.v1.WorkLogs
@@ -1134,7 +1594,7 @@ export type WorkLogs = Message<"nanomodal.v1.WorkLogs"> & {
  * Use `create(WorkLogsSchema)` to create a new message.
  */
 export const WorkLogsSchema: GenMessage<WorkLogs> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 40);
+  messageDesc(file_nano_modal, 56);
 
 /**
  * @generated from message nanomodal.v1.WorkDrain
@@ -1147,7 +1607,7 @@ export type WorkDrain = Message<"nanomodal.v1.WorkDrain"> & {
  * Use `create(WorkDrainSchema)` to create a new message.
  */
 export const WorkDrainSchema: GenMessage<WorkDrain> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 41);
+  messageDesc(file_nano_modal, 57);
 
 /**
  * @generated from message nanomodal.v1.WorkerMessage
@@ -1200,7 +1660,7 @@ export type WorkerMessage = Message<"nanomodal.v1.WorkerMessage"> & {
  * Use `create(WorkerMessageSchema)` to create a new message.
  */
 export const WorkerMessageSchema: GenMessage<WorkerMessage> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 42);
+  messageDesc(file_nano_modal, 58);
 
 /**
  * @generated from message nanomodal.v1.WorkInput
@@ -1249,7 +1709,7 @@ export type WorkInput = Message<"nanomodal.v1.WorkInput"> & {
  * Use `create(WorkInputSchema)` to create a new message.
  */
 export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 43);
+  messageDesc(file_nano_modal, 59);
 
 /**
  * @generated from message nanomodal.v1.WorkAssign
@@ -1281,7 +1741,7 @@ export type WorkAssign = Message<"nanomodal.v1.WorkAssign"> & {
  * Use `create(WorkAssignSchema)` to create a new message.
  */
 export const WorkAssignSchema: GenMessage<WorkAssign> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 44);
+  messageDesc(file_nano_modal, 60);
 
 /**
  * @generated from message nanomodal.v1.WorkAppStopped
@@ -1291,6 +1751,14 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
    * @generated from field: string app_id = 1;
    */
   appId: string;
+
+  /**
+   * The app was superseded by a newer version, not stopped: finish its inputs,
+   * then stop its containers as they fall idle.
+   *
+   * @generated from field: bool drain = 2;
+   */
+  drain: boolean;
 };
 
 /**
@@ -1298,7 +1766,26 @@ export type WorkAppStopped = Message<"nanomodal.v1.WorkAppStopped"> & {
  * Use `create(WorkAppStoppedSchema)` to create a new message.
  */
 export const WorkAppStoppedSchema: GenMessage<WorkAppStopped> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 45);
+  messageDesc(file_nano_modal, 61);
+
+/**
+ * Inputs whose calls were cancelled: stop running them.
+ *
+ * @generated from message nanomodal.v1.WorkCancel
+ */
+export type WorkCancel = Message<"nanomodal.v1.WorkCancel"> & {
+  /**
+   * @generated from field: repeated string input_ids = 1;
+   */
+  inputIds: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.WorkCancel.
+ * Use `create(WorkCancelSchema)` to create a new message.
+ */
+export const WorkCancelSchema: GenMessage<WorkCancel> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 62);
 
 /**
  * Results stored so far on this stream (a running count): the worker may
@@ -1318,7 +1805,7 @@ export type WorkAck = Message<"nanomodal.v1.WorkAck"> & {
  * Use `create(WorkAckSchema)` to create a new message.
  */
 export const WorkAckSchema: GenMessage<WorkAck> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 46);
+  messageDesc(file_nano_modal, 63);
 
 /**
  * @generated from message nanomodal.v1.WorkerCommand
@@ -1345,6 +1832,12 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
      */
     value: WorkAck;
     case: "ack";
+  } | {
+    /**
+     * @generated from field: nanomodal.v1.WorkCancel cancel = 4;
+     */
+    value: WorkCancel;
+    case: "cancel";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1353,7 +1846,7 @@ export type WorkerCommand = Message<"nanomodal.v1.WorkerCommand"> & {
  * Use `create(WorkerCommandSchema)` to create a new message.
  */
 export const WorkerCommandSchema: GenMessage<WorkerCommand> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 47);
+  messageDesc(file_nano_modal, 64);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionRequest
@@ -1370,7 +1863,7 @@ export type GetFunctionRequest = Message<"nanomodal.v1.GetFunctionRequest"> & {
  * Use `create(GetFunctionRequestSchema)` to create a new message.
  */
 export const GetFunctionRequestSchema: GenMessage<GetFunctionRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 48);
+  messageDesc(file_nano_modal, 65);
 
 /**
  * @generated from message nanomodal.v1.GetFunctionResponse
@@ -1407,7 +1900,7 @@ export type GetFunctionResponse = Message<"nanomodal.v1.GetFunctionResponse"> & 
  * Use `create(GetFunctionResponseSchema)` to create a new message.
  */
 export const GetFunctionResponseSchema: GenMessage<GetFunctionResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 49);
+  messageDesc(file_nano_modal, 66);
 
 /**
  * @generated from message nanomodal.v1.GetBundleRequest
@@ -1424,7 +1917,7 @@ export type GetBundleRequest = Message<"nanomodal.v1.GetBundleRequest"> & {
  * Use `create(GetBundleRequestSchema)` to create a new message.
  */
 export const GetBundleRequestSchema: GenMessage<GetBundleRequest> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 50);
+  messageDesc(file_nano_modal, 67);
 
 /**
  * @generated from message nanomodal.v1.GetBundleResponse
@@ -1441,7 +1934,708 @@ export type GetBundleResponse = Message<"nanomodal.v1.GetBundleResponse"> & {
  * Use `create(GetBundleResponseSchema)` to create a new message.
  */
 export const GetBundleResponseSchema: GenMessage<GetBundleResponse> = /*@__PURE__*/
-  messageDesc(file_nano_modal, 51);
+  messageDesc(file_nano_modal, 68);
+
+/**
+ * A call made by user code inside a sandbox, which the worker makes on its
+ * behalf. The credential is the calling input's lease: it is valid only while
+ * that input runs on this worker, and scopes the call to the input's app.
+ *
+ * @generated from message nanomodal.v1.NestedCallRequest
+ */
+export type NestedCallRequest = Message<"nanomodal.v1.NestedCallRequest"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: string input_id = 2;
+   */
+  inputId: string;
+
+  /**
+   * @generated from field: string lease_token = 3;
+   */
+  leaseToken: string;
+
+  /**
+   * A ControlService method: call, spawn, awaitCall, lookupFunction or cancelCall.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * The encoded request message of that method. For lookupFunction, an empty
+   * app_name means the calling input's own app.
+   *
+   * @generated from field: bytes request = 5;
+   */
+  request: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallRequest.
+ * Use `create(NestedCallRequestSchema)` to create a new message.
+ */
+export const NestedCallRequestSchema: GenMessage<NestedCallRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 69);
+
+/**
+ * The answer to a NestedCallRequest.
+ *
+ * @generated from message nanomodal.v1.NestedCallResponse
+ */
+export type NestedCallResponse = Message<"nanomodal.v1.NestedCallResponse"> & {
+  /**
+   * The encoded response message of the method.
+   *
+   * @generated from field: bytes response = 1;
+   */
+  response: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.NestedCallResponse.
+ * Use `create(NestedCallResponseSchema)` to create a new message.
+ */
+export const NestedCallResponseSchema: GenMessage<NestedCallResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 70);
+
+/**
+ * @generated from message nanomodal.v1.SecretInfo
+ */
+export type SecretInfo = Message<"nanomodal.v1.SecretInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Variable names only: values are never listed.
+   *
+   * @generated from field: repeated string keys = 2;
+   */
+  keys: string[];
+
+  /**
+   * @generated from field: double created_ms = 3;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: double updated_ms = 4;
+   */
+  updatedMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.SecretInfo.
+ * Use `create(SecretInfoSchema)` to create a new message.
+ */
+export const SecretInfoSchema: GenMessage<SecretInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 71);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretRequest
+ */
+export type CreateSecretRequest = Message<"nanomodal.v1.CreateSecretRequest"> & {
+  /**
+   * Empty with `inline` set: the server names it (for Secret.fromDict / fromDotenv).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: map<string, string> values = 2;
+   */
+  values: { [key: string]: string };
+
+  /**
+   * Replace an existing secret of that name.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+
+  /**
+   * @generated from field: bool inline = 4;
+   */
+  inline: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretRequest.
+ * Use `create(CreateSecretRequestSchema)` to create a new message.
+ */
+export const CreateSecretRequestSchema: GenMessage<CreateSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 72);
+
+/**
+ * @generated from message nanomodal.v1.CreateSecretResponse
+ */
+export type CreateSecretResponse = Message<"nanomodal.v1.CreateSecretResponse"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateSecretResponse.
+ * Use `create(CreateSecretResponseSchema)` to create a new message.
+ */
+export const CreateSecretResponseSchema: GenMessage<CreateSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 73);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsRequest
+ */
+export type ListSecretsRequest = Message<"nanomodal.v1.ListSecretsRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsRequest.
+ * Use `create(ListSecretsRequestSchema)` to create a new message.
+ */
+export const ListSecretsRequestSchema: GenMessage<ListSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 74);
+
+/**
+ * @generated from message nanomodal.v1.ListSecretsResponse
+ */
+export type ListSecretsResponse = Message<"nanomodal.v1.ListSecretsResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.SecretInfo secrets = 1;
+   */
+  secrets: SecretInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListSecretsResponse.
+ * Use `create(ListSecretsResponseSchema)` to create a new message.
+ */
+export const ListSecretsResponseSchema: GenMessage<ListSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 75);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretRequest
+ */
+export type DeleteSecretRequest = Message<"nanomodal.v1.DeleteSecretRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretRequest.
+ * Use `create(DeleteSecretRequestSchema)` to create a new message.
+ */
+export const DeleteSecretRequestSchema: GenMessage<DeleteSecretRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 76);
+
+/**
+ * @generated from message nanomodal.v1.DeleteSecretResponse
+ */
+export type DeleteSecretResponse = Message<"nanomodal.v1.DeleteSecretResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteSecretResponse.
+ * Use `create(DeleteSecretResponseSchema)` to create a new message.
+ */
+export const DeleteSecretResponseSchema: GenMessage<DeleteSecretResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 77);
+
+/**
+ * Fails with NOT_FOUND naming the first missing secret.
+ *
+ * @generated from message nanomodal.v1.CheckSecretsRequest
+ */
+export type CheckSecretsRequest = Message<"nanomodal.v1.CheckSecretsRequest"> & {
+  /**
+   * @generated from field: repeated string names = 1;
+   */
+  names: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsRequest.
+ * Use `create(CheckSecretsRequestSchema)` to create a new message.
+ */
+export const CheckSecretsRequestSchema: GenMessage<CheckSecretsRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 78);
+
+/**
+ * @generated from message nanomodal.v1.CheckSecretsResponse
+ */
+export type CheckSecretsResponse = Message<"nanomodal.v1.CheckSecretsResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.CheckSecretsResponse.
+ * Use `create(CheckSecretsResponseSchema)` to create a new message.
+ */
+export const CheckSecretsResponseSchema: GenMessage<CheckSecretsResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 79);
+
+/**
+ * Worker only: the merged environment of a function's secrets.
+ *
+ * @generated from message nanomodal.v1.GetSecretEnvRequest
+ */
+export type GetSecretEnvRequest = Message<"nanomodal.v1.GetSecretEnvRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string function_name = 2;
+   */
+  functionName: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvRequest.
+ * Use `create(GetSecretEnvRequestSchema)` to create a new message.
+ */
+export const GetSecretEnvRequestSchema: GenMessage<GetSecretEnvRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 80);
+
+/**
+ * @generated from message nanomodal.v1.GetSecretEnvResponse
+ */
+export type GetSecretEnvResponse = Message<"nanomodal.v1.GetSecretEnvResponse"> & {
+  /**
+   * @generated from field: map<string, string> env = 1;
+   */
+  env: { [key: string]: string };
+};
+
+/**
+ * Describes the message nanomodal.v1.GetSecretEnvResponse.
+ * Use `create(GetSecretEnvResponseSchema)` to create a new message.
+ */
+export const GetSecretEnvResponseSchema: GenMessage<GetSecretEnvResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 81);
+
+/**
+ * One file of a volume: its content is the concatenation of its chunks
+ * (content-addressed, at most 4 MiB each).
+ *
+ * @generated from message nanomodal.v1.VolumeEntry
+ */
+export type VolumeEntry = Message<"nanomodal.v1.VolumeEntry"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: repeated string chunks = 3;
+   */
+  chunks: string[];
+
+  /**
+   * @generated from field: double mtime_ms = 4;
+   */
+  mtimeMs: number;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeEntry.
+ * Use `create(VolumeEntrySchema)` to create a new message.
+ */
+export const VolumeEntrySchema: GenMessage<VolumeEntry> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 82);
+
+/**
+ * @generated from message nanomodal.v1.VolumeInfo
+ */
+export type VolumeInfo = Message<"nanomodal.v1.VolumeInfo"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: double created_ms = 2;
+   */
+  createdMs: number;
+
+  /**
+   * @generated from field: uint64 version = 3;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: uint64 files = 4;
+   */
+  files: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 5;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeInfo.
+ * Use `create(VolumeInfoSchema)` to create a new message.
+ */
+export const VolumeInfoSchema: GenMessage<VolumeInfo> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 83);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeRequest
+ */
+export type CreateVolumeRequest = Message<"nanomodal.v1.CreateVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Succeed if it exists already.
+   *
+   * @generated from field: bool exist_ok = 2;
+   */
+  existOk: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeRequest.
+ * Use `create(CreateVolumeRequestSchema)` to create a new message.
+ */
+export const CreateVolumeRequestSchema: GenMessage<CreateVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 84);
+
+/**
+ * @generated from message nanomodal.v1.CreateVolumeResponse
+ */
+export type CreateVolumeResponse = Message<"nanomodal.v1.CreateVolumeResponse"> & {
+  /**
+   * @generated from field: bool created = 1;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message nanomodal.v1.CreateVolumeResponse.
+ * Use `create(CreateVolumeResponseSchema)` to create a new message.
+ */
+export const CreateVolumeResponseSchema: GenMessage<CreateVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 85);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesRequest
+ */
+export type ListVolumesRequest = Message<"nanomodal.v1.ListVolumesRequest"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesRequest.
+ * Use `create(ListVolumesRequestSchema)` to create a new message.
+ */
+export const ListVolumesRequestSchema: GenMessage<ListVolumesRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 86);
+
+/**
+ * @generated from message nanomodal.v1.ListVolumesResponse
+ */
+export type ListVolumesResponse = Message<"nanomodal.v1.ListVolumesResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeInfo volumes = 1;
+   */
+  volumes: VolumeInfo[];
+};
+
+/**
+ * Describes the message nanomodal.v1.ListVolumesResponse.
+ * Use `create(ListVolumesResponseSchema)` to create a new message.
+ */
+export const ListVolumesResponseSchema: GenMessage<ListVolumesResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 87);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeRequest
+ */
+export type DeleteVolumeRequest = Message<"nanomodal.v1.DeleteVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeRequest.
+ * Use `create(DeleteVolumeRequestSchema)` to create a new message.
+ */
+export const DeleteVolumeRequestSchema: GenMessage<DeleteVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 88);
+
+/**
+ * @generated from message nanomodal.v1.DeleteVolumeResponse
+ */
+export type DeleteVolumeResponse = Message<"nanomodal.v1.DeleteVolumeResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.DeleteVolumeResponse.
+ * Use `create(DeleteVolumeResponseSchema)` to create a new message.
+ */
+export const DeleteVolumeResponseSchema: GenMessage<DeleteVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 89);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeRequest
+ */
+export type GetVolumeTreeRequest = Message<"nanomodal.v1.GetVolumeTreeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Only answer with entries when the volume's version differs from this.
+   *
+   * @generated from field: uint64 known_version = 2;
+   */
+  knownVersion: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeRequest.
+ * Use `create(GetVolumeTreeRequestSchema)` to create a new message.
+ */
+export const GetVolumeTreeRequestSchema: GenMessage<GetVolumeTreeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 90);
+
+/**
+ * @generated from message nanomodal.v1.GetVolumeTreeResponse
+ */
+export type GetVolumeTreeResponse = Message<"nanomodal.v1.GetVolumeTreeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: bool unchanged = 2;
+   */
+  unchanged: boolean;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeEntry entries = 3;
+   */
+  entries: VolumeEntry[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetVolumeTreeResponse.
+ * Use `create(GetVolumeTreeResponseSchema)` to create a new message.
+ */
+export const GetVolumeTreeResponseSchema: GenMessage<GetVolumeTreeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 91);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksRequest
+ */
+export type MissingChunksRequest = Message<"nanomodal.v1.MissingChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksRequest.
+ * Use `create(MissingChunksRequestSchema)` to create a new message.
+ */
+export const MissingChunksRequestSchema: GenMessage<MissingChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 92);
+
+/**
+ * @generated from message nanomodal.v1.MissingChunksResponse
+ */
+export type MissingChunksResponse = Message<"nanomodal.v1.MissingChunksResponse"> & {
+  /**
+   * @generated from field: repeated string missing = 1;
+   */
+  missing: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.MissingChunksResponse.
+ * Use `create(MissingChunksResponseSchema)` to create a new message.
+ */
+export const MissingChunksResponseSchema: GenMessage<MissingChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 93);
+
+/**
+ * @generated from message nanomodal.v1.Chunk
+ */
+export type Chunk = Message<"nanomodal.v1.Chunk"> & {
+  /**
+   * Hex SHA-256 of data.
+   *
+   * @generated from field: string hash = 1;
+   */
+  hash: string;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message nanomodal.v1.Chunk.
+ * Use `create(ChunkSchema)` to create a new message.
+ */
+export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 94);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksRequest
+ */
+export type PutChunksRequest = Message<"nanomodal.v1.PutChunksRequest"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksRequest.
+ * Use `create(PutChunksRequestSchema)` to create a new message.
+ */
+export const PutChunksRequestSchema: GenMessage<PutChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 95);
+
+/**
+ * @generated from message nanomodal.v1.PutChunksResponse
+ */
+export type PutChunksResponse = Message<"nanomodal.v1.PutChunksResponse"> & {
+};
+
+/**
+ * Describes the message nanomodal.v1.PutChunksResponse.
+ * Use `create(PutChunksResponseSchema)` to create a new message.
+ */
+export const PutChunksResponseSchema: GenMessage<PutChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 96);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksRequest
+ */
+export type GetChunksRequest = Message<"nanomodal.v1.GetChunksRequest"> & {
+  /**
+   * @generated from field: repeated string hashes = 1;
+   */
+  hashes: string[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksRequest.
+ * Use `create(GetChunksRequestSchema)` to create a new message.
+ */
+export const GetChunksRequestSchema: GenMessage<GetChunksRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 97);
+
+/**
+ * @generated from message nanomodal.v1.GetChunksResponse
+ */
+export type GetChunksResponse = Message<"nanomodal.v1.GetChunksResponse"> & {
+  /**
+   * @generated from field: repeated nanomodal.v1.Chunk chunks = 1;
+   */
+  chunks: Chunk[];
+};
+
+/**
+ * Describes the message nanomodal.v1.GetChunksResponse.
+ * Use `create(GetChunksResponseSchema)` to create a new message.
+ */
+export const GetChunksResponseSchema: GenMessage<GetChunksResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 98);
+
+/**
+ * @generated from message nanomodal.v1.VolumeChange
+ */
+export type VolumeChange = Message<"nanomodal.v1.VolumeChange"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Set for a deletion (of a file, or of everything under a directory path).
+   *
+   * @generated from field: bool deleted = 2;
+   */
+  deleted: boolean;
+
+  /**
+   * @generated from field: nanomodal.v1.VolumeEntry entry = 3;
+   */
+  entry?: VolumeEntry | undefined;
+};
+
+/**
+ * Describes the message nanomodal.v1.VolumeChange.
+ * Use `create(VolumeChangeSchema)` to create a new message.
+ */
+export const VolumeChangeSchema: GenMessage<VolumeChange> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 99);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeRequest
+ */
+export type CommitVolumeRequest = Message<"nanomodal.v1.CommitVolumeRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated nanomodal.v1.VolumeChange changes = 2;
+   */
+  changes: VolumeChange[];
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeRequest.
+ * Use `create(CommitVolumeRequestSchema)` to create a new message.
+ */
+export const CommitVolumeRequestSchema: GenMessage<CommitVolumeRequest> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 100);
+
+/**
+ * @generated from message nanomodal.v1.CommitVolumeResponse
+ */
+export type CommitVolumeResponse = Message<"nanomodal.v1.CommitVolumeResponse"> & {
+  /**
+   * @generated from field: uint64 version = 1;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message nanomodal.v1.CommitVolumeResponse.
+ * Use `create(CommitVolumeResponseSchema)` to create a new message.
+ */
+export const CommitVolumeResponseSchema: GenMessage<CommitVolumeResponse> = /*@__PURE__*/
+  messageDesc(file_nano_modal, 101);
 
 /**
  * How one input ended.
@@ -1481,6 +2675,13 @@ export enum ResultStatus {
    * @generated from enum value: RESULT_STATUS_INTERNAL_FAILURE = 4;
    */
   INTERNAL_FAILURE = 4,
+
+  /**
+   * The call was cancelled before it finished.
+   *
+   * @generated from enum value: RESULT_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -1526,12 +2727,68 @@ export const ControlService: GenService<{
     output: typeof StopAppResponseSchema;
   },
   /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHeartbeat
+   */
+  appHeartbeat: {
+    methodKind: "unary";
+    input: typeof AppHeartbeatRequestSchema;
+    output: typeof AppHeartbeatResponseSchema;
+  },
+  /**
    * @generated from rpc nanomodal.v1.ControlService.ListApps
    */
   listApps: {
     methodKind: "unary";
     input: typeof ListAppsRequestSchema;
     output: typeof ListAppsResponseSchema;
+  },
+  /**
+   * The current version's id of a deployed app's function.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.LookupFunction
+   */
+  lookupFunction: {
+    methodKind: "unary";
+    input: typeof LookupFunctionRequestSchema;
+    output: typeof LookupFunctionResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.ControlService.AppHistory
+   */
+  appHistory: {
+    methodKind: "unary";
+    input: typeof AppHistoryRequestSchema;
+    output: typeof AppHistoryResponseSchema;
+  },
+  /**
+   * Records a new version that runs what an earlier one ran.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.RollbackApp
+   */
+  rollbackApp: {
+    methodKind: "unary";
+    input: typeof RollbackAppRequestSchema;
+    output: typeof RollbackAppResponseSchema;
+  },
+  /**
+   * Recent output of a deployed app's functions (follow with StreamLogs).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.AppLogs
+   */
+  appLogs: {
+    methodKind: "unary";
+    input: typeof AppLogsRequestSchema;
+    output: typeof AppLogsResponseSchema;
+  },
+  /**
+   * Queued inputs of the call are dropped, running ones stopped; get() says cancelled.
+   *
+   * @generated from rpc nanomodal.v1.ControlService.CancelCall
+   */
+  cancelCall: {
+    methodKind: "unary";
+    input: typeof CancelCallRequestSchema;
+    output: typeof CancelCallResponseSchema;
   },
   /**
    * @generated from rpc nanomodal.v1.ControlService.Call
@@ -1583,6 +2840,16 @@ export const ControlService: GenService<{
     input: typeof GetStatsRequestSchema;
     output: typeof GetStatsResponseSchema;
   },
+  /**
+   * An autoscaler tells the control plane what it decided (for /metrics and the event log).
+   *
+   * @generated from rpc nanomodal.v1.ControlService.ReportScaling
+   */
+  reportScaling: {
+    methodKind: "unary";
+    input: typeof ReportScalingRequestSchema;
+    output: typeof ReportScalingResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 0);
 
@@ -1614,6 +2881,136 @@ export const WorkerService: GenService<{
     input: typeof GetBundleRequestSchema;
     output: typeof GetBundleResponseSchema;
   },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.NestedCall
+   */
+  nestedCall: {
+    methodKind: "unary";
+    input: typeof NestedCallRequestSchema;
+    output: typeof NestedCallResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.WorkerService.GetSecretEnv
+   */
+  getSecretEnv: {
+    methodKind: "unary";
+    input: typeof GetSecretEnvRequestSchema;
+    output: typeof GetSecretEnvResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_nano_modal, 1);
+
+/**
+ * Clients manage secrets; values flow in, never out.
+ *
+ * @generated from service nanomodal.v1.SecretService
+ */
+export const SecretService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CreateSecret
+   */
+  createSecret: {
+    methodKind: "unary";
+    input: typeof CreateSecretRequestSchema;
+    output: typeof CreateSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.ListSecrets
+   */
+  listSecrets: {
+    methodKind: "unary";
+    input: typeof ListSecretsRequestSchema;
+    output: typeof ListSecretsResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.DeleteSecret
+   */
+  deleteSecret: {
+    methodKind: "unary";
+    input: typeof DeleteSecretRequestSchema;
+    output: typeof DeleteSecretResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.SecretService.CheckSecrets
+   */
+  checkSecrets: {
+    methodKind: "unary";
+    input: typeof CheckSecretsRequestSchema;
+    output: typeof CheckSecretsResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 2);
+
+/**
+ * Volumes for clients and workers: trees of path -> chunks, committed atomically.
+ *
+ * @generated from service nanomodal.v1.VolumeService
+ */
+export const VolumeService: GenService<{
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CreateVolume
+   */
+  createVolume: {
+    methodKind: "unary";
+    input: typeof CreateVolumeRequestSchema;
+    output: typeof CreateVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.ListVolumes
+   */
+  listVolumes: {
+    methodKind: "unary";
+    input: typeof ListVolumesRequestSchema;
+    output: typeof ListVolumesResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.DeleteVolume
+   */
+  deleteVolume: {
+    methodKind: "unary";
+    input: typeof DeleteVolumeRequestSchema;
+    output: typeof DeleteVolumeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetVolumeTree
+   */
+  getVolumeTree: {
+    methodKind: "unary";
+    input: typeof GetVolumeTreeRequestSchema;
+    output: typeof GetVolumeTreeResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.MissingChunks
+   */
+  missingChunks: {
+    methodKind: "unary";
+    input: typeof MissingChunksRequestSchema;
+    output: typeof MissingChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.PutChunks
+   */
+  putChunks: {
+    methodKind: "unary";
+    input: typeof PutChunksRequestSchema;
+    output: typeof PutChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.GetChunks
+   */
+  getChunks: {
+    methodKind: "unary";
+    input: typeof GetChunksRequestSchema;
+    output: typeof GetChunksResponseSchema;
+  },
+  /**
+   * @generated from rpc nanomodal.v1.VolumeService.CommitVolume
+   */
+  commitVolume: {
+    methodKind: "unary";
+    input: typeof CommitVolumeRequestSchema;
+    output: typeof CommitVolumeResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_nano_modal, 3);
 

@@ -1,10 +1,12 @@
 /**
  * One hardened container running the entrypoint: its configuration (all
  * capabilities dropped, no new privileges, read-only root with a tmpfs
- * /tmp, user 65534, pids/memory/cpu limits, no network when asked, and no
- * host path but the bundle, the entrypoint and the socket directory), and
- * its life: create, attach, start; on exit, inspect (out of memory?) and
- * remove.
+ * /tmp, user 65534, pids/memory/cpu limits, an init that reaps, no network
+ * when asked and otherwise nano-modal's own network where containers cannot
+ * reach each other, and no host path but the bundle, the entrypoint and the
+ * socket directory), and its life: create, attach (stdin too: when the worker
+ * dies, stdin closes and the entrypoint ends itself), start; on exit, the
+ * daemon's events say whether it ran out of memory, and it removes itself.
  */
 import type { Dockerode } from "./_docker.ts";
 import { demuxFrames } from "./_demux.ts";
@@ -19,6 +21,30 @@ const MOUNT = {
 };
 
 const MIB = 1024 * 1024;
+
+/**
+ * The bridge network sandboxes join unless `blockNetwork`: inter-container
+ * traffic is off, so one function's container cannot reach another's.
+ */
+export const NETWORK = "nano-modal";
+
+/** Creates {@linkcode NETWORK} unless it exists. */
+export async function ensureNetwork(docker: Dockerode): Promise<void> {
+  const found = await docker.listNetworks({ filters: { name: [NETWORK] } });
+  if (found.some((n) => n.Name === NETWORK)) return;
+  try {
+    await docker.createNetwork({
+      Name: NETWORK,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Options: { "com.docker.network.bridge.enable_icc": "false" },
+      Labels: { "nano-modal.network": "sandboxes" },
+    });
+  } catch (err) {
+    // Another worker created it first.
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  }
+}
 /** Deno alone runs ~20 threads; npm binaries may add processes. */
 export const PIDS_LIMIT = 256;
 const OOM = /out of memory|heap limit|Allocation failed/i;
@@ -52,15 +78,19 @@ export function containerConfig(
       `${MOUNT.socketDir}/sock`,
       `file://${MOUNT.bundle}`,
       spec.appName,
+      "--lifeline-stdin",
     ],
     // The image's own environment plus nothing of the worker's: no tokens, no secrets.
-    Env: Object.entries(imageEnv(def)).map(([k, v]) => `${k}=${v}`),
+    // The function's own secrets only (spec.env), never the worker's environment.
+    Env: Object.entries({ ...imageEnv(def), ...spec.env }).map(([k, v]) => `${k}=${v}`),
     User: "65534:65534",
     WorkingDir: "/tmp",
     Labels: labels,
     Tty: false,
-    OpenStdin: false,
-    AttachStdin: false,
+    // Held open by the worker's attach; closed when the worker goes, whatever the reason.
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
@@ -68,6 +98,8 @@ export function containerConfig(
         bind(spec.entrypointPath, MOUNT.entrypoint),
         bind(spec.bundlePath, MOUNT.bundle),
         bind(spec.socketDir, MOUNT.socketDir),
+        // The worker's copies of the function's volumes, writable by the container's user.
+        ...(spec.mounts ?? []).map((m) => ({ ...bind(m.source, m.target), ReadOnly: m.readOnly })),
       ],
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
@@ -77,7 +109,13 @@ export function containerConfig(
       Memory: memoryMib * MIB,
       MemorySwap: memoryMib * MIB,
       NanoCpus: Math.round(def.cpu * 1e9),
-      NetworkMode: def.blockNetwork ? "none" : "bridge",
+      NetworkMode: def.blockNetwork ? "none" : NETWORK,
+      // A service the user runs on the host on purpose stays reachable by name.
+      ExtraHosts: def.blockNetwork ? [] : ["host.docker.internal:host-gateway"],
+      // PID 1 reaps, and lets the entrypoint kill itself when its worker is gone.
+      Init: true,
+      // Nothing is left behind when a container ends, even if its worker is gone.
+      AutoRemove: true,
       // Output is read from the attach stream; no log file grows on the host.
       LogConfig: { Type: "none", Config: {} },
     },
@@ -93,8 +131,17 @@ export async function startContainer(
   const container = await docker.createContainer(config);
   let stderrTail = "";
   let output: Promise<void>;
+  let events: ContainerEvents;
   try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    // Opened before start: with AutoRemove, the container cannot be inspected after it ends.
+    events = await watchEvents(docker, container.id);
+    const stream = await container.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    });
     output = demuxFrames(stream as unknown as AsyncIterable<Uint8Array>, (fd, text) => {
       if (fd === 2) {
         stderrTail = (stderrTail + text).slice(-4096);
@@ -110,22 +157,18 @@ export async function startContainer(
   }
   const exited = (async (): Promise<SandboxExit> => {
     let code: number | null = null;
-    let oom = false;
     try {
       code = (await container.wait()).StatusCode;
     } catch {
       // Removed while we waited: it was killed.
     }
-    await settleWithin(output, 1_000);
-    try {
-      const state = (await container.inspect()).State;
-      oom = state.OOMKilled;
-      code = state.ExitCode;
-    } catch {
-      // Already removed by kill().
-    }
-    await removeContainer(container);
-    oom ||= OOM.test(stderrTail);
+    // The daemon reports `oom` before `die`; the attach stream may linger briefly.
+    const [died] = await Promise.all([events.died(1_000), settleWithin(output, 1_000)]);
+    code = died?.code ?? code;
+    // It removes itself (AutoRemove); this only hurries a removal along.
+    removeContainer(container).catch(() => {});
+    const oom = events.oom || OOM.test(stderrTail);
+    events.close();
     const signal = code !== null && code > 128 ? signalName(code - 128) : null;
     return { code: signal ? null : code, signal, oom };
   })();
@@ -136,6 +179,65 @@ export async function startContainer(
       // One call stops and removes; `exited` then settles.
       await removeContainer(container);
       await exited;
+    },
+  };
+}
+
+/** The daemon's `oom` and `die` events of one container. */
+interface ContainerEvents {
+  /** Whether the kernel's OOM killer hit the container. */
+  readonly oom: boolean;
+  /** Resolves with the exit code once `die` arrives, or undefined after `waitMs`. */
+  died(waitMs: number): Promise<{ code: number } | undefined>;
+  close(): void;
+}
+
+async function watchEvents(docker: Dockerode, id: string): Promise<ContainerEvents> {
+  const stream = await docker.getEvents({
+    filters: { type: ["container"], container: [id], event: ["oom", "die"] },
+  }) as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
+  let oom = false;
+  const die = Promise.withResolvers<{ code: number }>();
+  (async () => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (!line) continue;
+        const event = JSON.parse(line) as {
+          Action?: string;
+          Actor?: { Attributes?: Record<string, string> };
+        };
+        if (event.Action === "oom") oom = true;
+        if (event.Action === "die") {
+          die.resolve({ code: Number(event.Actor?.Attributes?.exitCode ?? -1) });
+        }
+      }
+    }
+  })().catch(() => {});
+  return {
+    get oom() {
+      return oom;
+    },
+    async died(waitMs) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), waitMs));
+      try {
+        return await Promise.race([die.promise, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      try {
+        stream.destroy?.();
+      } catch {
+        // Already closed.
+      }
     },
   };
 }

@@ -5,11 +5,11 @@
  * @module
  */
 import { denoPath } from "../../proto/deno_path.ts";
-import type { FunctionDef } from "../../proto/messages.ts";
 import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_docker.ts";
-import { containerConfig, startContainer } from "./_container.ts";
+import { containerConfig, ensureNetwork, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
-import type { BuildLog, FetchBlob, Runner, Sandbox, SandboxSpec } from "../runner.ts";
+import { type ImageInfo, listImages, markImageUsed, pruneImages } from "./_image_gc.ts";
+import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -39,19 +39,23 @@ export const WORKER_LABEL = "nano-modal.worker";
  * ```
  */
 export class DockerRunner implements Runner {
+  /** Always `"docker"`. */
   readonly name = "docker";
   readonly #options: DockerRunnerOptions;
   readonly #tags = new Map<string, string>();
   #docker?: Promise<Dockerode>;
   #builder?: Promise<ImageBuilder>;
   #owner?: Promise<string>;
+  #network?: Promise<void>;
+  #reaper?: ReturnType<typeof setInterval>;
 
+  /** A runner on the daemon at `options.socketPath`; it connects on first use. */
   constructor(options: DockerRunnerOptions) {
     this.#options = options;
   }
 
   /** Builds the function's image unless this host has it. */
-  async prepare(def: FunctionDef, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
+  async prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
     const builder = await this.#imageBuilder();
     this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, log, fetchBlob));
   }
@@ -64,6 +68,13 @@ export class DockerRunner implements Runner {
       "nano-modal.function": spec.functionName,
     };
     const image = await this.#image(spec.def);
+    markImageUsed(this.#options.cacheDir, image).catch(() => {});
+    if (!spec.def.blockNetwork) {
+      await (this.#network ??= ensureNetwork(docker).catch((err) => {
+        this.#network = undefined;
+        throw err;
+      }));
+    }
     try {
       return await startContainer(docker, spec, containerConfig(spec, image, labels));
     } catch (err) {
@@ -76,8 +87,33 @@ export class DockerRunner implements Runner {
     }
   }
 
-  /** Removes containers labelled as ours whose worker process on this host is gone. */
+  /** This host's images of the runner, with when each was last used. */
+  async images(): Promise<ImageInfo[]> {
+    return await listImages(await this.#client(), this.#gcOptions());
+  }
+
+  /** Removes images no container uses that nobody used for `unusedForMs`; returns them. */
+  async pruneImages(unusedForMs: number): Promise<ImageInfo[]> {
+    return await pruneImages(await this.#client(), { ...this.#gcOptions(), unusedForMs });
+  }
+
+  #gcOptions() {
+    return { cacheDir: this.#options.cacheDir, repository: this.#options.imageRepository };
+  }
+
+  /**
+   * Removes containers labelled as ours whose worker process on this host is
+   * gone, now and then every 30 s (a worker killed with SIGKILL cannot).
+   */
   async cleanup(): Promise<void> {
+    await this.#reap();
+    if (!this.#reaper) {
+      this.#reaper = setInterval(() => this.#reap().catch(() => {}), 30_000);
+      Deno.unrefTimer(this.#reaper);
+    }
+  }
+
+  async #reap(): Promise<void> {
     const docker = await this.#client();
     const host = Deno.hostname();
     const containers = await docker.listContainers({
@@ -91,7 +127,7 @@ export class DockerRunner implements Runner {
     }));
   }
 
-  async #image(def: FunctionDef): Promise<string> {
+  async #image(def: FunctionSpec): Promise<string> {
     const known = this.#tags.get(def.imageJson);
     if (known) return known;
     const tag = await (await this.#imageBuilder()).ensure(def.imageJson, () => {});

@@ -157,7 +157,7 @@ Deno.test({
         bundlePath: fx.bundlePath,
         entrypointPath: fx.entrypointPath,
         onOutput: () => {},
-      }, `${fx.dir}/sandboxes`);
+      }, { rootDir: `${fx.dir}/sandboxes` });
       try {
         const done = await warm.run("in-1", "echo", encodeValue([{ hello: [1, 2] }]));
         ok(done.ok);
@@ -175,7 +175,19 @@ Deno.test({
         ok((h.PidsLimit ?? 0) > 0 && (h.PidsLimit ?? 0) <= 1024);
         strictEqual(h.Memory, 96 * 1024 * 1024);
         strictEqual(h.NanoCpus, 500_000_000);
-        strictEqual(h.NetworkMode, blockNetwork ? "none" : "bridge");
+        // Not the default bridge: nano-modal's own network, containers cut off from each other.
+        strictEqual(h.NetworkMode, blockNetwork ? "none" : "nano-modal");
+        deepStrictEqual(
+          h.ExtraHosts ?? [],
+          blockNetwork ? [] : ["host.docker.internal:host-gateway"],
+        );
+        strictEqual(h.AutoRemove, true, "nothing is left if the worker is gone");
+        strictEqual(h.Init, true);
+        strictEqual(
+          c.Config.OpenStdin && c.Config.StdinOnce,
+          true,
+          "stdin is the worker's lifeline",
+        );
         strictEqual(h.Privileged, false);
         ok(c.Config.Labels[WORKER_LABEL].startsWith(`${Deno.hostname()}:${Deno.pid}:`));
         // Only the entrypoint, the bundle and the socket directory, all read-only.
@@ -197,6 +209,8 @@ Deno.test({
       });
       strictEqual(left.length, 0, "stop() removes the container");
     }
+    const [network] = await docker.listNetworks({ filters: { name: ["nano-modal"] } });
+    strictEqual(network.Options?.["com.docker.network.bridge.enable_icc"], "false");
     await Deno.remove(fx.dir, { recursive: true });
   },
 });
@@ -220,7 +234,7 @@ Deno.test({
       bundlePath: fx.bundlePath,
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
-    }, `${fx.dir}/sandboxes`);
+    }, { rootDir: `${fx.dir}/sandboxes` });
     await rejects(warm.run("in-1", "hog", encodeValue([])), (err) => {
       ok(err instanceof SandboxDiedError, String(err));
       strictEqual(err.oom, true, err.message);
@@ -296,7 +310,7 @@ Deno.test({
       bundlePath: fx.bundlePath,
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
-    }, `${fx.dir}/sandboxes`);
+    }, { rootDir: `${fx.dir}/sandboxes` });
     strictEqual(decodeValue((await warm.run("in-1", "echo", encodeValue(["hi"]))).payload!), "hi");
     await warm.stop();
 

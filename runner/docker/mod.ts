@@ -4,4 +4,13 @@
  * @module
  */
 export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
-export { connectDocker, type Dockerode, dockerReachable, dockerSocketPath } from "./_docker.ts";
+export type { ImageInfo } from "./_image_gc.ts";
+export { dockerReachable, dockerSocketPath } from "./_docker.ts";
+export {
+  connectDocker,
+  type DockerClient,
+  type DockerContainerInfo,
+  type DockerImageInfo,
+  type DockerListOptions,
+} from "./docker_client.ts";
+export { debianDenoBase, type DebianDenoBaseOptions } from "./debian_deno_base.ts";

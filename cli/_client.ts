@@ -1,0 +1,56 @@
+/** A control-plane client for CLI commands that manage apps, with errors a user can act on. */
+import { Code, ConnectError, createClient } from "../proto/mod.ts";
+import { ControlService } from "../proto/messages.ts";
+import { createRpcTransport } from "../proto/transport.ts";
+import { configuredServer, configuredToken } from "./config.ts";
+import { UsageError } from "./errors.ts";
+
+/** A client and how to let go of it. */
+export interface CliClient {
+  client: ReturnType<typeof createClient<typeof ControlService>>;
+  serverUrl: string;
+  close(): void;
+}
+
+/** The server from `--server`/`NANO_MODAL_SERVER`; `what` names the command in the error. */
+export function requireServer(flag: string | boolean | undefined, what: string): string {
+  const server = configuredServer(flag);
+  if (!server) {
+    throw new UsageError(
+      `${what} needs a running control plane: start one with \`nano-modal serve\`, then pass --server URL or set NANO_MODAL_SERVER`,
+    );
+  }
+  return server;
+}
+
+/** Connects to the configured server. */
+export function connect(
+  values: Record<string, string | boolean | undefined>,
+  what: string,
+): CliClient {
+  const serverUrl = requireServer(values.server, what);
+  const rpc = createRpcTransport({ baseUrl: serverUrl, token: configuredToken(values.token) });
+  return { client: createClient(ControlService, rpc.transport), serverUrl, close: rpc.close };
+}
+
+/** Runs an RPC; its failure becomes one line saying what to do. */
+export async function rpc<T>(serverUrl: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof ConnectError)) throw err;
+    switch (err.code) {
+      case Code.Unavailable:
+      case Code.Unknown:
+        throw new UsageError(
+          `Cannot reach the nano-modal server at ${serverUrl} (${err.rawMessage}): start it with \`nano-modal serve\`, or check --server / NANO_MODAL_SERVER`,
+        );
+      case Code.Unauthenticated:
+        throw new UsageError(
+          `The server at ${serverUrl} refused our token: set NANO_MODAL_TOKEN to the server's token`,
+        );
+      default:
+        throw new UsageError(err.rawMessage);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What one worker stream holds right now (input id -> function id), for the
+ * worker's record: `busy` for the autoscaler and `status`, and per-function
+ * `running` counts. The record is rewritten when what it holds changes, at
+ * most once per `everyMs`, so a busy stream costs one store write a second.
+ * @module
+ */
+import type { Clock, TimerHandle } from "../proto/clock.ts";
+
+/** The load part of a worker's record. */
+export interface HeldLoad {
+  busy: number;
+  /** Function id -> inputs held. */
+  running: Record<string, number>;
+}
+
+/** Inputs a worker stream holds, reported through `report` after each change. */
+export class HeldInputs {
+  readonly #held = new Map<string, string>();
+  readonly #clock: Clock;
+  readonly #report: () => void;
+  readonly #everyMs: number;
+  #timer?: TimerHandle;
+  #closed = false;
+
+  /** `report` rewrites the worker's record; it is called at most once per `everyMs`. */
+  constructor(clock: Clock, report: () => void, everyMs = 1_000) {
+    this.#clock = clock;
+    this.#report = report;
+    this.#everyMs = everyMs;
+  }
+
+  /** Inputs leased to the worker. */
+  add(inputs: { inputId: string; functionId: string }[]): void {
+    for (const i of inputs) this.#held.set(i.inputId, i.functionId);
+    this.#changed();
+  }
+
+  /** Inputs the worker finished or handed back. */
+  remove(inputIds: string[]): void {
+    for (const id of inputIds) this.#held.delete(id);
+    this.#changed();
+  }
+
+  /** The function of a held input, if held. */
+  functionOf(inputId: string): string | undefined {
+    return this.#held.get(inputId);
+  }
+
+  /** The load to put in the worker's record. */
+  load(): HeldLoad {
+    const running: Record<string, number> = {};
+    for (const fn of this.#held.values()) running[fn] = (running[fn] ?? 0) + 1;
+    return { busy: this.#held.size, running };
+  }
+
+  /** Stops reporting (the stream ended). */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+  }
+
+  #changed(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#closed) this.#report();
+    }, this.#everyMs);
+  }
+}

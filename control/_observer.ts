@@ -1,0 +1,245 @@
+/**
+ * The control plane's view of what happens: it hears the worker service and
+ * the control service, and keeps what `/metrics`, the event log and the
+ * dashboard show (recent calls, per-function figures over the last minutes).
+ * @module
+ */
+import { fromBinary } from "../proto/mod.ts";
+import { OutputSchema, ResultStatus } from "../proto/messages.ts";
+import { type EventLog, silentEventLog } from "../proto/event_log.ts";
+import type { Clock } from "../proto/clock.ts";
+import type { AppRecord, InputRecord, Store, WorkerRecord } from "./store/mod.ts";
+import type { WorkObserver } from "./_work_observer.ts";
+import { ControlMetrics, type FunctionLabels } from "./_metrics.ts";
+
+/** One finished input, as the dashboard lists it. */
+export interface RecentCall {
+  timeMs: number;
+  appId: string;
+  app: string;
+  function: string;
+  callId: string;
+  inputId: string;
+  status: string;
+  durationMs: number;
+}
+
+/** A function's figures over the recent window. */
+export interface FunctionFigures {
+  success: number;
+  failure: number;
+  callsPerMinute: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const STATUS: Record<number, string> = {
+  [ResultStatus.SUCCESS]: "success",
+  [ResultStatus.FAILURE]: "failure",
+  [ResultStatus.TIMEOUT]: "timeout",
+  [ResultStatus.INTERNAL_FAILURE]: "internal",
+};
+
+const RECENT_CALLS = 100;
+/** Durations kept per function for p50/p99 and calls per minute. */
+const WINDOW = 1_000;
+/** Functions whose figures are kept (the least recently called are forgotten first). */
+const MAX_FUNCTIONS = 1_000;
+
+interface Window {
+  success: number;
+  failure: number;
+  done: { timeMs: number; durationMs: number }[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Metrics, events and the dashboard's recent history of one control plane. */
+export class ControlObserver implements WorkObserver {
+  readonly metrics: ControlMetrics;
+  readonly #store: Store;
+  readonly #log: EventLog;
+  readonly #clock: Clock;
+  readonly #names = new Map<string, Promise<(FunctionLabels & { appId: string }) | undefined>>();
+  readonly #recent: RecentCall[] = [];
+  readonly #windows = new Map<string, Window>();
+
+  constructor(store: Store, options: { clock: Clock; log?: EventLog }) {
+    this.#store = store;
+    this.#clock = options.clock;
+    this.#log = options.log ?? silentEventLog;
+    this.metrics = new ControlMetrics(store, (id) => this.#labels(id));
+  }
+
+  /** The app and function names of a function id (cached: functions never change). */
+  #labels(functionId: string): Promise<(FunctionLabels & { appId: string }) | undefined> {
+    let found = this.#names.get(functionId);
+    if (!found) {
+      found = (async () => {
+        const fn = await this.#store.apps.getFunction(functionId);
+        const app = fn && await this.#store.apps.getApp(fn.appId);
+        return fn && app ? { app: app.name, function: fn.name, appId: app.appId } : undefined;
+      })().catch(() => undefined);
+      this.#names.set(functionId, found);
+      found.then((v) => v || this.#names.delete(functionId));
+    }
+    return found;
+  }
+
+  /** The last finished inputs, newest first. */
+  recentCalls(): RecentCall[] {
+    return [...this.#recent].reverse();
+  }
+
+  /** A function's figures over the last minutes. */
+  figures(functionId: string): FunctionFigures {
+    const w = this.#windows.get(functionId);
+    if (!w) return { success: 0, failure: 0, callsPerMinute: 0, p50Ms: 0, p99Ms: 0 };
+    const since = this.#clock.now() - 60_000;
+    const sorted = w.done.map((d) => d.durationMs).sort((a, b) => a - b);
+    return {
+      success: w.success,
+      failure: w.failure,
+      callsPerMinute: w.done.filter((d) => d.timeMs >= since).length,
+      p50Ms: quantile(sorted, 0.5),
+      p99Ms: quantile(sorted, 0.99),
+    };
+  }
+
+  appCreated(app: AppRecord): void {
+    const n = Object.keys(app.functionIds).length;
+    this.#log.event(
+      "app.created",
+      `app "${app.name}" created (${app.appId}, ${
+        app.ephemeral ? "ephemeral" : "deployed"
+      }, ${n} function${n === 1 ? "" : "s"})`,
+      { app: app.name, appId: app.appId, ephemeral: app.ephemeral, functions: n },
+    );
+  }
+
+  appStopped(appId: string): void {
+    this.#store.apps.getApp(appId).then((app) => {
+      this.#log.event("app.stopped", `app "${app?.name ?? "?"}" stopped (${appId})`, {
+        app: app?.name,
+        appId,
+      });
+    }, () => {});
+  }
+
+  /** An autoscaler's decision, as it reported it. */
+  scaling(d: { from: number; to: number; reason: string }): void {
+    if (d.to === d.from) return;
+    const direction = d.to > d.from ? "up" : "down";
+    this.metrics.autoscalerDecision(direction);
+    this.#log.event(
+      "autoscaler.decision",
+      `autoscaler: scale ${direction} ${d.from} → ${d.to} workers (${d.reason})`,
+      { direction, from: d.from, to: d.to, reason: d.reason },
+    );
+  }
+
+  workerJoined(w: WorkerRecord): void {
+    this.#log.event(
+      "worker.joined",
+      `worker ${w.workerId} joined (${w.hostname}, ${w.runner} runner, capacity ${w.capacity})`,
+      { workerId: w.workerId, hostname: w.hostname, runner: w.runner, capacity: w.capacity },
+    );
+  }
+
+  /** Sandboxes on connected workers by state. */
+  containers(): { idle: number; busy: number; starting: number } {
+    return this.metrics.containerCounts();
+  }
+
+  workerLeft(workerId: string, requeued: number): void {
+    this.metrics.workerLeft(workerId);
+    if (requeued) this.metrics.inputsRequeued(requeued);
+    this.#log.event(
+      "worker.left",
+      `worker ${workerId} left${
+        requeued ? `; ${requeued} input(s) it held run again elsewhere` : ""
+      }`,
+      { workerId, requeued },
+    );
+  }
+
+  workerHeartbeat(workerId: string, figures: Record<string, number>): void {
+    this.metrics.workerReported(workerId, figures);
+  }
+
+  inputsLeased(inputs: InputRecord[]): void {
+    let bytes = 0;
+    for (const i of inputs) bytes += i.args.byteLength;
+    this.metrics.inputsSent(bytes);
+    const again = inputs.filter((i) => i.infraAttempt > 0);
+    for (const i of again) {
+      this.#log.event(
+        "input.rerun",
+        `input ${i.inputId} runs again (attempt ${
+          i.infraAttempt + 1
+        }: its worker or sandbox was lost)`,
+        { inputId: i.inputId, attempt: i.infraAttempt + 1 },
+      );
+    }
+  }
+
+  inputFinished(_workerId: string, functionId: string, inputId: string, output: Uint8Array): void {
+    let status = "internal";
+    let durationMs = 0;
+    try {
+      const o = fromBinary(OutputSchema, output);
+      status = STATUS[o.status] ?? "internal";
+      durationMs = o.durationMs;
+    } catch {
+      // A worker sent bytes that do not decode: the caller finds out; count it as internal.
+    }
+    const timeMs = this.#clock.now();
+    const w = this.#windows.get(functionId) ?? { success: 0, failure: 0, done: [] };
+    this.#windows.delete(functionId); // re-inserted last: the map's order is most recent use
+    this.#windows.set(functionId, w);
+    if (this.#windows.size > MAX_FUNCTIONS) {
+      this.#windows.delete(this.#windows.keys().next().value!);
+    }
+    if (status === "success") w.success++;
+    else w.failure++;
+    w.done.push({ timeMs, durationMs });
+    if (w.done.length > WINDOW) w.done.splice(0, w.done.length - WINDOW);
+    this.#labels(functionId).then((labels) => {
+      if (!labels) return;
+      this.#remember(timeMs, labels, inputId, status, durationMs);
+      this.metrics.callFinished(labels, status, durationMs, output.byteLength);
+    }).catch((err) => console.error(`nano-modal metrics: ${(err as Error).message}`));
+  }
+
+  #remember(
+    timeMs: number,
+    labels: FunctionLabels & { appId: string },
+    inputId: string,
+    status: string,
+    durationMs: number,
+  ): void {
+    this.#recent.push({
+      timeMs,
+      appId: labels.appId,
+      app: labels.app,
+      function: labels.function,
+      callId: inputId.slice(0, inputId.lastIndexOf(":")),
+      inputId,
+      status,
+      durationMs,
+    });
+    if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
+  }
+
+  inputsRequeued(workerId: string, count: number, why: string): void {
+    this.metrics.inputsRequeued(count);
+    this.#log.event(
+      "input.lost",
+      `worker ${workerId}: ${count} input(s) lost (${why}); queued to run again`,
+      { workerId, count, why },
+    );
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The worker streams of this control plane: how it tells its workers that an
+ * app stopped or was superseded, or that inputs were cancelled. Workers of
+ * other control planes learn the same from their own (see {@linkcode AppWatch}).
+ */
+import { create } from "../proto/mod.ts";
+import { type WorkerCommand, WorkerCommandSchema } from "../proto/messages.ts";
+import type { AsyncQueue } from "../proto/async_queue.ts";
+
+/** What a worker should do with an app's containers. */
+export type AppState = "live" | "stopped" | "drain";
+
+/** Live worker streams on this control plane, to tell them about stopped apps. */
+export class WorkerHub {
+  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
+
+  /** Registers a stream's outgoing queue; returns the function that removes it. */
+  add(queue: AsyncQueue<WorkerCommand>): () => void {
+    this.#streams.add(queue);
+    return () => this.#streams.delete(queue);
+  }
+
+  /** Tells every worker that an app stopped (or, with `drain`, was superseded). */
+  appStopped(appId: string, drain = false): void {
+    const cmd = create(WorkerCommandSchema, {
+      msg: { case: "appStopped", value: { appId, drain } },
+    });
+    for (const q of this.#streams) q.push(cmd);
+  }
+
+  /** Tells every worker to stop running these inputs (their calls were cancelled). */
+  cancel(inputIds: string[]): void {
+    if (inputIds.length === 0) return;
+    const cmd = create(WorkerCommandSchema, { msg: { case: "cancel", value: { inputIds } } });
+    for (const q of this.#streams) q.push(cmd);
+  }
+}
+
+/**
+ * What one work stream told its worker about the apps it runs, checked again
+ * on each heartbeat: so a worker attached to this control plane learns of an
+ * app stopped (or redeployed) through another control plane on the same store.
+ */
+export class AppWatch {
+  readonly #told = new Map<string, AppState>();
+  readonly #state?: (appId: string) => Promise<AppState>;
+  readonly #send: (cmd: WorkerCommand) => void;
+
+  /** `state` says what an app's containers should do; `send` reaches the worker. */
+  constructor(
+    state: ((appId: string) => Promise<AppState>) | undefined,
+    send: (cmd: WorkerCommand) => void,
+  ) {
+    this.#state = state;
+    this.#send = send;
+  }
+
+  /** The worker runs functions of this app. */
+  note(appId: string): void {
+    if (!this.#told.has(appId)) this.#told.set(appId, "live");
+  }
+
+  /** Tells the worker of apps that stopped or drain since it was last told. */
+  async check(): Promise<void> {
+    if (!this.#state) return;
+    for (const [appId, told] of this.#told) {
+      if (told === "stopped") continue;
+      const state = await this.#state(appId);
+      if (state === told) continue;
+      this.#told.set(appId, state);
+      if (state !== "live") {
+        this.#send(create(WorkerCommandSchema, {
+          msg: { case: "appStopped", value: { appId, drain: state === "drain" } },
+        }));
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Who may see the dashboard and `/metrics`: a login URL `/?token=...` turns
+ * the server token into an HttpOnly, SameSite=Strict cookie holding a value
+ * derived from it (it opens the dashboard, never an RPC); `/metrics` also
+ * takes the token as a bearer header, as Prometheus sends it.
+ * @module
+ */
+import { timingSafeEqual } from "../_auth.ts";
+
+/** The cookie's name. */
+export const COOKIE = "nano_modal_session";
+
+/** The cookie value for `token`: a hash, so the cookie cannot call RPCs. */
+export async function sessionValue(token: string): Promise<string> {
+  const bytes = new TextEncoder().encode(`nano-modal dashboard session\0${token}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.get("cookie") ?? "").split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+/** Decides whether a request may see the dashboard. */
+export class Session {
+  readonly #token: string | undefined;
+  readonly #session: Promise<string | undefined>;
+
+  /** `token`: the server's client token; none lets everyone in. */
+  constructor(token: string | undefined) {
+    this.#token = token;
+    this.#session = token ? sessionValue(token) : Promise.resolve(undefined);
+  }
+
+  /** Whether a token is required at all. */
+  get required(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /** Whether the request carries the session cookie or the bearer token. */
+  async allows(req: Request): Promise<boolean> {
+    if (!this.#token) return true;
+    const bearer = req.headers.get("authorization");
+    if (bearer && timingSafeEqual(bearer, `Bearer ${this.#token}`)) return true;
+    const got = cookie(req, COOKIE);
+    return got !== undefined && timingSafeEqual(got, (await this.#session)!);
+  }
+
+  /** Whether `token` (from a login URL) is the server's. */
+  matches(token: string): boolean {
+    return this.#token !== undefined && timingSafeEqual(token, this.#token);
+  }
+
+  /** The `Set-Cookie` header that logs a browser in. */
+  async setCookie(): Promise<string> {
+    return `${COOKIE}=${await this.#session}; Path=/; HttpOnly; SameSite=Strict`;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * How the Redis store packs records into Redis values.
+ *
+ * A record is a JSON header line followed by raw bytes: the Lua scripts read
+ * the header (with `cjson`) without touching the payload, and payloads travel
+ * without base64 inflation.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { FunctionRecord } from "./app_store.ts";
+import type { InputRecord } from "./call_queue.ts";
+import type { OutputRecord } from "./output_store.ts";
+
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Wraps bytes for ioredis, which stringifies a plain `Uint8Array` argument. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Copies bytes out of a (possibly pooled) Buffer into a plain Uint8Array. */
+export function toBytes(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer);
+}
+
+function frame(header: unknown, body: Uint8Array): Buffer {
+  const head = encoder.encode(JSON.stringify(header) + "\n");
+  const out = Buffer.allocUnsafe(head.byteLength + body.byteLength);
+  out.set(head, 0);
+  out.set(body, head.byteLength);
+  return out;
+}
+
+function unframe(value: Uint8Array): { header: unknown; body: Uint8Array } {
+  const nl = value.indexOf(NEWLINE);
+  if (nl < 0) throw new TypeError("Corrupt record in Redis: no header line");
+  const header = JSON.parse(decoder.decode(value.subarray(0, nl)));
+  return { header, body: toBytes(value.subarray(nl + 1)) };
+}
+
+/**
+ * Encodes an input. The scripts rely on the header order:
+ * `[inputId, callId, functionId, idx, infraAttempt]`.
+ */
+export function encodeInput(input: InputRecord): Buffer {
+  const { inputId, callId, functionId, idx, infraAttempt } = input;
+  return frame([inputId, callId, functionId, idx, infraAttempt], input.args);
+}
+
+/** Decodes {@linkcode encodeInput}. */
+export function decodeInput(value: Uint8Array): InputRecord {
+  const { header, body } = unframe(value);
+  const [inputId, callId, functionId, idx, infraAttempt] = header as [
+    string,
+    string,
+    string,
+    number,
+    number,
+  ];
+  return { inputId, callId, functionId, idx, args: body, infraAttempt };
+}
+
+/** Encodes an output as its index and bytes. */
+export function encodeOutput(output: OutputRecord): Buffer {
+  return frame(output.idx, output.data);
+}
+
+/** Decodes {@linkcode encodeOutput}. */
+export function decodeOutput(value: Uint8Array): OutputRecord {
+  const { header, body } = unframe(value);
+  return { idx: header as number, data: body };
+}
+
+/** Decodes a log message, which the publishing script frames as `<seq>\n<data>`. */
+export function decodeLogs(value: Uint8Array): { seq: number; data: Uint8Array } {
+  const { header, body } = unframe(value);
+  return { seq: header as number, data: body };
+}
+
+/** Encodes a function record. */
+export function encodeFunction(fn: FunctionRecord): Buffer {
+  return frame([fn.functionId, fn.appId, fn.name], fn.def);
+}
+
+/** Decodes {@linkcode encodeFunction}. */
+export function decodeFunction(value: Uint8Array): FunctionRecord {
+  const { header, body } = unframe(value);
+  const [functionId, appId, name] = header as [string, string, string];
+  return { functionId, appId, name, def: body };
+}

@@ -1,0 +1,50 @@
+/**
+ * Apps and their functions: what `CreateApp` records and every call looks up.
+ * @module
+ */
+
+/** A deployed or ephemeral app. */
+export interface AppRecord {
+  /** `ap-…`, chosen by the control plane. */
+  appId: string;
+  /** The name the user gave it. */
+  name: string;
+  /** Lives only while its client heartbeats (a `run`), as opposed to deployed. */
+  ephemeral: boolean;
+  /** Stopped apps take no new calls. */
+  stopped: boolean;
+  /** When it was created (ms since the epoch). */
+  createdMs: number;
+  /** The hex SHA-256 of its bundle, a blob in the blob store. */
+  bundleHash: string;
+  /** The URL its module was loaded from, for stack traces. */
+  entryUrl: string;
+  /** Function name -> function id. */
+  functionIds: Record<string, string>;
+}
+
+/** One function of an app; `def` is the encoded `FunctionDef` message. */
+export interface FunctionRecord {
+  /** `fu-…`, chosen by the control plane. */
+  functionId: string;
+  /** The app it belongs to. */
+  appId: string;
+  /** Its name in the app. */
+  name: string;
+  /** The encoded `FunctionDef` message; stores never parse it. */
+  def: Uint8Array;
+}
+
+/** Apps and functions. All methods are safe to call concurrently. */
+export interface AppStore {
+  /** Stores an app and its functions, replacing an app with the same id. */
+  putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void>;
+  /** The app with this id, if any. */
+  getApp(appId: string): Promise<AppRecord | undefined>;
+  /** Every app, stopped ones included, in no particular order. */
+  listApps(): Promise<AppRecord[]>;
+  /** Marks the app stopped; `false` if there is no such app. */
+  stopApp(appId: string): Promise<boolean>;
+  /** The function with this id, if any. */
+  getFunction(functionId: string): Promise<FunctionRecord | undefined>;
+}

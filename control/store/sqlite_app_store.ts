@@ -1,0 +1,137 @@
+/**
+ * {@linkcode AppStore} in the embedded store's SQLite database, so deployed
+ * apps (and their versions, later) survive a restart. An app is a row with
+ * the columns queries need and the whole record as JSON, so fields added to
+ * `AppRecord` later need no migration.
+ *
+ * Each row names the process that created it (`owner`, `<host>/<pid>`): an
+ * ephemeral app lives only as long as its process, so a store that opens
+ * marks stopped the ephemeral apps of processes on this host that are gone,
+ * and a store that closes marks its own.
+ * @module
+ */
+import type { DatabaseSync, SqlValue } from "./_node_sqlite.d.ts";
+import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
+import { attempt, type Migration, transaction } from "./_sqlite.ts";
+
+/** The tables of apps and functions. */
+export const APP_MIGRATIONS: Migration[] = [{
+  id: "apps/1",
+  sql: `
+    CREATE TABLE apps (
+      app_id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      ephemeral INTEGER NOT NULL,
+      stopped INTEGER NOT NULL,
+      created_ms INTEGER NOT NULL,
+      owner TEXT NOT NULL,
+      record TEXT NOT NULL
+    );
+    CREATE INDEX apps_by_name ON apps (name);
+    CREATE TABLE functions (
+      function_id TEXT PRIMARY KEY,
+      app_id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      def BLOB NOT NULL
+    );
+    CREATE INDEX functions_by_app ON functions (app_id);
+  `,
+}];
+
+type Row = Record<string, SqlValue>;
+
+function toApp(row: Row): AppRecord {
+  return { ...JSON.parse(String(row.record)), stopped: row.stopped === 1 };
+}
+
+/** Apps and functions in SQLite. */
+export class SqliteAppStore implements AppStore {
+  #db: DatabaseSync;
+  #owner: string;
+
+  /** Uses `db` (migrated with {@linkcode APP_MIGRATIONS}); rows it writes name `owner`. */
+  constructor(db: DatabaseSync, owner: string) {
+    this.#db = db;
+    this.#owner = owner;
+  }
+
+  putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
+    return attempt(() => {
+      const { stopped, ...rest } = app;
+      transaction(this.#db, () => {
+        this.#db.prepare(
+          `INSERT OR REPLACE INTO apps (app_id, name, ephemeral, stopped, created_ms, owner, record)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          app.appId,
+          app.name,
+          +app.ephemeral,
+          +stopped,
+          app.createdMs,
+          this.#owner,
+          JSON.stringify(rest),
+        );
+        const put = this.#db.prepare(
+          "INSERT OR REPLACE INTO functions (function_id, app_id, name, def) VALUES (?, ?, ?, ?)",
+        );
+        for (const fn of functions) put.run(fn.functionId, fn.appId, fn.name, fn.def);
+      });
+    });
+  }
+
+  getApp(appId: string): Promise<AppRecord | undefined> {
+    return attempt(() => {
+      const row = this.#db.prepare("SELECT stopped, record FROM apps WHERE app_id = ?").get(appId);
+      return row ? toApp(row) : undefined;
+    });
+  }
+
+  listApps(): Promise<AppRecord[]> {
+    return attempt(() =>
+      this.#db.prepare("SELECT stopped, record FROM apps ORDER BY created_ms").all().map(toApp)
+    );
+  }
+
+  stopApp(appId: string): Promise<boolean> {
+    return attempt(() => {
+      const found = this.#db.prepare("UPDATE apps SET stopped = 1 WHERE app_id = ?").run(appId);
+      return Number(found.changes) > 0;
+    });
+  }
+
+  getFunction(functionId: string): Promise<FunctionRecord | undefined> {
+    return attempt(() => {
+      const row = this.#db.prepare(
+        "SELECT function_id, app_id, name, def FROM functions WHERE function_id = ?",
+      ).get(functionId);
+      if (!row) return undefined;
+      return {
+        functionId: String(row.function_id),
+        appId: String(row.app_id),
+        name: String(row.name),
+        def: new Uint8Array(row.def as Uint8Array),
+      };
+    });
+  }
+
+  /**
+   * Marks stopped the running ephemeral apps whose owner is gone (`isGone`)
+   * or, with `own`, those of this store; returns how many.
+   */
+  stopEphemeral(isGone: (owner: string) => boolean, own = false): number {
+    const rows = this.#db.prepare(
+      "SELECT DISTINCT owner FROM apps WHERE ephemeral = 1 AND stopped = 0",
+    ).all();
+    const stop = this.#db.prepare(
+      "UPDATE apps SET stopped = 1 WHERE ephemeral = 1 AND stopped = 0 AND owner = ?",
+    );
+    let stopped = 0;
+    for (const { owner } of rows) {
+      const name = String(owner);
+      if ((own && name === this.#owner) || (name !== this.#owner && isGone(name))) {
+        stopped += Number(stop.run(name).changes);
+      }
+    }
+    return stopped;
+  }
+}

@@ -1,0 +1,111 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { create } from "../proto/mod.ts";
+import {
+  type WorkAssign,
+  type WorkerCommand,
+  type WorkerMessage,
+  WorkerMessageSchema,
+} from "../proto/messages.ts";
+import { AsyncQueue } from "../proto/async_queue.ts";
+import {
+  LEASE_MS,
+  type ServiceFixture,
+  serviceFixture,
+  SWEEP_MS,
+  until,
+} from "./_service_fixture.ts";
+
+type Init = NonNullable<Parameters<typeof create<typeof WorkerMessageSchema>>[1]>;
+
+/** One worker's Work stream, driven by hand. */
+class FakeWorker {
+  readonly out = new AsyncQueue<WorkerMessage>();
+  readonly #commands: AsyncIterator<WorkerCommand>;
+
+  constructor(f: ServiceFixture, workerId: string) {
+    this.send({ case: "hello", value: { workerId, capacity: 4, runner: "deno", hostname: "h" } });
+    this.#commands = f.worker.work(this.out)[Symbol.asyncIterator]();
+  }
+
+  send(msg: Init["msg"]): void {
+    this.out.push(create(WorkerMessageSchema, { msg } as Init));
+  }
+
+  async nextAssign(): Promise<WorkAssign> {
+    for (let r = await this.#commands.next(); !r.done; r = await this.#commands.next()) {
+      if (r.value.msg.case === "assign") return r.value.msg.value;
+    }
+    throw new Error("stream ended without an assignment");
+  }
+
+  async close(): Promise<void> {
+    this.out.close();
+    while (!(await this.#commands.next()).done);
+  }
+}
+
+async function spawn(f: ServiceFixture): Promise<string> {
+  return (await f.control.spawn({ functionId: f.functionId, args: new Uint8Array([7]) })).callId;
+}
+
+Deno.test("an input whose worker goes silent is requeued by the sweep once its lease expires", async () => {
+  const f = await serviceFixture();
+  const silent = new FakeWorker(f, "w1");
+  const other = new FakeWorker(f, "w2");
+  try {
+    const started = performance.now();
+    const callId = await spawn(f);
+    silent.send({ case: "credit", value: { count: 1 } });
+    const [leased] = (await silent.nextAssign()).inputs;
+    equal(leased.callId, callId);
+    equal(leased.infraAttempt, 0);
+    deepStrictEqual(await f.store.queue.depth(), {});
+    await f.clock.tick(SWEEP_MS);
+    deepStrictEqual(await f.store.queue.depth(), { [f.functionId]: 1 }, "expired and requeued");
+    other.send({ case: "credit", value: { count: 1 } });
+    const [again] = (await other.nextAssign()).inputs;
+    equal(again.inputId, leased.inputId);
+    equal(again.infraAttempt, 1);
+    ok(performance.now() - started < 1_000, "fake time, milliseconds of real time");
+  } finally {
+    await silent.close();
+    await other.close();
+    await f.close();
+  }
+});
+
+Deno.test("heartbeats keep a lease alive past its expiry", async () => {
+  const f = await serviceFixture();
+  const worker = new FakeWorker(f, "w1");
+  try {
+    await spawn(f);
+    worker.send({ case: "credit", value: { count: 1 } });
+    const [leased] = (await worker.nextAssign()).inputs;
+    for (let elapsed = 0; elapsed < 2 * SWEEP_MS; elapsed += LEASE_MS / 2) {
+      worker.send({ case: "heartbeat", value: { inputIds: [leased.inputId] } });
+      // The heartbeat is handled once the worker's record carries the current time.
+      await until(async () => (await f.store.workers.list())[0]?.lastSeenMs === f.clock.now());
+      await f.clock.tick(LEASE_MS / 2);
+    }
+    deepStrictEqual(await f.store.queue.depth(), {}, "never requeued");
+  } finally {
+    await worker.close();
+    await f.close();
+  }
+});
+
+Deno.test("a worker that leaves has its leases requeued and is forgotten", async () => {
+  const f = await serviceFixture();
+  const leaving = new FakeWorker(f, "w1");
+  try {
+    await spawn(f);
+    leaving.send({ case: "credit", value: { count: 1 } });
+    await leaving.nextAssign();
+    equal((await f.store.workers.list()).length, 1);
+    await leaving.close();
+    await until(async () => (await f.store.queue.depth())[f.functionId] === 1);
+    deepStrictEqual(await f.store.workers.list(), []);
+  } finally {
+    await f.close();
+  }
+});

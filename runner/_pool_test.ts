@@ -1,0 +1,120 @@
+import { ok, rejects, strictEqual } from "node:assert/strict";
+import type { create, FunctionDefSchema } from "../proto/mod.ts";
+import { fakeDef, FakeRunner } from "./_fake_runner.ts";
+import { FunctionPool, SCALE_UP_AFTER_MS } from "./_pool.ts";
+import { until, WatchedClock } from "./_test_time.ts";
+
+type DefInit = Parameters<typeof create<typeof FunctionDefSchema>>[1];
+
+async function makePool(runner: FakeRunner, clock: WatchedClock, def: DefInit = {}) {
+  const rootDir = await Deno.makeTempDir({ prefix: "nm-pool-" });
+  const pool = new FunctionPool({
+    functionId: "fu-test",
+    appId: "ap-test0000",
+    appName: "test",
+    def: fakeDef(def),
+    bundlePath: "/nonexistent/bundle.js",
+    entrypointPath: "/nonexistent/entrypoint.js",
+    rootDir,
+    onOutput: () => {},
+  }, { runner, clock });
+  return {
+    pool,
+    async [Symbol.asyncDispose]() {
+      await pool.close();
+      await Deno.remove(rootDir, { recursive: true });
+    },
+  };
+}
+
+const args = new Uint8Array();
+
+Deno.test("FunctionPool starts a second sandbox only once a backlog has waited SCALE_UP_AFTER_MS", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 2 });
+  const a = p.pool.run("in-a", args);
+  const runA = await runner.nextRun();
+  const b = p.pool.run("in-b", args);
+  await clock.timerStarted(SCALE_UP_AFTER_MS);
+  await clock.tick(SCALE_UP_AFTER_MS - 1);
+  strictEqual(runner.started.length, 1);
+  await clock.tick(1);
+  const runB = await runner.nextRun();
+  strictEqual(runner.started.length, 2);
+  ok(runB.sandbox !== runA.sandbox);
+  runA.answer({ ok: true, ms: 1 });
+  runB.answer({ ok: true, ms: 1 });
+  strictEqual((await a).id, "in-a");
+  strictEqual((await b).id, "in-b");
+});
+
+Deno.test("FunctionPool gives a freed slot to a waiting input instead of starting a sandbox", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 2 });
+  const a = p.pool.run("in-a", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 1 });
+  await a;
+  const b = p.pool.run("in-b", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 1 });
+  await b;
+  await clock.tick(10 * SCALE_UP_AFTER_MS);
+  strictEqual(runner.started.length, 1);
+});
+
+Deno.test("FunctionPool.scaleDown() stops sandboxes idle past scaledownWindowMs", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner({ autoAnswer: () => ({ ok: true, ms: 1 }) });
+  await using p = await makePool(runner, clock, { scaledownWindowMs: 30_000 });
+  await p.pool.run("in-a", args);
+  strictEqual(p.pool.size, 1);
+  await clock.tick(29_999);
+  await p.pool.scaleDown();
+  strictEqual(p.pool.size, 1);
+  await clock.tick(1);
+  await p.pool.scaleDown();
+  strictEqual(p.pool.size, 0);
+  strictEqual(runner.started[0].ended, true);
+});
+
+Deno.test("FunctionPool.scaleDown() keeps minContainers warm, starting them if needed", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, {
+    minContainers: 1,
+    maxContainers: 2,
+    scaledownWindowMs: 1_000,
+  });
+  await p.pool.scaleDown();
+  await until(() => p.pool.size === 1, "a minContainers sandbox");
+  const both = Promise.all([p.pool.run("in-a", args), p.pool.run("in-b", args)]);
+  const runA = await runner.nextRun();
+  await clock.tick(SCALE_UP_AFTER_MS);
+  const runB = await runner.nextRun();
+  strictEqual(p.pool.size, 2);
+  runA.answer({ ok: true, ms: 1 });
+  runB.answer({ ok: true, ms: 1 });
+  await both;
+  await clock.tick(5_000);
+  await p.pool.scaleDown();
+  strictEqual(p.pool.size, 1);
+  strictEqual(runner.alive, 1);
+});
+
+Deno.test("FunctionPool fails waiting inputs when every sandbox start fails", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner({ failStart: new Error("no such image") });
+  await using p = await makePool(runner, clock);
+  await rejects(p.pool.run("in-a", args), /no such image/);
+});
+
+Deno.test("FunctionPool.close() fails inputs still waiting for a slot", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner({ hang: true });
+  await using p = await makePool(runner, clock);
+  const waiting = p.pool.run("in-a", args);
+  await until(() => runner.started.length === 1, "a sandbox start");
+  await p.pool.close();
+  await rejects(waiting, /app stopped/);
+});
