@@ -22,6 +22,7 @@ import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
 import { WebGateway } from "./_web_gateway.ts";
+import { startSchedules } from "./_schedules.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -213,6 +214,7 @@ function listen(options: ServerOptions): ControlServer {
     timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
     onStopped: (appId) => hub.appStopped(appId),
   });
+  const schedules = startSchedules(store, clock);
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
@@ -233,6 +235,7 @@ function listen(options: ServerOptions): ControlServer {
         service(VolumeService, state.volumeService);
       }),
     async close() {
+      schedules.stop();
       sweeper.stop();
       heartbeats.stop();
       await gate.close();
