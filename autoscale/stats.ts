@@ -4,7 +4,8 @@
  * the autoscaler follows.
  * @module
  */
-import { createClient, createRpcTransport } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
+import { createRpcTransport } from "../proto/transport.ts";
 import { ControlService } from "../proto/messages.ts";
 import type { ClusterStats } from "./autoscaler.ts";
 

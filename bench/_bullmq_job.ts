@@ -37,7 +37,12 @@ async function round(): Promise<number> {
 }
 
 await round();
-await (await queue.client).config("RESETSTAT");
+// BullMQ's client type is an adapter interface without CONFIG; redis-cli is what the bench
+// itself uses to read and reset the statistics.
+const reset = await new Deno.Command("redis-cli", {
+  args: ["-h", hostname, "-p", port, "CONFIG", "RESETSTAT"],
+}).output();
+if (!reset.success) throw new Error(`redis-cli CONFIG RESETSTAT failed on ${url}`);
 const ms = await round();
 await worker.close();
 await queue.close();

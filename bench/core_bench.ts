@@ -9,7 +9,7 @@ import { runBenchApp } from "./_bench_app_run.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Round trips of a plain `fetch` to a `Deno.serve` in another process (keep-alive, loopback). */
-async function fetchBaseline(n: number): Promise<number[]> {
+export async function fetchBaseline(n: number): Promise<number[]> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",

@@ -7,7 +7,7 @@
  *   docker's build cache turned off (the Debian one includes debootstrap).
  * Run alone with `deno run -A bench/docker_bench.ts`.
  */
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import { DockerRunner } from "../runner/mod.ts";
 import { connectDocker, dockerSocketPath } from "../runner/mod.ts";
@@ -33,18 +33,21 @@ async function dockerRunFloor(image: string, times: number): Promise<number[]> {
   return samples;
 }
 
-/** Seconds to build `imageJson` from nothing: fresh tags, no docker build cache. */
-async function firstBuild(imageJson: string, cache: string): Promise<number> {
+/** Seconds to build an image (on a built-in base) from nothing: fresh tags, no docker build cache. */
+async function firstBuild(base: "deno" | "debian-slim", cache: string): Promise<number> {
   const repository = `nano-modal-bench-${crypto.randomUUID().slice(0, 8)}`;
   const runner = new DockerRunner({
     cacheDir: cache,
     imageRepository: repository,
     buildCache: false,
   });
-  const def = create(FunctionDefSchema, { name: "bench", imageJson });
+  const def = create(FunctionDefSchema, {
+    name: "bench",
+    image: { layers: [{ layer: { case: "base", value: base } }] },
+  });
   const t = performance.now();
   try {
-    await runner.prepare(def, () => {});
+    await runner.prepare(def, { log: () => {} });
     return (performance.now() - t) / 1000;
   } finally {
     const docker = await connectDocker(dockerSocketPath());
@@ -83,11 +86,11 @@ export async function dockerBench(): Promise<Row[]> {
     );
 
     const denoBuild = await firstBuild(
-      JSON.stringify({ layers: [{ kind: "base", base: "deno" }] }),
+      "deno",
       cache,
     );
     const debianBuild = await firstBuild(
-      JSON.stringify({ layers: [{ kind: "base", base: "debian-slim" }] }),
+      "debian-slim",
       cache,
     );
 

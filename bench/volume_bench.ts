@@ -7,7 +7,8 @@
  */
 import { createMemoryStore, SecretCipher, startServer } from "../control/mod.ts";
 import { ChunkCache, VolumeCopy } from "../runner/mod.ts";
-import { createClient, createRpcTransport } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
+import { createRpcTransport } from "../proto/transport.ts";
 import { VolumeService } from "../proto/messages.ts";
 import { VolumeClient } from "../proto/volume_client.ts";
 import type { Row } from "./_table.ts";

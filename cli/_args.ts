@@ -40,22 +40,6 @@ export function parse(command: string, args: string[], options: Options) {
   }
 }
 
-/** Reads a whole number flag within bounds. */
-export function intFlag(
-  name: string,
-  value: string | boolean | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== "string" || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
-
 /** Checks a server URL flag or variable. */
 export function serverUrl(value: string, source: string): string {
   let url: URL;
@@ -69,3 +53,5 @@ export function serverUrl(value: string, source: string): string {
   }
   return url.href.replace(/\/$/, "");
 }
+
+export { intFlag, type IntFlagOptions } from "./_int_flag.ts";

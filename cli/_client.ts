@@ -1,5 +1,5 @@
 /** A control-plane client for CLI commands that manage apps, with errors a user can act on. */
-import { Code, ConnectError, createClient } from "../proto/mod.ts";
+import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { configuredServer, configuredToken } from "./config.ts";

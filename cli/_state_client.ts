@@ -4,7 +4,7 @@
  * (the same one `serve` and an embedded `run` use), opened in this process.
  * RPC failures become one line saying what to do.
  */
-import { Code, ConnectError, type Transport } from "../proto/mod.ts";
+import { Code, ConnectError, type Transport } from "../proto/deps.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { localStateTransport } from "../control/mod.ts";
 import { configuredDataDir, configuredServer, configuredToken } from "./config.ts";

@@ -76,8 +76,8 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
     );
   }
   if (values.max === undefined) throw new UsageError("autoscaler needs --max N (and --min N)");
-  const min = intFlag("min", values.min, 0, 0, 1_000);
-  const max = intFlag("max", values.max, 1, 1, 1_000);
+  const min = intFlag("min", values.min, { default: 0, min: 0, max: 1_000 });
+  const max = intFlag("max", values.max, { default: 1, min: 1, max: 1_000 });
   if (min > max) throw new UsageError(`--min ${min} is above --max ${max}: lower --min`);
   const driverName = (values.driver as string | undefined) ?? "process";
   if (!["process", "docker", "swarm"].includes(driverName)) {
@@ -88,7 +88,11 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
     throw new UsageError(`--worker-runner must be docker or deno, got "${runner}"`);
   }
   const token = configuredToken(values.token);
-  const concurrency = intFlag("worker-concurrency", values["worker-concurrency"], 32, 1, 100_000);
+  const concurrency = intFlag("worker-concurrency", values["worker-concurrency"], {
+    default: 32,
+    min: 1,
+    max: 100_000,
+  });
   const spec: WorkerSpec = {
     serverUrl: typeof values["worker-server"] === "string"
       ? serverUrl(values["worker-server"], "--worker-server")
@@ -96,11 +100,27 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
     token,
     concurrency,
     runner,
-    graceSeconds: intFlag("grace-seconds", values["grace-seconds"], 60, 1, 3_600),
+    graceSeconds: intFlag("grace-seconds", values["grace-seconds"], {
+      default: 60,
+      min: 1,
+      max: 3_600,
+    }),
   };
-  const intervalMs = intFlag("interval-ms", values["interval-ms"], 2_000, 50, 3_600_000);
-  const idleMs = intFlag("idle-ms", values["idle-ms"], 30_000, 0, 86_400_000);
-  const targetBacklog = intFlag("target-backlog", values["target-backlog"], 0, 0, 1_000_000);
+  const intervalMs = intFlag("interval-ms", values["interval-ms"], {
+    default: 2_000,
+    min: 50,
+    max: 3_600_000,
+  });
+  const idleMs = intFlag("idle-ms", values["idle-ms"], {
+    default: 30_000,
+    min: 0,
+    max: 86_400_000,
+  });
+  const targetBacklog = intFlag("target-backlog", values["target-backlog"], {
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+  });
   const stateKey = new URL(server).host.replace(/[^\w.-]/g, "_");
   const driver: Driver = await makeDriver(driverName, {
     spec,

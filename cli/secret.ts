@@ -1,5 +1,5 @@
 /** `nano-modal secret create|list|delete`: manage secrets; values go in and never come out. */
-import { createClient } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
 import { SecretService } from "../proto/messages.ts";
 import { parseDotenv } from "../proto/dotenv.ts";
 import { parse } from "./_args.ts";

@@ -1,6 +1,7 @@
 /** `nano-modal serve`: a control plane, optionally with workers in the same process. */
 import {
   connectRedisStore,
+  dashboardKey,
   InsecureListenError,
   RedisUnavailableError,
   type Store,
@@ -118,9 +119,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw new UsageError(`serve takes no file or command, got "${positionals[0]}"`);
   }
   const eventLog = eventLogFromFlags(values);
-  const port = intFlag("port", values.port, 50051, 0, 65535);
-  const workers = intFlag("with-workers", values["with-workers"], 0, 0, 64);
-  const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
+  const port = intFlag("port", values.port, { default: 50051, min: 0, max: 65535 });
+  const workers = intFlag("with-workers", values["with-workers"], { default: 0, min: 0, max: 64 });
+  const capacity = intFlag("concurrency", values.concurrency, {
+    default: 32,
+    min: 1,
+    max: 100_000,
+  });
   const hostname = typeof values.host === "string" ? values.host : "127.0.0.1";
   const auth = serverToken(values.token);
   // Beyond loopback, clients on other hosts need a token someone chose and handed out.
@@ -139,7 +144,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     );
   }
   const redisUrl = (values.redis as string | undefined) ?? Deno.env.get("NANO_MODAL_REDIS_URL");
-  const retentionHours = intFlag("retention-hours", values["retention-hours"], 24, 1, 24 * 365);
+  const retentionHours = intFlag("retention-hours", values["retention-hours"], {
+    default: 24,
+    min: 1,
+    max: 24 * 365,
+  });
   const dataDir = configuredDataDir(values["data-dir"]);
   const store = await openStore(redisUrl, { retentionMs: retentionHours * 3_600_000, dataDir });
   const runner = workers > 0
@@ -174,8 +183,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     }, token required${workerToken ? ", separate worker token" : ""})`,
   );
   console.error(tokenHelp(auth, server.url));
-  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard).
-  console.error(`dashboard: ${server.url}/?token=${encodeURIComponent(token)}`);
+  // The login URL sets a cookie and leaves the address bar at once (see control/dashboard). It
+  // carries a key derived from the token that opens the dashboard but no RPC: the log holds no
+  // credential that runs code.
+  console.error(`dashboard: ${server.url}/?token=${await dashboardKey(token)}`);
   server.failed.catch((err) => console.error(`error: embedded worker stopped: ${err.message}`));
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGINT", () => stop.resolve());

@@ -51,7 +51,11 @@ export async function workerCommand(args: string[]): Promise<number> {
       "worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER",
     );
   }
-  const capacity = intFlag("concurrency", values.concurrency, 32, 1, 100_000);
+  const capacity = intFlag("concurrency", values.concurrency, {
+    default: 32,
+    min: 1,
+    max: 100_000,
+  });
   const events = eventLogFromFlags(values);
   const runner = await chooseRunner(values.runner, (l) => console.error(l));
   const worker = new Worker({

@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { Store } from "./store/mod.ts";
-import { stopAppRecord } from "./_deployments.ts";
+import { stopAppRecord } from "./_stop_app.ts";
 
 /** Options for {@linkcode watchAppHeartbeats}. */
 export interface AppHeartbeatOptions {

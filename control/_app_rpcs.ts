@@ -2,7 +2,7 @@
  * The app lifecycle RPCs of `ControlService`: lookups by name, history,
  * rollback, kept logs, ephemeral heartbeats and cancelling calls.
  */
-import { Code, ConnectError, create, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { Code, ConnectError, create, type ServiceImpl, toBinary } from "../proto/deps.ts";
 import { type ControlService, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";

@@ -4,7 +4,7 @@
  * records live in `store.apps` (apps, functions) and `store.deployments`
  * (names, versions), so every control plane on one store agrees.
  */
-import { Code, ConnectError, create, fromBinary, toBinary } from "../proto/mod.ts";
+import { Code, ConnectError, create, fromBinary, toBinary } from "../proto/deps.ts";
 import {
   type AppVersion,
   AppVersionSchema,
@@ -22,6 +22,8 @@ import type { Clock } from "../proto/clock.ts";
 import { newId } from "./_ids.ts";
 import { didYouMean } from "./_closest.ts";
 import { checkName } from "./_validate.ts";
+import { stopAppRecord } from "./_stop_app.ts";
+import { unchangedIds } from "./_unchanged_deploy.ts";
 
 /** Log lines kept per deployed app for `app logs`. */
 const KEPT_LOG_LINES = 2_000;
@@ -44,14 +46,6 @@ export interface DeploymentHooks {
 
 function failed(message: string): never {
   throw new ConnectError(message, Code.FailedPrecondition);
-}
-
-/** Marks an app stopped and drops its queued inputs; `false` if there is no such app. */
-export async function stopAppRecord(store: Store, appId: string): Promise<boolean> {
-  const app = await store.apps.getApp(appId);
-  if (!app || !(await store.apps.stopApp(appId))) return false;
-  await store.queue.dropQueued(Object.values(app.functionIds));
-  return true;
 }
 
 /** Deployed apps over a store. */
@@ -90,7 +84,7 @@ export class Deployments {
     }
     const current = await this.#store.getDeployment(app.name);
     if (current && !current.stopped) {
-      const same = await this.#sameAs(current.appId, app, functions);
+      const same = await unchangedIds(this.#all, { currentAppId: current.appId, app, functions });
       if (same) {
         return {
           appId: current.appId,
@@ -107,24 +101,6 @@ export class Deployments {
       this.#hooks.drained(current.appId);
     }
     return { appId: app.appId, functionIds: app.functionIds, version: v.version, unchanged: false };
-  }
-
-  async #sameAs(
-    appId: string,
-    app: AppRecord,
-    functions: FunctionRecord[],
-  ): Promise<Record<string, string> | undefined> {
-    const old = await this.#all.apps.getApp(appId);
-    if (!old || old.stopped || old.bundleHash !== app.bundleHash) return undefined;
-    if (old.entryUrl !== app.entryUrl) return undefined;
-    const names = Object.keys(old.functionIds);
-    if (names.length !== functions.length) return undefined;
-    for (const fn of functions) {
-      const id = old.functionIds[fn.name];
-      const rec = id && await this.#all.apps.getFunction(id);
-      if (!rec || !sameBytes(rec.def, fn.def)) return undefined;
-    }
-    return old.functionIds;
   }
 
   /**
@@ -301,8 +277,4 @@ export class Deployments {
   async appIds(name: string): Promise<string[]> {
     return [...new Set((await this.#versionsOf(name)).map((v) => v.appId))];
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -4,7 +4,7 @@
  * a size limit per RPC. Only the RPCs that carry user data (bundles,
  * arguments, results) accept large bodies; the rest stop at 1 MiB.
  */
-import { createConnectRouter, createFetchHandler, type Interceptor } from "../proto/mod.ts";
+import { createConnectRouter, createFetchHandler, type Interceptor } from "../proto/deps.ts";
 import type {
   ControlService,
   SecretService,

@@ -3,7 +3,7 @@
  * `app logs --follow`. Following a deployed name follows every version,
  * including versions deployed while following.
  */
-import { Code, ConnectError, fromBinary } from "../proto/mod.ts";
+import { Code, ConnectError, fromBinary } from "../proto/deps.ts";
 import {
   type StreamLogsRequest,
   type StreamLogsResponse,

@@ -3,7 +3,7 @@
  * enqueues them, and streams outputs back as they finish; a reconnecting
  * client resumes the same call.
  */
-import { Code, ConnectError, create } from "../proto/mod.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
 import { type MapRequest, type MapResponse, MapResponseSchema } from "../proto/messages.ts";
 import type { CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { isId } from "./_ids.ts";
@@ -108,6 +108,14 @@ export async function* runMap(
         cursor,
         max: 4096,
       });
+      const skipped = next - cursor - outputs.length;
+      if (skipped > 0 && have.size < next - outputs.length) {
+        // Delivered outputs are released at once; a client that lost some in transit can't resume.
+        throw new ConnectError(
+          `Map call ${call.callId} lost outputs in transit that the server had already delivered and released: run the map again`,
+          Code.DataLoss,
+        );
+      }
       cursor = next;
       const fresh: Uint8Array[] = [];
       const logSeq = outputs.length ? await store.logs.seq(call.appId) : 0;
@@ -124,6 +132,8 @@ export async function* runMap(
           outputs: fresh,
           logSeq,
         });
+        // Taken by the transport: the server holds them no longer.
+        await store.outputs.release(call.callId, cursor);
       }
       if (outputs.length === 0) {
         const woken = nudge.signal;

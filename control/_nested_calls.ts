@@ -14,7 +14,7 @@ import {
   type HandlerContext,
   type ServiceImpl,
   toBinary,
-} from "../proto/mod.ts";
+} from "../proto/deps.ts";
 import {
   AwaitCallRequestSchema,
   AwaitCallResponseSchema,

@@ -4,7 +4,7 @@
  * dashboard show (recent calls, per-function figures over the last minutes).
  * @module
  */
-import { fromBinary } from "../proto/mod.ts";
+import { fromBinary } from "../proto/deps.ts";
 import { OutputSchema, ResultStatus } from "../proto/messages.ts";
 import { type EventLog, silentEventLog } from "../proto/event_log.ts";
 import type { Clock } from "../proto/clock.ts";

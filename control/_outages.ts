@@ -4,7 +4,7 @@
  * backoff; a request stream message that does not decode (connect-es says
  * `internal`) as `invalid_argument`, the client's fault.
  */
-import { Code, ConnectError, type Interceptor } from "../proto/mod.ts";
+import { Code, ConnectError, type Interceptor } from "../proto/deps.ts";
 import { isParseFailure } from "./_parse_errors.ts";
 
 const OUTAGE = new Set(["RedisUnavailableError"]);

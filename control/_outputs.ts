@@ -1,16 +1,14 @@
-/** Encoding of outputs for the store, and the outputs the control plane makes itself. */
-import { create, fromBinary, toBinary } from "../proto/mod.ts";
+/**
+ * The outputs the control plane makes itself (lost inputs), encoded like the
+ * workers' so that every output reaches clients as the same opaque bytes.
+ */
+import { create, toBinary } from "../proto/deps.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { InputRecord, OutputRecord, Store } from "./store/mod.ts";
 
 /** Encodes an output for storage. */
 export function packOutput(output: Output): OutputRecord {
   return { idx: output.idx, data: toBinary(OutputSchema, output) };
-}
-
-/** Decodes a stored output. */
-export function unpackOutput(record: OutputRecord): Output {
-  return fromBinary(OutputSchema, record.data);
 }
 
 /** The output of an input that kept taking its worker or sandbox down. */

@@ -2,7 +2,8 @@
  * The scheduler's view of the store: the scheduled functions of running
  * deployed apps, and starting one run as a call.
  */
-import { encodeValue, fromBinary } from "../proto/mod.ts";
+import { fromBinary } from "../proto/deps.ts";
+import { encodeValue } from "../proto/payload.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { Store } from "./store/mod.ts";

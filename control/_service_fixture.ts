@@ -4,7 +4,7 @@
  * transport (no sockets), with the sweeper on the same fake clock.
  * @module
  */
-import { create, createClient, createRouterTransport, toBinary } from "../proto/mod.ts";
+import { create, createClient, createRouterTransport, toBinary } from "../proto/deps.ts";
 import { ControlService, FunctionDefSchema, WorkerService } from "../proto/messages.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore, type Store } from "./store/mod.ts";

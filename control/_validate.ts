@@ -1,5 +1,5 @@
 /** Checks of untrusted RPC input: each failure is an `invalid_argument` saying what is wrong. */
-import { Code, ConnectError } from "../proto/mod.ts";
+import { Code, ConnectError } from "../proto/deps.ts";
 import type { FunctionDef } from "../proto/messages.ts";
 
 /** Throws `invalid_argument` with `message`. */
@@ -30,12 +30,11 @@ export function checkFunctionDef(def: FunctionDef): void {
   if (def.concurrency < 1 || def.concurrency > 1000) invalid(`${where}: concurrency out of range`);
   if (def.maxContainers < 1) invalid(`${where}: max_containers must be at least 1`);
   if ((def.retries?.maxRetries ?? 0) > 100) invalid(`${where}: at most 100 retries`);
-  if (def.imageJson) {
-    try {
-      const image = JSON.parse(def.imageJson);
-      if (!Array.isArray(image?.layers) || image.layers.length === 0) throw new Error();
-    } catch {
-      invalid(`${where}: image_json is not an image definition`);
+  if (def.image) {
+    const [base, ...rest] = def.image.layers;
+    if (base?.layer.case !== "base" && base?.layer.case !== "registry") {
+      invalid(`${where}: an image starts with its base (base or registry)`);
     }
+    if (rest.some((l) => !l.layer.case)) invalid(`${where}: an image layer has no kind`);
   }
 }

@@ -5,12 +5,16 @@
  * bodies through this control plane's channel (see `_web_channel.ts`).
  * Public unless the endpoint asks for the token.
  */
-import { fromBinary } from "../proto/mod.ts";
-import { type FunctionDef, FunctionDefSchema, ResultStatus } from "../proto/messages.ts";
+import { fromBinary } from "../proto/deps.ts";
+import {
+  type FunctionDef,
+  FunctionDefSchema,
+  OutputSchema,
+  ResultStatus,
+} from "../proto/messages.ts";
 import type { CallRecord, Store } from "./store/mod.ts";
 import { timingSafeEqual } from "./_auth.ts";
 import { newId } from "./_ids.ts";
-import { unpackOutput } from "./_outputs.ts";
 import { text, WebChannels } from "./_web_channel.ts";
 
 /** What the gateway needs besides the store. */
@@ -122,7 +126,7 @@ export class WebGateway {
         if (outputs.length) {
           // The worker posts the response before it reports the output: give it a moment.
           await new Promise((r) => setTimeout(r, 100));
-          const status = unpackOutput(outputs[0]).status;
+          const status = fromBinary(OutputSchema, outputs[0].data).status;
           if (status === ResultStatus.TIMEOUT) {
             this.#channels.answer(path, text(504, "Gateway Timeout"));
           } else this.#channels.answer(path, text(500, "Internal Server Error"));

@@ -3,7 +3,7 @@
  * app stopped or was superseded, or that inputs were cancelled. Workers of
  * other control planes learn the same from their own (see {@linkcode AppWatch}).
  */
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { type WorkerCommand, WorkerCommandSchema } from "../proto/messages.ts";
 import type { AsyncQueue } from "../proto/async_queue.ts";
 

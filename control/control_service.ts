@@ -2,18 +2,20 @@
  * The client-facing RPCs: apps, bundles, calls, maps and logs.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/mod.ts";
+import { Code, ConnectError, type ServiceImpl, toBinary } from "../proto/deps.ts";
 import { type ControlService, type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
 import type { AppRecord, CallRecord, FunctionRecord, InputRecord, Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { isId, newId } from "./_ids.ts";
-import { unpackOutput } from "./_outputs.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
+import { firstOutput } from "./_first_output.ts";
+import { clusterStats } from "./_cluster_stats.ts";
 import { LogStreams } from "./_log_streams.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
-import { Deployments, stopAppRecord } from "./_deployments.ts";
+import { Deployments } from "./_deployments.ts";
+import { stopAppRecord } from "./_stop_app.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -103,26 +105,6 @@ export function createControlService(
       args,
       infraAttempt: 0,
     };
-  }
-
-  async function firstOutput(call: CallRecord, timeoutMs: number, signal?: AbortSignal) {
-    const deadline = clock.now() + timeoutMs;
-    const callId = call.callId;
-    while (true) {
-      const { outputs } = await store.outputs.readOutputs(callId, { cursor: 0, max: 1 });
-      if (outputs.length) {
-        const output = unpackOutput(outputs[0]);
-        output.logSeq = await store.logs.seq(call.appId);
-        return output;
-      }
-      const left = deadline - clock.now();
-      if (left <= 0 || signal?.aborted) return undefined;
-      await store.outputs.waitOutputs(callId, {
-        cursor: 0,
-        timeoutMs: Math.min(left, 5_000),
-        signal,
-      });
-    }
   }
 
   return {
@@ -245,8 +227,12 @@ export function createControlService(
         call = await newCall(fn, 1, req.callId);
         await store.queue.enqueue([input(call, 0, req.args)]);
       }
-      const output = await firstOutput(call, MAX_WAIT_MS, ctx.signal);
-      return { callId: call.callId, output };
+      const found = await firstOutput(store, call, {
+        clock,
+        timeoutMs: MAX_WAIT_MS,
+        signal: ctx.signal,
+      });
+      return { callId: call.callId, ...found };
     },
 
     async spawn(req) {
@@ -267,8 +253,9 @@ export function createControlService(
           Code.NotFound,
         );
       }
-      const output = await firstOutput(call, Math.min(req.timeoutMs, MAX_WAIT_MS), ctx.signal);
-      return output ? { done: true, output } : { done: false };
+      const timeoutMs = Math.min(req.timeoutMs, MAX_WAIT_MS);
+      const found = await firstOutput(store, call, { clock, timeoutMs, signal: ctx.signal });
+      return found ? { done: true, ...found } : { done: false };
     },
 
     map(requests, ctx) {
@@ -286,29 +273,8 @@ export function createControlService(
       return {};
     },
 
-    async getStats() {
-      const [depth, allWorkers] = await Promise.all([store.queue.depth(), store.workers.list()]);
-      const liveAfter = clock.now() - WORKER_STALE_MS;
-      const workers = allWorkers.filter((w) => w.lastSeenMs >= liveAfter);
-      const running: Record<string, number> = {};
-      for (const w of workers) {
-        for (const [id, n] of Object.entries(w.running ?? {})) running[id] = (running[id] ?? 0) + n;
-      }
-      const ids = new Set([...Object.keys(depth), ...Object.keys(running)]);
-      const queues = await Promise.all([...ids].map(async (functionId) => {
-        const fn = await store.apps.getFunction(functionId);
-        return {
-          functionId,
-          appId: fn?.appId ?? "",
-          functionName: fn?.name ?? "",
-          queued: depth[functionId] ?? 0,
-          running: running[functionId] ?? 0,
-        };
-      }));
-      return {
-        queues,
-        workers: workers.map(({ running: _, busy, ...w }) => ({ ...w, busy: busy ?? 0 })),
-      };
+    getStats() {
+      return clusterStats(store, { clock, staleMs: WORKER_STALE_MS });
     },
 
     streamLogs(req, ctx) {

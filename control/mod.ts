@@ -26,3 +26,5 @@ export { defaultDataDir, localStateTransport, type StateOptions } from "./state_
 export { SecretCipher, SecretKeyError } from "./secret_cipher.ts";
 /** Types of the shared kernel that appear in the signatures above. */
 export type { Clock, TimerHandle } from "../proto/mod.ts";
+/** The key in the dashboard login URL `serve` prints (derived from the token; opens no RPC). */
+export { dashboardKey } from "./dashboard/mod.ts";

@@ -5,7 +5,7 @@
  * but `GetSecretEnvResponse`, and in no error.
  * @module
  */
-import { Code, ConnectError, fromBinary, type ServiceImpl } from "../proto/mod.ts";
+import { Code, ConnectError, fromBinary, type ServiceImpl } from "../proto/deps.ts";
 import { FunctionDefSchema, type SecretService } from "../proto/messages.ts";
 import { validName } from "../proto/volume_files.ts";
 import type { SecretCipher } from "./secret_cipher.ts";

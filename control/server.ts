@@ -4,7 +4,7 @@
  * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-import { createRouterTransport, type Transport } from "../proto/mod.ts";
+import { createRouterTransport, type Transport } from "../proto/deps.ts";
 import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";

@@ -4,7 +4,7 @@
  * values before they reach the store.
  * @module
  */
-import { createRouterTransport, type ServiceImpl, type Transport } from "../proto/mod.ts";
+import { createRouterTransport, type ServiceImpl, type Transport } from "../proto/deps.ts";
 import { SecretService, VolumeService } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { SecretCipher } from "./secret_cipher.ts";
@@ -71,8 +71,10 @@ export function stateServices(store: Store, state: StateOptions = {}): StateServ
 /**
  * The secrets and volumes services over `store`, in this process (no
  * server): what the CLI's `secret` and `volume` commands use on a data dir
- * when no server is configured.
+ * when no server is configured. Hidden from the docs (`@ignore`): it returns
+ * Connect's `Transport`, a wire-layer type `deno doc --lint` cannot check.
  *
+ * @ignore
  * @example
  * ```ts ignore
  * const transport = localStateTransport(await openEmbeddedStore({ dataDir }), { dataDir });

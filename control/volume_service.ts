@@ -4,7 +4,7 @@
  * ones travel); and commit changes atomically within the size limits.
  * @module
  */
-import { Code, ConnectError, type ServiceImpl } from "../proto/mod.ts";
+import { Code, ConnectError, type ServiceImpl } from "../proto/deps.ts";
 import type { VolumeChange, VolumeEntry, VolumeService } from "../proto/messages.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import {

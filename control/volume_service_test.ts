@@ -1,5 +1,5 @@
 import { equal, rejects } from "node:assert/strict";
-import { Code, ConnectError, createClient, createRouterTransport } from "../proto/mod.ts";
+import { Code, ConnectError, createClient, createRouterTransport } from "../proto/deps.ts";
 import { VolumeService } from "../proto/messages.ts";
 import { removeChange, VolumeClient, writeChange } from "../proto/volume_client.ts";
 import { createVolumeService } from "./volume_service.ts";

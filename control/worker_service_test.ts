@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import {
   type WorkAssign,
   type WorkerCommand,

@@ -22,7 +22,8 @@ export interface Clock {
 }
 
 /** Resolves after `ms` on `clock`, or rejects with the signal's reason once it aborts. */
-function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+function sleepOn(clock: Clock, ms: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
@@ -52,7 +53,7 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerHandle,
   clearTimeout: (handle) => clearTimeout(handle as number),
   sleep(ms, signal) {
-    return sleepOn(systemClock, ms, signal);
+    return sleepOn(systemClock, ms, { signal });
   },
 };
 

@@ -18,4 +18,4 @@ export {
 } from "npm:@connectrpc/connect@2.3.0";
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
 export { createTransport as createConnectProtocolTransport } from "npm:@connectrpc/connect@2.3.0/protocol-connect";
-export { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+export { create, fromBinary, type MessageInitShape, toBinary } from "./messages.ts";

@@ -11,7 +11,7 @@ export type EventLogFormat = "text" | "json";
 
 /** Options for {@linkcode createEventLog}. */
 export interface EventLogOptions {
-  /** @default "text" */
+  /** Text for people or JSON for machines. @default "text" */
   format?: EventLogFormat;
   /** Write nothing. @default false */
   quiet?: boolean;

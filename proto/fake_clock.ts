@@ -54,7 +54,7 @@ export class FakeClock implements Clock {
 
   /** Resolves once fake time has moved `ms` forward. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return clockSleep(this, ms, signal);
+    return clockSleep(this, ms, { signal });
   }
 
   /** Number of timers not yet fired. */

@@ -15,11 +15,11 @@ const decoder = new TextDecoder();
 
 /** Thrown when a value cannot cross the wire without losing what it is. */
 export class UnsendableValueError extends TypeError {
-  /** Creates the error; `path` says where in the value the problem is. */
-  constructor(what: string, path: string, hint?: string) {
+  /** Creates the error; `at.path` says where in the value the problem is, `at.hint` what to do. */
+  constructor(what: string, at: { path: string; hint?: string }) {
     super(
-      `Cannot send ${what} at ${path || "the top level"}: ${
-        hint ??
+      `Cannot send ${what} at ${at.path || "the top level"}: ${
+        at.hint ??
           "only data crosses to a remote function (plain objects, arrays, primitives, Date, Map, Set, BigInt, typed arrays, Error)"
       }`,
     );
@@ -83,9 +83,9 @@ function inspect(value: unknown, path: string, seen: Set<object>, depth = 0): bo
     case "bigint":
       return false;
     case "function":
-      throw new UnsendableValueError(`a function (${value.name || "anonymous"})`, path);
+      throw new UnsendableValueError(`a function (${value.name || "anonymous"})`, { path });
     case "symbol":
-      throw new UnsendableValueError(`a symbol (${String(value)})`, path);
+      throw new UnsendableValueError(`a symbol (${String(value)})`, { path });
   }
   if (value === null) return true;
   const obj = value as object;
@@ -93,8 +93,11 @@ function inspect(value: unknown, path: string, seen: Set<object>, depth = 0): bo
   if (depth >= MAX_NESTING) {
     throw new UnsendableValueError(
       `a value nested more than ${MAX_NESTING} levels deep`,
-      shortPath(path),
-      "flatten it (e.g. an array of records instead of records nested in each other), or send it as a string you encode yourself",
+      {
+        path: shortPath(path),
+        hint:
+          "flatten it (e.g. an array of records instead of records nested in each other), or send it as a string you encode yourself",
+      },
     );
   }
   seen.add(obj);
@@ -105,8 +108,11 @@ function inspect(value: unknown, path: string, seen: Set<object>, depth = 0): bo
     const name = proto?.constructor?.name ?? "unknown";
     throw new UnsendableValueError(
       `an instance of class ${name}`,
-      path,
-      "it would arrive as a plain object without its class or methods; send plain data instead",
+      {
+        path,
+        hint:
+          "it would arrive as a plain object without its class or methods; send plain data instead",
+      },
     );
   }
   let json = proto === Object.prototype || proto === Array.prototype;
@@ -152,8 +158,10 @@ export function encodeValue(value: unknown, path = ""): Uint8Array {
     if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) throw err;
     throw new UnsendableValueError(
       "a value nested too deeply to encode",
-      path,
-      "flatten it (e.g. an array of records instead of records nested in each other)",
+      {
+        path,
+        hint: "flatten it (e.g. an array of records instead of records nested in each other)",
+      },
     );
   }
 }

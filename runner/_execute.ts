@@ -3,7 +3,7 @@
  * function's timeout, user retries with backoff, and what each way of failing
  * tells the caller.
  */
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import { type FunctionDef, type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { Deadlines } from "./_deadlines.ts";

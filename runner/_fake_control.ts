@@ -5,7 +5,7 @@
  * used in production code.
  */
 import { AsyncQueue } from "../proto/async_queue.ts";
-import { create, createRouterTransport, fromBinary, type Transport } from "../proto/mod.ts";
+import { create, createRouterTransport, fromBinary, type Transport } from "../proto/deps.ts";
 import {
   type FunctionDef,
   GetFunctionResponseSchema,

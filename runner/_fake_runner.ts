@@ -5,7 +5,7 @@
  * returns, and when. Never used in production code.
  */
 import { AsyncQueue } from "../proto/async_queue.ts";
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
 import { type DoneMessage, FrameWriter, readFrames, type RunMessage } from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";

@@ -2,7 +2,7 @@
  * The functions a worker has seen: their definitions, bundles (cached on disk
  * by hash), prepared images and warm-sandbox pools, shared by all their inputs.
  */
-import type { createClient } from "../proto/mod.ts";
+import type { createClient } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef, GetFunctionResponse, WorkerService } from "../proto/messages.ts";
 import { FunctionPool } from "./_pool.ts";
@@ -81,12 +81,15 @@ export class FunctionCache {
       this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
     let built = false;
-    await runner.prepare(def, (line) => {
-      // prepare() says something only when it builds an image.
-      if (!built && this.#options.figures) this.#options.figures.imageBuilds++;
-      built = true;
-      output(3, line);
-    }, (hash) => this.#bundle(hash));
+    await runner.prepare(def, {
+      log: (line) => {
+        // prepare() says something only when it builds an image.
+        if (!built && this.#options.figures) this.#options.figures.imageBuilds++;
+        built = true;
+        output(3, line);
+      },
+      fetchBlob: (hash) => this.#bundle(hash),
+    });
     if (built) {
       this.#options.figures?.events.event(
         "image.built",

@@ -4,8 +4,8 @@
  * plane with `NestedCall`, naming the calling input and its lease. The sandbox
  * never holds a credential, and needs no network.
  */
-import { Code, ConnectError, create, fromBinary, toBinary } from "../proto/mod.ts";
-import type { createClient } from "../proto/mod.ts";
+import { Code, ConnectError, create, fromBinary, toBinary } from "../proto/deps.ts";
+import type { createClient } from "../proto/deps.ts";
 import {
   AwaitCallRequestSchema,
   AwaitCallResponseSchema,

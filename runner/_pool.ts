@@ -8,6 +8,7 @@ import type { FunctionDef } from "../proto/messages.ts";
 import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
+import { queueWindow, RunTime } from "./_window.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 
 /** What the pool needs to start sandboxes for a function. */
@@ -60,6 +61,7 @@ export class FunctionPool {
   #scaleTimer: TimerHandle | undefined;
   #starting = 0;
   #closed = false;
+  readonly #runTime = new RunTime();
   readonly #figures: WorkerFigures | undefined;
   #retired = false;
   /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
@@ -89,6 +91,12 @@ export class FunctionPool {
     return Math.max(1, this.spec.def.concurrency);
   }
 
+  /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
+  get #slots(): number {
+    const c = this.#concurrency;
+    return c + queueWindow(c, this.#runTime.mean, this.spec.def.timeoutMs);
+  }
+
   /** Sandboxes alive now. */
   get size(): number {
     return this.#sandboxes.filter((s) => s.alive).length;
@@ -96,7 +104,7 @@ export class FunctionPool {
 
   /**
    * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on
-   * timeout). Rejects with the runner's errors if the sandbox dies or fails to start.
+   * timeout), when the input starts there (it may first wait in the sandbox's queue). Rejects with the runner's errors if the sandbox dies or fails to start.
    */
   async run(
     id: string,
@@ -106,8 +114,11 @@ export class FunctionPool {
   ): Promise<DoneMessage> {
     const sandbox = await this.#slot();
     try {
-      onSandbox?.(sandbox);
-      return await sandbox.run(id, this.spec.def.name, args, web);
+      // `onSandbox` runs once the input starts in the sandbox, not while it waits queued there.
+      const onStart = onSandbox && (() => onSandbox(sandbox));
+      const done = await sandbox.run(id, this.spec.def.name, args, this.#concurrency, onStart, web);
+      this.#runTime.add(done.ms);
+      return done;
     } finally {
       this.#busy.set(sandbox, (this.#busy.get(sandbox) ?? 1) - 1);
       this.#dispatch();
@@ -220,12 +231,11 @@ export class FunctionPool {
 
   #dispatch(): void {
     this.#prune();
-    let free: WarmSandbox | undefined;
+    const slots = this.#slots;
     while (this.#waiting > 0) {
-      if (!free || (this.#busy.get(free) ?? 0) >= this.#concurrency) {
-        free = this.#sandboxes.find((s) => s.alive && (this.#busy.get(s) ?? 0) < this.#concurrency);
-        if (!free) break;
-      }
+      // The least busy sandbox: queued windows spread instead of piling on the first.
+      const free = this.#leastBusy(slots);
+      if (!free) break;
       this.#busy.set(free, (this.#busy.get(free) ?? 0) + 1);
       this.#waiters[this.#head++].resolve(free);
     }
@@ -253,6 +263,20 @@ export class FunctionPool {
         this.#startOne();
       } else this.#maybeScaleUp();
     }, Math.max(0, SCALE_UP_AFTER_MS - waited));
+  }
+
+  /** The alive sandbox with the fewest inputs, if it has room under `slots`. */
+  #leastBusy(slots: number): WarmSandbox | undefined {
+    let best: WarmSandbox | undefined;
+    let load = slots;
+    for (const s of this.#sandboxes) {
+      const n = this.#busy.get(s) ?? 0;
+      if (s.alive && n < load) {
+        best = s;
+        load = n;
+      }
+    }
+    return best;
   }
 
   #startOne(): void {

@@ -1,5 +1,6 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
-import type { create, FunctionDefSchema } from "../proto/mod.ts";
+import type { create } from "../proto/deps.ts";
+import type { FunctionDefSchema } from "../proto/messages.ts";
 import { fakeDef, FakeRunner } from "./_fake_runner.ts";
 import { FunctionPool, SCALE_UP_AFTER_MS } from "./_pool.ts";
 import { until, WatchedClock } from "./_test_time.ts";
@@ -117,4 +118,54 @@ Deno.test("FunctionPool.close() fails inputs still waiting for a slot", async ()
   await until(() => runner.started.length === 1, "a sandbox start");
   await p.pool.close();
   await rejects(waiting, /app stopped/);
+});
+
+Deno.test("FunctionPool queues a window of inputs at a sandbox once its function proves fast, and none when slow", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 1 });
+  const first = p.pool.run("in-0", args);
+  const run0 = await runner.nextRun();
+  strictEqual(run0.message.max, 1, "the sandbox is told to run one at a time");
+  const second = p.pool.run("in-1", args);
+  await clock.tick(0);
+  run0.answer({ ok: true, ms: 0.01 }); // fast: a window opens
+  await first;
+  const run1 = await runner.nextRun();
+  const more = Array.from({ length: 5 }, (_, i) => p.pool.run(`in-${i + 2}`, args));
+  const queued = [];
+  for (let i = 0; i < 5; i++) queued.push(await runner.nextRun());
+  strictEqual(queued.length, 5, "five more inputs sent while one is still running");
+  run1.answer({ ok: true, ms: 50 }); // now slow: the window closes
+  await second;
+  for (const r of queued) r.answer({ ok: true, ms: 50 });
+  await Promise.all(more);
+  const a = p.pool.run("in-a", args);
+  const b = p.pool.run("in-b", args);
+  const runA = await runner.nextRun();
+  const nextB = runner.nextRun();
+  const early = await Promise.race([
+    nextB.then(() => "sent"),
+    new Promise((r) => setTimeout(() => r("held"), 100)),
+  ]);
+  strictEqual(early, "held", "a slow function's next input waits at the worker");
+  runA.answer({ ok: true, ms: 50 });
+  (await nextB).answer({ ok: true, ms: 50 });
+  await Promise.all([a, b]);
+});
+
+Deno.test("a sandbox dying with a queued window fails only the running input with its fault; queued ones are re-run", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 1 });
+  const warm = p.pool.run("in-0", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 0.01 });
+  await warm;
+  const runs = ["in-1", "in-2", "in-3"].map((id) => p.pool.run(id, args).catch((e) => e));
+  for (let i = 0; i < 3; i++) await runner.nextRun();
+  runner.started[0].exit({ code: 137, signal: "SIGKILL", oom: true });
+  const [running, q1, q2] = await Promise.all(runs);
+  ok(running.oom, "the running input ran out of memory");
+  ok(!q1.oom && !q2.oom, "queued inputs are not blamed");
+  ok(/before the input started/.test(q1.message));
 });

@@ -12,6 +12,11 @@ export interface RunMessage {
   id: string;
   fn: string;
   args: Uint8Array;
+  /**
+   * At most this many inputs run at once in the sandbox (the function's
+   * `concurrency`); inputs sent past it wait there in arrival order. Absent: no limit.
+   */
+  max?: number;
   /** A web request: `args` is its JSON head; bodies travel as {@linkcode BodyMessage}s. */
   web?: boolean;
 }
@@ -166,11 +171,11 @@ function sizeOf(message: ProtocolMessage): number {
     payload?: Uint8Array;
     error?: Partial<ErrorDescription>;
     req?: { args?: Uint8Array };
-    res?: { output?: { payload?: Uint8Array } };
+    res?: { output?: Uint8Array };
   };
   const error = m.error;
   return 256 + (m.args?.byteLength ?? 0) + (m.payload?.byteLength ?? 0) +
-    (m.req?.args?.byteLength ?? 0) + (m.res?.output?.payload?.byteLength ?? 0) +
+    (m.req?.args?.byteLength ?? 0) + (m.res?.output?.byteLength ?? 0) +
     (error
       ? (error.value?.byteLength ?? 0) + 2 * ((error.name?.length ?? 0) +
             (error.message?.length ?? 0) + (error.stack?.length ?? 0))

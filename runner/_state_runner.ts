@@ -5,10 +5,10 @@
  * `vol.reload()` from inside reach those copies; when the sandbox stops,
  * its volume changes are committed.
  */
-import { createClient, type Transport } from "../proto/mod.ts";
+import { createClient, type Transport } from "../proto/deps.ts";
 import { WorkerService } from "../proto/messages.ts";
 import { VolumeClient } from "../proto/volume_client.ts";
-import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import type { FunctionSpec, PrepareOptions, Runner, Sandbox, SandboxSpec } from "./runner.ts";
 import { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
 import { hideValues } from "./_redact.ts";
 
@@ -24,8 +24,7 @@ export function withState(runner: Runner, options: StateRunnerOptions): Runner {
   const cache = new ChunkCache(`${options.cacheDir}/chunks`);
   return {
     name: runner.name,
-    prepare: (def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob) =>
-      runner.prepare(def, log, fetchBlob),
+    prepare: (def: FunctionSpec, prepare: PrepareOptions) => runner.prepare(def, prepare),
     cleanup: async () => {
       await Deno.remove(`${options.cacheDir}/volumes`, { recursive: true }).catch(() => {});
       await runner.cleanup();

@@ -20,7 +20,10 @@ interface Known {
 /** Chunks this small are written to their file from memory when just fetched. */
 const SMALL_CHUNK_BYTES = 256 * 1024;
 
-/** A worker's cache of volume chunks on disk, by hash. */
+/**
+ * A worker's cache of volume chunks on disk, by hash.
+ * @ignore (its signatures name the wire-layer `VolumeClient`)
+ */
 export class ChunkCache {
   readonly #dir: string;
   readonly #pending = new Map<string, Promise<void>>();
@@ -78,7 +81,10 @@ function exists(path: string): boolean {
   }
 }
 
-/** One sandbox's copy of one volume. */
+/**
+ * One sandbox's copy of one volume.
+ * @ignore (its signatures name the wire-layer `VolumeClient`)
+ */
 export class VolumeCopy {
   /** The volume's name. */
   readonly name: string;

@@ -3,6 +3,9 @@
  * through a runner, waits until the bundle is loaded, then runs inputs over
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
+ *
+ * Sync markers on the sandbox's pipes are the first hop of the "logs before
+ * result" protocol documented at the top of `proto/nano_modal.proto`.
  */
 import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
@@ -17,13 +20,12 @@ import {
   SYNC_MARKER,
   type VolumeOpMessage,
 } from "./_protocol.ts";
+import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
 /** How long a sandbox may take to connect, and then to load its bundle. */
 export const START_TIMEOUT_MS = 120_000;
-/** How long a result waits for the output printed before it (then it goes anyway). */
-export const SYNC_GRACE_MS = 1_000;
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -37,6 +39,12 @@ export interface WarmSandboxOptions {
   onNested?: NestedHandler;
 }
 
+interface InFlight extends PromiseWithResolvers<DoneMessage> {
+  /** Running in the sandbox (not queued there). */
+  started: boolean;
+  onStart?: () => void;
+}
+
 /** A started, ready sandbox. */
 export class WarmSandbox {
   readonly id: string;
@@ -44,10 +52,16 @@ export class WarmSandbox {
   readonly #writer: FrameWriter;
   readonly #conn: Deno.Conn;
   readonly #dir: string;
-  readonly #inflight = new Map<string, PromiseWithResolvers<DoneMessage>>();
+  /** Inputs sent and not finished, in the order sent. */
+  readonly #inflight = new Map<string, InFlight>();
+  /** Inputs queued in the sandbox (not started there yet), oldest first from `#queuedHead`. */
+  #queued: string[] = [];
+  #queuedHead = 0;
   /** Listeners of web inputs' response heads and body chunks. */
   readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
   #dead: SandboxDiedError | null = null;
+  /** The `max` sent with runs: the sandbox starts queued inputs in order, `max` at a time. */
+  #max: number | undefined;
   /** Set when user code announced it is ending the sandbox. */
   #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
@@ -135,7 +149,7 @@ export class WarmSandbox {
   #awaitSync(seq: number): Promise<void> {
     if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, SYNC_GRACE_MS);
+      const timer = this.#clock.setTimeout(resolve, LOGS_GRACE_MS);
       this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
     });
   }
@@ -149,10 +163,10 @@ export class WarmSandbox {
     });
     const msg = first.done ? undefined : first.value[0];
     if (msg?.t === "init-failed") {
-      throw new SandboxInitError(msg.error.name, msg.error.message, msg.error.stack);
+      throw new SandboxInitError(msg.error.message, msg.error);
     }
     if (msg?.t !== "ready") {
-      throw new SandboxDiedError("The sandbox closed before it was ready", false);
+      throw new SandboxDiedError("The sandbox closed before it was ready");
     }
     this.#pump(frames);
   }
@@ -169,6 +183,7 @@ export class WarmSandbox {
           this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
+          if (waiter?.started) this.#startQueued(1);
           if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
@@ -219,11 +234,17 @@ export class WarmSandbox {
       : "closed its connection";
     this.#dead = new SandboxDiedError(
       oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
-      oom,
-      oom ? undefined : this.#userFault,
+      { oom, userFault: oom ? undefined : this.#userFault },
     );
-    for (const waiter of this.#inflight.values()) waiter.reject(this.#dead);
+    // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
+    // unfinished ones were running; the rest were queued, never started, and are
+    // not to blame for the death (they run again elsewhere).
+    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`);
+    for (const waiter of this.#inflight.values()) {
+      waiter.reject(waiter.started ? this.#dead : queued);
+    }
     this.#inflight.clear();
+    this.#queued = [];
     this.#streams.clear();
     if (!kill) return;
     // A sandbox that crashed leaves nothing behind: its socket and files go with it.
@@ -241,14 +262,45 @@ export class WarmSandbox {
     return this.#inflight.size;
   }
 
-  /** Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. */
-  run(id: string, fn: string, args: Uint8Array, web?: WebStream): Promise<DoneMessage> {
+  /**
+   * Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. With
+   * `max`, the sandbox runs at most that many at once and queues the rest in order.
+   */
+  run(
+    id: string,
+    fn: string,
+    args: Uint8Array,
+    max?: number,
+    onStart?: () => void,
+    web?: WebStream,
+  ): Promise<DoneMessage> {
     if (this.#dead) return Promise.reject(this.#dead);
-    const waiter = Promise.withResolvers<DoneMessage>();
+    const running = this.#inflight.size - (this.#queued.length - this.#queuedHead);
+    const started = max === undefined || running < max;
+    const waiter: InFlight = { ...Promise.withResolvers<DoneMessage>(), started, onStart };
     this.#inflight.set(id, waiter);
+    if (!started) this.#queued.push(id);
+    this.#max = max;
     if (web) this.#streams.set(id, web.onMessage);
-    this.#writer.send({ t: "run", id, fn, args, web: web !== undefined });
+    const run = { t: "run" as const, id, fn, args, ...(web ? { web: true } : {}) };
+    this.#writer.send(max === undefined ? run : { ...run, max });
+    if (started) onStart?.();
     return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
+  }
+
+  /** `n` inputs finished in the sandbox: as many queued there start, in the order sent. */
+  #startQueued(n: number): void {
+    while (n > 0 && this.#queuedHead < this.#queued.length) {
+      const waiter = this.#inflight.get(this.#queued[this.#queuedHead++]);
+      if (!waiter) continue;
+      waiter.started = true;
+      n--;
+      waiter.onStart?.();
+    }
+    if (this.#queuedHead === this.#queued.length) {
+      this.#queued = [];
+      this.#queuedHead = 0;
+    }
   }
 
   /** Sends a web request's body chunk (none: the end) to the sandbox. */
@@ -296,7 +348,7 @@ async function race<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {
       const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
-      reject(new SandboxDiedError(message, false));
+      reject(new SandboxDiedError(message));
     }, START_TIMEOUT_MS);
   });
   const died = exited.then((exit): never => {
@@ -304,7 +356,7 @@ async function race<T>(
       exit.oom
         ? "The sandbox ran out of memory while starting"
         : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
-      exit.oom,
+      { oom: exit.oom },
     );
   });
   try {

@@ -2,7 +2,8 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { fakeDef, FakeRunner } from "./_fake_runner.ts";
 import { syncMarker } from "./_protocol.ts";
 import { until, WatchedClock } from "./_test_time.ts";
-import { EXIT_GRACE_MS, START_TIMEOUT_MS, SYNC_GRACE_MS, WarmSandbox } from "./_warm_sandbox.ts";
+import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
+import { EXIT_GRACE_MS, START_TIMEOUT_MS, WarmSandbox } from "./_warm_sandbox.ts";
 import { SandboxDiedError, SandboxStartError } from "./errors.ts";
 
 async function startWarm(runner: FakeRunner, clock: WatchedClock, printed: string[] = []) {
@@ -38,7 +39,7 @@ Deno.test("WarmSandbox.start() gives up on a sandbox that does not connect withi
   await Deno.remove(rootDir, { recursive: true });
 });
 
-Deno.test("WarmSandbox holds a result until the output printed before it is out, for at most SYNC_GRACE_MS", async () => {
+Deno.test("WarmSandbox holds a result until the output printed before it is out, for at most LOGS_GRACE_MS", async () => {
   const clock = new WatchedClock(0);
   const runner = new FakeRunner();
   const printed: string[] = [];
@@ -61,8 +62,8 @@ Deno.test("WarmSandbox holds a result until the output printed before it is out,
   run2.sandbox.print(1, syncMarker(2));
   const since = clock.requested.length;
   run2.answer({ ok: true, ms: 1, sync: 2 });
-  await clock.timerStarted(SYNC_GRACE_MS, since);
-  await clock.tick(SYNC_GRACE_MS - 1);
+  await clock.timerStarted(LOGS_GRACE_MS, since);
+  await clock.tick(LOGS_GRACE_MS - 1);
   strictEqual(settled, false);
   await clock.tick(1);
   strictEqual((await second).id, "in-2");

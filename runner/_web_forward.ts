@@ -8,7 +8,7 @@
  * streamed response reaches the client as it is produced, and any control
  * plane may serve a request that another one's worker runs.
  */
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { Outcome } from "./_execute.ts";

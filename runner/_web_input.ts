@@ -20,6 +20,8 @@ export interface WebHead {
 export class WebInputs {
   readonly #send: (msg: BodyMessage | HeadMessage) => void;
   readonly #bodies = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
+  /** Body chunks that came before their input started (it waited in the sandbox's queue). */
+  readonly #early = new Map<string, BodyMessage[]>();
 
   constructor(send: (msg: BodyMessage | HeadMessage) => void) {
     this.#send = send;
@@ -28,7 +30,11 @@ export class WebInputs {
   /** Takes a body chunk the worker forwarded. */
   body(msg: BodyMessage): void {
     const controller = this.#bodies.get(msg.id);
-    if (!controller) return;
+    if (!controller) {
+      const early = this.#early.get(msg.id) ?? [];
+      this.#early.set(msg.id, [...early, msg]);
+      return;
+    }
     try {
       if (msg.chunk) controller.enqueue(msg.chunk);
       else {
@@ -47,7 +53,11 @@ export class WebInputs {
     let body: ReadableStream<Uint8Array> | null = null;
     if (h.hasBody) {
       body = new ReadableStream<Uint8Array>({
-        start: (controller) => void this.#bodies.set(id, controller),
+        start: (controller) => {
+          this.#bodies.set(id, controller);
+          for (const msg of this.#early.get(id) ?? []) this.body(msg);
+          this.#early.delete(id);
+        },
         cancel: () => void this.#bodies.delete(id),
       });
     }
@@ -69,6 +79,7 @@ export class WebInputs {
       return res.status;
     } finally {
       this.#bodies.delete(id);
+      this.#early.delete(id);
     }
   }
 }

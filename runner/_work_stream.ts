@@ -7,7 +7,7 @@
  * server has not acknowledged go out again on the next stream (the server
  * ignores duplicates), and logs and credit wait for it.
  */
-import { type Client, create } from "../proto/mod.ts";
+import { type Client, create } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import {
   type LogLine,

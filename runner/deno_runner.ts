@@ -19,6 +19,8 @@ import { createCgroup, memoryCgroupParent, reapCgroups, type SandboxCgroup } fro
 import { deniedNet } from "./_sandbox_net.ts";
 import { reapOrphans } from "./_reap.ts";
 import { CapacityError } from "./errors.ts";
+import { hasSetpriv, realPath, signalName } from "./_subprocess.ts";
+import { imageEnv, unhonouredImage } from "./image_spec.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
@@ -263,70 +265,4 @@ export class DenoRunner implements Runner {
     for (const root of this.#roots) await reapOrphans(root);
     if (host.cgroupParent) await reapCgroups(host.cgroupParent.dir);
   }
-}
-
-function signalName(code: number): string {
-  const names: Record<number, string> = {
-    6: "SIGABRT",
-    9: "SIGKILL",
-    11: "SIGSEGV",
-    15: "SIGTERM",
-  };
-  return names[code - 128] ?? `SIG${code - 128}`;
-}
-
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return path;
-  }
-}
-
-async function hasSetpriv(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("setpriv", {
-      args: ["--pdeathsig", "SIGKILL", "--", "true"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
-const UNHONOURED: Record<string, (layer: Record<string, unknown>) => string | undefined> = {
-  base: (l) => l.base === "deno" ? undefined : "Image.debianSlim()",
-  registry: (l) => `Image.fromRegistry(${JSON.stringify(l.ref)})`,
-  apt: () => "aptInstall",
-  run: () => "runCommands",
-  file: () => "addLocalFile",
-  dir: () => "addLocalDir",
-};
-
-/** The first image option the deno runner cannot honour, as the user wrote it; or none. */
-export function unhonouredImage(def: FunctionSpec): string | undefined {
-  try {
-    for (const layer of JSON.parse(def.imageJson || "{}").layers ?? []) {
-      const what = UNHONOURED[layer.kind]?.(layer);
-      if (what) return what;
-    }
-  } catch {
-    // Validated by the control plane.
-  }
-  return undefined;
-}
-
-/** Environment variables declared by the function's image (`Image.env`). */
-export function imageEnv(def: FunctionSpec): Record<string, string> {
-  const env: Record<string, string> = {};
-  try {
-    for (const layer of JSON.parse(def.imageJson || "{}").layers ?? []) {
-      if (layer.kind === "env") Object.assign(env, layer.vars);
-    }
-  } catch {
-    // Validated by the control plane; an unreadable image adds nothing.
-  }
-  return env;
 }

@@ -1,5 +1,5 @@
 import { rejects } from "node:assert/strict";
-import { createRouterTransport } from "../proto/mod.ts";
+import { createRouterTransport } from "../proto/deps.ts";
 import { DenoRunner } from "./deno_runner.ts";
 import { withState } from "./_state_runner.ts";
 
@@ -18,7 +18,6 @@ Deno.test("without bubblewrap a deno worker refuses volume mounts in one line sa
         functionName: "f",
         def: {
           name: "f",
-          imageJson: "{}",
           memoryMib: 128,
           cpu: 1,
           blockNetwork: false,

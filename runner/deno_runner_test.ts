@@ -2,7 +2,7 @@
 // reaches neither the host's loopback nor its files, sees extra mounts, and `memoryMiB` bounds
 // ArrayBuffers through the memory cgroup.
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { create } from "../proto/mod.ts";
+import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
@@ -40,7 +40,6 @@ async function fixture() {
 function def(overrides: Record<string, unknown> = {}) {
   return create(FunctionDefSchema, {
     name: "probe",
-    imageJson: JSON.stringify({ layers: [{ kind: "base", base: "deno" }] }),
     timeoutMs: 60_000,
     memoryMib: 64,
     concurrency: 1,

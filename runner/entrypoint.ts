@@ -18,6 +18,7 @@ import {
   FrameWriter,
   MAX_RESULT_BYTES,
   readFrames,
+  type RunMessage,
   syncMarker,
 } from "./_protocol.ts";
 import { describe as describeValue } from "./_describe.ts";
@@ -253,9 +254,29 @@ async function main(): Promise<void> {
     out.send({ t: "done", id, ok: !error, ...(error ? { error } : { payload }), ms, sync });
   };
 
+  // Inputs the worker queued here ahead of time (pipelining): they start in
+  // arrival order as running ones finish, never more than `max` at once.
+  let waiting: RunMessage[] = [];
+  let head = 0;
+  let active = 0;
+  const finished = () => {
+    active--;
+    pump();
+  };
+  const pump = () => {
+    while (head < waiting.length && active < (waiting[head].max ?? Infinity)) {
+      const msg = waiting[head++];
+      active++;
+      current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web)).then(finished, finished);
+    }
+    if (head === waiting.length) {
+      waiting = [];
+      head = 0;
+    }
+  };
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web));
+      if (msg.t === "run") waiting.push(msg);
       else if (msg.t === "body") web.body(msg);
       else if (msg.t === "volume-done") {
         const done = volumeOps.get(msg.id);
@@ -270,6 +291,7 @@ async function main(): Promise<void> {
         } else reply?.resolve(msg.res ?? {});
       }
     }
+    pump();
   }
   // The worker closed the socket: it wants this sandbox gone. Apps may
   // have hooks to run first (a class's @exit); the worker bounds their time.

@@ -16,11 +16,12 @@ export class SandboxDiedError extends Error {
    * this (counted against the user's retries), not as lost infrastructure.
    */
   readonly userFault?: UserFault;
-  constructor(message: string, oom: boolean, userFault?: UserFault) {
+  /** `options.oom`: killed for its memory; `options.userFault`: the function's own code ended it. */
+  constructor(message: string, options: { oom?: boolean; userFault?: UserFault } = {}) {
     super(message);
     this.name = "SandboxDiedError";
-    this.oom = oom;
-    this.userFault = userFault;
+    this.oom = options.oom ?? false;
+    this.userFault = options.userFault;
   }
 }
 
@@ -40,11 +41,12 @@ export class SandboxStartError extends Error {
 export class SandboxInitError extends Error {
   readonly remoteName: string;
   readonly remoteStack: string;
-  constructor(name: string, message: string, stack: string) {
+  /** `remote` is the error as the sandbox reported it (its class name and stack). */
+  constructor(message: string, remote: { name: string; stack: string }) {
     super(message);
     this.name = "SandboxInitError";
-    this.remoteName = name;
-    this.remoteStack = stack;
+    this.remoteName = remote.name;
+    this.remoteStack = remote.stack;
   }
 }
 

@@ -27,14 +27,19 @@ export type {
   BuildLog,
   FetchBlob,
   FunctionSpec,
+  PrepareOptions,
   Runner,
   Sandbox,
   SandboxExit,
   SandboxSpec,
 } from "./runner.ts";
+export type { ImageFileSpec, ImageLayerSpec, ImageSpec } from "./image_spec.ts";
 // Named in the worker's options; defined in proto/.
 export type { Clock, TimerHandle } from "../proto/clock.ts";
-/** A worker's copy of a volume and its chunk cache (used by the volume benchmark). */
+/**
+ * A worker's copy of a volume and its chunk cache (used by the volume benchmark).
+ * Their signatures name `proto/volume_client.ts`, a wire-layer leaf like
+ * `proto/transport.ts` whose types are Connect's and protobuf's.
+ * @ignore
+ */
 export { ChunkCache, VolumeCopy } from "./_volume_copy.ts";
-/** The volume client a {@linkcode VolumeCopy} works through; defined in proto/. */
-export type { Progress, VolumeClient, VolumeTree } from "../proto/volume_client.ts";

@@ -5,6 +5,8 @@
  * sandboxes that run the entrypoint.
  * @module
  */
+import type { ImageSpec } from "./image_spec.ts";
+
 /**
  * What a runner reads of a function's definition. The wire's `FunctionDef`
  * (`proto/nano_modal.proto`) satisfies it; naming only these fields keeps
@@ -13,8 +15,8 @@
 export interface FunctionSpec {
   /** The function's name. */
   readonly name: string;
-  /** Canonical JSON of the image definition; its hash names the image. */
-  readonly imageJson: string;
+  /** The container image; undefined means `Image.deno()`. */
+  readonly image?: ImageSpec;
   /** Memory limit of one sandbox, in MiB. */
   readonly memoryMib: number;
   /** CPU share of one sandbox (1 = one core). */
@@ -88,6 +90,14 @@ export type BuildLog = (line: string) => void;
  */
 export type FetchBlob = (hash: string) => Promise<string>;
 
+/** What {@linkcode Runner.prepare} may use while it makes a function's image. */
+export interface PrepareOptions {
+  /** Where build progress goes (streamed to the caller). */
+  log: BuildLog;
+  /** Fetches files the image adds; without it, an image that adds files fails. */
+  fetchBlob?: FetchBlob;
+}
+
 /** A way to run sandboxes. */
 export interface Runner {
   /** Which runner this is, as workers report it to the control plane. */
@@ -96,7 +106,7 @@ export interface Runner {
    * Makes sure what the function needs (its image) exists; may build it
    * once. Rejects with an `ImageBuildError` naming the failing step.
    */
-  prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void>;
+  prepare(def: FunctionSpec, options: PrepareOptions): Promise<void>;
   /** Starts a sandbox running the entrypoint. */
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes left over by an earlier run of this worker host. */

@@ -5,18 +5,14 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { type Client, Code, ConnectError, create, createClient, toBinary } from "../proto/mod.ts";
+import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
   LogLineSchema,
-  type Output,
-  OutputSchema,
   WorkerService,
   type WorkInput,
   type WorkResult,
-  WorkResultSchema,
 } from "../proto/messages.ts";
-import type { Transport } from "../proto/mod.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";
@@ -27,10 +23,12 @@ import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { withState } from "./_state_runner.ts";
 import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
-import type { Runner } from "./runner.ts";
+import { workResult } from "./_work_result.ts";
+import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
-import type { EventLog } from "../proto/event_log.ts";
+
+export type { WorkerOptions };
 
 /** How often pools stop sandboxes idle past their scale-down window. */
 export const SCALE_DOWN_EVERY_MS = 1_000;
@@ -42,42 +40,6 @@ export const MAX_BACKOFF_MS = 5_000;
 const HEALTHY_STREAM_MS = 10_000;
 /** How long a draining worker waits for the server to store its last results. */
 export const DRAIN_GRACE_MS = 10_000;
-
-/** Options for {@linkcode Worker}. */
-export interface WorkerOptions {
-  /** The control plane to serve, as `http://host:port`. */
-  serverUrl: string;
-  /**
-   * Reach the server through this Connect transport instead of `serverUrl`:
-   * a control plane in the same process (`cli/`'s embedded mode) hands its
-   * in-process transport here. Wiring between `cli/` and `runner/`, left out
-   * of the generated docs because its type is Connect's.
-   * @ignore
-   */
-  transport?: Transport;
-  /** The server's token (`NANO_MODAL_TOKEN`), if it requires one. */
-  token?: string;
-  /** How sandboxes run: a {@linkcode DenoRunner} or a {@linkcode DockerRunner}. */
-  runner: Runner;
-  /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
-  capacity?: number;
-  /** Where bundles, the entrypoint and sandbox sockets live. */
-  cacheDir: string;
-  /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
-  workerId?: string;
-  /** Where the worker reports its own state. @default console.error */
-  log?: (line: string) => void;
-  /**
-   * Where the worker announces events: connected, containers started and
-   * stopped, images built. @default silent
-   */
-  events?: EventLog;
-  /**
-   * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
-   * @default systemClock
-   */
-  clock?: Clock;
-}
 
 /**
  * A worker process's engine.
@@ -293,18 +255,11 @@ export class Worker {
   }
 
   async #execute(input: WorkInput): Promise<WorkResult> {
-    const result = (output: Output) =>
-      create(WorkResultSchema, {
-        inputId: input.inputId,
-        leaseToken: input.leaseToken,
-        output: toBinary(OutputSchema, output),
-        idx: output.idx,
-      });
     let fn: FunctionInfo;
     try {
       fn = await this.#functions.get(input.functionId);
     } catch (err) {
-      return result(loadFailure(input.idx, err));
+      return workResult(input, loadFailure(input.idx, err));
     }
     const cancel = new AbortController();
     this.#cancels.set(input.inputId, cancel);
@@ -329,11 +284,6 @@ export class Worker {
       this.#cancels.delete(input.inputId);
       this.#deadlines.forget(input.inputId);
     }
-    if (outcome !== "requeue") return result(outcome);
-    return create(WorkResultSchema, {
-      inputId: input.inputId,
-      leaseToken: input.leaseToken,
-      requeue: true,
-    });
+    return workResult(input, outcome);
   }
 }

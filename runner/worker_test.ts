@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { Code, ConnectError, type create, type FunctionDefSchema } from "../proto/mod.ts";
+import { Code, ConnectError, type create } from "../proto/deps.ts";
+import type { FunctionDefSchema } from "../proto/messages.ts";
 import { ResultStatus } from "../proto/messages.ts";
 import { fakeControl, FakeWorkStream } from "./_fake_control.ts";
 import { type Answer, fakeDef, FakeRunner, type FakeRunnerOptions } from "./_fake_runner.ts";

@@ -1,14 +1,21 @@
 /**
- * What an image definition becomes on the wire. `addLocalFile` and
+ * What an image definition becomes on the wire: an `ImageDef` message
+ * (documented in `proto/nano_modal.proto`). `addLocalFile` and
  * `addLocalDir` name paths on the client's disk, which workers cannot see:
  * before an app starts, each file is uploaded once as a content-addressed
- * blob (hex SHA-256, through the bundle store) and the layer rewritten to
- * carry hashes. `npmInstall` packages stay out of the bundle (`--external`)
+ * blob (hex SHA-256, through the bundle store) and the layer carries hashes. `npmInstall` packages stay out of the bundle (`--external`)
  * so the bundle imports the copies installed in the image.
  */
 import { InvalidError } from "./errors.ts";
 import type { Image, ImageLayer } from "./image.ts";
-import type { WireFile, WireLayer } from "../proto/image.ts";
+import { create, type MessageInitShape } from "../proto/deps.ts";
+import {
+  type ImageDef,
+  ImageDefSchema,
+  type ImageDirFile,
+  type ImageLayer as WireLayer,
+  ImageLayerSchema,
+} from "../proto/messages.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 
 /** Stores `data` under its hash unless the server already has it. */
@@ -18,24 +25,29 @@ export type UploadBlob = (hash: string, data: Uint8Array) => Promise<void>;
 const MAX_FILE_BYTES = 60 * 1024 * 1024;
 
 /**
- * The wire JSON of each image (by function name), uploading local files.
- * Relative local paths are resolved from `cwd`.
+ * The wire message of each image (by function name; one message per distinct
+ * `Image`), uploading local files. Relative local paths are resolved from `cwd`.
  */
 export async function imageDefinitions(
   images: Map<string, Image>,
   upload: UploadBlob,
   cwd: string = Deno.cwd(),
-): Promise<Map<string, string>> {
+): Promise<Map<string, ImageDef>> {
   const uploads = new Map<string, Promise<void>>();
   const put = (hash: string, data: Uint8Array) => {
     if (!uploads.has(hash)) uploads.set(hash, upload(hash, data));
     return uploads.get(hash)!;
   };
-  const out = new Map<string, string>();
+  const done = new Map<Image, ImageDef>();
+  const out = new Map<string, ImageDef>();
   for (const [name, image] of images) {
-    const layers: WireLayer[] = [];
-    for (const layer of image.layers) layers.push(await wireLayer(layer, cwd, put));
-    out.set(name, JSON.stringify({ layers }));
+    let def = done.get(image);
+    if (!def) {
+      const layers: WireLayer[] = [];
+      for (const layer of image.layers) layers.push(await wireLayer(layer, cwd, put));
+      done.set(image, def = create(ImageDefSchema, { layers }));
+    }
+    out.set(name, def);
   }
   return out;
 }
@@ -66,8 +78,8 @@ async function wireLayer(layer: ImageLayer, cwd: string, put: UploadBlob): Promi
         `addLocalFile: ${layer.localPath} is not a file (${path}): use addLocalDir for directories`,
       );
     }
-    const file = await uploadFile(path, "", info, put);
-    return { kind: "file", remotePath: layer.remotePath, hash: file.hash, mode: file.mode };
+    const { hash, mode } = await uploadFile(path, "", info, put);
+    return wire({ case: "file", value: { remotePath: layer.remotePath, hash, mode } });
   }
   if (layer.kind === "dir") {
     const root = resolve(cwd, layer.localPath);
@@ -77,14 +89,30 @@ async function wireLayer(layer: ImageLayer, cwd: string, put: UploadBlob): Promi
         `addLocalDir: ${layer.localPath} is not a directory (${root}): use addLocalFile for files`,
       );
     }
-    const files: WireFile[] = [];
+    const files: Omit<ImageDirFile, "$typeName">[] = [];
     for (const rel of await listFiles(root, "")) {
       const path = `${root}/${rel}`;
       files.push(await uploadFile(path, rel, await Deno.stat(path), put));
     }
-    return { kind: "dir", remotePath: layer.remotePath, files };
+    return wire({ case: "dir", value: { remotePath: layer.remotePath, files } });
   }
-  return layer;
+  switch (layer.kind) {
+    case "base":
+      return wire({ case: "base", value: layer.base });
+    case "registry":
+      return wire({ case: "registry", value: layer.ref });
+    case "apt":
+    case "npm":
+      return wire({ case: layer.kind, value: { packages: layer.packages } });
+    case "run":
+      return wire({ case: "run", value: { commands: layer.commands } });
+    case "env":
+      return wire({ case: "env", value: { vars: layer.vars } });
+  }
+}
+
+function wire(layer: MessageInitShape<typeof ImageLayerSchema>["layer"]): WireLayer {
+  return create(ImageLayerSchema, { layer });
 }
 
 async function uploadFile(
@@ -92,7 +120,7 @@ async function uploadFile(
   rel: string,
   info: Deno.FileInfo,
   put: UploadBlob,
-): Promise<WireFile> {
+): Promise<Omit<ImageDirFile, "$typeName">> {
   if (info.size > MAX_FILE_BYTES) {
     throw new InvalidError(
       `${path} is ${(info.size / 2 ** 20).toFixed(0)} MiB: files added to an image must be under ${

@@ -26,13 +26,17 @@ Deno.test("imageDefinitions() uploads each file once by content hash and puts ha
   }, dir);
   const same = await sha("same\n");
   deepStrictEqual(uploads.sort(), [await sha("#!/bin/sh\n"), same].sort());
-  const layers = JSON.parse(defs.get("f")!).layers;
-  deepStrictEqual(layers[1], { kind: "file", remotePath: "/one.txt", hash: same, mode: 0o644 });
-  deepStrictEqual(layers[2].files.map((f: { path: string; mode: number }) => [f.path, f.mode]), [[
-    "a.sh",
-    0o755,
-  ], ["sub/b.txt", 0o640]]);
-  deepStrictEqual(layers[3], { kind: "env", vars: { A: "1" } });
+  const layers = defs.get("f")!.layers.map((l) => l.layer);
+  strictEqual(layers[0].case, "base");
+  deepStrictEqual(
+    layers[1].case === "file" && { ...layers[1].value, $typeName: undefined },
+    { $typeName: undefined, remotePath: "/one.txt", hash: same, mode: 0o644 },
+  );
+  deepStrictEqual(
+    layers[2].case === "dir" && layers[2].value.files.map((f) => [f.path, f.mode]),
+    [["a.sh", 0o755], ["sub/b.txt", 0o640]],
+  );
+  deepStrictEqual(layers[3].case === "env" && layers[3].value.vars, { A: "1" });
   strictEqual(defs.get("g"), defs.get("f"));
   await Deno.remove(dir, { recursive: true });
 });

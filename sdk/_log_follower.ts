@@ -2,15 +2,14 @@
  * Follows an app's logs (`StreamLogs`) and prints them live, prefixed with
  * the function's name, reconnecting while the app runs. Results wait for the
  * logs written before them ({@linkcode LogFollower.before}), so a function's
- * output shows before its result.
+ * output shows before its result: the last hop of the "logs before result"
+ * protocol documented at the top of `proto/nano_modal.proto`.
  */
 import type { Client } from "../proto/deps.ts";
 import type { ControlService } from "../proto/messages.ts";
+import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import { printLines } from "./_progress.ts";
 import { sleep } from "./_rpc_errors.ts";
-
-/** How long a result waits for its logs at most, in case the log stream lags. */
-const LOGS_GRACE_MS = 2_000;
 
 /** Prints one app's logs until {@linkcode LogFollower.stop}. */
 export class LogFollower {

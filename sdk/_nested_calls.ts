@@ -5,7 +5,7 @@
  * user bundles, so it uses no Connect and no network.
  */
 import type { NestedCall } from "../proto/runtime.ts";
-import type { Output } from "../proto/messages.ts";
+import { fromBinary, type Output, OutputSchema } from "../proto/messages.ts";
 import { InternalFailure, InvalidError, NotFoundError } from "./errors.ts";
 import type { CallSession } from "./_connect.ts";
 
@@ -67,7 +67,9 @@ export class NestedSession implements CallSession {
   async call(functionId: string, args: Uint8Array): Promise<Output> {
     const callId = `fc-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
     const res = await this.#rpc("call", { functionId, args, callId });
-    return (res.output as Output | undefined) ?? (await this.awaitCall(callId, undefined))!;
+    const output = res.output as Uint8Array;
+    if (output.length) return fromBinary(OutputSchema, output);
+    return (await this.awaitCall(callId, undefined))!;
   }
 
   async spawn(functionId: string, args: Uint8Array): Promise<string> {
@@ -79,7 +81,7 @@ export class NestedSession implements CallSession {
     while (true) {
       const wait = Math.max(0, Math.min(50_000, deadline - Date.now()));
       const res = await this.#rpc("awaitCall", { callId, timeoutMs: wait });
-      if (res.done) return res.output as Output;
+      if (res.done) return fromBinary(OutputSchema, res.output as Uint8Array);
       if (Date.now() >= deadline) return undefined;
     }
   }

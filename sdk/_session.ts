@@ -5,15 +5,8 @@
  * `_log_follower.ts`. Loaded lazily (never part of a user's bundle) by
  * `_connect.ts`.
  */
-import { createClient } from "../proto/deps.ts";
-import type { Client } from "../proto/deps.ts";
-import { create } from "../proto/deps.ts";
-import {
-  ControlService,
-  type FunctionDef,
-  FunctionDefSchema,
-  type Output,
-} from "../proto/messages.ts";
+import { type Client, create, createClient, fromBinary } from "../proto/deps.ts";
+import { ControlService, FunctionDefSchema, type Output, OutputSchema } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
 import { bundleModule } from "./_bundle.ts";
@@ -23,6 +16,7 @@ import { prepareState } from "./_state_session.ts";
 /** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
 export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
+import { toFunctionDef } from "./_function_def.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 import { runtime } from "./_runtime.ts";
@@ -53,23 +47,6 @@ export interface StartedApp {
 
 /** How often a running app tells the server its client is alive. */
 const APP_HEARTBEAT_MS = 3_000;
-
-function toFunctionDef(name: string, o: ResolvedOptions, imageJson: string): FunctionDef {
-  return create(FunctionDefSchema, {
-    name,
-    imageJson,
-    timeoutMs: o.timeoutMs,
-    retries: { ...o.retries },
-    memoryMib: o.memoryMiB,
-    cpu: o.cpu,
-    blockNetwork: o.blockNetwork,
-    minContainers: o.minContainers,
-    maxContainers: o.maxContainers,
-    scaledownWindowMs: o.scaledownWindowMs,
-    concurrency: o.concurrency,
-    ...o.kind,
-  });
-}
 
 /** A connection to a control plane, optionally running one app. */
 export class Session {
@@ -138,7 +115,7 @@ export class Session {
         if (!present) await this.#client.putBundle({ hash, data });
       };
       await upload(bundle.hash, bundle.code);
-      const imageJson = await imageDefinitions(images, upload);
+      const imageDefs = await imageDefinitions(images, upload);
       const state = await prepareState(this.#rpc.transport, app.functions);
       const res = await this.#client.createApp({
         name: app.name,
@@ -148,7 +125,7 @@ export class Session {
         entryUrl,
         functions: [...app.functions].map(([name, o]) =>
           create(FunctionDefSchema, {
-            ...toFunctionDef(name, o, imageJson.get(name)!),
+            ...toFunctionDef(name, o, imageDefs.get(name)!),
             ...state.get(name),
           })
         ),
@@ -236,10 +213,10 @@ export class Session {
     let backoffMs = 100;
     for (let attempt = 0;; attempt++) {
       try {
-        const { output } = await this.#client.call({ functionId, args, callId });
-        const done = output ?? (await this.awaitCall(callId, undefined))!;
-        await this.logsBefore(done.logSeq);
-        return done;
+        const event = await this.#client.call({ functionId, args, callId });
+        if (event.output.length === 0) return (await this.awaitCall(callId, undefined))!;
+        await this.logsBefore(event.logSeq);
+        return fromBinary(OutputSchema, event.output);
       } catch (err) {
         if (!isTransient(err) || attempt >= 30) throw translateError(err, this.serverUrl);
         await sleep(backoffMs);
@@ -267,7 +244,10 @@ export class Session {
       try {
         const res = await this.#client.awaitCall({ callId, timeoutMs: wait });
         backoffMs = 100;
-        if (res.done) return res.output;
+        if (res.done) {
+          await this.logsBefore(res.logSeq);
+          return fromBinary(OutputSchema, res.output);
+        }
       } catch (err) {
         if (!isTransient(err) || Date.now() >= deadline) throw translateError(err, this.serverUrl);
         await sleep(backoffMs);

@@ -3,7 +3,6 @@
  * `forEach`, or `local` in this process.
  * @module
  */
-import { encodeValue, UnsendableValueError } from "../proto/payload.ts";
 import type { Output } from "../proto/messages.ts";
 import { ResultStatus } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
@@ -12,6 +11,7 @@ import { outputError, outputValue } from "./_output.ts";
 import { type CallSession, currentSession } from "./_connect.ts";
 import { type ResolvedOptions, resolveOptions } from "./_options.ts";
 import { atCallSite, callSite } from "./_user_stack.ts";
+import { checkIterable, checkMapOptions, encodeArgs, inOrder, toAsync } from "./_map_inputs.ts";
 
 /**
  * Options for {@linkcode RemoteFunction.map} and {@linkcode RemoteFunction.starmap}.
@@ -82,34 +82,6 @@ export type ArgsOf<F> = F extends RemoteFunction<infer A, infer _R> ? A
 export type ResultOf<F> = F extends RemoteFunction<infer _A, infer R> ? R
   : F extends (...args: never[]) => infer R ? R
   : unknown;
-
-/** One message's limit on the wire (`MAX_MESSAGE_BYTES` in proto/transport.ts). */
-const MAX_MESSAGE_MIB = 64;
-/** Arguments of one call must leave room for the rest of their message. */
-export const MAX_ARGS_BYTES = MAX_MESSAGE_MIB * 1024 * 1024 - 64 * 1024;
-
-function encodeArgs(name: string, args: unknown[]): Uint8Array {
-  try {
-    const bytes = encodeValue(args, "args");
-    if (bytes.byteLength > MAX_ARGS_BYTES) {
-      throw new InvalidError(
-        `${name}: the arguments are ${
-          (bytes.byteLength / 1048576).toFixed(1)
-        } MiB encoded, over the ${MAX_MESSAGE_MIB} MiB limit of one message: put big data in a Volume and pass its path`,
-      );
-    }
-    return bytes;
-  } catch (err) {
-    if (err instanceof UnsendableValueError) {
-      throw new InvalidError(`${name}: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-async function* toAsync<T>(items: AnyIterable<T>): AsyncGenerator<T> {
-  yield* items as AsyncIterable<T>;
-}
 
 /**
  * A remote function, made by `app.function(...)`. Its methods keep the
@@ -299,14 +271,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     toArgs: (item: T) => Args,
     options: MapOptions,
   ): AsyncGenerator<Awaited<R> | Error> {
-    for (const key of Object.keys(options)) {
-      if (key !== "order" && key !== "returnExceptions") {
-        throw new InvalidError(
-          `Unknown option "${key}" for ${label}(): valid options are order, returnExceptions`,
-        );
-      }
-    }
-    const order = options.order ?? true;
+    checkMapOptions(label, options);
     const session = await currentSession(`${label}()`);
     const functionId = await this.#functionId(session);
     const encoded = (async function* (name: string) {
@@ -318,31 +283,7 @@ export class RemoteFunction<Args extends unknown[], R> {
       if (options.returnExceptions) return err;
       throw err;
     };
-    const pending = new Map<number, Output>();
-    let next = 0;
-    for await (const out of session.map({ functionId, inputs: encoded, label })) {
-      if (!order) {
-        yield settle(out);
-        continue;
-      }
-      pending.set(out.idx, out);
-      while (pending.has(next)) {
-        const ready = pending.get(next)!;
-        pending.delete(next++);
-        yield settle(ready);
-      }
-    }
-  }
-}
-
-function checkIterable(where: string, inputs: unknown): void {
-  const ok = inputs !== null && typeof inputs === "object" &&
-    (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
-  if (!ok && typeof inputs !== "string") {
-    throw new InvalidError(
-      `${where} needs an iterable of inputs (an array, a Set, a generator, ...), got ${
-        inputs === null ? "null" : typeof inputs
-      }`,
-    );
+    const outputs = session.map({ functionId, inputs: encoded, label });
+    for await (const out of inOrder(outputs, options.order ?? true)) yield settle(out);
   }
 }

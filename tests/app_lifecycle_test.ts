@@ -2,8 +2,8 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, ROOT, runCli, startServe } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
-import { createClient } from "../proto/mod.ts";
-import { ControlService } from "../proto/messages.ts";
+import { createClient, fromBinary } from "../proto/deps.ts";
+import { ControlService, OutputSchema } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { readTokenFile } from "../proto/token_file.ts";
 import { encodeValue } from "../proto/payload.ts";
@@ -197,7 +197,7 @@ export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: n
     const before = (await descendants(worker.child.pid)).length;
     await control(a.url, (c) => c.cancelCall({ callId }));
     const res = await control(b.url, (c) => c.awaitCall({ callId, timeoutMs: 1_000 }));
-    strictEqual(res.output?.error?.name, "CancelledError");
+    strictEqual(fromBinary(OutputSchema, res.output).error?.name, "CancelledError");
     await eventually(
       "the worker stops the cancelled input's sandbox",
       async () => (await descendants(worker.child.pid)).length < before,

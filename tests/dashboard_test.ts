@@ -1,7 +1,7 @@
 // End-to-end: the dashboard in a real headless Chromium (Debian's `chromium`, driven by
 // puppeteer-core), /metrics with the bearer token, and the event lines `serve` prints.
 import { match, ok, strictEqual } from "node:assert/strict";
-import puppeteer from "npm:puppeteer-core@25.16.0";
+import { puppeteer } from "./_deps.ts";
 import { check, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -31,7 +31,8 @@ Deno.test({
     try {
       const login = proc.stderr.match(/dashboard: (\S+)/)?.[1];
       ok(login, `serve prints a login URL:\n${proc.stderr}`);
-      strictEqual(login, `${url}/?token=${token}`);
+      ok(login.startsWith(`${url}/?token=`), login);
+      ok(!proc.stderr.includes(token), "the log holds a dashboard key, never the token");
       const page = await browser.newPage();
       await page.setViewport({ width: 1280, height: 1000 });
 
@@ -106,6 +107,27 @@ Deno.test({
         /nano_modal_call_duration_seconds_count\{app="words",function="countWord"\} 4/,
       );
       match(metrics, /nano_modal_workers 1/);
+
+      // The key from the log opens /metrics but no RPC.
+      const key = new URL(login).searchParams.get("token")!;
+      strictEqual(
+        await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } }).then(
+          async (r) => (await r.body?.cancel(), r.status),
+        ),
+        200,
+      );
+      const rpc = await fetch(`${url}/nanomodal.v1.ControlService/Ping`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      await rpc.body?.cancel();
+      strictEqual(rpc.status, 401, "the dashboard key opens no RPC");
+      // The server's own token works as a login URL too.
+      const other = await browser.newPage();
+      await other.goto(`${url}/?token=${token}`);
+      strictEqual(new URL(other.url()).pathname, "/");
+      match(await other.$eval("main", (m) => m.textContent ?? ""), /words/);
 
       // The event lines serve printed along the way.
       match(proc.stderr, /worker \S+ joined \(/);

@@ -2,7 +2,7 @@
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
-import { createClient } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { readTokenFile } from "../proto/token_file.ts";

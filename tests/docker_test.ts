@@ -196,7 +196,8 @@ app.localEntrypoint(async () => {
   check(build.code === 0, "exit code 0", build);
   match(
     build.stdout,
-    /ImageBuildError: Building image nano-modal\/img:\w+ failed at step 4\/4 \(npmInstall nano-modal-no-such-package-4f1c\)/,
+    // The SDK's own ImageBuildError (issue 12, edge 7), no longer a RemoteError wrapping it.
+    /^ImageBuildError Building image nano-modal\/img:\w+ failed at step 4\/4 \(npmInstall nano-modal-no-such-package-4f1c\)/m,
   );
   match(build.stderr, /\[4\/4\] npmInstall nano-modal-no-such-package-4f1c/);
 

@@ -3,7 +3,7 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { check, runCli, startServe } from "./_cli.ts";
 import { startRedis } from "./_redis_server.ts";
-import { create, createClient } from "../proto/mod.ts";
+import { create, createClient } from "../proto/deps.ts";
 import { ControlService, FunctionDefSchema, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { sha256Hex } from "../proto/content_hash.ts";

@@ -2,7 +2,7 @@
 // oversized bodies; each gets a 4xx Connect error (never a 5xx or a crash) and the server
 // still serves real clients afterwards.
 import { ok, strictEqual } from "node:assert/strict";
-import { createClient } from "../proto/mod.ts";
+import { createClient } from "../proto/deps.ts";
 import { ControlService, WorkerService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { createMemoryStore, startServer } from "../control/mod.ts";
@@ -113,9 +113,14 @@ Deno.test("garbage, malformed messages and absurd lengths to every RPC get 4xx C
     });
     strictEqual(unknown.status, 404);
     strictEqual(await errorCode(unknown), "not_found");
+    // `/` is the dashboard (DESIGN.md §4); any other path that is no RPC is a 404.
     const root = await fetch(`${server.url}/`);
-    strictEqual(root.status, 404);
+    strictEqual(root.status, 200);
+    strictEqual(root.headers.get("content-type"), "text/html; charset=utf-8");
     await root.body?.cancel();
+    const nothing = await fetch(`${server.url}/nothing-here`);
+    strictEqual(nothing.status, 404);
+    await nothing.body?.cancel();
 
     // Semantically bad but well-formed requests are invalid_argument / not_found too.
     const { transport, close } = createRpcTransport({ baseUrl: server.url });

@@ -151,9 +151,10 @@ export function renderLogin(): string {
 <style>${STYLE} main{max-width:640px}</style></head><body><header><h1>nano-modal</h1></header><main>
 <h2>This dashboard needs the server's token</h2>
 <p>Open the login URL that <code>nano-modal serve</code> printed when it started
-(<code>http://HOST:PORT/?token=…</code>). It sets a cookie for this browser and brings you back here.</p>
-<p>The token is in <code>~/.config/nano-modal/token</code> of the user running the server,
-or the one given with <code>--token</code> / <code>NANO_MODAL_TOKEN</code>.</p></main></body></html>`;
+(<code>dashboard: http://HOST:PORT/?token=…</code>). It sets a cookie for this browser and brings you back here.</p>
+<p>Or add <code>?token=</code> and the server's token to this address: it is in
+<code>~/.config/nano-modal/token</code> of the user running the server, or the one given with
+<code>--token</code> / <code>NANO_MODAL_TOKEN</code>.</p></main></body></html>`;
 }
 
 /** A live tail of an app's logs (server-sent events from `/logs/<app>/stream`). */

@@ -3,6 +3,10 @@
  * the server token into an HttpOnly, SameSite=Strict cookie holding a value
  * derived from it (it opens the dashboard, never an RPC); `/metrics` also
  * takes the token as a bearer header, as Prometheus sends it.
+ *
+ * The login URL `serve` prints carries a *dashboard key* instead of the token:
+ * derived from it, it opens the dashboard and `/metrics` but no RPC, so the
+ * server's log never holds a credential that can run code.
  * @module
  */
 import { timingSafeEqual } from "../_auth.ts";
@@ -10,11 +14,23 @@ import { timingSafeEqual } from "../_auth.ts";
 /** The cookie's name. */
 export const COOKIE = "nano_modal_session";
 
-/** The cookie value for `token`: a hash, so the cookie cannot call RPCs. */
-export async function sessionValue(token: string): Promise<string> {
-  const bytes = new TextEncoder().encode(`nano-modal dashboard session\0${token}`);
+async function derive(purpose: string, token: string): Promise<string> {
+  const bytes = new TextEncoder().encode(`nano-modal ${purpose}\0${token}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The cookie value for `token`: a hash, so the cookie cannot call RPCs. */
+export function sessionValue(token: string): Promise<string> {
+  return derive("dashboard session", token);
+}
+
+/**
+ * The dashboard key of `token`: what the printed login URL carries. It logs a
+ * browser in (and opens `/metrics`) but no RPC accepts it.
+ */
+export function dashboardKey(token: string): Promise<string> {
+  return derive("dashboard key", token);
 }
 
 function cookie(req: Request, name: string): string | undefined {
@@ -29,11 +45,13 @@ function cookie(req: Request, name: string): string | undefined {
 export class Session {
   readonly #token: string | undefined;
   readonly #session: Promise<string | undefined>;
+  readonly #key: Promise<string | undefined>;
 
   /** `token`: the server's client token; none lets everyone in. */
   constructor(token: string | undefined) {
     this.#token = token;
     this.#session = token ? sessionValue(token) : Promise.resolve(undefined);
+    this.#key = token ? dashboardKey(token) : Promise.resolve(undefined);
   }
 
   /** Whether a token is required at all. */
@@ -45,14 +63,17 @@ export class Session {
   async allows(req: Request): Promise<boolean> {
     if (!this.#token) return true;
     const bearer = req.headers.get("authorization");
-    if (bearer && timingSafeEqual(bearer, `Bearer ${this.#token}`)) return true;
+    if (bearer && await this.matches(bearer.replace(/^Bearer /, ""))) return true;
     const got = cookie(req, COOKIE);
     return got !== undefined && timingSafeEqual(got, (await this.#session)!);
   }
 
-  /** Whether `token` (from a login URL) is the server's. */
-  matches(token: string): boolean {
-    return this.#token !== undefined && timingSafeEqual(token, this.#token);
+  /** Whether `token` (from a login URL or a bearer header) is the server's token or its key. */
+  async matches(token: string): Promise<boolean> {
+    if (this.#token === undefined) return false;
+    const isToken = timingSafeEqual(token, this.#token);
+    const isKey = timingSafeEqual(token, (await this.#key)!);
+    return isToken || isKey;
   }
 
   /** The `Set-Cookie` header that logs a browser in. */

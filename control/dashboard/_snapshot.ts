@@ -7,12 +7,19 @@ import type { Store } from "../store/mod.ts";
 
 /** One finished input. */
 export interface CallView {
+  /** When it finished (ms since the epoch). */
   timeMs: number;
+  /** Its app's id. */
   appId: string;
+  /** Its app's name. */
   app: string;
+  /** Its function's name. */
   function: string;
+  /** The call it belongs to. */
   callId: string;
+  /** `success`, `failure`, `timeout` or `internal`. */
   status: string;
+  /** How long the function ran. */
   durationMs: number;
 }
 
@@ -36,46 +43,75 @@ export interface DashboardSource {
 
 /** A function as the dashboard shows it. */
 export interface FunctionView {
+  /** Its name in the app. */
   name: string;
+  /** Its id. */
   functionId: string;
+  /** Inputs waiting for a worker. */
   queued: number;
+  /** Inputs held by workers. */
   running: number;
+  /** Inputs finished in the last minute. */
   callsPerMinute: number;
+  /** Inputs that succeeded (recent window). */
   success: number;
+  /** Inputs that failed or timed out (recent window). */
   failure: number;
+  /** Median duration over the recent window. */
   p50Ms: number;
+  /** 99th percentile duration over the recent window. */
   p99Ms: number;
 }
 
 /** An app as the dashboard shows it. */
 export interface AppView {
+  /** Its id. */
   appId: string;
+  /** Its name. */
   name: string;
+  /** Whether it takes calls. */
   state: "running" | "stopped";
+  /** Lives with its client, or deployed. */
   kind: "ephemeral" | "deployed";
+  /** The deployed version, or "". */
   version: string;
+  /** When it was created. */
   createdMs: number;
+  /** Its functions, by name. */
   functions: FunctionView[];
 }
 
 /** A worker as the dashboard shows it. */
 export interface WorkerView {
+  /** Chosen by the worker. */
   workerId: string;
+  /** Where it runs. */
   hostname: string;
+  /** "docker" or "deno". */
   runner: string;
+  /** Inputs it holds at once. */
   capacity: number;
+  /** Inputs it holds now. */
   busy: number;
+  /** Its last report. */
   lastSeenMs: number;
 }
 
 /** Everything one dashboard render needs. */
 export interface Snapshot {
+  /** When it was read. */
   nowMs: number;
+  /** Running apps first, then the newest stopped ones. */
   apps: AppView[];
+  /** Workers heard from in the last minute. */
   workers: WorkerView[];
+  /** The last finished inputs, newest first. */
   calls: CallView[];
+  /** Sandboxes on connected workers, by state. */
   containers: { idle: number; busy: number; starting: number };
+  /** Volume names. */
   volumes: string[];
+  /** Secret names (never values). */
   secrets: string[];
 }
 

@@ -7,13 +7,21 @@
  * `/metrics` also takes `Authorization: Bearer <token>`.
  * @module
  */
-import { fromBinary } from "../../proto/mod.ts";
+import { fromBinary } from "../../proto/deps.ts";
 import { StreamLogsResponseSchema } from "../../proto/messages.ts";
 import { Session } from "./_session.ts";
 import { type DashboardSource, snapshot } from "./_snapshot.ts";
 import { renderLogin, renderLogs, renderMain, renderPage } from "./_render.ts";
 
-export type { CallView, DashboardSource, Snapshot } from "./_snapshot.ts";
+export type {
+  AppView,
+  CallView,
+  DashboardSource,
+  FunctionView,
+  Snapshot,
+  WorkerView,
+} from "./_snapshot.ts";
+export { dashboardKey } from "./_session.ts";
 
 /** Options for {@linkcode createWebConsole}. */
 export interface WebConsoleOptions {
@@ -71,7 +79,7 @@ export function createWebConsole(options: WebConsoleOptions): WebConsole {
   async function serve(req: Request, url: URL): Promise<Response> {
     const login = url.searchParams.get("token");
     if (url.pathname === "/" && login !== null) {
-      if (!session.matches(login)) return html(renderLogin(), 401);
+      if (!(await session.matches(login))) return html(renderLogin(), 401);
       // The token leaves the address bar (and history) at once.
       return new Response(null, {
         status: 303,

@@ -52,6 +52,12 @@ export interface OutputStore {
    * when the call is unknown, after `timeoutMs`, or on abort.
    */
   waitOutputs(callId: string, options: WaitOptions & { cursor: number }): Promise<void>;
+  /**
+   * The client has received the outputs before position `cursor`: a store may drop them
+   * (the memory stores do, at once). Later reads from below `cursor` then skip them: the
+   * page's `cursor` moves past them without returning them.
+   */
+  release(callId: string, cursor: number): Promise<void>;
   /** Forgets calls idle for longer than the retention period; returns how many. */
   forgetIdle(): Promise<number>;
 }

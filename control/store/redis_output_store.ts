@@ -67,6 +67,11 @@ export class RedisOutputStore implements OutputStore {
     });
   }
 
+  /** Kept in Redis until the call's retention ends: Redis's memory, not this process's. */
+  release(_callId: string, _cursor: number): Promise<void> {
+    return Promise.resolve();
+  }
+
   waitOutputs(callId: string, options: WaitOptions & { cursor: number }): Promise<void> {
     return this.#ctx.waitUnless(
       (s) => this.#ctx.events.waitOutputs(callId, options.timeoutMs, s),

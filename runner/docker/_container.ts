@@ -11,7 +11,7 @@
 import type { Dockerode } from "./_docker.ts";
 import { demuxFrames } from "./_demux.ts";
 import type { Sandbox, SandboxExit, SandboxSpec } from "../runner.ts";
-import { imageEnv } from "../deno_runner.ts";
+import { imageEnv } from "../image_spec.ts";
 
 /** Where the mounts appear inside the container. */
 const MOUNT = {

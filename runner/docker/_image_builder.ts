@@ -28,7 +28,8 @@ import {
 } from "./_image_layers.ts";
 import { type TarEntry, tarStream } from "./_tar.ts";
 import { ImageBuildError } from "../errors.ts";
-import type { BuildLog, FetchBlob } from "../runner.ts";
+import type { BuildLog, FetchBlob, PrepareOptions } from "../runner.ts";
+import type { ImageSpec } from "../image_spec.ts";
 
 /** Bump when the way images are built changes, so old tags are not reused. */
 const BUILDER_VERSION = 1;
@@ -68,9 +69,10 @@ export class ImageBuilder {
     this.#noCache = options.buildCache === false;
   }
 
-  /** Makes sure the image of `imageJson` exists and returns its tag. */
-  async ensure(imageJson: string, log: BuildLog, fetchBlob?: FetchBlob): Promise<string> {
-    const def = parseImage(imageJson);
+  /** Makes sure `image` (undefined: `Image.deno()`) exists and returns its tag. */
+  async ensure(image: ImageSpec | undefined, options: PrepareOptions): Promise<string> {
+    const { log, fetchBlob } = options;
+    const def = parseImage(image);
     const base = await this.#base(def.base, log);
     if (def.layers.length === 0) return base;
     const plan = planLayers(base, def.layers);
@@ -94,7 +96,7 @@ export class ImageBuilder {
 
   async #base(base: BaseLayer, log: BuildLog): Promise<string> {
     const kit = await (this.#kit ??= denoKit(this.#denoPath));
-    if (base.kind === "base" && base.base === "deno") {
+    if (base.case === "base" && base.value === "deno") {
       const tag = `${this.#repository}/deno:${kit.id}`;
       await this.#once(tag, log, async () => {
         log(`Building the Deno base image ${tag}…`);
@@ -103,17 +105,17 @@ export class ImageBuilder {
       });
       return tag;
     }
-    const from = base.kind === "registry" ? base.ref : `${this.#repository}/${DEBIAN_ROOTFS}`;
+    const from = base.case === "registry" ? base.value : `${this.#repository}/${DEBIAN_ROOTFS}`;
     await this.#once(
       from,
       log,
       () =>
-        base.kind === "registry"
-          ? pullImage(this.#docker, base.ref, log)
+        base.case === "registry"
+          ? pullImage(this.#docker, base.value, log)
           : importDebianRootfs(this.#docker, { tag: from, workDir: this.#dir, log }),
     );
     const id = await sha256Hex(new TextEncoder().encode(`${BUILDER_VERSION}\0${from}\0${kit.id}`));
-    const tag = `${this.#repository}/${base.kind === "registry" ? "registry" : "debian"}:${
+    const tag = `${this.#repository}/${base.case === "registry" ? "registry" : "debian"}:${
       id.slice(0, 24)
     }`;
     await this.#once(tag, log, async () => {

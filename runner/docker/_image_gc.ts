@@ -11,7 +11,9 @@ import type { Dockerode } from "./_docker.ts";
 export interface ImageInfo {
   /** e.g. `nano-modal/img:3f2a…`. */
   tag: string;
+  /** Its size as the daemon reports it (layers shared with other images included). */
   sizeBytes: number;
+  /** When it was built (ms since the epoch). */
   createdMs: number;
   /** The last container start from it (its creation if none was noted). */
   lastUsedMs: number;

@@ -1,22 +1,23 @@
 /**
- * Image definitions as workers receive them (`FunctionDef.imageJson`, after
- * the client uploaded local files and replaced them by content hashes), their
- * validation, and the Dockerfile that adds the layers on top of a base image.
- * The definition arrives from the network: every string that reaches the
- * Dockerfile is checked or quoted here.
+ * Image definitions as workers receive them (`FunctionDef.image`, an
+ * `ImageDef` message whose local files the client uploaded and replaced by
+ * content hashes), their validation, and the Dockerfile that adds the layers
+ * on top of a base image. The definition arrives from the network: every
+ * string that reaches the Dockerfile is checked or quoted here.
  */
-import type { WireLayer } from "../../proto/image.ts";
+import type { ImageLayerSpec, ImageSpec } from "../image_spec.ts";
 import { ImageBuildError } from "../errors.ts";
 import { type TarEntry, withParents } from "./_tar.ts";
 
 /** The base of an image: the first layer. */
-export type BaseLayer = Extract<WireLayer, { kind: "base" | "registry" }>;
+export type BaseLayer = Extract<ImageLayerSpec, { case: "base" | "registry" }>;
 
 /** A validated image definition. */
 export interface ImageDefinition {
+  /** The first layer. */
   base: BaseLayer;
   /** Layers after the base. */
-  layers: WireLayer[];
+  layers: ImageLayerSpec[];
 }
 
 /** Where `npmInstall` puts its package cache; containers use it as DENO_DIR. */
@@ -26,19 +27,12 @@ const PACKAGE = /^[a-z0-9@][a-z0-9@/._+:=~<>^-]*$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HASH = /^[0-9a-f]{64}$/;
 const REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
+const DENO_BASE: BaseLayer = { case: "base", value: "deno" };
 
-/** Parses and checks `imageJson`; an empty one is `Image.deno()`. */
-export function parseImage(imageJson: string): ImageDefinition {
-  let raw: { layers?: unknown };
-  try {
-    raw = JSON.parse(imageJson || '{"layers":[{"kind":"base","base":"deno"}]}');
-  } catch {
-    throw new ImageBuildError(
-      "The image definition is not valid JSON: update the nano-modal client",
-    );
-  }
-  const layers = Array.isArray(raw?.layers) ? raw.layers as WireLayer[] : [];
-  const [base, ...rest] = layers;
+/** Checks an image definition; an absent one is `Image.deno()`. */
+export function parseImage(image: ImageSpec | undefined): ImageDefinition {
+  if (!image) return { base: DENO_BASE, layers: [] };
+  const [base, ...rest] = image.layers.map((l) => l.layer);
   if (!isBase(base)) {
     throw new ImageBuildError(
       "The image definition has no base: start from Image.deno() or Image.debianSlim()",
@@ -48,64 +42,54 @@ export function parseImage(imageJson: string): ImageDefinition {
   return { base, layers: rest };
 }
 
-function isBase(layer: WireLayer | undefined): layer is BaseLayer {
-  if (layer?.kind === "base") return layer.base === "deno" || layer.base === "debian-slim";
-  return layer?.kind === "registry" && typeof layer.ref === "string" && REF.test(layer.ref);
+function isBase(layer: ImageLayerSpec | undefined): layer is BaseLayer {
+  if (layer?.case === "base") return layer.value === "deno" || layer.value === "debian-slim";
+  return layer?.case === "registry" && REF.test(layer.value);
 }
 
-function checkLayer(layer: WireLayer, step: number): void {
+function checkLayer(layer: ImageLayerSpec, step: number): void {
   const bad = (what: string): never => {
-    throw new ImageBuildError(`Image layer ${step} (${layer?.kind}) is invalid: ${what}`);
+    throw new ImageBuildError(`Image layer ${step} (${layer.case}) is invalid: ${what}`);
   };
-  switch (layer?.kind) {
+  switch (layer.case) {
     case "apt":
     case "npm":
-      if (
-        !Array.isArray(layer.packages) ||
-        !layer.packages.every((p) => typeof p === "string" && PACKAGE.test(p))
-      ) {
+      if (!layer.value.packages.every((p) => PACKAGE.test(p))) {
         bad("package names must be plain names");
       }
       return;
     case "run":
-      if (!Array.isArray(layer.commands) || !layer.commands.every((c) => typeof c === "string")) {
-        bad("commands must be strings");
-      }
       return;
     case "env":
-      for (const [k, v] of Object.entries(layer.vars ?? {})) {
-        if (!ENV_NAME.test(k) || typeof v !== "string") {
-          bad(`"${k}" is not a variable name with a string value`);
-        }
+      for (const k of Object.keys(layer.value.vars)) {
+        if (!ENV_NAME.test(k)) bad(`"${k}" is not a variable name`);
       }
       return;
     case "file":
-      checkRemotePath(layer.remotePath, bad);
-      if (!HASH.test(layer.hash)) {
+      checkRemotePath(layer.value.remotePath, bad);
+      if (!HASH.test(layer.value.hash)) {
         bad(
           "the file was not uploaded: run the app with a nano-modal client that uploads local files",
         );
       }
       return;
     case "dir":
-      checkRemotePath(layer.remotePath, bad);
-      if (!Array.isArray(layer.files)) bad("the directory was not uploaded");
-      for (const f of layer.files) {
+      checkRemotePath(layer.value.remotePath, bad);
+      for (const f of layer.value.files) {
         if (
-          !HASH.test(f?.hash) || typeof f.path !== "string" ||
-          f.path.split("/").some((p) => p === ".." || p === "")
+          !HASH.test(f.hash) || !f.path || f.path.split("/").some((p) => p === ".." || p === "")
         ) {
-          bad(`bad file entry ${JSON.stringify(f?.path)}`);
+          bad(`bad file entry ${JSON.stringify(f.path)}`);
         }
       }
       return;
     default:
-      bad("unknown layer kind");
+      bad("a base after the first layer, or an unknown layer kind");
   }
 }
 
-function checkRemotePath(path: unknown, bad: (what: string) => never): void {
-  if (typeof path !== "string" || !path.startsWith("/") || /[\n\r$\\]/.test(path)) {
+function checkRemotePath(path: string, bad: (what: string) => never): void {
+  if (!path.startsWith("/") || /[\n\r$\\]/.test(path)) {
     bad(
       `the path in the image must be absolute and free of "$", "\\" and newlines, got ${
         JSON.stringify(path)
@@ -124,7 +108,7 @@ export interface BuildPlan {
 }
 
 /** The Dockerfile that applies `layers` on top of the image `baseTag`. */
-export function planLayers(baseTag: string, layers: WireLayer[]): BuildPlan {
+export function planLayers(baseTag: string, layers: ImageLayerSpec[]): BuildPlan {
   const lines = [`FROM ${baseTag}`];
   const steps = [`FROM ${baseTag}`];
   const files: BuildPlan["files"] = [];
@@ -133,15 +117,15 @@ export function planLayers(baseTag: string, layers: WireLayer[]): BuildPlan {
     steps.push(step);
   };
   layers.forEach((layer, i) => {
-    switch (layer.kind) {
+    switch (layer.case) {
       case "apt": {
         const install =
           `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${
-            layer.packages.join(" ")
+            layer.value.packages.join(" ")
           } && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin`;
         add(
           `RUN ${JSON.stringify(["/bin/sh", "-c", install])}`,
-          `aptInstall ${layer.packages.join(" ")}`,
+          `aptInstall ${layer.value.packages.join(" ")}`,
         );
         break;
       }
@@ -153,13 +137,13 @@ export function planLayers(baseTag: string, layers: WireLayer[]): BuildPlan {
           "cache",
           "--no-config",
           "--no-lock",
-          ...layer.packages.map((p) => `npm:${p}`),
+          ...layer.value.packages.map((p) => `npm:${p}`),
         ];
-        add(`RUN ${JSON.stringify(cache)}`, `npmInstall ${layer.packages.join(" ")}`);
+        add(`RUN ${JSON.stringify(cache)}`, `npmInstall ${layer.value.packages.join(" ")}`);
         break;
       }
       case "run":
-        for (const command of layer.commands) {
+        for (const command of layer.value.commands) {
           add(
             `RUN ${JSON.stringify(["/bin/sh", "-c", command])}`,
             `runCommands ${JSON.stringify(command)}`,
@@ -168,7 +152,7 @@ export function planLayers(baseTag: string, layers: WireLayer[]): BuildPlan {
         break;
       case "env": {
         // A value with a newline cannot be written in a Dockerfile; containers still get it at start.
-        const vars = Object.entries(layer.vars).filter(([, v]) => !/[\r\n]/.test(v));
+        const vars = Object.entries(layer.value.vars).filter(([, v]) => !/[\r\n]/.test(v));
         if (vars.length) {
           add(
             `ENV ${
@@ -179,21 +163,19 @@ export function planLayers(baseTag: string, layers: WireLayer[]): BuildPlan {
         break;
       }
       case "file":
-        files.push({ contextPath: `l${i}/f`, hash: layer.hash, mode: layer.mode });
+        files.push({ contextPath: `l${i}/f`, hash: layer.value.hash, mode: layer.value.mode });
         add(
-          `COPY ${JSON.stringify([`l${i}/f`, layer.remotePath])}`,
-          `addLocalFile ${layer.remotePath}`,
+          `COPY ${JSON.stringify([`l${i}/f`, layer.value.remotePath])}`,
+          `addLocalFile ${layer.value.remotePath}`,
         );
         break;
       case "dir":
-        for (const f of layer.files) {
+        for (const f of layer.value.files) {
           files.push({ contextPath: `l${i}/${f.path}`, hash: f.hash, mode: f.mode });
         }
-        if (layer.files.length) {
-          add(
-            `COPY ${JSON.stringify([`l${i}/`, `${layer.remotePath.replace(/\/+$/, "")}/`])}`,
-            `addLocalDir ${layer.remotePath}`,
-          );
+        if (layer.value.files.length) {
+          const dir = `${layer.value.remotePath.replace(/\/+$/, "")}/`;
+          add(`COPY ${JSON.stringify([`l${i}/`, dir])}`, `addLocalDir ${layer.value.remotePath}`);
         }
         break;
     }

@@ -1,21 +1,30 @@
 import { deepStrictEqual, match, strictEqual, throws } from "node:assert/strict";
+import { create, type MessageInitShape } from "../../proto/deps.ts";
+import { ImageDefSchema, type ImageLayerSchema } from "../../proto/messages.ts";
 import { parseImage, planLayers } from "./_image_layers.ts";
 import { ImageBuildError } from "../errors.ts";
 
 const HASH = "a".repeat(64);
+type Layer = MessageInitShape<typeof ImageLayerSchema>["layer"];
+
+/** An image as it arrives from the wire: encoded by the SDK's rules, a real message. */
+function image(...layers: Layer[]) {
+  return create(ImageDefSchema, { layers: layers.map((layer) => ({ layer })) });
+}
 
 Deno.test("planLayers() turns every layer kind into Dockerfile steps in order", () => {
-  const def = parseImage(JSON.stringify({
-    layers: [
-      { kind: "base", base: "debian-slim" },
-      { kind: "apt", packages: ["jq", "curl"] },
-      { kind: "run", commands: ["echo one", "echo 'two'\necho three"] },
-      { kind: "env", vars: { A: 'x"$y\\', MULTI: "a\nb" } },
-      { kind: "file", remotePath: "/etc/app.json", hash: HASH, mode: 0o600 },
-      { kind: "dir", remotePath: "/srv/", files: [{ path: "sub/x.txt", hash: HASH, mode: 0o644 }] },
-      { kind: "npm", packages: ["is-odd@3"] },
-    ],
-  }));
+  const def = parseImage(image(
+    { case: "base", value: "debian-slim" },
+    { case: "apt", value: { packages: ["jq", "curl"] } },
+    { case: "run", value: { commands: ["echo one", "echo 'two'\necho three"] } },
+    { case: "env", value: { vars: { A: 'x"$y\\', MULTI: "a\nb" } } },
+    { case: "file", value: { remotePath: "/etc/app.json", hash: HASH, mode: 0o600 } },
+    {
+      case: "dir",
+      value: { remotePath: "/srv/", files: [{ path: "sub/x.txt", hash: HASH, mode: 0o644 }] },
+    },
+    { case: "npm", value: { packages: ["is-odd@3"] } },
+  ));
   const plan = planLayers("nano-modal/debian:abc", def.layers);
   const lines = plan.dockerfile.trim().split("\n");
   strictEqual(lines[0], "FROM nano-modal/debian:abc");
@@ -35,26 +44,27 @@ Deno.test("planLayers() turns every layer kind into Dockerfile steps in order", 
 });
 
 Deno.test("parseImage() refuses layers that could escape the Dockerfile or the image", () => {
-  const bad = [
-    { kind: "file", remotePath: "/x\nUSER root", hash: HASH, mode: 0o644 },
-    { kind: "file", remotePath: "relative", hash: HASH, mode: 0o644 },
-    { kind: "file", remotePath: "/x", localPath: "/etc/passwd" },
+  const bad: Layer[] = [
+    { case: "file", value: { remotePath: "/x\nUSER root", hash: HASH, mode: 0o644 } },
+    { case: "file", value: { remotePath: "relative", hash: HASH, mode: 0o644 } },
+    { case: "file", value: { remotePath: "/x" } },
     {
-      kind: "dir",
-      remotePath: "/x",
-      files: [{ path: "../../etc/shadow", hash: HASH, mode: 0o644 }],
+      case: "dir",
+      value: { remotePath: "/x", files: [{ path: "../../etc/shadow", hash: HASH, mode: 0o644 }] },
     },
-    { kind: "apt", packages: ["jq; rm -rf /"] },
-    { kind: "env", vars: { "BAD NAME": "x" } },
-    { kind: "mystery" },
+    { case: "apt", value: { packages: ["jq; rm -rf /"] } },
+    { case: "env", value: { vars: { "BAD NAME": "x" } } },
+    { case: "registry", value: "second/base" },
+    { case: undefined },
   ];
   for (const layer of bad) {
     throws(
-      () => parseImage(JSON.stringify({ layers: [{ kind: "base", base: "deno" }, layer] })),
+      () => parseImage(image({ case: "base", value: "deno" }, layer)),
       ImageBuildError,
       JSON.stringify(layer),
     );
   }
-  throws(() => parseImage('{"layers":[{"kind":"apt","packages":["jq"]}]}'), /no base/);
-  strictEqual(parseImage("").base.kind, "base");
+  throws(() => parseImage(image({ case: "apt", value: { packages: ["jq"] } })), /no base/);
+  throws(() => parseImage(image({ case: "base", value: "alpine" })), /no base/);
+  deepStrictEqual(parseImage(undefined).base, { case: "base", value: "deno" });
 });

@@ -33,5 +33,7 @@ export async function debianDenoBase(options: DebianDenoBaseOptions): Promise<st
     cacheDir: options.cacheDir,
     denoPath: options.denoPath ?? Deno.execPath(),
   });
-  return await builder.ensure('{"layers":[{"kind":"base","base":"debian-slim"}]}', options.log);
+  return await builder.ensure({ layers: [{ layer: { case: "base", value: "debian-slim" } }] }, {
+    log: options.log,
+  });
 }

@@ -9,7 +9,7 @@ import { connectDocker, type Dockerode, dockerSocketPath, isNotFound } from "./_
 import { containerConfig, ensureNetwork, startContainer } from "./_container.ts";
 import { ImageBuilder } from "./_image_builder.ts";
 import { type ImageInfo, listImages, markImageUsed, pruneImages } from "./_image_gc.ts";
-import type { BuildLog, FetchBlob, FunctionSpec, Runner, Sandbox, SandboxSpec } from "../runner.ts";
+import type { FunctionSpec, PrepareOptions, Runner, Sandbox, SandboxSpec } from "../runner.ts";
 
 /** Options for {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -55,9 +55,9 @@ export class DockerRunner implements Runner {
   }
 
   /** Builds the function's image unless this host has it. */
-  async prepare(def: FunctionSpec, log: BuildLog, fetchBlob?: FetchBlob): Promise<void> {
+  async prepare(def: FunctionSpec, options: PrepareOptions): Promise<void> {
     const builder = await this.#imageBuilder();
-    this.#tags.set(def.imageJson, await builder.ensure(def.imageJson, log, fetchBlob));
+    this.#tags.set(imageKey(def), await builder.ensure(def.image, options));
   }
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
@@ -81,7 +81,7 @@ export class DockerRunner implements Runner {
       if (!isNotFound(err)) throw err;
       // The image was removed since we built it: build it again once.
       (await this.#imageBuilder()).forget(image);
-      this.#tags.delete(spec.def.imageJson);
+      this.#tags.delete(imageKey(spec.def));
       const rebuilt = await this.#image(spec.def);
       return await startContainer(docker, spec, containerConfig(spec, rebuilt, labels));
     }
@@ -128,10 +128,10 @@ export class DockerRunner implements Runner {
   }
 
   async #image(def: FunctionSpec): Promise<string> {
-    const known = this.#tags.get(def.imageJson);
+    const known = this.#tags.get(imageKey(def));
     if (known) return known;
-    const tag = await (await this.#imageBuilder()).ensure(def.imageJson, () => {});
-    this.#tags.set(def.imageJson, tag);
+    const tag = await (await this.#imageBuilder()).ensure(def.image, { log: () => {} });
+    this.#tags.set(imageKey(def), tag);
     return tag;
   }
 
@@ -150,6 +150,11 @@ export class DockerRunner implements Runner {
       })
     );
   }
+}
+
+/** What identifies a function's image among those this runner built. */
+function imageKey(def: FunctionSpec): string {
+  return JSON.stringify(def.image?.layers.map((l) => l.layer) ?? null);
 }
 
 /** `<hostname>:<pid>:<start time>`: the start time tells a live worker from a reused pid. */

@@ -1,0 +1,242 @@
+/**
+ * Default-options benchmarks (issue 14): functions with no options, `serve --with-workers`
+ * with no `--concurrency`, each figure beside a baseline measured in the same run.
+ * Peak RSS is sampled from /proc every 20 ms for the server process and, separately,
+ * for the largest sandbox process it started.
+ */
+import { ms, percentile, type Row } from "./_table.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const N = 20_000;
+
+/** Resident set (MiB) of a process, 0 once it is gone. */
+function rssMiB(pid: number): number {
+  try {
+    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(s.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const c = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/children`).trim();
+      if (c) out.push(...c.split(" ").map(Number));
+    }
+  } catch { /* gone */ }
+  return out;
+}
+
+function descendants(pid: number): number[] {
+  const all: number[] = [];
+  const todo = childrenOf(pid);
+  while (todo.length) {
+    const p = todo.pop()!;
+    all.push(p);
+    todo.push(...childrenOf(p));
+  }
+  return all;
+}
+
+/** Samples peak RSS of `pid` and of its largest descendant until stopped. */
+function sampleRss(pid: number): { stop(): { server: number; sandbox: number; now: number } } {
+  let server = 0, sandbox = 0;
+  const tick = () => {
+    server = Math.max(server, rssMiB(pid));
+    for (const c of descendants(pid)) sandbox = Math.max(sandbox, rssMiB(c));
+  };
+  const id = setInterval(tick, 20);
+  return {
+    stop() {
+      clearInterval(id);
+      tick();
+      return { server, sandbox, now: rssMiB(pid) };
+    },
+  };
+}
+
+/** Starts `serve --with-workers --runner deno` with `extra` flags; returns its URL and process. */
+export async function startServe(
+  extra: string[] = [],
+): Promise<{ url: string; child: Deno.ChildProcess }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "serve",
+      "--port",
+      "0",
+      "--with-workers",
+      "--runner",
+      "deno",
+      ...extra,
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited: ${text}`);
+    text += value;
+    const m = text.match(/listening on (http:\/\/\S+)/);
+    if (m) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })();
+      return { url: m[1], child };
+    }
+  }
+}
+
+async function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "run",
+      "--server",
+      url,
+      `${ROOT}bench/_defaults_app.ts`,
+      "--",
+      ...args,
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (out.code !== 0) {
+    throw new Error(
+      `defaults app ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return JSON.parse(text);
+}
+
+async function timed(args: string[]): Promise<number> {
+  const t = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (out.code !== 0) {
+    throw new Error(`${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return performance.now() - t;
+}
+
+/** `nano-modal run hello.ts` (fresh file each time, embedded deno runner) vs `deno run` of `.local`. */
+async function coldStart(times: number): Promise<{ run: number[]; local: number[] }> {
+  const hello = await Deno.readTextFile(`${ROOT}examples/hello.ts`);
+  const run: number[] = [], local: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const a = `${ROOT}bench/.cold_${tag}.ts`;
+    const b = `${ROOT}bench/.local_${tag}.ts`;
+    await Deno.writeTextFile(a, `${hello}\n// ${tag}\n`);
+    await Deno.writeTextFile(
+      b,
+      `import { App } from "@nano/modal";\nconst app = new App("l${tag}");\n` +
+        `const square = app.function(function square(x: number) { return x * x; });\n` +
+        `console.log(await square.local(5));\n`,
+    );
+    try {
+      run.push(await timed(["run", "-A", `${ROOT}main.ts`, "run", "--runner", "deno", a]));
+      local.push(await timed(["run", "-A", b]));
+    } finally {
+      await Deno.remove(a).catch(() => {});
+      await Deno.remove(b).catch(() => {});
+    }
+  }
+  return { run, local };
+}
+
+const rate = (n: number, msTaken: number) =>
+  `${Math.round(n / (msTaken / 1000)).toLocaleString("en-US")} inputs/s`;
+
+/** Runs the default-options benchmarks (`rounds` = maps on one server for the memory figure). */
+export async function defaultsBench(rounds = 10): Promise<Row[]> {
+  const { fetchBaseline } = await import("./core_bench.ts");
+  const base = await fetchBaseline(2000);
+  const baseP50 = percentile(base, 50);
+  const rows: Row[] = [];
+  const { url, child } = await startServe();
+  try {
+    const warm = (await app(url, "warm", "2000")).warm as number[];
+    const p50 = percentile(warm, 50);
+    rows.push({
+      name: "warm .remote() p50 (defaults)",
+      value: ms(p50),
+      baseline: `fetch floor p50 ${ms(baseP50)}`,
+      ratio: `${(p50 / baseP50).toFixed(1)}×`,
+      goal: "≤ 5×",
+    });
+    await app(url, "map", "2000");
+    const s1 = sampleRss(child.pid);
+    const one = (await app(url, "map", String(N))).ms as number[];
+    const m1 = s1.stop();
+    rows.push({
+      name: `.map of ${N} trivial inputs (defaults)`,
+      value: rate(N, one[0]),
+      goal: "≥ 20,000/s",
+    });
+    rows.push({
+      name: `peak RSS during the ${N} map (defaults)`,
+      value: `server ${m1.server.toFixed(0)} MiB, largest sandbox ${m1.sandbox.toFixed(0)} MiB`,
+      goal: "≤ 300 MiB",
+    });
+    const s2 = sampleRss(child.pid);
+    const many = (await app(url, "map", String(N), String(rounds))).ms as number[];
+    const m2 = s2.stop();
+    rows.push({
+      name: `${rounds} × ${N} maps on one server (defaults)`,
+      value: `peak server ${m2.server.toFixed(0)} MiB, after ${m2.now.toFixed(0)} MiB`,
+      baseline: `rates ${rate(N, Math.max(...many))}–${rate(N, Math.min(...many)).split(" ")[0]}`,
+      goal: "< 300 MiB",
+    });
+    const cpu = await app(url, "cpu", "200") as { parallelMs: number; serialMs: number };
+    rows.push({
+      name: "200 × 20 ms CPU-bound inputs, deno runner, 2 cores (defaults)",
+      value: ms(cpu.parallelMs),
+      baseline: `serial .local() ${ms(cpu.serialMs)}`,
+      ratio: `${(cpu.serialMs / cpu.parallelMs).toFixed(2)}× faster`,
+      goal: "≥ 1.6×",
+    });
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+  const tuned = await startServe(["--concurrency", "4096"]);
+  try {
+    await app(tuned.url, "map", "2000");
+    const t = (await app(tuned.url, "map", String(N))).ms as number[];
+    rows.push({
+      name: `TUNED (--concurrency 4096, fn defaults): .map of ${N}`,
+      value: rate(N, t[0]),
+    });
+  } finally {
+    tuned.child.kill("SIGTERM");
+    await tuned.child.status;
+  }
+  const cold = await coldStart(3);
+  const c = percentile(cold.run, 50), l = percentile(cold.local, 50);
+  rows.push({
+    name: "nano-modal run hello.ts (fresh file, --runner deno), start→exit p50",
+    value: ms(c),
+    baseline: `deno run .local(5) ${ms(l)}`,
+    ratio: `${(c / l).toFixed(1)}×`,
+    goal: "≤ 2×",
+  });
+  return rows;
+}

@@ -1,0 +1,240 @@
+/**
+ * The control plane's half of the `WorkerService/Work` stream; the worker's
+ * half is `runner/_work_stream.ts`, and the protocol is written above the rpc
+ * in `proto/nano_modal.proto`. In: hello, credit, results, heartbeats, logs,
+ * drain. Out: assigned inputs (leased), acknowledgements, stopped apps, cancels.
+ */
+import { Code, ConnectError, create, toBinary } from "../proto/deps.ts";
+import {
+  type GetFunctionResponse,
+  type LogLine,
+  StreamLogsResponseSchema,
+  type WorkerCommand,
+  WorkerCommandSchema,
+  type WorkerMessage,
+} from "../proto/messages.ts";
+import type { Completion, Store } from "./store/mod.ts";
+import type { Clock } from "../proto/clock.ts";
+import { AsyncQueue } from "../proto/async_queue.ts";
+import { isId } from "./_ids.ts";
+import { failExhausted } from "./_outputs.ts";
+import { invalid } from "./_validate.ts";
+import { HeldInputs } from "./_held_inputs.ts";
+import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
+import type { WorkerServiceOptions } from "./worker_service.ts";
+import type { WorkObserver } from "./_work_observer.ts";
+
+/** What one stream needs from the worker service. */
+export interface WorkStreamOptions {
+  signal: AbortSignal;
+  hub: WorkerHub;
+  clock: Clock;
+  leaseMs: number;
+  maxInfra: number;
+  describe: (functionId: string) => Promise<GetFunctionResponse | undefined>;
+  observer: WorkObserver;
+  onLogs?: WorkerServiceOptions["onLogs"];
+  appState?: WorkerServiceOptions["appState"];
+}
+
+/** Serves one worker's `Work` stream until it ends or `options.signal` aborts. */
+export async function* serveWorker(
+  store: Store,
+  messages: AsyncIterable<WorkerMessage>,
+  options: WorkStreamOptions,
+): AsyncGenerator<WorkerCommand> {
+  const { signal, hub, clock, leaseMs, maxInfra, describe, observer } = options;
+  const iter = messages[Symbol.asyncIterator]();
+  const first = await iter.next();
+  if (first.done || first.value.msg.case !== "hello") {
+    invalid("a work stream must begin with hello");
+  }
+  const hello = first.value.msg.value;
+  if (!/^[\w.-]{1,128}$/.test(hello.workerId)) invalid("worker_id must be 1-128 word characters");
+  const workerId = hello.workerId;
+  // What it holds, for `status` and the autoscaler; changes are written at most once a second.
+  const held = new HeldInputs(clock, () => {
+    store.workers.heartbeat(record()).catch(() => {});
+  });
+  const record = () => ({
+    workerId,
+    capacity: hello.capacity,
+    runner: hello.runner.slice(0, 32),
+    hostname: hello.hostname.slice(0, 255),
+    lastSeenMs: clock.now(),
+    ...held.load(),
+  });
+  await store.workers.heartbeat(record());
+  observer.workerJoined(record());
+
+  const out = new AsyncQueue<WorkerCommand>();
+  // The first command tells the worker it is connected (and accepted), before any work.
+  out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
+  const removeFromHub = hub.add(out);
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  signal.addEventListener("abort", onAbort);
+  let credit = 0;
+  let stored = 0;
+  const describedHere = new Set<string>();
+  const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
+  let draining = false;
+  let creditWake: (() => void) | undefined;
+
+  const reader = (async () => {
+    try {
+      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+        const msg = r.value.msg;
+        switch (msg.case) {
+          case "credit":
+            credit = Math.min(credit + msg.value.count, 100_000);
+            creditWake?.();
+            break;
+          case "results": {
+            const done: Completion[] = [];
+            const again: { inputId: string; leaseToken: string }[] = [];
+            for (const res of msg.value.results) {
+              if (res.requeue) again.push({ inputId: res.inputId, leaseToken: res.leaseToken });
+              else if (res.output.length) {
+                done.push({
+                  inputId: res.inputId,
+                  leaseToken: res.leaseToken,
+                  output: { idx: res.idx, data: res.output },
+                });
+              }
+            }
+            for (const res of msg.value.results) {
+              const functionId = held.functionOf(res.inputId);
+              if (res.requeue || !functionId) continue;
+              observer.inputFinished(workerId, functionId, res.inputId, res.output);
+            }
+            held.remove(msg.value.results.map((res) => res.inputId));
+            if (done.length) await store.queue.complete(done);
+            if (again.length) {
+              const report = await store.queue.requeue(again, maxInfra);
+              observer.inputsRequeued(workerId, again.length, "its sandbox died");
+              await failExhausted(store, report.exhausted, maxInfra);
+            }
+            stored += msg.value.results.length;
+            out.push(create(WorkerCommandSchema, {
+              msg: { case: "ack", value: { results: stored } },
+            }));
+            break;
+          }
+          case "heartbeat": {
+            const { inputIds } = msg.value;
+            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
+            // This reaches workers whose calls were cancelled through another control plane.
+            if (lost.length) {
+              out.push(create(WorkerCommandSchema, {
+                msg: { case: "cancel", value: { inputIds: lost } },
+              }));
+            }
+            await store.workers.heartbeat(record());
+            observer.workerHeartbeat(workerId, msg.value.figures);
+            apps.check().catch(() => {});
+            break;
+          }
+          case "logs":
+            await publishLogs(store, msg.value.lines, options.onLogs);
+            break;
+          case "drain":
+            draining = true;
+            creditWake?.();
+            break;
+          default:
+            invalid("unexpected message on a work stream");
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof ConnectError && err.code === Code.Canceled)) out.close(err);
+    } finally {
+      ctl.abort();
+      creditWake?.();
+      out.close();
+    }
+  })();
+
+  const leaser = (async () => {
+    while (!ctl.signal.aborted) {
+      if (credit <= 0 || draining) {
+        await new Promise<void>((r) => creditWake = r);
+        creditWake = undefined;
+        continue;
+      }
+      const leases = await store.queue.lease(workerId, { max: credit, leaseMs });
+      if (leases.length === 0) {
+        await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
+        continue;
+      }
+      credit -= leases.length;
+      held.add(leases.map((l) => l.input));
+      observer.inputsLeased(leases.map((l) => l.input));
+      const functions: Record<string, GetFunctionResponse> = {};
+      for (const l of leases) {
+        const id = l.input.functionId;
+        if (describedHere.has(id) || id in functions) continue;
+        const d = await describe(id);
+        if (d) functions[id] = d;
+        if (d) apps.note(d.appId);
+        describedHere.add(id);
+      }
+      out.push(create(WorkerCommandSchema, {
+        msg: {
+          case: "assign",
+          value: {
+            leaseMs,
+            functions,
+            inputs: leases.map((l) => ({
+              inputId: l.input.inputId,
+              leaseToken: l.leaseToken,
+              functionId: l.input.functionId,
+              callId: l.input.callId,
+              idx: l.input.idx,
+              args: l.input.args,
+              infraAttempt: l.input.infraAttempt,
+            })),
+          },
+        },
+      }));
+    }
+  })();
+
+  try {
+    yield* out;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    held.close();
+    ctl.abort();
+    creditWake?.();
+    removeFromHub();
+    await Promise.allSettled([reader, leaser]);
+    // Whatever this worker still held runs again elsewhere.
+    const report = await store.queue.releaseWorker(workerId, maxInfra);
+    await failExhausted(store, report.exhausted, maxInfra);
+    await store.workers.remove(workerId);
+    observer.workerLeft(workerId, report.requeued);
+  }
+}
+
+async function publishLogs(
+  store: Store,
+  lines: LogLine[],
+  onLogs?: WorkerServiceOptions["onLogs"],
+): Promise<void> {
+  const byApp = new Map<string, LogLine[]>();
+  for (const line of lines) {
+    if (!isId(line.appId, "ap")) continue;
+    let list = byApp.get(line.appId);
+    if (!list) byApp.set(line.appId, list = []);
+    list.push(line);
+  }
+  for (const [appId, list] of byApp) {
+    await onLogs?.(appId, list).catch(() => {});
+    await store.logs.publish(
+      appId,
+      toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
+    );
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Pipelined dispatch: how many inputs beyond `concurrency` the worker keeps
+ * queued at a sandbox, so a function that finishes in microseconds is not
+ * held to one worker↔sandbox round trip per input. The sandbox still runs at
+ * most `concurrency` at once; the queued ones start there in order.
+ *
+ * The window follows the function's recent run time (a moving average of what
+ * the sandbox reports): deep for microsecond functions, shallow for
+ * millisecond ones, none for slower ones (a slow input must never strand others
+ * queued behind it), and never so deep that queueing could eat a real share of
+ * the function's timeout (its clock starts when the input is sent).
+ */
+
+/** Run times at or above this get no window. */
+export const NO_WINDOW_MS = 5;
+
+/** Weight of the newest sample in the moving average. */
+const ALPHA = 0.2;
+
+/** The moving average of a function's run time on this worker. */
+export class RunTime {
+  #mean: number | undefined;
+
+  /** The average so far; undefined before the first sample. */
+  get mean(): number | undefined {
+    return this.#mean;
+  }
+
+  /** Adds a run time in ms. */
+  add(ms: number): void {
+    if (!(ms >= 0)) return;
+    this.#mean = this.#mean === undefined ? ms : this.#mean + ALPHA * (ms - this.#mean);
+  }
+}
+
+/**
+ * Inputs to queue at a sandbox beyond its `concurrency`, for a function whose
+ * inputs take `meanMs` on average (undefined: not measured yet, so none).
+ */
+export function queueWindow(concurrency: number, meanMs: number | undefined, timeoutMs: number) {
+  if (meanMs === undefined || meanMs >= NO_WINDOW_MS) return 0;
+  const perSlot = meanMs < 0.1 ? 16 : meanMs < 1 ? 4 : 1;
+  // Worst wait of the last queued input: all ahead of it, run `concurrency` at a time.
+  const worstWaitMs = perSlot * meanMs;
+  if (worstWaitMs > timeoutMs / 10) return 0;
+  return perSlot * concurrency;
+}

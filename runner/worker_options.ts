@@ -1,0 +1,41 @@
+/** What a `Worker` is told: its server, runner, capacity, cache and clock. */
+import type { Transport } from "../proto/deps.ts";
+import type { Clock } from "../proto/clock.ts";
+import type { Runner } from "./runner.ts";
+import type { EventLog } from "../proto/event_log.ts";
+
+/** Options for {@linkcode Worker}. */
+export interface WorkerOptions {
+  /** The control plane to serve, as `http://host:port`. */
+  serverUrl: string;
+  /**
+   * Reach the server through this Connect transport instead of `serverUrl`:
+   * a control plane in the same process (`cli/`'s embedded mode) hands its
+   * in-process transport here. Wiring between `cli/` and `runner/`, left out
+   * of the generated docs because its type is Connect's.
+   * @ignore
+   */
+  transport?: Transport;
+  /** The server's token (`NANO_MODAL_TOKEN`), if it requires one. */
+  token?: string;
+  /** How sandboxes run: a {@linkcode DenoRunner} or a {@linkcode DockerRunner}. */
+  runner: Runner;
+  /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
+  capacity?: number;
+  /** Where bundles, the entrypoint and sandbox sockets live. */
+  cacheDir: string;
+  /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
+  workerId?: string;
+  /** Where the worker reports its own state. @default console.error */
+  log?: (line: string) => void;
+  /**
+   * Where the worker announces events: connected, containers started and
+   * stopped, images built. @default silent
+   */
+  events?: EventLog;
+  /**
+   * Time for heartbeats, timeouts, retry backoff, reconnection and scale-down.
+   * @default systemClock
+   */
+  clock?: Clock;
+}
