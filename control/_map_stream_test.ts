@@ -1,5 +1,5 @@
 import { equal, rejects } from "node:assert/strict";
-import { Code, ConnectError, create } from "../proto/mod.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
 import { type MapRequest, MapRequestSchema, OutputSchema } from "../proto/messages.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore, type FunctionRecord } from "./store/mod.ts";
