@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: runs every benchmark and prints one table per area.
- * `deno task bench defaults|core|redis|docker|autoscale|volume|deploy` runs one area.
+ * `deno task bench defaults|core|redis|docker|autoscale|volume|deploy|web` runs one area.
  */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
@@ -8,6 +8,7 @@ import { dockerBench } from "./docker_bench.ts";
 import { deployBench } from "./deploy_bench.ts";
 import { autoscaleBench } from "./autoscale_bench.ts";
 import { volumeBench } from "./volume_bench.ts";
+import { webBench } from "./web_bench.ts";
 import { printTable } from "./_table.ts";
 import { defaultsBench } from "./defaults_bench.ts";
 
@@ -29,6 +30,9 @@ if (!only || only === "deploy") {
 }
 if (!only || only === "autoscale") {
   printTable("Autoscaler (same run baselines)", await autoscaleBench());
+}
+if (!only || only === "web") {
+  printTable("Web endpoints (deno runner, embedded backend, same run baseline)", await webBench());
 }
 if (!only || only === "volume") {
   printTable("Volumes (commit and reload vs cp, same disk, same run)", await volumeBench());

@@ -5,3 +5,4 @@
  */
 export { Redis, type RedisOptions } from "npm:ioredis@5.8.2";
 export { Counter, Gauge, Histogram, Registry as MetricsRegistry } from "npm:prom-client@15.1.3";
+export { Cron } from "npm:croner@9.1.0";

@@ -21,6 +21,8 @@ import { type StateOptions, stateServices } from "./state_services.ts";
 import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
+import { WebGateway } from "./_web_gateway.ts";
+import { startSchedules } from "./_schedules.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -64,6 +66,8 @@ export interface ServerOptions {
   state?: StateOptions;
   /** An ephemeral app whose client is silent this long is stopped. @default 15_000 */
   appHeartbeatTimeoutMs?: number;
+  /** The URL workers reach this server at, for web requests it holds. @default its listen URL */
+  advertiseUrl?: string;
 }
 
 /** A running control plane. */
@@ -124,6 +128,8 @@ function listen(options: ServerOptions): ControlServer {
   const clock = options.clock ?? systemClock;
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
+  let selfUrl = "";
+  const web = new WebGateway(store, { token: options.token, selfUrl: () => selfUrl });
   const observer = new ControlObserver(store, { clock, log: options.eventLog });
   const deployments = new Deployments(store, clock, {
     stopped: (appId) => {
@@ -142,6 +148,7 @@ function listen(options: ServerOptions): ControlServer {
     onAppStopped: (appId) => {
       hub.appStopped(appId);
       observer.appStopped(appId);
+      web.appStopped();
     },
     onAppCreated: (app) => observer.appCreated(app),
     onScaling: (decision) => observer.scaling(decision),
@@ -172,7 +179,9 @@ function listen(options: ServerOptions): ControlServer {
     version: options.version ?? "dev",
     metrics: () => observer.metrics.render(),
   });
-  const handler = (req: Request) => webConsole(req) ?? rpc(req);
+  // Web endpoints are public unless they ask for the token (the gateway checks it).
+  const handler = (req: Request) =>
+    WebGateway.owns(new URL(req.url).pathname) ? web.handle(req) : webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
@@ -205,6 +214,7 @@ function listen(options: ServerOptions): ControlServer {
     timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
     onStopped: (appId) => hub.appStopped(appId),
   });
+  const schedules = startSchedules(store, clock);
   const sweeper = startSweeper(store, {
     clock,
     intervalMs: options.sweepIntervalMs ?? 5_000,
@@ -213,6 +223,8 @@ function listen(options: ServerOptions): ControlServer {
 
   const addr = gate.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  selfUrl = options.advertiseUrl ??
+    `http://${addr.hostname === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}`;
   return {
     url: `http://${host}:${addr.port}`,
     port: addr.port,
@@ -223,6 +235,7 @@ function listen(options: ServerOptions): ControlServer {
         service(VolumeService, state.volumeService);
       }),
     async close() {
+      schedules.stop();
       sweeper.stop();
       heartbeats.stop();
       await gate.close();

@@ -80,6 +80,8 @@ export interface RegisteredApp {
   run(options: RunOptions): Promise<void>;
   /** Uploads the app and records a new deployed version (or keeps an unchanged one). */
   deploy(options: DeployOptions): Promise<DeployResult>;
+  /** In a container, when it stops: runs the app's exit hooks (a class's `@exit`). */
+  shutdown?(): Promise<void>;
 }
 
 /** The shared object. Parties may keep private fields of their own beside these. */

@@ -10,6 +10,7 @@ const SOURCES = [
   "runner/entrypoint.ts",
   "runner/_protocol.ts",
   "runner/_describe.ts",
+  "runner/_web_input.ts",
   "proto/payload.ts",
 ];
 const ROOT = new URL("../", import.meta.url);

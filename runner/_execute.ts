@@ -17,6 +17,8 @@ import {
   SandboxInitError,
   SandboxStartError,
 } from "./errors.ts";
+import { runWebInput } from "./_web_forward.ts";
+import { instanceKey } from "./_class_instance.ts";
 
 /** What an input came to: its output, or "run it again elsewhere". */
 export type Outcome = Output | "requeue";
@@ -29,7 +31,7 @@ interface FailureDescription {
 }
 
 /** An output that reports a failure. */
-function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
+export function failure(idx: number, status: ResultStatus, error: FailureDescription): Output {
   return create(OutputSchema, { idx, status, error: { stack: "", ...error } });
 }
 
@@ -82,6 +84,7 @@ export async function execute(
   input: ExecuteInput,
   options: ExecuteOptions,
 ): Promise<Outcome> {
+  if (fn.def.web) return runWebInput(fn, input, options.deadlines);
   const policy = fn.def.retries;
   for (let attempt = 0;; attempt++) {
     const outcome = await runOnce(fn, input, options.deadlines);
@@ -109,12 +112,14 @@ async function runOnce(
 ): Promise<Outcome> {
   const def = fn.def;
   let timedOut = false;
+  // Each instance of a class (one per constructor argument list) has its own containers.
+  const pool = def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
   try {
-    const done = await fn.pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
+    const done = await pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
       // The clock starts once a sandbox has the input: start-up is not the function's time.
       deadlines.set(input.inputId, def.timeoutMs, () => {
         timedOut = true;
-        fn.pool.kill(sandbox);
+        pool.kill(sandbox);
       });
     });
     if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
@@ -156,7 +161,7 @@ async function runOnce(
 }
 
 /** What a sandbox error means for the input. */
-function failureOf(err: unknown, where: { def: FunctionDef; idx: number }): Outcome {
+export function failureOf(err: unknown, where: { def: FunctionDef; idx: number }): Outcome {
   const { def: { name, memoryMib }, idx } = where;
   if (err instanceof SandboxDiedError && err.oom) {
     return failure(idx, ResultStatus.FAILURE, {

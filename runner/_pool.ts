@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
 import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
-import { WarmSandbox } from "./_warm_sandbox.ts";
+import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
 import type { Resources } from "./_resources.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
@@ -69,6 +69,9 @@ export class FunctionPool {
   readonly #unsubscribe: () => void;
   readonly #figures: WorkerFigures | undefined;
   #retired = false;
+  /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
+  readonly #instances = new Map<string, FunctionPool>();
+  #isInstance = false;
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
@@ -117,18 +120,43 @@ export class FunctionPool {
     id: string,
     args: Uint8Array,
     onSandbox?: (sandbox: WarmSandbox) => void,
+    web?: WebStream,
   ): Promise<DoneMessage> {
     const sandbox = await this.#slot();
     try {
       // `onSandbox` runs once the input starts in the sandbox, not while it waits queued there.
       const onStart = onSandbox && (() => onSandbox(sandbox));
-      const done = await sandbox.run(id, this.spec.def.name, args, this.#concurrency, onStart);
+      const done = await sandbox.run(id, this.spec.def.name, args, this.#concurrency, onStart, web);
       this.#runTime.add(done.ms);
       return done;
     } finally {
       this.#busy.set(sandbox, (this.#busy.get(sandbox) ?? 1) - 1);
       this.#dispatch();
     }
+  }
+
+  /**
+   * The pool of one instance of a class (one key per constructor argument
+   * list): each instance has containers of its own. Scaling down and closing
+   * this pool covers them.
+   */
+  instance(key: string): FunctionPool {
+    let pool = this.#instances.get(key);
+    if (!pool) {
+      pool = new FunctionPool(this.spec, {
+        runner: this.#runner,
+        clock: this.#clock,
+        figures: this.#figures,
+      });
+      pool.#isInstance = true;
+      this.#instances.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** How long a stopping sandbox may run its exit hooks. */
+  get #graceMs(): number {
+    return this.spec.def.cls?.exitGraceMs ?? 0;
   }
 
   /** Announces a container event on the worker's event log. */
@@ -152,10 +180,14 @@ export class FunctionPool {
   /** Keeps no sandbox warm any more: each stops once idle (its app was redeployed). */
   retire(): void {
     this.#retired = true;
+    for (const p of this.#instances.values()) p.retire();
   }
 
   /** Stops sandboxes idle past the scale-down window, keeping `minContainers`. */
   async scaleDown(): Promise<void> {
+    await Promise.all([...this.#instances.values()].map((p) => p.scaleDown()));
+    // A class's own pool runs nothing: its instances hold the containers.
+    if (this.spec.def.cls && !this.#isInstance) return;
     const nowMs = this.#clock.now();
     const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
     const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
@@ -168,7 +200,7 @@ export class FunctionPool {
         this.#remove(sandbox);
         alive--;
         this.#event("container.stopped", sandbox, "stopped (idle)");
-        await sandbox.stop();
+        await sandbox.stop(this.#graceMs);
       }
     }
     if (alive + this.#starting < minContainers && !this.#closed) this.#startOne();
@@ -184,7 +216,9 @@ export class FunctionPool {
     for (const s of this.#sandboxes) this.#event("container.stopped", s, "stopped");
     const stopping = this.#sandboxes.splice(0);
     for (const _ of stopping) this.#unreserve();
-    await Promise.allSettled(stopping.map((s) => s.stop()));
+    const instances = [...this.#instances.values()].map((p) => p.close());
+    this.#instances.clear();
+    await Promise.allSettled([...instances, ...stopping.map((s) => s.stop(this.#graceMs))]);
   }
 
   #slot(): Promise<WarmSandbox> {

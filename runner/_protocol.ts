@@ -17,6 +17,23 @@ export interface RunMessage {
    * `concurrency`); inputs sent past it wait there in arrival order. Absent: no limit.
    */
   max?: number;
+  /** A web request: `args` is its JSON head; bodies travel as {@linkcode BodyMessage}s. */
+  web?: boolean;
+}
+
+/** Either way: a piece of a web request's or response's body; no `chunk` ends it. */
+export interface BodyMessage {
+  t: "body";
+  id: string;
+  chunk?: Uint8Array;
+}
+
+/** Sandbox → worker: a web response's status and headers, before its body. */
+export interface HeadMessage {
+  t: "head";
+  id: string;
+  status: number;
+  headers: [string, string][];
 }
 
 /** Sandbox → worker: the bundle is loaded; these functions exist. */
@@ -129,7 +146,9 @@ export type ProtocolMessage =
   | VolumeDoneMessage
   | FatalMessage
   | NestedMessage
-  | NestedReplyMessage;
+  | NestedReplyMessage
+  | BodyMessage
+  | HeadMessage;
 
 /**
  * Largest result (encoded) a function may return. A wire message carries at

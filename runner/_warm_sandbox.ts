@@ -9,8 +9,10 @@
  */
 import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
 import {
+  type BodyMessage,
   type DoneMessage,
   FrameWriter,
+  type HeadMessage,
   type NestedHandler,
   type NestedMessage,
   type ProtocolMessage,
@@ -55,6 +57,8 @@ export class WarmSandbox {
   /** Inputs queued in the sandbox (not started there yet), oldest first from `#queuedHead`. */
   #queued: string[] = [];
   #queuedHead = 0;
+  /** Listeners of web inputs' response heads and body chunks. */
+  readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
   #dead: SandboxDiedError | null = null;
   /** The `max` sent with runs: the sandbox starts queued inputs in order, `max` at a time. */
   #max: number | undefined;
@@ -171,10 +175,12 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
+          if (msg.t === "head" || msg.t === "body") this.#streams.get(msg.id)?.(msg);
           if (msg.t === "volume") this.#volumeOp(msg);
           if (msg.t === "nested") this.#nested(msg);
           if (msg.t === "fatal") this.#userFault = msg.error;
           if (msg.t !== "done") continue;
+          this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (waiter?.started) this.#startQueued(1);
@@ -220,7 +226,7 @@ export class WarmSandbox {
     );
   }
 
-  #die(exit: SandboxExit | null): void {
+  #die(exit: SandboxExit | null, kill = true): void {
     if (this.#dead) return;
     const oom = exit?.oom ?? false;
     const how = exit
@@ -239,6 +245,8 @@ export class WarmSandbox {
     }
     this.#inflight.clear();
     this.#queued = [];
+    this.#streams.clear();
+    if (!kill) return;
     // A sandbox that crashed leaves nothing behind: its socket and files go with it.
     this.#sandbox.kill().catch(() => {})
       .then(() => Deno.remove(this.#dir, { recursive: true }).catch(() => {}));
@@ -264,6 +272,7 @@ export class WarmSandbox {
     args: Uint8Array,
     max?: number,
     onStart?: () => void,
+    web?: WebStream,
   ): Promise<DoneMessage> {
     if (this.#dead) return Promise.reject(this.#dead);
     const running = this.#inflight.size - (this.#queued.length - this.#queuedHead);
@@ -272,9 +281,9 @@ export class WarmSandbox {
     this.#inflight.set(id, waiter);
     if (!started) this.#queued.push(id);
     this.#max = max;
-    this.#writer.send(
-      max === undefined ? { t: "run", id, fn, args } : { t: "run", id, fn, args, max },
-    );
+    if (web) this.#streams.set(id, web.onMessage);
+    const run = { t: "run" as const, id, fn, args, ...(web ? { web: true } : {}) };
+    this.#writer.send(max === undefined ? run : { ...run, max });
     if (started) onStart?.();
     return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
   }
@@ -294,17 +303,39 @@ export class WarmSandbox {
     }
   }
 
-  /** Kills the sandbox (a timeout, or scale-down) and removes its socket. */
-  async stop(): Promise<void> {
-    this.#die(null);
+  /** Sends a web request's body chunk (none: the end) to the sandbox. */
+  sendBody(id: string, chunk?: Uint8Array): void {
+    if (!this.#dead) this.#writer.send({ t: "body", id, chunk });
+  }
+
+  /**
+   * Stops the sandbox (a timeout, or scale-down) and removes its socket. With
+   * `graceMs`, the sandbox may first run its exit hooks for that long.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.#die(null, graceMs <= 0);
+    if (graceMs > 0) await this.#writer.flush().catch(() => {});
     try {
       this.#conn.close();
     } catch {
       // Already closed.
     }
+    if (graceMs > 0) {
+      const exited = new AbortController();
+      await Promise.race([
+        this.#sandbox.exited,
+        this.#clock.sleep(graceMs, exited.signal).catch(() => {}),
+      ]);
+      exited.abort();
+    }
     await this.#sandbox.kill();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** How a web input's response reaches the worker. */
+export interface WebStream {
+  onMessage(msg: HeadMessage | BodyMessage): void;
 }
 
 /** Settles with `work`, or rejects once the sandbox exits or {@linkcode START_TIMEOUT_MS} pass. */

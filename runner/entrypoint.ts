@@ -22,6 +22,7 @@ import {
   syncMarker,
 } from "./_protocol.ts";
 import { describe as describeValue } from "./_describe.ts";
+import { WebInputs } from "./_web_input.ts";
 
 function describe(err: unknown): ErrorDescription {
   // A nested call's error passes through as the original one, not wrapped once per level.
@@ -220,7 +221,8 @@ async function main(): Promise<void> {
   writer.send({ t: "ready", functions: [...functions.keys()] });
   const out = writer;
 
-  const run = async (id: string, fnName: string, args: Uint8Array) => {
+  const web = new WebInputs((msg) => out.send(msg));
+  const run = async (id: string, fnName: string, args: Uint8Array, isWeb?: boolean) => {
     const started = performance.now();
     running.set(id, fnName);
     let error: ErrorDescription | undefined;
@@ -228,8 +230,9 @@ async function main(): Promise<void> {
     try {
       const fn = functions.get(fnName);
       if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
-      const argList = decodeValue(args) as unknown[];
-      const result = await fn(...argList);
+      const result = isWeb
+        ? await web.run(id, fn, args)
+        : await fn(...decodeValue(args) as unknown[]);
       try {
         payload = encodeValue(result, "result");
       } catch (err) {
@@ -264,7 +267,7 @@ async function main(): Promise<void> {
     while (head < waiting.length && active < (waiting[head].max ?? Infinity)) {
       const msg = waiting[head++];
       active++;
-      current.run(msg.id, () => run(msg.id, msg.fn, msg.args)).then(finished, finished);
+      current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web)).then(finished, finished);
     }
     if (head === waiting.length) {
       waiting = [];
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
       if (msg.t === "run") waiting.push(msg);
+      else if (msg.t === "body") web.body(msg);
       else if (msg.t === "volume-done") {
         const done = volumeOps.get(msg.id);
         volumeOps.delete(msg.id);
@@ -289,7 +293,9 @@ async function main(): Promise<void> {
     }
     pump();
   }
-  // The worker closed the socket: it wants this sandbox gone.
+  // The worker closed the socket: it wants this sandbox gone. Apps may
+  // have hooks to run first (a class's @exit); the worker bounds their time.
+  await Promise.allSettled(g[key].apps.map((a) => a.shutdown?.()));
   exitProcess(0);
 }
 

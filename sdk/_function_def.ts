@@ -17,5 +17,6 @@ export function toFunctionDef(name: string, o: ResolvedOptions, image: ImageDef)
     maxContainers: o.maxContainers,
     scaledownWindowMs: o.scaledownWindowMs,
     concurrency: o.concurrency,
+    ...o.kind,
   });
 }

@@ -4,6 +4,7 @@ import { Image } from "./image.ts";
 import { Secret } from "./secret.ts";
 import { Volume } from "./volume.ts";
 import { didYouMean } from "../proto/suggest.ts";
+import { type ResolvedKind, resolveSchedule, type Schedule } from "./_kinds.ts";
 
 /**
  * How a function is retried when it throws or times out.
@@ -72,6 +73,8 @@ export interface FunctionOptions {
   secrets?: Secret[];
   /** Volumes by absolute mount path, e.g. `{ "/data": vol }`. @default {} */
   volumes?: Record<string, Volume>;
+  /** Run by itself on this schedule once the app is deployed. */
+  schedule?: Schedule;
 }
 
 /**
@@ -112,6 +115,8 @@ export interface ResolvedOptions {
   secrets: Secret[];
   /** Volumes by mount path. */
   volumes: Record<string, Volume>;
+  /** What kind of function this is (web endpoint, class, scheduled); unset for plain ones. */
+  kind?: ResolvedKind;
 }
 
 const KNOWN = [
@@ -127,6 +132,7 @@ const KNOWN = [
   "concurrency",
   "secrets",
   "volumes",
+  "schedule",
 ];
 const RETRY_KNOWN = ["maxRetries", "initialDelayMs", "backoffCoefficient", "maxDelayMs"];
 
@@ -218,6 +224,8 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     secrets: resolveSecrets(where, o.secrets),
     volumes: resolveVolumes(where, o.volumes),
   };
+  const schedule = resolveSchedule(where, o.schedule);
+  if (schedule) resolved.kind = { schedule };
   if (resolved.minContainers > resolved.maxContainers) {
     throw new InvalidError(
       `minContainers (${resolved.minContainers}) exceeds maxContainers (${resolved.maxContainers}) in ${where}`,

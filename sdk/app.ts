@@ -15,6 +15,16 @@ import {
 } from "./_runtime.ts";
 import { loadSessionModule } from "./_connect.ts";
 import { callerUrl, runAsScript } from "./_plain_script.ts";
+import {
+  resolveWebEndpoint,
+  WebEndpoint,
+  type WebEndpointOptions,
+  type WebHandler,
+} from "./web_endpoint.ts";
+import { type AnyClass, classRuntime, RemoteClass } from "./cls.ts";
+import type { ClassOptions } from "./_class_options.ts";
+import { resolveExitGrace } from "./_kinds.ts";
+import { serveUntilInterrupted } from "./_serve_endpoints.ts";
 import { entrypointArgument } from "./_entrypoint_flags.ts";
 
 /**
@@ -74,6 +84,8 @@ export class App {
   readonly name: string;
   readonly #functions = new Map<string, RemoteFunction<unknown[], unknown>>();
   readonly #raw = new Map<string, (...args: unknown[]) => unknown>();
+  readonly #endpoints = new Map<string, WebEndpoint>();
+  readonly #exitHooks: (() => Promise<void>)[] = [];
   #entrypoint?: LocalEntrypoint;
 
   /**
@@ -92,13 +104,16 @@ export class App {
     const registered: RegisteredApp = {
       name,
       functions: this.#raw,
+      // An app with web endpoints and no entrypoint serves them under `nano-modal run`.
       get hasEntrypoint() {
-        return entrypoint() !== undefined;
+        return entrypoint() !== undefined || endpoints.size > 0;
       },
       run: (options) => this.#run(options),
+      shutdown: async () => void await Promise.allSettled(this.#exitHooks.map((h) => h())),
       deploy: (options) => this.#deploy(options),
     };
     const entrypoint = () => this.#entrypoint;
+    const endpoints = this.#endpoints;
     runtime().apps.push(registered);
   }
 
@@ -136,11 +151,7 @@ export class App {
         `app.function() needs a named function so containers can find it: write app.function(function myName(...) {...})`,
       );
     }
-    if (this.#functions.has(name)) {
-      throw new InvalidError(
-        `App "${this.name}" already has a function named "${name}": give each function its own name`,
-      );
-    }
+    this.#claim(name);
     const remote = new RemoteFunction<Parameters<F>, ReturnType<F>>(
       name,
       fn,
@@ -149,6 +160,85 @@ export class App {
     this.#functions.set(name, remote as unknown as RemoteFunction<unknown[], unknown>);
     this.#raw.set(name, fn);
     return remote;
+  }
+
+  #claim(name: string): void {
+    if (this.#raw.has(name)) {
+      throw new InvalidError(
+        `App "${this.name}" already has a function named "${name}": give each function its own name`,
+      );
+    }
+  }
+
+  /**
+   * Declares a web endpoint: a web-standard handler the control plane serves
+   * at `/web/<app>/<name>/...` while the app runs or is deployed. The handler
+   * sees the path below that prefix and the original query; bodies stream
+   * both ways. Public unless `requireToken`.
+   *
+   * @param options function options, `name` (the URL segment) and `requireToken`
+   * @param handler `(req: Request) => Response | Promise<Response>`
+   */
+  webEndpoint(handler: WebHandler): WebEndpoint;
+  /**
+   * Declares a web endpoint with options.
+   *
+   * @param options function options, `name` (the URL segment) and `requireToken`
+   * @param handler `(req: Request) => Response | Promise<Response>`
+   */
+  webEndpoint(options: WebEndpointOptions, handler: WebHandler): WebEndpoint;
+  webEndpoint(a: WebEndpointOptions | WebHandler, b?: WebHandler): WebEndpoint {
+    const [options, handler] = typeof a === "function" ? [{}, a] : [a, b];
+    const resolved = resolveWebEndpoint(options, handler);
+    this.#claim(resolved.name);
+    const endpoint = new WebEndpoint(this.name, resolved.name, handler!, resolved.options);
+    this.#endpoints.set(resolved.name, endpoint);
+    this.#raw.set(resolved.name, handler as (...args: unknown[]) => unknown);
+    return endpoint;
+  }
+
+  /**
+   * Declares a class whose public methods run remotely, on instances chosen
+   * by constructor arguments: `Model.instance("large").score.remote("a")`.
+   * Each distinct argument list gets its own containers; `@enter()` methods
+   * run once per container before its first input, `@exit()` methods when it
+   * stops.
+   *
+   * @param options function options and `exitGraceMs`
+   * @param cls a named class
+   */
+  cls<C extends AnyClass>(cls: C): RemoteClass<C>;
+  /**
+   * Declares a remote class with options.
+   *
+   * @param options function options and `exitGraceMs`
+   * @param cls a named class
+   */
+  cls<C extends AnyClass>(options: ClassOptions, cls: C): RemoteClass<C>;
+  cls<C extends AnyClass>(a: ClassOptions | C, b?: C): RemoteClass<C> {
+    const [options, cls] = typeof a === "function" ? [{} as ClassOptions, a] : [a, b];
+    if (typeof cls !== "function" || !/^[A-Za-z_$][\w$]*$/.test(cls.name ?? "")) {
+      throw new InvalidError(
+        "app.cls() needs a named class: app.cls(class Model { ... }) or app.cls({ ...options }, class Model { ... })",
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidError(`the options of ${cls.name} must be an object`);
+    }
+    const { exitGraceMs, ...rest } = options;
+    if ("schedule" in rest) {
+      throw new InvalidError(`${cls.name} is a class: schedules apply to app.function() only`);
+    }
+    const grace = resolveExitGrace(`the options of ${cls.name}`, exitGraceMs);
+    const resolved = resolveOptions(cls.name, rest);
+    resolved.kind = { cls: { exitGraceMs: grace } };
+    this.#claim(cls.name);
+    const runtime = classRuntime(cls);
+    const remote = new RemoteFunction<unknown[], unknown>(cls.name, runtime.dispatch, resolved);
+    this.#functions.set(cls.name, remote);
+    this.#raw.set(cls.name, runtime.dispatch);
+    this.#exitHooks.push(runtime.shutdown);
+    return new RemoteClass<C>(cls.name, remote);
   }
 
   /**
@@ -207,7 +297,9 @@ export class App {
     const session = await Session.connect(options);
     try {
       const name = options.name ?? this.name;
-      const specs = new Map([...this.#functions].map(([n, f]) => [n, f.options]));
+      const specs = new Map(
+        [...this.#functions, ...this.#endpoints].map(([n, f]) => [n, f.options]),
+      );
       const started = await session.startApp({ name, functions: specs }, options.entryUrl, {
         ephemeral: false,
       });
@@ -225,13 +317,20 @@ export class App {
     const { Session } = await loadSessionModule();
     const session = await Session.connect(options);
     try {
-      const specs = new Map([...this.#functions].map(([name, f]) => [name, f.options]));
+      const specs = new Map(
+        [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
+      );
       const detach = options.detach === true;
       await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
         ephemeral: true,
         detach,
       });
       rt.session = session;
+      if ([...specs.values()].some((o) => o.kind?.schedule)) {
+        console.error(
+          `Schedules run only when the app is deployed: \`nano-modal deploy\` it to run them`,
+        );
+      }
       const unwatch = session.watchForWorkers();
       // Ctrl-C or a kill stops the app at once: its queued inputs and containers go too.
       const signals = ["SIGINT", "SIGTERM"] as const;
@@ -241,7 +340,8 @@ export class App {
       for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
         if (options.functionName) await this.#runFunction(options.functionName, options.args);
-        else await this.#entrypoint?.(args);
+        else if (this.#entrypoint) await this.#entrypoint(args);
+        else await serveUntilInterrupted(options.serverUrl, [...this.#endpoints.values()]);
       } finally {
         unwatch();
         for (const sig of signals) Deno.removeSignalListener(sig, onSignal);

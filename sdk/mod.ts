@@ -47,6 +47,16 @@ export { FunctionCall, type GetOptions } from "./function_call.ts";
 export { Image, type ImageLayer } from "./image.ts";
 export { Secret } from "./secret.ts";
 export { Volume, type VolumeDirEntry, type VolumeFromNameOptions } from "./volume.ts";
+export { WebEndpoint, type WebEndpointOptions, type WebHandler } from "./web_endpoint.ts";
+export {
+  type AnyClass,
+  type ClassOptions,
+  RemoteClass,
+  type RemoteInstance,
+  type RemoteMethod,
+} from "./cls.ts";
+export { enter, exit } from "./decorators.ts";
+export type { Schedule } from "./_kinds.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
   CancelledError,

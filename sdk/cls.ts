@@ -1,0 +1,199 @@
+/**
+ * Classes as remote functions: `app.cls(class Model { ... })`. Each distinct
+ * constructor argument list is an instance with containers of its own; its
+ * public methods are remote functions. Inside a container, one object per
+ * instance is built on the first input, its `@enter()` methods run once, and
+ * its `@exit()` methods run when the container stops.
+ * @module
+ */
+import { InvalidError } from "./errors.ts";
+import type { FunctionCall } from "./function_call.ts";
+import type { AnyIterable, MapOptions, RemoteFunction } from "./remote_function.ts";
+import { lifecycleOf } from "./decorators.ts";
+import { encodeValue } from "../proto/payload.ts";
+
+/** Any class that `app.cls` accepts. */
+// deno-lint-ignore no-explicit-any
+export type AnyClass = new (...args: any[]) => any;
+
+// deno-lint-ignore no-explicit-any
+type Method = (...args: any[]) => any;
+
+/**
+ * One method of a class instance, called remotely; its types come from the method.
+ *
+ * @example
+ * ```ts
+ * import { App, type RemoteMethod } from "@nano/modal";
+ * const app = new App("demo");
+ * const Model = app.cls(class Model {
+ *   score(word: string) { return word.length; }
+ * });
+ * const score: RemoteMethod<[string], number> = Model.instance().score;
+ * console.log(typeof score.remote);
+ * ```
+ */
+export interface RemoteMethod<Args extends unknown[], R> {
+  /** Runs the method remotely. */
+  remote(...args: Args): Promise<Awaited<R>>;
+  /** Starts the method without waiting. */
+  spawn(...args: Args): Promise<FunctionCall<Awaited<R>>>;
+  /** Runs the method on each item and yields the results. */
+  map(inputs: AnyIterable<Args[0]>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
+  /** Runs the method on each argument list and yields the results. */
+  starmap(inputs: AnyIterable<Args>, options?: MapOptions): AsyncGenerator<Awaited<R>>;
+  /** Runs the method on each item and waits for all, discarding results. */
+  forEach(inputs: AnyIterable<Args[0]>, options?: Omit<MapOptions, "order">): Promise<void>;
+}
+
+/**
+ * An instance handle: every public method of the class, as a {@linkcode RemoteMethod}.
+ *
+ * @example
+ * ```ts
+ * import { App, type RemoteInstance } from "@nano/modal";
+ * const app = new App("demo");
+ * class Counter { add(n: number) { return n + 1; } }
+ * const C = app.cls(Counter);
+ * const handle: RemoteInstance<Counter> = C.instance();
+ * console.log(typeof handle.add.map);
+ * ```
+ */
+export type RemoteInstance<T> = {
+  [K in keyof T as T[K] extends Method ? K : never]: T[K] extends Method
+    ? RemoteMethod<Parameters<T[K]>, ReturnType<T[K]>>
+    : never;
+};
+
+/**
+ * A class made remote by `app.cls`.
+ *
+ * @example
+ * ```ts
+ * import { App } from "@nano/modal";
+ * const app = new App("demo");
+ * const Model = app.cls(class Model {
+ *   constructor(readonly size = "small") {}
+ *   describe() { return `a ${this.size} model`; }
+ * });
+ * app.localEntrypoint(async () => {
+ *   console.log(await Model.instance("large").describe.remote()); // "a large model"
+ * });
+ * ```
+ */
+export class RemoteClass<C extends AnyClass> {
+  /** The class's name within its app. */
+  readonly name: string;
+  readonly #fn: RemoteFunction<unknown[], unknown>;
+
+  /** Made by `app.cls`; not constructed directly. */
+  constructor(name: string, fn: RemoteFunction<unknown[], unknown>) {
+    this.name = name;
+    this.#fn = fn;
+  }
+
+  /** The instance for these constructor arguments (containers are made on first call). */
+  instance(...args: ConstructorParameters<C>): RemoteInstance<InstanceType<C>> {
+    const ctorArgs = [...args];
+    const bytes = encodeValue(ctorArgs, "constructor arguments");
+    const key = instanceKey(bytes);
+    const fn = this.#fn;
+    const label = this.name;
+    const methods = new Map<string, RemoteMethod<unknown[], unknown>>();
+    return new Proxy({}, {
+      get(_t, prop) {
+        if (typeof prop !== "string" || prop === "then") return undefined;
+        let m = methods.get(prop);
+        if (!m) methods.set(prop, m = methodHandle(fn, `${label}.${prop}`, [key, ctorArgs, prop]));
+        return m;
+      },
+    }) as RemoteInstance<InstanceType<C>>;
+  }
+}
+
+function methodHandle(
+  fn: RemoteFunction<unknown[], unknown>,
+  label: string,
+  prefix: unknown[],
+): RemoteMethod<unknown[], unknown> {
+  const star = (inputs: AnyIterable<unknown[]>) =>
+    (async function* () {
+      for await (const args of inputs as AsyncIterable<unknown[]>) {
+        if (!Array.isArray(args)) {
+          throw new InvalidError(`${label}.starmap() needs each item to be an array of arguments`);
+        }
+        yield [...prefix, ...args];
+      }
+    })();
+  const single = (inputs: AnyIterable<unknown>) =>
+    (async function* () {
+      for await (const x of inputs as AsyncIterable<unknown>) yield [x];
+    })();
+  return {
+    remote: (...args) => fn.remote(...prefix, ...args),
+    spawn: (...args) => fn.spawn(...prefix, ...args),
+    map: (inputs, options) => fn.starmap(star(single(inputs)), options),
+    starmap: (inputs, options) => fn.starmap(star(inputs), options),
+    forEach: async (inputs, options) => {
+      for await (const _ of fn.starmap(star(single(inputs)), { ...options, order: false })) {
+        // Results are discarded.
+      }
+    },
+  };
+}
+
+/** A short, stable key for a constructor argument list. */
+function instanceKey(bytes: Uint8Array): string {
+  let a = 0x811c9dc5, b = 0x01000193 ^ bytes.length;
+  for (const byte of bytes) {
+    a = Math.imul(a ^ byte, 0x01000193);
+    b = Math.imul(b ^ byte, 0x5bd1e995);
+  }
+  return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}-${bytes.length}`;
+}
+
+/**
+ * What runs inside a container for a class: builds one object per instance
+ * key on first use (running `@enter()` methods), calls methods on it, and
+ * runs `@exit()` methods when the container stops.
+ */
+export function classRuntime(cls: AnyClass): {
+  dispatch: (...args: unknown[]) => Promise<unknown>;
+  shutdown: () => Promise<void>;
+} {
+  const hooks = lifecycleOf(cls);
+  const objects = new Map<string, Promise<Record<string, Method>>>();
+  const build = async (ctorArgs: unknown[]) => {
+    const obj = new cls(...ctorArgs) as Record<string, Method>;
+    for (const name of hooks.enter) await obj[name]();
+    return obj;
+  };
+  return {
+    async dispatch(key, ctorArgs, method, ...args) {
+      let obj = objects.get(key as string);
+      if (!obj) objects.set(key as string, obj = build(ctorArgs as unknown[]));
+      const o = await obj;
+      const name = String(method);
+      if (typeof o[name] !== "function" || hooks.enter.includes(name) || name === "constructor") {
+        throw new InvalidError(`${cls.name} has no method "${name}" to call remotely`);
+      }
+      return await o[name](...args);
+    },
+    async shutdown() {
+      for (const obj of objects.values()) {
+        const o = await obj.catch(() => undefined);
+        if (!o) continue;
+        for (const name of hooks.exit) {
+          try {
+            await o[name]();
+          } catch (err) {
+            console.error(`${cls.name}.${name} (@exit) failed:`, err);
+          }
+        }
+      }
+    },
+  };
+}
+
+/** Options of `app.cls`: the function options and the exit grace period. */
+export { type ClassOptions } from "./_class_options.ts";
