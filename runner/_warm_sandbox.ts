@@ -7,7 +7,8 @@
  * Sync markers on the sandbox's pipes are the first hop of the "logs before
  * result" protocol documented at the top of `proto/nano_modal.proto`.
  */
-import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
+import { race } from "./_start_deadline.ts";
 import {
   type BodyMessage,
   type DoneMessage,
@@ -24,8 +25,7 @@ import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
-/** How long a sandbox may take to connect, and then to load its bundle. */
-export const START_TIMEOUT_MS = 120_000;
+export { START_TIMEOUT_MS } from "./_start_deadline.ts";
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -336,32 +336,4 @@ export class WarmSandbox {
 /** How a web input's response reaches the worker. */
 export interface WebStream {
   onMessage(msg: HeadMessage | BodyMessage): void;
-}
-
-/** Settles with `work`, or rejects once the sandbox exits or {@linkcode START_TIMEOUT_MS} pass. */
-async function race<T>(
-  work: Promise<T>,
-  during: { exited: Promise<SandboxExit>; phase: string; clock: Clock },
-): Promise<T> {
-  const { exited, phase, clock } = during;
-  let timer: TimerHandle | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => {
-      const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
-      reject(new SandboxDiedError(message));
-    }, START_TIMEOUT_MS);
-  });
-  const died = exited.then((exit): never => {
-    throw new SandboxDiedError(
-      exit.oom
-        ? "The sandbox ran out of memory while starting"
-        : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
-      { oom: exit.oom },
-    );
-  });
-  try {
-    return await Promise.race([work, died, timeout]);
-  } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  }
 }
