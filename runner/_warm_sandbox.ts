@@ -18,10 +18,9 @@ import {
   type NestedMessage,
   type ProtocolMessage,
   readFrames,
-  SYNC_MARKER,
   type VolumeOpMessage,
 } from "./_protocol.ts";
-import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
+import { OutputSync } from "./_output_sync.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
@@ -65,8 +64,7 @@ export class WarmSandbox {
   /** Set when user code announced it is ending the sandbox. */
   #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
-  readonly #synced = [0, 0];
-  #syncWaiters: { seq: number; resolve: () => void }[] = [];
+  readonly #sync: OutputSync;
   readonly #clock: Clock;
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs: number;
@@ -79,6 +77,7 @@ export class WarmSandbox {
     this.#writer = new FrameWriter(conn);
     this.#dir = at.dir;
     this.#clock = at.clock;
+    this.#sync = new OutputSync(at.clock);
     this.idleSinceMs = at.clock.now();
   }
 
@@ -128,30 +127,12 @@ export class WarmSandbox {
     }
   }
 
-  /** Strips sync markers from output, forwards the rest, and wakes results waiting on them. */
+  /** Strips sync markers from output and forwards the rest, tagged when one input runs. */
   #output(fd: 1 | 2, text: string, forward: SandboxSpec["onOutput"]): void {
-    if (text.includes("\u0000nm-sync:")) {
-      text = text.replace(SYNC_MARKER, (_m, seq: string) => {
-        this.#synced[fd - 1] = Math.max(this.#synced[fd - 1], Number(seq));
-        return "";
-      });
-      const low = Math.min(this.#synced[0], this.#synced[1]);
-      this.#syncWaiters = this.#syncWaiters.filter((w) =>
-        w.seq <= low ? (w.resolve(), false) : true
-      );
-    }
+    text = this.#sync.strip(fd, text);
     // A sandbox running one input at a time tells whose output it is.
     const only = this.#inflight.size === 1 ? this.#inflight.keys().next().value : undefined;
     if (text) forward(fd, text, only);
-  }
-
-  /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */
-  #awaitSync(seq: number): Promise<void> {
-    if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, LOGS_GRACE_MS);
-      this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
-    });
   }
 
   async #handshake(): Promise<void> {
@@ -184,7 +165,7 @@ export class WarmSandbox {
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (waiter?.started) this.#startQueued(1);
-          if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
+          if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
       }
