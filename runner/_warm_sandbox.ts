@@ -21,6 +21,7 @@ import {
   type VolumeOpMessage,
 } from "./_protocol.ts";
 import { OutputSync } from "./_output_sync.ts";
+import { answerNested } from "./_nested_reply.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
@@ -193,18 +194,7 @@ export class WarmSandbox {
 
   /** Makes a call user code asked for, and sends back its answer. */
   #nested(msg: NestedMessage): void {
-    const handler = this.#onNested;
-    const answer = handler
-      ? handler(msg.input, msg.method, msg.req)
-      : Promise.reject(new Error("This worker does not take calls from inside functions"));
-    answer.then(
-      (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
-      (err) => {
-        const code = (err as { codeName?: string }).codeName ?? "Internal";
-        const message = String((err as Error)?.message ?? err);
-        this.#writer.send({ t: "nested-reply", id: msg.id, error: { code, message } });
-      },
-    );
+    answerNested(msg, this.#onNested, this.#writer);
   }
 
   #die(exit: SandboxExit | null, kill = true): void {
