@@ -4,8 +4,7 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  *
- * Sync markers on the sandbox's pipes are the first hop of the "logs before
- * result" protocol documented at the top of `proto/nano_modal.proto`.
+ * Sync markers on its pipes ("logs before result") are read in `_output_sync.ts`.
  */
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { race } from "./_start_deadline.ts";
@@ -22,6 +21,7 @@ import {
 } from "./_protocol.ts";
 import { OutputSync } from "./_output_sync.ts";
 import { answerNested } from "./_nested_reply.ts";
+import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
@@ -199,18 +199,8 @@ export class WarmSandbox {
 
   #die(exit: SandboxExit | null, kill = true): void {
     if (this.#dead) return;
-    const oom = exit?.oom ?? false;
-    const how = exit
-      ? exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`
-      : "closed its connection";
-    this.#dead = new SandboxDiedError(
-      oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
-      { oom, userFault: oom ? undefined : this.#userFault },
-    );
-    // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
-    // unfinished ones were running; the rest were queued, never started, and are
-    // not to blame for the death (they run again elsewhere).
-    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`);
+    const { dead, queued } = deathErrors(exit, this.#userFault);
+    this.#dead = dead;
     for (const waiter of this.#inflight.values()) {
       waiter.reject(waiter.started ? this.#dead : queued);
     }
