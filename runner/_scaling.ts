@@ -1,0 +1,28 @@
+/**
+ * How many sandboxes a function's pool keeps warm on this worker: the rule
+ * behind `minContainers` and `bufferContainers`, apart from the pool's timing.
+ */
+
+/** What the warm-target rule reads. */
+export interface WarmInputs {
+  /** The function's `minContainers` (0 once its app is superseded). */
+  min: number;
+  /** The function's `bufferContainers`: idle sandboxes kept beside busy ones. */
+  buffer: number;
+  /** The function's `maxContainers` (at least 1). */
+  max: number;
+  /** Sandboxes running at least one input now. */
+  busy: number;
+}
+
+/**
+ * Sandboxes to keep warm: `minContainers`, or while the function is busy
+ * `busy + bufferContainers`, whichever is more, never above `maxContainers`.
+ * An idle function (busy 0) keeps only `minContainers`: the buffer is for
+ * bursts, not for idle time.
+ */
+export function warmTarget(w: WarmInputs): number {
+  const max = Math.max(1, w.max);
+  const wanted = w.busy > 0 ? Math.max(w.min, w.busy + w.buffer) : w.min;
+  return Math.max(0, Math.min(max, wanted));
+}
