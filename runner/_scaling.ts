@@ -2,6 +2,7 @@
  * How many sandboxes a function's pool keeps warm on this worker: the rule
  * behind `minContainers` and `bufferContainers`, apart from the pool's timing.
  */
+import type { FunctionCache } from "./_functions.ts";
 
 /** What the warm-target rule reads. */
 export interface WarmInputs {
@@ -25,4 +26,15 @@ export function warmTarget(w: WarmInputs): number {
   const max = Math.max(1, w.max);
   const wanted = w.busy > 0 ? Math.max(w.min, w.busy + w.buffer) : w.min;
   return Math.max(0, Math.min(max, wanted));
+}
+
+/**
+ * Loads these functions and starts their minContainers sandboxes, before any
+ * input (the control plane gave this worker their min-warm duty). A function
+ * that fails to load is skipped: its first input reports the failure.
+ */
+export function warmFunctions(functions: FunctionCache, functionIds: string[]): void {
+  for (const id of functionIds) {
+    functions.get(id).then((info) => info.pool.warm(), () => {});
+  }
 }

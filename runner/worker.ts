@@ -5,6 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
+import { warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -223,6 +224,7 @@ export class Worker {
           onCancel: (inputIds) => {
             for (const id of inputIds) this.#cancels.get(id)?.abort();
           },
+          onWarm: (functionIds) => warmFunctions(this.#functions, functionIds),
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {
