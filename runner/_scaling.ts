@@ -3,6 +3,7 @@
  * behind `minContainers` and `bufferContainers`, apart from the pool's timing.
  */
 import type { FunctionCache } from "./_functions.ts";
+import { FUNCTION_CONTAINERS_PREFIX } from "../proto/heartbeat_figures.ts";
 
 /** What the warm-target rule reads. */
 export interface WarmInputs {
@@ -37,4 +38,11 @@ export function warmFunctions(functions: FunctionCache, functionIds: string[]): 
   for (const id of functionIds) {
     functions.get(id).then((info) => info.pool.warm(), () => {});
   }
+}
+
+/** Per-function container counts as heartbeat figures (`containers_fn:<function id>`). */
+export function functionContainerFigures(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts).map(([id, n]) => [`${FUNCTION_CONTAINERS_PREFIX}${id}`, n]),
+  );
 }

@@ -5,7 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { warmFunctions } from "./_scaling.ts";
+import { functionContainerFigures, warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -144,6 +144,7 @@ export class Worker {
       containers_idle: c.idle,
       containers_busy: c.busy,
       containers_starting: c.starting,
+      ...functionContainerFigures(this.#functions.containersByFunction()),
     };
   }
 
