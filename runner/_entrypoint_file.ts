@@ -11,6 +11,7 @@ const SOURCES = [
   "runner/_protocol.ts",
   "runner/_framing.ts",
   "runner/_describe.ts",
+  "runner/_entrypoint_errors.ts",
   "runner/_web_input.ts",
   "proto/payload.ts",
 ];

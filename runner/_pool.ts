@@ -4,53 +4,19 @@
  * `minContainers`, and stops sandboxes idle past `scaledownWindowMs`.
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
-import type { FunctionDef } from "../proto/messages.ts";
-import type { DoneMessage, NestedHandler } from "./_protocol.ts";
-import type { Runner, SandboxSpec } from "./runner.ts";
+import type { DoneMessage } from "./_protocol.ts";
+import type { Runner } from "./runner.ts";
 import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
 import type { Resources } from "./_resources.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { warmTarget } from "./_scaling.ts";
+import { type PoolOptions, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
+import { type Waiter, WaiterQueue } from "./_waiters.ts";
 
-/** What the pool needs to start sandboxes for a function. */
-export interface PoolSpec {
-  functionId: string;
-  appId: string;
-  appName: string;
-  def: FunctionDef;
-  bundlePath: string;
-  entrypointPath: string;
-  /** Directory for sandbox sockets. */
-  rootDir: string;
-  onOutput: SandboxSpec["onOutput"];
-  /** Answers calls made from inside the function's sandboxes. */
-  onNested?: NestedHandler;
-}
-
-/** What a pool runs on. */
-export interface PoolOptions {
-  /** Starts the sandboxes. */
-  runner: Runner;
-  /** Times scale-up, scale-down and the sandboxes. */
-  clock: Clock;
-  /** Counts cold starts and sandbox deaths. */
-  figures?: WorkerFigures;
-  /** The worker's cores and memory, which sandboxes reserve. Absent: no limit but maxContainers. */
-  resources?: Resources;
-}
+export { type PoolOptions, type PoolSpec, SCALE_UP_AFTER_MS };
 
 let counter = 0;
-
-/**
- * A backlog must persist this long before another sandbox starts: a burst that
- * the warm sandboxes clear quickly is cheaper than a sandbox's start.
- */
-export const SCALE_UP_AFTER_MS = 100;
-
-interface Waiter extends PromiseWithResolvers<WarmSandbox> {
-  sinceMs: number;
-}
 
 /** The warm sandboxes of one function on this worker. */
 export class FunctionPool {
@@ -59,9 +25,8 @@ export class FunctionPool {
   readonly #clock: Clock;
   readonly #sandboxes: WarmSandbox[] = [];
   readonly #busy = new Map<WarmSandbox, number>();
-  /** Inputs waiting for a slot, oldest first from `#head`. */
-  #waiters: Waiter[] = [];
-  #head = 0;
+  /** Inputs waiting for a slot, oldest first. */
+  readonly #waiters = new WaiterQueue();
   #scaleTimer: TimerHandle | undefined;
   #starting = 0;
   #closed = false;
@@ -262,13 +227,11 @@ export class FunctionPool {
   }
 
   get #waiting(): number {
-    return this.#waiters.length - this.#head;
+    return this.#waiters.size;
   }
 
   #takeWaiters(from = 0): Waiter[] {
-    const taken = this.#waiters.slice(this.#head + from);
-    this.#waiters.length = this.#head + from;
-    return taken;
+    return this.#waiters.takeFrom(from);
   }
 
   #dispatch(): void {
@@ -279,11 +242,7 @@ export class FunctionPool {
       const free = this.#leastBusy(slots);
       if (!free) break;
       this.#busy.set(free, (this.#busy.get(free) ?? 0) + 1);
-      this.#waiters[this.#head++].resolve(free);
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
-      this.#waiters = this.#waiters.slice(this.#head);
-      this.#head = 0;
+      this.#waiters.shift()!.resolve(free);
     }
     this.#maybeScaleUp();
     this.#topUp();
@@ -301,11 +260,11 @@ export class FunctionPool {
     }
     if (this.#sandboxes.length === 0 && this.#starting === 0) return this.#startOne();
     if (this.#starting > 0 || this.#scaleTimer || !this.#fits()) return;
-    const waited = this.#clock.now() - this.#waiters[this.#head].sinceMs;
+    const waited = this.#clock.now() - this.#waiters.oldest()!.sinceMs;
     this.#scaleTimer = this.#clock.setTimeout(() => {
       this.#scaleTimer = undefined;
       if (this.#waiting === 0 || this.#starting > 0 || this.#closed) return;
-      if (this.#clock.now() - this.#waiters[this.#head].sinceMs < SCALE_UP_AFTER_MS) {
+      if (this.#clock.now() - this.#waiters.oldest()!.sinceMs < SCALE_UP_AFTER_MS) {
         return this.#maybeScaleUp();
       }
       const need = Math.max(1, Math.ceil(this.#waiting / this.#slots));

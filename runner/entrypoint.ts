@@ -21,46 +21,11 @@ import {
   type RunMessage,
   syncMarker,
 } from "./_protocol.ts";
-import { describe as describeValue } from "./_describe.ts";
+import { describeError, resultTooLarge } from "./_entrypoint_errors.ts";
 import { WebInputs } from "./_web_input.ts";
 
-function describe(err: unknown): ErrorDescription {
-  // A nested call's error passes through as the original one, not wrapped once per level.
-  const remote = err as { name?: string; remoteName?: string; remoteMessage?: string };
-  try {
-    if (remote?.name === "RemoteError" && typeof remote.remoteName === "string") {
-      const d = describeValue(err, userFrames);
-      return { ...d, name: remote.remoteName, message: remote.remoteMessage ?? d.message };
-    }
-  } catch {
-    // A hostile value: described below like any other.
-  }
-  return describeValue(err, userFrames);
-}
-
-const MIB = 1024 * 1024;
-
-/** The error for a result over {@linkcode MAX_RESULT_BYTES}. */
-function tooLarge(fnName: string, bytes: number): ErrorDescription {
-  const size = (n: number) => `${(n / MIB).toFixed(n % MIB ? 1 : 0)} MiB`;
-  return {
-    name: "ResultTooLargeError",
-    message: `${fnName} returned ${size(bytes)}, over the ${
-      size(MAX_RESULT_BYTES)
-    } limit for one result: return less (split the work with .map()), or write it to a Volume and return its path`,
-    stack: "",
-  };
-}
-/**
- * Drops the entrypoint's own frames and the Deno runtime's (`ext:`): the
- * caller wants to see only their code.
- */
-function userFrames(stack: string): string {
-  const self = import.meta.url;
-  return stack.split("\n")
-    .filter((line) => !line.includes(self) && !/^\s+at (?:.*\()?ext:/.test(line))
-    .join("\n");
-}
+const describe = (err: unknown) => describeError(err, import.meta.url);
+const tooLarge = resultTooLarge;
 
 /**
  * Notes when user code writes output, so results are sent only after that
