@@ -1,23 +1,19 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { FakeClock } from "../proto/fake_clock.ts";
+import { createMemoryStore } from "./store/mod.ts";
 import { latestTick, type ScheduledFunction, Scheduler } from "./_scheduler.ts";
 
 function fixture(schedule: ScheduledFunction["schedule"], planes = 1) {
   const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 0));
   const fn: ScheduledFunction = { functionId: "fu-1", appId: "ap-1", name: "tick", schedule };
-  const claimed = new Set<string>();
+  // The store's lease, as every control plane on one store shares it.
+  const ticks = createMemoryStore({ clock }).ticks;
   const runs: { plane: number; tickMs: number }[] = [];
   const schedulers = Array.from({ length: planes }, (_, plane) =>
     new Scheduler({
       clock,
       list: () => Promise.resolve([fn]),
-      // The store's lease: the first claim of a (function, tick) wins.
-      claim: (id, tick) => {
-        const key = `${id}:${tick}`;
-        if (claimed.has(key)) return Promise.resolve(false);
-        claimed.add(key);
-        return Promise.resolve(true);
-      },
+      claim: (id, tick) => ticks.claim(id, tick),
       run: (_fn, tickMs) => {
         runs.push({ plane, tickMs });
         return Promise.resolve();
