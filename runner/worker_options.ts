@@ -25,7 +25,9 @@ export interface WorkerOptions {
   capacity?: number;
   /**
    * Cores and memory this worker's sandboxes may reserve (each takes its function's `cpu`
-   * and `memoryMiB`; a function's first sandbox always starts). @default this machine's
+   * and `memoryMiB`; a function's first sandbox always starts). Unset: no reservation, as
+   * inputs that wait on each other (nested calls, barriers) would deadlock once the cores
+   * are reserved. `detectCapacity()` gives this machine's.
    */
   resources?: Capacity;
   /** Where bundles, the entrypoint and sandbox sockets live. */

@@ -605,7 +605,7 @@ export const ImageDirFileSchema: GenMessage<ImageDirFile> = /*@__PURE__*/
   messageDesc(file_nano_modal, 12);
 
 /**
- * One line (or chunk) a function printed, or a platform notice.
+ * A web endpoint's options: served at /web/<app>/<function>/ on the control plane's port.
  *
  * @generated from message nanomodal.v1.WebEndpointDef
  */
@@ -626,6 +626,8 @@ export const WebEndpointDefSchema: GenMessage<WebEndpointDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 13);
 
 /**
+ * A class's options: each instance key gets its own containers.
+ *
  * @generated from message nanomodal.v1.ClassDef
  */
 export type ClassDef = Message<"nanomodal.v1.ClassDef"> & {
@@ -645,6 +647,8 @@ export const ClassDefSchema: GenMessage<ClassDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 14);
 
 /**
+ * When a deployed function runs by itself: a cron expression or a fixed period.
+ *
  * @generated from message nanomodal.v1.ScheduleDef
  */
 export type ScheduleDef = Message<"nanomodal.v1.ScheduleDef"> & {
@@ -656,11 +660,15 @@ export type ScheduleDef = Message<"nanomodal.v1.ScheduleDef"> & {
   cron: string;
 
   /**
+   * IANA time zone of the cron expression (e.g. "Europe/Paris"); empty: UTC.
+   *
    * @generated from field: string timezone = 2;
    */
   timezone: string;
 
   /**
+   * Period in milliseconds, or 0 when cron is set.
+   *
    * @generated from field: uint32 every_ms = 3;
    */
   everyMs: number;
@@ -674,6 +682,8 @@ export const ScheduleDefSchema: GenMessage<ScheduleDef> = /*@__PURE__*/
   messageDesc(file_nano_modal, 15);
 
 /**
+ * One line (or chunk) a function printed, or a platform notice.
+ *
  * @generated from message nanomodal.v1.LogLine
  */
 export type LogLine = Message<"nanomodal.v1.LogLine"> & {
