@@ -61,3 +61,27 @@ Deno.test("latestTick() follows a cron expression in its time zone", () => {
     Date.UTC(2026, 0, 1, 2, 0),
   );
 });
+
+Deno.test("a store outage is reported once, not at every poll, and again after a recovery", async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  let down = true;
+  const errors: string[] = [];
+  const s = new Scheduler({
+    clock,
+    list: () => down ? Promise.reject(new Error("Redis is down")) : Promise.resolve([]),
+    claim: () => Promise.resolve(true),
+    run: () => Promise.resolve(),
+    onError: (m) => errors.push(m),
+  });
+  for (let i = 0; i < 5; i++) await s.poll();
+  strictEqual(errors.length, 1);
+  down = false;
+  await s.poll();
+  down = true;
+  await s.poll();
+  await s.poll();
+  deepStrictEqual(errors, [
+    "nano-modal server: reading schedules failed: Redis is down",
+    "nano-modal server: reading schedules failed: Redis is down",
+  ]);
+});
