@@ -39,8 +39,8 @@ export interface StatusFunction {
   queued: number;
   /** Inputs held by workers. */
   running: number;
-  /** Warm containers, when workers report them (not yet: always null). */
-  containers: number | null;
+  /** Warm containers of the function on live workers (idle, busy or starting). */
+  containers: number;
 }
 
 /** An app the control plane knows. */
@@ -130,7 +130,7 @@ export function connectStats(serverUrl: string, options: { token?: string } = {}
           functionId: q.functionId,
           queued: q.queued,
           running: q.running,
-          containers: null,
+          containers: q.containers,
         })),
         apps: list.apps.map((a) => ({
           id: a.appId,

@@ -81,7 +81,7 @@ export function render(s: ClusterStatus, nowMs: number): string {
         f.function,
         String(f.queued),
         String(f.running),
-        f.containers === null ? "-" : String(f.containers),
+        String(f.containers),
       ]),
     ),
     "",

@@ -19,7 +19,13 @@ export async function clusterStats(store: Store, options: ClusterStatsOptions) {
   for (const w of workers) {
     for (const [id, n] of Object.entries(w.running ?? {})) running[id] = (running[id] ?? 0) + n;
   }
-  const ids = new Set([...Object.keys(depth), ...Object.keys(running)]);
+  const containers: Record<string, number> = {};
+  for (const w of workers) {
+    for (const [id, n] of Object.entries(w.containers ?? {})) {
+      containers[id] = (containers[id] ?? 0) + n;
+    }
+  }
+  const ids = new Set([...Object.keys(depth), ...Object.keys(running), ...Object.keys(containers)]);
   const queues = await Promise.all([...ids].map(async (functionId) => {
     const fn = await store.apps.getFunction(functionId);
     return {
@@ -28,10 +34,14 @@ export async function clusterStats(store: Store, options: ClusterStatsOptions) {
       functionName: fn?.name ?? "",
       queued: depth[functionId] ?? 0,
       running: running[functionId] ?? 0,
+      containers: containers[functionId] ?? 0,
     };
   }));
   return {
     queues,
-    workers: workers.map(({ running: _, busy, ...w }) => ({ ...w, busy: busy ?? 0 })),
+    workers: workers.map(({ running: _, containers: _c, busy, ...w }) => ({
+      ...w,
+      busy: busy ?? 0,
+    })),
   };
 }

@@ -4,6 +4,7 @@
  * in `proto/nano_modal.proto`. In: hello, credit, results, heartbeats, logs,
  * drain. Out: assigned inputs (leased), acknowledgements, stopped apps, cancels.
  */
+import { functionContainers } from "../proto/heartbeat_figures.ts";
 import { Code, ConnectError, create, toBinary } from "../proto/deps.ts";
 import {
   type GetFunctionResponse,
@@ -56,6 +57,7 @@ export async function* serveWorker(
   const held = new HeldInputs(clock, () => {
     store.workers.heartbeat(record()).catch(() => {});
   });
+  let containers: Record<string, number> = {};
   const record = () => ({
     workerId,
     capacity: hello.capacity,
@@ -63,6 +65,7 @@ export async function* serveWorker(
     hostname: hello.hostname.slice(0, 255),
     lastSeenMs: clock.now(),
     ...held.load(),
+    containers,
   });
   await store.workers.heartbeat(record());
   observer.workerJoined(record());
@@ -131,6 +134,7 @@ export async function* serveWorker(
                 msg: { case: "cancel", value: { inputIds: lost } },
               }));
             }
+            containers = functionContainers(msg.value.figures);
             await store.workers.heartbeat(record());
             observer.workerHeartbeat(workerId, msg.value.figures);
             apps.check().catch(() => {});

@@ -13,6 +13,7 @@ export type AppState = "live" | "stopped" | "drain";
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
   readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
+  #nextWarm = 0;
 
   /** Registers a stream's outgoing queue; returns the function that removes it. */
   add(queue: AsyncQueue<WorkerCommand>): () => void {
@@ -26,6 +27,18 @@ export class WorkerHub {
       msg: { case: "appStopped", value: { appId, drain } },
     });
     for (const q of this.#streams) q.push(cmd);
+  }
+
+  /**
+   * Gives the min-warm duty of these functions (their app was just deployed or
+   * started) to one worker, in turn: the cluster keeps each function's
+   * minContainers warm once, not once per worker.
+   */
+  warm(functionIds: string[]): void {
+    if (functionIds.length === 0 || this.#streams.size === 0) return;
+    const streams = [...this.#streams];
+    const q = streams[this.#nextWarm++ % streams.length];
+    q.push(create(WorkerCommandSchema, { msg: { case: "warm", value: { functionIds } } }));
   }
 
   /** Tells every worker to stop running these inputs (their calls were cancelled). */

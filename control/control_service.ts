@@ -27,6 +27,8 @@ export interface ControlServiceOptions {
   onAppStopped?: (appId: string) => void;
   /** Called when an app is created (the event log, the dashboard). */
   onAppCreated?: (app: AppRecord) => void;
+  /** An app's functions are stored: these have minContainers to warm before any input. */
+  onWarm?: (functionIds: string[]) => void;
   /** Called when an autoscaler reports a decision (metrics, the event log). */
   onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
@@ -160,9 +162,16 @@ export function createControlService(
         functionIds,
       };
       options.onAppCreated?.(app);
-      if (!req.ephemeral) return await deployments.deploy(app, functions);
+      const warm = functions.filter((_, i) => req.functions[i].minContainers > 0)
+        .map((f) => f.functionId);
+      if (!req.ephemeral) {
+        const res = await deployments.deploy(app, functions);
+        options.onWarm?.(warm);
+        return res;
+      }
       await store.apps.putApp(app, functions);
       if (!req.detached) await store.deployments.touchApp(appId, clock.now());
+      options.onWarm?.(warm);
       return { appId, functionIds };
     },
 

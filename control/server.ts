@@ -151,6 +151,7 @@ function listen(options: ServerOptions): ControlServer {
       web.appStopped();
     },
     onAppCreated: (app) => observer.appCreated(app),
+    onWarm: (functionIds) => hub.warm(functionIds),
     onScaling: (decision) => observer.scaling(decision),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });

@@ -9,6 +9,7 @@ import { sha256Hex } from "../proto/content_hash.ts";
 const SOURCES = [
   "runner/entrypoint.ts",
   "runner/_protocol.ts",
+  "runner/_framing.ts",
   "runner/_describe.ts",
   "runner/_web_input.ts",
   "proto/payload.ts",

@@ -186,6 +186,16 @@ export class FunctionCache {
     return total;
   }
 
+  /** Warm sandboxes (idle, busy or starting) per loaded function id. */
+  containersByFunction(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, pool] of this.#pools) {
+      const c = pool.counts();
+      out[id] = c.idle + c.busy + c.starting;
+    }
+    return out;
+  }
+
   /** Stops every pool. */
   async close(): Promise<void> {
     const infos = await Promise.allSettled(this.#functions.values());

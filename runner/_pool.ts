@@ -11,6 +11,7 @@ import { WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
 import type { Resources } from "./_resources.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
+import { warmTarget } from "./_scaling.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -189,7 +190,7 @@ export class FunctionPool {
     // A class's own pool runs nothing: its instances hold the containers.
     if (this.spec.def.cls && !this.#isInstance) return;
     const nowMs = this.#clock.now();
-    const minContainers = this.#retired ? 0 : this.spec.def.minContainers;
+    const minContainers = this.#warmTarget();
     const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
     let alive = this.#prune();
     for (const sandbox of [...this.#sandboxes]) {
@@ -203,7 +204,38 @@ export class FunctionPool {
         await sandbox.stop(this.#graceMs);
       }
     }
-    if (alive + this.#starting < minContainers && !this.#closed) this.#startOne();
+    this.#topUp();
+  }
+
+  /** Sandboxes to keep warm now (see {@linkcode warmTarget}). */
+  #warmTarget(): number {
+    if (this.#retired || (this.spec.def.cls && !this.#isInstance)) return 0;
+    const d = this.spec.def;
+    return warmTarget({
+      min: d.minContainers,
+      buffer: d.bufferContainers,
+      max: d.maxContainers,
+      busy: this.counts().busy,
+    });
+  }
+
+  /** Starts sandboxes up to the warm target: minContainers, or busy + bufferContainers. */
+  #topUp(): void {
+    if (this.#closed) return;
+    const target = this.#warmTarget();
+    let alive = this.#prune() + this.#starting;
+    // minContainers start regardless of free cores (as the first sandbox does); the buffer only if it fits.
+    while (
+      alive < target && this.#room() && (alive < this.spec.def.minContainers || this.#fits())
+    ) {
+      this.#startOne();
+      alive++;
+    }
+  }
+
+  /** Starts minContainers sandboxes now, before any input (the app was deployed or started). */
+  warm(): void {
+    this.#topUp();
   }
 
   /** Stops every sandbox; waiting inputs fail. */
@@ -254,6 +286,7 @@ export class FunctionPool {
       this.#head = 0;
     }
     this.#maybeScaleUp();
+    this.#topUp();
   }
 
   /**

@@ -4,10 +4,10 @@
  * the entrypoint protocol. If the sandbox ends, every input in it fails with
  * {@linkcode SandboxDiedError}.
  *
- * Sync markers on the sandbox's pipes are the first hop of the "logs before
- * result" protocol documented at the top of `proto/nano_modal.proto`.
+ * Sync markers on its pipes ("logs before result") are read in `_output_sync.ts`.
  */
-import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
+import { type Clock, systemClock } from "../proto/clock.ts";
+import { race } from "./_start_deadline.ts";
 import {
   type BodyMessage,
   type DoneMessage,
@@ -17,15 +17,15 @@ import {
   type NestedMessage,
   type ProtocolMessage,
   readFrames,
-  SYNC_MARKER,
   type VolumeOpMessage,
 } from "./_protocol.ts";
-import { LOGS_GRACE_MS } from "../proto/logs_before_result.ts";
+import { OutputSync } from "./_output_sync.ts";
+import { answerNested } from "./_nested_reply.ts";
+import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
 
-/** How long a sandbox may take to connect, and then to load its bundle. */
-export const START_TIMEOUT_MS = 120_000;
+export { START_TIMEOUT_MS } from "./_start_deadline.ts";
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -65,8 +65,7 @@ export class WarmSandbox {
   /** Set when user code announced it is ending the sandbox. */
   #userFault?: UserFault;
   /** Highest sync marker seen on stdout (index 0) and stderr (index 1). */
-  readonly #synced = [0, 0];
-  #syncWaiters: { seq: number; resolve: () => void }[] = [];
+  readonly #sync: OutputSync;
   readonly #clock: Clock;
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs: number;
@@ -79,6 +78,7 @@ export class WarmSandbox {
     this.#writer = new FrameWriter(conn);
     this.#dir = at.dir;
     this.#clock = at.clock;
+    this.#sync = new OutputSync(at.clock);
     this.idleSinceMs = at.clock.now();
   }
 
@@ -128,30 +128,12 @@ export class WarmSandbox {
     }
   }
 
-  /** Strips sync markers from output, forwards the rest, and wakes results waiting on them. */
+  /** Strips sync markers from output and forwards the rest, tagged when one input runs. */
   #output(fd: 1 | 2, text: string, forward: SandboxSpec["onOutput"]): void {
-    if (text.includes("\u0000nm-sync:")) {
-      text = text.replace(SYNC_MARKER, (_m, seq: string) => {
-        this.#synced[fd - 1] = Math.max(this.#synced[fd - 1], Number(seq));
-        return "";
-      });
-      const low = Math.min(this.#synced[0], this.#synced[1]);
-      this.#syncWaiters = this.#syncWaiters.filter((w) =>
-        w.seq <= low ? (w.resolve(), false) : true
-      );
-    }
+    text = this.#sync.strip(fd, text);
     // A sandbox running one input at a time tells whose output it is.
     const only = this.#inflight.size === 1 ? this.#inflight.keys().next().value : undefined;
     if (text) forward(fd, text, only);
-  }
-
-  /** Resolves once output up to marker `seq` has been forwarded (or after a short grace). */
-  #awaitSync(seq: number): Promise<void> {
-    if (Math.min(this.#synced[0], this.#synced[1]) >= seq) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, LOGS_GRACE_MS);
-      this.#syncWaiters.push({ seq, resolve: () => (this.#clock.clearTimeout(timer), resolve()) });
-    });
   }
 
   async #handshake(): Promise<void> {
@@ -184,7 +166,7 @@ export class WarmSandbox {
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (waiter?.started) this.#startQueued(1);
-          if (msg.sync) this.#awaitSync(msg.sync).then(() => waiter?.resolve(msg));
+          if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
       }
@@ -212,34 +194,13 @@ export class WarmSandbox {
 
   /** Makes a call user code asked for, and sends back its answer. */
   #nested(msg: NestedMessage): void {
-    const handler = this.#onNested;
-    const answer = handler
-      ? handler(msg.input, msg.method, msg.req)
-      : Promise.reject(new Error("This worker does not take calls from inside functions"));
-    answer.then(
-      (res) => this.#writer.send({ t: "nested-reply", id: msg.id, res }),
-      (err) => {
-        const code = (err as { codeName?: string }).codeName ?? "Internal";
-        const message = String((err as Error)?.message ?? err);
-        this.#writer.send({ t: "nested-reply", id: msg.id, error: { code, message } });
-      },
-    );
+    answerNested(msg, this.#onNested, this.#writer);
   }
 
   #die(exit: SandboxExit | null, kill = true): void {
     if (this.#dead) return;
-    const oom = exit?.oom ?? false;
-    const how = exit
-      ? exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`
-      : "closed its connection";
-    this.#dead = new SandboxDiedError(
-      oom ? "The sandbox ran out of memory" : `The sandbox ${how}`,
-      { oom, userFault: oom ? undefined : this.#userFault },
-    );
-    // The sandbox starts inputs in the order sent, `max` at a time: the first `max`
-    // unfinished ones were running; the rest were queued, never started, and are
-    // not to blame for the death (they run again elsewhere).
-    const queued = new SandboxDiedError(`The sandbox ${how} before the input started`);
+    const { dead, queued } = deathErrors(exit, this.#userFault);
+    this.#dead = dead;
     for (const waiter of this.#inflight.values()) {
       waiter.reject(waiter.started ? this.#dead : queued);
     }
@@ -336,32 +297,4 @@ export class WarmSandbox {
 /** How a web input's response reaches the worker. */
 export interface WebStream {
   onMessage(msg: HeadMessage | BodyMessage): void;
-}
-
-/** Settles with `work`, or rejects once the sandbox exits or {@linkcode START_TIMEOUT_MS} pass. */
-async function race<T>(
-  work: Promise<T>,
-  during: { exited: Promise<SandboxExit>; phase: string; clock: Clock },
-): Promise<T> {
-  const { exited, phase, clock } = during;
-  let timer: TimerHandle | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => {
-      const message = `The sandbox did not ${phase} within ${START_TIMEOUT_MS / 1000} s`;
-      reject(new SandboxDiedError(message));
-    }, START_TIMEOUT_MS);
-  });
-  const died = exited.then((exit): never => {
-    throw new SandboxDiedError(
-      exit.oom
-        ? "The sandbox ran out of memory while starting"
-        : `The sandbox ended while starting (exit code ${exit.code ?? exit.signal})`,
-      { oom: exit.oom },
-    );
-  });
-  try {
-    return await Promise.race([work, died, timeout]);
-  } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  }
 }

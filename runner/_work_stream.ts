@@ -57,6 +57,8 @@ export interface WorkStreamHandlers {
   onAppStopped(appId: string, drain: boolean): void;
   /** Calls of these inputs were cancelled: stop running them. */
   onCancel(inputIds: string[]): void;
+  /** Keep these functions' minContainers warm now (their app was deployed or started). */
+  onWarm?(functionIds: string[]): void;
 }
 
 /** The worker's side of its `Work` streams, one at a time. */
@@ -110,6 +112,7 @@ export class WorkStream {
         else if (cmd.msg.case === "appStopped") {
           handlers.onAppStopped(cmd.msg.value.appId, cmd.msg.value.drain);
         } else if (cmd.msg.case === "cancel") handlers.onCancel(cmd.msg.value.inputIds);
+        else if (cmd.msg.case === "warm") handlers.onWarm?.(cmd.msg.value.functionIds);
       }
       if (first) handlers.onConnected();
     } finally {

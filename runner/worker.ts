@@ -5,6 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
+import { functionContainerFigures, warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -143,6 +144,7 @@ export class Worker {
       containers_idle: c.idle,
       containers_busy: c.busy,
       containers_starting: c.starting,
+      ...functionContainerFigures(this.#functions.containersByFunction()),
     };
   }
 
@@ -223,6 +225,7 @@ export class Worker {
           onCancel: (inputIds) => {
             for (const id of inputIds) this.#cancels.get(id)?.abort();
           },
+          onWarm: (functionIds) => warmFunctions(this.#functions, functionIds),
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {

@@ -15,6 +15,7 @@ export function toFunctionDef(name: string, o: ResolvedOptions, image: ImageDef)
     blockNetwork: o.blockNetwork,
     minContainers: o.minContainers,
     maxContainers: o.maxContainers,
+    bufferContainers: o.bufferContainers,
     scaledownWindowMs: o.scaledownWindowMs,
     concurrency: o.concurrency,
     ...o.kind,

@@ -65,6 +65,8 @@ export interface FunctionOptions {
   minContainers?: number;
   /** Upper bound on containers for this function per worker. @default 16 */
   maxContainers?: number;
+  /** Idle containers kept warm beside the busy ones while the function is busy. @default 0 */
+  bufferContainers?: number;
   /** How long an idle container stays warm. @default 60_000 */
   scaledownWindowMs?: number;
   /** Inputs one container runs at once. @default 1 */
@@ -107,6 +109,8 @@ export interface ResolvedOptions {
   minContainers: number;
   /** Most containers per worker. */
   maxContainers: number;
+  /** Idle containers kept beside busy ones. */
+  bufferContainers: number;
   /** Idle time before a container stops. */
   scaledownWindowMs: number;
   /** Inputs per container at once. */
@@ -128,6 +132,7 @@ const KNOWN = [
   "blockNetwork",
   "minContainers",
   "maxContainers",
+  "bufferContainers",
   "scaledownWindowMs",
   "concurrency",
   "secrets",
@@ -214,6 +219,7 @@ export function resolveOptions(fnName: string, options: FunctionOptions): Resolv
     blockNetwork: o.blockNetwork ?? false,
     minContainers: integer(`minContainers in ${where}`, o.minContainers ?? 0, 0, 1000),
     maxContainers: integer(`maxContainers in ${where}`, o.maxContainers ?? 16, 1, 1000),
+    bufferContainers: integer(`bufferContainers in ${where}`, o.bufferContainers ?? 0, 0, 1000),
     scaledownWindowMs: integer(
       `scaledownWindowMs in ${where}`,
       o.scaledownWindowMs ?? 60_000,

@@ -2,8 +2,7 @@
  * An app: a named group of remote functions and a local entrypoint.
  * @module
  */
-import { InvalidError, NotFoundError } from "./errors.ts";
-import { closest } from "../proto/suggest.ts";
+import { InvalidError } from "./errors.ts";
 import { RemoteFunction } from "./remote_function.ts";
 import { type FunctionOptions, resolveOptions } from "./_options.ts";
 import {
@@ -26,41 +25,9 @@ import type { ClassOptions } from "./_class_options.ts";
 import { resolveExitGrace } from "./_kinds.ts";
 import { serveUntilInterrupted } from "./_serve_endpoints.ts";
 import { entrypointArgument } from "./_entrypoint_flags.ts";
+import { runFunction } from "./_run_function.ts";
 
-/**
- * Any function that can be made remote.
- *
- * @example
- * ```ts
- * import type { AnyFunction } from "@nano/modal";
- * const fns: AnyFunction[] = [(x: number) => x * x, async (s: string) => s.length];
- * console.log(fns.length);
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type AnyFunction = (...args: any[]) => any;
-/**
- * What a local entrypoint receives: the arguments given after `--` as a list,
- * which also carries the typed flags the entrypoint destructures.
- */
-// deno-lint-ignore no-explicit-any
-export type EntrypointArgs = string[] & { readonly [flag: string]: any };
-
-/**
- * A local entrypoint: receives the arguments given after `--`. Destructure
- * flags with defaults, Modal-style, and they are parsed with the defaults'
- * types (`({ n = 10, name = "x", loud = false })` takes `-- --n 5 --name y
- * --loud`); or take the plain list.
- *
- * @example
- * ```ts
- * import { App, type LocalEntrypoint } from "@nano/modal";
- * const main: LocalEntrypoint = (args) => console.log(args); // nano-modal run app.ts -- a b
- * new App("demo").localEntrypoint(main);
- * new App("flags").localEntrypoint(({ n = 10, name = "x" }) => console.log(n * 2, name));
- * ```
- */
-export type LocalEntrypoint = (args: EntrypointArgs) => unknown;
+import type { AnyFunction, EntrypointArgs, LocalEntrypoint } from "./app_types.ts";
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -263,35 +230,6 @@ export class App {
     }, 0);
   }
 
-  /** `run APP.ts::fn -- args`: one remote call, its result printed. */
-  async #runFunction(name: string, args: string[]): Promise<void> {
-    const fn = this.#functions.get(name);
-    if (!fn) {
-      const hint = closest(name, this.#functions.keys());
-      throw new NotFoundError(
-        `App "${this.name}" has no function "${name}"${
-          hint ? `: did you mean "${hint}"?` : ` (it has ${[...this.#functions.keys()].join(", ")})`
-        }`,
-      );
-    }
-    const parsed = args.map((a) => {
-      try {
-        return JSON.parse(a);
-      } catch {
-        return a;
-      }
-    });
-    const result = await fn.remote(...parsed);
-    if (result === undefined) return;
-    let text: string;
-    try {
-      text = typeof result === "string" ? result : JSON.stringify(result);
-    } catch {
-      text = Deno.inspect(result, { depth: 8 });
-    }
-    console.log(text ?? Deno.inspect(result, { depth: 8 }));
-  }
-
   async #deploy(options: DeployOptions): Promise<DeployResult> {
     const { Session } = await loadSessionModule();
     const session = await Session.connect(options);
@@ -339,8 +277,9 @@ export class App {
       };
       for (const sig of signals) Deno.addSignalListener(sig, onSignal);
       try {
-        if (options.functionName) await this.#runFunction(options.functionName, options.args);
-        else if (this.#entrypoint) await this.#entrypoint(args);
+        if (options.functionName) {
+          await runFunction(this.name, this.#functions, options.functionName, options.args);
+        } else if (this.#entrypoint) await this.#entrypoint(args);
         else await serveUntilInterrupted(options.serverUrl, [...this.#endpoints.values()]);
       } finally {
         unwatch();

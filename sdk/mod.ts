@@ -35,7 +35,8 @@
  * ```
  * @module
  */
-export { type AnyFunction, App, type EntrypointArgs, type LocalEntrypoint } from "./app.ts";
+export { App } from "./app.ts";
+export type { AnyFunction, EntrypointArgs, LocalEntrypoint } from "./app_types.ts";
 export {
   type AnyIterable,
   type ArgsOf,

@@ -19,6 +19,8 @@ export interface WorkerRecord {
   busy?: number;
   /** Inputs it holds now, per function id. */
   running?: Record<string, number>;
+  /** Warm sandboxes per function id, as its last heartbeat said. */
+  containers?: Record<string, number>;
 }
 
 /** The registry of workers. All methods are safe to call concurrently. */
