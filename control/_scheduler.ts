@@ -64,6 +64,8 @@ export class Scheduler {
   readonly #last = new Map<string, number>();
   #timer?: TimerHandle;
   #stopped = false;
+  /** Set while reading schedules fails, so an outage is reported once, not every poll. */
+  #listFailing = false;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
@@ -95,8 +97,11 @@ export class Scheduler {
     try {
       fns = await this.#deps.list();
     } catch (err) {
+      if (this.#listFailing) return;
+      this.#listFailing = true;
       return report(`nano-modal server: reading schedules failed: ${(err as Error).message}`);
     }
+    this.#listFailing = false;
     const now = this.#deps.clock.now();
     const seen = new Set<string>();
     for (const fn of fns) {

@@ -1,23 +1,19 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { FakeClock } from "../proto/fake_clock.ts";
+import { createMemoryStore } from "./store/mod.ts";
 import { latestTick, type ScheduledFunction, Scheduler } from "./_scheduler.ts";
 
 function fixture(schedule: ScheduledFunction["schedule"], planes = 1) {
   const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 0));
   const fn: ScheduledFunction = { functionId: "fu-1", appId: "ap-1", name: "tick", schedule };
-  const claimed = new Set<string>();
+  // The store's lease, as every control plane on one store shares it.
+  const ticks = createMemoryStore({ clock }).ticks;
   const runs: { plane: number; tickMs: number }[] = [];
   const schedulers = Array.from({ length: planes }, (_, plane) =>
     new Scheduler({
       clock,
       list: () => Promise.resolve([fn]),
-      // The store's lease: the first claim of a (function, tick) wins.
-      claim: (id, tick) => {
-        const key = `${id}:${tick}`;
-        if (claimed.has(key)) return Promise.resolve(false);
-        claimed.add(key);
-        return Promise.resolve(true);
-      },
+      claim: (id, tick) => ticks.claim(id, tick),
       run: (_fn, tickMs) => {
         runs.push({ plane, tickMs });
         return Promise.resolve();
@@ -64,4 +60,28 @@ Deno.test("latestTick() follows a cron expression in its time zone", () => {
     latestTick(paris3am, Date.UTC(2026, 0, 1, 0, 0), Date.UTC(2026, 0, 1, 12, 0)),
     Date.UTC(2026, 0, 1, 2, 0),
   );
+});
+
+Deno.test("a store outage is reported once, not at every poll, and again after a recovery", async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  let down = true;
+  const errors: string[] = [];
+  const s = new Scheduler({
+    clock,
+    list: () => down ? Promise.reject(new Error("Redis is down")) : Promise.resolve([]),
+    claim: () => Promise.resolve(true),
+    run: () => Promise.resolve(),
+    onError: (m) => errors.push(m),
+  });
+  for (let i = 0; i < 5; i++) await s.poll();
+  strictEqual(errors.length, 1);
+  down = false;
+  await s.poll();
+  down = true;
+  await s.poll();
+  await s.poll();
+  deepStrictEqual(errors, [
+    "nano-modal server: reading schedules failed: Redis is down",
+    "nano-modal server: reading schedules failed: Redis is down",
+  ]);
 });

@@ -59,21 +59,15 @@ export async function startScheduledRun(
 }
 
 /**
- * The control plane's scheduler. The claim is this process's own: right for
- * one control plane over its store. Control planes sharing Redis need a claim
- * in the store (not built yet), so on Redis no schedule runs rather than two.
+ * The control plane's scheduler. Each tick is claimed in the store
+ * (`store.ticks`), so of several control planes on one Redis exactly one
+ * starts the run.
  */
 export function startSchedules(store: Store, clock: Clock): { stop(): void } {
-  if (store.kind === "redis") return { stop() {} };
-  const claimed = new Map<string, number>();
   const scheduler = new Scheduler({
     clock,
     list: () => scheduledFunctions(store),
-    claim: (functionId, tickMs) => {
-      if ((claimed.get(functionId) ?? -1) >= tickMs) return Promise.resolve(false);
-      claimed.set(functionId, tickMs);
-      return Promise.resolve(true);
-    },
+    claim: (functionId, tickMs) => store.ticks.claim(functionId, tickMs),
     run: (fn) => startScheduledRun(store, fn, clock),
   });
   scheduler.start();

@@ -8,7 +8,7 @@
  */
 import { InvalidError } from "./errors.ts";
 import type { FunctionCall } from "./function_call.ts";
-import type { AnyIterable, MapOptions, RemoteFunction } from "./remote_function.ts";
+import { type AnyIterable, type MapOptions, RemoteFunction } from "./remote_function.ts";
 import { lifecycleOf } from "./decorators.ts";
 import { encodeValue } from "../proto/payload.ts";
 
@@ -66,6 +66,23 @@ export type RemoteInstance<T> = {
 };
 
 /**
+ * The class behind `T`: `T` itself if it is a class, the wrapped class if it
+ * is a {@linkcode RemoteClass} (`typeof Model` of `const Model = app.cls(...)`),
+ * else any class. {@linkcode RemoteClass.fromName} takes it.
+ *
+ * @example
+ * ```ts
+ * import type { ClassOf } from "@nano/modal";
+ * class Model { score(word: string) { return word.length; } }
+ * const cls: ClassOf<typeof Model> = Model;
+ * console.log(cls.name); // "Model"
+ * ```
+ */
+export type ClassOf<T> = T extends RemoteClass<infer C> ? C
+  : T extends AnyClass ? T
+  : AnyClass;
+
+/**
  * A class made remote by `app.cls`.
  *
  * @example
@@ -90,6 +107,40 @@ export class RemoteClass<C extends AnyClass> {
   constructor(name: string, fn: RemoteFunction<unknown[], unknown>) {
     this.name = name;
     this.#fn = fn;
+  }
+
+  /**
+   * A class of a deployed app, found by name when first called. Works from
+   * any script with `NANO_MODAL_SERVER` set (plain `deno run`), from a running
+   * app, and from inside functions. Each call goes to the app's current
+   * version.
+   *
+   * @typeParam T the class's type: `typeof Model` (the remote class, imported with
+   *   `import type`) or the class itself; without it, methods are untyped
+   * @param appName the name the app was deployed under
+   * @param className the class's name within the app
+   * @example
+   * ```ts
+   * import { RemoteClass } from "@nano/modal";
+   * class Model {
+   *   constructor(readonly size = "small") {}
+   *   score(word: string) { return word.length; }
+   * }
+   * const Deployed = RemoteClass.fromName<typeof Model>("demo", "Model");
+   * const large = Deployed.instance("large");
+   * console.log(typeof large.score.remote); // "function"; `await large.score.remote("a")` calls it
+   * ```
+   */
+  static fromName<T = AnyClass>(appName: string, className: string): RemoteClass<ClassOf<T>> {
+    for (const [what, value] of [["app name", appName], ["class name", className]]) {
+      if (typeof value !== "string" || !/^[A-Za-z0-9_$][A-Za-z0-9._$-]{0,63}$/.test(value)) {
+        throw new InvalidError(
+          `RemoteClass.fromName needs a valid ${what}, got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    const fn = RemoteFunction.fromName<(...args: unknown[]) => unknown>(appName, className);
+    return new RemoteClass<ClassOf<T>>(className, fn);
   }
 
   /** The instance for these constructor arguments (containers are made on first call). */

@@ -51,6 +51,7 @@ export { Volume, type VolumeDirEntry, type VolumeFromNameOptions } from "./volum
 export { WebEndpoint, type WebEndpointOptions, type WebHandler } from "./web_endpoint.ts";
 export {
   type AnyClass,
+  type ClassOf,
   type ClassOptions,
   RemoteClass,
   type RemoteInstance,

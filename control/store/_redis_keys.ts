@@ -21,6 +21,9 @@
  * `redis_blob_store.ts`), `P logseq` hash appId -> latest log sequence
  * number, `P workers` hash workerId -> JSON.
  *
+ * Schedules (`redis_tick_leases.ts`): `P tick:<functionId>`, the latest
+ * claimed tick and when its claim ends, `<tickMs> <expiresMs>`.
+ *
  * Channels: `P ev:in` (inputs queued), `P ev:out` (outputs or totals of the
  * call ids in the message changed), `P logs:<appId>` (`<seq>\n<batch>`).
  *

@@ -15,6 +15,7 @@ import { WORKER_REGISTRY_CASES } from "./_worker_registry_conformance.ts";
 import { SECRET_STORE_CASES } from "./_secret_store_conformance.ts";
 import { VOLUME_STORE_CASES } from "./_volume_store_conformance.ts";
 import { DEPLOYMENT_STORE_CASES } from "./_deployment_store_conformance.ts";
+import { TICK_LEASE_CASES } from "./_tick_leases_conformance.ts";
 
 export type { StoreFixture, StoreSetup } from "./_conformance_fixture.ts";
 export { RETENTION_MS } from "./_conformance_fixture.ts";
@@ -31,4 +32,5 @@ export function storeConformance(name: string, setup: StoreSetup): void {
   registerCases(name, "secrets", SECRET_STORE_CASES, setup);
   registerCases(name, "volumes", VOLUME_STORE_CASES, setup);
   registerCases(name, "deployments", DEPLOYMENT_STORE_CASES, setup);
+  registerCases(name, "ticks", TICK_LEASE_CASES, setup);
 }

@@ -19,6 +19,7 @@ import { DEPLOYMENT_MIGRATIONS, SqliteDeploymentStore } from "./sqlite_deploymen
 import { type Migration, openDatabase } from "./_sqlite.ts";
 import { SECRET_MIGRATIONS, SqliteSecretStore } from "./sqlite_secret_store.ts";
 import { SqliteVolumeStore, VOLUME_MIGRATIONS } from "./sqlite_volume_store.ts";
+import { SqliteTickLeases, TICK_LEASE_MIGRATIONS } from "./sqlite_tick_leases.ts";
 import { isGoneProcess, processOwner } from "./_owner.ts";
 
 /** Every durable contract's migrations, in the order they were added. */
@@ -27,6 +28,7 @@ const MIGRATIONS: Migration[] = [
   ...SECRET_MIGRATIONS,
   ...VOLUME_MIGRATIONS,
   ...DEPLOYMENT_MIGRATIONS,
+  ...TICK_LEASE_MIGRATIONS,
 ];
 
 /** Options for {@linkcode openEmbeddedStore}. */
@@ -79,6 +81,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     secrets: new SqliteSecretStore(db),
     volumes: new SqliteVolumeStore(db, blobs),
     deployments: new SqliteDeploymentStore(db, clock),
+    ticks: new SqliteTickLeases(db, clock),
     warnings: () => Promise.resolve([]),
     close() {
       if (closed) return Promise.resolve();

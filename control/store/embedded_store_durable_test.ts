@@ -136,3 +136,34 @@ Deno.test("embedded: uploads abandoned by a writer that died are removed on open
     deepStrictEqual([...Deno.readDirSync(tmp)].map((e) => e.name), ["fresh"]);
   });
 });
+
+Deno.test("embedded: processes on one data dir claim each tick once between them", async () => {
+  await withDataDir(async (dataDir) => {
+    await (await openEmbeddedStore({ dataDir })).close(); // migrate once, up front
+    // All three start claiming at once, so they contend for the same ticks.
+    const startAt = Date.now() + 2_000;
+    const claims = `
+      await new Promise((r) => setTimeout(r, ${startAt} - Date.now()));
+      const won = [];
+      for (let tick = 1; tick <= 500; tick++) if (await store.ticks.claim("fu-1", tick)) won.push(tick);
+      console.log(JSON.stringify(won));
+      await store.close();
+    `;
+    const procs = [child(dataDir, claims), child(dataDir, claims), child(dataDir, claims)];
+    const won: number[][] = await Promise.all(procs.map(async (p) => {
+      const out = await p.output();
+      equal(out.code, 0);
+      return JSON.parse(new TextDecoder().decode(out.stdout));
+    }));
+    const all = won.flat().sort((a, b) => a - b);
+    deepStrictEqual(all, [...new Set(all)], `each tick claimed once: ${JSON.stringify(won)}`);
+    ok(all.includes(500), `the last tick was claimed: ${JSON.stringify(won)}`);
+    const store = await openEmbeddedStore({ dataDir });
+    try {
+      equal(await store.ticks.claim("fu-1", 500), false, "tick 500 is taken");
+      equal(await store.ticks.claim("fu-1", 501), true);
+    } finally {
+      await store.close();
+    }
+  });
+});

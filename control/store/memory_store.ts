@@ -15,6 +15,7 @@ import { MemoryWorkerRegistry } from "./memory_worker_registry.ts";
 import { MemorySecretStore } from "./memory_secret_store.ts";
 import { MemoryVolumeStore } from "./memory_volume_store.ts";
 import { MemoryDeploymentStore } from "./memory_deployment_store.ts";
+import { MemoryTickLeases } from "./memory_tick_leases.ts";
 
 /**
  * Creates a store that keeps everything in this process's memory.
@@ -42,6 +43,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     secrets: new MemorySecretStore(),
     volumes: new MemoryVolumeStore(),
     deployments: new MemoryDeploymentStore(clock),
+    ticks: new MemoryTickLeases(clock),
     warnings: () => Promise.resolve([]),
     close() {
       queue.close();

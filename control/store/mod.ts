@@ -13,6 +13,7 @@
  * | `store.secrets` | {@linkcode SecretStore}    | memory | SQLite          | Redis       |
  * | `store.volumes` | {@linkcode VolumeStore}    | memory | SQLite + files  | Redis, chunked |
  * | `store.deployments` | {@linkcode DeploymentStore} | memory | SQLite (heartbeats, depths: memory) | Redis |
+ * | `store.ticks`   | {@linkcode TickLeases}     | memory | SQLite          | Redis       |
  *
  * Three factories: {@linkcode openEmbeddedStore} (the default of `serve` and
  * `run`: durable records in `<dataDir>/state.db` through `node:sqlite`, blobs
@@ -75,6 +76,7 @@ export type {
   VolumeSummary,
 } from "./volume_store.ts";
 export type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
+export { DEFAULT_TICK_LEASE_MS, type TickLeases } from "./tick_leases.ts";
 export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";
 export { connectRedisStore, type RedisStoreOptions } from "./redis_store.ts";

@@ -17,6 +17,7 @@ import { RedisWorkerRegistry } from "./redis_worker_registry.ts";
 import { RedisSecretStore } from "./redis_secret_store.ts";
 import { RedisVolumeStore } from "./redis_volume_store.ts";
 import { RedisDeploymentStore } from "./redis_deployment_store.ts";
+import { RedisTickLeases } from "./redis_tick_leases.ts";
 
 /** Options for {@linkcode connectRedisStore}. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -57,6 +58,7 @@ export async function connectRedisStore(
     secrets: new RedisSecretStore(ctx),
     volumes: new RedisVolumeStore(ctx),
     deployments: new RedisDeploymentStore(ctx),
+    ticks: new RedisTickLeases(ctx),
     warnings: () => warnings(ctx),
     close: () => ctx.close(),
   };

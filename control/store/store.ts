@@ -14,6 +14,7 @@ import type { WorkerRegistry } from "./worker_registry.ts";
 import type { SecretStore } from "./secret_store.ts";
 import type { VolumeStore } from "./volume_store.ts";
 import type { DeploymentStore } from "./deployment_store.ts";
+import type { TickLeases } from "./tick_leases.ts";
 
 /** Every part of the control plane's state. */
 export interface Store {
@@ -37,6 +38,8 @@ export interface Store {
   readonly volumes: VolumeStore;
   /** Deployed names and versions, ephemeral heartbeats, call depths, kept logs. */
   readonly deployments: DeploymentStore;
+  /** Which control plane runs each tick of a schedule. */
+  readonly ticks: TickLeases;
   /** Configuration problems that can lose data, as messages for the operator. */
   warnings(): Promise<string[]>;
   /** Ends pending waits and releases connections and files. */
