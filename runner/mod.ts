@@ -36,6 +36,7 @@ export type {
 export type { ImageFileSpec, ImageLayerSpec, ImageSpec } from "./image_spec.ts";
 // Named in the worker's options; defined in proto/.
 export type { Clock, TimerHandle } from "../proto/clock.ts";
+export type { Capacity } from "./_resources.ts";
 /**
  * A worker's copy of a volume and its chunk cache (used by the volume benchmark).
  * Their signatures name `proto/volume_client.ts`, a wire-layer leaf like

@@ -16,8 +16,9 @@ import { encodeValue } from "../proto/payload.ts";
 // deno-lint-ignore no-explicit-any
 export type AnyClass = new (...args: any[]) => any;
 
+/** Any method of a class made remote. */
 // deno-lint-ignore no-explicit-any
-type Method = (...args: any[]) => any;
+export type Method = (...args: any[]) => any;
 
 /**
  * One method of a class instance, called remotely; its types come from the method.

@@ -12,7 +12,8 @@ import { InvalidError } from "./errors.ts";
 const ENTER = Symbol.for("nano-modal.enter");
 const EXIT = Symbol.for("nano-modal.exit");
 
-type MethodDecorator = (
+/** What `@enter()` and `@exit()` return: a TC39 method decorator. */
+export type MethodDecorator = (
   method: (...args: never[]) => unknown,
   context: ClassMethodDecoratorContext,
 ) => void;

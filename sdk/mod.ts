@@ -53,12 +53,13 @@ export {
   type AnyClass,
   type ClassOf,
   type ClassOptions,
+  type Method,
   RemoteClass,
   type RemoteInstance,
   type RemoteMethod,
 } from "./cls.ts";
-export { enter, exit } from "./decorators.ts";
-export type { Schedule } from "./_kinds.ts";
+export { enter, exit, type MethodDecorator } from "./decorators.ts";
+export type { ResolvedKind, Schedule } from "./_kinds.ts";
 export type { FunctionOptions, ResolvedOptions, RetryOptions } from "./_options.ts";
 export {
   CancelledError,
