@@ -13,6 +13,7 @@ import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { warmTarget } from "./_scaling.ts";
 import { type PoolOptions, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 import { type Waiter, WaiterQueue } from "./_waiters.ts";
+import { containerEvent, countSandboxes, leastBusy, sandboxSpec } from "./_pool_parts.ts";
 
 export { type PoolOptions, type PoolSpec, SCALE_UP_AFTER_MS };
 
@@ -53,14 +54,7 @@ export class FunctionPool {
 
   /** Sandboxes by state: idle, busy with inputs, starting. */
   counts(): ContainerCounts {
-    let idle = 0;
-    let busy = 0;
-    for (const s of this.#sandboxes) {
-      if (!s.alive) continue;
-      if ((this.#busy.get(s) ?? 0) > 0) busy++;
-      else idle++;
-    }
-    return { idle, busy, starting: this.#starting };
+    return countSandboxes(this.#sandboxes, this.#busy, this.#starting);
   }
 
   get #concurrency(): number {
@@ -127,12 +121,7 @@ export class FunctionPool {
 
   /** Announces a container event on the worker's event log. */
   #event(kind: string, sandbox: WarmSandbox, what: string): void {
-    const { appName, def: { name } } = this.spec;
-    this.#figures?.events.event(kind, `container ${sandbox.id} ${what} (${appName}.${name})`, {
-      container: sandbox.id,
-      app: appName,
-      function: name,
-    });
+    containerEvent(this.#figures, this.spec, { kind, sandbox: sandbox.id, what });
   }
 
   /** Kills one sandbox (its other inputs fail and are retried elsewhere). */
@@ -289,16 +278,7 @@ export class FunctionPool {
 
   /** The alive sandbox with the fewest inputs, if it has room under `slots`. */
   #leastBusy(slots: number): WarmSandbox | undefined {
-    let best: WarmSandbox | undefined;
-    let load = slots;
-    for (const s of this.#sandboxes) {
-      const n = this.#busy.get(s) ?? 0;
-      if (s.alive && n < load) {
-        best = s;
-        load = n;
-      }
-    }
-    return best;
+    return leastBusy(this.#sandboxes, this.#busy, slots);
   }
 
   #startOne(): void {
@@ -306,18 +286,11 @@ export class FunctionPool {
     this.#resources?.reserve(this.spec.def.cpu, this.spec.def.memoryMib, true);
     this.#starting++;
     const s = this.spec;
-    WarmSandbox.start(this.#runner, {
-      sandboxId: `nm-${s.appId.slice(3, 11)}-${
-        s.def.name.slice(0, 24).toLowerCase().replace(/[^a-z0-9]/g, "")
-      }-${Deno.pid}-${++counter}`,
-      appId: s.appId,
-      appName: s.appName,
-      functionName: s.def.name,
-      def: s.def,
-      bundlePath: s.bundlePath,
-      entrypointPath: s.entrypointPath,
-      onOutput: s.onOutput,
-    }, { rootDir: s.rootDir, clock: this.#clock, onNested: s.onNested }).then((sandbox) => {
+    WarmSandbox.start(this.#runner, sandboxSpec(s, ++counter), {
+      rootDir: s.rootDir,
+      clock: this.#clock,
+      onNested: s.onNested,
+    }).then((sandbox) => {
       this.#starting--;
       if (this.#figures) {
         this.#figures.coldStarts++;
