@@ -4,9 +4,9 @@
  * baseline measured in the same run.
  */
 import { ms, percentile, type Row } from "./_table.ts";
+import { startServe } from "./_serve.ts";
 import { runBenchApp } from "./_bench_app_run.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Round trips of a plain `fetch` to a `Deno.serve` in another process (keep-alive, loopback). */
 export async function fetchBaseline(n: number): Promise<number[]> {
@@ -51,46 +51,12 @@ async function denoRunEmpty(times: number): Promise<number[]> {
   return samples;
 }
 
-async function startServe(): Promise<{ url: string; child: Deno.ChildProcess }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--with-workers",
-      "--runner",
-      "deno",
-      "--concurrency",
-      "4096",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${text}`);
-    text += value;
-    const m = text.match(/listening on (http:\/\/\S+)/);
-    if (m) {
-      reader.releaseLock();
-      child.stderr.cancel().catch(() => {});
-      return { url: m[1], child };
-    }
-  }
-}
-
 /** Runs the foundation benchmarks and returns their rows. */
 export async function coreBench(): Promise<Row[]> {
   const base = await fetchBaseline(2000);
   const baseP50 = percentile(base, 50);
   const emptyRun = percentile(await denoRunEmpty(5), 50);
-  const { url, child } = await startServe();
+  const { url, child } = await startServe(["--concurrency", "4096"]);
   try {
     const r = await runBenchApp({ server: url }, 2000, 20_000);
     const p50 = percentile(r.warm, 50);

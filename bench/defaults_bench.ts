@@ -5,6 +5,7 @@
  * for the largest sandbox process it started.
  */
 import { ms, percentile, type Row } from "./_table.ts";
+import { startServe } from "./_serve.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
@@ -56,43 +57,6 @@ function sampleRss(pid: number): { stop(): { server: number; sandbox: number; no
       return { server, sandbox, now: rssMiB(pid) };
     },
   };
-}
-
-/** Starts `serve --with-workers --runner deno` with `extra` flags; returns its URL and process. */
-export async function startServe(
-  extra: string[] = [],
-): Promise<{ url: string; child: Deno.ChildProcess }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--with-workers",
-      "--runner",
-      "deno",
-      ...extra,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${text}`);
-    text += value;
-    const m = text.match(/listening on (http:\/\/\S+)/);
-    if (m) {
-      (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
-      })();
-      return { url: m[1], child };
-    }
-  }
 }
 
 async function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {

@@ -4,43 +4,12 @@
  * an app that did not change (its bundle is already on the server).
  */
 import { ms, percentile, type Row } from "./_table.ts";
+import { startServe } from "./_serve.ts";
 import { runBenchApp } from "./_bench_app_run.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const APP = `${ROOT}bench/_bench_app.ts`;
 const NAME = "bench-deployed";
-
-async function startServe(): Promise<{ url: string; child: Deno.ChildProcess }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--with-workers",
-      "--runner",
-      "deno",
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${text}`);
-    text += value;
-    const m = text.match(/listening on (http:\/\/\S+)/);
-    if (m) {
-      reader.releaseLock();
-      child.stderr.cancel().catch(() => {});
-      return { url: m[1], child };
-    }
-  }
-}
 
 async function deno(args: string[], env: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -1,0 +1,39 @@
+/** Starts a control plane with embedded workers for the benchmarks. */
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Starts `serve --with-workers --runner deno` with `extra` flags; returns its URL and process. */
+export async function startServe(
+  extra: string[] = [],
+): Promise<{ url: string; child: Deno.ChildProcess }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "serve",
+      "--port",
+      "0",
+      "--with-workers",
+      "--runner",
+      "deno",
+      ...extra,
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited: ${text}`);
+    text += value;
+    const m = text.match(/listening on (http:\/\/\S+)/);
+    if (m) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })();
+      return { url: m[1], child };
+    }
+  }
+}
