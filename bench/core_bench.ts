@@ -7,7 +7,6 @@ import { ms, percentile, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
 import { runBenchApp } from "./_bench_app_run.ts";
 
-
 /** Round trips of a plain `fetch` to a `Deno.serve` in another process (keep-alive, loopback). */
 export async function fetchBaseline(n: number): Promise<number[]> {
   const child = new Deno.Command(Deno.execPath(), {
