@@ -45,7 +45,7 @@ export interface WorkerServiceOptions {
 export function createWorkerService(
   store: Store,
   options: WorkerServiceOptions = {},
-): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv" | "webStream"> {
   const leaseMs = options.leaseMs ?? 30_000;
   const hub = options.hub ?? new WorkerHub();
   const clock = options.clock ?? systemClock;

@@ -29,6 +29,7 @@ import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
 import { Resources } from "./_resources.ts";
+import { WebDirect } from "./_web_direct.ts";
 
 export type { WorkerOptions };
 
@@ -65,6 +66,7 @@ export class Worker {
   readonly #rpc: RpcTransport;
   readonly #functions: FunctionCache;
   readonly #stream: WorkStream;
+  readonly #web: WebDirect;
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
   /** Running inputs by id, to stop one whose call was cancelled. */
@@ -132,6 +134,7 @@ export class Worker {
         leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
       }),
     });
+    this.#web = new WebDirect(client, { functions: this.#functions, clock: this.#clock });
   }
 
   /** Totals and container counts, as the heartbeat carries them. */
@@ -164,6 +167,7 @@ export class Worker {
       periodMs: SCALE_DOWN_EVERY_MS,
       fn: () => this.#functions.scaleDown(),
     });
+    this.#web.run(this.#abort.signal);
     try {
       await this.#serve();
     } finally {
@@ -179,7 +183,7 @@ export class Worker {
     if (this.#draining) return;
     this.#draining = true;
     this.#stream.drain();
-    if (this.#inflight.size > 0) await this.#idle.promise;
+    await Promise.all([this.#web.drain(), this.#inflight.size > 0 && this.#idle.promise]);
     this.#stream.flush();
     // Leave once the server has stored every result (or after a grace period).
     await this.#stream.settled(DRAIN_GRACE_MS);
