@@ -176,7 +176,7 @@ export class WebPeer {
     this.#frames.push(frame);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#scheduled = false;
       const frames = this.#frames;
       this.#frames = [];

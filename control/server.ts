@@ -28,6 +28,7 @@ import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
 import { WebGateway } from "./_web_gateway.ts";
+import { withInProcessWeb } from "./_web_in_process.ts";
 import { startSchedules } from "./_schedules.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -243,10 +244,13 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => {
-        service(WorkerService, workerService);
-        service(VolumeService, state.volumeService);
-      }),
+      withInProcessWeb(
+        createRouterTransport(({ service }) => {
+          service(WorkerService, workerService);
+          service(VolumeService, state.volumeService);
+        }),
+        workerService.webStream,
+      ),
     async close() {
       schedules.stop();
       sweeper.stop();

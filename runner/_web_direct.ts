@@ -195,7 +195,7 @@ class WebLink {
     this.#frames.push(frame);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#scheduled = false;
       const frames = this.#frames;
       this.#frames = [];
