@@ -109,6 +109,13 @@ export class CreditWindow {
     return !this.#closed;
   }
 
+  /** Takes `bytes` if the window is open now, without waiting; false if it is shut or closed. */
+  trySpend(bytes: number): boolean {
+    if (this.#bytes <= 0 || this.#closed) return false;
+    this.#bytes -= bytes;
+    return true;
+  }
+
   /** The receiver took `bytes` more. */
   grant(bytes: number): void {
     this.#bytes += bytes;

@@ -79,9 +79,12 @@ export class WebInputs {
           `A web endpoint must return a Response, got ${res === null ? "null" : typeof res}`,
         );
       }
-      this.#send({ t: "head", id, status: res.status, headers: [...res.headers] });
-      if (res.body) await this.#sendBody(id, res.body, window);
-      this.#send({ t: "body", id });
+      const head: HeadMessage = { t: "head", id, status: res.status, headers: [...res.headers] };
+      if (res.body) await this.#sendBody(head, res.body, window);
+      else {
+        this.#send(head);
+        this.#send({ t: "body", id });
+      }
       return res.status;
     } finally {
       this.#bodies.delete(id);
@@ -90,23 +93,57 @@ export class WebInputs {
     }
   }
 
-  /** Sends the response body within the worker's credit; stops if the client went away. */
-  async #sendBody(id: string, stream: ReadableStream<Uint8Array>, window: CreditWindow) {
+  /**
+   * Sends the head and the body within the worker's credit; stops if the client went away.
+   * A body already complete (a string, bytes) goes out with the head in one frame; a
+   * streamed one does not hold the head back.
+   */
+  async #sendBody(head: HeadMessage, stream: ReadableStream<Uint8Array>, window: CreditWindow) {
+    const id = head.id;
     const reader = stream.getReader();
+    const ready: Uint8Array[] = [];
+    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+    let done = false;
     try {
+      for (let i = 0; i < 2 && !done; i++) {
+        pending = reader.read();
+        const result = await settledSoon(pending);
+        if (!result) break;
+        pending = undefined;
+        if (result.done) done = true;
+        else ready.push(result.value);
+      }
+      this.#send(head);
       while (true) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        for (const chunk of pieces(value)) {
-          if (!await window.spend(chunk.byteLength)) {
+        for (const chunk of ready.splice(0).flatMap((c) => [...pieces(c)])) {
+          if (!window.trySpend(chunk.byteLength) && !await window.spend(chunk.byteLength)) {
             await reader.cancel().catch(() => {});
             return;
           }
           this.#send({ t: "body", id, chunk });
         }
+        if (done) break;
+        const result = await (pending ?? reader.read());
+        pending = undefined;
+        if (result.done) break;
+        ready.push(result.value);
       }
+      // In the same tick as the last chunk: a complete body shares its head's frame.
+      this.#send({ t: "body", id });
     } finally {
       reader.releaseLock();
     }
   }
+}
+
+/** `promise`'s value if it settles within a few microtasks (an in-memory body's read does). */
+async function settledSoon<T>(promise: Promise<T>): Promise<T | undefined> {
+  let value: T | undefined;
+  let settled = false;
+  promise.then((v) => {
+    value = v;
+    settled = true;
+  }, () => settled = true);
+  for (let i = 0; i < 4 && !settled; i++) await Promise.resolve();
+  return settled ? value : undefined;
 }
