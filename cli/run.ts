@@ -8,6 +8,7 @@ import { UsageError } from "./errors.ts";
 import { typeCheck } from "./_check.ts";
 import { closest } from "../proto/mod.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
+import { watchRun } from "./_watch.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
@@ -24,6 +25,8 @@ Options:
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
   --check               type-check the app with \`deno check\` first; stop on errors
+  --watch               serve the app's web endpoints, and run a new version of
+                        the app each time APP.ts changes (same URLs)
   -h, --help            show this help`;
 
 function pickApp(file: string, apps: AppView[], functionName?: string): AppView {
@@ -76,6 +79,7 @@ export async function runCommand(args: string[]): Promise<number> {
     runner: { type: "string" },
     check: { type: "boolean" },
     detach: { type: "boolean" },
+    watch: { type: "boolean" },
   });
   if (values.help) {
     console.log(RUN_HELP);
@@ -110,6 +114,12 @@ export async function runCommand(args: string[]): Promise<number> {
       throw new UsageError(
         "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
       );
+    }
+    if (values.watch) {
+      if (functionName !== undefined || values.detach) {
+        throw new UsageError("--watch serves an app's endpoints: drop ::FUNCTION and --detach");
+      }
+      return await watchRun(file, { server, token, args: rest });
     }
     await loadModule(file, entryUrl);
     const app = pickApp(file, rt.apps, functionName);
