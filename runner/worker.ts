@@ -5,7 +5,7 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { functionContainerFigures, warmFunctions } from "./_scaling.ts";
+import { warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -27,7 +27,7 @@ import { WorkStream } from "./_work_stream.ts";
 import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
-import { WorkerFigures } from "./_figures.ts";
+import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
 import { Resources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
 
@@ -106,7 +106,7 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
-      figures: () => this.#figuresNow(),
+      figures: () => heartbeatFigures(this.#figures, this.#functions),
     });
     this.#functions = new FunctionCache({
       client,
@@ -135,20 +135,6 @@ export class Worker {
       }),
     });
     this.#web = new WebDirect(client, { functions: this.#functions, clock: this.#clock });
-  }
-
-  /** Totals and container counts, as the heartbeat carries them. */
-  #figuresNow(): Record<string, number> {
-    const c = this.#functions.containerCounts();
-    return {
-      cold_starts: this.#figures.coldStarts,
-      sandbox_deaths: this.#figures.sandboxDeaths,
-      image_builds: this.#figures.imageBuilds,
-      containers_idle: c.idle,
-      containers_busy: c.busy,
-      containers_starting: c.starting,
-      ...functionContainerFigures(this.#functions.containersByFunction()),
-    };
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -184,6 +170,8 @@ export class Worker {
     this.#draining = true;
     this.#stream.drain();
     await Promise.all([this.#web.drain(), this.#inflight.size > 0 && this.#idle.promise]);
+    // Exit hooks (a class's @exit) run while the stream still carries their output.
+    await this.#functions.close();
     this.#stream.flush();
     // Leave once the server has stored every result (or after a grace period).
     await this.#stream.settled(DRAIN_GRACE_MS);
