@@ -50,6 +50,7 @@ export class ControlMetrics {
   readonly #duration: Histogram<"app" | "function">;
   readonly #bytes: Counter<"direction">;
   readonly #requeued: Counter<string>;
+  readonly #webDirect: Counter<string>;
   readonly #decisions: Counter<"direction">;
   readonly #totals: Record<string, Counter<string>>;
   /** Last totals and counts each connected worker reported. */
@@ -75,6 +76,11 @@ export class ControlMetrics {
       name: "nano_modal_payload_bytes_total",
       help: "Argument bytes sent to workers (in) and result bytes received from them (out)",
       labelNames: ["direction"],
+      registers: r,
+    });
+    this.#webDirect = new Counter({
+      name: "nano_modal_web_direct_requests_total",
+      help: "Web requests sent straight to a worker's web stream (the others were queued)",
       registers: r,
     });
     this.#requeued = new Counter({
@@ -158,6 +164,11 @@ export class ControlMetrics {
     this.#calls.inc({ ...names, status });
     if (durationMs > 0) this.#duration.observe(names, durationMs / 1000);
     this.#bytes.inc({ direction: "out" }, bytes);
+  }
+
+  /** A web request served on the direct path. */
+  webDirect(): void {
+    this.#webDirect.inc();
   }
 
   /** Argument bytes handed to a worker. */

@@ -202,6 +202,7 @@ export class ControlObserver implements WorkObserver {
   /** A web request served on the direct path ended (`end` undefined: its worker was lost). */
   webCallFinished(functionId: string, callId: string, end: WebEnd | undefined): void {
     const status = end ? STATUS[end.status] ?? "internal" : "internal";
+    this.metrics.webDirect();
     this.#finished(functionId, `${callId}:0`, {
       status,
       durationMs: end?.durationMs ?? 0,

@@ -13,6 +13,7 @@ const SOURCES = [
   "runner/_describe.ts",
   "runner/_entrypoint_errors.ts",
   "runner/_web_input.ts",
+  "proto/credit_stream.ts",
   "proto/payload.ts",
 ];
 const ROOT = new URL("../", import.meta.url);

@@ -1,149 +1,69 @@
-// End-to-end: web endpoints served by a control plane with an embedded worker (deno runner).
-import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import { connect } from "node:http2";
+// End-to-end: web endpoints (tests/fixtures/web_app.ts, deno runner) served each way a request
+// can travel: straight to a worker in the server's process, straight to a worker process over
+// its HTTP/2 web stream, and queued, through a control plane with no worker of its own on a
+// Redis that another control plane's worker serves. The checks are in _web_steps.ts.
+import { ok } from "node:assert/strict";
 import { CliProcess, ROOT, startServe } from "./_cli.ts";
+import { startRedis } from "./mod.ts";
+import { TOKEN, webSteps } from "./_web_steps.ts";
 
-const TOKEN = "web-test-token-0123456789abcdef";
+const env = { NANO_MODAL_TOKEN: TOKEN };
+const APP = `${ROOT}tests/fixtures/web_app.ts`;
 
-async function withApp(fn: (base: string, stop: () => Promise<void>) => Promise<void>) {
-  const env = { NANO_MODAL_TOKEN: TOKEN };
-  const { proc: server, url } = await startServe(["--with-workers", "1", "--runner", "deno"], {
-    env,
-  });
-  const run = new CliProcess(["run", "--server", url, `${ROOT}tests/fixtures/web_app.ts`], { env });
+/** Runs the app against `server` and the steps against it. */
+async function serveApp(t: Deno.TestContext, server: string, slowReader = false) {
+  const run = new CliProcess(["run", "--server", server, APP], { env });
   try {
     await run.waitFor(/api: http/, 60_000);
-    await fn(`${url}/web/webapp`, async () => void await run.stop("SIGINT"));
+    const stop = async () => void await run.stop("SIGINT");
+    await webSteps(t, `${server}/web/webapp`, { stop, slowReader });
   } finally {
     await run.stop("SIGINT");
-    await server.stop();
   }
 }
 
-Deno.test("web endpoints: path, query, status, headers, JSON, binary, streaming, errors, Hono, 404 after stop", async (t) => {
-  await withApp(async (base, stop) => {
-    await t.step("GET sees the path below the prefix and the query", async () => {
-      const res = await fetch(`${base}/echo/a/b?x=1&y=two`, { headers: { "x-custom": "yes" } });
-      strictEqual(res.status, 201);
-      strictEqual(res.headers.get("x-answer"), "42");
-      deepStrictEqual(await res.json(), {
-        method: "GET",
-        path: "/a/b",
-        query: "?x=1&y=two",
-        prefix: "/web/webapp/echo",
-        custom: "yes",
-      });
-    });
+/** How many requests `server` sent straight to a worker, from its /metrics. */
+async function directRequests(server: string): Promise<number> {
+  const res = await fetch(`${server}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const m = (await res.text()).match(/^nano_modal_web_direct_requests_total (\d+)/m);
+  return Number(m?.[1] ?? 0);
+}
 
-    await t.step("the same endpoint answers over HTTP/2 (cleartext)", async () => {
-      const url = new URL(base);
-      const session = connect(url.origin);
-      try {
-        const { status, body } = await new Promise<{ status: number; body: string }>((ok, fail) => {
-          const req = session.request({ ":path": `${url.pathname}/echo/h2?v=2` });
-          let status = 0;
-          let body = "";
-          req.on("response", (h) => status = Number(h[":status"]));
-          req.setEncoding("utf8");
-          req.on("data", (d: string) => body += d);
-          req.on("end", () => ok({ status, body }));
-          req.on("error", fail);
-          req.end();
-        });
-        strictEqual(status, 201);
-        strictEqual(JSON.parse(body).path, "/h2");
-      } finally {
-        session.close();
-      }
-    });
+Deno.test("web endpoints, direct to a worker in the server's process", async (t) => {
+  const { proc, url } = await startServe(["--with-workers", "1", "--runner", "deno"], { env });
+  try {
+    await serveApp(t, url, true);
+    ok(await directRequests(url) > 10, "requests went straight to the worker");
+  } finally {
+    await proc.stop();
+  }
+});
 
-    await t.step("POST JSON", async () => {
-      const res = await fetch(`${base}/json`, {
-        method: "POST",
-        body: JSON.stringify({ a: 2, b: 3 }),
-        headers: { "content-type": "application/json" },
-      });
-      strictEqual(res.status, 200);
-      deepStrictEqual(await res.json(), { got: { a: 2, b: 3 }, sum: 5 });
-    });
+Deno.test("web endpoints, direct to a worker process over its web stream", async (t) => {
+  const { proc, url } = await startServe([], { env });
+  const worker = new CliProcess(["worker", "--server", url, "--runner", "deno"], { env });
+  try {
+    await worker.waitFor(/serving/, 60_000);
+    await serveApp(t, url);
+    ok(await directRequests(url) > 10, "requests went over the worker's web stream");
+  } finally {
+    await worker.stop();
+    await proc.stop();
+  }
+});
 
-    await t.step("a 10 MB binary body goes both ways", async () => {
-      const data = new Uint8Array(10 * 1024 * 1024);
-      for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
-      const res = await fetch(`${base}/bytes`, { method: "PUT", body: data });
-      strictEqual(res.status, 200);
-      const got = new Uint8Array(await res.arrayBuffer());
-      strictEqual(got.length, data.length);
-      const expected = data.slice().reverse();
-      strictEqual(got.every((b, i) => b === expected[i]), true);
-    });
-
-    await t.step(
-      "a streamed response's first chunk arrives before the last is produced",
-      async () => {
-        const res = await fetch(`${base}/stream`);
-        const reader = res.body!.getReader();
-        const first = await reader.read();
-        strictEqual(new TextDecoder().decode(first.value), "first\n");
-        // Only now may the handler produce its last chunk.
-        strictEqual(await (await fetch(`${base}/stream/release`)).text(), "released");
-        let rest = "";
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          rest += new TextDecoder().decode(r.value);
-        }
-        strictEqual(rest, "last\n");
-      },
-    );
-
-    await t.step("a handler that throws gives a 500 with a short body", async () => {
-      const res = await fetch(`${base}/boom`);
-      strictEqual(res.status, 500);
-      const body = await res.text();
-      strictEqual(body.includes("secret internal detail"), false);
-      strictEqual(body.trim(), "Internal Server Error");
-    });
-
-    await t.step("a handler past its timeout gives a 504", async () => {
-      const res = await fetch(`${base}/slow`);
-      strictEqual(res.status, 504);
-      await res.body?.cancel();
-    });
-
-    await t.step("requireToken demands the server token", async () => {
-      const denied = await fetch(`${base}/secret`);
-      strictEqual(denied.status, 401);
-      await denied.body?.cancel();
-      const ok = await fetch(`${base}/secret`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      strictEqual(ok.status, 200);
-      strictEqual(await ok.text(), "for token holders");
-    });
-
-    await t.step("a Hono app's fetch works unchanged", async () => {
-      const res = await fetch(`${base}/api/hello/ada`);
-      strictEqual(await res.text(), "hello ada");
-      const made = await fetch(`${base}/api/items`, { method: "POST", body: '{"n":1}' });
-      strictEqual(made.status, 201);
-      deepStrictEqual(await made.json(), { created: { n: 1 } });
-    });
-
-    await t.step("an unknown endpoint is a 404", async () => {
-      const res = await fetch(`${base}/nope`);
-      strictEqual(res.status, 404);
-      match(await res.text(), /No web endpoint/);
-    });
-
-    await t.step("after the app stops, its endpoints are 404", async () => {
-      await stop();
-      const deadline = Date.now() + 5_000;
-      let status = 0;
-      while (Date.now() < deadline) {
-        const res = await fetch(`${base}/echo`);
-        await res.body?.cancel();
-        status = res.status;
-        if (status === 404) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      strictEqual(status, 404);
-    });
+Deno.test("web endpoints, queued through a control plane with no worker of its own (Redis)", async (t) => {
+  const redis = await startRedis();
+  const front = await startServe(["--redis", redis.url], { env });
+  const back = await startServe(["--redis", redis.url, "--with-workers", "1", "--runner", "deno"], {
+    env,
   });
+  try {
+    await serveApp(t, front.url);
+    ok(await directRequests(front.url) === 0, "the front control plane queued every request");
+  } finally {
+    await back.proc.stop();
+    await front.proc.stop();
+    await redis.stop();
+  }
 });
