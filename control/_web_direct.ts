@@ -50,9 +50,9 @@ export class WebPeers {
   /** The stream to send a request of `functionId` on, if any worker here has one open. */
   pick(functionId: string): WebPeer | undefined {
     const sticky = this.#sticky.get(functionId);
-    if (sticky && !sticky.closed) return sticky;
+    if (sticky?.open) return sticky;
     let best: WebPeer | undefined;
-    for (const p of this.#peers) if (!p.closed && (!best || p.load < best.load)) best = p;
+    for (const p of this.#peers) if (p.open && (!best || p.load < best.load)) best = p;
     if (best) this.#sticky.set(functionId, best);
     return best;
   }

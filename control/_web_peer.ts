@@ -40,6 +40,7 @@ export class WebPeer {
   #scheduled = false;
   #next = 0;
   #closed = false;
+  #draining = false;
 
   /** Requests open on this stream. */
   get load(): number {
@@ -49,6 +50,11 @@ export class WebPeer {
   /** Whether the stream ended. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Whether it takes new requests (it is open and its worker is not draining). */
+  get open(): boolean {
+    return !this.#closed && !this.#draining;
   }
 
   /**
@@ -83,6 +89,7 @@ export class WebPeer {
   take(batch: WebFrames): void {
     const headed: number[] = [];
     for (const f of batch.frames) {
+      if (f.id === 0 && f.kind.case === "abort") this.#draining = true;
       const p = this.#pending.get(f.id);
       if (!p) continue;
       const k = f.kind;

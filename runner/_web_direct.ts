@@ -120,6 +120,8 @@ class WebLink {
   }
 
   async drain(): Promise<void> {
+    // New requests go elsewhere (another worker, or the queue); those in hand finish.
+    this.#send({ id: 0, kind: { case: "abort", value: true } });
     if (this.#held.size > 0) {
       this.#idle = Promise.withResolvers();
       await this.#idle.promise;

@@ -2914,6 +2914,7 @@ export type WebFrame = Message<"nanomodal.v1.WebFrame"> & {
   } | {
     /**
      * Control plane → worker: the client left or the request timed out: stop it.
+     * Worker → control plane with id 0: the worker is draining; send it no new requests.
      *
      * @generated from field: bool abort = 7;
      */
