@@ -5,7 +5,6 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { functionContainerFigures, warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -29,6 +28,7 @@ import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
 import { Resources } from "./_resources.ts";
+import { Allowances } from "./_allowances.ts";
 
 export type { WorkerOptions };
 
@@ -71,6 +71,7 @@ export class Worker {
   readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
+  readonly #share = new Allowances();
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -119,6 +120,7 @@ export class Worker {
       // Opt-in: reserving cores by default deadlocks inputs that wait on each other (nested
       // calls, barriers) once the host's cores are reserved.
       resources: options.resources ? new Resources(options.resources) : undefined,
+      share: this.#share,
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
@@ -144,7 +146,7 @@ export class Worker {
       containers_idle: c.idle,
       containers_busy: c.busy,
       containers_starting: c.starting,
-      ...functionContainerFigures(this.#functions.containersByFunction()),
+      ...this.#share.figures(this.#functions),
     };
   }
 
@@ -205,6 +207,7 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#share.reset();
             this.#figures.events.event(
               "worker.connected",
               `worker ${this.id}: serving ${server} (connected)`,
@@ -225,7 +228,7 @@ export class Worker {
           onCancel: (inputIds) => {
             for (const id of inputIds) this.#cancels.get(id)?.abort();
           },
-          onWarm: (functionIds) => warmFunctions(this.#functions, functionIds),
+          ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {
