@@ -80,10 +80,14 @@ export class ClusterShare {
     return { allowed, warm: [...this.#duty] };
   }
 
-  /** A heartbeat: forgets allowances the worker replaced, then checks every function again. */
-  async heartbeat(figures: Record<string, number>): Promise<void> {
+  /** A heartbeat's figures: forgets the allowances the worker has replaced (call before saving). */
+  acknowledge(figures: Record<string, number>): void {
     const acked = figures[ALLOWANCE_SEQ_FIGURE];
     if (acked !== undefined) this.#sent = this.#sent.filter((s) => s.seq >= acked);
+  }
+
+  /** After a heartbeat was saved: checks every function's allowance and the warm duties again. */
+  async heartbeat(): Promise<void> {
     const ids = new Set([
       ...Object.keys(this.#granted),
       ...Object.keys(this.#o.containers()),

@@ -150,9 +150,10 @@ export async function* serveWorker(
               }));
             }
             containers = functionContainers(msg.value.figures);
+            share.acknowledge(msg.value.figures);
             await store.workers.heartbeat(record());
             observer.workerHeartbeat(workerId, msg.value.figures);
-            share.heartbeat(msg.value.figures).catch(() => {});
+            share.heartbeat().catch(() => {});
             apps.check().catch(() => {});
             break;
           }
