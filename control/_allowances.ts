@@ -75,18 +75,12 @@ export function fairShares(max: number, claims: Claim[]): Map<string, number> {
 export function allowanceFor(self: Claim & { containers: number }, options: {
   max: number;
   others: Claim[];
-  /** A class: its containers belong to instances, so what it wants comes on top of what it runs. */
-  additive?: boolean;
 }): number {
   const max = Math.max(1, options.max);
   const others = options.others.filter((c) => c.workerId !== self.workerId);
   const left = max - others.reduce((sum, c) => sum + Math.max(0, c.holding), 0);
   const shares = fairShares(max, [...others, self]);
   const othersShort = others.some((c) => c.holding < shares.get(c.workerId)!);
-  const wanted = othersShort
-    ? shares.get(self.workerId)!
-    : options.additive
-    ? self.containers + self.demand
-    : Math.max(self.containers, self.demand);
+  const wanted = othersShort ? shares.get(self.workerId)! : Math.max(self.containers, self.demand);
   return Math.max(0, Math.min(left, wanted));
 }

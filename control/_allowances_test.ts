@@ -73,8 +73,3 @@ Deno.test("a worker above its fair share is cut to it while another worker is sh
   // Nobody short: a keeps its idle container.
   strictEqual(allowanceFor(self("a", 1, 0), { max: 2, others: [claim("b", 1, 1)] }), 1);
 });
-
-Deno.test("a class's wants come on top of the containers its other instances run", () => {
-  strictEqual(allowanceFor(self("a", 1, 1), { max: 16, others: [] }), 1);
-  strictEqual(allowanceFor(self("a", 1, 1), { max: 16, others: [], additive: true }), 2);
-});

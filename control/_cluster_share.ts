@@ -104,7 +104,7 @@ export class ClusterShare {
     const short: string[] = [];
     for (const id of new Set(functionIds)) {
       const def = (await this.#o.describe(id))?.def;
-      if (!def) continue;
+      if (!def || def.cls) continue;
       const want = this.#demand(def, held[id] ?? 0, id);
       if ((this.#granted[id] ?? 0) < want) short.push(id);
     }
@@ -136,7 +136,8 @@ export class ClusterShare {
     const newlyUnmet: string[] = [];
     for (const id of functionIds) {
       const def = (await this.#o.describe(id))?.def;
-      if (!def) continue;
+      // A class's maxContainers caps each instance, which the control plane does not see.
+      if (!def || def.cls) continue;
       const claims: Claim[] = others.map((w) => ({
         workerId: w.workerId,
         holding: Math.max(w.containers?.[id] ?? 0, w.allowed?.[id] ?? 0),
@@ -145,8 +146,7 @@ export class ClusterShare {
       const mine = containers[id] ?? 0;
       const demand = this.#demand(def, held[id] ?? 0, id);
       const self = { workerId, holding: mine, containers: mine, demand };
-      const additive = def.cls !== undefined;
-      const grant = allowanceFor(self, { max: def.maxContainers, others: claims, additive });
+      const grant = allowanceFor(self, { max: def.maxContainers, others: claims });
       if (grant < demand && !this.#unmet.has(id)) newlyUnmet.push(id);
       if (grant < demand) this.#unmet.add(id);
       else this.#unmet.delete(id);

@@ -39,11 +39,10 @@ export class FunctionPool {
   /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
   readonly #instances = new InstancePools(() => {
     const pool = new FunctionPool(this.spec, { ...this.#options, resources: undefined });
-    pool.#parent = this;
+    pool.#isInstance = true;
     return pool;
   });
-  /** An instance's class pool: the class's containers count together against its caps. */
-  #parent?: FunctionPool;
+  #isInstance = false;
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
@@ -51,7 +50,9 @@ export class FunctionPool {
     this.#scaleUp = new ScaleUpTimer(options.clock);
     this.#figures = options.figures;
     this.#options = options;
-    this.#caps = new PoolCaps(spec.def, spec.functionId, options.share);
+    // A class's maxContainers caps each instance on this worker: the cluster's allowances,
+    // counted per function, do not see instances.
+    this.#caps = new PoolCaps(spec.def, spec.functionId, spec.def.cls ? undefined : options.share);
     this.#sandboxes = new SandboxSet({
       removed: () => this.#reservation.give(),
       died: (s) => {
@@ -124,7 +125,7 @@ export class FunctionPool {
 
   /** A class's own pool: it runs nothing, its instances hold the containers. */
   get #isClass(): boolean {
-    return this.spec.def.cls !== undefined && !this.#parent;
+    return this.spec.def.cls !== undefined && !this.#isInstance;
   }
 
   /** How long a stopping sandbox may run its exit hooks. */
@@ -162,8 +163,8 @@ export class FunctionPool {
   /** Stops sandboxes idle past `windowMs` above the warm target, and idle ones above the allowance. */
   #stopIdle(windowMs: number): Promise<unknown> {
     const nowMs = this.#clock.now();
-    // Starting sandboxes, and a class's other instances, count against the same allowance.
-    const cap = this.#caps.keep - (this.#used() - this.#sandboxes.length);
+    // Starting sandboxes count against the same allowance.
+    const cap = this.#caps.keep - this.#sandboxes.starting;
     const stop = this.#sandboxes.removeIdle({ nowMs, windowMs, keepWarm: this.#warmTarget(), cap });
     for (const s of stop) this.#event("container.stopped", s, "stopped (idle)");
     return Promise.all(stop.map((s) => s.stop(this.#graceMs)));
@@ -257,12 +258,9 @@ export class FunctionPool {
     return this.#used() < this.#caps.start;
   }
 
-  /** Containers counted against the caps: a class's instances count together. */
+  /** Containers counted against the caps. */
   #used(): number {
-    if (this.#parent) return this.#parent.#used();
-    if (!this.#isClass) return this.#sandboxes.length + this.#sandboxes.starting;
-    const c = this.counts();
-    return c.idle + c.busy + c.starting;
+    return this.#sandboxes.length + this.#sandboxes.starting;
   }
 
   #startOne(): void {
