@@ -7,7 +7,8 @@ import {
 } from "../proto/messages.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { ALLOWANCE_SEQ_FIGURE } from "../proto/heartbeat_figures.ts";
-import { createMemoryStore } from "./store/mod.ts";
+import { connectRedisStore, createMemoryStore, type Store } from "./store/mod.ts";
+import { startRedis } from "../tests/mod.ts";
 import { ClusterShare, UNMET_RETRY_MS } from "./_cluster_share.ts";
 import { ShareBoard } from "./_share_board.ts";
 import { WARM_HOLDER_STALE_MS } from "./_warm_duty.ts";
@@ -15,9 +16,12 @@ import { WARM_HOLDER_STALE_MS } from "./_warm_duty.ts";
 const FN = "fu-slow";
 const LEASE_MS = 30_000;
 
-function cluster(def: { maxContainers: number; minContainers?: number }) {
-  const clock = new FakeClock();
-  const store = createMemoryStore({ clock });
+function cluster(
+  def: { maxContainers: number; minContainers?: number },
+  options: { clock?: FakeClock; store?: Store } = {},
+) {
+  const clock = options.clock ?? new FakeClock();
+  const store = options.store ?? createMemoryStore({ clock });
   const board = new ShareBoard();
   const described = create(GetFunctionResponseSchema, {
     appId: "ap-1",
@@ -163,4 +167,35 @@ Deno.test("one worker takes a warm duty; another takes it when the holder leaves
   strictEqual(next.length, 1, "exactly one new holder");
   ok(next[0].share.fields().warm?.includes(FN));
   for (const w of rest) w.share.close();
+});
+
+Deno.test("two control planes on one Redis store split maxContainers and one warm duty", async () => {
+  const server = await startRedis();
+  const clock = new FakeClock();
+  const stores = await Promise.all(
+    [1, 2].map(() => connectRedisStore(server.url, { clock, keyPrefix: "share:" })),
+  );
+  try {
+    // Each worker's stream lives on its own control plane (own board, own connection).
+    const def = { maxContainers: 2, minContainers: 1 };
+    const a = cluster(def, { clock, store: stores[0] }).worker("wk-a");
+    const b = cluster(def, { clock, store: stores[1] }).worker("wk-b");
+    a.held = { [FN]: 4 };
+    b.held = { [FN]: 4 };
+    await b.save();
+    await a.save();
+    await a.share.beforeAssign([FN]);
+    await b.share.beforeAssign([FN]);
+    const total = (a.allowed()?.containers[FN] ?? 0) + (b.allowed()?.containers[FN] ?? 0);
+    strictEqual(total, 2, "one each: each control plane saw the other's worker in the store");
+    strictEqual(a.allowed()?.containers[FN], 1);
+    await a.share.checkWarm();
+    await b.share.checkWarm();
+    strictEqual([a, b].filter((w) => w.warmed()).length, 1, "one warm duty between them");
+    a.share.close();
+    b.share.close();
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await server.stop();
+  }
 });
