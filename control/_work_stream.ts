@@ -14,7 +14,7 @@ import {
   WorkerCommandSchema,
   type WorkerMessage,
 } from "../proto/messages.ts";
-import type { Completion, Store } from "./store/mod.ts";
+import type { Completion, Store, WorkerRecord } from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
@@ -24,6 +24,7 @@ import { HeldInputs } from "./_held_inputs.ts";
 import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
 import type { WorkerServiceOptions } from "./worker_service.ts";
 import type { WorkObserver } from "./_work_observer.ts";
+import { ClusterShare } from "./_cluster_share.ts";
 
 /** What one stream needs from the worker service. */
 export interface WorkStreamOptions {
@@ -58,7 +59,7 @@ export async function* serveWorker(
     store.workers.heartbeat(record()).catch(() => {});
   });
   let containers: Record<string, number> = {};
-  const record = () => ({
+  const record = (): WorkerRecord => ({
     workerId,
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
@@ -66,11 +67,25 @@ export async function* serveWorker(
     lastSeenMs: clock.now(),
     ...held.load(),
     containers,
+    ...share.fields(),
+  });
+  const out = new AsyncQueue<WorkerCommand>();
+  // How many containers it may run (maxContainers is cluster-wide) and its warm duties.
+  const share = new ClusterShare({
+    workerId,
+    store,
+    clock,
+    leaseMs,
+    board: hub.board,
+    describe,
+    held: () => held.load().running,
+    containers: () => containers,
+    send: (cmd) => out.push(cmd),
+    save: () => store.workers.heartbeat(record()),
   });
   await store.workers.heartbeat(record());
   observer.workerJoined(record());
 
-  const out = new AsyncQueue<WorkerCommand>();
   // The first command tells the worker it is connected (and accepted), before any work.
   out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
@@ -135,8 +150,10 @@ export async function* serveWorker(
               }));
             }
             containers = functionContainers(msg.value.figures);
+            share.acknowledge(msg.value.figures);
             await store.workers.heartbeat(record());
             observer.workerHeartbeat(workerId, msg.value.figures);
+            share.heartbeat().catch(() => {});
             apps.check().catch(() => {});
             break;
           }
@@ -145,6 +162,7 @@ export async function* serveWorker(
             break;
           case "drain":
             draining = true;
+            share.drain().catch(() => {});
             creditWake?.();
             break;
           default:
@@ -184,6 +202,7 @@ export async function* serveWorker(
         if (d) apps.note(d.appId);
         describedHere.add(id);
       }
+      await share.beforeAssign(leases.map((l) => l.input.functionId)).catch(() => {});
       out.push(create(WorkerCommandSchema, {
         msg: {
           case: "assign",
@@ -210,6 +229,7 @@ export async function* serveWorker(
   } finally {
     signal.removeEventListener("abort", onAbort);
     held.close();
+    share.close();
     ctl.abort();
     creditWake?.();
     removeFromHub();
