@@ -48,6 +48,9 @@ export interface StartedApp {
 /** How often a running app tells the server its client is alive. */
 const APP_HEARTBEAT_MS = 3_000;
 
+/** Longest wait, after stopping an app, for the server to end its log stream. */
+const LOGS_AFTER_STOP_MS = 250;
+
 /** A connection to a control plane, optionally running one app. */
 export class Session {
   readonly serverUrl: string;
@@ -273,9 +276,9 @@ export class Session {
   async stopApp(): Promise<void> {
     clearInterval(this.#heartbeat);
     if (this.#appId) {
-      // Let the last log lines arrive before we stop listening.
-      await sleep(50);
       await this.#client.stopApp({ appId: this.#appId }, { timeoutMs: 5_000 }).catch(() => {});
+      // The server ends the app's log stream after the lines published before the stop.
+      await this.#logs?.finish(LOGS_AFTER_STOP_MS);
     }
     await this.#logs?.stop();
   }
