@@ -1,13 +1,15 @@
 /**
  * Bundles the user's entry module with its dependencies into one ES module
- * (`deno bundle`, inline source map). Source map paths are made absolute so
- * remote stack frames point at the user's own files wherever the bundle runs.
+ * (`deno bundle`, inline source map), cached by content (`_bundle_cache.ts`).
+ * Source map paths are made absolute so remote stack frames point at the
+ * user's own files wherever the bundle runs.
  */
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import { sdkImportMapFlags } from "../proto/sdk_import_map.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
+import { BundleCache } from "./_bundle_cache.ts";
 
 /** A bundle and its content hash. */
 export interface Bundle {
@@ -24,12 +26,27 @@ const CLIENT_EXTERNAL = CLIENT_MODULE.protocol === "file:"
   : CLIENT_MODULE.href;
 
 /**
- * Bundles `entryUrl` (a file: URL). Imports matching `externals` (e.g.
- * `npm:sharp*`, packages installed in the image) stay imports, and so does
- * the SDK's client module (see `_connect.ts`).
+ * Bundles `entryUrl` (a file: URL), or takes the bundle from the cache when
+ * nothing it was built from changed (see `_bundle_cache.ts`). Imports
+ * matching `externals` (e.g. `npm:sharp*`, packages installed in the image)
+ * stay imports, and so does the SDK's client module (see `_connect.ts`).
  */
 export async function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
   const entryPath = new URL(entryUrl).pathname;
+  const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
+  const cached = await cache.lookup();
+  if (cached) return cached;
+  const { code, sources } = await denoBundle(entryPath, externals);
+  const bundle = { code, hash: await sha256Hex(code) };
+  await cache.store(bundle, sources, entryPath);
+  return bundle;
+}
+
+/** Runs `deno bundle`; returns the code and its source map's (absolute) sources. */
+async function denoBundle(
+  entryPath: string,
+  externals: string[],
+): Promise<{ code: Uint8Array; sources: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
     const out = `${dir}/bundle.js`;
@@ -59,9 +76,8 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
       ).slice(0, 3).join(" ");
       throw new InvalidError(`Cannot bundle ${entryPath}: ${detail || "deno bundle failed"}`);
     }
-    const text = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
-    const bytes = new TextEncoder().encode(text);
-    return { code: bytes, hash: await sha256Hex(bytes) };
+    const map = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
+    return { code: new TextEncoder().encode(map.code), sources: map.sources };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -73,9 +89,12 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
  * the mappings, and a sandbox loading a bundle pays for every byte of its map
  * (the full map doubled the time `hello.ts`'s sandbox took to import it).
  */
-export function absolutizeSourceMap(code: string, base: string): string {
+export function absolutizeSourceMap(
+  code: string,
+  base: string,
+): { code: string; sources: string[] } {
   const at = code.lastIndexOf(MAP_PREFIX);
-  if (at < 0) return code;
+  if (at < 0) return { code, sources: [] };
   const map = JSON.parse(atob(code.slice(at + MAP_PREFIX.length).trim()));
   map.sources = (map.sources as string[]).map((s) => new URL(s, base).href);
   delete map.sourcesContent;
@@ -84,5 +103,5 @@ export function absolutizeSourceMap(code: string, base: string): string {
   for (let i = 0; i < json.length; i += 0x8000) {
     binary += String.fromCharCode(...json.subarray(i, i + 0x8000));
   }
-  return `${code.slice(0, at)}${MAP_PREFIX}${btoa(binary)}\n`;
+  return { code: `${code.slice(0, at)}${MAP_PREFIX}${btoa(binary)}\n`, sources: map.sources };
 }

@@ -27,7 +27,7 @@ import { serveUntilInterrupted } from "./_serve_endpoints.ts";
 import { entrypointArgument } from "./_entrypoint_flags.ts";
 import { runFunction } from "./_run_function.ts";
 
-import type { AnyFunction, EntrypointArgs, LocalEntrypoint } from "./app_types.ts";
+import type { AnyFunction, LocalEntrypoint } from "./app_types.ts";
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -252,17 +252,17 @@ export class App {
     const args = this.#entrypoint && !options.functionName
       ? entrypointArgument(this.#entrypoint, options.args, this.name)
       : options.args;
-    const { Session } = await loadSessionModule();
+    const { Session, startBundle } = await loadSessionModule();
+    const specs = new Map(
+      [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
+    );
+    const spec = { name: this.name, functions: specs };
+    // Bundling needs no server: it overlaps the start of an embedded one (`startServer`).
+    const bundle = startBundle(spec, options.entryUrl);
     const session = await Session.connect(options);
     try {
-      const specs = new Map(
-        [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
-      );
       const detach = options.detach === true;
-      await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
-        ephemeral: true,
-        detach,
-      });
+      await session.startApp(spec, options.entryUrl, { ephemeral: true, detach, bundle });
       rt.session = session;
       if ([...specs.values()].some((o) => o.kind?.schedule)) {
         console.error(
