@@ -7,7 +7,9 @@
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
-import { sdkImportMapFlags } from "../proto/sdk_import_map.ts";
+import { sdkImportMapFlags, SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
+import { cacheDir } from "../proto/cache_dir.ts";
+import { fastBundle } from "./_fast_bundle.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
 import { BundleCache } from "./_bundle_cache.ts";
 
@@ -31,15 +33,45 @@ const CLIENT_EXTERNAL = CLIENT_MODULE.protocol === "file:"
  * matching `externals` (e.g. `npm:sharp*`, packages installed in the image)
  * stay imports, and so does the SDK's client module (see `_connect.ts`).
  */
-export async function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
-  const entryPath = new URL(entryUrl).pathname;
+export function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
+  return cachedBundle(decodeURIComponent(new URL(entryUrl).pathname), externals, true);
+}
+
+async function cachedBundle(entryPath: string, externals: string[], fast: boolean) {
   const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
   const cached = await cache.lookup();
   if (cached) return cached;
-  const { code, sources } = await denoBundle(entryPath, externals);
+  const { code, sources } = (fast ? await esbuildBundle(entryPath, externals) : undefined) ??
+    await denoBundle(entryPath, externals);
   const bundle = { code, hash: await sha256Hex(code) };
   await cache.store(bundle, sources, entryPath);
   return bundle;
+}
+
+/** The SDK bundled on its own (once per SDK: it is cached like any bundle), for the fast path. */
+let sdkBundle: Promise<string | undefined> | undefined;
+
+/** Bundles with esbuild in this process (see `_fast_bundle.ts`), if the app is a case for it. */
+async function esbuildBundle(
+  entryPath: string,
+  externals: string[],
+): Promise<{ code: Uint8Array; sources: string[] } | undefined> {
+  if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
+  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], false).then(
+    (b) => `${cacheDir()}/bundles/${b.hash}.js`,
+    () => undefined,
+  );
+  const sdkBundlePath = await sdkBundle;
+  if (!sdkBundlePath) return undefined;
+  const text = await fastBundle(entryPath, {
+    externals,
+    clientExternal: CLIENT_EXTERNAL,
+    sdkBundlePath,
+  });
+  if (text === undefined) return undefined;
+  const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+  const map = absolutizeSourceMap(text, `file://${entryDir}/`);
+  return { code: new TextEncoder().encode(map.code), sources: map.sources };
 }
 
 /** Runs `deno bundle`; returns the code and its source map's (absolute) sources. */
