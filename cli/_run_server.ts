@@ -50,6 +50,9 @@ export class RunServer {
       ]);
       trace("control plane and runner loaded");
       const runner = await chooseRunner(this.#options.runner, this.#options.announce);
+      // What isolation the host gives is learnt by running a few programs:
+      // learn it now, beside the server's start, not when the first sandbox starts.
+      (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
       const port = Number(new URL(this.url).port);
       const embedded = await startEmbedded({ runner, workers: 1, token: this.token, port });
       embedded.failed.catch((err) => this.#failed.reject(err));

@@ -33,16 +33,35 @@ const CLIENT_EXTERNAL = CLIENT_MODULE.protocol === "file:"
  * matching `externals` (e.g. `npm:sharp*`, packages installed in the image)
  * stay imports, and so does the SDK's client module (see `_connect.ts`).
  */
-export function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
-  return cachedBundle(decodeURIComponent(new URL(entryUrl).pathname), externals, true);
+export function bundleModule(
+  entryUrl: string,
+  externals: string[] = [],
+  options: BundleOptions = {},
+): Promise<Bundle> {
+  const entryPath = decodeURIComponent(new URL(entryUrl).pathname);
+  return cachedBundle(entryPath, externals, { fast: true, ...options });
 }
 
-async function cachedBundle(entryPath: string, externals: string[], fast: boolean) {
+/** Options of {@linkcode bundleModule}. */
+export interface BundleOptions {
+  /**
+   * Called once the rest of the work runs in another process (esbuild's or
+   * `deno bundle`), or when there is none left (a cached bundle): the moment
+   * to start other work on this thread.
+   */
+  onStarted?: () => void;
+}
+
+async function cachedBundle(
+  entryPath: string,
+  externals: string[],
+  options: BundleOptions & { fast: boolean },
+): Promise<Bundle> {
   const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
   const cached = await cache.lookup();
-  if (cached) return cached;
-  const { code, sources } = (fast ? await esbuildBundle(entryPath, externals) : undefined) ??
-    await denoBundle(entryPath, externals);
+  if (cached) return options.onStarted?.(), cached;
+  const fast = options.fast ? await esbuildBundle(entryPath, externals, options) : undefined;
+  const { code, sources } = fast ?? await denoBundle(entryPath, externals, options);
   const bundle = { code, hash: await sha256Hex(code) };
   await cache.store(bundle, sources, entryPath);
   return bundle;
@@ -55,9 +74,10 @@ let sdkBundle: Promise<string | undefined> | undefined;
 async function esbuildBundle(
   entryPath: string,
   externals: string[],
+  options: BundleOptions,
 ): Promise<{ code: Uint8Array; sources: string[] } | undefined> {
   if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
-  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], false).then(
+  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], { fast: false }).then(
     (b) => `${cacheDir()}/bundles/${b.hash}.js`,
     () => undefined,
   );
@@ -67,6 +87,7 @@ async function esbuildBundle(
     externals,
     clientExternal: CLIENT_EXTERNAL,
     sdkBundlePath,
+    onStarted: options.onStarted,
   });
   if (text === undefined) return undefined;
   const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
@@ -78,13 +99,14 @@ async function esbuildBundle(
 async function denoBundle(
   entryPath: string,
   externals: string[],
+  options: BundleOptions,
 ): Promise<{ code: Uint8Array; sources: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
     const out = `${dir}/bundle.js`;
     const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
     const importMap = await sdkImportMapFlags(entryDir, dir);
-    const { code, stderr } = await new Deno.Command(denoPath(), {
+    const child = new Deno.Command(denoPath(), {
       args: [
         "bundle",
         "--quiet",
@@ -101,7 +123,9 @@ async function denoBundle(
       stdout: "null",
       stderr: "piped",
       env: { NO_COLOR: "1" },
-    }).output();
+    }).spawn();
+    options.onStarted?.();
+    const { code, stderr } = await child.output();
     if (code !== 0) {
       const detail = new TextDecoder().decode(stderr).split("\n").filter((l) =>
         l.trim() && !l.includes("experimental")

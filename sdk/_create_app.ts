@@ -23,15 +23,24 @@ export interface AppSpec {
   functions: Map<string, ResolvedOptions>;
 }
 
+/** A bundle on its way (see {@linkcode startBundle}). */
+export interface PendingBundle {
+  bundle: Promise<Bundle>;
+  /** Resolves once the rest of the bundling runs in another process, or is done. */
+  started: Promise<void>;
+}
+
 /**
  * Starts bundling `app`'s entry module (npm packages its images install stay
  * imports), so that it can overlap other work before the app is created.
  */
-export function startBundle(app: AppSpec, entryUrl: string): Promise<Bundle> {
+export function startBundle(app: AppSpec, entryUrl: string): PendingBundle {
   const images = [...app.functions.values()].map((o) => o.image);
-  const bundle = bundleModule(entryUrl, npmExternals(images));
-  bundle.then(() => trace("bundled"), () => {}); // awaited by createApp, unless connecting failed first
-  return bundle;
+  const started = Promise.withResolvers<void>();
+  const bundle = bundleModule(entryUrl, npmExternals(images), { onStarted: started.resolve });
+  // Awaited by createApp, unless connecting failed first.
+  bundle.then(() => trace("bundled"), () => {}).finally(started.resolve);
+  return { bundle, started: started.promise };
 }
 
 /** What {@linkcode createApp} creates. */
@@ -52,7 +61,7 @@ export async function createApp(
 ): Promise<CreateAppResponse> {
   const { app, entryUrl } = options;
   const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
-  const bundle = await (options.bundle ?? startBundle(app, entryUrl));
+  const bundle = await (options.bundle ?? startBundle(app, entryUrl).bundle);
   const upload = async (hash: string, data: Uint8Array) => {
     const { present } = await client.putBundle({ hash });
     if (!present) await client.putBundle({ hash, data });

@@ -81,6 +81,8 @@ export interface FastBundleOptions {
   clientExternal: string;
   /** The SDK bundled on its own (its exports, the client left out). */
   sdkBundlePath: string;
+  /** Called once esbuild has the work (see `BundleOptions.onStarted`). */
+  onStarted?: () => void;
 }
 
 /** Bundles `entryPath` with esbuild, or returns undefined when it is not a case for the fast path. */
@@ -95,7 +97,7 @@ export async function fastBundle(
   const build = await esbuild;
   running++;
   try {
-    const result = await build.build({
+    const building = build.build({
       entryPoints: [entryPath],
       outfile: `${entryDir}/bundle.js`,
       write: false,
@@ -110,7 +112,8 @@ export async function fastBundle(
       logLevel: "silent",
       plugins: [resolver(options, sdkImports)],
     });
-    return result.outputFiles[0].text;
+    options.onStarted?.();
+    return (await building).outputFiles[0].text;
   } catch {
     // Not a case for the fast path (NotFast), or esbuild's own complaint about
     // the code: either way deno bundle does it, and says it the way users know.

@@ -10,8 +10,8 @@ import { ControlService, type Output, OutputSchema } from "../proto/messages.ts"
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
 import type { Bundle } from "./_bundle.ts";
-import { type AppSpec, createApp } from "./_create_app.ts";
-export { type AppSpec, startBundle } from "./_create_app.ts";
+import { type AppSpec, createApp, startBundle } from "./_create_app.ts";
+export type { AppSpec } from "./_create_app.ts";
 /** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
 export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
@@ -67,6 +67,20 @@ export class Session {
   /** The connection's transport (secrets and volumes use it too). */
   get transport(): RpcTransport["transport"] {
     return this.#rpc.transport;
+  }
+
+  /**
+   * Starts bundling `app` (which needs no server) and, once that runs in
+   * another process, connects: an embedded server (`startServer`) starts
+   * meanwhile on this thread.
+   */
+  static async open(
+    options: SessionOptions & { entryUrl: string },
+    app: AppSpec,
+  ): Promise<{ session: Session; bundle: Promise<Bundle> }> {
+    const pending = startBundle(app, options.entryUrl);
+    await pending.started;
+    return { session: await Session.connect(options), bundle: pending.bundle };
   }
 
   /** Connects and checks that the server answers (and accepts our token). */

@@ -252,14 +252,13 @@ export class App {
     const args = this.#entrypoint && !options.functionName
       ? entrypointArgument(this.#entrypoint, options.args, this.name)
       : options.args;
-    const { Session, startBundle } = await loadSessionModule();
+    const { Session } = await loadSessionModule();
     const specs = new Map(
       [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
     );
     const spec = { name: this.name, functions: specs };
     // Bundling needs no server: it overlaps the start of an embedded one (`startServer`).
-    const bundle = startBundle(spec, options.entryUrl);
-    const session = await Session.connect(options);
+    const { session, bundle } = await Session.open(options, spec);
     try {
       const detach = options.detach === true;
       await session.startApp(spec, options.entryUrl, { ephemeral: true, detach, bundle });
