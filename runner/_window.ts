@@ -20,6 +20,8 @@ const ALPHA = 0.2;
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
+  /** Samples so far: how many inputs finished (a pool's progress). */
+  count = 0;
 
   /** The average so far; undefined before the first sample. */
   get mean(): number | undefined {
@@ -28,6 +30,7 @@ export class RunTime {
 
   /** Adds a run time in ms. */
   add(ms: number): void {
+    this.count++;
     if (!(ms >= 0)) return;
     this.#mean = this.#mean === undefined ? ms : this.#mean + ALPHA * (ms - this.#mean);
   }

@@ -28,7 +28,7 @@ import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { WorkerFigures } from "./_figures.ts";
-import { Resources } from "./_resources.ts";
+import { workerResources } from "./_resources.ts";
 
 export type { WorkerOptions };
 
@@ -116,9 +116,7 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
-      // Opt-in: reserving cores by default deadlocks inputs that wait on each other (nested
-      // calls, barriers) once the host's cores are reserved.
-      resources: options.resources ? new Resources(options.resources) : undefined,
+      resources: workerResources(options.resources),
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
