@@ -1,7 +1,7 @@
 // Placement that never deadlocks: release-while-nested and the stall rule, with fake time.
 import { ok, strictEqual } from "node:assert/strict";
 import { FakeRunner } from "./_fake_runner.ts";
-import { SCALE_UP_AFTER_MS } from "./_pool.ts";
+import { type FunctionPool, SCALE_UP_AFTER_MS } from "./_pool.ts";
 import { makePool } from "./_fake_pool.ts";
 import { until, WatchedClock } from "./_test_time.ts";
 import { Resources } from "./_resources.ts";
@@ -90,16 +90,16 @@ Deno.test("recursive nested calls eight deep all get sandboxes on a one-core wor
   const clock = new WatchedClock(0);
   const runner = new FakeRunner();
   const resources = oneCore();
-  let p: { pool: import("./_pool.ts").FunctionPool } | undefined;
+  const p: { pool?: FunctionPool } = {};
   let n = 0;
   // Each level's call runs the next level through the pool, as the control plane would.
   const onNested = async () => {
     const id = `level-${++n}`;
-    await p!.pool.run(id, args);
+    await p.pool!.run(id, args);
     return { ok: true };
   };
   await using made = await makePool(runner, clock, def, resources, onNested);
-  p = made;
+  p.pool = made.pool;
   const top = made.pool.run("level-0", args);
   const runs = [await runner.nextRun()];
   for (let depth = 1; depth <= 7; depth++) {
