@@ -149,3 +149,33 @@ Deno.test("a pool whose inputs keep finishing stays within the worker's cores", 
   await Promise.all(runs);
   strictEqual(runner.started.length, 1, "one core, one cpu-1 sandbox");
 });
+
+Deno.test("a fast function that makes nested calls gets no queued window: its call never waits behind its caller", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  const calls: PromiseWithResolvers<Record<string, unknown>>[] = [];
+  await using p = await makePool(runner, clock, def, undefined, () => {
+    calls.push(Promise.withResolvers());
+    return calls.at(-1)!.promise;
+  });
+  // Proven fast: the pool would now queue a window of inputs at its sandbox.
+  for (let i = 0; i < 3; i++) {
+    const r = p.pool.run(`fast-${i}`, args);
+    (await runner.nextRun()).answer({ ok: true, ms: 0.5 });
+    await r;
+  }
+  const parent = p.pool.run("parent", args);
+  const parentRun = await runner.nextRun();
+  const reply = parentRun.nested("call");
+  await until(() => calls.length === 1);
+  const child = p.pool.run("child", args);
+  await clock.tick(SCALE_UP_AFTER_MS);
+  const childRun = await runner.nextRun();
+  ok(childRun.sandbox !== parentRun.sandbox, "not queued behind the parent that waits on it");
+  childRun.answer({ ok: true, ms: 0.5 });
+  await child;
+  calls[0].resolve({});
+  await reply;
+  parentRun.answer({ ok: true, ms: 1 });
+  await parent;
+});

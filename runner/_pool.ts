@@ -96,7 +96,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get #slots(): number {
     const c = this.#concurrency;
-    return c + queueWindow(c, this.#runTime.mean, this.spec.def.timeoutMs);
+    return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
   }
 
   /** Sandboxes alive now. */
@@ -263,7 +263,7 @@ export class FunctionPool {
     WarmSandbox.start(this.#runner, sandboxSpec(s, ++counter), {
       rootDir: s.rootDir,
       clock: this.#clock,
-      onNested: s.onNested,
+      onNested: s.onNested && ((...call) => (this.#runTime.nests = true, s.onNested!(...call))),
       onParked: (sb, parked) => parked ? this.#reservation.park(sb) : this.#reservation.unpark(sb),
     }).then((sandbox) => {
       this.#sandboxes.starting--;

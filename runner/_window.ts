@@ -22,6 +22,16 @@ export class RunTime {
   #mean: number | undefined;
   /** Samples so far: how many inputs finished (a pool's progress). */
   count = 0;
+  /**
+   * Set once an input made a nested call: such a function gets no window, as an input
+   * queued behind one that waits on its own call could be that call (a deadlock).
+   */
+  nests = false;
+
+  /** The mean the window follows: none for a function that nests (see `nests`). */
+  get windowMeanMs(): number | undefined {
+    return this.nests ? undefined : this.#mean;
+  }
 
   /** The average so far; undefined before the first sample. */
   get mean(): number | undefined {
