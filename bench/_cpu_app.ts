@@ -1,7 +1,8 @@
 // The app of the CPU-bound benchmark (issue 14): one function with NO options at all.
 // `-- N`: N inputs of a fixed amount of CPU work (about 20 ms on one core here) through
 // `.map`, between two halves of the same N run serially with `.local()` in this process.
-// Prints one JSON line: wall times, the work's time inside the sandboxes, sandboxes used.
+// Prints one JSON line: wall times (also of the same work on two plain threads here: the
+// ceiling under the current load), the work's time inside the sandboxes, sandboxes used.
 import { App } from "@nano/modal";
 
 const app = new App("cpu-bench");
@@ -34,11 +35,37 @@ async function serial(rounds: number, count: number): Promise<number> {
   return performance.now() - t;
 }
 
+/**
+ * What this machine gives two threads right now: the same work split over two plain
+ * workers in this process, no platform in between (the ceiling under the current load).
+ */
+async function twoThreads(rounds: number, count: number): Promise<number> {
+  const code = `onmessage = (e) => {
+    const [rounds, count] = e.data;
+    for (let c = 0; c < count; c++) {
+      let h = 2166136261;
+      for (let i = 0; i < rounds; i++) h = Math.imul(h ^ i, 16777619);
+    }
+    postMessage(0);
+  };`;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const t = performance.now();
+  await Promise.all([Math.floor(count / 2), count - Math.floor(count / 2)].map((share) => {
+    const w = new Worker(url, { type: "module" });
+    return new Promise<void>((done) => {
+      w.onmessage = () => (w.terminate(), done());
+      w.postMessage([rounds, share]);
+    });
+  }));
+  return performance.now() - t;
+}
+
 app.localEntrypoint(async (args) => {
   const n = Number(args[0] ?? 200);
   const rounds = await calibrate();
   await burn.remote(rounds); // the first sandbox is warm, as in a running app
   const before = await serial(rounds, Math.floor(n / 2));
+  const threadsMs = await twoThreads(rounds, n);
   const t = performance.now();
   const sandboxes = new Set<string>();
   let inSandboxMs = 0;
@@ -51,6 +78,7 @@ app.localEntrypoint(async (args) => {
   console.log(JSON.stringify({
     parallelMs,
     serialMs: before + after,
+    threadsMs,
     meanInSandboxMs: inSandboxMs / n,
     sandboxes: sandboxes.size,
   }));
