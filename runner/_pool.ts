@@ -15,7 +15,7 @@ import { WaiterQueue } from "./_waiters.ts";
 import { containerEvent, countStart, sandboxSpec } from "./_pool_parts.ts";
 import { SandboxSet } from "./_sandbox_set.ts";
 import { InstancePools } from "./_instance_pools.ts";
-import { ScaleUpTimer } from "./_scale_up.ts";
+import { ScaleUp } from "./_scale_up.ts";
 
 export { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS };
 
@@ -28,7 +28,7 @@ export class FunctionPool {
   readonly #sandboxes: SandboxSet;
   /** Inputs waiting for a slot, oldest first. */
   readonly #waiters = new WaiterQueue();
-  readonly #scaleUp: ScaleUpTimer;
+  readonly #scaleUp: ScaleUp;
   #closed = false;
   readonly #runTime = new RunTime();
   readonly #reservation: Reservation;
@@ -47,14 +47,28 @@ export class FunctionPool {
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
     this.#clock = options.clock;
-    this.#scaleUp = new ScaleUpTimer(options.clock);
+    this.#scaleUp = new ScaleUp(options.clock, {
+      state: () => ({
+        waiting: this.#waiters.size,
+        oldestSinceMs: this.#waiters.oldest()?.sinceMs,
+        starting: this.#sandboxes.starting,
+        started: this.#sandboxes.length,
+        concurrency: this.#concurrency,
+        slots: this.#slots,
+        runs: this.#runTime,
+        closed: this.#closed,
+      }),
+      room: () => this.#room(),
+      fits: () => this.#reservation.fits(),
+      start: () => this.#startOne(),
+    });
     this.#figures = options.figures;
     this.#options = options;
     // A class's maxContainers caps each instance on this worker: the cluster's allowances,
     // counted per function, do not see instances.
     this.#caps = new PoolCaps(spec.def, spec.functionId, spec.def.cls ? undefined : options.share);
     this.#sandboxes = new SandboxSet({
-      removed: () => this.#reservation.give(),
+      removed: (s) => this.#reservation.give(s),
       died: (s) => {
         if (!this.#figures) return;
         this.#figures.sandboxDeaths++;
@@ -66,7 +80,7 @@ export class FunctionPool {
       cpu: spec.def.cpu,
       memoryMib: spec.def.memoryMib,
       onFreed: () => {
-        if (this.#waiters.size > 0) this.#maybeScaleUp();
+        if (this.#waiters.size > 0) this.#scaleUp.check();
       },
     });
   }
@@ -84,7 +98,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get #slots(): number {
     const c = this.#concurrency;
-    return c + queueWindow(c, this.#runTime.mean, this.spec.def.timeoutMs);
+    return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
   }
 
   /** Sandboxes alive now. */
@@ -230,27 +244,8 @@ export class FunctionPool {
     const slots = this.#slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
-    this.#maybeScaleUp();
+    this.#scaleUp.check();
     this.#topUp();
-  }
-
-  /**
-   * Starts a sandbox at once when there is none. Otherwise, once the oldest
-   * waiting input has waited {@linkcode SCALE_UP_AFTER_MS}, starts as many as
-   * the backlog needs, as far as maxContainers and the worker's free cores and
-   * memory allow (pools are woken when room is freed).
-   */
-  #maybeScaleUp(): void {
-    const starting = this.#sandboxes.starting;
-    if (!this.#room() || this.#waiters.size <= starting * this.#concurrency || this.#closed) return;
-    if (this.#sandboxes.length === 0 && starting === 0) return this.#startOne();
-    if (starting > 0 || this.#scaleUp.armed || !this.#reservation.fits()) return;
-    this.#scaleUp.arm(this.#waiters.oldest()!.sinceMs, () => {
-      if (this.#waiters.size === 0 || this.#sandboxes.starting > 0 || this.#closed) return;
-      if (!this.#scaleUp.due(this.#waiters.oldest()!.sinceMs)) return this.#maybeScaleUp();
-      const need = Math.max(1, Math.ceil(this.#waiters.size / this.#slots));
-      for (let i = 0; i < need && this.#room() && this.#reservation.fits(); i++) this.#startOne();
-    });
   }
 
   /** Under maxContainers and this worker's allowance. */
@@ -271,7 +266,8 @@ export class FunctionPool {
     WarmSandbox.start(this.#options.runner, sandboxSpec(s, ++counter), {
       rootDir: s.rootDir,
       clock: this.#clock,
-      onNested: s.onNested,
+      onNested: s.onNested && ((...call) => (this.#runTime.nests = true, s.onNested!(...call))),
+      onParked: (sb, parked) => parked ? this.#reservation.park(sb) : this.#reservation.unpark(sb),
     }).then((sandbox) => {
       this.#sandboxes.starting--;
       countStart(this.#figures, s, sandbox);

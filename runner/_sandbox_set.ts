@@ -10,7 +10,7 @@ import { type IdleRule, idleToStop } from "./_scaling.ts";
 /** What a {@linkcode SandboxSet} tells its pool. */
 export interface SandboxSetHooks {
   /** A sandbox left the set (its cores and memory may be given back). */
-  removed: () => void;
+  removed: (sandbox: WarmSandbox) => void;
   /** A sandbox was found dead by {@linkcode SandboxSet.prune}. */
   died: (sandbox: WarmSandbox) => void;
 }
@@ -93,7 +93,7 @@ export class SandboxSet {
     const i = this.#list.indexOf(sandbox);
     if (i >= 0) {
       this.#list.splice(i, 1);
-      this.#hooks.removed();
+      this.#hooks.removed(sandbox);
     }
     this.#load.delete(sandbox);
   }
@@ -101,7 +101,7 @@ export class SandboxSet {
   /** Empties the set, returning what it held. */
   clear(): WarmSandbox[] {
     const all = this.#list.splice(0);
-    for (const _ of all) this.#hooks.removed();
+    for (const s of all) this.#hooks.removed(s);
     this.#load.clear();
     return all;
   }

@@ -27,7 +27,7 @@ import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
-import { Resources } from "./_resources.ts";
+import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
 import { Allowances } from "./_allowances.ts";
 
@@ -122,9 +122,7 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
-      // Opt-in: reserving cores by default deadlocks inputs that wait on each other (nested
-      // calls, barriers) once the host's cores are reserved.
-      resources: options.resources ? new Resources(options.resources) : undefined,
+      resources: workerResources(options.resources),
       share: this.#share,
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
