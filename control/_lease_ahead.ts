@@ -8,8 +8,8 @@
  * `AHEAD_WINDOW_MS` of them, at most `maxAhead`. A worker whose inputs are
  * slow takes few per window and gets (almost) nothing ahead, so inputs are
  * never held back from other workers for long. Inputs leased ahead are leased
- * to the worker like the rest: heartbeats renew them, and they are requeued
- * if the worker goes.
+ * to the worker like the rest (heartbeats renew them), and handed back to the
+ * queue, with no attempt counted, when the worker drains or goes.
  * @module
  */
 import type { Clock } from "../proto/clock.ts";
@@ -96,9 +96,17 @@ export class LeaseAhead {
     return inputIds.filter((id) => !gone.has(id));
   }
 
-  /** Waits for a lease in flight; what it leased stays with the worker (and is released with it). */
-  async settle(): Promise<void> {
+  /**
+   * Hands every input leased ahead back to the front of the queue, with no
+   * attempt counted (they never reached the worker): when it drains or goes.
+   */
+  async giveBack(): Promise<void> {
     while (this.#filling) await this.#filling;
+    const back = this.#buffer.slice(this.#head);
+    this.#buffer = [];
+    this.#head = 0;
+    const items = back.map((l) => ({ inputId: l.input.inputId, leaseToken: l.leaseToken }));
+    await this.#queue.giveBack(items);
   }
 
   async #fill(count: number): Promise<void> {
@@ -111,7 +119,7 @@ export class LeaseAhead {
   }
 
   #ahead(): number {
-    return Math.min(this.#options.maxAhead, Math.ceil(this.#rate * AHEAD_WINDOW_MS));
+    return Math.min(this.#options.maxAhead, Math.floor(this.#rate * AHEAD_WINDOW_MS));
   }
 
   #note(taken: number): void {

@@ -148,6 +148,7 @@ export async function* serveWorker(
           case "drain":
             draining = true;
             creditWake?.();
+            await ahead.giveBack();
             break;
           default:
             invalid("unexpected message on a work stream");
@@ -217,7 +218,8 @@ export async function* serveWorker(
     removeFromHub();
     await Promise.allSettled([reader, leaser]);
     await batcher.idle();
-    await ahead.settle();
+    // Inputs leased ahead never reached the worker: back to the front of the queue.
+    await ahead.giveBack().catch(() => {});
     // Whatever this worker still held runs again elsewhere.
     const report = await store.queue.releaseWorker(workerId, maxInfra);
     await failExhausted(store, report.exhausted, maxInfra);

@@ -119,6 +119,13 @@ export class RedisCallQueue implements CallQueue {
     );
   }
 
+  async giveBack(items: HeldInput[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const pairs = items.flatMap((i) => [i.inputId, i.leaseToken]);
+    const channel = this.#ctx.keys.inputsChannel;
+    return await this.#ctx.script("nmGiveBack", ...this.#queueKeys, channel, ...pairs);
+  }
+
   async releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport> {
     const channel = this.#ctx.keys.inputsChannel;
     return toReport(
