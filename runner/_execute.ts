@@ -115,13 +115,14 @@ async function runOnce(
   // Each instance of a class (one per constructor argument list) has its own containers.
   const pool = def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
   try {
-    const done = await pool.run(input.inputId, input.args, (sandbox: WarmSandbox) => {
+    const onSandbox = (sandbox: WarmSandbox) => {
       // The clock starts once a sandbox has the input: start-up is not the function's time.
       deadlines.set(input.inputId, def.timeoutMs, () => {
         timedOut = true;
         pool.kill(sandbox);
       });
-    });
+    };
+    const done = await pool.run(input.inputId, input.args, { onSandbox });
     if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
       // The entrypoint checks this; a sandbox that does not must not wedge the wire.
       return failure(input.idx, ResultStatus.FAILURE, {

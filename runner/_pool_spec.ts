@@ -5,6 +5,7 @@ import type { NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import type { Resources } from "./_resources.ts";
 import type { WorkerFigures } from "./_figures.ts";
+import type { WarmSandbox, WebStream } from "./_warm_sandbox.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -38,3 +39,11 @@ export interface PoolOptions {
  * the warm sandboxes clear quickly is cheaper than a sandbox's start.
  */
 export const SCALE_UP_AFTER_MS = 100;
+
+/** How `FunctionPool.run` runs one input. */
+export interface PoolRun {
+  /** Learns the sandbox once the input starts there (to kill it on timeout). */
+  onSandbox?: (sandbox: WarmSandbox) => void;
+  /** For a web input: where its response frames go. */
+  web?: WebStream;
+}

@@ -24,8 +24,10 @@ import { answerNested } from "./_nested_reply.ts";
 import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
+import type { SandboxRun } from "./_sandbox_run.ts";
 
 export { START_TIMEOUT_MS } from "./_start_deadline.ts";
+export type { SandboxRun, WebStream } from "./_sandbox_run.ts";
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -227,14 +229,8 @@ export class WarmSandbox {
    * Runs one input; rejects with {@linkcode SandboxDiedError} if the sandbox ends. With
    * `max`, the sandbox runs at most that many at once and queues the rest in order.
    */
-  run(
-    id: string,
-    fn: string,
-    args: Uint8Array,
-    max?: number,
-    onStart?: () => void,
-    web?: WebStream,
-  ): Promise<DoneMessage> {
+  run(id: string, args: Uint8Array, options: SandboxRun): Promise<DoneMessage> {
+    const { fn, max, onStart, web } = options;
     if (this.#dead) return Promise.reject(this.#dead);
     const running = this.#inflight.size - (this.#queued.length - this.#queuedHead);
     const started = max === undefined || running < max;
@@ -292,9 +288,4 @@ export class WarmSandbox {
     await this.#sandbox.kill();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
-}
-
-/** How a web input's response reaches the worker. */
-export interface WebStream {
-  onMessage(msg: HeadMessage | BodyMessage): void;
 }

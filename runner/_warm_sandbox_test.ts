@@ -47,7 +47,7 @@ Deno.test("WarmSandbox holds a result until the output printed before it is out,
   const warm = await starting;
 
   // Markers on both streams: the result goes at once, the markers never reach the caller.
-  const first = warm.run("in-1", "echo", new Uint8Array());
+  const first = warm.run("in-1", new Uint8Array(), { fn: "echo" });
   const run1 = await runner.nextRun();
   run1.sandbox.print(1, `hello\n${syncMarker(1)}`);
   run1.sandbox.print(2, syncMarker(1));
@@ -57,7 +57,9 @@ Deno.test("WarmSandbox holds a result until the output printed before it is out,
 
   // A marker that never arrives on stderr: the result waits out the grace, no longer.
   let settled = false;
-  const second = warm.run("in-2", "echo", new Uint8Array()).then((d) => (settled = true, d));
+  const second = warm.run("in-2", new Uint8Array(), { fn: "echo" }).then((
+    d,
+  ) => (settled = true, d));
   const run2 = await runner.nextRun();
   run2.sandbox.print(1, syncMarker(2));
   const since = clock.requested.length;
@@ -78,7 +80,7 @@ Deno.test("WarmSandbox records when it last went idle on its clock", async () =>
   const warm = await starting;
   strictEqual(warm.idleSinceMs, 5_000);
   await clock.tick(7_000);
-  await warm.run("in-1", "echo", new Uint8Array());
+  await warm.run("in-1", new Uint8Array(), { fn: "echo" });
   strictEqual(warm.idleSinceMs, 12_000);
   await warm.stop();
   await Deno.remove(rootDir, { recursive: true });
@@ -89,7 +91,7 @@ Deno.test("WarmSandbox fails its inputs with SandboxDiedError when the sandbox e
   const runner = new FakeRunner();
   const { warm: starting, rootDir } = await startWarm(runner, clock);
   const warm = await starting;
-  const running = warm.run("in-1", "echo", new Uint8Array());
+  const running = warm.run("in-1", new Uint8Array(), { fn: "echo" });
   const run = await runner.nextRun();
   run.sandbox.exit({ code: 3, signal: null, oom: false });
   await rejects(running, (err) => {
@@ -107,7 +109,7 @@ Deno.test("WarmSandbox counts a sandbox that closed its socket as dead after EXI
   const runner = new FakeRunner();
   const { warm: starting, rootDir } = await startWarm(runner, clock);
   const warm = await starting;
-  const running = warm.run("in-1", "echo", new Uint8Array());
+  const running = warm.run("in-1", new Uint8Array(), { fn: "echo" });
   running.catch(() => {});
   const run = await runner.nextRun();
   run.sandbox.disconnect();

@@ -65,13 +65,17 @@ export async function runWebInput(
   };
   try {
     const sandboxHead = new TextEncoder().encode(JSON.stringify(head));
-    const done = await fn.pool.run(input.inputId, sandboxHead, (sandbox) => {
+    const onSandbox = (sandbox: WarmSandbox) => {
       deadlines.set(input.inputId, fn.def.timeoutMs, () => {
         timedOut = true;
         fn.pool.kill(sandbox);
       });
       if (head.hasBody) forwardBody(channel, sandbox, input.inputId);
-    }, { onMessage });
+    };
+    const done = await fn.pool.run(input.inputId, sandboxHead, {
+      onSandbox,
+      web: { onMessage },
+    });
     if (done.ok) {
       await responding;
       return output(input.idx, ResultStatus.SUCCESS, done.ms, done.payload ?? new Uint8Array());

@@ -80,7 +80,7 @@ for (const bubblewrap of [true, false]) {
         }, { rootDir: `${fx.dir}/sandboxes` });
       const warm = await start("probe");
       try {
-        const done = await warm.run("in-1", "probe", encodeValue([port, "/data"]));
+        const done = await warm.run("in-1", encodeValue([port, "/data"]), { fn: "probe" });
         ok(done.ok, JSON.stringify(done.error));
         const probed = decodeValue(done.payload!) as Record<string, unknown>;
         strictEqual(probed.loopback, "NotCapable");
@@ -100,7 +100,7 @@ for (const bubblewrap of [true, false]) {
       }
       if (isolation.cgroup) {
         const hog = await start("buffers");
-        const died = await hog.run("in-2", "buffers", encodeValue([])).catch((e) => e);
+        const died = await hog.run("in-2", encodeValue([]), { fn: "buffers" }).catch((e) => e);
         ok(
           died instanceof SandboxDiedError && died.oom,
           `512 MiB of buffers under 64 MiB: ${died}`,

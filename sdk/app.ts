@@ -27,7 +27,7 @@ import { serveUntilInterrupted } from "./_serve_endpoints.ts";
 import { entrypointArgument } from "./_entrypoint_flags.ts";
 import { runFunction } from "./_run_function.ts";
 
-import type { AnyFunction, EntrypointArgs, LocalEntrypoint } from "./app_types.ts";
+import type { AnyFunction, LocalEntrypoint } from "./app_types.ts";
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

@@ -121,7 +121,10 @@ Deno.test({
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
     }, { rootDir: `${fx.dir}/sandboxes` });
-    strictEqual(decodeValue((await warm.run("in-1", "echo", encodeValue(["hi"]))).payload!), "hi");
+    strictEqual(
+      decodeValue((await warm.run("in-1", encodeValue(["hi"]), { fn: "echo" })).payload!),
+      "hi",
+    );
     await warm.stop();
 
     const absent = def({ image: imageOf({ case: "registry", value: "nano-modal-test/absent:1" }) });

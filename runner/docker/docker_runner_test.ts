@@ -32,7 +32,7 @@ Deno.test({
         onOutput: () => {},
       }, { rootDir: `${fx.dir}/sandboxes` });
       try {
-        const done = await warm.run("in-1", "echo", encodeValue([{ hello: [1, 2] }]));
+        const done = await warm.run("in-1", encodeValue([{ hello: [1, 2] }]), { fn: "echo" });
         ok(done.ok);
         deepStrictEqual(decodeValue(done.payload!), { hello: [1, 2] });
 
@@ -108,7 +108,7 @@ Deno.test({
       entrypointPath: fx.entrypointPath,
       onOutput: () => {},
     }, { rootDir: `${fx.dir}/sandboxes` });
-    await rejects(warm.run("in-1", "hog", encodeValue([])), (err) => {
+    await rejects(warm.run("in-1", encodeValue([]), { fn: "hog" }), (err) => {
       ok(err instanceof SandboxDiedError, String(err));
       strictEqual(err.oom, true, err.message);
       return true;
