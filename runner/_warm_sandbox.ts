@@ -21,6 +21,7 @@ import {
 } from "./_protocol.ts";
 import { OutputSync } from "./_output_sync.ts";
 import { answerNested } from "./_nested_reply.ts";
+import { Parking } from "./_parking.ts";
 import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
@@ -39,6 +40,8 @@ export interface WarmSandboxOptions {
   clock?: Clock;
   /** Answers calls user code in the sandbox makes (`fn.remote()` inside a function). */
   onNested?: NestedHandler;
+  /** Told when every input running in the sandbox waits on nested calls, and when not. */
+  onParked?: (sandbox: WarmSandbox, parked: boolean) => void;
 }
 
 interface InFlight extends PromiseWithResolvers<DoneMessage> {
@@ -72,6 +75,8 @@ export class WarmSandbox {
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs: number;
   #onNested?: NestedHandler;
+  /** Inputs running (sent, not queued there) that wait on nested calls (`_parking.ts`). */
+  #parking = new Parking(() => this.#inflight.size - this.#queued.length + this.#queuedHead);
 
   private constructor(sandbox: Sandbox, conn: Deno.Conn, at: { dir: string; clock: Clock }) {
     this.id = sandbox.id;
@@ -108,6 +113,7 @@ export class WarmSandbox {
       const conn = await race(listener.accept(), { exited: sandbox.exited, phase: "start", clock });
       warm = new WarmSandbox(sandbox, conn, { dir, clock });
       warm.#onNested = options.onNested;
+      warm.#parking.onChange = (parked) => options.onParked?.(warm!, parked);
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -168,6 +174,7 @@ export class WarmSandbox {
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (waiter?.started) this.#startQueued(1);
+          this.#parking.finished(msg.id);
           if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
@@ -196,7 +203,7 @@ export class WarmSandbox {
 
   /** Makes a call user code asked for, and sends back its answer. */
   #nested(msg: NestedMessage): void {
-    answerNested(msg, this.#onNested, this.#writer);
+    this.#parking.track(msg.input, answerNested(msg, this.#onNested, this.#writer));
   }
 
   #die(exit: SandboxExit | null, kill = true): void {
@@ -241,6 +248,7 @@ export class WarmSandbox {
     if (web) this.#streams.set(id, web.onMessage);
     const run = { t: "run" as const, id, fn, args, ...(web ? { web: true } : {}) };
     this.#writer.send(max === undefined ? run : { ...run, max });
+    if (started) this.#parking.settle();
     if (started) onStart?.();
     return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
   }

@@ -5,7 +5,6 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -28,8 +27,9 @@ import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
 import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
-import { Resources } from "./_resources.ts";
+import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
+import { Allowances } from "./_allowances.ts";
 
 export type { WorkerOptions };
 
@@ -73,6 +73,7 @@ export class Worker {
   readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
+  readonly #share = new Allowances();
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -106,7 +107,10 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
-      figures: () => heartbeatFigures(this.#figures, this.#functions),
+      figures: () => ({
+        ...heartbeatFigures(this.#figures, this.#functions),
+        ...this.#share.figures(this.#functions),
+      }),
     });
     this.#functions = new FunctionCache({
       client,
@@ -118,9 +122,8 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
-      // Opt-in: reserving cores by default deadlocks inputs that wait on each other (nested
-      // calls, barriers) once the host's cores are reserved.
-      resources: options.resources ? new Resources(options.resources) : undefined,
+      resources: workerResources(options.resources),
+      share: this.#share,
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
@@ -197,6 +200,7 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#share.reset();
             this.#figures.events.event(
               "worker.connected",
               `worker ${this.id}: serving ${server} (connected)`,
@@ -217,7 +221,7 @@ export class Worker {
           onCancel: (inputIds) => {
             for (const id of inputIds) this.#cancels.get(id)?.abort();
           },
-          onWarm: (functionIds) => warmFunctions(this.#functions, functionIds),
+          ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {

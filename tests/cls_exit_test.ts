@@ -32,7 +32,7 @@ async function call(server: string, ...which: string[]): Promise<string[]> {
 
 Deno.test("@exit runs on scale-down, app stop and worker SIGTERM, within exitGraceMs; past it the hook is killed", async () => {
   const { proc: server, url } = await startServe([], { env });
-  let worker = new CliProcess(["worker", "--server", url, "--runner", "deno"], { env });
+  const worker = new CliProcess(["worker", "--server", url, "--runner", "deno"], { env });
   try {
     await worker.waitFor(/serving|connected/i, 60_000);
     const deployed = await runCli(["deploy", "--server", url, APP], { env });
