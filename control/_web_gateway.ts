@@ -58,8 +58,10 @@ export class WebGateway {
     this.#options = options;
   }
 
-  /** Whether `path` is the gateway's. */
-  static owns(path: string): boolean {
+  /** Whether the request to `url` (absolute) is the gateway's. */
+  static owns(url: string): boolean {
+    // The path without parsing the URL: this runs for every request the server takes.
+    const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
     return path.startsWith("/web/") || path.startsWith("/_web/");
   }
 

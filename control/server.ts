@@ -195,7 +195,7 @@ function listen(options: ServerOptions): ControlServer {
   });
   // Web endpoints are public unless they ask for the token (the gateway checks it).
   const handler = (req: Request) =>
-    WebGateway.owns(new URL(req.url).pathname) ? web.handle(req) : webConsole(req) ?? rpc(req);
+    WebGateway.owns(req.url) ? web.handle(req) : webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });

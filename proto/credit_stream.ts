@@ -27,8 +27,9 @@ export const CHUNK_BYTES = 64 * 1024;
  * ```
  */
 export class CreditStream {
-  /** What the body's reader reads. */
-  readonly readable: ReadableStream<Uint8Array>;
+  #readable?: ReadableStream<Uint8Array>;
+  readonly #onTaken: (bytes: number) => void;
+  readonly #onCancel?: () => void;
   #queue: Uint8Array[] = [];
   #ended = false;
   #error: unknown = undefined;
@@ -37,7 +38,13 @@ export class CreditStream {
 
   /** `onTaken(bytes)` after the reader takes a chunk; `onCancel` if the reader gives up. */
   constructor(onTaken: (bytes: number) => void, onCancel?: () => void) {
-    this.readable = new ReadableStream<Uint8Array>({
+    this.#onTaken = onTaken;
+    this.#onCancel = onCancel;
+  }
+
+  /** What the body's reader reads (made on first use: a body taken whole needs no stream). */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         while (this.#queue.length === 0 && !this.#ended) {
           await new Promise<void>((r) => this.#wake = r);
@@ -45,14 +52,14 @@ export class CreditStream {
         const chunk = this.#queue.shift();
         if (chunk) {
           controller.enqueue(chunk);
-          onTaken(chunk.byteLength);
+          this.#onTaken(chunk.byteLength);
         } else if (this.#error !== undefined) controller.error(this.#error);
         else controller.close();
       },
       cancel: () => {
         this.#cancelled = true;
         this.#queue = [];
-        onCancel?.();
+        this.#onCancel?.();
       },
     }, { highWaterMark: 0 });
   }
