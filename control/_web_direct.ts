@@ -5,6 +5,7 @@
  * A function sticks to the worker that served it last (its containers are
  * warm there). Without a stream here, the gateway takes the queued path.
  */
+import { Code, ConnectError } from "../proto/deps.ts";
 import type { WebFrames } from "../proto/messages.ts";
 import { WebPeer } from "./_web_peer.ts";
 
@@ -31,10 +32,10 @@ export class WebPeers {
     (async () => {
       try {
         for await (const batch of messages) peer.take(batch);
-      } catch {
-        // The worker went away: its open requests fail below.
-      } finally {
         peer.close();
+      } catch (err) {
+        // The worker went away (its open requests fail), or sent what does not parse.
+        peer.close(err instanceof ConnectError && err.code === Code.Canceled ? undefined : err);
       }
     })();
     try {

@@ -121,11 +121,14 @@ export class WebPeer {
     }
   }
 
-  /** The stream ended: open requests fail (502 before their head, a broken body after). */
-  close(): void {
+  /**
+   * The stream ended: open requests fail (502 before their head, a broken body after).
+   * With `error` (bad input from the worker), the stream ends with it.
+   */
+  close(error?: unknown): void {
     this.#closed = true;
     for (const [id, p] of this.#pending) this.#end(id, p, undefined);
-    this.out.close();
+    this.out.close(error);
   }
 
   /** Resolves the client's response from the head (and, when it all came at once, the body). */

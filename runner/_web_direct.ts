@@ -114,7 +114,10 @@ class WebLink {
   close(): void {
     this.#out?.close();
     // The control plane answered these already: their handlers stop sending.
-    for (const held of this.#held.values()) deliver(held, credit(held.inputId, -1));
+    for (const held of this.#held.values()) {
+      deliver(held, credit(held.inputId, -1));
+      deliver(held, { t: "body", id: held.inputId });
+    }
     this.#held.clear();
     this.#idle?.resolve();
   }
