@@ -7,6 +7,7 @@
 import { ms, percentile, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
 import { coldStartRows } from "./_cold_start.ts";
+import { cpuBench } from "./_cpu_bench.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
@@ -129,18 +130,12 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
       baseline: `rates ${rate(N, Math.max(...many))}–${rate(N, Math.min(...many)).split(" ")[0]}`,
       goal: "< 300 MiB",
     });
-    const cpu = await app(url, "cpu", "200") as { parallelMs: number; serialMs: number };
-    rows.push({
-      name: "200 × 20 ms CPU-bound inputs, deno runner, 2 cores (defaults)",
-      value: ms(cpu.parallelMs),
-      baseline: `serial .local() ${ms(cpu.serialMs)}`,
-      ratio: `${(cpu.serialMs / cpu.parallelMs).toFixed(2)}× faster`,
-      goal: "≥ 1.6×",
-    });
   } finally {
     child.kill("SIGTERM");
     await child.status;
   }
+  // CPU-bound inputs on each runner, each on a server of its own (bench/_cpu_bench.ts).
+  rows.push(...await cpuBench());
   const tuned = await startServe(["--concurrency", "4096"]);
   try {
     await app(tuned.url, "map", "2000");

@@ -7,6 +7,7 @@ import { UsageError } from "./errors.ts";
 import { typeCheck } from "./_check.ts";
 import { closest, trace } from "../proto/mod.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
+import { watchRun } from "./_watch.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
@@ -23,6 +24,8 @@ Options:
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
   --check               type-check the app with \`deno check\` first; stop on errors
+  --watch               serve the app's web endpoints, and run a new version of
+                        the app each time APP.ts changes (same URLs)
   -h, --help            show this help`;
 
 function pickApp(file: string, apps: AppView[], functionName?: string): AppView {
@@ -76,6 +79,7 @@ export async function runCommand(args: string[]): Promise<number> {
     runner: { type: "string" },
     check: { type: "boolean" },
     detach: { type: "boolean" },
+    watch: { type: "boolean" },
   });
   if (values.help) {
     console.log(RUN_HELP);
@@ -108,6 +112,14 @@ export async function runCommand(args: string[]): Promise<number> {
     ? undefined
     : new RunServer({ runner: values.runner, announce: (l) => console.error(dim(l)) });
   try {
+    if (values.watch) {
+      if (functionName !== undefined || values.detach) {
+        throw new UsageError("--watch serves an app's endpoints: drop ::FUNCTION and --detach");
+      }
+      await embedded?.start();
+      const server = embedded?.url ?? configured!;
+      return await watchRun(file, { server, token: embedded?.token ?? token, args: rest });
+    }
     await loadModule(file, entryUrl);
     trace("app module loaded");
     const app = pickApp(file, rt.apps, functionName);

@@ -94,6 +94,8 @@ export async function fastBundle(
   const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
   const sdkImports = await sdkOnlyConfig(entryDir).catch(() => undefined);
   if (!sdkImports || !SDK_PATH) return undefined;
+  // Loaded only when a run bundles, pinned here like the other npm packages in their deps files.
+  // deno-lint-ignore no-import-prefix
   esbuild ??= import("npm:esbuild@0.28.2");
   const build = await esbuild;
   running++;
