@@ -179,3 +179,22 @@ Deno.test("a fast function that makes nested calls gets no queued window: its ca
   parentRun.answer({ ok: true, ms: 1 });
   await parent;
 });
+
+Deno.test("a backlog the measured run time says will outlast SCALE_UP_AFTER_MS scales up at once", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, def, new Resources({ cpu: 2, memoryMiB: 4096 }));
+  const warm = p.pool.run("warm", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 40 });
+  await warm;
+  const runs = Array.from({ length: 4 }, (_, i) => p.pool.run(`slow-${i}`, args));
+  const first = await runner.nextRun();
+  await clock.tick(0);
+  const second = await runner.nextRun();
+  strictEqual(clock.now(), 0, "no SCALE_UP_AFTER_MS wait: 3 × 40 ms are queued");
+  strictEqual(runner.started.length, 2, "and no more than the two cores");
+  first.answer({ ok: true, ms: 40 });
+  second.answer({ ok: true, ms: 40 });
+  for (let i = 0; i < 2; i++) (await runner.nextRun()).answer({ ok: true, ms: 40 });
+  await Promise.all(runs);
+});
