@@ -5,7 +5,13 @@
  * @module
  */
 import { createRouterTransport, type Transport } from "../proto/deps.ts";
-import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
+import {
+  ControlService,
+  SecretService,
+  VolumeService,
+  type WebFrames,
+  WorkerService,
+} from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -22,6 +28,7 @@ import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
 import { WebGateway } from "./_web_gateway.ts";
+import { withInProcessWeb } from "./_web_in_process.ts";
 import { startSchedules } from "./_schedules.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -129,8 +136,12 @@ function listen(options: ServerOptions): ControlServer {
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   let selfUrl = "";
-  const web = new WebGateway(store, { token: options.token, selfUrl: () => selfUrl });
   const observer = new ControlObserver(store, { clock, log: options.eventLog });
+  const web = new WebGateway(store, {
+    token: options.token,
+    selfUrl: () => selfUrl,
+    onDirectCall: (functionId, callId, end) => observer.webCallFinished(functionId, callId, end),
+  });
   const deployments = new Deployments(store, clock, {
     stopped: (appId) => {
       hub.appStopped(appId);
@@ -169,6 +180,8 @@ function listen(options: ServerOptions): ControlServer {
       observer,
     }),
     getSecretEnv: state.getSecretEnv,
+    webStream: (messages: AsyncIterable<WebFrames>, ctx: { signal: AbortSignal }) =>
+      web.workerStream(messages, ctx),
   };
   router.service(WorkerService, workerService);
   router.service(SecretService, state.secretService);
@@ -231,10 +244,13 @@ function listen(options: ServerOptions): ControlServer {
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
     inProcessTransport: () =>
-      createRouterTransport(({ service }) => {
-        service(WorkerService, workerService);
-        service(VolumeService, state.volumeService);
-      }),
+      withInProcessWeb(
+        createRouterTransport(({ service }) => {
+          service(WorkerService, workerService);
+          service(VolumeService, state.volumeService);
+        }),
+        workerService.webStream,
+      ),
     async close() {
       schedules.stop();
       sweeper.stop();

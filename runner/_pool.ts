@@ -5,15 +5,14 @@
  */
 import type { Clock } from "../proto/clock.ts";
 import type { DoneMessage } from "./_protocol.ts";
-import type { Runner } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
-import { warmTarget } from "./_scaling.ts";
+import { PoolCaps, warmTarget } from "./_scaling.ts";
 import { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 import { WaiterQueue } from "./_waiters.ts";
-import { containerEvent, sandboxSpec } from "./_pool_parts.ts";
+import { containerEvent, countStart, sandboxSpec } from "./_pool_parts.ts";
 import { SandboxSet } from "./_sandbox_set.ts";
 import { InstancePools } from "./_instance_pools.ts";
 import { ScaleUp } from "./_scale_up.ts";
@@ -25,7 +24,6 @@ let counter = 0;
 /** The warm sandboxes of one function on this worker. */
 export class FunctionPool {
   readonly spec: PoolSpec;
-  readonly #runner: Runner;
   readonly #clock: Clock;
   readonly #sandboxes: SandboxSet;
   /** Inputs waiting for a slot, oldest first. */
@@ -36,10 +34,11 @@ export class FunctionPool {
   readonly #reservation: Reservation;
   readonly #figures: WorkerFigures | undefined;
   #retired = false;
+  readonly #caps: PoolCaps;
+  readonly #options: PoolOptions;
   /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
   readonly #instances = new InstancePools(() => {
-    const options = { runner: this.#runner, clock: this.#clock, figures: this.#figures };
-    const pool = new FunctionPool(this.spec, options);
+    const pool = new FunctionPool(this.spec, { ...this.#options, resources: undefined });
     pool.#isInstance = true;
     return pool;
   });
@@ -47,7 +46,6 @@ export class FunctionPool {
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
-    this.#runner = options.runner;
     this.#clock = options.clock;
     this.#scaleUp = new ScaleUp(options.clock, {
       state: () => ({
@@ -65,6 +63,10 @@ export class FunctionPool {
       start: () => this.#startOne(),
     });
     this.#figures = options.figures;
+    this.#options = options;
+    // A class's maxContainers caps each instance on this worker: the cluster's allowances,
+    // counted per function, do not see instances.
+    this.#caps = new PoolCaps(spec.def, spec.functionId, spec.def.cls ? undefined : options.share);
     this.#sandboxes = new SandboxSet({
       removed: (s) => this.#reservation.give(s),
       died: (s) => {
@@ -120,6 +122,8 @@ export class FunctionPool {
       return done;
     } finally {
       this.#sandboxes.give(sandbox);
+      // Over this worker's allowance: idle sandboxes stop instead of taking the next input.
+      if (this.#used() > this.#caps.keep) this.#stopIdle(Infinity);
       this.#dispatch();
     }
   }
@@ -166,20 +170,18 @@ export class FunctionPool {
   async scaleDown(): Promise<void> {
     await this.#instances.scaleDown();
     if (this.#isClass) return;
-    const nowMs = this.#clock.now();
-    const minContainers = this.#warmTarget();
-    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
-    let alive = this.#sandboxes.prune();
-    for (const sandbox of this.#sandboxes.list()) {
-      if (alive <= minContainers) break;
-      if (this.#sandboxes.load(sandbox) === 0 && nowMs - sandbox.idleSinceMs >= scaledownWindowMs) {
-        this.#sandboxes.remove(sandbox);
-        alive--;
-        this.#event("container.stopped", sandbox, "stopped (idle)");
-        await sandbox.stop(this.#graceMs);
-      }
-    }
+    await this.#stopIdle(this.#retired ? 0 : this.spec.def.scaledownWindowMs);
     this.#topUp();
+  }
+
+  /** Stops sandboxes idle past `windowMs` above the warm target, and idle ones above the allowance. */
+  #stopIdle(windowMs: number): Promise<unknown> {
+    const nowMs = this.#clock.now();
+    // Starting sandboxes count against the same allowance.
+    const cap = this.#caps.keep - this.#sandboxes.starting;
+    const stop = this.#sandboxes.removeIdle({ nowMs, windowMs, keepWarm: this.#warmTarget(), cap });
+    for (const s of stop) this.#event("container.stopped", s, "stopped (idle)");
+    return Promise.all(stop.map((s) => s.stop(this.#graceMs)));
   }
 
   /** Sandboxes to keep warm now (see {@linkcode warmTarget}). */
@@ -187,7 +189,7 @@ export class FunctionPool {
     if (this.#retired || this.#isClass) return 0;
     const d = this.spec.def;
     return warmTarget({
-      min: d.minContainers,
+      min: this.#caps.min,
       buffer: d.bufferContainers,
       max: d.maxContainers,
       busy: this.counts().busy,
@@ -202,16 +204,17 @@ export class FunctionPool {
     // minContainers start regardless of free cores (as the first sandbox does); the buffer only if it fits.
     while (
       alive < target && this.#room() &&
-      (alive < this.spec.def.minContainers || this.#reservation.fits())
+      (alive < this.#caps.min || this.#reservation.fits())
     ) {
       this.#startOne();
       alive++;
     }
   }
 
-  /** Starts minContainers sandboxes now, before any input (the app was deployed or started). */
+  /** Starts minContainers sandboxes now, before any input; wakes waiting inputs (more room). */
   warm(): void {
-    this.#topUp();
+    this.#instances.warm();
+    this.#dispatch();
   }
 
   /** Stops every sandbox; waiting inputs fail. */
@@ -239,20 +242,20 @@ export class FunctionPool {
   #dispatch(): void {
     this.#sandboxes.prune();
     const slots = this.#slots;
-    while (this.#waiters.size > 0) {
-      // The least busy sandbox: queued windows spread instead of piling on the first.
-      const free = this.#sandboxes.take(slots);
-      if (!free) break;
-      this.#waiters.shift()!.resolve(free);
-    }
+    // The least busy sandbox: queued windows spread instead of piling on the first.
+    this.#waiters.serve(() => this.#sandboxes.take(slots));
     this.#scaleUp.check();
     this.#topUp();
   }
 
-  /** Under maxContainers. */
+  /** Under maxContainers and this worker's allowance. */
   #room(): boolean {
-    const { length, starting } = this.#sandboxes;
-    return length + starting < Math.max(1, this.spec.def.maxContainers);
+    return this.#used() < this.#caps.start;
+  }
+
+  /** Containers counted against the caps. */
+  #used(): number {
+    return this.#sandboxes.length + this.#sandboxes.starting;
   }
 
   #startOne(): void {
@@ -260,17 +263,14 @@ export class FunctionPool {
     this.#reservation.take();
     this.#sandboxes.starting++;
     const s = this.spec;
-    WarmSandbox.start(this.#runner, sandboxSpec(s, ++counter), {
+    WarmSandbox.start(this.#options.runner, sandboxSpec(s, ++counter), {
       rootDir: s.rootDir,
       clock: this.#clock,
       onNested: s.onNested && ((...call) => (this.#runTime.nests = true, s.onNested!(...call))),
       onParked: (sb, parked) => parked ? this.#reservation.park(sb) : this.#reservation.unpark(sb),
     }).then((sandbox) => {
       this.#sandboxes.starting--;
-      if (this.#figures) {
-        this.#figures.coldStarts++;
-        this.#event("container.started", sandbox, "started");
-      }
+      countStart(this.#figures, s, sandbox);
       if (this.#closed) {
         this.#reservation.give();
         sandbox.stop();

@@ -5,6 +5,7 @@
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import type { ContainerCounts } from "./_figures.ts";
 import { countSandboxes, leastBusy } from "./_pool_parts.ts";
+import { type IdleRule, idleToStop } from "./_scaling.ts";
 
 /** What a {@linkcode SandboxSet} tells its pool. */
 export interface SandboxSetHooks {
@@ -77,6 +78,14 @@ export class SandboxSet {
       this.remove(s);
     }
     return this.#list.length;
+  }
+
+  /** Prunes, then takes out and returns the idle sandboxes `rule` says stop (see {@linkcode idleToStop}). */
+  removeIdle(rule: Omit<IdleRule<WarmSandbox>, "load">): WarmSandbox[] {
+    this.prune();
+    const stop = idleToStop(this.list(), { ...rule, load: (s) => this.load(s) });
+    for (const s of stop) this.remove(s);
+    return stop;
   }
 
   /** Takes `sandbox` out of the set. */

@@ -9,15 +9,15 @@
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { race } from "./_start_deadline.ts";
 import {
-  type BodyMessage,
   type DoneMessage,
   FrameWriter,
-  type HeadMessage,
+  isWebMessage,
   type NestedHandler,
   type NestedMessage,
   type ProtocolMessage,
   readFrames,
   type VolumeOpMessage,
+  type WebMessage,
 } from "./_protocol.ts";
 import { OutputSync } from "./_output_sync.ts";
 import { answerNested } from "./_nested_reply.ts";
@@ -63,7 +63,7 @@ export class WarmSandbox {
   #queued: string[] = [];
   #queuedHead = 0;
   /** Listeners of web inputs' response heads and body chunks. */
-  readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
+  readonly #streams = new Map<string, (msg: WebMessage) => void>();
   #dead: SandboxDiedError | null = null;
   /** The `max` sent with runs: the sandbox starts queued inputs in order, `max` at a time. */
   #max: number | undefined;
@@ -165,7 +165,7 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
-          if (msg.t === "head" || msg.t === "body") this.#streams.get(msg.id)?.(msg);
+          if (isWebMessage(msg)) this.#streams.get(msg.id)?.(msg);
           if (msg.t === "volume") this.#volumeOp(msg);
           if (msg.t === "nested") this.#nested(msg);
           if (msg.t === "fatal") this.#userFault = msg.error;
@@ -268,9 +268,9 @@ export class WarmSandbox {
     }
   }
 
-  /** Sends a web request's body chunk (none: the end) to the sandbox. */
-  sendBody(id: string, chunk?: Uint8Array): void {
-    if (!this.#dead) this.#writer.send({ t: "body", id, chunk });
+  /** Sends a web request's body chunk (none: the end) or credit to the sandbox. */
+  sendWeb(msg: WebMessage): void {
+    if (!this.#dead) this.#writer.send(msg);
   }
 
   /**
