@@ -198,3 +198,26 @@ Deno.test("a backlog the measured run time says will outlast SCALE_UP_AFTER_MS s
   for (let i = 0; i < 2; i++) (await runner.nextRun()).answer({ ok: true, ms: 40 });
   await Promise.all(runs);
 });
+
+Deno.test("Reservation: a parked sandbox's share is given back once, whether it unparks or leaves", async () => {
+  const { Reservation } = await import("./_reservation.ts");
+  const resources = new Resources({ cpu: 2, memoryMiB: 4096 });
+  const r = new Reservation(resources, { cpu: 1, memoryMib: 100, onFreed: () => {} });
+  const a = {}, b = {};
+  r.take();
+  r.take();
+  r.park(a);
+  r.park(a);
+  strictEqual(resources.reserved.cpu, 1, "parking twice gives back once");
+  r.unpark(a);
+  r.unpark(a);
+  strictEqual(resources.reserved.cpu, 2, "unparking twice takes back once");
+  r.park(b);
+  r.give(b);
+  strictEqual(resources.reserved.cpu, 1, "a parked sandbox that leaves gives nothing more");
+  r.unpark(b);
+  strictEqual(resources.reserved.cpu, 1, "nor takes anything after it left");
+  r.give(a);
+  strictEqual(resources.reserved.cpu, 0);
+  r.close();
+});
