@@ -185,17 +185,17 @@ Deno.test("a backlog the measured run time says will outlast SCALE_UP_AFTER_MS s
   const runner = new FakeRunner();
   await using p = await makePool(runner, clock, def, new Resources({ cpu: 2, memoryMiB: 4096 }));
   const warm = p.pool.run("warm", args);
-  (await runner.nextRun()).answer({ ok: true, ms: 40 });
+  (await runner.nextRun()).answer({ ok: true, ms: 400 });
   await warm;
   const runs = Array.from({ length: 4 }, (_, i) => p.pool.run(`slow-${i}`, args));
   const first = await runner.nextRun();
   await clock.tick(0);
   const second = await runner.nextRun();
-  strictEqual(clock.now(), 0, "no SCALE_UP_AFTER_MS wait: 3 × 40 ms are queued");
+  strictEqual(clock.now(), 0, "no SCALE_UP_AFTER_MS wait: 3 × 400 ms are queued");
   strictEqual(runner.started.length, 2, "and no more than the two cores");
-  first.answer({ ok: true, ms: 40 });
-  second.answer({ ok: true, ms: 40 });
-  for (let i = 0; i < 2; i++) (await runner.nextRun()).answer({ ok: true, ms: 40 });
+  first.answer({ ok: true, ms: 400 });
+  second.answer({ ok: true, ms: 400 });
+  for (let i = 0; i < 2; i++) (await runner.nextRun()).answer({ ok: true, ms: 400 });
   await Promise.all(runs);
 });
 
