@@ -10,6 +10,7 @@ import { sha256Hex } from "../proto/content_hash.ts";
 import { sdkImportMapFlags, SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
 import { cacheDir } from "../proto/cache_dir.ts";
 import { fastBundle } from "./_fast_bundle.ts";
+import { trimMappings } from "./_source_map_trim.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
 import { BundleCache } from "./_bundle_cache.ts";
 
@@ -91,7 +92,10 @@ async function esbuildBundle(
   });
   if (text === undefined) return undefined;
   const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
-  const map = absolutizeSourceMap(text, `file://${entryDir}/`);
+  // The app imports no npm package itself here: those in the map are the SDK's.
+  const map = absolutizeSourceMap(text, `file://${entryDir}/`, {
+    unmapped: (source) => source.includes("/npm/registry.npmjs.org/"),
+  });
   return { code: new TextEncoder().encode(map.code), sources: map.sources };
 }
 
@@ -144,16 +148,20 @@ async function denoBundle(
  * drops its copy of every source (`sourcesContent`): stack frames need only
  * the mappings, and a sandbox loading a bundle pays for every byte of its map
  * (the full map doubled the time `hello.ts`'s sandbox took to import it).
+ * Mappings into sources `unmapped` names are dropped too (`_source_map_trim.ts`).
  */
 export function absolutizeSourceMap(
   code: string,
   base: string,
+  options: { unmapped?: (source: string) => boolean } = {},
 ): { code: string; sources: string[] } {
   const at = code.lastIndexOf(MAP_PREFIX);
   if (at < 0) return { code, sources: [] };
   const map = JSON.parse(atob(code.slice(at + MAP_PREFIX.length).trim()));
   map.sources = (map.sources as string[]).map((s) => new URL(s, base).href);
   delete map.sourcesContent;
+  const unmapped = options.unmapped;
+  if (unmapped) map.mappings = trimMappings(map.mappings, (i) => unmapped(map.sources[i]));
   const json = new TextEncoder().encode(JSON.stringify(map));
   let binary = "";
   for (let i = 0; i < json.length; i += 0x8000) {

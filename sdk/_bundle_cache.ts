@@ -46,29 +46,48 @@ function localImports(path: string, text: string): string[] {
   return found;
 }
 
-/** The local files `sources` (file: URLs) stand for, with what they import locally. */
-async function localInputs(sources: string[], entryPath: string): Promise<string[]> {
+/** A file's bytes, or undefined if it cannot be read. */
+async function readOrNothing(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await Deno.readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The local files `sources` (file: URLs) stand for, with what they import
+ * locally, and their hashes. Read a level at a time, all of a level at once:
+ * few waits on a thread that is busy loading the control plane meanwhile.
+ */
+async function localInputs(sources: string[], entryPath: string): Promise<Record<string, string>> {
   const seen = new Set<string>();
-  const todo = sources.filter((s) => s.startsWith("file:"))
-    .map((s) => decodeURIComponent(new URL(s).pathname))
-    .filter((p) => !p.includes("/npm/registry.npmjs.org/"));
-  todo.push(entryPath); // last in, first read: its imports count even if it leaves no code
-  const inputs: string[] = [];
-  while (todo.length > 0) {
-    const path = todo.pop()!;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch {
-      continue; // not a file we can read: nothing to compare later
+  let level = [
+    entryPath,
+    ...sources.filter((s) => s.startsWith("file:"))
+      .map((s) => decodeURIComponent(new URL(s).pathname))
+      .filter((p) => !p.includes("/npm/registry.npmjs.org/")),
+  ];
+  const inputs: Record<string, string> = {};
+  while (level.length > 0) {
+    const paths = [...new Set(level)].filter((p) => !seen.has(p));
+    for (const p of paths) seen.add(p);
+    const read = await Promise.all(paths.map(async (path) => {
+      const bytes = await readOrNothing(path);
+      return { path, bytes, hash: bytes ? await sha256Hex(bytes) : "" };
+    }));
+    level = [];
+    for (const { path, bytes, hash } of read) {
+      if (!bytes) continue; // not a file we can read: nothing to compare later
+      if (path !== entryPath) inputs[path] = hash; // the entry is part of the key
+      // Its imports count even if it leaves no code (a module of types only).
+      if (/\.[cm]?[jt]sx?$/.test(path)) level.push(...localImports(path, decoder.decode(bytes)));
     }
-    if (path !== entryPath) inputs.push(path); // the entry is part of the key
-    if (/\.[cm]?[jt]sx?$/.test(path)) todo.push(...localImports(path, text));
   }
   const config = await denoConfigPath(entryPath.slice(0, entryPath.lastIndexOf("/")) || "/");
-  if (config && !seen.has(config)) inputs.push(config);
+  if (config && !seen.has(config)) inputs[config] = await fileHash(config);
   return inputs;
 }
 
@@ -118,8 +137,7 @@ export class BundleCache {
   /** Records `bundle`, built from the files its source map lists as `sources`. */
   async store(bundle: Bundle, sources: string[], entryPath: string): Promise<void> {
     try {
-      const inputs: Record<string, string> = {};
-      for (const path of await localInputs(sources, entryPath)) inputs[path] = await fileHash(path);
+      const inputs = await localInputs(sources, entryPath);
       await writeAtomically(`${this.#bundles}/${bundle.hash}.js`, bundle.code);
       await writeAtomically(
         this.#index,

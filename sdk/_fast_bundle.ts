@@ -34,6 +34,7 @@ async function sdkOnlyConfig(entryDir: string): Promise<Record<string, string> |
   for (const [name, target] of Object.entries(config.imports ?? {})) {
     const url = new URL(String(target), `file://${path}`).href;
     if (url === SHIPPED_SDK_URL) imports[name] = url;
+    else if (SDK_NAMES.has(name)) return undefined; // the user's own SDK: deno bundle follows it
   }
   return imports;
 }

@@ -4,7 +4,14 @@
  * say what to do.
  * @module
  */
-import { Redis, type RedisOptions } from "../_deps.ts";
+import type { Redis, RedisOptions } from "../_redis_deps.ts";
+
+let RedisClient: typeof Redis | undefined;
+
+/** Loads ioredis, once; {@linkcode openConnection} needs it loaded. */
+export async function loadRedisClient(): Promise<void> {
+  RedisClient ??= (await import("../_redis_deps.ts")).Redis;
+}
 
 /** A Redis command failed because Redis could not be reached; retry once it is back. */
 export class RedisUnavailableError extends Error {
@@ -17,7 +24,8 @@ const FAILED_CONNECTION =
 
 /** Opens a connection that reports outages once each, through `onOutage`. */
 export function openConnection(url: string, onOutage?: (message: string) => void): Redis {
-  const conn = new Redis(url, connectionOptions());
+  if (!RedisClient) throw new Error("openConnection() before loadRedisClient()");
+  const conn = new RedisClient(url, connectionOptions());
   let down = false;
   // Before the first connection the caller reports the failure itself, once.
   let wasReady = false;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type { Redis } from "../_deps.ts";
+import type { Redis } from "../_redis_deps.ts";
 import type { Clock } from "../../proto/clock.ts";
 import { type KeyNames, keyNames } from "./_redis_keys.ts";
 import type { ScriptDef } from "./_redis_lua.ts";

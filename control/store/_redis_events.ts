@@ -5,7 +5,7 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type { Redis } from "../_deps.ts";
+import type { Redis } from "../_redis_deps.ts";
 import type { Clock } from "../../proto/clock.ts";
 import { WakeSet } from "./_wake_set.ts";
 import type { KeyNames } from "./_redis_keys.ts";

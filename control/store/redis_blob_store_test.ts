@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { Redis } from "../_deps.ts";
+import { Redis } from "../_redis_deps.ts";
 import { startRedis } from "../../tests/mod.ts";
 import { connectRedisStore } from "./redis_store.ts";
 import { CHUNK_BYTES, MAX_BLOB_BYTES } from "./redis_blob_store.ts";

@@ -7,7 +7,7 @@
 import { systemClock } from "../../proto/clock.ts";
 import { DEFAULT_RETENTION_MS, type Store, type StoreOptions } from "./store.ts";
 import { RedisContext } from "./_redis_context.ts";
-import { describeUrl, explainFailure } from "./_redis_connection.ts";
+import { describeUrl, explainFailure, loadRedisClient } from "./_redis_connection.ts";
 import { RedisAppStore } from "./redis_app_store.ts";
 import { RedisBlobStore } from "./redis_blob_store.ts";
 import { RedisCallQueue } from "./redis_call_queue.ts";
@@ -41,6 +41,7 @@ export async function connectRedisStore(
   url: string,
   options: RedisStoreOptions = {},
 ): Promise<Store> {
+  await loadRedisClient();
   const ctx = new RedisContext({
     url,
     clock: options.clock ?? systemClock,

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
-import { Redis } from "../_deps.ts";
+import { Redis } from "../_redis_deps.ts";
 import { FakeClock } from "../../proto/fake_clock.ts";
 import { startRedis } from "../../tests/mod.ts";
 import { connectRedisStore } from "./redis_store.ts";
