@@ -17,7 +17,7 @@ export const burn = app.function(function burn(n: number) {
   const t = performance.now();
   let h = 2166136261;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ i, 16777619);
-  return { h, ms: performance.now() - t, sandbox };
+  return { h, ms: performance.now() - t, at: performance.timeOrigin + t, sandbox };
 });
 
 /** Rounds of `burn` that take 20 ms on one core here (the fastest of several tries). */
@@ -60,6 +60,18 @@ async function twoThreads(rounds: number, count: number): Promise<number> {
   return performance.now() - t;
 }
 
+/** Mean idle time in a sandbox between one input's end and the next one's start. */
+function meanGap(runs: { at: number; ms: number }[][]): number {
+  let gaps = 0, total = 0;
+  for (const list of runs) {
+    list.sort((a, b) => a.at - b.at);
+    for (let i = 1; i < list.length; i++, gaps++) {
+      total += list[i].at - (list[i - 1].at + list[i - 1].ms);
+    }
+  }
+  return gaps ? total / gaps : 0;
+}
+
 app.localEntrypoint(async (args) => {
   const n = Number(args[0] ?? 200);
   const rounds = await calibrate();
@@ -67,10 +79,10 @@ app.localEntrypoint(async (args) => {
   const before = await serial(rounds, Math.floor(n / 2));
   const threadsMs = await twoThreads(rounds, n);
   const t = performance.now();
-  const sandboxes = new Set<string>();
+  const bySandbox = new Map<string, { at: number; ms: number }[]>();
   let inSandboxMs = 0;
   for await (const r of burn.map(Array.from({ length: n }, () => rounds))) {
-    sandboxes.add(r.sandbox);
+    bySandbox.set(r.sandbox, [...bySandbox.get(r.sandbox) ?? [], r]);
     inSandboxMs += r.ms;
   }
   const parallelMs = performance.now() - t;
@@ -80,6 +92,7 @@ app.localEntrypoint(async (args) => {
     serialMs: before + after,
     threadsMs,
     meanInSandboxMs: inSandboxMs / n,
-    sandboxes: sandboxes.size,
+    sandboxes: bySandbox.size,
+    meanGapMs: meanGap([...bySandbox.values()]),
   }));
 });

@@ -15,6 +15,7 @@ interface CpuFigures {
   threadsMs: number;
   meanInSandboxMs: number;
   sandboxes: number;
+  meanGapMs: number;
 }
 
 async function cpuRun(url: string, n: number): Promise<CpuFigures> {
@@ -65,7 +66,9 @@ export async function cpuBench(n = 200, runners = ["deno", "docker"]): Promise<R
           `${n} × 20 ms CPU-bound inputs, ${runner} runner, ${navigator.hardwareConcurrency} cores (defaults)`,
         value: `${ms(f.parallelMs)} (${f.sandboxes} sandboxes, ${
           ms(f.meanInSandboxMs)
-        }/input there; server+worker CPU ${ms(serverMs)} in the whole run)`,
+        }/input there, ${ms(f.meanGapMs)} idle between inputs; server+worker CPU ${
+          ms(serverMs)
+        } in the whole run)`,
         baseline: `serial .local() ${ms(f.serialMs)}; 2 plain threads ${ms(f.threadsMs)} (${
           (f.serialMs / f.threadsMs).toFixed(2)
         }×: the machine's ceiling now)`,

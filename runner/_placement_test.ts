@@ -179,3 +179,45 @@ Deno.test("a fast function that makes nested calls gets no queued window: its ca
   parentRun.answer({ ok: true, ms: 1 });
   await parent;
 });
+
+Deno.test("a backlog the measured run time says will outlast SCALE_UP_AFTER_MS scales up at once", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, def, new Resources({ cpu: 2, memoryMiB: 4096 }));
+  const warm = p.pool.run("warm", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 400 });
+  await warm;
+  const runs = Array.from({ length: 4 }, (_, i) => p.pool.run(`slow-${i}`, args));
+  const first = await runner.nextRun();
+  await clock.tick(0);
+  const second = await runner.nextRun();
+  strictEqual(clock.now(), 0, "no SCALE_UP_AFTER_MS wait: 3 × 400 ms are queued");
+  strictEqual(runner.started.length, 2, "and no more than the two cores");
+  first.answer({ ok: true, ms: 400 });
+  second.answer({ ok: true, ms: 400 });
+  for (let i = 0; i < 2; i++) (await runner.nextRun()).answer({ ok: true, ms: 400 });
+  await Promise.all(runs);
+});
+
+Deno.test("Reservation: a parked sandbox's share is given back once, whether it unparks or leaves", async () => {
+  const { Reservation } = await import("./_reservation.ts");
+  const resources = new Resources({ cpu: 2, memoryMiB: 4096 });
+  const r = new Reservation(resources, { cpu: 1, memoryMib: 100, onFreed: () => {} });
+  const a = {}, b = {};
+  r.take();
+  r.take();
+  r.park(a);
+  r.park(a);
+  strictEqual(resources.reserved.cpu, 1, "parking twice gives back once");
+  r.unpark(a);
+  r.unpark(a);
+  strictEqual(resources.reserved.cpu, 2, "unparking twice takes back once");
+  r.park(b);
+  r.give(b);
+  strictEqual(resources.reserved.cpu, 1, "a parked sandbox that leaves gives nothing more");
+  r.unpark(b);
+  strictEqual(resources.reserved.cpu, 1, "nor takes anything after it left");
+  r.give(a);
+  strictEqual(resources.reserved.cpu, 0);
+  r.close();
+});

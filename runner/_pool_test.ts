@@ -113,9 +113,9 @@ Deno.test("FunctionPool queues a window of inputs at a sandbox once its function
   const queued = [];
   for (let i = 0; i < 5; i++) queued.push(await runner.nextRun());
   strictEqual(queued.length, 5, "five more inputs sent while one is still running");
-  run1.answer({ ok: true, ms: 50 }); // now slow: the window closes
+  run1.answer({ ok: true, ms: 500 }); // now slow: the window closes
   await second;
-  for (const r of queued) r.answer({ ok: true, ms: 50 });
+  for (const r of queued) r.answer({ ok: true, ms: 500 });
   await Promise.all(more);
   const a = p.pool.run("in-a", args);
   const b = p.pool.run("in-b", args);
@@ -126,8 +126,8 @@ Deno.test("FunctionPool queues a window of inputs at a sandbox once its function
     new Promise((r) => setTimeout(() => r("held"), 100)),
   ]);
   strictEqual(early, "held", "a slow function's next input waits at the worker");
-  runA.answer({ ok: true, ms: 50 });
-  (await nextB).answer({ ok: true, ms: 50 });
+  runA.answer({ ok: true, ms: 500 });
+  (await nextB).answer({ ok: true, ms: 500 });
   await Promise.all([a, b]);
 });
 

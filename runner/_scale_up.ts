@@ -5,7 +5,8 @@
  *   function waits forever behind others.
  * - More start once the oldest waiting input has waited
  *   {@linkcode SCALE_UP_AFTER_MS} (a burst the warm sandboxes clear in a
- *   moment should not start new ones): as many as the backlog needs, as far as
+ *   moment should not start new ones), or at once when the function's measured
+ *   run time says the backlog will outlast that: as many as the backlog needs, as far as
  *   `maxContainers` and the worker's free cores and memory allow. Pools are
  *   woken when room is freed, so scale-up is paced by free cores.
  * - A stalled pool still progresses: when its inputs wait, nothing fits, and
@@ -56,6 +57,8 @@ export class ScaleUp {
   readonly #clock: Clock;
   readonly #pool: ScaleUpPool;
   #backlog: TimerHandle | undefined;
+  /** The armed backlog check runs at once (the backlog proved long). */
+  #backlogNow = false;
   #stall: TimerHandle | undefined;
 
   constructor(clock: Clock, pool: ScaleUpPool) {
@@ -76,17 +79,29 @@ export class ScaleUp {
     if (s.starting > 0) return;
     if (!p.fits()) return this.#armStall(s);
     this.#cancelStall();
-    if (this.#backlog !== undefined) return;
-    const waited = this.#clock.now() - (s.oldestSinceMs ?? this.#clock.now());
+    const long = this.#longBacklog(s);
+    // An armed check is brought forward once the backlog proves long.
+    if (this.#backlog !== undefined && (this.#backlogNow || !long)) return;
+    this.#cancelBacklog();
+    const now = this.#clock.now();
+    const waited = long ? SCALE_UP_AFTER_MS : now - (s.oldestSinceMs ?? now);
+    this.#backlogNow = long;
     this.#backlog = this.#clock.setTimeout(() => {
       this.#backlog = undefined;
       const s = p.state();
       if (s.waiting === 0 || s.starting > 0 || s.closed) return;
-      if (this.#clock.now() - (s.oldestSinceMs ?? 0) < SCALE_UP_AFTER_MS) return this.check();
+      const waited = this.#clock.now() - (s.oldestSinceMs ?? 0);
+      if (waited < SCALE_UP_AFTER_MS && !this.#longBacklog(s)) return this.check();
       const need = Math.max(1, Math.ceil(s.waiting / s.slots));
       for (let i = 0; i < need && p.room() && p.fits(); i++) p.start();
       if (p.state().starting === 0) this.check();
     }, Math.max(0, SCALE_UP_AFTER_MS - waited));
+  }
+
+  /** The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS (mean known). */
+  #longBacklog(s: ScaleUpState): boolean {
+    const perSandbox = s.waiting / Math.max(1, s.started * s.concurrency);
+    return s.runs.mean !== undefined && perSandbox * s.runs.mean >= SCALE_UP_AFTER_MS;
   }
 
   #armStall(armed: ScaleUpState): void {
@@ -107,10 +122,14 @@ export class ScaleUp {
     this.#stall = undefined;
   }
 
-  /** Drops the pending checks. */
-  cancel(): void {
+  #cancelBacklog(): void {
     if (this.#backlog !== undefined) this.#clock.clearTimeout(this.#backlog);
     this.#backlog = undefined;
+  }
+
+  /** Drops the pending checks. */
+  cancel(): void {
+    this.#cancelBacklog();
     this.#cancelStall();
   }
 }

@@ -7,6 +7,8 @@ Deno.test("queueWindow: none until measured, deep for microseconds, none for slo
   equal(queueWindow(4, 0.01, 300_000), 64, "scales with concurrency");
   equal(queueWindow(1, 0.5, 300_000), 4);
   equal(queueWindow(1, 3, 300_000), 1);
+  equal(queueWindow(1, 20, 300_000), 1, "tens of ms: the next input waits in the sandbox");
+  equal(queueWindow(2, 20, 300_000), 2);
   equal(queueWindow(1, NO_WINDOW_MS, 300_000), 0, "a slow input never strands others");
   equal(queueWindow(1, 0.5, 10), 0, "queueing may not eat a tenth of a short timeout");
 });
