@@ -61,7 +61,7 @@ export class WebPeers {
   #sweepWhileOpen(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      const now = Date.now();
+      const now = performance.now();
       for (const p of this.#peers) p.sweep(now);
       if (this.#peers.size === 0) {
         clearInterval(this.#timer);

@@ -155,7 +155,7 @@ export class WebGateway {
 
   /** Answers the request from its output when the handler's own response never came. */
   async #watch(call: CallRecord, path: string, timeoutMs: number, signal: AbortSignal) {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     try {
       while (!signal.aborted) {
         const { outputs } = await this.#store.outputs.readOutputs(call.callId, {
@@ -171,7 +171,7 @@ export class WebGateway {
           } else this.#channels.answer(path, text(500, "Internal Server Error"));
           break;
         }
-        const left = deadline - Date.now();
+        const left = deadline - performance.now();
         if (left <= 0) {
           this.#channels.answer(path, text(504, "Gateway Timeout"));
           break;

@@ -27,6 +27,7 @@ interface Pending {
   body?: CreditStream;
   /** The request body's credit at the worker. */
   window?: CreditWindow;
+  /** When it times out, on the monotonic `performance.now()` clock. */
   deadlineMs: number;
   onEnd: (end: WebEnd | undefined) => void;
 }
@@ -70,7 +71,7 @@ export class WebPeer {
     const p: Pending = {
       response: Promise.withResolvers<Response>(),
       answered: false,
-      deadlineMs: Date.now() + options.timeoutMs,
+      deadlineMs: performance.now() + options.timeoutMs,
       onEnd: options.onEnd,
     };
     this.#pending.set(id, p);

@@ -75,7 +75,7 @@ Deno.test("WebPeer answers 504 past the deadline and tells the worker to stop", 
   const peer = new WebPeer();
   const response = peer.request(head, null, { timeoutMs: 0, onEnd: () => {} });
   const id = (await sent(peer)).frames[0].id;
-  peer.sweep(Date.now() + 1);
+  peer.sweep(performance.now() + 1);
   strictEqual((await response).status, 504);
   const abort = await sent(peer);
   deepStrictEqual(abort.frames.map((f) => [f.id, f.kind.case]), [[id, "abort"]]);

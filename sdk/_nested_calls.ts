@@ -77,12 +77,12 @@ export class NestedSession implements CallSession {
   }
 
   async awaitCall(callId: string, timeoutMs: number | undefined): Promise<Output | undefined> {
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     while (true) {
-      const wait = Math.max(0, Math.min(50_000, deadline - Date.now()));
+      const wait = Math.max(0, Math.min(50_000, deadline - performance.now()));
       const res = await this.#rpc("awaitCall", { callId, timeoutMs: wait });
       if (res.done) return fromBinary(OutputSchema, res.output as Uint8Array);
-      if (Date.now() >= deadline) return undefined;
+      if (performance.now() >= deadline) return undefined;
     }
   }
 
