@@ -80,7 +80,7 @@ export class FunctionPool {
   }
 
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
-  get #slots(): number {
+  get slots(): number {
     const c = this.#concurrency;
     return c + queueWindow(c, this.#runTime.mean, this.spec.def.timeoutMs);
   }
@@ -90,10 +90,7 @@ export class FunctionPool {
     return this.#sandboxes.alive;
   }
 
-  /**
-   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on
-   * timeout), when the input starts there (it may first wait in the sandbox's queue). Rejects with the runner's errors if the sandbox dies or fails to start.
-   */
+  /** Runs one input (see {@linkcode PoolRun}); rejects if its sandbox dies or fails to start. */
   async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
     const { onSandbox, web } = options;
     const sandbox = await this.#slot();
@@ -224,7 +221,7 @@ export class FunctionPool {
 
   #dispatch(): void {
     this.#sandboxes.prune();
-    const slots = this.#slots;
+    const slots = this.slots;
     while (this.#waiters.size > 0) {
       // The least busy sandbox: queued windows spread instead of piling on the first.
       const free = this.#sandboxes.take(slots);
@@ -248,8 +245,12 @@ export class FunctionPool {
     if (starting > 0 || this.#scaleUp.armed || !this.#reservation.fits()) return;
     this.#scaleUp.arm(this.#waiters.oldest()!.sinceMs, () => {
       if (this.#waiters.size === 0 || this.#sandboxes.starting > 0 || this.#closed) return;
-      if (!this.#scaleUp.due(this.#waiters.oldest()!.sinceMs)) return this.#maybeScaleUp();
-      const need = Math.max(1, Math.ceil(this.#waiters.size / this.#slots));
+      const backlogMs = (this.#waiters.size * (this.#runTime.mean ?? Infinity)) /
+        (this.#sandboxes.alive * this.#concurrency);
+      if (!this.#scaleUp.due(this.#waiters.oldest()!.sinceMs, backlogMs)) {
+        return this.#maybeScaleUp();
+      }
+      const need = Math.max(1, Math.ceil(this.#waiters.size / this.slots));
       for (let i = 0; i < need && this.#room() && this.#reservation.fits(); i++) this.#startOne();
     });
   }
@@ -281,6 +282,7 @@ export class FunctionPool {
         return;
       }
       this.#sandboxes.add(sandbox);
+      this.#scaleUp.restart(); // the wait for a cold start says nothing of the load
       this.#dispatch();
     }, (err) => {
       const starting = --this.#sandboxes.starting;

@@ -104,6 +104,7 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
+      pipelined: () => this.#functions.pipelined(),
       figures: () => this.#figuresNow(),
     });
     this.#functions = new FunctionCache({
