@@ -10,6 +10,7 @@ export {
   ConnectError,
   createClient,
   createConnectRouter,
+  createHandlerContext,
   createRouterTransport,
   type HandlerContext,
   type Interceptor,
@@ -19,3 +20,9 @@ export {
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
 export { createTransport as createConnectProtocolTransport } from "npm:@connectrpc/connect@2.3.0/protocol-connect";
 export { create, fromBinary, type MessageInitShape, toBinary } from "./messages.ts";
+export {
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  isMessage,
+} from "npm:@bufbuild/protobuf@2.17.0";
