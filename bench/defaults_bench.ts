@@ -6,6 +6,8 @@
  */
 import { ms, percentile, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
+import { coldStartRows } from "./_cold_start.ts";
+import { cpuBench } from "./_cpu_bench.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
@@ -85,47 +87,6 @@ async function app(url: string, ...args: string[]): Promise<Record<string, unkno
   return JSON.parse(text);
 }
 
-async function timed(args: string[]): Promise<number> {
-  const t = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return performance.now() - t;
-}
-
-/** `nano-modal run hello.ts` (fresh file each time, embedded deno runner) vs `deno run` of `.local`. */
-async function coldStart(times: number): Promise<{ run: number[]; local: number[] }> {
-  const hello = await Deno.readTextFile(`${ROOT}examples/hello.ts`);
-  const run: number[] = [], local: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const tag = crypto.randomUUID().slice(0, 8);
-    const a = `${ROOT}bench/.cold_${tag}.ts`;
-    const b = `${ROOT}bench/.local_${tag}.ts`;
-    await Deno.writeTextFile(a, `${hello}\n// ${tag}\n`);
-    await Deno.writeTextFile(
-      b,
-      `import { App } from "@nano/modal";\nconst app = new App("l${tag}");\n` +
-        `const square = app.function(function square(x: number) { return x * x; });\n` +
-        `console.log(await square.local(5));\n`,
-    );
-    try {
-      run.push(await timed(["run", "-A", `${ROOT}main.ts`, "run", "--runner", "deno", a]));
-      local.push(await timed(["run", "-A", b]));
-    } finally {
-      await Deno.remove(a).catch(() => {});
-      await Deno.remove(b).catch(() => {});
-    }
-  }
-  return { run, local };
-}
-
 const rate = (n: number, msTaken: number) =>
   `${Math.round(n / (msTaken / 1000)).toLocaleString("en-US")} inputs/s`;
 
@@ -169,18 +130,12 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
       baseline: `rates ${rate(N, Math.max(...many))}–${rate(N, Math.min(...many)).split(" ")[0]}`,
       goal: "< 300 MiB",
     });
-    const cpu = await app(url, "cpu", "200") as { parallelMs: number; serialMs: number };
-    rows.push({
-      name: "200 × 20 ms CPU-bound inputs, deno runner, 2 cores (defaults)",
-      value: ms(cpu.parallelMs),
-      baseline: `serial .local() ${ms(cpu.serialMs)}`,
-      ratio: `${(cpu.serialMs / cpu.parallelMs).toFixed(2)}× faster`,
-      goal: "≥ 1.6×",
-    });
   } finally {
     child.kill("SIGTERM");
     await child.status;
   }
+  // CPU-bound inputs on each runner, each on a server of its own (bench/_cpu_bench.ts).
+  rows.push(...await cpuBench());
   const tuned = await startServe(["--concurrency", "4096"]);
   try {
     await app(tuned.url, "map", "2000");
@@ -193,14 +148,6 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
     tuned.child.kill("SIGTERM");
     await tuned.child.status;
   }
-  const cold = await coldStart(3);
-  const c = percentile(cold.run, 50), l = percentile(cold.local, 50);
-  rows.push({
-    name: "nano-modal run hello.ts (fresh file, --runner deno), start→exit p50",
-    value: ms(c),
-    baseline: `deno run .local(5) ${ms(l)}`,
-    ratio: `${(c / l).toFixed(1)}×`,
-    goal: "≤ 2×",
-  });
+  rows.push(...await coldStartRows(5));
   return rows;
 }

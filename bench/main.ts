@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: runs every benchmark and prints one table per area.
- * `deno task bench defaults|core|redis|docker|autoscale|volume|deploy|web` runs one area.
+ * `deno task bench defaults|ray|core|redis|docker|autoscale|volume|deploy|web` runs one area;
+ * `deno task bench cold [N]` runs only the cold start of `defaults`, N times (default 9).
  */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
@@ -11,10 +12,21 @@ import { volumeBench } from "./volume_bench.ts";
 import { webBench } from "./web_bench.ts";
 import { printTable } from "./_table.ts";
 import { defaultsBench } from "./defaults_bench.ts";
+import { coldStartRows } from "./_cold_start.ts";
+import { rayBench } from "./ray_bench.ts";
 
 const only = Deno.args[0];
 if (!only || only === "defaults") {
   printTable("Default options (issue 14)", await defaultsBench(Number(Deno.args[1] ?? 10)));
+}
+if (!only || only === "defaults" || only === "ray") {
+  printTable("Ray, the peer (its defaults, same machine, same session)", await rayBench());
+}
+if (only === "cold") {
+  printTable(
+    "Cold start (issue 14; also part of defaults)",
+    await coldStartRows(Number(Deno.args[1] ?? 9)),
+  );
 }
 if (!only || only === "core") {
   printTable("Foundation (deno runner, embedded backend)", await coreBench());

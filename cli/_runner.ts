@@ -8,13 +8,9 @@ import {
 } from "../runner/mod.ts";
 import { UsageError } from "./errors.ts";
 
-/** Cache directory for bundles and images (`NANO_MODAL_CACHE`, else ~/.cache/nano-modal). */
-export function cacheDir(): string {
-  const explicit = Deno.env.get("NANO_MODAL_CACHE");
-  if (explicit) return explicit;
-  const base = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
-  return `${base}/nano-modal`;
-}
+/** Cache directory for bundles and images (see proto/cache_dir.ts). */
+export { cacheDir } from "../proto/mod.ts";
+import { cacheDir } from "../proto/mod.ts";
 
 /** The docker runner's image repository (`NANO_MODAL_IMAGE_REPOSITORY`, default "nano-modal"). */
 export function imageRepository(): string | undefined {

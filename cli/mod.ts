@@ -8,24 +8,30 @@
  * @module
  */
 import { report, UsageError } from "./errors.ts";
-import { runCommand } from "./run.ts";
-import { deployCommand } from "./deploy.ts";
-import { appCommand } from "./app.ts";
-import { serveCommand } from "./serve.ts";
-import { workerCommand } from "./worker.ts";
-import { autoscalerCommand } from "./autoscaler.ts";
-import { statusCommand } from "./status.ts";
-import { secretCommand } from "./secret.ts";
-import { volumeCommand } from "./volume.ts";
-import { closest } from "../proto/mod.ts";
-import { imageCommand } from "./image.ts";
-import { VERSION } from "../sdk/mod.ts";
+import type { Embedded, EmbeddedOptions } from "./_embedded.ts";
+import config from "../deno.json" with { type: "json" };
 
-export { type Embedded, type EmbeddedOptions, startEmbedded } from "./_embedded.ts";
+export type { Embedded, EmbeddedOptions } from "./_embedded.ts";
 export { report, UsageError } from "./errors.ts";
 /** Types in {@linkcode EmbeddedOptions}, re-exported so the door names all it uses. */
 export type { Store } from "../control/mod.ts";
 export type { Runner } from "../runner/mod.ts";
+
+/**
+ * Starts a control plane and workers in this process (see `_embedded.ts`);
+ * the control plane and the runner load only when this is called.
+ *
+ * @example
+ * ```ts ignore
+ * import { startEmbedded } from "./mod.ts";
+ * import { DenoRunner } from "../runner/mod.ts";
+ * const stack = await startEmbedded({ runner: new DenoRunner({ denoDir: "/tmp/d" }), workers: 1 });
+ * await stack.close();
+ * ```
+ */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  return await (await import("./_embedded.ts")).startEmbedded(options);
+}
 
 const HELP = `nano-modal: serverless TypeScript functions on your own machines
 
@@ -45,17 +51,20 @@ Commands:
 
 Run \`nano-modal <command> --help\` for a command's options.`;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  deploy: deployCommand,
-  app: appCommand,
-  serve: serveCommand,
-  worker: workerCommand,
-  autoscaler: autoscalerCommand,
-  status: statusCommand,
-  secret: secretCommand,
-  volume: volumeCommand,
-  image: imageCommand,
+type Command = (args: string[]) => Promise<number>;
+
+/** Each subcommand's module, imported only when that subcommand runs. */
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run.ts")).runCommand,
+  deploy: async () => (await import("./deploy.ts")).deployCommand,
+  app: async () => (await import("./app.ts")).appCommand,
+  serve: async () => (await import("./serve.ts")).serveCommand,
+  worker: async () => (await import("./worker.ts")).workerCommand,
+  autoscaler: async () => (await import("./autoscaler.ts")).autoscalerCommand,
+  status: async () => (await import("./status.ts")).statusCommand,
+  secret: async () => (await import("./secret.ts")).secretCommand,
+  volume: async () => (await import("./volume.ts")).volumeCommand,
+  image: async () => (await import("./image.ts")).imageCommand,
 };
 
 /**
@@ -83,11 +92,13 @@ async function dispatch(args: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-V") {
-    console.log(`nano-modal ${VERSION}`);
+    // The package's version, as the SDK reports it (sdk/version.ts), without loading the SDK.
+    console.log(`nano-modal ${config.version}`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    const { closest } = await import("../proto/mod.ts");
     const near = closest(name, Object.keys(commands));
     throw new UsageError(
       `Unknown command "${name}"${
@@ -95,5 +106,5 @@ async function dispatch(args: string[]): Promise<number> {
       } (see \`nano-modal --help\`)`,
     );
   }
-  return await command(rest);
+  return await (await load())(rest);
 }

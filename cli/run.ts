@@ -1,13 +1,13 @@
 /** `nano-modal run APP.ts`: runs an app's local entrypoint against a server (or an embedded one). */
 import { parse } from "./_args.ts";
-import { chooseRunner } from "./_runner.ts";
 import { configuredServer, configuredToken } from "./config.ts";
-import { startEmbedded } from "./_embedded.ts";
+import { RunServer } from "./_run_server.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
 import { typeCheck } from "./_check.ts";
-import { closest } from "../proto/mod.ts";
+import { closest, trace } from "../proto/mod.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
+import { watchRun } from "./_watch.ts";
 
 export const RUN_HELP = `Run an app's local entrypoint; its functions run remotely.
 
@@ -24,6 +24,8 @@ Options:
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  runner for the embedded worker (default: docker if reachable)
   --check               type-check the app with \`deno check\` first; stop on errors
+  --watch               serve the app's web endpoints, and run a new version of
+                        the app each time APP.ts changes (same URLs)
   -h, --help            show this help`;
 
 function pickApp(file: string, apps: AppView[], functionName?: string): AppView {
@@ -70,12 +72,14 @@ function pickApp(file: string, apps: AppView[], functionName?: string): AppView 
 
 /** Runs the `run` command; returns the exit code. */
 export async function runCommand(args: string[]): Promise<number> {
+  trace("cli loaded");
   const { values, positionals, rest } = parse("run", args, {
     server: { type: "string" },
     token: { type: "string" },
     runner: { type: "string" },
     check: { type: "boolean" },
     detach: { type: "boolean" },
+    watch: { type: "boolean" },
   });
   if (values.help) {
     console.log(RUN_HELP);
@@ -89,33 +93,40 @@ export async function runCommand(args: string[]): Promise<number> {
   const [file, functionName] = splitTarget(positionals[0]);
   const entryUrl = await resolveFile(file);
   if (values.check) await typeCheck(new URL(entryUrl).pathname, file);
-  let server = configuredServer(values.server);
-  let token = configuredToken(values.token);
+  const configured = configuredServer(values.server);
+  const token = configured ? configuredToken(values.token) : undefined;
   const rt = runtimeView();
   rt.mode = "cli";
-
-  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
+  if (!configured && values.detach) {
+    throw new UsageError(
+      "--detach needs a control plane that outlives this command: start `nano-modal serve` and pass --server URL",
+    );
+  }
+  if (configured && values.runner !== undefined) {
+    throw new UsageError(
+      "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
+    );
+  }
+  // Without a server, one starts in this process when the app asks: while it bundles.
+  const embedded = configured
+    ? undefined
+    : new RunServer({ runner: values.runner, announce: (l) => console.error(dim(l)) });
   try {
-    if (!server) {
-      const runner = await chooseRunner(values.runner, (l) => console.error(dim(l)));
-      token = crypto.randomUUID();
-      embedded = await startEmbedded({ runner, workers: 1, token });
-      server = embedded.url;
-      if (values.detach) {
-        throw new UsageError(
-          "--detach needs a control plane that outlives this command: start `nano-modal serve` and pass --server URL",
-        );
+    if (values.watch) {
+      if (functionName !== undefined || values.detach) {
+        throw new UsageError("--watch serves an app's endpoints: drop ::FUNCTION and --detach");
       }
-    } else if (values.runner !== undefined) {
-      throw new UsageError(
-        "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
-      );
+      await embedded?.start();
+      const server = embedded?.url ?? configured!;
+      return await watchRun(file, { server, token: embedded?.token ?? token, args: rest });
     }
     await loadModule(file, entryUrl);
+    trace("app module loaded");
     const app = pickApp(file, rt.apps, functionName);
     const running = app.run({
-      serverUrl: server,
-      token,
+      serverUrl: embedded?.url ?? configured!,
+      token: embedded?.token ?? token,
+      startServer: embedded && (() => embedded.start()),
       entryUrl,
       args: rest,
       functionName,
@@ -125,6 +136,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     await embedded?.close();
+    trace("run done");
   }
 }
 

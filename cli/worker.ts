@@ -16,6 +16,10 @@ Options:
   --server URL           control plane to serve (env NANO_MODAL_SERVER)
   --concurrency N        inputs this worker holds at once (default 32)
   --runner docker|deno   how to run functions (default: docker if reachable)
+  --cpu N                cores this worker's sandboxes may reserve (each reserves its
+                         function's cpu; default: this machine's cores)
+  --memory-mib N         memory (MiB) its sandboxes may reserve (each its function's
+                         memoryMiB; default: this machine's memory)
   --token TOKEN          the server's worker token (env NANO_MODAL_WORKER_TOKEN, else
                          NANO_MODAL_TOKEN, else the local ~/.config/nano-modal/token)
   --log-format text|json one line per event (connected, container started/stopped,
@@ -33,6 +37,8 @@ export async function workerCommand(args: string[]): Promise<number> {
     server: { type: "string" },
     concurrency: { type: "string" },
     runner: { type: "string" },
+    cpu: { type: "string" },
+    "memory-mib": { type: "string" },
     token: { type: "string" },
     "log-format": { type: "string" },
     quiet: { type: "boolean" },
@@ -56,6 +62,12 @@ export async function workerCommand(args: string[]): Promise<number> {
     min: 1,
     max: 100_000,
   });
+  const resources = {
+    cpu: cpuFlag(values.cpu),
+    memoryMiB: values["memory-mib"] === undefined
+      ? undefined
+      : intFlag("memory-mib", values["memory-mib"], { default: 0, min: 1, max: 1 << 30 }),
+  };
   const events = eventLogFromFlags(values);
   const runner = await chooseRunner(values.runner, (l) => console.error(l));
   const worker = new Worker({
@@ -64,6 +76,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     token: configuredWorkerToken(values.token),
     runner,
     capacity,
+    resources,
     cacheDir: cacheDir(),
   });
   let signals = 0;
@@ -95,4 +108,14 @@ export async function workerCommand(args: string[]): Promise<number> {
   }
   console.error(`worker ${worker.id}: stopped`);
   return 0;
+}
+
+/** Reads `--cpu`: a number of cores above 0 (fractions allowed), or undefined when absent. */
+function cpuFlag(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== "string" || !(n > 0 && n <= 4096)) {
+    throw new UsageError(`--cpu must be a number of cores above 0 (e.g. 2 or 1.5), got "${value}"`);
+  }
+  return n;
 }

@@ -95,7 +95,10 @@ export class Deployments {
       }
     }
     await this.#all.apps.putApp(app, functions);
-    const v = await this.#store.recordVersion(app.name, app.appId, this.#clock.now());
+    const v = await this.#store.recordVersion(app.name, {
+      appId: app.appId,
+      nowMs: this.#clock.now(),
+    });
     this.#deployedNames.set(app.appId, app.name);
     if (current && current.appId !== app.appId && !current.stopped) {
       this.#hooks.drained(current.appId);
@@ -235,7 +238,11 @@ export class Deployments {
     };
     const previous = await this.#store.getDeployment(name);
     await this.#all.apps.putApp(app, functions);
-    const v = await this.#store.recordVersion(name, appId, this.#clock.now(), version);
+    const v = await this.#store.recordVersion(name, {
+      appId,
+      nowMs: this.#clock.now(),
+      rollbackOf: version,
+    });
     this.#deployedNames.set(appId, name);
     if (previous && !previous.stopped) this.#hooks.drained(previous.appId);
     return { version: v.version, appId };

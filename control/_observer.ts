@@ -5,7 +5,7 @@
  * @module
  */
 import { fromBinary } from "../proto/deps.ts";
-import { OutputSchema, ResultStatus } from "../proto/messages.ts";
+import { OutputSchema, ResultStatus, type WebEnd } from "../proto/messages.ts";
 import { type EventLog, silentEventLog } from "../proto/event_log.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { AppRecord, InputRecord, Store, WorkerRecord } from "./store/mod.ts";
@@ -196,6 +196,25 @@ export class ControlObserver implements WorkObserver {
     } catch {
       // A worker sent bytes that do not decode: the caller finds out; count it as internal.
     }
+    this.#finished(functionId, inputId, { status, durationMs, bytes: output.byteLength });
+  }
+
+  /** A web request served on the direct path ended (`end` undefined: its worker was lost). */
+  webCallFinished(functionId: string, callId: string, end: WebEnd | undefined): void {
+    const status = end ? STATUS[end.status] ?? "internal" : "internal";
+    this.#finished(functionId, `${callId}:0`, {
+      status,
+      durationMs: end?.durationMs ?? 0,
+      bytes: 0,
+    });
+  }
+
+  #finished(
+    functionId: string,
+    inputId: string,
+    o: { status: string; durationMs: number; bytes: number },
+  ): void {
+    const { status, durationMs } = o;
     const timeMs = this.#clock.now();
     const w = this.#windows.get(functionId) ?? { success: 0, failure: 0, done: [] };
     this.#windows.delete(functionId); // re-inserted last: the map's order is most recent use
@@ -210,7 +229,7 @@ export class ControlObserver implements WorkObserver {
     this.#labels(functionId).then((labels) => {
       if (!labels) return;
       this.#remember(timeMs, labels, inputId, status, durationMs);
-      this.metrics.callFinished(labels, status, durationMs, output.byteLength);
+      this.metrics.callFinished(labels, status, durationMs, o.bytes);
     }).catch((err) => console.error(`nano-modal metrics: ${(err as Error).message}`));
   }
 

@@ -18,7 +18,7 @@ interface Pending {
 }
 
 /** Response headers that belong to one hop, not to the handler's response. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
   "transfer-encoding",
@@ -26,7 +26,8 @@ const HOP_BY_HOP = new Set([
   "upgrade",
   "proxy-connection",
 ]);
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** Statuses whose responses have no body. */
+export const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /** The open web requests of this control plane. */
 export class WebChannels {

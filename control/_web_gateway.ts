@@ -1,9 +1,12 @@
 /**
- * Web endpoints: `/web/<app>/<function>/...` on the control plane's port. A
- * request becomes one input of the endpoint's function (so it scales, is
- * leased and counted like any call); the worker that runs it streams the
- * bodies through this control plane's channel (see `_web_channel.ts`).
- * Public unless the endpoint asks for the token.
+ * Web endpoints: `/web/<app>/<function>/...` on the control plane's port.
+ * When a worker connected here holds a web stream, the request goes straight
+ * to it (the direct path, `_web_direct.ts`: no store write, no queue).
+ * Otherwise it becomes one input of the endpoint's function (so it is leased
+ * like any call, by a worker of any control plane on the store), and that
+ * worker streams the bodies through this control plane's channel (see
+ * `_web_channel.ts`). Either way it counts as a call. Public unless the
+ * endpoint asks for the token.
  */
 import { fromBinary } from "../proto/deps.ts";
 import {
@@ -11,11 +14,15 @@ import {
   FunctionDefSchema,
   OutputSchema,
   ResultStatus,
+  type WebEnd,
+  type WebFrames,
+  type WebHeader,
 } from "../proto/messages.ts";
 import type { CallRecord, Store } from "./store/mod.ts";
 import { timingSafeEqual } from "./_auth.ts";
 import { newId } from "./_ids.ts";
 import { text, WebChannels } from "./_web_channel.ts";
+import { WebPeers } from "./_web_direct.ts";
 
 /** What the gateway needs besides the store. */
 export interface WebGatewayOptions {
@@ -23,6 +30,8 @@ export interface WebGatewayOptions {
   token?: string;
   /** The URL workers reach this control plane at (known once it listens). */
   selfUrl(): string;
+  /** Told of each request served on the direct path (queued ones count as inputs). */
+  onDirectCall?(functionId: string, callId: string, end: WebEnd | undefined): void;
 }
 
 interface Endpoint {
@@ -41,6 +50,7 @@ export class WebGateway {
   readonly #store: Store;
   readonly #options: WebGatewayOptions;
   readonly #channels = new WebChannels();
+  readonly #peers = new WebPeers();
   readonly #endpoints = new Map<string, { found: Promise<Endpoint | undefined>; atMs: number }>();
 
   constructor(store: Store, options: WebGatewayOptions) {
@@ -58,6 +68,14 @@ export class WebGateway {
     this.#endpoints.clear();
   }
 
+  /** Serves a worker's direct web stream (`WorkerService/WebStream`). */
+  workerStream(
+    messages: AsyncIterable<WebFrames>,
+    context: { signal: AbortSignal },
+  ): AsyncIterable<WebFrames> {
+    return this.#peers.serve(messages, context.signal);
+  }
+
   /** Serves a request whose path {@linkcode WebGateway.owns}. */
   async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
@@ -72,11 +90,30 @@ export class WebGateway {
     const rest = url.pathname.slice(prefix.length) || "/";
     const headers = [...req.headers].filter(([k]) => k !== "x-forwarded-prefix");
     headers.push(["x-forwarded-prefix", prefix]);
+    // Behind the gate the server listens on a unix socket: the origin is the Host the client used.
+    const target = `${origin(req, url)}${rest}${url.search}`;
+    const peer = this.#peers.pick(endpoint.functionId);
+    if (peer) {
+      const callId = newId("fc");
+      const onEnd = (end: WebEnd | undefined) =>
+        this.#options.onDirectCall?.(endpoint.functionId, callId, end);
+      return peer.request(
+        {
+          functionId: endpoint.functionId,
+          callId,
+          method: req.method,
+          url: target,
+          headers: headers.map(([name, value]) => ({ name, value }) as WebHeader),
+          hasBody: req.body !== null,
+        },
+        req.body,
+        { timeoutMs: endpoint.def.timeoutMs + QUEUE_SLACK_MS, onEnd },
+      );
+    }
     const channel = this.#channels.open(req.body);
     const head = {
       method: req.method,
-      // Behind the gate the server listens on a unix socket: the origin is the Host the client used.
-      url: `${origin(req, url)}${rest}${url.search}`,
+      url: target,
       headers,
       hasBody: req.body !== null,
       channel: `${this.#options.selfUrl()}${channel.path}`,

@@ -14,16 +14,19 @@ import {
   WorkerCommandSchema,
   type WorkerMessage,
 } from "../proto/messages.ts";
-import type { Completion, Store } from "./store/mod.ts";
+import type { Store, WorkerRecord } from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { isId } from "./_ids.ts";
 import { failExhausted } from "./_outputs.ts";
 import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
+import { ResultBatcher } from "./_result_batcher.ts";
+import { LeaseAhead } from "./_lease_ahead.ts";
 import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
 import type { WorkerServiceOptions } from "./worker_service.ts";
 import type { WorkObserver } from "./_work_observer.ts";
+import { ClusterShare } from "./_cluster_share.ts";
 
 /** What one stream needs from the worker service. */
 export interface WorkStreamOptions {
@@ -58,7 +61,7 @@ export async function* serveWorker(
     store.workers.heartbeat(record()).catch(() => {});
   });
   let containers: Record<string, number> = {};
-  const record = () => ({
+  const record = (): WorkerRecord => ({
     workerId,
     capacity: hello.capacity,
     runner: hello.runner.slice(0, 32),
@@ -66,11 +69,25 @@ export async function* serveWorker(
     lastSeenMs: clock.now(),
     ...held.load(),
     containers,
+    ...share.fields(),
+  });
+  const out = new AsyncQueue<WorkerCommand>();
+  // How many containers it may run (maxContainers is cluster-wide) and its warm duties.
+  const share = new ClusterShare({
+    workerId,
+    store,
+    clock,
+    leaseMs,
+    board: hub.board,
+    describe,
+    held: () => held.load().running,
+    containers: () => containers,
+    send: (cmd) => out.push(cmd),
+    save: () => store.workers.heartbeat(record()),
   });
   await store.workers.heartbeat(record());
   observer.workerJoined(record());
 
-  const out = new AsyncQueue<WorkerCommand>();
   // The first command tells the worker it is connected (and accepted), before any work.
   out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
   const removeFromHub = hub.add(out);
@@ -83,6 +100,22 @@ export async function* serveWorker(
   const apps = new AppWatch(options.appState, (cmd) => out.push(cmd));
   let draining = false;
   let creditWake: (() => void) | undefined;
+  // Leases a little ahead of credit: returned credit is met at once, the store asked in batches.
+  const ahead = new LeaseAhead(store.queue, workerId, {
+    leaseMs,
+    clock,
+    maxAhead: Math.min(hello.capacity, 1024),
+  });
+  // Results are stored in order, a burst of them in one write; acks follow the writes.
+  const batcher = new ResultBatcher(store, {
+    maxInfra,
+    onStored: (count) => {
+      stored += count;
+      out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: stored } } }));
+    },
+    onRequeued: (count) => observer.inputsRequeued(workerId, count, "its sandbox died"),
+    onError: (err) => out.close(err),
+  });
 
   const reader = (async () => {
     try {
@@ -94,39 +127,23 @@ export async function* serveWorker(
             creditWake?.();
             break;
           case "results": {
-            const done: Completion[] = [];
-            const again: { inputId: string; leaseToken: string }[] = [];
-            for (const res of msg.value.results) {
-              if (res.requeue) again.push({ inputId: res.inputId, leaseToken: res.leaseToken });
-              else if (res.output.length) {
-                done.push({
-                  inputId: res.inputId,
-                  leaseToken: res.leaseToken,
-                  output: { idx: res.idx, data: res.output },
-                });
-              }
-            }
-            for (const res of msg.value.results) {
+            const { results } = msg.value;
+            for (const res of results) {
               const functionId = held.functionOf(res.inputId);
               if (res.requeue || !functionId) continue;
               observer.inputFinished(workerId, functionId, res.inputId, res.output);
             }
-            held.remove(msg.value.results.map((res) => res.inputId));
-            if (done.length) await store.queue.complete(done);
-            if (again.length) {
-              const report = await store.queue.requeue(again, maxInfra);
-              observer.inputsRequeued(workerId, again.length, "its sandbox died");
-              await failExhausted(store, report.exhausted, maxInfra);
-            }
-            stored += msg.value.results.length;
-            out.push(create(WorkerCommandSchema, {
-              msg: { case: "ack", value: { results: stored } },
-            }));
+            held.remove(results.map((res) => res.inputId));
+            batcher.add(results);
             break;
           }
           case "heartbeat": {
             const { inputIds } = msg.value;
-            const lost = await store.queue.renew(workerId, { inputIds, leaseMs });
+            const notHeld = await store.queue.renew(workerId, {
+              inputIds: [...inputIds, ...ahead.ids()],
+              leaseMs,
+            });
+            const lost = ahead.forget(notHeld);
             // Inputs it no longer holds (cancelled, or requeued elsewhere): stop running them.
             // This reaches workers whose calls were cancelled through another control plane.
             if (lost.length) {
@@ -135,8 +152,10 @@ export async function* serveWorker(
               }));
             }
             containers = functionContainers(msg.value.figures);
+            share.acknowledge(msg.value.figures);
             await store.workers.heartbeat(record());
             observer.workerHeartbeat(workerId, msg.value.figures);
+            share.heartbeat().catch(() => {});
             apps.check().catch(() => {});
             break;
           }
@@ -145,7 +164,9 @@ export async function* serveWorker(
             break;
           case "drain":
             draining = true;
+            share.drain().catch(() => {});
             creditWake?.();
+            await ahead.giveBack();
             break;
           default:
             invalid("unexpected message on a work stream");
@@ -167,7 +188,7 @@ export async function* serveWorker(
         creditWake = undefined;
         continue;
       }
-      const leases = await store.queue.lease(workerId, { max: credit, leaseMs });
+      const leases = await ahead.take(credit);
       if (leases.length === 0) {
         await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
         continue;
@@ -184,6 +205,7 @@ export async function* serveWorker(
         if (d) apps.note(d.appId);
         describedHere.add(id);
       }
+      await share.beforeAssign(leases.map((l) => l.input.functionId)).catch(() => {});
       out.push(create(WorkerCommandSchema, {
         msg: {
           case: "assign",
@@ -210,10 +232,14 @@ export async function* serveWorker(
   } finally {
     signal.removeEventListener("abort", onAbort);
     held.close();
+    share.close();
     ctl.abort();
     creditWake?.();
     removeFromHub();
     await Promise.allSettled([reader, leaser]);
+    await batcher.idle();
+    // Inputs leased ahead never reached the worker: back to the front of the queue.
+    await ahead.giveBack().catch(() => {});
     // Whatever this worker still held runs again elsewhere.
     const report = await store.queue.releaseWorker(workerId, maxInfra);
     await failExhausted(store, report.exhausted, maxInfra);

@@ -6,6 +6,7 @@
 import { create } from "../proto/deps.ts";
 import { type WorkerCommand, WorkerCommandSchema } from "../proto/messages.ts";
 import type { AsyncQueue } from "../proto/async_queue.ts";
+import { ShareBoard } from "./_share_board.ts";
 
 /** What a worker should do with an app's containers. */
 export type AppState = "live" | "stopped" | "drain";
@@ -13,7 +14,8 @@ export type AppState = "live" | "stopped" | "drain";
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
   readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-  #nextWarm = 0;
+  /** The streams' cluster shares: allowances of containers and warm duties. */
+  readonly board = new ShareBoard();
 
   /** Registers a stream's outgoing queue; returns the function that removes it. */
   add(queue: AsyncQueue<WorkerCommand>): () => void {
@@ -30,15 +32,12 @@ export class WorkerHub {
   }
 
   /**
-   * Gives the min-warm duty of these functions (their app was just deployed or
-   * started) to one worker, in turn: the cluster keeps each function's
-   * minContainers warm once, not once per worker.
+   * These functions' app was just deployed or started: their min-warm duty
+   * goes to one live worker now (see `_warm_duty.ts`), so the cluster keeps
+   * each function's minContainers warm once, not once per worker.
    */
   warm(functionIds: string[]): void {
-    if (functionIds.length === 0 || this.#streams.size === 0) return;
-    const streams = [...this.#streams];
-    const q = streams[this.#nextWarm++ % streams.length];
-    q.push(create(WorkerCommandSchema, { msg: { case: "warm", value: { functionIds } } }));
+    if (functionIds.length > 0) this.board.appCreated();
   }
 
   /** Tells every worker to stop running these inputs (their calls were cancelled). */

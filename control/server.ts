@@ -4,9 +4,20 @@
  * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
+<<<<<<< HEAD
 import type { Transport } from "../proto/deps.ts";
 import { createDirectTransport } from "../proto/direct_transport.ts";
 import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
+=======
+import { createRouterTransport, type Transport } from "../proto/deps.ts";
+import {
+  ControlService,
+  SecretService,
+  VolumeService,
+  type WebFrames,
+  WorkerService,
+} from "../proto/messages.ts";
+>>>>>>> main
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -23,6 +34,7 @@ import { Deployments } from "./_deployments.ts";
 import { watchAppHeartbeats } from "./_app_heartbeats.ts";
 import { createNestedCalls } from "./_nested_calls.ts";
 import { WebGateway } from "./_web_gateway.ts";
+import { withInProcessWeb } from "./_web_in_process.ts";
 import { startSchedules } from "./_schedules.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -130,8 +142,12 @@ function listen(options: ServerOptions): ControlServer {
   const maxInfraAttempts = options.maxInfraAttempts ?? 3;
   const hub = new WorkerHub();
   let selfUrl = "";
-  const web = new WebGateway(store, { token: options.token, selfUrl: () => selfUrl });
   const observer = new ControlObserver(store, { clock, log: options.eventLog });
+  const web = new WebGateway(store, {
+    token: options.token,
+    selfUrl: () => selfUrl,
+    onDirectCall: (functionId, callId, end) => observer.webCallFinished(functionId, callId, end),
+  });
   const deployments = new Deployments(store, clock, {
     stopped: (appId) => {
       hub.appStopped(appId);
@@ -170,6 +186,8 @@ function listen(options: ServerOptions): ControlServer {
       observer,
     }),
     getSecretEnv: state.getSecretEnv,
+    webStream: (messages: AsyncIterable<WebFrames>, ctx: { signal: AbortSignal }) =>
+      web.workerStream(messages, ctx),
   };
   router.service(WorkerService, workerService);
   router.service(SecretService, state.secretService);
@@ -233,7 +251,17 @@ function listen(options: ServerOptions): ControlServer {
     // Nothing outside this process can reach it, so it needs no token.
     // Direct calls: no encoding, and nothing kept per message of the long-lived Work stream.
     inProcessTransport: () =>
+<<<<<<< HEAD
       createDirectTransport([[WorkerService, workerService], [VolumeService, state.volumeService]]),
+=======
+      withInProcessWeb(
+        createRouterTransport(({ service }) => {
+          service(WorkerService, workerService);
+          service(VolumeService, state.volumeService);
+        }),
+        workerService.webStream,
+      ),
+>>>>>>> main
     async close() {
       schedules.stop();
       sweeper.stop();

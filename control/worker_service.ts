@@ -14,6 +14,7 @@ import { invalid } from "./_validate.ts";
 import { serveWorker } from "./_work_stream.ts";
 import { type WorkObserver, workObserverNone } from "./_work_observer.ts";
 import { type AppState, WorkerHub } from "./_worker_hub.ts";
+import { loadWarmCandidates } from "./_warm_duty.ts";
 
 export { type AppState, WorkerHub };
 
@@ -45,7 +46,7 @@ export interface WorkerServiceOptions {
 export function createWorkerService(
   store: Store,
   options: WorkerServiceOptions = {},
-): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv"> {
+): Omit<ServiceImpl<typeof WorkerService>, "getSecretEnv" | "webStream"> {
   const leaseMs = options.leaseMs ?? 30_000;
   const hub = options.hub ?? new WorkerHub();
   const clock = options.clock ?? systemClock;
@@ -61,6 +62,10 @@ export function createWorkerService(
     return found;
   };
   const maxInfra = options.maxInfraAttempts ?? 3;
+  hub.board.loadCandidatesWith(
+    () => loadWarmCandidates(store, { describe, appState: options.appState }),
+    clock,
+  );
 
   return {
     async getFunction(req) {

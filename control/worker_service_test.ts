@@ -109,3 +109,32 @@ Deno.test("a worker that leaves has its leases requeued and is forgotten", async
     await f.close();
   }
 });
+
+Deno.test("inputs leased ahead of a fast worker's credit go back uncounted when it drains", async () => {
+  const f = await serviceFixture();
+  const fast = new FakeWorker(f, "w1");
+  const other = new FakeWorker(f, "w2");
+  try {
+    const n = 30;
+    for (let i = 0; i < n; i++) await spawn(f);
+    let assigned = 0;
+    for (let i = 0; i < 20; i++) {
+      fast.send({ case: "credit", value: { count: 1 } });
+      assigned += (await fast.nextAssign()).inputs.length;
+      f.clock.advance(5); // one input every 5 ms: fast enough to lease ahead
+    }
+    equal(assigned, 20);
+    const queued = async () => (await f.store.queue.depth())[f.functionId] ?? 0;
+    await until(async () => (await queued()) === n - assigned - 4); // capacity 4 ahead
+    fast.send({ case: "drain", value: {} });
+    await until(async () => (await queued()) === n - assigned);
+    other.send({ case: "credit", value: { count: n } });
+    const rest = (await other.nextAssign()).inputs;
+    equal(rest.length, n - assigned);
+    deepStrictEqual(rest.map((i) => i.infraAttempt), rest.map(() => 0), "no attempt counted");
+  } finally {
+    await fast.close();
+    await other.close();
+    await f.close();
+  }
+});

@@ -27,3 +27,5 @@ export * from "./sdk_import_map.ts";
 export * from "./event_log.ts";
 export type * from "./runtime.ts";
 export * from "./logs_before_result.ts";
+export * from "./trace.ts";
+export * from "./cache_dir.ts";

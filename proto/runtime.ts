@@ -40,6 +40,13 @@ export interface RunOptions {
   functionName?: string;
   /** Keep the app running when this client exits or dies (`run --detach`). */
   detach?: boolean;
+  /**
+   * Set when the control plane at `serverUrl` starts on demand (the CLI's
+   * embedded one): the app calls it once it has started the work that needs
+   * no server (bundling), so that both overlap, and connects when it
+   * resolves (or fails with its error).
+   */
+  startServer?: () => Promise<void>;
 }
 
 /** How the CLI asks an app to deploy (`nano-modal deploy`). */

@@ -9,18 +9,24 @@
 /** The shipped SDK's URL. */
 export const SHIPPED_SDK_URL: string = new URL("../sdk/mod.ts", import.meta.url).href;
 
-/** Whether `dir` or a folder above it has a Deno config (which then decides imports). */
-export async function hasDenoConfig(dir: string): Promise<boolean> {
+/** The Deno config (deno.json or deno.jsonc) in `dir` or the nearest folder above it. */
+export async function denoConfigPath(dir: string): Promise<string | undefined> {
   for (let d = dir;; d = d.slice(0, d.lastIndexOf("/")) || "/") {
     for (const name of ["deno.json", "deno.jsonc"]) {
+      const path = `${d === "/" ? "" : d}/${name}`;
       try {
-        if ((await Deno.stat(`${d}/${name}`)).isFile) return true;
+        if ((await Deno.stat(path)).isFile) return path;
       } catch {
         // none here; look further up
       }
     }
-    if (d === "/") return false;
+    if (d === "/") return undefined;
   }
+}
+
+/** Whether `dir` or a folder above it has a Deno config (which then decides imports). */
+export async function hasDenoConfig(dir: string): Promise<boolean> {
+  return (await denoConfigPath(dir)) !== undefined;
 }
 
 /**

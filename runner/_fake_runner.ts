@@ -7,7 +7,13 @@
 import { AsyncQueue } from "../proto/async_queue.ts";
 import { create } from "../proto/deps.ts";
 import { type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
-import { type DoneMessage, FrameWriter, readFrames, type RunMessage } from "./_protocol.ts";
+import {
+  type DoneMessage,
+  FrameWriter,
+  type NestedReplyMessage,
+  readFrames,
+  type RunMessage,
+} from "./_protocol.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 
 /** What a fake sandbox answers for one input. */
@@ -19,6 +25,8 @@ export interface PendingRun {
   sandbox: FakeSandbox;
   /** Sends the input's result. */
   answer(answer: Answer): void;
+  /** Calls `method` from inside this input, as `fn.remote()` in a function would. */
+  nested(method: string, req?: Record<string, unknown>): Promise<NestedReplyMessage>;
 }
 
 /** A sandbox of a {@linkcode FakeRunner}. */
@@ -120,13 +128,21 @@ export class FakeRunner implements Runner {
   async #serve(sandbox: FakeSandbox, conn: Deno.UnixConn): Promise<void> {
     const writer = new FrameWriter(conn);
     writer.send({ t: "ready", functions: [sandbox.spec.functionName] });
+    const replies = new Map<number, (reply: NestedReplyMessage) => void>();
+    let calls = 0;
     try {
       for await (const batch of readFrames(conn)) {
         for (const message of batch) {
+          if (message.t === "nested-reply") replies.get(message.id)?.(message);
           if (message.t !== "run") continue;
           const answer = (a: Answer) => writer.send({ t: "done", id: message.id, ...a });
+          const nested = (method: string, req: Record<string, unknown> = {}) => {
+            const id = ++calls;
+            writer.send({ t: "nested", id, input: message.id, method, req });
+            return new Promise<NestedReplyMessage>((resolve) => replies.set(id, resolve));
+          };
           if (this.#options.autoAnswer) answer(this.#options.autoAnswer(message));
-          else this.runs.push({ message, sandbox, answer });
+          else this.runs.push({ message, sandbox, answer, nested });
         }
       }
     } catch {

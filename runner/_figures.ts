@@ -5,6 +5,8 @@
  */
 
 import { type EventLog, silentEventLog } from "../proto/event_log.ts";
+import type { FunctionCache } from "./_functions.ts";
+import { functionContainerFigures } from "./_scaling.ts";
 
 /** Running totals of one worker, and where its pools announce events. */
 export class WorkerFigures {
@@ -27,4 +29,21 @@ export interface ContainerCounts {
   idle: number;
   busy: number;
   starting: number;
+}
+
+/** Totals and container counts, as the worker's heartbeat carries them. */
+export function heartbeatFigures(
+  figures: WorkerFigures,
+  functions: FunctionCache,
+): Record<string, number> {
+  const c = functions.containerCounts();
+  return {
+    cold_starts: figures.coldStarts,
+    sandbox_deaths: figures.sandboxDeaths,
+    image_builds: figures.imageBuilds,
+    containers_idle: c.idle,
+    containers_busy: c.busy,
+    containers_starting: c.starting,
+    ...functionContainerFigures(functions.containersByFunction()),
+  };
 }

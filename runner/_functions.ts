@@ -14,6 +14,7 @@ const HOST = hostCapacity();
 import type { Runner } from "./runner.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import type { NestedHandler } from "./_protocol.ts";
+import type { PoolShare } from "./_scaling.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -45,6 +46,8 @@ export interface FunctionCacheOptions {
   resources?: Resources;
   /** Answers calls made from inside sandboxes (see `_nested.ts`). */
   onNested?: NestedHandler;
+  /** The worker's share of the cluster: containers it may run, warm duties. */
+  share?: PoolShare;
 }
 
 /** Loads functions once and keeps their pools. */
@@ -115,6 +118,7 @@ export class FunctionCache {
       clock: this.#options.clock,
       figures: this.#options.figures,
       resources: this.#options.resources,
+      share: this.#options.share,
     });
     this.#pools.set(functionId, pool);
     return { appId: res.appId, def, pool };
@@ -164,6 +168,11 @@ export class FunctionCache {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) fn.pool.retire();
     }
+  }
+
+  /** Wakes these functions' loaded pools: they may start more sandboxes now. */
+  wake(functionIds: string[]): void {
+    for (const id of functionIds) this.#pools.get(id)?.warm();
   }
 
   /** Lets every pool stop its idle sandboxes. */

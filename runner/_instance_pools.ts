@@ -13,6 +13,8 @@ export interface InstancePool {
   retire(): void;
   /** Stops idle sandboxes. */
   scaleDown(): Promise<void>;
+  /** Wakes inputs waiting for room. */
+  warm(): void;
   /** Stops every sandbox. */
   close(): Promise<void>;
 }
@@ -48,6 +50,11 @@ export class InstancePools<P extends InstancePool> {
   /** Retires every instance's pool. */
   retire(): void {
     for (const p of this.#pools.values()) p.retire();
+  }
+
+  /** Wakes every instance's waiting inputs (the worker may run more containers). */
+  warm(): void {
+    for (const p of this.#pools.values()) p.warm();
   }
 
   /** Scales every instance's pool down. */

@@ -5,18 +5,17 @@
  */
 import type { Clock } from "../proto/clock.ts";
 import type { DoneMessage } from "./_protocol.ts";
-import type { Runner } from "./runner.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { queueWindow, RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
-import { warmTarget } from "./_scaling.ts";
+import { PoolCaps, warmTarget } from "./_scaling.ts";
 import { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 import { WaiterQueue } from "./_waiters.ts";
-import { containerEvent, sandboxSpec } from "./_pool_parts.ts";
+import { containerEvent, countStart, sandboxSpec } from "./_pool_parts.ts";
 import { SandboxSet } from "./_sandbox_set.ts";
 import { InstancePools } from "./_instance_pools.ts";
-import { ScaleUpTimer } from "./_scale_up.ts";
+import { ScaleUp } from "./_scale_up.ts";
 
 export { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS };
 
@@ -25,21 +24,21 @@ let counter = 0;
 /** The warm sandboxes of one function on this worker. */
 export class FunctionPool {
   readonly spec: PoolSpec;
-  readonly #runner: Runner;
   readonly #clock: Clock;
   readonly #sandboxes: SandboxSet;
   /** Inputs waiting for a slot, oldest first. */
   readonly #waiters = new WaiterQueue();
-  readonly #scaleUp: ScaleUpTimer;
+  readonly #scaleUp: ScaleUp;
   #closed = false;
   readonly #runTime = new RunTime();
   readonly #reservation: Reservation;
   readonly #figures: WorkerFigures | undefined;
   #retired = false;
+  readonly #caps: PoolCaps;
+  readonly #options: PoolOptions;
   /** A class's pools, one per instance key (see {@linkcode FunctionPool.instance}). */
   readonly #instances = new InstancePools(() => {
-    const options = { runner: this.#runner, clock: this.#clock, figures: this.#figures };
-    const pool = new FunctionPool(this.spec, options);
+    const pool = new FunctionPool(this.spec, { ...this.#options, resources: undefined });
     pool.#isInstance = true;
     return pool;
   });
@@ -47,12 +46,29 @@ export class FunctionPool {
 
   constructor(spec: PoolSpec, options: PoolOptions) {
     this.spec = spec;
-    this.#runner = options.runner;
     this.#clock = options.clock;
-    this.#scaleUp = new ScaleUpTimer(options.clock);
+    this.#scaleUp = new ScaleUp(options.clock, {
+      state: () => ({
+        waiting: this.#waiters.size,
+        oldestSinceMs: this.#waiters.oldest()?.sinceMs,
+        starting: this.#sandboxes.starting,
+        started: this.#sandboxes.length,
+        concurrency: this.#concurrency,
+        slots: this.#slots,
+        runs: this.#runTime,
+        closed: this.#closed,
+      }),
+      room: () => this.#room(),
+      fits: () => this.#reservation.fits(),
+      start: () => this.#startOne(),
+    });
     this.#figures = options.figures;
+    this.#options = options;
+    // A class's maxContainers caps each instance on this worker: the cluster's allowances,
+    // counted per function, do not see instances.
+    this.#caps = new PoolCaps(spec.def, spec.functionId, spec.def.cls ? undefined : options.share);
     this.#sandboxes = new SandboxSet({
-      removed: () => this.#reservation.give(),
+      removed: (s) => this.#reservation.give(s),
       died: (s) => {
         if (!this.#figures) return;
         this.#figures.sandboxDeaths++;
@@ -64,7 +80,7 @@ export class FunctionPool {
       cpu: spec.def.cpu,
       memoryMib: spec.def.memoryMib,
       onFreed: () => {
-        if (this.#waiters.size > 0) this.#maybeScaleUp();
+        if (this.#waiters.size > 0) this.#scaleUp.check();
       },
     });
   }
@@ -82,7 +98,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get slots(): number {
     const c = this.#concurrency;
-    return c + queueWindow(c, this.#runTime.mean, this.spec.def.timeoutMs);
+    return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
   }
 
   /** Sandboxes alive now. */
@@ -103,6 +119,8 @@ export class FunctionPool {
       return done;
     } finally {
       this.#sandboxes.give(sandbox);
+      // Over this worker's allowance: idle sandboxes stop instead of taking the next input.
+      if (this.#used() > this.#caps.keep) this.#stopIdle(Infinity);
       this.#dispatch();
     }
   }
@@ -149,20 +167,18 @@ export class FunctionPool {
   async scaleDown(): Promise<void> {
     await this.#instances.scaleDown();
     if (this.#isClass) return;
-    const nowMs = this.#clock.now();
-    const minContainers = this.#warmTarget();
-    const scaledownWindowMs = this.#retired ? 0 : this.spec.def.scaledownWindowMs;
-    let alive = this.#sandboxes.prune();
-    for (const sandbox of this.#sandboxes.list()) {
-      if (alive <= minContainers) break;
-      if (this.#sandboxes.load(sandbox) === 0 && nowMs - sandbox.idleSinceMs >= scaledownWindowMs) {
-        this.#sandboxes.remove(sandbox);
-        alive--;
-        this.#event("container.stopped", sandbox, "stopped (idle)");
-        await sandbox.stop(this.#graceMs);
-      }
-    }
+    await this.#stopIdle(this.#retired ? 0 : this.spec.def.scaledownWindowMs);
     this.#topUp();
+  }
+
+  /** Stops sandboxes idle past `windowMs` above the warm target, and idle ones above the allowance. */
+  #stopIdle(windowMs: number): Promise<unknown> {
+    const nowMs = this.#clock.now();
+    // Starting sandboxes count against the same allowance.
+    const cap = this.#caps.keep - this.#sandboxes.starting;
+    const stop = this.#sandboxes.removeIdle({ nowMs, windowMs, keepWarm: this.#warmTarget(), cap });
+    for (const s of stop) this.#event("container.stopped", s, "stopped (idle)");
+    return Promise.all(stop.map((s) => s.stop(this.#graceMs)));
   }
 
   /** Sandboxes to keep warm now (see {@linkcode warmTarget}). */
@@ -170,7 +186,7 @@ export class FunctionPool {
     if (this.#retired || this.#isClass) return 0;
     const d = this.spec.def;
     return warmTarget({
-      min: d.minContainers,
+      min: this.#caps.min,
       buffer: d.bufferContainers,
       max: d.maxContainers,
       busy: this.counts().busy,
@@ -185,16 +201,17 @@ export class FunctionPool {
     // minContainers start regardless of free cores (as the first sandbox does); the buffer only if it fits.
     while (
       alive < target && this.#room() &&
-      (alive < this.spec.def.minContainers || this.#reservation.fits())
+      (alive < this.#caps.min || this.#reservation.fits())
     ) {
       this.#startOne();
       alive++;
     }
   }
 
-  /** Starts minContainers sandboxes now, before any input (the app was deployed or started). */
+  /** Starts minContainers sandboxes now, before any input; wakes waiting inputs (more room). */
   warm(): void {
-    this.#topUp();
+    this.#instances.warm();
+    this.#dispatch();
   }
 
   /** Stops every sandbox; waiting inputs fail. */
@@ -221,6 +238,7 @@ export class FunctionPool {
 
   #dispatch(): void {
     this.#sandboxes.prune();
+<<<<<<< HEAD
     const slots = this.slots;
     while (this.#waiters.size > 0) {
       // The least busy sandbox: queued windows spread instead of piling on the first.
@@ -253,12 +271,23 @@ export class FunctionPool {
       const need = Math.max(1, Math.ceil(this.#waiters.size / this.slots));
       for (let i = 0; i < need && this.#room() && this.#reservation.fits(); i++) this.#startOne();
     });
+=======
+    const slots = this.#slots;
+    // The least busy sandbox: queued windows spread instead of piling on the first.
+    this.#waiters.serve(() => this.#sandboxes.take(slots));
+    this.#scaleUp.check();
+    this.#topUp();
   }
 
-  /** Under maxContainers. */
+  /** Under maxContainers and this worker's allowance. */
   #room(): boolean {
-    const { length, starting } = this.#sandboxes;
-    return length + starting < Math.max(1, this.spec.def.maxContainers);
+    return this.#used() < this.#caps.start;
+>>>>>>> main
+  }
+
+  /** Containers counted against the caps. */
+  #used(): number {
+    return this.#sandboxes.length + this.#sandboxes.starting;
   }
 
   #startOne(): void {
@@ -266,16 +295,14 @@ export class FunctionPool {
     this.#reservation.take();
     this.#sandboxes.starting++;
     const s = this.spec;
-    WarmSandbox.start(this.#runner, sandboxSpec(s, ++counter), {
+    WarmSandbox.start(this.#options.runner, sandboxSpec(s, ++counter), {
       rootDir: s.rootDir,
       clock: this.#clock,
-      onNested: s.onNested,
+      onNested: s.onNested && ((...call) => (this.#runTime.nests = true, s.onNested!(...call))),
+      onParked: (sb, parked) => parked ? this.#reservation.park(sb) : this.#reservation.unpark(sb),
     }).then((sandbox) => {
       this.#sandboxes.starting--;
-      if (this.#figures) {
-        this.#figures.coldStarts++;
-        this.#event("container.started", sandbox, "started");
-      }
+      countStart(this.#figures, s, sandbox);
       if (this.#closed) {
         this.#reservation.give();
         sandbox.stop();

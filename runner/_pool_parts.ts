@@ -69,3 +69,18 @@ export function containerEvent(
     function: name,
   });
 }
+
+/** Counts a sandbox that started (a cold start) and announces it. */
+export function countStart(
+  figures: WorkerFigures | undefined,
+  spec: PoolSpec,
+  sandbox: WarmSandbox,
+): void {
+  if (!figures) return;
+  figures.coldStarts++;
+  containerEvent(figures, spec, {
+    kind: "container.started",
+    sandbox: sandbox.id,
+    what: "started",
+  });
+}

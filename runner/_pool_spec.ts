@@ -6,6 +6,7 @@ import type { Runner, SandboxSpec } from "./runner.ts";
 import type { Resources } from "./_resources.ts";
 import type { WorkerFigures } from "./_figures.ts";
 import type { WarmSandbox, WebStream } from "./_warm_sandbox.ts";
+import type { PoolShare } from "./_scaling.ts";
 
 /** What the pool needs to start sandboxes for a function. */
 export interface PoolSpec {
@@ -32,6 +33,8 @@ export interface PoolOptions {
   figures?: WorkerFigures;
   /** The worker's cores and memory, which sandboxes reserve. Absent: no limit but maxContainers. */
   resources?: Resources;
+  /** The worker's share of the cluster (allowances, warm duty). Absent: maxContainers alone. */
+  share?: PoolShare;
 }
 
 /**

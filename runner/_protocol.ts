@@ -27,12 +27,32 @@ export interface BodyMessage {
   chunk?: Uint8Array;
 }
 
+/**
+ * Either way: the receiver of a web body took `bytes` more of it, so the sender
+ * may send that many more (each body starts with `WINDOW_BYTES` of credit).
+ * Negative: the receiver is gone; the sender stops (worker → sandbox: the
+ * client left, so the handler's response body is cancelled).
+ */
+export interface CreditMessage {
+  t: "credit";
+  id: string;
+  bytes: number;
+}
+
 /** Sandbox → worker: a web response's status and headers, before its body. */
 export interface HeadMessage {
   t: "head";
   id: string;
   status: number;
   headers: [string, string][];
+}
+
+/** The messages of a web request's bodies and response head. */
+export type WebMessage = HeadMessage | BodyMessage | CreditMessage;
+
+/** Whether `msg` belongs to a web request's stream. */
+export function isWebMessage(msg: ProtocolMessage): msg is WebMessage {
+  return msg.t === "head" || msg.t === "body" || msg.t === "credit";
 }
 
 /** Sandbox → worker: the bundle is loaded; these functions exist. */
@@ -147,6 +167,7 @@ export type ProtocolMessage =
   | NestedMessage
   | NestedReplyMessage
   | BodyMessage
+  | CreditMessage
   | HeadMessage;
 
 export {

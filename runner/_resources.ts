@@ -1,11 +1,14 @@
 /**
- * Resource-aware placement: what a worker has (cores, memory) and what its
- * sandboxes reserve (each function's `cpu` and `memoryMiB`). A pool starts a
- * sandbox beyond its first only when the reservation fits, so a worker never
- * runs more CPU than it has by default (16 × `cpu: 1` on 2 cores was the old
+ * Resource-aware placement, on by default: what a worker has (cores, memory)
+ * and what its sandboxes reserve (each function's `cpu` and `memoryMiB`). A
+ * pool starts a sandbox beyond its first only when the reservation fits, so a
+ * worker never runs more CPU than it has (16 × `cpu: 1` on 2 cores was the old
  * behaviour); a function's first sandbox always starts, so no function waits
  * forever behind others (it may then go over, and later starts wait until
  * sandboxes stop). Pools waiting for room are told when some is freed.
+ * Inputs that wait on each other still progress: a sandbox waiting on nested
+ * calls gives its share back (`_parking.ts`), and a stalled pool starts one
+ * more sandbox at a time (`_scale_up.ts`).
  */
 
 /** What a worker can give its sandboxes. */
@@ -26,6 +29,21 @@ export function detectCapacity(): Capacity {
     // Not available here: a modest default.
   }
   return { cpu, memoryMiB };
+}
+
+/**
+ * A worker's {@linkcode Resources}: this machine's capacity, with what `given`
+ * sets instead; none (no placement, only maxContainers) when `given` is false.
+ */
+export function workerResources(
+  given: Partial<Capacity> | false | undefined,
+): Resources | undefined {
+  if (given === false) return undefined;
+  const detected = detectCapacity();
+  return new Resources({
+    cpu: given?.cpu ?? detected.cpu,
+    memoryMiB: given?.memoryMiB ?? detected.memoryMiB,
+  });
 }
 
 /** The reservations of one worker's sandboxes against its capacity. */

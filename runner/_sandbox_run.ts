@@ -1,5 +1,5 @@
 /** What {@linkcode WarmSandbox.run} (`_warm_sandbox.ts`) is told about one input. */
-import type { BodyMessage, HeadMessage } from "./_protocol.ts";
+import type { WebMessage } from "./_protocol.ts";
 
 /** How {@linkcode WarmSandbox.run} runs one input. */
 export interface SandboxRun {
@@ -15,5 +15,5 @@ export interface SandboxRun {
 
 /** How a web input's response reaches the worker. */
 export interface WebStream {
-  onMessage(msg: HeadMessage | BodyMessage): void;
+  onMessage(msg: WebMessage): void;
 }

@@ -5,11 +5,12 @@
 import type { WarmSandbox } from "./_warm_sandbox.ts";
 import type { ContainerCounts } from "./_figures.ts";
 import { countSandboxes, leastBusy } from "./_pool_parts.ts";
+import { type IdleRule, idleToStop } from "./_scaling.ts";
 
 /** What a {@linkcode SandboxSet} tells its pool. */
 export interface SandboxSetHooks {
   /** A sandbox left the set (its cores and memory may be given back). */
-  removed: () => void;
+  removed: (sandbox: WarmSandbox) => void;
   /** A sandbox was found dead by {@linkcode SandboxSet.prune}. */
   died: (sandbox: WarmSandbox) => void;
 }
@@ -79,12 +80,20 @@ export class SandboxSet {
     return this.#list.length;
   }
 
+  /** Prunes, then takes out and returns the idle sandboxes `rule` says stop (see {@linkcode idleToStop}). */
+  removeIdle(rule: Omit<IdleRule<WarmSandbox>, "load">): WarmSandbox[] {
+    this.prune();
+    const stop = idleToStop(this.list(), { ...rule, load: (s) => this.load(s) });
+    for (const s of stop) this.remove(s);
+    return stop;
+  }
+
   /** Takes `sandbox` out of the set. */
   remove(sandbox: WarmSandbox): void {
     const i = this.#list.indexOf(sandbox);
     if (i >= 0) {
       this.#list.splice(i, 1);
-      this.#hooks.removed();
+      this.#hooks.removed(sandbox);
     }
     this.#load.delete(sandbox);
   }
@@ -92,7 +101,7 @@ export class SandboxSet {
   /** Empties the set, returning what it held. */
   clear(): WarmSandbox[] {
     const all = this.#list.splice(0);
-    for (const _ of all) this.#hooks.removed();
+    for (const s of all) this.#hooks.removed(s);
     this.#load.clear();
     return all;
   }

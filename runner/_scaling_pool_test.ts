@@ -1,34 +1,9 @@
 import { strictEqual } from "node:assert/strict";
-import { fakeDef, FakeRunner } from "./_fake_runner.ts";
-import { FunctionPool } from "./_pool.ts";
+import { FakeRunner } from "./_fake_runner.ts";
+import { makePool } from "./_fake_pool.ts";
 import { until, WatchedClock } from "./_test_time.ts";
 
 const args = new Uint8Array();
-
-async function makePool(
-  runner: FakeRunner,
-  clock: WatchedClock,
-  def: Parameters<typeof fakeDef>[0],
-) {
-  const rootDir = await Deno.makeTempDir({ prefix: "nm-scaling-" });
-  const pool = new FunctionPool({
-    functionId: "fu-test",
-    appId: "ap-test0000",
-    appName: "test",
-    def: fakeDef(def),
-    bundlePath: "/nonexistent/bundle.js",
-    entrypointPath: "/nonexistent/entrypoint.js",
-    rootDir,
-    onOutput: () => {},
-  }, { runner, clock });
-  return {
-    pool,
-    async [Symbol.asyncDispose]() {
-      await pool.close();
-      await Deno.remove(rootDir, { recursive: true });
-    },
-  };
-}
 
 Deno.test("FunctionPool.warm() starts minContainers before any input and scale-down keeps them", async () => {
   const clock = new WatchedClock(0);

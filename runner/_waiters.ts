@@ -38,6 +38,15 @@ export class WaiterQueue {
     return waiter;
   }
 
+  /** Hands what `take` gives to the waiters, oldest first, until either runs out. */
+  serve(take: () => WarmSandbox | undefined): void {
+    while (this.size > 0) {
+      const free = take();
+      if (!free) break;
+      this.shift()!.resolve(free);
+    }
+  }
+
   /** Removes and returns every waiter past the first `from`. */
   takeFrom(from = 0): Waiter[] {
     const taken = this.#items.slice(this.#head + from);

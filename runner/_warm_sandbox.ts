@@ -9,18 +9,19 @@
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { race } from "./_start_deadline.ts";
 import {
-  type BodyMessage,
   type DoneMessage,
   FrameWriter,
-  type HeadMessage,
+  isWebMessage,
   type NestedHandler,
   type NestedMessage,
   type ProtocolMessage,
   readFrames,
   type VolumeOpMessage,
+  type WebMessage,
 } from "./_protocol.ts";
 import { OutputSync } from "./_output_sync.ts";
 import { answerNested } from "./_nested_reply.ts";
+import { Parking } from "./_parking.ts";
 import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
@@ -39,6 +40,8 @@ export interface WarmSandboxOptions {
   clock?: Clock;
   /** Answers calls user code in the sandbox makes (`fn.remote()` inside a function). */
   onNested?: NestedHandler;
+  /** Told when every input running in the sandbox waits on nested calls, and when not. */
+  onParked?: (sandbox: WarmSandbox, parked: boolean) => void;
 }
 
 interface InFlight extends PromiseWithResolvers<DoneMessage> {
@@ -60,7 +63,7 @@ export class WarmSandbox {
   #queued: string[] = [];
   #queuedHead = 0;
   /** Listeners of web inputs' response heads and body chunks. */
-  readonly #streams = new Map<string, (msg: HeadMessage | BodyMessage) => void>();
+  readonly #streams = new Map<string, (msg: WebMessage) => void>();
   #dead: SandboxDiedError | null = null;
   /** The `max` sent with runs: the sandbox starts queued inputs in order, `max` at a time. */
   #max: number | undefined;
@@ -72,6 +75,8 @@ export class WarmSandbox {
   /** When the sandbox last finished an input (for scale-down). */
   idleSinceMs: number;
   #onNested?: NestedHandler;
+  /** Inputs running (sent, not queued there) that wait on nested calls (`_parking.ts`). */
+  #parking = new Parking(() => this.#inflight.size - this.#queued.length + this.#queuedHead);
 
   private constructor(sandbox: Sandbox, conn: Deno.Conn, at: { dir: string; clock: Clock }) {
     this.id = sandbox.id;
@@ -108,6 +113,7 @@ export class WarmSandbox {
       const conn = await race(listener.accept(), { exited: sandbox.exited, phase: "start", clock });
       warm = new WarmSandbox(sandbox, conn, { dir, clock });
       warm.#onNested = options.onNested;
+      warm.#parking.onChange = (parked) => options.onParked?.(warm!, parked);
       for (const [fd, text] of early.splice(0)) warm.#output(fd, text, spec.onOutput);
       await warm.#handshake();
       return warm;
@@ -159,7 +165,7 @@ export class WarmSandbox {
     try {
       for await (const batch of frames) {
         for (const msg of batch) {
-          if (msg.t === "head" || msg.t === "body") this.#streams.get(msg.id)?.(msg);
+          if (isWebMessage(msg)) this.#streams.get(msg.id)?.(msg);
           if (msg.t === "volume") this.#volumeOp(msg);
           if (msg.t === "nested") this.#nested(msg);
           if (msg.t === "fatal") this.#userFault = msg.error;
@@ -168,6 +174,7 @@ export class WarmSandbox {
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
           if (waiter?.started) this.#startQueued(1);
+          this.#parking.finished(msg.id);
           if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
           else waiter?.resolve(msg);
         }
@@ -196,7 +203,7 @@ export class WarmSandbox {
 
   /** Makes a call user code asked for, and sends back its answer. */
   #nested(msg: NestedMessage): void {
-    answerNested(msg, this.#onNested, this.#writer);
+    this.#parking.track(msg.input, answerNested(msg, this.#onNested, this.#writer));
   }
 
   #die(exit: SandboxExit | null, kill = true): void {
@@ -241,6 +248,7 @@ export class WarmSandbox {
     if (web) this.#streams.set(id, web.onMessage);
     const run = { t: "run" as const, id, fn, args, ...(web ? { web: true } : {}) };
     this.#writer.send(max === undefined ? run : { ...run, max });
+    if (started) this.#parking.settle();
     if (started) onStart?.();
     return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
   }
@@ -260,9 +268,9 @@ export class WarmSandbox {
     }
   }
 
-  /** Sends a web request's body chunk (none: the end) to the sandbox. */
-  sendBody(id: string, chunk?: Uint8Array): void {
-    if (!this.#dead) this.#writer.send({ t: "body", id, chunk });
+  /** Sends a web request's body chunk (none: the end) or credit to the sandbox. */
+  sendWeb(msg: WebMessage): void {
+    if (!this.#dead) this.#writer.send(msg);
   }
 
   /**

@@ -3,8 +3,13 @@
  * worker sent and the body chunks that follow it, calls the user's handler,
  * and sends the response back as a head and body chunks as they are produced
  * (so a streamed response reaches the client while the handler still writes).
+ *
+ * Bodies are flow-controlled both ways (see proto/credit_stream.ts): the
+ * request body is credited back to the worker as the handler reads it, and
+ * the response body is sent only within the credit the worker grants.
  */
-import type { BodyMessage, HeadMessage } from "./_protocol.ts";
+import { CreditStream, CreditWindow, pieces } from "../proto/credit_stream.ts";
+import type { BodyMessage, CreditMessage, HeadMessage } from "./_protocol.ts";
 
 /** What the worker sends as the arguments of a web input (JSON). */
 export interface WebHead {
@@ -16,70 +21,129 @@ export interface WebHead {
   hasBody: boolean;
 }
 
+type Outgoing = BodyMessage | HeadMessage | CreditMessage;
+
 /** Runs the web inputs of one sandbox. */
 export class WebInputs {
-  readonly #send: (msg: BodyMessage | HeadMessage) => void;
-  readonly #bodies = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
-  /** Body chunks that came before their input started (it waited in the sandbox's queue). */
-  readonly #early = new Map<string, BodyMessage[]>();
+  readonly #send: (msg: Outgoing) => void;
+  readonly #bodies = new Map<string, CreditStream>();
+  readonly #windows = new Map<string, CreditWindow>();
+  /** Messages that came before their input started (it waited in the sandbox's queue). */
+  readonly #early = new Map<string, (BodyMessage | CreditMessage)[]>();
 
-  constructor(send: (msg: BodyMessage | HeadMessage) => void) {
+  constructor(send: (msg: Outgoing) => void) {
     this.#send = send;
   }
 
-  /** Takes a body chunk the worker forwarded. */
-  body(msg: BodyMessage): void {
-    const controller = this.#bodies.get(msg.id);
-    if (!controller) {
-      const early = this.#early.get(msg.id) ?? [];
-      this.#early.set(msg.id, [...early, msg]);
+  /** Takes a body chunk or credit the worker sent. */
+  take(msg: BodyMessage | CreditMessage): void {
+    const body = this.#bodies.get(msg.id);
+    const window = this.#windows.get(msg.id);
+    if (!body && !window) {
+      const early = this.#early.get(msg.id);
+      if (early) early.push(msg);
+      else this.#early.set(msg.id, [msg]);
       return;
     }
-    try {
-      if (msg.chunk) controller.enqueue(msg.chunk);
-      else {
-        this.#bodies.delete(msg.id);
-        controller.close();
-      }
-    } catch {
-      // The handler cancelled the body.
-    }
+    if (msg.t === "credit") {
+      if (msg.bytes < 0) {
+        window?.close();
+        body?.end(new Error("The client went away"));
+      } else window?.grant(msg.bytes);
+    } else if (msg.chunk) body?.push(msg.chunk);
+    else body?.end();
   }
 
   /** Runs one request through `handler`; resolves with the status once the body is sent. */
   async run(id: string, handler: unknown, head: Uint8Array): Promise<number> {
     if (typeof handler !== "function") throw new TypeError("The web endpoint has no handler");
     const h = JSON.parse(new TextDecoder().decode(head)) as WebHead;
-    let body: ReadableStream<Uint8Array> | null = null;
+    const window = new CreditWindow();
+    this.#windows.set(id, window);
+    let body: CreditStream | undefined;
     if (h.hasBody) {
-      body = new ReadableStream<Uint8Array>({
-        start: (controller) => {
-          this.#bodies.set(id, controller);
-          for (const msg of this.#early.get(id) ?? []) this.body(msg);
-          this.#early.delete(id);
-        },
-        cancel: () => void this.#bodies.delete(id),
-      });
+      body = new CreditStream((bytes) => this.#send({ t: "credit", id, bytes }));
+      this.#bodies.set(id, body);
     }
+    for (const msg of this.#early.get(id) ?? []) this.take(msg);
+    this.#early.delete(id);
     try {
-      const req = new Request(h.url, { method: h.method, headers: h.headers, body });
+      const req = new Request(h.url, {
+        method: h.method,
+        headers: h.headers,
+        body: body?.readable ?? null,
+      });
       const res = await handler(req);
       if (!(res instanceof Response)) {
         throw new TypeError(
           `A web endpoint must return a Response, got ${res === null ? "null" : typeof res}`,
         );
       }
-      this.#send({ t: "head", id, status: res.status, headers: [...res.headers] });
-      if (res.body) {
-        for await (const chunk of res.body) {
-          if (chunk.length) this.#send({ t: "body", id, chunk });
-        }
+      const head: HeadMessage = { t: "head", id, status: res.status, headers: [...res.headers] };
+      if (res.body) await this.#sendBody(head, res.body, window);
+      else {
+        this.#send(head);
+        this.#send({ t: "body", id });
       }
-      this.#send({ t: "body", id });
       return res.status;
     } finally {
       this.#bodies.delete(id);
+      this.#windows.delete(id);
       this.#early.delete(id);
     }
   }
+
+  /**
+   * Sends the head and the body within the worker's credit; stops if the client went away.
+   * A body already complete (a string, bytes) goes out with the head in one frame; a
+   * streamed one does not hold the head back.
+   */
+  async #sendBody(head: HeadMessage, stream: ReadableStream<Uint8Array>, window: CreditWindow) {
+    const id = head.id;
+    const reader = stream.getReader();
+    const ready: Uint8Array[] = [];
+    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+    let done = false;
+    try {
+      for (let i = 0; i < 2 && !done; i++) {
+        pending = reader.read();
+        const result = await settledSoon(pending);
+        if (!result) break;
+        pending = undefined;
+        if (result.done) done = true;
+        else ready.push(result.value);
+      }
+      this.#send(head);
+      while (true) {
+        for (const chunk of ready.splice(0).flatMap((c) => [...pieces(c)])) {
+          if (!window.trySpend(chunk.byteLength) && !await window.spend(chunk.byteLength)) {
+            await reader.cancel().catch(() => {});
+            return;
+          }
+          this.#send({ t: "body", id, chunk });
+        }
+        if (done) break;
+        const result = await (pending ?? reader.read());
+        pending = undefined;
+        if (result.done) break;
+        ready.push(result.value);
+      }
+      // In the same tick as the last chunk: a complete body shares its head's frame.
+      this.#send({ t: "body", id });
+    } finally {
+      reader.releaseLock();
+    }
+  }
+}
+
+/** `promise`'s value if it settles within a few microtasks (an in-memory body's read does). */
+async function settledSoon<T>(promise: Promise<T>): Promise<T | undefined> {
+  let value: T | undefined;
+  let settled = false;
+  promise.then((v) => {
+    value = v;
+    settled = true;
+  }, () => settled = true);
+  for (let i = 0; i < 4 && !settled; i++) await Promise.resolve();
+  return settled ? value : undefined;
 }

@@ -20,6 +20,18 @@ const ALPHA = 0.2;
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
+  /** Samples so far: how many inputs finished (a pool's progress). */
+  count = 0;
+  /**
+   * Set once an input made a nested call: such a function gets no window, as an input
+   * queued behind one that waits on its own call could be that call (a deadlock).
+   */
+  nests = false;
+
+  /** The mean the window follows: none for a function that nests (see `nests`). */
+  get windowMeanMs(): number | undefined {
+    return this.nests ? undefined : this.#mean;
+  }
 
   /** The average so far; undefined before the first sample. */
   get mean(): number | undefined {
@@ -28,6 +40,7 @@ export class RunTime {
 
   /** Adds a run time in ms. */
   add(ms: number): void {
+    this.count++;
     if (!(ms >= 0)) return;
     this.#mean = this.#mean === undefined ? ms : this.#mean + ALPHA * (ms - this.#mean);
   }

@@ -11,6 +11,7 @@ import { type Client, create } from "../proto/deps.ts";
 import type { Clock } from "../proto/clock.ts";
 import {
   type LogLine,
+  type WorkAllowance,
   type WorkAssign,
   type WorkerMessage,
   WorkerMessageSchema,
@@ -70,6 +71,8 @@ export interface WorkStreamHandlers {
   onCancel(inputIds: string[]): void;
   /** Keep these functions' minContainers warm now (their app was deployed or started). */
   onWarm?(functionIds: string[]): void;
+  /** How many containers of each function this worker may run now (maxContainers is cluster-wide). */
+  onAllowance?(allowance: WorkAllowance): void;
 }
 
 /** The worker's side of its `Work` streams, one at a time. */
@@ -114,7 +117,9 @@ export class WorkStream {
     this.#unacked = [];
     this.#ackedOnStream = 0;
     this.flush();
-    const stopHeartbeats = every(clock, { periodMs: HEARTBEAT_MS, fn: () => this.#heartbeat() });
+    // A first heartbeat at once: the control plane counts this worker's containers from the start.
+    this.heartbeatNow();
+    const stopHeartbeats = every(clock, { periodMs: HEARTBEAT_MS, fn: () => this.heartbeatNow() });
     try {
       let first = true;
       for await (const cmd of this.#options.client.work(out, { signal })) {
@@ -130,6 +135,7 @@ export class WorkStream {
           handlers.onAppStopped(cmd.msg.value.appId, cmd.msg.value.drain);
         } else if (cmd.msg.case === "cancel") handlers.onCancel(cmd.msg.value.inputIds);
         else if (cmd.msg.case === "warm") handlers.onWarm?.(cmd.msg.value.functionIds);
+        else if (cmd.msg.case === "allowance") handlers.onAllowance?.(cmd.msg.value);
       }
       if (first) handlers.onConnected();
     } finally {
@@ -222,7 +228,8 @@ export class WorkStream {
     setImmediate(() => this.flush());
   }
 
-  #heartbeat(): void {
+  /** Sends a heartbeat now (leases, figures), besides the one every {@linkcode HEARTBEAT_MS}. */
+  heartbeatNow(): void {
     const inputIds = [...this.#options.inflight().keys()];
     this.#out?.push(create(WorkerMessageSchema, {
       msg: { case: "heartbeat", value: { inputIds, figures: this.#options.figures?.() ?? {} } },

@@ -5,7 +5,6 @@
  * Reconnects when the control plane goes away; drains on request.
  * @module
  */
-import { functionContainerFigures, warmFunctions } from "./_scaling.ts";
 import { type Client, Code, ConnectError, create, createClient } from "../proto/deps.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import {
@@ -27,8 +26,10 @@ import { WorkStream } from "./_work_stream.ts";
 import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
 import { reapSandboxes } from "./_reap.ts";
-import { WorkerFigures } from "./_figures.ts";
-import { Resources } from "./_resources.ts";
+import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
+import { workerResources } from "./_resources.ts";
+import { WebDirect } from "./_web_direct.ts";
+import { Allowances } from "./_allowances.ts";
 
 export type { WorkerOptions };
 
@@ -65,12 +66,14 @@ export class Worker {
   readonly #rpc: RpcTransport;
   readonly #functions: FunctionCache;
   readonly #stream: WorkStream;
+  readonly #web: WebDirect;
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
   /** Running inputs by id, to stop one whose call was cancelled. */
   readonly #cancels = new Map<string, AbortController>();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
+  readonly #share = new Allowances();
   /** The bundled entrypoint, built when the worker starts. */
   readonly #entrypointReady = Promise.withResolvers<string>();
   #draining = false;
@@ -105,7 +108,10 @@ export class Worker {
       },
       inflight: () => this.#inflight,
       pipelined: () => this.#functions.pipelined(),
-      figures: () => this.#figuresNow(),
+      figures: () => ({
+        ...heartbeatFigures(this.#figures, this.#functions),
+        ...this.#share.figures(this.#functions),
+      }),
     });
     this.#functions = new FunctionCache({
       client,
@@ -117,9 +123,8 @@ export class Worker {
       cacheDir: options.cacheDir,
       entrypoint: this.#entrypointReady.promise,
       figures: this.#figures,
-      // Opt-in: reserving cores by default deadlocks inputs that wait on each other (nested
-      // calls, barriers) once the host's cores are reserved.
-      resources: options.resources ? new Resources(options.resources) : undefined,
+      resources: workerResources(options.resources),
+      share: this.#share,
       onOutput: (appId, functionName, fd, text, inputId) => {
         const timeMs = this.#clock.now();
         const callId = inputId?.split(":")[0] ?? "";
@@ -133,20 +138,7 @@ export class Worker {
         leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
       }),
     });
-  }
-
-  /** Totals and container counts, as the heartbeat carries them. */
-  #figuresNow(): Record<string, number> {
-    const c = this.#functions.containerCounts();
-    return {
-      cold_starts: this.#figures.coldStarts,
-      sandbox_deaths: this.#figures.sandboxDeaths,
-      image_builds: this.#figures.imageBuilds,
-      containers_idle: c.idle,
-      containers_busy: c.busy,
-      containers_starting: c.starting,
-      ...functionContainerFigures(this.#functions.containersByFunction()),
-    };
+    this.#web = new WebDirect(client, { functions: this.#functions, clock: this.#clock });
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
@@ -165,6 +157,7 @@ export class Worker {
       periodMs: SCALE_DOWN_EVERY_MS,
       fn: () => this.#functions.scaleDown(),
     });
+    this.#web.run(this.#abort.signal);
     try {
       await this.#serve();
     } finally {
@@ -180,7 +173,9 @@ export class Worker {
     if (this.#draining) return;
     this.#draining = true;
     this.#stream.drain();
-    if (this.#inflight.size > 0) await this.#idle.promise;
+    await Promise.all([this.#web.drain(), this.#inflight.size > 0 && this.#idle.promise]);
+    // Exit hooks (a class's @exit) run while the stream still carries their output.
+    await this.#functions.close();
     this.#stream.flush();
     // Leave once the server has stored every result (or after a grace period).
     await this.#stream.settled(DRAIN_GRACE_MS);
@@ -206,6 +201,7 @@ export class Worker {
       try {
         await this.#stream.open(this.#abort.signal, {
           onConnected: () => {
+            this.#share.reset();
             this.#figures.events.event(
               "worker.connected",
               `worker ${this.id}: serving ${server} (connected)`,
@@ -226,7 +222,7 @@ export class Worker {
           onCancel: (inputIds) => {
             for (const id of inputIds) this.#cancels.get(id)?.abort();
           },
-          onWarm: (functionIds) => warmFunctions(this.#functions, functionIds),
+          ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
         if (this.#draining || this.#stopped) break;
       } catch (err) {

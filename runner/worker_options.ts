@@ -24,12 +24,13 @@ export interface WorkerOptions {
   /** Inputs this worker holds at once (running or waiting for a sandbox). @default 32 */
   capacity?: number;
   /**
-   * Cores and memory this worker's sandboxes may reserve (each takes its function's `cpu`
-   * and `memoryMiB`; a function's first sandbox always starts). Unset: no reservation, as
-   * inputs that wait on each other (nested calls, barriers) would deadlock once the cores
-   * are reserved. `detectCapacity()` gives this machine's.
+   * Cores and memory this worker's sandboxes may reserve: each sandbox takes its function's
+   * `cpu` and `memoryMiB`, and another starts only when it fits (a function's first sandbox
+   * always starts; one waiting on nested calls gives its share back while it waits). What is
+   * left out is this machine's (`detectCapacity()`); `false` reserves nothing, and only
+   * `maxContainers` bounds the sandboxes. @default this machine's cores and memory
    */
-  resources?: Capacity;
+  resources?: Partial<Capacity> | false;
   /** Where bundles, the entrypoint and sandbox sockets live. */
   cacheDir: string;
   /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */

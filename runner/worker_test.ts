@@ -118,16 +118,18 @@ Deno.test("Worker renews the leases of the inputs in hand with a heartbeat every
   await using w = await startWorker();
   w.assign({}, "in-1");
   const run = await w.runner.nextRun();
+  // One as the stream opens: the control plane counts the worker's containers from the start.
+  strictEqual(w.stream.sent("heartbeat").length, 1);
   await w.clock.tick(HEARTBEAT_MS - 1);
-  strictEqual(w.stream.sent("heartbeat").length, 0);
+  strictEqual(w.stream.sent("heartbeat").length, 1);
   await w.clock.tick(1);
-  await until(() => w.stream.sent("heartbeat").length === 1, "a heartbeat");
-  deepStrictEqual(w.stream.sent("heartbeat")[0].inputIds, ["in-1"]);
+  await until(() => w.stream.sent("heartbeat").length === 2, "a heartbeat");
+  deepStrictEqual(w.stream.sent("heartbeat")[1].inputIds, ["in-1"]);
   run.answer(ok1);
   await resultOf(w, "in-1");
   await w.clock.tick(HEARTBEAT_MS);
-  await until(() => w.stream.sent("heartbeat").length === 2, "a second heartbeat");
-  deepStrictEqual(w.stream.sent("heartbeat")[1].inputIds, []);
+  await until(() => w.stream.sent("heartbeat").length === 3, "a second heartbeat");
+  deepStrictEqual(w.stream.sent("heartbeat")[2].inputIds, []);
 });
 
 Deno.test("Worker reconnects with doubling backoff and sends unacknowledged results again", async () => {

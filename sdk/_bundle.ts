@@ -1,13 +1,17 @@
 /**
  * Bundles the user's entry module with its dependencies into one ES module
- * (`deno bundle`, inline source map). Source map paths are made absolute so
- * remote stack frames point at the user's own files wherever the bundle runs.
+ * (`deno bundle`, inline source map), cached by content (`_bundle_cache.ts`).
+ * Source map paths are made absolute so remote stack frames point at the
+ * user's own files wherever the bundle runs.
  */
 import { denoPath } from "../proto/deno_path.ts";
 import { InvalidError } from "./errors.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
-import { sdkImportMapFlags } from "../proto/sdk_import_map.ts";
+import { sdkImportMapFlags, SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
+import { cacheDir } from "../proto/cache_dir.ts";
+import { fastBundle } from "./_fast_bundle.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
+import { BundleCache } from "./_bundle_cache.ts";
 
 /** A bundle and its content hash. */
 export interface Bundle {
@@ -24,18 +28,85 @@ const CLIENT_EXTERNAL = CLIENT_MODULE.protocol === "file:"
   : CLIENT_MODULE.href;
 
 /**
- * Bundles `entryUrl` (a file: URL). Imports matching `externals` (e.g.
- * `npm:sharp*`, packages installed in the image) stay imports, and so does
- * the SDK's client module (see `_connect.ts`).
+ * Bundles `entryUrl` (a file: URL), or takes the bundle from the cache when
+ * nothing it was built from changed (see `_bundle_cache.ts`). Imports
+ * matching `externals` (e.g. `npm:sharp*`, packages installed in the image)
+ * stay imports, and so does the SDK's client module (see `_connect.ts`).
  */
-export async function bundleModule(entryUrl: string, externals: string[] = []): Promise<Bundle> {
-  const entryPath = new URL(entryUrl).pathname;
+export function bundleModule(
+  entryUrl: string,
+  externals: string[] = [],
+  options: BundleOptions = {},
+): Promise<Bundle> {
+  const entryPath = decodeURIComponent(new URL(entryUrl).pathname);
+  return cachedBundle(entryPath, externals, { fast: true, ...options });
+}
+
+/** Options of {@linkcode bundleModule}. */
+export interface BundleOptions {
+  /**
+   * Called once the rest of the work runs in another process (esbuild's or
+   * `deno bundle`), or when there is none left (a cached bundle): the moment
+   * to start other work on this thread.
+   */
+  onStarted?: () => void;
+}
+
+async function cachedBundle(
+  entryPath: string,
+  externals: string[],
+  options: BundleOptions & { fast: boolean },
+): Promise<Bundle> {
+  const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
+  const cached = await cache.lookup();
+  if (cached) return options.onStarted?.(), cached;
+  const fast = options.fast ? await esbuildBundle(entryPath, externals, options) : undefined;
+  const { code, sources } = fast ?? await denoBundle(entryPath, externals, options);
+  const bundle = { code, hash: await sha256Hex(code) };
+  await cache.store(bundle, sources, entryPath);
+  return bundle;
+}
+
+/** The SDK bundled on its own (once per SDK: it is cached like any bundle), for the fast path. */
+let sdkBundle: Promise<string | undefined> | undefined;
+
+/** Bundles with esbuild in this process (see `_fast_bundle.ts`), if the app is a case for it. */
+async function esbuildBundle(
+  entryPath: string,
+  externals: string[],
+  options: BundleOptions,
+): Promise<{ code: Uint8Array; sources: string[] } | undefined> {
+  if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
+  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], { fast: false }).then(
+    (b) => `${cacheDir()}/bundles/${b.hash}.js`,
+    () => undefined,
+  );
+  const sdkBundlePath = await sdkBundle;
+  if (!sdkBundlePath) return undefined;
+  const text = await fastBundle(entryPath, {
+    externals,
+    clientExternal: CLIENT_EXTERNAL,
+    sdkBundlePath,
+    onStarted: options.onStarted,
+  });
+  if (text === undefined) return undefined;
+  const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+  const map = absolutizeSourceMap(text, `file://${entryDir}/`);
+  return { code: new TextEncoder().encode(map.code), sources: map.sources };
+}
+
+/** Runs `deno bundle`; returns the code and its source map's (absolute) sources. */
+async function denoBundle(
+  entryPath: string,
+  externals: string[],
+  options: BundleOptions,
+): Promise<{ code: Uint8Array; sources: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
     const out = `${dir}/bundle.js`;
     const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
     const importMap = await sdkImportMapFlags(entryDir, dir);
-    const { code, stderr } = await new Deno.Command(denoPath(), {
+    const child = new Deno.Command(denoPath(), {
       args: [
         "bundle",
         "--quiet",
@@ -52,31 +123,41 @@ export async function bundleModule(entryUrl: string, externals: string[] = []): 
       stdout: "null",
       stderr: "piped",
       env: { NO_COLOR: "1" },
-    }).output();
+    }).spawn();
+    options.onStarted?.();
+    const { code, stderr } = await child.output();
     if (code !== 0) {
       const detail = new TextDecoder().decode(stderr).split("\n").filter((l) =>
         l.trim() && !l.includes("experimental")
       ).slice(0, 3).join(" ");
       throw new InvalidError(`Cannot bundle ${entryPath}: ${detail || "deno bundle failed"}`);
     }
-    const text = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
-    const bytes = new TextEncoder().encode(text);
-    return { code: bytes, hash: await sha256Hex(bytes) };
+    const map = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
+    return { code: new TextEncoder().encode(map.code), sources: map.sources };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-/** Rewrites the inline source map's relative `sources` against `base`. */
-export function absolutizeSourceMap(code: string, base: string): string {
+/**
+ * Rewrites the inline source map's relative `sources` against `base`, and
+ * drops its copy of every source (`sourcesContent`): stack frames need only
+ * the mappings, and a sandbox loading a bundle pays for every byte of its map
+ * (the full map doubled the time `hello.ts`'s sandbox took to import it).
+ */
+export function absolutizeSourceMap(
+  code: string,
+  base: string,
+): { code: string; sources: string[] } {
   const at = code.lastIndexOf(MAP_PREFIX);
-  if (at < 0) return code;
+  if (at < 0) return { code, sources: [] };
   const map = JSON.parse(atob(code.slice(at + MAP_PREFIX.length).trim()));
   map.sources = (map.sources as string[]).map((s) => new URL(s, base).href);
+  delete map.sourcesContent;
   const json = new TextEncoder().encode(JSON.stringify(map));
   let binary = "";
   for (let i = 0; i < json.length; i += 0x8000) {
     binary += String.fromCharCode(...json.subarray(i, i + 0x8000));
   }
-  return `${code.slice(0, at)}${MAP_PREFIX}${btoa(binary)}\n`;
+  return { code: `${code.slice(0, at)}${MAP_PREFIX}${btoa(binary)}\n`, sources: map.sources };
 }

@@ -18,6 +18,8 @@ export class LogFollower {
   /** Sequence number of the last log batch printed, and who waits for more. */
   #printedSeq = 0;
   #waiters: { seq: number; resolve: () => void }[] = [];
+  /** Set by {@linkcode LogFollower.finish}: the stream's end is the app's end, not a drop. */
+  #ending = false;
 
   /** Starts following the logs of app `appId`. */
   constructor(client: Client<typeof ControlService>, appId: string) {
@@ -39,6 +41,21 @@ export class LogFollower {
     for (const w of this.#waiters) w.resolve();
     this.#waiters = [];
     await this.#done;
+  }
+
+  /**
+   * Waits for the server to end the stream of an app it stopped (it sends
+   * what was published before the stop first), at most `maxWaitMs`; then stops.
+   */
+  async finish(maxWaitMs: number): Promise<void> {
+    this.#ending = true;
+    const timer = setTimeout(() => this.#ctl.abort(), maxWaitMs);
+    try {
+      await this.#done;
+    } finally {
+      clearTimeout(timer);
+      await this.stop();
+    }
   }
 
   async #follow(client: Client<typeof ControlService>, appId: string): Promise<void> {
@@ -63,6 +80,7 @@ export class LogFollower {
       } catch {
         // The server went away or restarted: follow again once it is back.
       }
+      if (this.#ending) break;
       if (!signal.aborted) await sleep(backoffMs = Math.min(backoffMs * 2, 2_000));
     }
   }

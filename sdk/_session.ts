@@ -5,34 +5,29 @@
  * `_log_follower.ts`. Loaded lazily (never part of a user's bundle) by
  * `_connect.ts`.
  */
-import { type Client, create, createClient, fromBinary } from "../proto/deps.ts";
-import { ControlService, FunctionDefSchema, type Output, OutputSchema } from "../proto/messages.ts";
+import { type Client, createClient, fromBinary } from "../proto/deps.ts";
+import { ControlService, type Output, OutputSchema } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
-import { bundleModule } from "./_bundle.ts";
-import { imageDefinitions, npmExternals } from "./_image_files.ts";
-import type { ResolvedOptions } from "./_options.ts";
-import { prepareState } from "./_state_session.ts";
+import type { Bundle } from "./_bundle.ts";
+import { type AppSpec, createApp, startBundle } from "./_create_app.ts";
+export type { AppSpec } from "./_create_app.ts";
 /** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
 export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
-import { toFunctionDef } from "./_function_def.ts";
 import { mapStream } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 import { runtime } from "./_runtime.ts";
 import { versionMismatch } from "./_version_check.ts";
 import { VERSION } from "./version.ts";
+import { trace } from "../proto/trace.ts";
 
 /** Where and how to reach the control plane. */
 export interface SessionOptions {
   serverUrl: string;
   token?: string;
-}
-
-/** An app as the session needs it. */
-export interface AppSpec {
-  name: string;
-  functions: Map<string, ResolvedOptions>;
+  /** Starts the server first (an embedded one): connect once it resolves; its error is the caller's. */
+  startServer?: () => Promise<void>;
 }
 
 /** What creating or deploying an app did. */
@@ -47,6 +42,9 @@ export interface StartedApp {
 
 /** How often a running app tells the server its client is alive. */
 const APP_HEARTBEAT_MS = 3_000;
+
+/** Longest wait, after stopping an app, for the server to end its log stream. */
+const LOGS_AFTER_STOP_MS = 250;
 
 /** A connection to a control plane, optionally running one app. */
 export class Session {
@@ -71,8 +69,23 @@ export class Session {
     return this.#rpc.transport;
   }
 
+  /**
+   * Starts bundling `app` (which needs no server) and, once that runs in
+   * another process, connects: an embedded server (`startServer`) starts
+   * meanwhile on this thread.
+   */
+  static async open(
+    options: SessionOptions & { entryUrl: string },
+    app: AppSpec,
+  ): Promise<{ session: Session; bundle: Promise<Bundle> }> {
+    const pending = startBundle(app, options.entryUrl);
+    await pending.started;
+    return { session: await Session.connect(options), bundle: pending.bundle };
+  }
+
   /** Connects and checks that the server answers (and accepts our token). */
   static async connect(options: SessionOptions): Promise<Session> {
+    await options.startServer?.();
     let session: Session;
     try {
       session = new Session(options);
@@ -82,6 +95,7 @@ export class Session {
     try {
       const { version } = await session.#client.ping({}, { timeoutMs: 10_000 });
       warnOnVersionMismatch(version);
+      trace("connected");
     } catch (err) {
       session.close();
       throw translateError(err, options.serverUrl);
@@ -105,33 +119,11 @@ export class Session {
   async startApp(
     app: AppSpec,
     entryUrl: string,
-    options: { ephemeral: boolean; detach?: boolean },
+    options: { ephemeral: boolean; detach?: boolean; bundle?: Promise<Bundle> },
   ): Promise<StartedApp> {
-    const images = new Map([...app.functions].map(([name, o]) => [name, o.image]));
-    const bundle = await bundleModule(entryUrl, npmExternals(images.values()));
-    const res = await this.#rpcCall(async () => {
-      const upload = async (hash: string, data: Uint8Array) => {
-        const { present } = await this.#client.putBundle({ hash });
-        if (!present) await this.#client.putBundle({ hash, data });
-      };
-      await upload(bundle.hash, bundle.code);
-      const imageDefs = await imageDefinitions(images, upload);
-      const state = await prepareState(this.#rpc.transport, app.functions);
-      const res = await this.#client.createApp({
-        name: app.name,
-        bundleHash: bundle.hash,
-        ephemeral: options.ephemeral,
-        detached: options.detach ?? false,
-        entryUrl,
-        functions: [...app.functions].map(([name, o]) =>
-          create(FunctionDefSchema, {
-            ...toFunctionDef(name, o, imageDefs.get(name)!),
-            ...state.get(name),
-          })
-        ),
-      });
-      return res;
-    });
+    const res = await this.#rpcCall(() =>
+      createApp(this.#client, this.#rpc.transport, { app, entryUrl, ...options })
+    );
     if (!options.ephemeral) {
       return {
         appId: res.appId,
@@ -216,6 +208,7 @@ export class Session {
         const event = await this.#client.call({ functionId, args, callId });
         if (event.output.length === 0) return (await this.awaitCall(callId, undefined))!;
         await this.logsBefore(event.logSeq);
+        trace("call returned");
         return fromBinary(OutputSchema, event.output);
       } catch (err) {
         if (!isTransient(err) || attempt >= 30) throw translateError(err, this.serverUrl);
@@ -271,13 +264,15 @@ export class Session {
 
   /** Stops the app (ephemeral apps end with their run) and closes the connection. */
   async stopApp(): Promise<void> {
+    trace("stopping app");
     clearInterval(this.#heartbeat);
     if (this.#appId) {
-      // Let the last log lines arrive before we stop listening.
-      await sleep(50);
       await this.#client.stopApp({ appId: this.#appId }, { timeoutMs: 5_000 }).catch(() => {});
+      // The server ends the app's log stream after the lines published before the stop.
+      await this.#logs?.finish(LOGS_AFTER_STOP_MS);
     }
     await this.#logs?.stop();
+    trace("app stopped");
   }
 
   /** Closes the connection. */

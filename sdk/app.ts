@@ -253,16 +253,15 @@ export class App {
       ? entrypointArgument(this.#entrypoint, options.args, this.name)
       : options.args;
     const { Session } = await loadSessionModule();
-    const session = await Session.connect(options);
+    const specs = new Map(
+      [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
+    );
+    const spec = { name: this.name, functions: specs };
+    // Bundling needs no server: it overlaps the start of an embedded one (`startServer`).
+    const { session, bundle } = await Session.open(options, spec);
     try {
-      const specs = new Map(
-        [...this.#functions, ...this.#endpoints].map(([name, f]) => [name, f.options]),
-      );
       const detach = options.detach === true;
-      await session.startApp({ name: this.name, functions: specs }, options.entryUrl, {
-        ephemeral: true,
-        detach,
-      });
+      await session.startApp(spec, options.entryUrl, { ephemeral: true, detach, bundle });
       rt.session = session;
       if ([...specs.values()].some((o) => o.kind?.schedule)) {
         console.error(

@@ -75,3 +75,61 @@ export async function withEngineNetworkLock<T>(fn: () => Promise<T>): Promise<T>
     file.close();
   }
 }
+
+/** What the autoscaler tests vary on its command line; the rest is the same for all. */
+export interface AutoscalerFlags {
+  /** `--min`. */
+  min: number;
+  /** `--max`. */
+  max: number;
+  /** `--idle-ms` (default 60 s: no scale-down during the test). */
+  idleMs?: number;
+  /** `--worker-runner` (default deno). */
+  runner?: "deno" | "docker";
+  /** Further flags: the driver, its directories, `--stop-workers-on-exit`. */
+  extra?: string[];
+}
+
+/** `nano-modal autoscaler` arguments: 300 ms ticks and workers of concurrency 4. */
+export function autoscalerArgs(url: string, flags: AutoscalerFlags): string[] {
+  return [
+    "autoscaler",
+    ...["--server", url, "--min", String(flags.min), "--max", String(flags.max)],
+    ...["--interval-ms", "300", "--idle-ms", String(flags.idleMs ?? 60_000)],
+    ...["--worker-concurrency", "4", "--worker-runner", flags.runner ?? "deno"],
+    ...(flags.extra ?? []),
+  ];
+}
+
+/** The most workers, and busy workers, seen at once while watching. */
+export interface WorkerPeak {
+  workers: number;
+  busy: number;
+}
+
+/** Samples the status every 200 ms until `stop()`, which returns the peaks seen. */
+export function watchWorkers(
+  url: string,
+  onStatus: (s: ClusterStatus) => void = () => {},
+): { stop(): Promise<WorkerPeak> } {
+  const peak = { workers: 0, busy: 0 };
+  let done = false;
+  const loop = (async () => {
+    while (!done) {
+      const s = await status(url).catch(() => undefined);
+      if (s) {
+        onStatus(s);
+        peak.workers = Math.max(peak.workers, s.workers.length);
+        peak.busy = Math.max(peak.busy, s.workers.filter((w) => w.busy > 0).length);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      return peak;
+    },
+  };
+}

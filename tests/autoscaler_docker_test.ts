@@ -3,11 +3,13 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, runCli, startServe } from "./_cli.ts";
 import {
+  autoscalerArgs,
   buildImages,
   containersWithLabel,
   expectSlowMap,
   status,
   until,
+  watchWorkers,
 } from "./_autoscale_helpers.ts";
 
 Deno.test("the docker driver scales worker containers with the backlog and leaves nothing behind", async () => {
@@ -15,30 +17,14 @@ Deno.test("the docker driver scales worker containers with the backlog and leave
   const tmp = await Deno.makeTempDir({ prefix: "nmad-" });
   const server = await startServe();
   const owner = `nano-modal.autoscaler=${server.url}`;
-  const scaler = new CliProcess([
-    "autoscaler",
-    "--server",
-    server.url,
-    "--driver",
-    "docker",
-    "--min",
-    "1",
-    "--max",
-    "3",
-    "--interval-ms",
-    "300",
-    "--idle-ms",
-    "3000",
-    "--worker-concurrency",
-    "4",
-    "--worker-runner",
-    "docker",
-    "--worker-dir",
-    `${tmp}/w`,
-    "--grace-seconds",
-    "30",
-    "--stop-workers-on-exit",
-  ]);
+  const scaler = new CliProcess(autoscalerArgs(server.url, {
+    min: 1,
+    max: 3,
+    idleMs: 3000,
+    runner: "docker",
+    extra: ["--driver", "docker", "--worker-dir", `${tmp}/w`, "--grace-seconds", "30"]
+      .concat("--stop-workers-on-exit"),
+  }));
   const detail = () => `autoscaler:\n${scaler.stderr}`;
   const workerNames = new Set<string>();
   try {
@@ -57,19 +43,12 @@ Deno.test("the docker driver scales worker containers with the backlog and leave
       ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "32", "2000"],
       { timeoutMs: 180_000 },
     );
-    let mostBusy = 0;
-    let done = false;
-    const watch = (async () => {
-      while (!done) {
-        const s = await status(server.url).catch(() => undefined);
-        s?.workers.forEach((w) => workerNames.add(w.host));
-        if (s) mostBusy = Math.max(mostBusy, s.workers.filter((w) => w.busy > 0).length);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    const watch = watchWorkers(
+      server.url,
+      (s) => s.workers.forEach((w) => workerNames.add(w.host)),
+    );
     const r = await run;
-    done = true;
-    await watch;
+    const mostBusy = (await watch.stop()).busy;
     check(r.code === 0, "the map finishes", r);
     expectSlowMap(r.stdout, 32);
     ok(mostBusy >= 2, `extra worker containers took inputs (saw ${mostBusy})\n${detail()}`);

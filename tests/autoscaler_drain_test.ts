@@ -2,7 +2,7 @@
 // inputs loses none and runs none twice; a restarted autoscaler adopts the workers it finds.
 import { ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, MAIN, runCli, startServe } from "./_cli.ts";
-import { expectSlowMap, status, until } from "./_autoscale_helpers.ts";
+import { autoscalerArgs, expectSlowMap, status, until } from "./_autoscale_helpers.ts";
 import { ProcessDriver } from "../autoscale/mod.ts";
 import { systemClock } from "../proto/clock.ts";
 
@@ -51,25 +51,11 @@ Deno.test("a worker drained mid-input finishes what it holds: nothing lost, noth
 Deno.test("an autoscaler restarted mid-run adopts the workers it finds instead of starting more", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "nm-autoscale-adopt-" });
   const server = await startServe();
-  const args = [
-    "autoscaler",
-    "--server",
-    server.url,
-    "--min",
-    "1",
-    "--max",
-    "3",
-    "--interval-ms",
-    "300",
-    "--idle-ms",
-    "60000",
-    "--worker-concurrency",
-    "4",
-    "--worker-runner",
-    "deno",
-    "--state-dir",
-    `${tmp}/state`,
-  ];
+  const args = autoscalerArgs(server.url, {
+    min: 1,
+    max: 3,
+    extra: ["--state-dir", `${tmp}/state`],
+  });
   const env = { NANO_MODAL_CACHE: `${tmp}/cache` };
   let scaler = new CliProcess(args, { env });
   const pidFiles = () =>

@@ -2,7 +2,13 @@
 // `nano-modal worker` child processes, and a backlog of slow inputs from `nano-modal run`.
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, runCli, startServe } from "./_cli.ts";
-import { expectSlowMap, status, until } from "./_autoscale_helpers.ts";
+import {
+  autoscalerArgs,
+  expectSlowMap,
+  status,
+  until,
+  watchWorkers,
+} from "./_autoscale_helpers.ts";
 
 Deno.test("status explains an unreachable server in one line", async () => {
   const r = await runCli(["status", "--server", "http://127.0.0.1:9"]);
@@ -18,26 +24,15 @@ Deno.test("status explains an unreachable server in one line", async () => {
 Deno.test("a backlog of slow inputs takes the process driver from 1 worker to at least 3, and idle brings it back to 1", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "nm-autoscale-process-" });
   const server = await startServe();
-  const scaler = new CliProcess([
-    "autoscaler",
-    "--server",
-    server.url,
-    "--min",
-    "1",
-    "--max",
-    "4",
-    "--interval-ms",
-    "300",
-    "--idle-ms",
-    "2000",
-    "--worker-concurrency",
-    "4",
-    "--worker-runner",
-    "deno",
-    "--state-dir",
-    `${tmp}/state`,
-    "--stop-workers-on-exit",
-  ], { env: { NANO_MODAL_CACHE: `${tmp}/cache` } });
+  const scaler = new CliProcess(
+    autoscalerArgs(server.url, {
+      min: 1,
+      max: 4,
+      idleMs: 2000,
+      extra: ["--state-dir", `${tmp}/state`, "--stop-workers-on-exit"],
+    }),
+    { env: { NANO_MODAL_CACHE: `${tmp}/cache` } },
+  );
   const detail = () => `autoscaler:\n${scaler.stderr}`;
   try {
     await until(
@@ -60,19 +55,7 @@ Deno.test("a backlog of slow inputs takes the process driver from 1 worker to at
     ], {
       timeoutMs: 120_000,
     });
-    let mostWorkers = 0;
-    let mostBusy = 0;
-    let done = false;
-    const watch = (async () => {
-      while (!done) {
-        const s = await status(server.url).catch(() => undefined);
-        if (s) {
-          mostWorkers = Math.max(mostWorkers, s.workers.length);
-          mostBusy = Math.max(mostBusy, s.workers.filter((w) => w.busy > 0).length);
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    const watch = watchWorkers(server.url);
     // `status --json` mid-run: one object with workers, functions and apps, as documented.
     await until("inputs wait", async () => {
       return (await status(server.url)).functions.some((f) => f.queued > 0 || f.running > 0);
@@ -98,8 +81,7 @@ Deno.test("a backlog of slow inputs takes the process driver from 1 worker to at
     check(human.code === 0 && /^Workers \(\d+\)/.test(human.stdout), "status", human);
     ok(/slow-map\s+slow\s+\d+\s+\d+/.test(human.stdout), human.stdout);
     const r = await run;
-    done = true;
-    await watch;
+    const { workers: mostWorkers, busy: mostBusy } = await watch.stop();
     check(r.code === 0, "the map finishes", r);
     expectSlowMap(r.stdout, 48);
     ok(mostWorkers >= 3, `at least 3 workers at the peak, saw ${mostWorkers}\n${detail()}`);

@@ -3,10 +3,12 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, runCli, startServe } from "./_cli.ts";
 import {
+  autoscalerArgs,
   buildImages,
   expectSlowMap,
   status,
   until,
+  watchWorkers,
   withEngineNetworkLock,
 } from "./_autoscale_helpers.ts";
 
@@ -29,32 +31,12 @@ Deno.test("the swarm driver scales a service's replicas with the backlog, then t
     const tmp = await Deno.makeTempDir({ prefix: "nmas-" });
     const service = `nmtest-${crypto.randomUUID().slice(0, 8)}`;
     const server = await startServe();
-    const scaler = new CliProcess([
-      "autoscaler",
-      "--server",
-      server.url,
-      "--driver",
-      "swarm",
-      "--service",
-      service,
-      "--min",
-      "1",
-      "--max",
-      "2",
-      "--interval-ms",
-      "300",
-      "--idle-ms",
-      "60000",
-      "--worker-concurrency",
-      "4",
-      "--worker-runner",
-      "deno",
-      "--worker-dir",
-      tmp,
-      "--grace-seconds",
-      "30",
-      "--stop-workers-on-exit",
-    ]);
+    const scaler = new CliProcess(autoscalerArgs(server.url, {
+      min: 1,
+      max: 2,
+      extra: ["--driver", "swarm", "--service", service, "--worker-dir", tmp]
+        .concat("--grace-seconds", "30", "--stop-workers-on-exit"),
+    }));
     const detail = () => `autoscaler:\n${scaler.stderr}`;
     try {
       await until(
@@ -70,18 +52,9 @@ Deno.test("the swarm driver scales a service's replicas with the backlog, then t
         ["run", "--server", server.url, "tests/fixtures/slow_map.ts", "--", "32", "2000"],
         { timeoutMs: 180_000 },
       );
-      let mostBusy = 0;
-      let done = false;
-      const watch = (async () => {
-        while (!done) {
-          const s = await status(server.url).catch(() => undefined);
-          if (s) mostBusy = Math.max(mostBusy, s.workers.filter((w) => w.busy > 0).length);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      })();
+      const watch = watchWorkers(server.url);
       const r = await run;
-      done = true;
-      await watch;
+      const mostBusy = (await watch.stop()).busy;
       check(r.code === 0, "the map finishes", r);
       expectSlowMap(r.stdout, 32);
       ok(mostBusy === 2, `both replicas took inputs (saw ${mostBusy})\n${detail()}`);

@@ -1,6 +1,7 @@
 // End-to-end: a plain script reaches a deployed app's class with RemoteClass.fromName.
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import { check, ROOT, runCli, runDeno, startServe } from "./_cli.ts";
+import { until } from "./_autoscale_helpers.ts";
 
 const CLIENT = `${ROOT}tests/fixtures/cls_lookup_client.ts`;
 
@@ -24,6 +25,26 @@ Deno.test("RemoteClass.fromName: instances of a deployed class, by name, from a 
       other: 101,
       mapped: [11, 12, 13],
     });
+    // Two instances ran (start 10 and start 100), a container each: the class's containers are
+    // its instances', in `status --json` and on the dashboard (as heartbeats report them).
+    let counter: { containers: number } | undefined;
+    let dashboard = 0;
+    await until(
+      "status and the dashboard count the class's containers",
+      async () => {
+        const st = await runCli(["status", "--json", "--server", url], { env });
+        counter = JSON.parse(st.stdout).functions.find((f: { function: string }) =>
+          f.function === "Counter"
+        );
+        const snap = await fetch(`${url}/api/snapshot`, {
+          headers: { authorization: `Bearer ${env.NANO_MODAL_TOKEN}` },
+        }).then((res) => res.json());
+        dashboard = snap.containers.idle + snap.containers.busy + snap.containers.starting;
+        return counter?.containers === 2 && dashboard === 2;
+      },
+      30_000,
+      () => JSON.stringify({ counter, dashboard }),
+    );
     const missing = await runDeno(["run", "-A", CLIENT, "clslookup", "Countr"], client);
     strictEqual(missing.code, 1, missing.stderr);
     match(missing.stderr, /NotFoundError: Cannot find function "Countr" in app "clslookup"/);

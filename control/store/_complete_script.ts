@@ -12,24 +12,24 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
  * the token matches. A call whose outputs reach its total gets its keys
  * expired after retentionMs (the sweep also forgets calls idle that long).
  * KEYS: 1 inputs, 2 leases, 3 expiries, 4 depth, 5 calls index.
- * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel; then per
- *       completion: inputId, token ("" for the control plane, else "=" .. token),
+ * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel, 5 sender; then
+ *       per completion: inputId, token ("" for the control plane, else "=" .. token),
  *       output index, output record.
- * Result: 1 (accepted) or 0 per completion.
+ * Result: 1 (accepted) or 0 per completion, then the ids of the calls that got outputs.
  */
 export const COMPLETE: ScriptDef = script(
   5,
   `
 local P = ARGV[1]
 local ids = {}
-for i = 5, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+for i = 6, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
 local recs = hmget(KEYS[1], ids)
 local held = hmget(KEYS[2], ids)
 local result, finished, fin, unleased, expiring = {}, {}, {}, {}, {}
 local counts, groups, call_ids = {}, {}, {}
 for i, id in ipairs(ids) do
   result[i] = 0
-  local token = ARGV[4 * i + 2]
+  local token = ARGV[4 * i + 3]
   local ok = token == "" or (held[i] and held[i] ~= "!" and held[i] == string.sub(token, 2))
   if recs[i] and not finished[id] and ok then
     finished[id] = true
@@ -56,14 +56,14 @@ for _, cid in ipairs(call_ids) do
   if total then
     local ops = {}
     for _, i in ipairs(groups[cid]) do
-      ops[#ops + 1] = "SET"; ops[#ops + 1] = "u1"; ops[#ops + 1] = ARGV[4 * i + 3]; ops[#ops + 1] = "1"
+      ops[#ops + 1] = "SET"; ops[#ops + 1] = "u1"; ops[#ops + 1] = ARGV[4 * i + 4]; ops[#ops + 1] = "1"
     end
     local was = chunked_collect("BITFIELD", done_key, ops)
     local outputs = {}
     for j, i in ipairs(groups[cid]) do
       if was[j] == 0 then
         result[i] = 1
-        outputs[#outputs + 1] = ARGV[4 * i + 4]
+        outputs[#outputs + 1] = ARGV[4 * i + 5]
       end
     end
     if #outputs > 0 then
@@ -76,8 +76,11 @@ for _, cid in ipairs(call_ids) do
 end
 if #touched > 0 then
   chunked("ZADD", KEYS[5], touched)
-  local names = {}
-  for i = 2, #touched, 2 do names[#names + 1] = touched[i] end
+  local names = { ARGV[5] }
+  for i = 2, #touched, 2 do
+    names[#names + 1] = touched[i]
+    result[#result + 1] = touched[i]
+  end
   redis.call("PUBLISH", ARGV[4], table.concat(names, "\\n"))
 end
 return result

@@ -7,14 +7,14 @@ export const DEPLOYMENT_STORE_CASES: Record<string, Case> = {
   "each deploy records the next version and makes it current": async ({ store }) => {
     const s = store.deployments;
     equal(await s.getDeployment("demo"), undefined);
-    deepStrictEqual(await s.recordVersion("demo", "ap-1", 1000), {
+    deepStrictEqual(await s.recordVersion("demo", { appId: "ap-1", nowMs: 1000 }), {
       version: 1,
       appId: "ap-1",
       createdMs: 1000,
       rollbackOf: 0,
     });
-    await s.recordVersion("demo", "ap-2", 2000);
-    await s.recordVersion("other", "ap-9", 2500);
+    await s.recordVersion("demo", { appId: "ap-2", nowMs: 2000 });
+    await s.recordVersion("other", { appId: "ap-9", nowMs: 2500 });
     deepStrictEqual(await s.getDeployment("demo"), {
       name: "demo",
       version: 2,
@@ -33,7 +33,7 @@ export const DEPLOYMENT_STORE_CASES: Record<string, Case> = {
   "concurrent deploys of one name get distinct versions": async ({ store }) => {
     const s = store.deployments;
     const got = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => s.recordVersion("demo", `ap-${i}`, i)),
+      Array.from({ length: 20 }, (_, i) => s.recordVersion("demo", { appId: `ap-${i}`, nowMs: i })),
     );
     deepStrictEqual(
       got.map((v) => v.version).sort((a, b) => a - b),
@@ -46,10 +46,10 @@ export const DEPLOYMENT_STORE_CASES: Record<string, Case> = {
     const s = store.deployments;
     equal(await s.stopDeployment("nope"), false);
     equal(await s.getDeployment("nope"), undefined);
-    await s.recordVersion("demo", "ap-1", 1);
+    await s.recordVersion("demo", { appId: "ap-1", nowMs: 1 });
     ok(await s.stopDeployment("demo"));
     equal((await s.getDeployment("demo"))?.stopped, true);
-    const v = await s.recordVersion("demo", "ap-2", 2, 1);
+    const v = await s.recordVersion("demo", { appId: "ap-2", nowMs: 2, rollbackOf: 1 });
     equal(v.rollbackOf, 1);
     equal((await s.getDeployment("demo"))?.stopped, false);
   },

@@ -7,14 +7,14 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
 /**
  * Queues new inputs in order behind those already queued.
  * KEYS: 1 inputs, 2 queue, 3 depth.
- * ARGV: 1 inputs channel; then per input: inputId, functionId, record.
+ * ARGV: 1 inputs channel, 2 sender (the message); then per input: inputId, functionId, record.
  * Result: the number queued (ids already known are skipped).
  */
 const enqueue = script(
   3,
   `
 local ids, fns, recs = {}, {}, {}
-for i = 2, #ARGV, 3 do
+for i = 3, #ARGV, 3 do
   ids[#ids + 1] = ARGV[i]; fns[#fns + 1] = ARGV[i + 1]; recs[#recs + 1] = ARGV[i + 2]
 end
 local known = hmget(KEYS[1], ids)
@@ -32,7 +32,7 @@ if #queue > 0 then
   chunked("HSET", KEYS[1], fields)
   chunked("RPUSH", KEYS[2], queue)
   add_depth(KEYS[3], counts)
-  redis.call("PUBLISH", ARGV[1], "")
+  redis.call("PUBLISH", ARGV[1], ARGV[2])
 end
 return #queue
 `,

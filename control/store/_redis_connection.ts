@@ -41,6 +41,7 @@ function connectionOptions(): RedisOptions {
     maxRetriesPerRequest: 2,
     retryStrategy: (times: number) => Math.min(times * 100, 1_000),
     connectTimeout: 5_000,
+    enableAutoPipelining: true,
   };
 }
 

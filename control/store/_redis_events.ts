@@ -21,6 +21,8 @@ export class RedisEvents {
   #subscribed: Promise<void> | null = null;
   #clock: Clock;
   #inputWake: WakeSet;
+  /** Names this context in the messages it publishes, so it skips its own (woken locally). */
+  readonly sender: string = crypto.randomUUID();
   #outputWakes = new Map<string, WakeSet>();
   #logs = new Map<
     string,
@@ -94,6 +96,16 @@ export class RedisEvents {
     };
   }
 
+  /** Wakes this context's input waiters now (it queued inputs; its own message is skipped). */
+  wakeInputs(): void {
+    this.#inputWake.wakeAll();
+  }
+
+  /** Wakes this context's waiters on these calls now (its own message is skipped). */
+  wakeOutputs(callIds: string[]): void {
+    for (const callId of callIds) this.#outputWakes.get(callId)?.wakeAll();
+  }
+
   /** Ends every wait; called on close. */
   close(): void {
     this.#inputWake.wakeAll();
@@ -102,11 +114,12 @@ export class RedisEvents {
 
   #dispatch(channel: string, message: Buffer): void {
     if (channel === this.#inputs) {
-      this.#inputWake.wakeAll();
+      if (message.toString() !== this.sender) this.#inputWake.wakeAll();
     } else if (channel === this.#outputs) {
-      for (const callId of message.toString().split("\n")) {
-        this.#outputWakes.get(callId)?.wakeAll();
-      }
+      // `<sender>\n<callId>...` from completions, a bare call id from a new total.
+      const lines = message.toString().split("\n");
+      if (lines[0] === this.sender) return;
+      for (const callId of lines) this.#outputWakes.get(callId)?.wakeAll();
     } else if (channel.startsWith(this.#logsPrefix)) {
       const subs = this.#logs.get(channel.slice(this.#logsPrefix.length))?.subs;
       if (!subs) return;

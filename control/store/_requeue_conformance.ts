@@ -118,4 +118,27 @@ export const REQUEUE_CASES: Record<string, Case> = {
     deepStrictEqual(report.exhausted.map((i) => i.infraAttempt), [MAX_INFRA + 1]);
     deepStrictEqual(await store.queue.sweep(MAX_INFRA), { requeued: 0, exhausted: [] });
   },
+
+  "giveBack() returns leases to the front of the queue in order, with no attempt counted": async (
+    { store, clock },
+  ) => {
+    await newCall(store, "c1");
+    await store.queue.enqueue([...inputs("c1", 3), ...inputs("c2", 1, "fn-b")]);
+    const [a, b] = await store.queue.lease("w1", { max: 2, leaseMs: LEASE_MS });
+    equal(await store.queue.giveBack([{ inputId: a.input.inputId, leaseToken: "nope" }]), 0);
+    equal(await store.queue.giveBack([held(a), held(b), held(a)]), 2);
+    equal(await store.queue.giveBack([held(a)]), 0, "no longer held");
+    deepStrictEqual(await store.queue.depth(), { "fn-a": 3, "fn-b": 1 });
+    deepStrictEqual(
+      await store.queue.renew("w1", { inputIds: [a.input.inputId], leaseMs: LEASE_MS }),
+      [a.input.inputId],
+    );
+    clock.advance(LEASE_MS + 1);
+    deepStrictEqual(await store.queue.sweep(MAX_INFRA), { requeued: 0, exhausted: [] });
+    const again = await store.queue.lease("w2", { max: 10, leaseMs: LEASE_MS });
+    deepStrictEqual(ids(again), ["c1-in-0", "c1-in-1", "c1-in-2", "c2-in-0"]);
+    deepStrictEqual(again[0].input, a.input, "no attempt counted");
+    deepStrictEqual(await completeLease(store, a), [false], "the old token is stale");
+    deepStrictEqual(await completeLease(store, again[0]), [true]);
+  },
 };

@@ -64,6 +64,42 @@ return report
 );
 
 /**
+ * Hands back leased inputs that never reached their worker: to the front of
+ * the queue in the given order, with no attempt counted, if the caller still
+ * holds them.
+ * KEYS: 1 inputs, 2 queue, 3 leases, 4 expiries, 5 depth.
+ * ARGV: 1 inputs channel, then pairs inputId, token.
+ * Result: the number handed back.
+ */
+const giveBack = script(
+  5,
+  `
+local ids, tokens = {}, {}
+for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i]; tokens[#tokens + 1] = ARGV[i + 1] end
+local held = hmget(KEYS[3], ids)
+local recs = hmget(KEYS[1], ids)
+local back, counts, seen = {}, {}, {}
+for i, id in ipairs(ids) do
+  if recs[i] and held[i] and held[i] ~= "!" and held[i] == tokens[i] and not seen[id] then
+    seen[id] = true
+    back[#back + 1] = id
+    local _, fid = call_and_function(recs[i])
+    counts[fid] = (counts[fid] or 0) + 1
+  end
+end
+if #back == 0 then return 0 end
+chunked("HDEL", KEYS[3], back)
+chunked("ZREM", KEYS[4], back)
+local reversed = {}
+for i = #back, 1, -1 do reversed[#reversed + 1] = back[i] end
+chunked("LPUSH", KEYS[2], reversed)
+add_depth(KEYS[5], counts)
+redis.call("PUBLISH", ARGV[1], "")
+return #back
+`,
+);
+
+/**
  * Takes or keeps the sweeper role, so that of many control planes sharing one
  * Redis only one sweeps expired leases at a time.
  * KEYS: 1 sweeper lock.
@@ -85,5 +121,6 @@ export const REQUEUE_SCRIPTS: Record<string, ScriptDef> = {
   nmRequeue: requeue,
   nmReleaseWorker: releaseWorker,
   nmSweep: sweep,
+  nmGiveBack: giveBack,
   nmClaimSweeper: claimSweeper,
 };

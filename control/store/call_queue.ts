@@ -95,6 +95,13 @@ export interface CallQueue {
   complete(completions: Completion[]): Promise<boolean[]>;
   /** Puts inputs whose sandbox died back in the queue (an infrastructure retry). */
   requeue(items: HeldInput[], maxInfraAttempts: number): Promise<RequeueReport>;
+  /**
+   * Hands back leased inputs that never reached their worker (leased ahead of
+   * its credit): they go to the front of the queue in this order, with no
+   * attempt counted. Inputs no longer held under these tokens are skipped.
+   * Returns how many went back.
+   */
+  giveBack(items: HeldInput[]): Promise<number>;
   /** Requeues every lease a departed worker held. */
   releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport>;
   /** Requeues expired leases (one sweeper among control planes sharing a store does the work). */

@@ -38,18 +38,23 @@ export interface Deployment {
   updatedMs: number;
 }
 
+/** What {@linkcode DeploymentStore.recordVersion} records. */
+export interface NextVersion {
+  /** The app the new version runs. */
+  appId: string;
+  /** When it was deployed (store clock milliseconds). */
+  nowMs: number;
+  /** The version it rolls back to, if it is a rollback; 0 or absent otherwise. */
+  rollbackOf?: number;
+}
+
 /** Deployed names, versions, heartbeats, call depths and kept logs; safe to call concurrently. */
 export interface DeploymentStore {
   /**
    * Atomically records the next version of `name`, running `appId`, and
    * makes it current (and not stopped).
    */
-  recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf?: number,
-  ): Promise<DeploymentVersion>;
+  recordVersion(name: string, next: NextVersion): Promise<DeploymentVersion>;
   /** The deployed name, if it was ever deployed. */
   getDeployment(name: string): Promise<Deployment | undefined>;
   /** Every deployed name, sorted. */

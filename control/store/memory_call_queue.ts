@@ -112,6 +112,25 @@ export class MemoryCallQueue implements CallQueue {
     return Promise.resolve(this.#requeueStates(states, maxInfraAttempts));
   }
 
+  giveBack(items: HeldInput[]): Promise<number> {
+    const back: string[] = [];
+    for (const item of items) {
+      const state = this.#inputs.get(item.inputId);
+      if (!state?.lease || state.lease.leaseToken !== item.leaseToken) continue;
+      this.#finishInput(state);
+      this.#inputs.set(item.inputId, { input: state.input, lease: null, queued: true });
+      this.#countQueued(state.input.functionId, 1);
+      back.push(item.inputId);
+    }
+    if (back.length === 0) return Promise.resolve(0);
+    if (this.#queueHead >= back.length) {
+      this.#queueHead -= back.length;
+      for (let i = 0; i < back.length; i++) this.#queue[this.#queueHead + i] = back[i];
+    } else this.#queue.splice(this.#queueHead, 0, ...back);
+    this.#inputWake.wakeAll();
+    return Promise.resolve(back.length);
+  }
+
   releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport> {
     const ids = this.#leasesByWorker.get(workerId) ?? new Set();
     const states = [...ids].map((id) => this.#inputs.get(id)).filter((s): s is InputState =>

@@ -3,7 +3,12 @@
  * @module
  */
 import type { Clock } from "../../proto/clock.ts";
-import type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
+import type {
+  Deployment,
+  DeploymentStore,
+  DeploymentVersion,
+  NextVersion,
+} from "./deployment_store.ts";
 
 /** Deployments in memory: lost when the process ends. */
 export class MemoryDeploymentStore implements DeploymentStore {
@@ -19,12 +24,8 @@ export class MemoryDeploymentStore implements DeploymentStore {
   }
   readonly #depths = new Map<string, { depth: number; untilMs: number }>();
 
-  recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf = 0,
-  ): Promise<DeploymentVersion> {
+  recordVersion(name: string, next: NextVersion): Promise<DeploymentVersion> {
+    const { appId, nowMs, rollbackOf = 0 } = next;
     const list = this.#versions.get(name) ?? [];
     const version = { version: list.length + 1, appId, createdMs: nowMs, rollbackOf };
     list.push(version);

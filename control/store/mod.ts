@@ -75,7 +75,12 @@ export type {
   VolumeStore,
   VolumeSummary,
 } from "./volume_store.ts";
-export type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
+export type {
+  Deployment,
+  DeploymentStore,
+  DeploymentVersion,
+  NextVersion,
+} from "./deployment_store.ts";
 export { DEFAULT_TICK_LEASE_MS, type TickLeases } from "./tick_leases.ts";
 export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";

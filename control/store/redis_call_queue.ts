@@ -46,7 +46,14 @@ export class RedisCallQueue implements CallQueue {
     if (inputs.length === 0) return;
     const args = inputs.flatMap((i) => [i.inputId, i.functionId, codec.encodeInput(i)]);
     const { inputs: inputsKey, queue, depth, inputsChannel } = this.#ctx.keys;
-    await this.#ctx.script("nmEnqueue", inputsKey, queue, depth, inputsChannel, ...args);
+    const { events } = this.#ctx;
+    const keys = [inputsKey, queue, depth];
+    const queued = await this.#ctx.script<number>(
+      "nmEnqueue",
+      ...[...keys, inputsChannel, events.sender],
+      ...args,
+    );
+    if (queued > 0) events.wakeInputs();
   }
 
   async lease(workerId: string, { max, leaseMs }: LeaseOptions): Promise<Lease[]> {
@@ -95,13 +102,18 @@ export class RedisCallQueue implements CallQueue {
       args.push(inputId, token, output.idx, codec.encodeOutput(output));
     }
     const { inputs, leases, expiries, depth, calls, outputsChannel, prefix } = this.#ctx.keys;
-    const result = await this.#ctx.script<number[]>(
+    const { events } = this.#ctx;
+    const result = await this.#ctx.script<(number | string)[]>(
       "nmComplete",
       ...[inputs, leases, expiries, depth, calls],
-      ...[prefix, this.#ctx.clock.now(), this.#ctx.retentionMs, outputsChannel],
+      ...[prefix, this.#ctx.clock.now(), this.#ctx.retentionMs, outputsChannel, events.sender],
       ...args,
     );
-    return result.map((accepted) => accepted === 1);
+    // Waiters here wake now; the message this publishes is for other control planes.
+    if (result.length > completions.length) {
+      events.wakeOutputs(result.slice(completions.length) as string[]);
+    }
+    return result.slice(0, completions.length).map((accepted) => accepted === 1);
   }
 
   async requeue(items: HeldInput[], maxInfraAttempts: number): Promise<RequeueReport> {
@@ -117,6 +129,13 @@ export class RedisCallQueue implements CallQueue {
         ...pairs,
       ),
     );
+  }
+
+  async giveBack(items: HeldInput[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const pairs = items.flatMap((i) => [i.inputId, i.leaseToken]);
+    const channel = this.#ctx.keys.inputsChannel;
+    return await this.#ctx.script("nmGiveBack", ...this.#queueKeys, channel, ...pairs);
   }
 
   async releaseWorker(workerId: string, maxInfraAttempts: number): Promise<RequeueReport> {

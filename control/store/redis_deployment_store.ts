@@ -9,7 +9,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
+import type {
+  Deployment,
+  DeploymentStore,
+  DeploymentVersion,
+  NextVersion,
+} from "./deployment_store.ts";
 import type { RedisContext } from "./_redis_context.ts";
 import { script } from "./_redis_lua.ts";
 
@@ -52,12 +57,8 @@ export class RedisDeploymentStore implements DeploymentStore {
     this.#prefix = ctx.keys.prefix;
   }
 
-  async recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf = 0,
-  ): Promise<DeploymentVersion> {
+  async recordVersion(name: string, next: NextVersion): Promise<DeploymentVersion> {
+    const { appId, nowMs, rollbackOf = 0 } = next;
     const p = this.#prefix;
     const version = await this.#ctx.script<number>(
       "nmRecordVersion",

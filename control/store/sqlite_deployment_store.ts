@@ -7,7 +7,12 @@
  */
 import type { DatabaseSync, SqlValue } from "./_node_sqlite.d.ts";
 import type { Clock } from "../../proto/clock.ts";
-import type { Deployment, DeploymentStore, DeploymentVersion } from "./deployment_store.ts";
+import type {
+  Deployment,
+  DeploymentStore,
+  DeploymentVersion,
+  NextVersion,
+} from "./deployment_store.ts";
 import { MemoryDeploymentStore } from "./memory_deployment_store.ts";
 import { attempt, type Migration, transaction } from "./_sqlite.ts";
 
@@ -64,12 +69,8 @@ export class SqliteDeploymentStore implements DeploymentStore {
     this.#live = new MemoryDeploymentStore(clock);
   }
 
-  recordVersion(
-    name: string,
-    appId: string,
-    nowMs: number,
-    rollbackOf = 0,
-  ): Promise<DeploymentVersion> {
+  recordVersion(name: string, next: NextVersion): Promise<DeploymentVersion> {
+    const { appId, nowMs, rollbackOf = 0 } = next;
     return attempt(() =>
       transaction(this.#db, () => {
         const row = this.#db.prepare(

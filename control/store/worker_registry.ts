@@ -21,6 +21,13 @@ export interface WorkerRecord {
   running?: Record<string, number>;
   /** Warm sandboxes per function id, as its last heartbeat said. */
   containers?: Record<string, number>;
+  /**
+   * Containers per function id it may be running: the largest allowance it
+   * was sent and has not acknowledged as replaced (see `control/_cluster_share.ts`).
+   */
+  allowed?: Record<string, number>;
+  /** Functions whose minContainers it keeps warm. */
+  warm?: string[];
 }
 
 /** The registry of workers. All methods are safe to call concurrently. */

@@ -1,0 +1,90 @@
+/**
+ * Cold start (issue 14): `nano-modal run hello.ts` from process start to
+ * exit, on a fresh app file each time (so no bundle is cached) with the
+ * embedded deno runner, against `deno run` of a script that imports the SDK
+ * and calls `square.local(5)`, alternating in the same run. Both are timed
+ * from outside, spawn to exit. The run's phases come from its
+ * `NANO_MODAL_TRACE` marks (ms since its process started).
+ */
+import { ms, percentile, type Row } from "./_table.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Spawns deno with `args`; returns the wall time to exit and what it printed on stderr. */
+async function timed(args: string[], env: Record<string, string> = {}) {
+  const t = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wall = performance.now() - t;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) throw new Error(`${args.join(" ")} failed: ${stderr}`);
+  return { wall, stderr };
+}
+
+/** The trace marks of one run: phase -> ms since its process started. */
+function marks(stderr: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const m of stderr.matchAll(/^nano-modal trace (\d+(?:\.\d+)?) (.+)$/gm)) {
+    if (!found.has(m[2])) found.set(m[2], Number(m[1]));
+  }
+  return found;
+}
+
+/** Rows for `times` alternating runs of each. */
+export async function coldStartRows(times: number): Promise<Row[]> {
+  const hello = await Deno.readTextFile(`${ROOT}examples/hello.ts`);
+  const run: number[] = [], local: number[] = [], version: number[] = [];
+  const phases = new Map<string, number[]>();
+  for (let i = 0; i < times; i++) {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const a = `${ROOT}bench/.cold_${tag}.ts`;
+    const b = `${ROOT}bench/.local_${tag}.ts`;
+    await Deno.writeTextFile(a, `${hello}\n// ${tag}\n`);
+    await Deno.writeTextFile(
+      b,
+      `import { App } from "@nano/modal";\nconst app = new App("l${tag}");\n` +
+        `const square = app.function(function square(x: number) { return x * x; });\n` +
+        `console.log(await square.local(5));\n`,
+    );
+    try {
+      const r = await timed(["run", "-A", `${ROOT}main.ts`, "run", "--runner", "deno", a], {
+        NANO_MODAL_TRACE: "1",
+      });
+      run.push(r.wall);
+      for (const [phase, at] of marks(r.stderr)) {
+        phases.set(phase, [...phases.get(phase) ?? [], at]);
+      }
+      local.push((await timed(["run", "-A", b])).wall);
+      version.push((await timed(["run", "-A", `${ROOT}main.ts`, "--version"])).wall);
+    } finally {
+      await Deno.remove(a).catch(() => {});
+      await Deno.remove(b).catch(() => {});
+    }
+  }
+  const c = percentile(run, 50), l = percentile(local, 50);
+  const order = [...phases].sort((x, y) => percentile(x[1], 50) - percentile(y[1], 50));
+  return [
+    {
+      name: `nano-modal run hello.ts (fresh file, --runner deno), start→exit p50 of ${times}`,
+      value: ms(c),
+      baseline: `deno run .local(5) ${ms(l)}`,
+      ratio: `${(c / l).toFixed(1)}×`,
+      goal: "≤ 2×",
+    },
+    {
+      name: "  its phases (p50, ms since process start; exit at the wall time)",
+      value: order.map(([p, at]) => `${p} ${percentile(at, 50).toFixed(0)}`).join(" · "),
+    },
+    {
+      name: "nano-modal --version, start→exit p50",
+      value: ms(percentile(version, 50)),
+      baseline: `deno run .local(5) ${ms(l)}`,
+      ratio: `${(percentile(version, 50) / l).toFixed(1)}×`,
+    },
+  ];
+}

@@ -1,0 +1,86 @@
+/**
+ * CPU-bound work uses the cores (issue 14): 200 inputs of fixed CPU work (~20 ms each on
+ * one core) through `.map` with default options, on each runner, against the same inputs
+ * run serially with `.local()` in the same run (half before, half after the map, so drifting
+ * load on a shared machine weighs on both).
+ */
+import { ms, type Row } from "./_table.ts";
+import { startServe } from "./_serve.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+interface CpuFigures {
+  parallelMs: number;
+  serialMs: number;
+  threadsMs: number;
+  meanInSandboxMs: number;
+  sandboxes: number;
+}
+
+async function cpuRun(url: string, n: number): Promise<CpuFigures> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "run",
+      "--server",
+      url,
+      `${ROOT}bench/_cpu_app.ts`,
+      "--",
+      String(n),
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) {
+    throw new Error(`cpu bench app failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
+}
+
+/** CPU time (ms) a process has used so far, from /proc (0 if unreadable). */
+function cpuTimeMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks/s
+  } catch {
+    return 0;
+  }
+}
+
+/** One row per runner: `serve --with-workers --runner R` with no other flag. */
+export async function cpuBench(n = 200, runners = ["deno", "docker"]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const runner of runners) {
+    const { url, child } = await startServe(["--runner", runner]);
+    try {
+      const cpu0 = cpuTimeMs(child.pid);
+      const f = await cpuRun(url, n);
+      const serverMs = cpuTimeMs(child.pid) - cpu0;
+      rows.push({
+        name:
+          `${n} × 20 ms CPU-bound inputs, ${runner} runner, ${navigator.hardwareConcurrency} cores (defaults)`,
+        value: `${ms(f.parallelMs)} (${f.sandboxes} sandboxes, ${
+          ms(f.meanInSandboxMs)
+        }/input there; server+worker CPU ${ms(serverMs)} in the whole run)`,
+        baseline: `serial .local() ${ms(f.serialMs)}; 2 plain threads ${ms(f.threadsMs)} (${
+          (f.serialMs / f.threadsMs).toFixed(2)
+        }×: the machine's ceiling now)`,
+        ratio: `${(f.serialMs / f.parallelMs).toFixed(2)}× faster`,
+        goal: "≥ 1.6×",
+      });
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) {
+  const { printTable } = await import("./_table.ts");
+  printTable("CPU-bound work (defaults)", await cpuBench(Number(Deno.args[0] ?? 200)));
+}

@@ -1,0 +1,74 @@
+/**
+ * The control plane and worker that `nano-modal run` starts in its own
+ * process when no server is configured. Its port is chosen at once, so the
+ * app knows its URL; it starts when the app asks (`RunOptions.startServer`),
+ * once the app's bundling is under way, so that the two overlap. The control
+ * plane and the runner are imported only then.
+ */
+import type { Embedded } from "./_embedded.ts";
+import { trace } from "../proto/mod.ts";
+
+/** A free loopback port, chosen by the kernel. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** How {@linkcode RunServer} picks its runner. */
+export interface RunServerOptions {
+  /** The `--runner` flag, if given. */
+  runner: string | boolean | undefined;
+  /** Prints which runner it uses. */
+  announce: (line: string) => void;
+}
+
+/** An embedded control plane with one worker, started on demand. */
+export class RunServer {
+  /** The URL it serves on once started. */
+  readonly url: string;
+  /** The token it requires (a fresh one per run). */
+  readonly token = crypto.randomUUID();
+  readonly #options: RunServerOptions;
+  readonly #failed = Promise.withResolvers<never>();
+  #starting?: Promise<Embedded>;
+
+  /** Chooses its port; nothing starts yet. */
+  constructor(options: RunServerOptions) {
+    this.#options = options;
+    this.url = `http://127.0.0.1:${freePort()}`;
+    this.#failed.promise.catch(() => {}); // observed by callers that care
+  }
+
+  /** Starts it (once); resolves when it serves, rejects with an error a user can act on. */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      const [{ chooseRunner }, { startEmbedded }] = await Promise.all([
+        import("./_runner.ts"),
+        import("./_embedded.ts"),
+      ]);
+      trace("control plane and runner loaded");
+      const runner = await chooseRunner(this.#options.runner, this.#options.announce);
+      // What isolation the host gives is learnt by running a few programs:
+      // learn it now, beside the server's start, not when the first sandbox starts.
+      (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
+      const port = Number(new URL(this.url).port);
+      const embedded = await startEmbedded({ runner, workers: 1, token: this.token, port });
+      embedded.failed.catch((err) => this.#failed.reject(err));
+      trace("embedded server up");
+      return embedded;
+    })();
+    return this.#starting.then(() => {});
+  }
+
+  /** Rejects if, once started, its worker stops on an error (nothing would run the inputs). */
+  get failed(): Promise<never> {
+    return this.#failed.promise;
+  }
+
+  /** Stops it, if it started. */
+  async close(): Promise<void> {
+    await (await this.#starting?.catch(() => undefined))?.close();
+  }
+}

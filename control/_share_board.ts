@@ -1,0 +1,70 @@
+/**
+ * What the worker streams of one control plane share for their cluster
+ * shares (`_cluster_share.ts`): a lock, so allowances are computed one at a
+ * time; a way to ask the other streams to look again; and a short-lived cache
+ * of the functions that need warm containers.
+ */
+
+/** Functions needing warm containers are listed again after this long. */
+const CANDIDATES_TTL_MS = 1_000;
+
+import type { Clock } from "../proto/clock.ts";
+
+/** What the board asks of a stream's share. */
+export interface BoardMember {
+  /** Computes these functions' allowances again. */
+  recompute(functionIds: string[]): Promise<void>;
+  /** Takes up warm duties nobody holds. */
+  checkWarm(): Promise<void>;
+}
+
+/** The cluster shares of one control plane's streams. */
+export class ShareBoard {
+  readonly #members = new Set<BoardMember>();
+  #chain: Promise<unknown> = Promise.resolve();
+  #candidates?: { atMs: number; list: Promise<Set<string>> };
+  #load?: () => Promise<Set<string>>;
+  #clock?: Clock;
+
+  /** Registers a stream's share; returns the function that removes it. */
+  add(member: BoardMember): () => void {
+    this.#members.add(member);
+    return () => this.#members.delete(member);
+  }
+
+  /** Runs `fn` after every earlier call has settled. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Asks every other stream to compute these functions' allowances again. */
+  nudge(from: BoardMember, functionIds: string[]): void {
+    for (const m of this.#members) if (m !== from) m.recompute(functionIds).catch(() => {});
+  }
+
+  /** Sets how the functions needing warm containers are listed (by the worker service). */
+  loadCandidatesWith(load: () => Promise<Set<string>>, clock: Clock): void {
+    this.#load = load;
+    this.#clock = clock;
+  }
+
+  /** The functions of live apps with `minContainers`, listed at most once a second. */
+  warmCandidates(): Promise<Set<string>> {
+    if (!this.#load || !this.#clock) return Promise.resolve(new Set());
+    const now = this.#clock.now();
+    if (!this.#candidates || now - this.#candidates.atMs > CANDIDATES_TTL_MS) {
+      const list = this.#load();
+      this.#candidates = { atMs: now, list };
+      list.catch(() => this.#candidates = undefined);
+    }
+    return this.#candidates.list;
+  }
+
+  /** An app was created: list candidates afresh, and let every stream look for duties. */
+  appCreated(): void {
+    this.#candidates = undefined;
+    for (const m of this.#members) m.checkWarm().catch(() => {});
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Bundles cached by content, in the user's cache dir (proto/cache_dir.ts):
+ * running an app again skips `deno bundle` while its entry file and every
+ * local file the bundle was built from read the same, under the same
+ * nano-modal and Deno versions and the same externals.
+ *
+ * An entry is found by the hash of those settings and the entry file's
+ * bytes; it lists the other local files with their hashes, and is used only
+ * if each still hashes the same. Those files are the bundle's sources (from
+ * its source map) and, transitively, the local files they import by path,
+ * which catches modules that only hold types (they leave no code behind), plus
+ * the nearest deno.json, which decides how the rest resolves. npm packages in
+ * Deno's cache are keyed by their version and are not read again.
+ * The bundle itself is stored under its own hash in `bundles/`, where the
+ * worker of an embedded run looks before downloading it.
+ */
+import { sha256Hex } from "../proto/content_hash.ts";
+import { cacheDir } from "../proto/cache_dir.ts";
+import { denoConfigPath } from "../proto/sdk_import_map.ts";
+import { VERSION } from "./version.ts";
+import type { Bundle } from "./_bundle.ts";
+
+const encoder = new TextEncoder();
+
+/** A local file's hash, or "" if it cannot be read (which never matches a stored one). */
+async function fileHash(path: string): Promise<string> {
+  try {
+    return await sha256Hex(await Deno.readFile(path));
+  } catch {
+    return "";
+  }
+}
+
+/** Paths of local modules a file imports by relative or absolute path. */
+function localImports(path: string, text: string): string[] {
+  const found: string[] = [];
+  const re = /\b(?:from|import)\s*\(?\s*["']((?:\.{1,2}\/|\/|file:\/\/)[^"']+)["']/g;
+  for (const m of text.matchAll(re)) {
+    try {
+      const url = new URL(m[1], `file://${path}`);
+      if (url.protocol === "file:") found.push(decodeURIComponent(url.pathname));
+    } catch {
+      // Not a URL we can follow; the bundle's own sources still count.
+    }
+  }
+  return found;
+}
+
+/** The local files `sources` (file: URLs) stand for, with what they import locally. */
+async function localInputs(sources: string[], entryPath: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const todo = sources.filter((s) => s.startsWith("file:"))
+    .map((s) => decodeURIComponent(new URL(s).pathname))
+    .filter((p) => !p.includes("/npm/registry.npmjs.org/"));
+  todo.push(entryPath); // last in, first read: its imports count even if it leaves no code
+  const inputs: string[] = [];
+  while (todo.length > 0) {
+    const path = todo.pop()!;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      continue; // not a file we can read: nothing to compare later
+    }
+    if (path !== entryPath) inputs.push(path); // the entry is part of the key
+    if (/\.[cm]?[jt]sx?$/.test(path)) todo.push(...localImports(path, text));
+  }
+  const config = await denoConfigPath(entryPath.slice(0, entryPath.lastIndexOf("/")) || "/");
+  if (config && !seen.has(config)) inputs.push(config);
+  return inputs;
+}
+
+/** The cache entry of one entry file, under one set of settings. */
+export class BundleCache {
+  readonly #index: string;
+  readonly #bundles: string;
+
+  private constructor(index: string, bundles: string) {
+    this.#index = index;
+    this.#bundles = bundles;
+  }
+
+  /** The entry for `entryPath` bundled with `settings` (externals, the client's path). */
+  static async open(entryPath: string, settings: string[]): Promise<BundleCache> {
+    const key = await sha256Hex(encoder.encode(JSON.stringify([
+      VERSION,
+      Deno.version.deno,
+      entryPath,
+      settings,
+      // Adding a deno.json changes how the same files resolve.
+      await denoConfigPath(entryPath.slice(0, entryPath.lastIndexOf("/")) || "/") ?? "",
+      await fileHash(entryPath),
+    ])));
+    const dir = cacheDir();
+    return new BundleCache(`${dir}/bundle-index/${key}.json`, `${dir}/bundles`);
+  }
+
+  /** The cached bundle, if every file it was built from is unchanged. */
+  async lookup(): Promise<Bundle | undefined> {
+    try {
+      const entry = JSON.parse(await Deno.readTextFile(this.#index)) as {
+        hash: string;
+        inputs: Record<string, string>;
+      };
+      const paths = Object.keys(entry.inputs);
+      const now = await Promise.all(paths.map(fileHash));
+      if (paths.some((p, i) => now[i] !== entry.inputs[p])) return undefined;
+      const code = await Deno.readFile(`${this.#bundles}/${entry.hash}.js`);
+      if (await sha256Hex(code) !== entry.hash) return undefined;
+      return { code, hash: entry.hash };
+    } catch {
+      return undefined; // no entry yet, or one we cannot read: bundle again
+    }
+  }
+
+  /** Records `bundle`, built from the files its source map lists as `sources`. */
+  async store(bundle: Bundle, sources: string[], entryPath: string): Promise<void> {
+    try {
+      const inputs: Record<string, string> = {};
+      for (const path of await localInputs(sources, entryPath)) inputs[path] = await fileHash(path);
+      await writeAtomically(`${this.#bundles}/${bundle.hash}.js`, bundle.code);
+      await writeAtomically(
+        this.#index,
+        encoder.encode(JSON.stringify({ hash: bundle.hash, inputs })),
+      );
+    } catch {
+      // A cache we cannot write only means bundling again next time.
+    }
+  }
+}
+
+async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeFile(tmp, data);
+  await Deno.rename(tmp, path);
+}

@@ -1,0 +1,64 @@
+import { notStrictEqual, strictEqual } from "node:assert/strict";
+import { bundleModule } from "./_bundle.ts";
+
+/** A scratch app beside the SDK (so `@nano/modal` resolves) and a scratch cache dir. */
+async function scratch(): Promise<{ dir: string; cache: string; done: () => Promise<void> }> {
+  const dir = await Deno.makeTempDir({ dir: new URL(".", import.meta.url).pathname, prefix: ".t" });
+  const cache = await Deno.makeTempDir({ prefix: "nano-modal-cache-" });
+  const before = Deno.env.get("NANO_MODAL_CACHE");
+  Deno.env.set("NANO_MODAL_CACHE", cache);
+  await Deno.writeTextFile(`${dir}/dep.ts`, "export const n = 1;\n");
+  await Deno.writeTextFile(`${dir}/types.ts`, "export type T = number;\n");
+  await Deno.writeTextFile(
+    `${dir}/app.ts`,
+    'import { App } from "../mod.ts";\nimport { n } from "./dep.ts";\nimport type { T } from "./types.ts";\n' +
+      'const app = new App("c");\nexport const f = app.function(function f(x: T) { return x + n; });\n',
+  );
+  return {
+    dir,
+    cache,
+    async done() {
+      if (before === undefined) Deno.env.delete("NANO_MODAL_CACHE");
+      else Deno.env.set("NANO_MODAL_CACHE", before);
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(cache, { recursive: true });
+    },
+  };
+}
+
+/** The inode of the stored bundle: a new one means the bundle was built (and stored) again. */
+async function stored(cache: string, hash: string): Promise<number | null> {
+  return (await Deno.stat(`${cache}/bundles/${hash}.js`)).ino;
+}
+
+Deno.test("bundleModule() reuses the cached bundle while no file it was built from changed", async () => {
+  const s = await scratch();
+  try {
+    const entry = `file://${s.dir}/app.ts`;
+    const first = await bundleModule(entry);
+    const ino = await stored(s.cache, first.hash);
+    const again = await bundleModule(entry);
+    strictEqual(again.hash, first.hash);
+    strictEqual(await stored(s.cache, again.hash), ino, "taken from the cache, not rebuilt");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("bundleModule() bundles again when a local import or a types-only module changes", async () => {
+  const s = await scratch();
+  try {
+    const entry = `file://${s.dir}/app.ts`;
+    const first = await bundleModule(entry);
+    await Deno.writeTextFile(`${s.dir}/dep.ts`, "export const n = 2;\n");
+    const changed = await bundleModule(entry);
+    notStrictEqual(changed.hash, first.hash, "the new dep.ts is in the bundle");
+    const ino = await stored(s.cache, changed.hash);
+    await Deno.writeTextFile(`${s.dir}/types.ts`, "export type T = number; // edited\n");
+    const retyped = await bundleModule(entry);
+    strictEqual(retyped.hash, changed.hash, "types leave no code");
+    notStrictEqual(await stored(s.cache, retyped.hash), ino, "but the cache was not trusted");
+  } finally {
+    await s.done();
+  }
+});

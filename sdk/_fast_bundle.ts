@@ -1,0 +1,127 @@
+/**
+ * The fast way to bundle an app whose imports are local files, `node:`
+ * builtins, the SDK and the given externals: esbuild in this process (no
+ * `deno` subprocess to start), with the SDK taken from a bundle of its own,
+ * made once per SDK by `deno bundle` and cached like any bundle. For anything
+ * else — `npm:`, `jsr:` or remote imports, bare names a deno.json maps
+ * elsewhere than the SDK, compiler options — it returns undefined and
+ * `deno bundle` does the whole job. Both write the same kind of module:
+ * ESM, names kept, TC39 decorators compiled, an inline source map.
+ */
+import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
+import { denoConfigPath } from "../proto/sdk_import_map.ts";
+
+type Esbuild = typeof import("npm:esbuild@0.28.2");
+type Plugin = import("npm:esbuild@0.28.2").Plugin;
+
+const SDK_PATH = SHIPPED_SDK_URL.startsWith("file:")
+  ? decodeURIComponent(new URL(SHIPPED_SDK_URL).pathname)
+  : undefined;
+const SDK_DIR = SDK_PATH?.slice(0, SDK_PATH.lastIndexOf("/") + 1);
+const SDK_NAMES = new Set(["@nano/modal", "jsr:@nano/modal"]);
+
+/** Why the fast path gave up (the caller falls back to `deno bundle`). */
+class NotFast extends Error {}
+
+/** What a deno.json may hold for the fast path: imports of the SDK only, no compiler options. */
+async function sdkOnlyConfig(entryDir: string): Promise<Record<string, string> | undefined> {
+  const path = await denoConfigPath(entryDir);
+  if (!path) return {};
+  if (!path.endsWith(".json")) return undefined;
+  const config = JSON.parse(await Deno.readTextFile(path));
+  if (config.compilerOptions || config.importMap || config.scopes) return undefined;
+  const imports: Record<string, string> = {};
+  for (const [name, target] of Object.entries(config.imports ?? {})) {
+    const url = new URL(String(target), `file://${path}`).href;
+    if (url === SHIPPED_SDK_URL) imports[name] = url;
+  }
+  return imports;
+}
+
+let esbuild: Promise<Esbuild> | undefined;
+let running = 0;
+
+/** A glob of `deno bundle --external` (`*` matches anything) as a RegExp. */
+function externalPattern(glob: string): RegExp {
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
+  return new RegExp(`^${escaped}$`);
+}
+
+function resolver(options: FastBundleOptions, sdkImports: Record<string, string>): Plugin {
+  const externals = options.externals.map(externalPattern);
+  return {
+    name: "nano-modal",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        const spec = args.path;
+        if (spec.startsWith("node:") || spec === options.clientExternal) {
+          return { path: spec, external: true };
+        }
+        if (externals.some((re) => re.test(spec))) return { path: spec, external: true };
+        if (SDK_NAMES.has(spec) || sdkImports[spec]) return { path: options.sdkBundlePath };
+        if (/^(\.{1,2}\/|\/|file:)/.test(spec)) {
+          const url = new URL(spec, `file://${args.resolveDir}/`);
+          const path = decodeURIComponent(url.pathname);
+          if (url.href === SHIPPED_SDK_URL) return { path: options.sdkBundlePath };
+          // Another SDK file by path would be a second copy of the SDK: leave that to deno bundle.
+          if (SDK_DIR && path.startsWith(SDK_DIR)) throw new NotFast(spec);
+          return { path };
+        }
+        throw new NotFast(spec); // npm:, jsr:, https:, bare names
+      });
+    },
+  };
+}
+
+/** What {@linkcode fastBundle} needs. */
+export interface FastBundleOptions {
+  /** Packages that stay imports (`deno bundle --external` globs). */
+  externals: string[];
+  /** The SDK's client module, which stays an import. */
+  clientExternal: string;
+  /** The SDK bundled on its own (its exports, the client left out). */
+  sdkBundlePath: string;
+  /** Called once esbuild has the work (see `BundleOptions.onStarted`). */
+  onStarted?: () => void;
+}
+
+/** Bundles `entryPath` with esbuild, or returns undefined when it is not a case for the fast path. */
+export async function fastBundle(
+  entryPath: string,
+  options: FastBundleOptions,
+): Promise<string | undefined> {
+  const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+  const sdkImports = await sdkOnlyConfig(entryDir).catch(() => undefined);
+  if (!sdkImports || !SDK_PATH) return undefined;
+  // Loaded only when a run bundles, pinned here like the other npm packages in their deps files.
+  // deno-lint-ignore no-import-prefix
+  esbuild ??= import("npm:esbuild@0.28.2");
+  const build = await esbuild;
+  running++;
+  try {
+    const building = build.build({
+      entryPoints: [entryPath],
+      outfile: `${entryDir}/bundle.js`,
+      write: false,
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022", // compiles TC39 decorators, which V8 does not run yet
+      keepNames: true,
+      sourcemap: "inline",
+      sourcesContent: false,
+      tsconfigRaw: "{}",
+      logLevel: "silent",
+      plugins: [resolver(options, sdkImports)],
+    });
+    options.onStarted?.();
+    return (await building).outputFiles[0].text;
+  } catch {
+    // Not a case for the fast path (NotFast), or esbuild's own complaint about
+    // the code: either way deno bundle does it, and says it the way users know.
+    return undefined;
+  } finally {
+    // The esbuild service is a child process: none may outlive the bundling.
+    if (--running === 0) await build.stop();
+  }
+}
