@@ -4,12 +4,8 @@
  * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-<<<<<<< HEAD
 import type { Transport } from "../proto/deps.ts";
 import { createDirectTransport } from "../proto/direct_transport.ts";
-import { ControlService, SecretService, VolumeService, WorkerService } from "../proto/messages.ts";
-=======
-import { createRouterTransport, type Transport } from "../proto/deps.ts";
 import {
   ControlService,
   SecretService,
@@ -17,7 +13,6 @@ import {
   type WebFrames,
   WorkerService,
 } from "../proto/messages.ts";
->>>>>>> main
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
 import { backendOutages } from "./_outages.ts";
@@ -251,17 +246,13 @@ function listen(options: ServerOptions): ControlServer {
     // Nothing outside this process can reach it, so it needs no token.
     // Direct calls: no encoding, and nothing kept per message of the long-lived Work stream.
     inProcessTransport: () =>
-<<<<<<< HEAD
-      createDirectTransport([[WorkerService, workerService], [VolumeService, state.volumeService]]),
-=======
       withInProcessWeb(
-        createRouterTransport(({ service }) => {
-          service(WorkerService, workerService);
-          service(VolumeService, state.volumeService);
-        }),
+        createDirectTransport([[WorkerService, workerService], [
+          VolumeService,
+          state.volumeService,
+        ]]),
         workerService.webStream,
       ),
->>>>>>> main
     async close() {
       schedules.stop();
       sweeper.stop();

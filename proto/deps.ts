@@ -5,6 +5,7 @@
  * @module
  */
 export {
+  appendHeaders,
   type Client,
   Code,
   ConnectError,
@@ -18,7 +19,13 @@ export {
   type Transport,
 } from "npm:@connectrpc/connect@2.3.0";
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
-export { createTransport as createConnectProtocolTransport } from "npm:@connectrpc/connect@2.3.0/protocol-connect";
+export {
+  createTransport as createConnectProtocolTransport,
+  errorFromJsonBytes,
+  requestHeader,
+  trailerDemux,
+  validateResponse,
+} from "npm:@connectrpc/connect@2.3.0/protocol-connect";
 export { create, fromBinary, type MessageInitShape, toBinary } from "./messages.ts";
 export {
   type DescMessage,

@@ -54,7 +54,7 @@ export class FunctionPool {
         starting: this.#sandboxes.starting,
         started: this.#sandboxes.length,
         concurrency: this.#concurrency,
-        slots: this.#slots,
+        slots: this.slots,
         runs: this.#runTime,
         closed: this.#closed,
       }),
@@ -106,7 +106,10 @@ export class FunctionPool {
     return this.#sandboxes.alive;
   }
 
-  /** Runs one input (see {@linkcode PoolRun}); rejects if its sandbox dies or fails to start. */
+  /**
+   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on
+   * timeout), when the input starts there (it may first wait in the sandbox's queue). Rejects with the runner's errors if the sandbox dies or fails to start.
+   */
   async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
     const { onSandbox, web } = options;
     const sandbox = await this.#slot();
@@ -238,41 +241,7 @@ export class FunctionPool {
 
   #dispatch(): void {
     this.#sandboxes.prune();
-<<<<<<< HEAD
     const slots = this.slots;
-    while (this.#waiters.size > 0) {
-      // The least busy sandbox: queued windows spread instead of piling on the first.
-      const free = this.#sandboxes.take(slots);
-      if (!free) break;
-      this.#waiters.shift()!.resolve(free);
-    }
-    this.#maybeScaleUp();
-    this.#topUp();
-  }
-
-  /**
-   * Starts a sandbox at once when there is none. Otherwise, once the oldest
-   * waiting input has waited {@linkcode SCALE_UP_AFTER_MS}, starts as many as
-   * the backlog needs, as far as maxContainers and the worker's free cores and
-   * memory allow (pools are woken when room is freed).
-   */
-  #maybeScaleUp(): void {
-    const starting = this.#sandboxes.starting;
-    if (!this.#room() || this.#waiters.size <= starting * this.#concurrency || this.#closed) return;
-    if (this.#sandboxes.length === 0 && starting === 0) return this.#startOne();
-    if (starting > 0 || this.#scaleUp.armed || !this.#reservation.fits()) return;
-    this.#scaleUp.arm(this.#waiters.oldest()!.sinceMs, () => {
-      if (this.#waiters.size === 0 || this.#sandboxes.starting > 0 || this.#closed) return;
-      const backlogMs = (this.#waiters.size * (this.#runTime.mean ?? Infinity)) /
-        (this.#sandboxes.alive * this.#concurrency);
-      if (!this.#scaleUp.due(this.#waiters.oldest()!.sinceMs, backlogMs)) {
-        return this.#maybeScaleUp();
-      }
-      const need = Math.max(1, Math.ceil(this.#waiters.size / this.slots));
-      for (let i = 0; i < need && this.#room() && this.#reservation.fits(); i++) this.#startOne();
-    });
-=======
-    const slots = this.#slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
     this.#scaleUp.check();
@@ -282,7 +251,6 @@ export class FunctionPool {
   /** Under maxContainers and this worker's allowance. */
   #room(): boolean {
     return this.#used() < this.#caps.start;
->>>>>>> main
   }
 
   /** Containers counted against the caps. */
@@ -309,7 +277,7 @@ export class FunctionPool {
         return;
       }
       this.#sandboxes.add(sandbox);
-      this.#scaleUp.restart(); // the wait for a cold start says nothing of the load
+      this.#scaleUp.restart(); // the wait for its cold start says nothing of the load
       this.#dispatch();
     }, (err) => {
       const starting = --this.#sandboxes.starting;

@@ -1,17 +1,4 @@
 /**
-<<<<<<< HEAD
- * When a pool with a backlog starts more sandboxes: not at once (a burst that
- * the warm sandboxes clear in a moment should not start new ones), but once
- * the oldest waiting input has waited {@linkcode SCALE_UP_AFTER_MS}.
- *
- * Only waits that say something about the load count: a backlog is counted
- * from when a sandbox last joined (inputs waiting for a cold start say
- * nothing of how fast the warm ones go). A check that runs late (the
- * worker's own event loop was busy, so no sandbox could be served), or finds
- * a backlog the warm sandboxes would clear in a moment at their recent run
- * times (its wait came from a busy host, not from too few sandboxes), starts
- * the count afresh instead of scaling up.
-=======
  * When a pool with a backlog starts more sandboxes.
  *
  * - Its first sandbox starts at once, whatever the worker has free: no
@@ -21,33 +8,31 @@
  *   moment should not start new ones): as many as the backlog needs, as far as
  *   `maxContainers` and the worker's free cores and memory allow. Pools are
  *   woken when room is freed, so scale-up is paced by free cores.
+ * - Only waits that say something of the load count: a backlog counts from
+ *   when a sandbox last joined (inputs waiting on a cold start say nothing of
+ *   how fast the warm ones go), and a check that runs late (this process was
+ *   busy, so no sandbox could be served) or finds less than
+ *   {@linkcode MIN_BACKLOG_MS} of work per slot at the function's recent run
+ *   times (a microsecond function; its wait came from a busy host) starts the
+ *   count afresh instead of scaling up.
  * - A stalled pool still progresses: when its inputs wait, nothing fits, and
  *   none of its inputs has finished for {@linkcode STALL_MS} (inputs that wait
  *   on each other, like a barrier), it starts one more sandbox anyway, one at
  *   a time. Inputs that wait on nested calls need not stall: their sandboxes
  *   give their cores back while they wait (`_parking.ts`).
->>>>>>> main
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import { SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 
-<<<<<<< HEAD
-/** A backlog of less work than this per slot (ms) starts no sandbox. */
-export const MIN_BACKLOG_MS = 10;
-
-/** One pending scale-up check at a time. */
-export class ScaleUpTimer {
-  readonly #clock: Clock;
-  #timer: TimerHandle | undefined;
-  /** Waits before this do not count. */
-  #floorMs = -Infinity;
-=======
 /**
  * How long a pool whose inputs wait, with no room on the worker, may go without
  * finishing an input before it starts another sandbox over its reservation.
  * Longer when the function's inputs take longer (four times their mean run time).
  */
 export const STALL_MS = 2_000;
+
+/** A backlog of less work than this per slot (ms, at recent run times) starts no sandbox. */
+export const MIN_BACKLOG_MS = 10;
 
 /** What the scale-up policy reads of its pool now. */
 export interface ScaleUpState {
@@ -82,11 +67,23 @@ export class ScaleUp {
   readonly #pool: ScaleUpPool;
   #backlog: TimerHandle | undefined;
   #stall: TimerHandle | undefined;
->>>>>>> main
+  /** Waits before this do not count. */
+  #floorMs = -Infinity;
 
   constructor(clock: Clock, pool: ScaleUpPool) {
     this.#clock = clock;
     this.#pool = pool;
+  }
+
+  /** Waits so far no longer count (a sandbox joined, or the process was busy). */
+  restart(): void {
+    this.#floorMs = this.#clock.now();
+  }
+
+  /** How long the oldest input has waited, counting from the last restart. */
+  #waited(s: ScaleUpState): number {
+    const now = this.#clock.now();
+    return now - Math.max(s.oldestSinceMs ?? now, this.#floorMs);
   }
 
   /** Whether the pool has inputs beyond what its starting sandboxes will take. */
@@ -94,38 +91,6 @@ export class ScaleUp {
     return !s.closed && s.waiting > s.starting * s.concurrency && this.#pool.room();
   }
 
-<<<<<<< HEAD
-  /** Waits so far no longer count (a sandbox joined, or the worker was busy). */
-  restart(): void {
-    this.#floorMs = this.#clock.now();
-  }
-
-  /**
-   * Whether an input waiting since `sinceMs` has waited long enough to scale
-   * up for, with `backlogMs` of work (by recent run times) waiting per slot.
-   */
-  due(sinceMs: number, backlogMs = Infinity): boolean {
-    if (backlogMs < MIN_BACKLOG_MS) {
-      this.restart();
-      return false;
-    }
-    return this.#clock.now() - Math.max(sinceMs, this.#floorMs) >= SCALE_UP_AFTER_MS;
-  }
-
-  /** Runs `check` once an input waiting since `sinceMs` has waited long enough. */
-  arm(sinceMs: number, check: () => void): void {
-    const delayMs = Math.max(
-      0,
-      SCALE_UP_AFTER_MS - (this.#clock.now() - Math.max(sinceMs, this.#floorMs)),
-    );
-    const atMs = this.#clock.now() + delayMs;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      // Fired late: this process was busy, and its waiting inputs with it.
-      if (this.#clock.now() - atMs > SCALE_UP_AFTER_MS / 2) this.restart();
-      check();
-    }, delayMs);
-=======
   /** Starts what the pool needs now, or arms a timer to look again. */
   check(): void {
     const p = this.#pool, s = p.state();
@@ -135,17 +100,21 @@ export class ScaleUp {
     if (!p.fits()) return this.#armStall(s);
     this.#cancelStall();
     if (this.#backlog !== undefined) return;
-    const waited = this.#clock.now() - (s.oldestSinceMs ?? this.#clock.now());
+    const delayMs = Math.max(0, SCALE_UP_AFTER_MS - this.#waited(s));
+    const atMs = this.#clock.now() + delayMs;
     this.#backlog = this.#clock.setTimeout(() => {
       this.#backlog = undefined;
       const s = p.state();
       if (s.waiting === 0 || s.starting > 0 || s.closed) return;
-      if (this.#clock.now() - (s.oldestSinceMs ?? 0) < SCALE_UP_AFTER_MS) return this.check();
+      const workMs = (s.waiting * (s.runs.mean ?? Infinity)) /
+        (Math.max(1, s.started) * s.concurrency);
+      const late = this.#clock.now() - atMs > SCALE_UP_AFTER_MS / 2;
+      if (late || workMs < MIN_BACKLOG_MS) this.restart();
+      if (this.#waited(s) < SCALE_UP_AFTER_MS) return this.check();
       const need = Math.max(1, Math.ceil(s.waiting / s.slots));
       for (let i = 0; i < need && p.room() && p.fits(); i++) p.start();
       if (p.state().starting === 0) this.check();
-    }, Math.max(0, SCALE_UP_AFTER_MS - waited));
->>>>>>> main
+    }, delayMs);
   }
 
   #armStall(armed: ScaleUpState): void {

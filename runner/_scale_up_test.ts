@@ -1,10 +1,36 @@
 import { strictEqual } from "node:assert/strict";
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
-import { MIN_BACKLOG_MS, ScaleUpTimer } from "./_scale_up.ts";
+import { MIN_BACKLOG_MS, ScaleUp, type ScaleUpState } from "./_scale_up.ts";
 import { SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 
-/** A clock whose one timer fires only when the test says, however late. */
+/** A pool of one started sandbox (concurrency 1) with inputs waiting since `sinceMs`. */
+function fakePool(state: Partial<ScaleUpState>) {
+  const pool = {
+    starts: 0,
+    s: {
+      waiting: 31,
+      oldestSinceMs: 0,
+      starting: 0,
+      started: 1,
+      concurrency: 1,
+      slots: 17,
+      runs: { count: 0, mean: undefined },
+      closed: false,
+      ...state,
+    } as ScaleUpState,
+    state: () => pool.s,
+    room: () => true,
+    fits: () => true,
+    start: () => {
+      pool.starts++;
+      pool.s = { ...pool.s, starting: pool.s.starting + 1 };
+    },
+  };
+  return pool;
+}
+
+/** A clock whose timers fire only when the test says, however late. */
 class LateClock implements Clock {
   nowMs = 0;
   pending?: () => void;
@@ -21,39 +47,42 @@ class LateClock implements Clock {
   }
 }
 
-Deno.test("ScaleUpTimer counts a backlog from the last restart(), not from before it (a cold start)", async () => {
+Deno.test("ScaleUp counts a backlog from when a sandbox last joined, not from its cold start", async () => {
   const clock = new FakeClock(0);
-  const timer = new ScaleUpTimer(clock);
-  await clock.tick(500); // inputs waited 500 ms for the first sandbox to start
-  timer.restart(); // it joined
-  strictEqual(timer.due(0), false, "the wait for the cold start does not count");
+  const pool = fakePool({ oldestSinceMs: 0 });
+  const scaleUp = new ScaleUp(clock, pool);
+  await clock.tick(500); // the inputs waited 500 ms for the first sandbox
+  scaleUp.restart(); // it joined
+  scaleUp.check();
   await clock.tick(SCALE_UP_AFTER_MS - 1);
-  strictEqual(timer.due(0), false);
+  strictEqual(pool.starts, 0, "the wait for the cold start does not count");
   await clock.tick(1);
-  strictEqual(timer.due(0), true);
-  strictEqual(timer.due(clock.now() - 10), false, "an input that waited 10 ms is not a backlog");
+  strictEqual(pool.starts, 2, "a backlog that lasted SCALE_UP_AFTER_MS since: as many as it needs");
+  scaleUp.cancel();
 });
 
-Deno.test("ScaleUpTimer.due() is false for a backlog the warm sandboxes clear in a moment, and counts afresh", async () => {
+Deno.test("ScaleUp starts nothing for a backlog the warm sandbox clears in a moment (a microsecond function)", async () => {
   const clock = new FakeClock(0);
-  const timer = new ScaleUpTimer(clock);
-  await clock.tick(SCALE_UP_AFTER_MS * 3);
-  strictEqual(timer.due(0, MIN_BACKLOG_MS - 1), false, "microseconds of work waiting");
-  strictEqual(timer.due(0), false, "the count starts again from now");
+  const pool = fakePool({ runs: { count: 1000, mean: 0.01 } }); // 31 × 0.01 ms of work
+  const scaleUp = new ScaleUp(clock, pool);
+  scaleUp.check();
+  await clock.tick(SCALE_UP_AFTER_MS * 5);
+  strictEqual(pool.starts, 0);
+  pool.s = { ...pool.s, runs: { count: 1000, mean: MIN_BACKLOG_MS } }; // now slow
   await clock.tick(SCALE_UP_AFTER_MS);
-  strictEqual(timer.due(0, MIN_BACKLOG_MS), true, "a real backlog, waiting long enough");
+  strictEqual(pool.starts, 2);
+  scaleUp.cancel();
 });
 
-Deno.test("ScaleUpTimer: a check that fires late (a busy event loop) counts the backlog afresh", () => {
+Deno.test("ScaleUp: a check that fires late (a busy event loop) counts the backlog afresh", () => {
   const clock = new LateClock();
-  const timer = new ScaleUpTimer(clock);
-  const seen: boolean[] = [];
-  timer.arm(0, () => seen.push(timer.due(0)));
-  clock.nowMs = SCALE_UP_AFTER_MS; // on time
+  const pool = fakePool({ oldestSinceMs: 0 });
+  const scaleUp = new ScaleUp(clock, pool);
+  scaleUp.check();
+  clock.nowMs = SCALE_UP_AFTER_MS * 4; // 300 ms late
   clock.pending!();
-  timer.arm(clock.nowMs, () => seen.push(timer.due(0)));
-  clock.nowMs += SCALE_UP_AFTER_MS * 3; // 200 ms late
+  strictEqual(pool.starts, 0, "a late check scales nothing");
+  clock.nowMs += SCALE_UP_AFTER_MS; // the backlog lasted, and this check is on time
   clock.pending!();
-  strictEqual(timer.armed, false);
-  strictEqual(seen.join(), "true,false");
+  strictEqual(pool.starts, 2);
 });
