@@ -83,8 +83,13 @@ export class FrameWriter {
   #conn: ByteWriter;
   #pending: ProtocolMessage[] = [];
   #scheduled = false;
-  /** Set while frames are being written; resolves when the queue is empty again. */
+  /** The drain writing frames now, if any; resolves when the queue is empty again. */
   #writing: Promise<void> | null = null;
+  /**
+   * True exactly while a drain loop runs. Cleared in the same turn that finds the queue
+   * empty (not in a later `.finally`), so a message sent just after is never left unsent.
+   */
+  #draining = false;
 
   constructor(conn: ByteWriter) {
     this.#conn = conn;
@@ -93,31 +98,37 @@ export class FrameWriter {
   /** Queues a message; it is written with others queued in the same tick. */
   send(message: ProtocolMessage): void {
     this.#pending.push(message);
-    if (this.#scheduled || this.#writing) return;
+    if (this.#scheduled || this.#draining) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      this.#writing = this.#drain().finally(() => this.#writing = null);
+      this.#writing = this.#drain();
     });
   }
 
   /** Writes what is queued, then what was queued meanwhile, until nothing is. */
   async #drain(): Promise<void> {
-    while (this.#pending.length) {
-      const batch = this.#pending;
-      this.#pending = [];
-      for (const group of chunkByBytes(batch, sizeOf, MAX_FRAME_BYTES / 2)) {
-        // A single message over the limit is refused by the reader, which then
-        // treats the connection as broken: senders keep messages under it.
-        await writeAll(this.#conn, frameOf(group)).catch(() => {});
+    this.#draining = true;
+    try {
+      while (this.#pending.length) {
+        const batch = this.#pending;
+        this.#pending = [];
+        for (const group of chunkByBytes(batch, sizeOf, MAX_FRAME_BYTES / 2)) {
+          // A single message over the limit is refused by the reader, which then
+          // treats the connection as broken: senders keep messages under it.
+          await writeAll(this.#conn, frameOf(group)).catch(() => {});
+        }
       }
+    } finally {
+      // In the turn that found the queue empty: a send after this schedules a new drain.
+      this.#draining = false;
     }
   }
 
   /** Waits for queued frames to be written. */
   async flush(): Promise<void> {
     await new Promise((r) => queueMicrotask(() => r(undefined)));
-    while (this.#writing) await this.#writing;
+    while (this.#draining) await this.#writing;
   }
 
   /** Flushes, then closes the connection. */
