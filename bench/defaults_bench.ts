@@ -61,17 +61,8 @@ function sampleRss(pid: number): { stop(): { server: number; sandbox: number; no
   };
 }
 
-/** Runs the defaults app; `onLine` sees each line it prints as it prints it (per-round figures). */
 async function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {
-  return await appWatched(url, args, () => {});
-}
-
-async function appWatched(
-  url: string,
-  args: string[],
-  onLine: (line: string) => void,
-): Promise<Record<string, unknown>> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -86,18 +77,8 @@ async function appWatched(
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  let all = "", pending = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    all += chunk;
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) onLine(line);
-  }
-  const out = { code: (await child.status).code, stderr: new TextEncoder().encode(await stderr) };
-  const text = all.trim().split("\n").at(-1) ?? "";
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
   if (out.code !== 0) {
     throw new Error(
       `defaults app ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`,
@@ -141,20 +122,13 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
       goal: "≤ 300 MiB",
     });
     const s2 = sampleRss(child.pid);
-    const after: number[] = []; // the server's RSS as each map ends
-    const many = (await appWatched(url, ["map", String(N), String(rounds)], (line) => {
-      if (line.startsWith('{"round"')) after.push(rssMiB(child.pid));
-    })).ms as number[];
+    const many = (await app(url, "map", String(N), String(rounds))).ms as number[];
     const m2 = s2.stop();
     rows.push({
       name: `${rounds} × ${N} maps on one server (defaults)`,
       value: `peak server ${m2.server.toFixed(0)} MiB, after ${m2.now.toFixed(0)} MiB`,
       baseline: `rates ${rate(N, Math.max(...many))}–${rate(N, Math.min(...many)).split(" ")[0]}`,
       goal: "< 300 MiB",
-    });
-    rows.push({
-      name: `server RSS after each of the ${rounds} maps (MiB)`,
-      value: after.map((m) => m.toFixed(0)).join(" "),
     });
   } finally {
     child.kill("SIGTERM");

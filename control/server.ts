@@ -4,8 +4,7 @@
  * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-import type { Transport } from "../proto/deps.ts";
-import { createDirectTransport } from "../proto/direct_transport.ts";
+import { createRouterTransport, type Transport } from "../proto/deps.ts";
 import {
   ControlService,
   SecretService,
@@ -244,13 +243,12 @@ function listen(options: ServerOptions): ControlServer {
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
-    // Direct calls: no encoding, and nothing kept per message of the long-lived Work stream.
     inProcessTransport: () =>
       withInProcessWeb(
-        createDirectTransport([[WorkerService, workerService], [
-          VolumeService,
-          state.volumeService,
-        ]]),
+        createRouterTransport(({ service }) => {
+          service(WorkerService, workerService);
+          service(VolumeService, state.volumeService);
+        }),
         workerService.webStream,
       ),
     async close() {
