@@ -12,35 +12,42 @@ export interface BenchAppResult {
 /** Where the app runs: a server (`--server`) or an embedded worker of a runner. */
 export type BenchTarget = { server: string } | { runner: "docker" | "deno"; cache: string };
 
-/** Runs the bench app with `warmCalls` warm `.remote()` calls and a map of `mapInputs`. */
-export async function runBenchApp(
-  target: BenchTarget,
-  warmCalls: number,
-  mapInputs: number,
-): Promise<BenchAppResult> {
-  const where = "server" in target ? ["--server", target.server] : ["--runner", target.runner];
+/**
+ * Runs `nano-modal run <where> bench/<app> -- <args>` through the real CLI and
+ * parses the last line it prints as JSON; fails with its stderr otherwise.
+ */
+export async function runAppJson<T>(
+  app: string,
+  options: { where: string[]; args: string[]; env?: Record<string, string> },
+): Promise<T> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "run",
-      ...where,
-      `${ROOT}bench/_bench_app.ts`,
-      "--",
-      `${warmCalls}`,
-      `${mapInputs}`,
-    ],
+    args: ["run", "-A", `${ROOT}main.ts`, "run", ...options.where, `${ROOT}bench/${app}`, "--"]
+      .concat(options.args),
     cwd: ROOT,
-    env: "cache" in target ? { NANO_MODAL_CACHE: target.cache } : {},
+    env: options.env ?? {},
     stdout: "piped",
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
   if (out.code !== 0) {
+    const why = `${text} ${new TextDecoder().decode(out.stderr)}`;
     throw new Error(
-      `bench app (${where.join(" ")}) failed: ${text} ${new TextDecoder().decode(out.stderr)}`,
+      `${app} (${options.where.join(" ")} -- ${options.args.join(" ")}) failed: ${why}`,
     );
   }
   return JSON.parse(text);
+}
+
+/** Runs the bench app with `warmCalls` warm `.remote()` calls and a map of `mapInputs`. */
+export function runBenchApp(
+  target: BenchTarget,
+  warmCalls: number,
+  mapInputs: number,
+): Promise<BenchAppResult> {
+  const where = "server" in target ? ["--server", target.server] : ["--runner", target.runner];
+  return runAppJson("_bench_app.ts", {
+    where,
+    args: [`${warmCalls}`, `${mapInputs}`],
+    env: "cache" in target ? { NANO_MODAL_CACHE: target.cache } : {},
+  });
 }

@@ -6,8 +6,8 @@
  */
 import { ms, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
+import { runAppJson } from "./_bench_app_run.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 
 interface CpuFigures {
   parallelMs: number;
@@ -18,27 +18,8 @@ interface CpuFigures {
   meanGapMs: number;
 }
 
-async function cpuRun(url: string, n: number): Promise<CpuFigures> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "run",
-      "--server",
-      url,
-      `${ROOT}bench/_cpu_app.ts`,
-      "--",
-      String(n),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) {
-    throw new Error(`cpu bench app failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
+function cpuRun(url: string, n: number): Promise<CpuFigures> {
+  return runAppJson("_cpu_app.ts", { where: ["--server", url], args: [String(n)] });
 }
 
 /** CPU time (ms) a process has used so far, from /proc (0 if unreadable). */

@@ -6,10 +6,10 @@
  */
 import { ms, percentile, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
+import { runAppJson } from "./_bench_app_run.ts";
 import { coldStartRows } from "./_cold_start.ts";
 import { cpuBench } from "./_cpu_bench.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
 
 /** Resident set (MiB) of a process, 0 once it is gone. */
@@ -61,30 +61,8 @@ function sampleRss(pid: number): { stop(): { server: number; sandbox: number; no
   };
 }
 
-async function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "run",
-      "--server",
-      url,
-      `${ROOT}bench/_defaults_app.ts`,
-      "--",
-      ...args,
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-  if (out.code !== 0) {
-    throw new Error(
-      `defaults app ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return JSON.parse(text);
+function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {
+  return runAppJson("_defaults_app.ts", { where: ["--server", url], args });
 }
 
 const rate = (n: number, msTaken: number) =>
