@@ -17,7 +17,7 @@ ENV DENO_DIR=/opt/nano-modal/deno_dir \
 WORKDIR /opt/nano-modal
 COPY . /opt/nano-modal
 RUN deno cache main.ts sdk/mod.ts sdk/_session.ts runner/entrypoint.ts \
- && printf '#!/bin/sh\nexec deno run -A --cached-only /opt/nano-modal/main.ts "$@"\n' \
+ && printf '#!/bin/sh\nexec deno run -A --cached-only --v8-flags=--heap-growing-percent=20 /opt/nano-modal/main.ts "$@"\n' \
       > /usr/local/bin/nano-modal \
  && chmod 0755 /usr/local/bin/nano-modal \
  && (getent passwd nanomodal >/dev/null || useradd --system --uid 10001 --home-dir /opt/nano-modal nanomodal) \

@@ -18,24 +18,43 @@ export type BenchTarget = { server: string } | { runner: "docker" | "deno"; cach
  */
 export async function runAppJson<T>(
   app: string,
-  options: { where: string[]; args: string[]; env?: Record<string, string> },
+  options: {
+    where: string[];
+    args: string[];
+    env?: Record<string, string>;
+    /** Sees each line the app prints, as it prints it (per-round figures). */
+    onLine?: (line: string) => void;
+  },
 ): Promise<T> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}main.ts`, "run", ...options.where, `${ROOT}bench/${app}`, "--"]
       .concat(options.args),
     cwd: ROOT,
     env: options.env ?? {},
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-  if (out.code !== 0) {
-    const why = `${text} ${new TextDecoder().decode(out.stderr)}`;
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  let last = "", pending = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (line.trim()) last = line;
+      options.onLine?.(line);
+    }
+  }
+  if (pending.trim()) last = pending;
+  const { code } = await child.status;
+  if (code !== 0) {
+    const why = `${last} ${await stderr}`;
     throw new Error(
       `${app} (${options.where.join(" ")} -- ${options.args.join(" ")}) failed: ${why}`,
     );
   }
-  return JSON.parse(text);
+  await stderr;
+  return JSON.parse(last);
 }
 
 /** Runs the bench app with `warmCalls` warm `.remote()` calls and a map of `mapInputs`. */

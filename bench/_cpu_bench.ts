@@ -8,7 +8,6 @@ import { ms, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
 import { runAppJson } from "./_bench_app_run.ts";
 
-
 interface CpuFigures {
   parallelMs: number;
   serialMs: number;

@@ -9,6 +9,10 @@ export async function startServe(
     args: [
       "run",
       "-A",
+      // As `deno task install`, `deno task compile` and the image run nano-modal: a server's
+      // old generation is collected once it grows 20% past its live data (peak RSS over
+      // five 20k maps 342 → 174 MiB here, same rates), not left to grow several-fold.
+      "--v8-flags=--heap-growing-percent=20",
       `${ROOT}main.ts`,
       "serve",
       "--port",

@@ -65,6 +65,15 @@ function app(url: string, ...args: string[]): Promise<Record<string, unknown>> {
   return runAppJson("_defaults_app.ts", { where: ["--server", url], args });
 }
 
+/** Runs the defaults app; `onLine` sees each line it prints as it prints it (per-round figures). */
+function appWatched(
+  url: string,
+  args: string[],
+  onLine: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  return runAppJson("_defaults_app.ts", { where: ["--server", url], args, onLine });
+}
+
 const rate = (n: number, msTaken: number) =>
   `${Math.round(n / (msTaken / 1000)).toLocaleString("en-US")} inputs/s`;
 
@@ -100,13 +109,20 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
       goal: "≤ 300 MiB",
     });
     const s2 = sampleRss(child.pid);
-    const many = (await app(url, "map", String(N), String(rounds))).ms as number[];
+    const after: number[] = []; // the server's RSS as each map ends
+    const many = (await appWatched(url, ["map", String(N), String(rounds)], (line) => {
+      if (line.startsWith('{"round"')) after.push(rssMiB(child.pid));
+    })).ms as number[];
     const m2 = s2.stop();
     rows.push({
       name: `${rounds} × ${N} maps on one server (defaults)`,
       value: `peak server ${m2.server.toFixed(0)} MiB, after ${m2.now.toFixed(0)} MiB`,
       baseline: `rates ${rate(N, Math.max(...many))}–${rate(N, Math.min(...many)).split(" ")[0]}`,
       goal: "< 300 MiB",
+    });
+    rows.push({
+      name: `server RSS after each of the ${rounds} maps (MiB)`,
+      value: after.map((m) => m.toFixed(0)).join(" "),
     });
   } finally {
     child.kill("SIGTERM");

@@ -117,9 +117,16 @@ export async function* serveWorker(
     onError: (err) => out.close(err),
   });
 
+  // The stream ends (an error, a stop) while the worker's side is still open: stop reading
+  // then, or the response would wait for the worker's next message to end.
+  const ended = new Promise<never>((_, reject) => {
+    ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true });
+  });
+  ended.catch(() => {});
+  const next = () => Promise.race([iter.next(), ended]);
   const reader = (async () => {
     try {
-      for (let r = await iter.next(); !r.done; r = await iter.next()) {
+      for (let r = await next(); !r.done; r = await next()) {
         const msg = r.value.msg;
         switch (msg.case) {
           case "credit":
@@ -173,6 +180,7 @@ export async function* serveWorker(
         }
       }
     } catch (err) {
+      if (ctl.signal.aborted) return;
       if (!(err instanceof ConnectError && err.code === Code.Canceled)) out.close(err);
     } finally {
       ctl.abort();
@@ -182,50 +190,56 @@ export async function* serveWorker(
   })();
 
   const leaser = (async () => {
-    while (!ctl.signal.aborted) {
-      if (credit <= 0 || draining) {
-        await new Promise<void>((r) => creditWake = r);
-        creditWake = undefined;
-        continue;
-      }
-      const leases = await ahead.take(credit);
-      if (leases.length === 0) {
-        await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
-        continue;
-      }
-      credit -= leases.length;
-      held.add(leases.map((l) => l.input));
-      observer.inputsLeased(leases.map((l) => l.input));
-      const functions: Record<string, GetFunctionResponse> = {};
-      for (const l of leases) {
-        const id = l.input.functionId;
-        if (describedHere.has(id) || id in functions) continue;
-        const d = await describe(id);
-        if (d) functions[id] = d;
-        if (d) apps.note(d.appId);
-        describedHere.add(id);
-      }
-      await share.beforeAssign(leases.map((l) => l.input.functionId)).catch(() => {});
-      out.push(create(WorkerCommandSchema, {
-        msg: {
-          case: "assign",
-          value: {
-            leaseMs,
-            functions,
-            inputs: leases.map((l) => ({
-              inputId: l.input.inputId,
-              leaseToken: l.leaseToken,
-              functionId: l.input.functionId,
-              callId: l.input.callId,
-              idx: l.input.idx,
-              args: l.input.args,
-              infraAttempt: l.input.infraAttempt,
-            })),
-          },
-        },
-      }));
+    while (!ctl.signal.aborted) await leaseOnce();
+  })().catch((err) => {
+    // The store failed (Redis away): end the stream; the worker reconnects with backoff.
+    if (!ctl.signal.aborted) out.close(err);
+  });
+
+  /** One turn of the leaser: waits for credit or inputs, or assigns a batch. */
+  async function leaseOnce(): Promise<void> {
+    if (credit <= 0 || draining) {
+      await new Promise<void>((r) => creditWake = r);
+      creditWake = undefined;
+      return;
     }
-  })();
+    const leases = await ahead.take(credit);
+    if (leases.length === 0) {
+      await store.queue.waitInputs({ timeoutMs: 2_000, signal: ctl.signal });
+      return;
+    }
+    credit -= leases.length;
+    held.add(leases.map((l) => l.input));
+    observer.inputsLeased(leases.map((l) => l.input));
+    const functions: Record<string, GetFunctionResponse> = {};
+    for (const l of leases) {
+      const id = l.input.functionId;
+      if (describedHere.has(id) || id in functions) continue;
+      const d = await describe(id);
+      if (d) functions[id] = d;
+      if (d) apps.note(d.appId);
+      describedHere.add(id);
+    }
+    await share.beforeAssign(leases.map((l) => l.input.functionId)).catch(() => {});
+    out.push(create(WorkerCommandSchema, {
+      msg: {
+        case: "assign",
+        value: {
+          leaseMs,
+          functions,
+          inputs: leases.map((l) => ({
+            inputId: l.input.inputId,
+            leaseToken: l.leaseToken,
+            functionId: l.input.functionId,
+            callId: l.input.callId,
+            idx: l.input.idx,
+            args: l.input.args,
+            infraAttempt: l.input.infraAttempt,
+          })),
+        },
+      },
+    }));
+  }
 
   try {
     yield* out;

@@ -4,7 +4,8 @@
  * bounds how long a connection may stay silent (`_gate.ts`).
  * @module
  */
-import { createRouterTransport, type Transport } from "../proto/deps.ts";
+import type { Transport } from "../proto/deps.ts";
+import { createDirectTransport } from "../proto/direct_transport.ts";
 import {
   ControlService,
   SecretService,
@@ -243,12 +244,13 @@ function listen(options: ServerOptions): ControlServer {
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     // Nothing outside this process can reach it, so it needs no token.
+    // Direct calls: no encoding, and nothing kept per message of the long-lived Work stream.
     inProcessTransport: () =>
       withInProcessWeb(
-        createRouterTransport(({ service }) => {
-          service(WorkerService, workerService);
-          service(VolumeService, state.volumeService);
-        }),
+        createDirectTransport([[WorkerService, workerService], [
+          VolumeService,
+          state.volumeService,
+        ]]),
         workerService.webStream,
       ),
     async close() {

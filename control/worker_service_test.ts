@@ -38,6 +38,15 @@ class FakeWorker {
     throw new Error("stream ended without an assignment");
   }
 
+  /** Reads commands until the stream ends; resolves with the error it ended with, if any. */
+  async ended(): Promise<unknown> {
+    try {
+      while (!(await this.#commands.next()).done);
+    } catch (err) {
+      return err;
+    }
+  }
+
   async close(): Promise<void> {
     this.out.close();
     while (!(await this.#commands.next()).done);
@@ -138,3 +147,48 @@ Deno.test("inputs leased ahead of a fast worker's credit go back uncounted when 
     await f.close();
   }
 });
+
+// A worker whose stream stays open must still see it end when the store fails, or it never
+// reconnects: the leaser used to die silently (no more inputs, ever), and the response
+// waited for the worker's next message before ending.
+for (
+  const [what, breakStore, poke] of [
+    [
+      "leasing",
+      (f: ServiceFixture) => f.store.queue.lease = () => Promise.reject(new Error("store away")),
+      (w: FakeWorker) => w.send({ case: "credit", value: { count: 1 } }),
+    ],
+    [
+      "storing results",
+      (f: ServiceFixture) => f.store.queue.complete = () => Promise.reject(new Error("store away")),
+      (w: FakeWorker) =>
+        w.send({
+          case: "results",
+          value: {
+            results: [{ inputId: "in-1", leaseToken: "t", idx: 0, output: new Uint8Array([1]) }],
+          },
+        }),
+    ],
+  ] as const
+) {
+  Deno.test(`a store failure while ${what} ends the worker's stream with it, though the worker's side stays open`, async () => {
+    const f = await serviceFixture();
+    const worker = new FakeWorker(f, "w1");
+    try {
+      await spawn(f);
+      breakStore(f);
+      poke(worker);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stillOpen = new Promise((r) =>
+        timer = setTimeout(() => r("still open after 5 s"), 5_000)
+      );
+      const err = await Promise.race([worker.ended(), stillOpen]);
+      clearTimeout(timer);
+      // The store's own message stays on the server; the worker sees an internal error.
+      ok(err instanceof Error && /internal/.test(err.message), `ended with ${err}`);
+    } finally {
+      worker.out.close();
+      await f.close();
+    }
+  });
+}

@@ -5,11 +5,13 @@
  * @module
  */
 export {
+  appendHeaders,
   type Client,
   Code,
   ConnectError,
   createClient,
   createConnectRouter,
+  createHandlerContext,
   createRouterTransport,
   type HandlerContext,
   type Interceptor,
@@ -17,5 +19,17 @@ export {
   type Transport,
 } from "npm:@connectrpc/connect@2.3.0";
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
-export { createTransport as createConnectProtocolTransport } from "npm:@connectrpc/connect@2.3.0/protocol-connect";
+export {
+  createTransport as createConnectProtocolTransport,
+  errorFromJsonBytes,
+  requestHeader,
+  trailerDemux,
+  validateResponse,
+} from "npm:@connectrpc/connect@2.3.0/protocol-connect";
 export { create, fromBinary, type MessageInitShape, toBinary } from "./messages.ts";
+export {
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  isMessage,
+} from "npm:@bufbuild/protobuf@2.17.0";

@@ -16,6 +16,7 @@ import {
   type UniversalClientFn,
 } from "./deps.ts";
 import { ControlService, WorkerService } from "./messages.ts";
+import { unaryOverFetch } from "./_unary_fetch.ts";
 
 /** Paths of RPCs whose request is a stream; every other request is one message. */
 const STREAMING_REQUESTS = new Set(
@@ -130,5 +131,16 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
     readMaxBytes: MAX_MESSAGE_BYTES,
     writeMaxBytes: MAX_MESSAGE_BYTES,
   });
-  return { transport, close: () => client.close() };
+  // Unary calls skip connect-es's generic pipeline (async iterables, envelopes, interceptors):
+  // the same request and response bytes, a fraction of the work per warm call.
+  const unary = unaryOverFetch({
+    baseUrl: url.href.replace(/\/$/, ""),
+    client,
+    authorization: options.token ? `Bearer ${options.token}` : undefined,
+    readMaxBytes: MAX_MESSAGE_BYTES,
+  });
+  return {
+    transport: { unary, stream: transport.stream.bind(transport) },
+    close: () => client.close(),
+  };
 }

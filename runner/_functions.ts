@@ -183,6 +183,15 @@ export class FunctionCache {
     }
   }
 
+  /** Inputs the warm sandboxes may hold queued beyond their `concurrency` (pipelining). */
+  pipelined(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) {
+      n += pool.size * (pool.slots - Math.max(1, pool.spec.def.concurrency));
+    }
+    return n;
+  }
+
   /** Sandboxes of every loaded function, by state. */
   containerCounts(): ContainerCounts {
     const total = { idle: 0, busy: 0, starting: 0 };

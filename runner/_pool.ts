@@ -54,7 +54,7 @@ export class FunctionPool {
         starting: this.#sandboxes.starting,
         started: this.#sandboxes.length,
         concurrency: this.#concurrency,
-        slots: this.#slots,
+        slots: this.slots,
         runs: this.#runTime,
         closed: this.#closed,
       }),
@@ -96,7 +96,7 @@ export class FunctionPool {
   }
 
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
-  get #slots(): number {
+  get slots(): number {
     const c = this.#concurrency;
     return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
   }
@@ -241,7 +241,7 @@ export class FunctionPool {
 
   #dispatch(): void {
     this.#sandboxes.prune();
-    const slots = this.#slots;
+    const slots = this.slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
     this.#scaleUp.check();
@@ -277,6 +277,7 @@ export class FunctionPool {
         return;
       }
       this.#sandboxes.add(sandbox);
+      this.#scaleUp.restart(); // the wait for its cold start says nothing of the load
       this.#dispatch();
     }, (err) => {
       const starting = --this.#sandboxes.starting;

@@ -9,6 +9,13 @@
  *   run time says the backlog will outlast that: as many as the backlog needs, as far as
  *   `maxContainers` and the worker's free cores and memory allow. Pools are
  *   woken when room is freed, so scale-up is paced by free cores.
+ * - Only waits that say something of the load count: a backlog counts from
+ *   when a sandbox last joined (inputs waiting on a cold start say nothing of
+ *   how fast the warm ones go), and a check that runs late (this process was
+ *   busy, so no sandbox could be served) or finds less than
+ *   {@linkcode MIN_BACKLOG_MS} of work per slot at the function's recent run
+ *   times (a microsecond function; its wait came from a busy host) starts the
+ *   count afresh instead of scaling up.
  * - A stalled pool still progresses: when its inputs wait, nothing fits, and
  *   none of its inputs has finished for {@linkcode STALL_MS} (inputs that wait
  *   on each other, like a barrier), it starts one more sandbox anyway, one at
@@ -24,6 +31,9 @@ import { SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
  * Longer when the function's inputs take longer (four times their mean run time).
  */
 export const STALL_MS = 2_000;
+
+/** A backlog of less work than this per slot (ms, at recent run times) starts no sandbox. */
+export const MIN_BACKLOG_MS = 10;
 
 /** What the scale-up policy reads of its pool now. */
 export interface ScaleUpState {
@@ -60,10 +70,23 @@ export class ScaleUp {
   /** The armed backlog check runs at once (the backlog proved long). */
   #backlogNow = false;
   #stall: TimerHandle | undefined;
+  /** Waits before this do not count. */
+  #floorMs = -Infinity;
 
   constructor(clock: Clock, pool: ScaleUpPool) {
     this.#clock = clock;
     this.#pool = pool;
+  }
+
+  /** Waits so far no longer count (a sandbox joined, or the process was busy). */
+  restart(): void {
+    this.#floorMs = this.#clock.now();
+  }
+
+  /** How long the oldest input has waited, counting from the last restart. */
+  #waited(s: ScaleUpState): number {
+    const now = this.#clock.now();
+    return now - Math.max(s.oldestSinceMs ?? now, this.#floorMs);
   }
 
   /** Whether the pool has inputs beyond what its starting sandboxes will take. */
@@ -83,19 +106,28 @@ export class ScaleUp {
     // An armed check is brought forward once the backlog proves long.
     if (this.#backlog !== undefined && (this.#backlogNow || !long)) return;
     this.#cancelBacklog();
-    const now = this.#clock.now();
-    const waited = long ? SCALE_UP_AFTER_MS : now - (s.oldestSinceMs ?? now);
+    const delayMs = long ? 0 : Math.max(0, SCALE_UP_AFTER_MS - this.#waited(s));
+    const atMs = this.#clock.now() + delayMs;
+    const finishedAtArm = s.runs.count;
     this.#backlogNow = long;
     this.#backlog = this.#clock.setTimeout(() => {
       this.#backlog = undefined;
       const s = p.state();
       if (s.waiting === 0 || s.starting > 0 || s.closed) return;
-      const waited = this.#clock.now() - (s.oldestSinceMs ?? 0);
-      if (waited < SCALE_UP_AFTER_MS && !this.#longBacklog(s)) return this.check();
+      if (!this.#longBacklog(s)) {
+        const workMs = (s.waiting * (s.runs.mean ?? Infinity)) /
+          (Math.max(1, s.started) * s.concurrency);
+        const late = this.#clock.now() - atMs > SCALE_UP_AFTER_MS / 2;
+        // Only while inputs finish: a sandbox stuck on its input (a nested call that waits
+        // for a slot, a barrier) makes the estimate meaningless, and waiting would deadlock.
+        const progressing = s.runs.count > finishedAtArm;
+        if (progressing && (late || workMs < MIN_BACKLOG_MS)) this.restart();
+        if (this.#waited(s) < SCALE_UP_AFTER_MS) return this.check();
+      }
       const need = Math.max(1, Math.ceil(s.waiting / s.slots));
       for (let i = 0; i < need && p.room() && p.fits(); i++) p.start();
       if (p.state().starting === 0) this.check();
-    }, Math.max(0, SCALE_UP_AFTER_MS - waited));
+    }, delayMs);
   }
 
   /** The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS (mean known). */

@@ -3,8 +3,8 @@ import { NO_WINDOW_MS, queueWindow, RunTime } from "./_window.ts";
 
 Deno.test("queueWindow: none until measured, deep for microseconds, none for slow functions", () => {
   equal(queueWindow(1, undefined, 300_000), 0, "unmeasured: no window");
-  equal(queueWindow(1, 0.01, 300_000), 16);
-  equal(queueWindow(4, 0.01, 300_000), 64, "scales with concurrency");
+  equal(queueWindow(1, 0.01, 300_000), 64);
+  equal(queueWindow(4, 0.01, 300_000), 256, "scales with concurrency");
   equal(queueWindow(1, 0.5, 300_000), 4);
   equal(queueWindow(1, 3, 300_000), 1);
   equal(queueWindow(1, 20, 300_000), 1, "tens of ms: the next input waits in the sandbox");

@@ -25,6 +25,12 @@ import { chunkByBytes } from "./_protocol.ts";
 /** Results and log lines go out in messages of about this many bytes at most. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Most inputs held beyond `capacity` for the pipelining windows of warm
+ * sandboxes (inputs queued at a sandbox of a function that ends in microseconds).
+ */
+export const MAX_PIPELINED = 1024;
+
 /** How often the worker renews the leases of the inputs it holds. */
 export const HEARTBEAT_MS = 5_000;
 
@@ -44,6 +50,11 @@ export interface WorkStreamOptions {
   hello: WorkerIdentity;
   /** The ids of the inputs in hand: heartbeats renew them, credit leaves room for them. */
   inflight: () => ReadonlyMap<string, unknown>;
+  /**
+   * Inputs the warm sandboxes may have queued beyond those running (their
+   * pipelining windows): the worker holds that many more than its capacity.
+   */
+  pipelined?: () => number;
   /** The worker's figures for /metrics, sent with each heartbeat. */
   figures?: () => Record<string, number>;
 }
@@ -74,7 +85,9 @@ export class WorkStream {
   #unacked: WorkResult[] = [];
   #ackedOnStream = 0;
   #pendingLogs: LogLine[] = [];
-  #pendingCredit = 0;
+  /** Credit sent and inputs assigned on the current stream: the server holds the difference. */
+  #credited = 0;
+  #assigned = 0;
   #flushScheduled = false;
   #settledWaiters: (() => void)[] = [];
 
@@ -84,19 +97,21 @@ export class WorkStream {
 
   /** Opens one stream and serves it until it ends; rejects with the stream's error. */
   async open(signal: AbortSignal, handlers: WorkStreamHandlers): Promise<void> {
-    const { hello, inflight, clock } = this.#options;
+    const { hello, clock } = this.#options;
     const out = new AsyncQueue<WorkerMessage>();
     this.#out = out;
     out.push(create(WorkerMessageSchema, { msg: { case: "hello", value: hello } }));
+    // Inputs taken through an earlier stream still run; their leases stay valid
+    // (on a shared backend) and their results go out on this stream.
+    this.#credited = 0;
+    this.#assigned = 0;
     if (this.#draining) {
       out.push(create(WorkerMessageSchema, { msg: { case: "drain", value: {} } }));
     } else {
-      // Inputs taken through an earlier stream still run; their leases stay valid
-      // (on a shared backend) and their results go out on this stream.
-      const count = Math.max(0, hello.capacity - inflight().size);
+      const count = this.#room();
+      this.#credited = count;
       out.push(create(WorkerMessageSchema, { msg: { case: "credit", value: { count } } }));
     }
-    this.#pendingCredit = 0;
     // Results the last stream may have lost go out again; duplicates are ignored.
     this.#pendingResults = [...this.#unacked, ...this.#pendingResults];
     this.#unacked = [];
@@ -112,8 +127,10 @@ export class WorkStream {
           first = false;
           handlers.onConnected();
         }
-        if (cmd.msg.case === "assign") handlers.onAssign(cmd.msg.value);
-        else if (cmd.msg.case === "ack") this.#ack(cmd.msg.value.results);
+        if (cmd.msg.case === "assign") {
+          this.#assigned += cmd.msg.value.inputs.length;
+          handlers.onAssign(cmd.msg.value);
+        } else if (cmd.msg.case === "ack") this.#ack(cmd.msg.value.results);
         else if (cmd.msg.case === "appStopped") {
           handlers.onAppStopped(cmd.msg.value.appId, cmd.msg.value.drain);
         } else if (cmd.msg.case === "cancel") handlers.onCancel(cmd.msg.value.inputIds);
@@ -127,10 +144,9 @@ export class WorkStream {
     }
   }
 
-  /** Queues a finished input's result, and credit for the slot it frees. */
+  /** Queues a finished input's result (the next flush gives credit for the room it frees). */
   sendResult(result: WorkResult): void {
     this.#pendingResults.push(result);
-    this.#pendingCredit++;
     this.#scheduleFlush();
   }
 
@@ -188,12 +204,21 @@ export class WorkStream {
     for (const results of chunkByBytes(pending, (r) => 128 + r.output.byteLength, BATCH_BYTES)) {
       out.push(create(WorkerMessageSchema, { msg: { case: "results", value: { results } } }));
     }
-    if (this.#pendingCredit > 0 && !this.#draining) {
-      out.push(create(WorkerMessageSchema, {
-        msg: { case: "credit", value: { count: this.#pendingCredit } },
-      }));
+    const count = this.#draining ? 0 : this.#room();
+    if (count > 0) {
+      this.#credited += count;
+      out.push(create(WorkerMessageSchema, { msg: { case: "credit", value: { count } } }));
     }
-    this.#pendingCredit = 0;
+  }
+
+  /**
+   * Inputs to ask for now: capacity plus the sandboxes' pipelining windows,
+   * less the inputs in hand and the credit the server has not used yet.
+   */
+  #room(): number {
+    const { hello, inflight, pipelined } = this.#options;
+    const want = hello.capacity + Math.min(pipelined?.() ?? 0, MAX_PIPELINED);
+    return Math.max(0, want - inflight().size - (this.#credited - this.#assigned));
   }
 
   #scheduleFlush(): void {

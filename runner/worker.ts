@@ -107,6 +107,7 @@ export class Worker {
         hostname: Deno.hostname(),
       },
       inflight: () => this.#inflight,
+      pipelined: () => this.#functions.pipelined(),
       figures: () => ({
         ...heartbeatFigures(this.#figures, this.#functions),
         ...this.#share.figures(this.#functions),
