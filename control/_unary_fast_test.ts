@@ -31,7 +31,12 @@ async function both(ping: () => unknown, body: Uint8Array) {
     const res = await handler(
       new Request(`http://x${PATH}`, {
         method: "POST",
-        headers: { "content-type": "application/proto", ...headers },
+        // As it arrives through Deno.serve (a Request made here has no content-length).
+        headers: {
+          "content-type": "application/proto",
+          "content-length": String(body.length),
+          ...headers,
+        },
         body: body as Uint8Array<ArrayBuffer>,
       }),
     );
