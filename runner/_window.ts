@@ -5,7 +5,10 @@
  * most `concurrency` at once; the queued ones start there in order.
  *
  * The window follows the function's recent run time (a moving average of what
- * the sandbox reports): deep for microsecond functions, one input per slot for
+ * the sandbox reports): about {@linkcode QUEUE_BUDGET_MS} of work per slot for
+ * functions under 0.1 ms (hundreds of inputs for one that ends in microseconds:
+ * the worker↔server loop, over Redis too, then always has inputs on the way
+ * while the sandbox works through those it holds), a few per slot up to 1 ms, one input per slot for
  * those of milliseconds to tens of milliseconds (the next input is already in
  * the sandbox when one ends: a CPU-bound function's cores do not idle through
  * the worker's turnaround, measured at 1–2 ms an input on 2 busy cores; at
@@ -17,6 +20,12 @@
 
 /** Run times at or above this get no window. */
 export const NO_WINDOW_MS = 100;
+
+/** Work queued per slot behind a function under 0.1 ms, in ms of its measured run time. */
+export const QUEUE_BUDGET_MS = 5;
+
+/** Most inputs queued per slot (a function whose run time rounds to nothing). */
+export const MAX_PER_SLOT = 512;
 
 /** Weight of the newest sample in the moving average. */
 const ALPHA = 0.2;
@@ -56,9 +65,14 @@ export class RunTime {
  */
 export function queueWindow(concurrency: number, meanMs: number | undefined, timeoutMs: number) {
   if (meanMs === undefined || meanMs >= NO_WINDOW_MS) return 0;
-  // 64 behind a function that ends in under 0.1 ms: at most 6.4 ms of waiting, and enough
-  // in flight to cover a worker↔sandbox round trip on a loaded host (16 measured 30% slower).
-  const perSlot = meanMs < 0.1 ? 64 : meanMs < 1 ? 4 : 1;
+  // Under 0.1 ms: about QUEUE_BUDGET_MS of work queued per slot, so the inputs in flight cover
+  // the worker↔server↔store loop (64 per slot: 20k trivial inputs at 7k/s through Redis, 16k/s
+  // embedded; 512: 15k/s and 21k/s). A queued input waits at most that long for its turn.
+  const perSlot = meanMs < 0.1
+    ? Math.min(MAX_PER_SLOT, Math.max(1, Math.floor(QUEUE_BUDGET_MS / meanMs)))
+    : meanMs < 1
+    ? 4
+    : 1;
   // Worst wait of the last queued input: all ahead of it, run `concurrency` at a time.
   const worstWaitMs = perSlot * meanMs;
   if (worstWaitMs > timeoutMs / 10) return 0;
