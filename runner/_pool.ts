@@ -107,12 +107,15 @@ export class FunctionPool {
   }
 
   /**
-   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on
-   * timeout), when the input starts there (it may first wait in the sandbox's queue). Rejects with the runner's errors if the sandbox dies or fails to start.
+   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on timeout), when the
+   * input starts there. Rejects with the runner's errors if the sandbox dies or fails to start.
    */
   async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
     const { onSandbox, web } = options;
-    const sandbox = await this.#slot();
+    // A free slot and no input waiting ahead (a pipelined map): taken with no waiter, no promise.
+    const free = this.#waiters.size === 0 && !this.#closed && this.#sandboxes.take(this.slots);
+    if (free) this.#topUp(); // as #slot's dispatch: one more busy may want a buffer sandbox
+    const sandbox = free || await this.#slot();
     try {
       // `onSandbox` runs once the input starts in the sandbox, not while it waits queued there.
       const onStart = onSandbox && (() => onSandbox(sandbox));
@@ -199,6 +202,8 @@ export class FunctionPool {
   /** Starts sandboxes up to the warm target: minContainers, or busy + bufferContainers. */
   #topUp(): void {
     if (this.#closed) return;
+    // No minimum and no buffer: the target is the busy sandboxes, all alive already.
+    if (this.spec.def.bufferContainers <= 0 && this.#caps.min <= 0) return;
     const target = this.#warmTarget();
     let alive = this.#sandboxes.prune() + this.#sandboxes.starting;
     // minContainers start regardless of free cores (as the first sandbox does); the buffer only if it fits.
@@ -244,7 +249,8 @@ export class FunctionPool {
     const slots = this.slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
-    this.#scaleUp.check();
+    // Scale-up looks only at inputs waiting for a slot.
+    if (this.#waiters.size > 0) this.#scaleUp.check();
     this.#topUp();
   }
 
