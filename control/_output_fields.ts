@@ -22,7 +22,7 @@ const DURATION_FIELD = 5;
  * bytes are not a well-formed message (the caller counts that as internal).
  */
 export function outputFields(bytes: Uint8Array): OutputFields | undefined {
-  let status = ResultStatus.SUCCESS as number;
+  let status = ResultStatus.UNSPECIFIED as number;
   let durationMs = 0;
   let at = 0;
   // A varint at `at`, or -1 when it runs past the end (or past 2^53).

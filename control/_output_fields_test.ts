@@ -26,7 +26,7 @@ Deno.test("outputFields reads status and duration as a full decode would", () =>
   ];
   for (const c of cases) {
     deepEqual(outputFields(encode(c)), {
-      status: c.status ?? ResultStatus.SUCCESS,
+      status: c.status ?? ResultStatus.UNSPECIFIED,
       durationMs: c.durationMs ?? 0,
     });
   }
