@@ -220,7 +220,11 @@ export class Worker {
           onAppStopped: (appId, drain) =>
             drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
           onCancel: (inputIds) => {
-            for (const id of inputIds) this.#cancels.get(id)?.abort();
+            for (const id of inputIds) {
+              const cancel = this.#cancels.get(id);
+              cancel?.abort(); // ends a retry's backoff
+              if (cancel) this.#deadlines.expireNow(id); // and the running attempt
+            }
           },
           ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
@@ -267,13 +271,16 @@ export class Worker {
     }
     const cancel = new AbortController();
     this.#cancels.set(input.inputId, cancel);
-    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    const stopped = this.#abort.signal;
     let outcome;
     try {
       outcome = await execute(fn, input, {
         deadlines: this.#deadlines,
         clock: this.#clock,
-        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // Read only between retries: most inputs never build the combined signal.
+        get signal() {
+          return AbortSignal.any([stopped, cancel.signal]);
+        },
         // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
         onRetry: (text) =>
           this.#stream.sendLog(create(LogLineSchema, {
