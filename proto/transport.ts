@@ -6,7 +6,10 @@
  *
  * The HTTP/2 client is Deno's own (`fetch` with an HTTP/2-only client), which
  * is full duplex for bidi streams and several times faster per call than the
- * `node:http2` compatibility layer.
+ * `node:http2` compatibility layer. Streams whose requests are streams (Work,
+ * Map, WebStream) reach an http server through `_nodelay_relay.ts`, which turns
+ * Nagle's algorithm off (Deno's client leaves it on, and a worker's messages
+ * waited 40 ms each for a delayed acknowledgement).
  * @module
  */
 import {
@@ -17,6 +20,7 @@ import {
 } from "./deps.ts";
 import { ControlService, WorkerService } from "./messages.ts";
 import { unaryOverFetch } from "./_unary_fetch.ts";
+import { type NoDelayRelay, startNoDelayRelay } from "./_nodelay_relay.ts";
 
 /** Paths of RPCs whose request is a stream; every other request is one message. */
 const STREAMING_REQUESTS = new Set(
@@ -67,7 +71,10 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<Arra
   return out;
 }
 
-function denoHttp2Client(client: Deno.HttpClient): UniversalClientFn {
+function denoHttp2Client(
+  client: Deno.HttpClient,
+  streamClient: () => Deno.HttpClient,
+): UniversalClientFn {
   return async (req) => {
     const streaming = STREAMING_REQUESTS.has(new URL(req.url).pathname);
     const body = !req.body
@@ -82,7 +89,7 @@ function denoHttp2Client(client: Deno.HttpClient): UniversalClientFn {
         headers: req.header,
         body,
         signal: req.signal,
-        client,
+        client: streaming ? streamClient() : client,
         // Full duplex: responses stream while the request body is still being sent.
         duplex: "half",
       } as RequestInit & { client: Deno.HttpClient; duplex: "half" },
@@ -112,6 +119,25 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
     throw new TypeError(`Server URL must start with http:// or https://, got ${options.baseUrl}`);
   }
   const client = Deno.createHttpClient({ http1: false, http2: true });
+  // Streams go through a relay with Nagle's algorithm off (see _nodelay_relay.ts), made on
+  // first use; a unary call is one write, and keeps the direct connection.
+  let streams: { relay: NoDelayRelay; client: Deno.HttpClient } | undefined;
+  const streamClient = () => {
+    // Through a Unix-socket proxy, fetch does not do TLS itself: https keeps the direct client.
+    if (url.protocol === "https:") return client;
+    if (streams) return streams.client;
+    const relay = startNoDelayRelay({
+      hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: Number(url.port || 80),
+    });
+    const relayed = Deno.createHttpClient({
+      http1: false,
+      http2: true,
+      proxy: { transport: "unix", path: relay.path },
+    });
+    streams = { relay, client: relayed };
+    return relayed;
+  };
   const interceptors: Interceptor[] = [];
   if (options.token) {
     const header = `Bearer ${options.token}`;
@@ -121,7 +147,7 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
     });
   }
   const transport = createConnectProtocolTransport({
-    httpClient: denoHttp2Client(client),
+    httpClient: denoHttp2Client(client, streamClient),
     baseUrl: url.href.replace(/\/$/, ""),
     useBinaryFormat: true,
     interceptors,
@@ -141,6 +167,10 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
   });
   return {
     transport: { unary, stream: transport.stream.bind(transport) },
-    close: () => client.close(),
+    close: () => {
+      client.close();
+      streams?.client.close();
+      streams?.relay.close();
+    },
   };
 }
