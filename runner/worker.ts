@@ -30,6 +30,7 @@ import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
 import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
 import { Allowances } from "./_allowances.ts";
+import { Cancels } from "./_cancels.ts";
 
 export type { WorkerOptions };
 
@@ -70,7 +71,7 @@ export class Worker {
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
   /** Running inputs by id, to stop one whose call was cancelled. */
-  readonly #cancels = new Map<string, AbortController>();
+  readonly #cancels = new Cancels();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
   readonly #share = new Allowances();
@@ -220,11 +221,8 @@ export class Worker {
           onAppStopped: (appId, drain) =>
             drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
           onCancel: (inputIds) => {
-            for (const id of inputIds) {
-              const cancel = this.#cancels.get(id);
-              cancel?.abort(); // ends a retry's backoff
-              if (cancel) this.#deadlines.expireNow(id); // and the running attempt
-            }
+            // A running input's backoff ends, and its running attempt.
+            for (const id of inputIds) if (this.#cancels.cancel(id)) this.#deadlines.expireNow(id);
           },
           ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
@@ -269,17 +267,16 @@ export class Worker {
     } catch (err) {
       return workResult(input, loadFailure(input.idx, err));
     }
-    const cancel = new AbortController();
-    this.#cancels.set(input.inputId, cancel);
-    const stopped = this.#abort.signal;
+    const cancels = this.#cancels, stopped = this.#abort.signal;
+    cancels.add(input.inputId);
     let outcome;
     try {
       outcome = await execute(fn, input, {
         deadlines: this.#deadlines,
         clock: this.#clock,
-        // Read only between retries: most inputs never build the combined signal.
+        // Read only between retries: most inputs never build a signal.
         get signal() {
-          return AbortSignal.any([stopped, cancel.signal]);
+          return cancels.signal(input.inputId, stopped);
         },
         // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
         onRetry: (text) =>
