@@ -6,6 +6,7 @@
  */
 import type { Transport } from "../proto/deps.ts";
 import { createDirectTransport } from "../proto/direct_transport.ts";
+import { announceLocalSocket } from "../proto/local_socket.ts";
 import {
   ControlService,
   SecretService,
@@ -224,6 +225,8 @@ function listen(options: ServerOptions): ControlServer {
     throw err;
   }
 
+  // Clients of this user on this machine may skip the TCP port and the gate.
+  const withdrawSocket = announceLocalSocket(gate.addr.port, upstreamPath);
   const heartbeats = watchAppHeartbeats(store, {
     clock,
     timeoutMs: options.appHeartbeatTimeoutMs ?? 15_000,
@@ -257,6 +260,7 @@ function listen(options: ServerOptions): ControlServer {
       schedules.stop();
       sweeper.stop();
       heartbeats.stop();
+      withdrawSocket();
       await gate.close();
       // Graceful, but bounded: a client that stopped reading a stream must not hold us.
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -9,7 +9,9 @@
  * `node:http2` compatibility layer. Streams whose requests are streams (Work,
  * Map, WebStream) reach an http server through `_nodelay_relay.ts`, which turns
  * Nagle's algorithm off (Deno's client leaves it on, and a worker's messages
- * waited 40 ms each for a delayed acknowledgement).
+ * waited 40 ms each for a delayed acknowledgement). A server on this machine's
+ * loopback that announced its Unix socket (`local_socket.ts`) is reached
+ * through that socket instead, by every call.
  * @module
  */
 import {
@@ -21,6 +23,7 @@ import {
 import { ControlService, WorkerService } from "./messages.ts";
 import { unaryOverFetch } from "./_unary_fetch.ts";
 import { type NoDelayRelay, startNoDelayRelay } from "./_nodelay_relay.ts";
+import { localSocketFor } from "./local_socket.ts";
 
 /** Paths of RPCs whose request is a stream; every other request is one message. */
 const STREAMING_REQUESTS = new Set(
@@ -118,13 +121,18 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new TypeError(`Server URL must start with http:// or https://, got ${options.baseUrl}`);
   }
-  const client = Deno.createHttpClient({ http1: false, http2: true });
+  const local = localSocketFor(url);
+  const client = Deno.createHttpClient({
+    http1: false,
+    http2: true,
+    ...(local ? { proxy: { transport: "unix", path: local } } : {}),
+  });
   // Streams go through a relay with Nagle's algorithm off (see _nodelay_relay.ts), made on
   // first use; a unary call is one write, and keeps the direct connection.
   let streams: { relay: NoDelayRelay; client: Deno.HttpClient } | undefined;
   const streamClient = () => {
     // Through a Unix-socket proxy, fetch does not do TLS itself: https keeps the direct client.
-    if (url.protocol === "https:") return client;
+    if (url.protocol === "https:" || local) return client;
     if (streams) return streams.client;
     const relay = startNoDelayRelay({
       hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),

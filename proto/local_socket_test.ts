@@ -1,0 +1,81 @@
+import { equal, ok } from "node:assert/strict";
+import { announceLocalSocket, localSocketDir, localSocketFor } from "./local_socket.ts";
+
+/** Runs `fn` with XDG_RUNTIME_DIR set to a fresh directory, restoring it after. */
+async function withRuntimeDir(fn: (runtime: string) => Promise<void> | void): Promise<void> {
+  const before = Deno.env.get("XDG_RUNTIME_DIR");
+  const runtime = await Deno.makeTempDir({ prefix: "nm-runtime-" });
+  Deno.env.set("XDG_RUNTIME_DIR", runtime);
+  try {
+    await fn(runtime);
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
+    else Deno.env.set("XDG_RUNTIME_DIR", before);
+    await Deno.remove(runtime, { recursive: true });
+  }
+}
+
+/** A listening Unix socket, standing in for a server's. */
+function socket(dir: string): { path: string; close(): void } {
+  const path = `${dir}/server.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  return { path, close: () => listener.close() };
+}
+
+Deno.test("a server's socket is found by a loopback http URL of its port, and withdrawn at close", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const server = socket(await Deno.makeTempDir({ dir: runtime }));
+    try {
+      const withdraw = announceLocalSocket(50123, server.path);
+      equal(localSocketDir(), `${runtime}/nano-modal`);
+      equal(Deno.statSync(`${runtime}/nano-modal`).mode! & 0o777, 0o700);
+      const found = localSocketFor(new URL("http://127.0.0.1:50123"));
+      equal(found, `${runtime}/nano-modal/50123.sock`);
+      equal(localSocketFor(new URL("http://localhost:50123/")), found);
+      equal(localSocketFor(new URL("http://[::1]:50123")), found);
+      equal(localSocketFor(new URL("http://127.0.0.1:50124")), undefined, "another port");
+      equal(localSocketFor(new URL("https://127.0.0.1:50123")), undefined, "TLS stays on TCP");
+      equal(localSocketFor(new URL("http://10.1.2.3:50123")), undefined, "not loopback");
+      Deno.env.set("NANO_MODAL_LOCAL_SOCKET", "0");
+      equal(localSocketFor(new URL("http://127.0.0.1:50123")), undefined, "opted out");
+      Deno.env.delete("NANO_MODAL_LOCAL_SOCKET");
+      withdraw();
+      equal(localSocketFor(new URL("http://127.0.0.1:50123")), undefined, "withdrawn");
+    } finally {
+      server.close();
+    }
+  });
+});
+
+Deno.test("a socket directory others may open is never used, so no one can stand in for the server", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const server = socket(await Deno.makeTempDir({ dir: runtime }));
+    try {
+      announceLocalSocket(50125, server.path);
+      ok(localSocketFor(new URL("http://127.0.0.1:50125")));
+      Deno.chmodSync(`${runtime}/nano-modal`, 0o755);
+      equal(localSocketFor(new URL("http://127.0.0.1:50125")), undefined);
+      announceLocalSocket(50126, server.path);
+      ok(!(await Deno.lstat(`${runtime}/nano-modal/50126.sock`).then(() => true, () => false)));
+    } finally {
+      server.close();
+    }
+  });
+});
+
+Deno.test("a later server on the same port keeps its announcement when an earlier one withdraws", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const dir = await Deno.makeTempDir({ dir: runtime });
+    const first = socket(await Deno.makeTempDir({ dir }));
+    const second = socket(await Deno.makeTempDir({ dir }));
+    try {
+      const withdrawFirst = announceLocalSocket(50127, first.path);
+      announceLocalSocket(50127, second.path);
+      withdrawFirst();
+      equal(Deno.readLinkSync(`${runtime}/nano-modal/50127.sock`), second.path);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+});
