@@ -6,7 +6,7 @@
 import type { Clock } from "../proto/clock.ts";
 import type { DoneMessage } from "./_protocol.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
-import { queueWindow, RunTime } from "./_window.ts";
+import { RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { PoolCaps, warmTarget } from "./_scaling.ts";
@@ -98,7 +98,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get slots(): number {
     const c = this.#concurrency;
-    return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
+    return c + this.#runTime.window(c, this.spec.def.timeoutMs);
   }
 
   /** Sandboxes alive now. */
@@ -112,6 +112,7 @@ export class FunctionPool {
    */
   async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
     const { onSandbox, web } = options;
+    this.#runTime.addSize(args.byteLength);
     // A free slot and no input waiting ahead (a pipelined map): taken with no waiter, no promise.
     const free = this.#waiters.size === 0 && !this.#closed && this.#sandboxes.take(this.slots);
     if (free) this.#topUp(); // as #slot's dispatch: one more busy may want a buffer sandbox
@@ -249,8 +250,7 @@ export class FunctionPool {
     const slots = this.slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
-    // Scale-up looks only at inputs waiting for a slot.
-    if (this.#waiters.size > 0) this.#scaleUp.check();
+    if (this.#waiters.size > 0) this.#scaleUp.check(); // it looks only at inputs waiting
     this.#topUp();
   }
 

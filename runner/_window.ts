@@ -27,12 +27,19 @@ export const QUEUE_BUDGET_MS = 5;
 /** Most inputs queued per slot (a function whose run time rounds to nothing). */
 export const MAX_PER_SLOT = 512;
 
+/**
+ * Argument bytes queued per slot at most: queued inputs wait in the sandbox's memory (and the
+ * worker's), so a microsecond function of megabyte arguments gets a few, not hundreds.
+ */
+export const QUEUE_BYTES = 8 * 1024 * 1024;
+
 /** Weight of the newest sample in the moving average. */
 const ALPHA = 0.2;
 
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
+  #bytes = 0;
   /** Samples so far: how many inputs finished (a pool's progress). */
   count = 0;
   /**
@@ -51,6 +58,25 @@ export class RunTime {
     return this.#mean;
   }
 
+  /** The average size of the arguments of recent inputs, in bytes. */
+  get meanBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Adds an input's argument size, as it arrives. */
+  addSize(bytes: number): void {
+    this.#bytes = this.#bytes === 0 ? bytes : this.#bytes + ALPHA * (bytes - this.#bytes);
+  }
+
+  /** Inputs to queue at a sandbox beyond its `concurrency`, at these averages. */
+  window(concurrency: number, timeoutMs: number): number {
+    return queueWindow(concurrency, {
+      meanMs: this.windowMeanMs,
+      timeoutMs,
+      meanBytes: this.#bytes,
+    });
+  }
+
   /** Adds a run time in ms. */
   add(ms: number): void {
     this.count++;
@@ -59,20 +85,29 @@ export class RunTime {
   }
 }
 
-/**
- * Inputs to queue at a sandbox beyond its `concurrency`, for a function whose
- * inputs take `meanMs` on average (undefined: not measured yet, so none).
- */
-export function queueWindow(concurrency: number, meanMs: number | undefined, timeoutMs: number) {
+/** What {@linkcode queueWindow} weighs. */
+export interface WindowInputs {
+  /** The function's mean run time (undefined: not measured yet, so no window). */
+  meanMs: number | undefined;
+  /** Its timeout: queueing may not eat a tenth of it. */
+  timeoutMs: number;
+  /** The mean size of its arguments (0: unknown). @default 0 */
+  meanBytes?: number;
+}
+
+/** Inputs to queue at a sandbox beyond its `concurrency`. */
+export function queueWindow(concurrency: number, w: WindowInputs): number {
+  const { meanMs, timeoutMs, meanBytes = 0 } = w;
   if (meanMs === undefined || meanMs >= NO_WINDOW_MS) return 0;
   // Under 0.1 ms: about QUEUE_BUDGET_MS of work queued per slot, so the inputs in flight cover
   // the worker↔server↔store loop (64 per slot: 20k trivial inputs at 7k/s through Redis, 16k/s
   // embedded; 512: 15k/s and 21k/s). A queued input waits at most that long for its turn.
-  const perSlot = meanMs < 0.1
+  const byTime = meanMs < 0.1
     ? Math.min(MAX_PER_SLOT, Math.max(1, Math.floor(QUEUE_BUDGET_MS / meanMs)))
     : meanMs < 1
     ? 4
     : 1;
+  const perSlot = Math.max(1, Math.min(byTime, Math.floor(QUEUE_BYTES / Math.max(1, meanBytes))));
   // Worst wait of the last queued input: all ahead of it, run `concurrency` at a time.
   const worstWaitMs = perSlot * meanMs;
   if (worstWaitMs > timeoutMs / 10) return 0;
