@@ -13,6 +13,7 @@ import type {
 } from "../proto/messages.ts";
 import { type AuthOptions, createAuthCheck, refusalResponse } from "./_auth.ts";
 import { clientFaultForParseErrors } from "./_parse_errors.ts";
+import { serveUnaryFast, type UnaryRoute } from "./_unary_fast.ts";
 
 /** Largest body of an RPC that carries no user data. */
 export const SMALL_REQUEST_BYTES = 1024 * 1024;
@@ -34,12 +35,15 @@ export interface RpcRouterOptions {
   /** Largest message of the RPCs that carry user data. */
   maxMessageBytes: number;
   interceptors: Interceptor[];
+  /** What `interceptors` do to a unary call's error, for the fast path (`_unary_fast.ts`). */
+  translate: (err: unknown) => unknown;
 }
 
 /** The services of one server, each method with its own body limit. */
 export class RpcRouter {
   readonly #router: ReturnType<typeof createConnectRouter>;
   readonly #options: RpcRouterOptions;
+  readonly #unary = new Map<string, UnaryRoute>();
 
   constructor(options: RpcRouterOptions) {
     this.#options = options;
@@ -76,6 +80,15 @@ export class RpcRouter {
       const fn = (impl as Record<string, (...a: unknown[]) => unknown>)[method.localName];
       // deno-lint-ignore no-explicit-any
       this.#router.rpc(method as any, fn.bind(impl) as any, this.#handlerOptions(limit));
+      if (method.methodKind === "unary") {
+        this.#unary.set(`/${service.typeName}/${method.name}`, {
+          input: method.input,
+          output: method.output,
+          impl: fn.bind(impl),
+          readMaxBytes: limit,
+          translate: this.#options.translate,
+        });
+      }
     }
     return this;
   }
@@ -87,9 +100,13 @@ export class RpcRouter {
       const handle = createFetchHandler(h);
       // Bidi requests decode inside our handlers; the others before them (see _parse_errors.ts).
       const decodedEarly = h.method.methodKind !== "bidi_streaming";
+      const slow = decodedEarly
+        ? (req: Request) => handle(req).then(clientFaultForParseErrors)
+        : handle;
+      const unary = this.#unary.get(h.requestPath);
       return [
         h.requestPath,
-        decodedEarly ? (req: Request) => handle(req).then(clientFaultForParseErrors) : handle,
+        unary ? (req: Request) => serveUnaryFast(unary, req) ?? slow(req) : slow,
       ];
     }));
     return (req) => {

@@ -9,7 +9,8 @@ import { isParseFailure } from "./_parse_errors.ts";
 
 const OUTAGE = new Set(["RedisUnavailableError"]);
 
-function translate(err: unknown): unknown {
+/** The error a client should see for `err` (what {@linkcode backendOutages} does to it). */
+export function translate(err: unknown): unknown {
   if (err instanceof Error && OUTAGE.has(err.name)) {
     return new ConnectError(
       `The control plane's backend is unavailable: ${err.message}`,

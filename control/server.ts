@@ -16,7 +16,7 @@ import {
 } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 import { type Clock, systemClock } from "../proto/clock.ts";
-import { backendOutages } from "./_outages.ts";
+import { backendOutages, translate } from "./_outages.ts";
 import { createControlService } from "./control_service.ts";
 import { createWorkerService, WorkerHub } from "./worker_service.ts";
 import { startSweeper } from "./_sweeper.ts";
@@ -154,6 +154,7 @@ function listen(options: ServerOptions): ControlServer {
   const router = new RpcRouter({
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024 * 1024,
     interceptors: [backendOutages()],
+    translate,
   });
   const controlService = createControlService(store, {
     version: options.version ?? "dev",

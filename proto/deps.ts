@@ -20,8 +20,10 @@ export {
 } from "npm:@connectrpc/connect@2.3.0";
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
 export {
+  codeToHttpStatus,
   createTransport as createConnectProtocolTransport,
   errorFromJsonBytes,
+  errorToJsonBytes,
   requestHeader,
   trailerDemux,
   validateResponse,

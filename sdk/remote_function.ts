@@ -10,7 +10,7 @@ import { FunctionCall } from "./function_call.ts";
 import { outputError, outputValue } from "./_output.ts";
 import { type CallSession, currentSession } from "./_connect.ts";
 import { type ResolvedOptions, resolveOptions } from "./_options.ts";
-import { atCallSite, callSite } from "./_user_stack.ts";
+import { atCallSite, type CallSite, callSite } from "./_user_stack.ts";
 import { checkIterable, checkMapOptions, encodeArgs, inOrder, toAsync } from "./_map_inputs.ts";
 
 /**
@@ -256,7 +256,7 @@ export class RemoteFunction<Args extends unknown[], R> {
     inputs: AnyIterable<T>,
     toArgs: (item: T) => Args,
     options: MapOptions,
-    site: string,
+    site: CallSite,
   ): AsyncGenerator<Awaited<R> | Error> {
     try {
       yield* this.#stream(label, inputs, toArgs, options);
