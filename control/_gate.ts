@@ -9,6 +9,7 @@
  * terminator, or an HTTP/2 HEADERS frame with END_HEADERS.
  */
 import { type Clock, systemClock, type TimerHandle } from "../proto/clock.ts";
+import { pump } from "../proto/conn_pump.ts";
 
 /** Options for {@linkcode startGate}. */
 export interface GateOptions {
@@ -99,19 +100,6 @@ function closeQuietly(c: Deno.Conn | undefined): void {
   try {
     c?.close();
   } catch { /* already closed */ }
-}
-
-/** Copies `from` to `to` until EOF, calling `seen` with every chunk. */
-async function pump(from: Deno.Conn, to: Deno.Conn, seen: (chunk: Uint8Array) => void) {
-  const buf = new Uint8Array(64 * 1024);
-  for (;;) {
-    const n = await from.read(buf);
-    if (n === null) break;
-    const chunk = buf.subarray(0, n);
-    seen(chunk);
-    for (let off = 0; off < n;) off += await to.write(chunk.subarray(off));
-  }
-  await to.closeWrite().catch(() => {});
 }
 
 /** Starts a gate that forwards accepted connections to `upstreamPath`. */

@@ -15,6 +15,7 @@
  * cleartext (h2c) servers: through such a proxy `fetch` does no TLS itself.
  * @module
  */
+import { pump } from "./conn_pump.ts";
 
 /** A running relay: the socket path to give `fetch`, and how to stop it. */
 export interface NoDelayRelay {
@@ -32,19 +33,6 @@ export function startNoDelayRelay(target: { hostname: string; port: number }): N
   listener.unref();
   const open = new Set<Deno.Conn>();
   let closed = false;
-  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      for (;;) {
-        const n = await from.read(buf);
-        if (n === null) break;
-        for (let off = 0; off < n;) off += await to.write(buf.subarray(off, n));
-      }
-      await to.closeWrite();
-    } catch {
-      // A reset on either side ends this connection.
-    }
-  };
   const serve = async (local: Deno.Conn) => {
     // Idle connections keep no process alive: a pending fetch does that itself.
     local.unref();
@@ -55,6 +43,7 @@ export function startNoDelayRelay(target: { hostname: string; port: number }): N
       remote.setNoDelay(true);
       remote.unref();
       open.add(remote);
+      // A reset on either side ends this connection.
       await Promise.all([pump(local, remote), pump(remote, local)]);
     } catch {
       // Unreachable: closing the local side makes fetch report the failure.
