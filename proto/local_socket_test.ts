@@ -79,3 +79,32 @@ Deno.test("a later server on the same port keeps its announcement when an earlie
     }
   });
 });
+
+Deno.test("a client of a loopback URL reaches the announced socket, not the TCP port", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const { createRpcTransport } = await import("./transport.ts");
+    const { create, createClient, toBinary } = await import("./deps.ts");
+    const { ControlService, PingResponseSchema } = await import("./messages.ts");
+    // A server only on a Unix socket.
+    const path = `${await Deno.makeTempDir({ dir: runtime })}/http.sock`;
+    const server = Deno.serve({ path, onListen() {} }, () =>
+      new Response(
+        toBinary(PingResponseSchema, create(PingResponseSchema, { version: "via the socket" })),
+        { headers: { "content-type": "application/proto" } },
+      ));
+    // A port nothing listens on: a TCP attempt would be refused.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.addr.port;
+    probe.close();
+    const withdraw = announceLocalSocket(port, path);
+    const { transport, close } = createRpcTransport({ baseUrl: `http://127.0.0.1:${port}` });
+    try {
+      const answer = await createClient(ControlService, transport).ping({});
+      equal(answer.version, "via the socket");
+    } finally {
+      close();
+      withdraw();
+      await server.shutdown();
+    }
+  });
+});
