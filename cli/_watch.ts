@@ -3,17 +3,21 @@
  * against one control plane, and runs it again as a new ephemeral app (a new
  * bundle) each time the file changes. For an app that serves web endpoints,
  * the new version takes the same URLs once it serves (the gateway routes a
- * name to its newest running app) and the previous one stops after a grace
- * period, so requests in flight finish on it. A version that fails to start
- * (a syntax error, say) prints one line and the previous one keeps serving.
+ * name to its newest running app) and the previous one stops once its
+ * requests in flight finished (`_watch_drain.ts`). A version that fails to
+ * start (a syntax error, say) prints one line and the previous one keeps serving.
  */
+import { DRAIN_GRACE_MS, drainThenStop, inFlightProbe } from "./_watch_drain.ts";
 
-/** How long the previous version keeps running once the next one serves. */
-export const DRAIN_MS = 10_000;
 /** Changes closer together than this make one reload. */
 const DEBOUNCE_MS = 200;
+const WHY = {
+  finished: "its requests finished",
+  grace: `requests still running after ${DRAIN_GRACE_MS / 1000} s`,
+  unknown: "the server does not report requests in flight",
+};
 const READY = /Serving; press Ctrl-C to stop\./;
-const URL_LINE = /^\S+: https?:\/\/\S+\/web\/\S+$/;
+const URL_LINE = /^\S+: https?:\/\/\S+\/web\/(\S+?)\/\S+$/;
 
 /** What {@linkcode watchRun} runs each version against. */
 export interface WatchOptions {
@@ -31,6 +35,8 @@ class Version {
   readonly exited: Promise<Deno.CommandStatus>;
   /** What it printed on stderr before it served. */
   early: string[] = [];
+  /** The app's name, as its endpoints' URLs show it. */
+  app?: string;
 
   constructor(file: string, options: WatchOptions & { quiet: boolean }) {
     const cli = new URL("../main.ts", import.meta.url);
@@ -48,7 +54,9 @@ class Version {
     this.ready = ready.promise;
     let serving = false;
     forward(this.child.stdout, (line) => {
-      if (!(options.quiet && !serving && URL_LINE.test(line))) console.log(line);
+      const url = serving ? null : URL_LINE.exec(line);
+      if (url) this.app ??= decodeURIComponent(url[1]);
+      if (!(options.quiet && url)) console.log(line);
     });
     forward(this.child.stderr, (line) => {
       if (serving) return console.error(line);
@@ -85,6 +93,7 @@ export async function watchRun(file: string, options: WatchOptions): Promise<num
   for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, onSignal);
   interrupted.promise.then(() => watcher.close());
   let version = 1;
+  const quitting = new AbortController();
   try {
     for await (const _ of debounced(watcher, path)) {
       const next = new Version(file, { ...options, quiet: true });
@@ -101,10 +110,18 @@ export async function watchRun(file: string, options: WatchOptions): Promise<num
       const old = current;
       current = next;
       previous.add(old);
-      setTimeout(() => old.stop().finally(() => previous.delete(old)), DRAIN_MS);
+      const app = old.app ?? current.app;
+      const probe = app
+        ? inFlightProbe(options.server, app, options.token)
+        : () => Promise.resolve(null);
+      const was = version - 1;
+      drainThenStop(() => old.stop(), probe, { signal: quitting.signal })
+        .then((end) => end !== "quit" && console.error(`version ${was} stopped: ${WHY[end]}`))
+        .finally(() => previous.delete(old));
     }
   } finally {
     for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, onSignal);
+    quitting.abort();
   }
   await Promise.all([current, ...previous].map((v) => v.stop()));
   return 0;

@@ -66,6 +66,11 @@ export class ClusterShare {
   #closed = false;
   readonly #removeFromBoard: () => void;
 
+  /** The worker whose share it is. */
+  get workerId(): string {
+    return this.#o.workerId;
+  }
+
   constructor(options: ClusterShareOptions) {
     this.#o = options;
     this.#removeFromBoard = options.board.add(this);

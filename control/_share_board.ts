@@ -16,11 +16,17 @@ export interface BoardMember {
   recompute(functionIds: string[]): Promise<void>;
   /** Takes up warm duties nobody holds. */
   checkWarm(): Promise<void>;
+  /** The worker whose share it is. */
+  readonly workerId?: string;
+  /** Makes sure the allowances cover the inputs the worker holds of these functions. */
+  beforeAssign?(functionIds: string[]): Promise<void>;
 }
 
 /** The cluster shares of one control plane's streams. */
 export class ShareBoard {
   readonly #members = new Set<BoardMember>();
+  /** Direct web requests each worker has open, per function id (see `_web_peer.ts`). */
+  readonly #webHeld = new Map<string, () => Record<string, number>>();
   #chain: Promise<unknown> = Promise.resolve();
   #candidates?: { atMs: number; list: Promise<Set<string>> };
   #load?: () => Promise<Set<string>>;
@@ -60,6 +66,27 @@ export class ShareBoard {
       list.catch(() => this.#candidates = undefined);
     }
     return this.#candidates.list;
+  }
+
+  /**
+   * Registers how many direct web requests a worker has open per function: demand that its
+   * work stream's held inputs do not show. Returns the function that removes it.
+   */
+  webHeldBy(workerId: string, count: () => Record<string, number>): () => void {
+    this.#webHeld.set(workerId, count);
+    return () => this.#webHeld.get(workerId) === count && this.#webHeld.delete(workerId);
+  }
+
+  /** The direct web requests `workerId` has open, per function id. */
+  webHeld(workerId: string): Record<string, number> {
+    return this.#webHeld.get(workerId)?.() ?? {};
+  }
+
+  /** A worker was sent a web request of a function it had none open of: its allowance may need raising. */
+  webDemand(workerId: string, functionId: string): void {
+    for (const m of this.#members) {
+      if (m.workerId === workerId) m.beforeAssign?.([functionId]).catch(() => {});
+    }
   }
 
   /** An app was created: list candidates afresh, and let every stream look for duties. */

@@ -3,11 +3,14 @@
  * plane hold a `WebStream` each (see `_web_peer.ts`), and a request for an
  * endpoint goes straight to one of them, with no store write and no queue.
  * A function sticks to the worker that served it last (its containers are
- * warm there). Without a stream here, the gateway takes the queued path.
+ * warm there). Without a stream here, the gateway takes the queued path. The
+ * requests open on a worker's stream are its demand for containers (they
+ * never pass through its work stream), so its allowance covers them.
  */
 import { Code, ConnectError } from "../proto/deps.ts";
 import type { WebFrames } from "../proto/messages.ts";
 import { WebPeer } from "./_web_peer.ts";
+import type { ShareBoard } from "./_share_board.ts";
 
 /** How often requests past their deadline are answered with 504. */
 const SWEEP_EVERY_MS = 1_000;
@@ -19,12 +22,22 @@ export class WebPeers {
   readonly #sticky = new Map<string, WebPeer>();
   #timer?: ReturnType<typeof setInterval>;
 
-  /** Serves one worker's `WebStream` until it ends or `signal` aborts. */
+  readonly #board?: ShareBoard;
+
+  /** With `board`, the requests each worker has open count as its demand for containers. */
+  constructor(board?: ShareBoard) {
+    this.#board = board;
+  }
+
+  /** Serves one worker's `WebStream` (of worker `workerId`) until it ends or `signal` aborts. */
   async *serve(
     messages: AsyncIterable<WebFrames>,
     signal: AbortSignal,
+    workerId?: string,
   ): AsyncGenerator<WebFrames> {
-    const peer = new WebPeer();
+    const board = workerId ? this.#board : undefined;
+    const peer = new WebPeer(board && ((fn) => board.webDemand(workerId!, fn)));
+    const unregister = board?.webHeldBy(workerId!, () => peer.heldByFunction());
     this.#peers.add(peer);
     this.#sweepWhileOpen();
     const onAbort = () => peer.close();
@@ -41,6 +54,7 @@ export class WebPeers {
     try {
       yield* peer.out;
     } finally {
+      unregister?.();
       signal.removeEventListener("abort", onAbort);
       this.#peers.delete(peer);
       peer.close();

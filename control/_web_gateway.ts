@@ -18,11 +18,12 @@ import {
   type WebFrames,
   type WebHeader,
 } from "../proto/messages.ts";
-import type { CallRecord, Store } from "./store/mod.ts";
+import type { AppRecord, CallRecord, Store } from "./store/mod.ts";
 import { timingSafeEqual } from "./_auth.ts";
 import { newId } from "./_ids.ts";
 import { text, WebChannels } from "./_web_channel.ts";
 import { WebPeers } from "./_web_direct.ts";
+import type { ShareBoard } from "./_share_board.ts";
 
 /** What the gateway needs besides the store. */
 export interface WebGatewayOptions {
@@ -30,6 +31,8 @@ export interface WebGatewayOptions {
   token?: string;
   /** The URL workers reach this control plane at (known once it listens). */
   selfUrl(): string;
+  /** The worker streams' shares: direct web requests are demand for containers. */
+  board?: ShareBoard;
   /** Told of each request served on the direct path (queued ones count as inputs). */
   onDirectCall?(functionId: string, callId: string, end: WebEnd | undefined): void;
 }
@@ -44,18 +47,25 @@ interface Endpoint {
 const LOOKUP_TTL_MS = 1_000;
 /** Time for a queued request to reach a worker, on top of the function's timeout. */
 const QUEUE_SLACK_MS = 60_000;
+/** The route that tells `run --watch` whether an old version still serves requests. */
+const IN_FLIGHT = "/_web/in-flight/";
+/** The header a worker names itself by on its web stream (`runner/_web_direct.ts`). */
+const WORKER_ID_HEADER = "x-nm-worker-id";
 
 /** Serves web endpoints and their worker channels. */
 export class WebGateway {
   readonly #store: Store;
   readonly #options: WebGatewayOptions;
   readonly #channels = new WebChannels();
-  readonly #peers = new WebPeers();
+  readonly #peers: WebPeers;
   readonly #endpoints = new Map<string, { found: Promise<Endpoint | undefined>; atMs: number }>();
+  /** Requests in flight here, by app id (for `run --watch`, see {@linkcode WebGateway.inFlight}). */
+  readonly #inFlight = new Map<string, { name: string; n: number }>();
 
   constructor(store: Store, options: WebGatewayOptions) {
     this.#store = store;
     this.#options = options;
+    this.#peers = new WebPeers(options.board);
   }
 
   /** Whether the request to `url` (absolute) is the gateway's. */
@@ -73,14 +83,16 @@ export class WebGateway {
   /** Serves a worker's direct web stream (`WorkerService/WebStream`). */
   workerStream(
     messages: AsyncIterable<WebFrames>,
-    context: { signal: AbortSignal },
+    context: { signal: AbortSignal; requestHeader?: Headers },
   ): AsyncIterable<WebFrames> {
-    return this.#peers.serve(messages, context.signal);
+    const workerId = context.requestHeader?.get(WORKER_ID_HEADER) ?? undefined;
+    return this.#peers.serve(messages, context.signal, workerId);
   }
 
   /** Serves a request whose path {@linkcode WebGateway.owns}. */
   async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    if (url.pathname.startsWith(IN_FLIGHT)) return this.#inFlightRoute(req, url.pathname);
     if (url.pathname.startsWith("/_web/")) return this.#channels.handle(req, url.pathname);
     const [, , appName = "", fnName = ""] = url.pathname.split("/");
     const prefix = `/web/${appName}/${fnName}`;
@@ -94,11 +106,14 @@ export class WebGateway {
     headers.push(["x-forwarded-prefix", prefix]);
     // Behind the gate the server listens on a unix socket: the origin is the Host the client used.
     const target = `${origin(req, url)}${rest}${url.search}`;
+    const done = this.#started(endpoint.appId, appName);
     const peer = this.#peers.pick(endpoint.functionId);
     if (peer) {
       const callId = newId("fc");
-      const onEnd = (end: WebEnd | undefined) =>
+      const onEnd = (end: WebEnd | undefined) => {
+        done();
         this.#options.onDirectCall?.(endpoint.functionId, callId, end);
+      };
       return peer.request(
         {
           functionId: endpoint.functionId,
@@ -139,6 +154,7 @@ export class WebGateway {
         infraAttempt: 0,
       }]);
     } catch (err) {
+      done();
       this.#channels.close(channel.path);
       console.error(
         `nano-modal server: web request to ${prefix} failed: ${(err as Error).message}`,
@@ -148,7 +164,8 @@ export class WebGateway {
     // A client that leaves: the worker's handler is stopped, and the watch closes the channel
     // once its output comes.
     req.signal.addEventListener("abort", () => this.#channels.leave(channel.path), { once: true });
-    this.#watch(call, channel.path, endpoint.def.timeoutMs + QUEUE_SLACK_MS, answered.signal);
+    this.#watch(call, channel.path, endpoint.def.timeoutMs + QUEUE_SLACK_MS, answered.signal)
+      .finally(done);
     try {
       return await channel.response;
     } finally {
@@ -193,6 +210,40 @@ export class WebGateway {
     }
   }
 
+  /**
+   * Requests in flight here on versions of app `name` that new requests no longer go to
+   * (`run --watch` stops such a version once this is 0). Undefined: no version of it runs.
+   */
+  async inFlight(name: string): Promise<number | undefined> {
+    const serving = await this.#currentApp(name);
+    if (!serving) return undefined;
+    let n = 0;
+    for (const [appId, f] of this.#inFlight) {
+      if (f.name === name && appId !== serving.appId) n += f.n;
+    }
+    return n;
+  }
+
+  /** `GET /_web/in-flight/<app>` (the server token): {@linkcode WebGateway.inFlight} as JSON. */
+  async #inFlightRoute(req: Request, path: string): Promise<Response> {
+    if (!this.#authorized(req) || !this.#options.token) {
+      return text(401, "This route requires the server token: Authorization: Bearer <token>");
+    }
+    const name = decodeURIComponent(path.slice(IN_FLIGHT.length));
+    return Response.json({ elsewhere: await this.inFlight(name) ?? null });
+  }
+
+  /** Counts a request of app `appId` (named `name`) in flight; call the result when it ends. */
+  #started(appId: string, name: string): () => void {
+    let f = this.#inFlight.get(appId);
+    if (!f) this.#inFlight.set(appId, f = { name: decodeURIComponent(name), n: 0 });
+    f.n++;
+    const counted = f;
+    return () => {
+      if (--counted.n === 0 && this.#inFlight.get(appId) === counted) this.#inFlight.delete(appId);
+    };
+  }
+
   #authorized(req: Request): boolean {
     const token = this.#options.token;
     if (!token) return true;
@@ -210,7 +261,17 @@ export class WebGateway {
   }
 
   async #find(appName: string, fnName: string): Promise<Endpoint | undefined> {
-    // A deployed name first (its current version), then the newest running app of that name.
+    const app = await this.#currentApp(appName);
+    if (!app || !(fnName in app.functionIds)) return undefined;
+    const record = await this.#store.apps.getFunction(app.functionIds[fnName]);
+    if (!record) return undefined;
+    const def = fromBinary(FunctionDefSchema, record.def);
+    if (!def.web) return undefined;
+    return { appId: app.appId, functionId: record.functionId, def };
+  }
+
+  /** The app requests for `appName` go to: a deployed name first, then its newest run. */
+  async #currentApp(appName: string): Promise<AppRecord | undefined> {
     const deployed = await this.#store.deployments.getDeployment(appName);
     let app = deployed && !deployed.stopped
       ? await this.#store.apps.getApp(deployed.appId)
@@ -220,12 +281,7 @@ export class WebGateway {
         .filter((a) => a.name === appName && a.ephemeral && !a.stopped)
         .sort((a, b) => b.createdMs - a.createdMs)[0];
     }
-    if (!app || app.stopped || !(fnName in app.functionIds)) return undefined;
-    const record = await this.#store.apps.getFunction(app.functionIds[fnName]);
-    if (!record) return undefined;
-    const def = fromBinary(FunctionDefSchema, record.def);
-    if (!def.web) return undefined;
-    return { appId: app.appId, functionId: record.functionId, def };
+    return app && !app.stopped ? app : undefined;
   }
 }
 

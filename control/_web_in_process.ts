@@ -10,7 +10,7 @@ import { type WebFrames, WorkerService } from "../proto/messages.ts";
 /** Serves `WorkerService/WebStream` (the gateway's `workerStream`). */
 export type WebStreamServer = (
   messages: AsyncIterable<WebFrames>,
-  context: { signal: AbortSignal },
+  context: { signal: AbortSignal; requestHeader?: Headers },
 ) => AsyncIterable<WebFrames>;
 
 /** `transport`, with `WebStream` calls answered by `serve` directly. */
@@ -25,6 +25,7 @@ export function withInProcessWeb(transport: Transport, serve: WebStreamServer): 
       }
       const message = serve(input as AsyncIterable<WebFrames>, {
         signal: signal ?? new AbortController().signal,
+        requestHeader: new Headers(header),
       });
       const response = {
         stream: true,

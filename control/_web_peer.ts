@@ -29,6 +29,7 @@ interface Pending {
   window?: CreditWindow;
   /** When it times out, on the monotonic `performance.now()` clock. */
   deadlineMs: number;
+  functionId: string;
   onEnd: (end: WebEnd | undefined) => void;
 }
 
@@ -42,10 +43,23 @@ export class WebPeer {
   #next = 0;
   #closed = false;
   #draining = false;
+  /** Requests open per function id: the worker's demand for containers. */
+  readonly #byFunction = new Map<string, number>();
+  readonly #onFirst?: (functionId: string) => void;
+
+  /** `onFirst(functionId)`: a request of a function with none open here was sent. */
+  constructor(onFirst?: (functionId: string) => void) {
+    this.#onFirst = onFirst;
+  }
 
   /** Requests open on this stream. */
   get load(): number {
     return this.#pending.size;
+  }
+
+  /** Requests open per function id. */
+  heldByFunction(): Record<string, number> {
+    return Object.fromEntries(this.#byFunction);
   }
 
   /** Whether the stream ended. */
@@ -78,8 +92,12 @@ export class WebPeer {
       answered: false,
       deadlineMs: performance.now() + options.timeoutMs,
       onEnd: options.onEnd,
+      functionId: head.functionId,
     };
     this.#pending.set(id, p);
+    const open = this.#byFunction.get(head.functionId) ?? 0;
+    this.#byFunction.set(head.functionId, open + 1);
+    if (open === 0) this.#onFirst?.(head.functionId);
     this.#send({
       id,
       kind: { case: "request", value: { ...head, hasBody: body !== null } as WebRequestHead },
@@ -161,6 +179,9 @@ export class WebPeer {
 
   #end(id: number, p: Pending, end: WebEnd | undefined, fallback?: Response): void {
     this.#pending.delete(id);
+    const open = this.#byFunction.get(p.functionId)! - 1;
+    if (open > 0) this.#byFunction.set(p.functionId, open);
+    else this.#byFunction.delete(p.functionId);
     p.window?.close();
     if (!p.answered) this.#answer(p);
     if (!p.answered) {

@@ -80,7 +80,8 @@ export async function* serveWorker(
     leaseMs,
     board: hub.board,
     describe,
-    held: () => held.load().running,
+    // Direct web requests are demand too (they never pass through this stream).
+    held: () => addCounts(held.load().running, hub.board.webHeld(workerId)),
     containers: () => containers,
     send: (cmd) => out.push(cmd),
     save: () => store.workers.heartbeat(record()),
@@ -292,4 +293,11 @@ async function publishLogs(
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
     );
   }
+}
+
+/** `a` and `b` added up per key. */
+function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [k, n] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + n;
+  return sum;
 }

@@ -143,6 +143,7 @@ function listen(options: ServerOptions): ControlServer {
     token: options.token,
     selfUrl: () => selfUrl,
     onDirectCall: (functionId, callId, end) => observer.webCallFinished(functionId, callId, end),
+    board: hub.board,
   });
   const deployments = new Deployments(store, clock, {
     stopped: (appId) => {
@@ -183,8 +184,10 @@ function listen(options: ServerOptions): ControlServer {
       observer,
     }),
     getSecretEnv: state.getSecretEnv,
-    webStream: (messages: AsyncIterable<WebFrames>, ctx: { signal: AbortSignal }) =>
-      web.workerStream(messages, ctx),
+    webStream: (
+      messages: AsyncIterable<WebFrames>,
+      ctx: { signal: AbortSignal; requestHeader?: Headers },
+    ) => web.workerStream(messages, ctx),
   };
   router.service(WorkerService, workerService);
   router.service(SecretService, state.secretService);

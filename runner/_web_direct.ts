@@ -35,6 +35,8 @@ type FrameInit = Omit<WebFrame, "$typeName" | "$unknown">;
 export interface WebDirectOptions {
   functions: FunctionCache;
   clock: Clock;
+  /** This worker's id: the control plane counts its open requests as its demand for containers. */
+  workerId?: string;
 }
 
 /** One request in hand: where its body chunks and credit go once it started in a sandbox. */
@@ -106,7 +108,9 @@ class WebLink {
   async open(client: Client<typeof WorkerService>, signal: AbortSignal): Promise<void> {
     const out = this.#out = new AsyncQueue<WebFrames>();
     out.push(create(WebFramesSchema, {}));
-    for await (const batch of client.webStream(out, { signal })) {
+    const { workerId } = this.#options;
+    const headers = workerId ? { "x-nm-worker-id": workerId } : undefined;
+    for await (const batch of client.webStream(out, { signal, headers })) {
       for (const f of batch.frames) this.#take(f);
     }
   }

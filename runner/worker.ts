@@ -138,7 +138,11 @@ export class Worker {
         leaseOf: (inputId) => this.#inflight.get(inputId)?.leaseToken,
       }),
     });
-    this.#web = new WebDirect(client, { functions: this.#functions, clock: this.#clock });
+    this.#web = new WebDirect(client, {
+      functions: this.#functions,
+      clock: this.#clock,
+      workerId: this.id,
+    });
   }
 
   /** Serves until {@linkcode Worker.drain} or {@linkcode Worker.stop}, reconnecting as needed. */
