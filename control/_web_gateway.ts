@@ -124,7 +124,7 @@ export class WebGateway {
           hasBody: req.body !== null,
         },
         req.body,
-        { timeoutMs: endpoint.def.timeoutMs + QUEUE_SLACK_MS, onEnd, signal: req.signal },
+        { timeoutMs: endpoint.def.timeoutMs + QUEUE_SLACK_MS, onEnd, client: req },
       );
     }
     const channel = this.#channels.open(req.body);

@@ -88,9 +88,10 @@ Deno.test("WebPeer tells the worker to stop a request whose client left before i
   const response = peer.request(head, null, {
     timeoutMs: 10_000,
     onEnd: (e) => ends.push(e),
-    signal: client.signal,
+    client: { signal: client.signal },
   });
   const id = (await sent(peer)).frames[0].id;
+  peer.sweep(performance.now()); // watches the client of a request still open
   client.abort();
   strictEqual((await response).status, 499);
   const abort = await sent(peer);
@@ -101,6 +102,21 @@ Deno.test("WebPeer tells the worker to stop a request whose client left before i
   peer.take(frames({ frames: [{ id, kind: { case: "end", value: end } }] }));
   strictEqual(peer.load, 0);
   strictEqual(ends.length, 1);
+});
+
+Deno.test("WebPeer stops a request whose client left before the sweep that watches it", async () => {
+  const peer = new WebPeer();
+  const client = new AbortController();
+  const response = peer.request(head, null, {
+    timeoutMs: 10_000,
+    onEnd: () => {},
+    client: { signal: client.signal },
+  });
+  const id = (await sent(peer)).frames[0].id;
+  client.abort();
+  peer.sweep(performance.now());
+  strictEqual((await response).status, 499);
+  deepStrictEqual((await sent(peer)).frames.map((f) => [f.id, f.kind.case]), [[id, "abort"]]);
 });
 
 Deno.test("WebPeers stops picking a worker that says it drains", async () => {
