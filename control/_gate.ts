@@ -91,7 +91,11 @@ interface Tracked {
   conn: Deno.TcpConn;
   upstream?: Deno.Conn;
   openedMs: number;
+  /** When the sweep last saw bytes move (it compares `moved` with `seen`). */
   lastMs: number;
+  /** Chunks relayed either way: counted, not timed, as reading the clock per chunk costs. */
+  moved: number;
+  seen: number;
   head: HeadScanner;
   closed: boolean;
 }
@@ -124,14 +128,14 @@ export function startGate(options: GateOptions): Gate {
       t.upstream = await Deno.connect({ transport: "unix", path: options.upstreamPath });
       if (t.closed) return closeQuietly(t.upstream);
       const up = t.upstream;
+      // The sweep compares counts of chunks moved instead of reading the clock per chunk.
       const inbound = pump(t.conn, up, (chunk) => {
-        t.lastMs = clock.now();
-        if (!t.head.done) {
-          t.head.feed(chunk);
-          if (t.head.tooBig) drop(t);
-        }
+        t.moved++;
+        if (t.head.done || t.head.tooBig) return;
+        t.head.feed(chunk);
+        if (t.head.tooBig) drop(t);
       });
-      const outbound = pump(up, t.conn, () => t.lastMs = clock.now());
+      const outbound = pump(up, t.conn, () => t.moved++);
       await Promise.all([inbound, outbound]);
     } catch {
       // A reset or a drop: either way this connection is over.
@@ -162,6 +166,8 @@ export function startGate(options: GateOptions): Gate {
         conn,
         openedMs: now,
         lastMs: now,
+        moved: 0,
+        seen: 0,
         head: new HeadScanner(),
         closed: false,
       };
@@ -176,6 +182,10 @@ export function startGate(options: GateOptions): Gate {
   const sweep = () => {
     const now = clock.now();
     for (const t of open) {
+      if (t.moved !== t.seen) {
+        t.seen = t.moved;
+        t.lastMs = now;
+      }
       if (!t.head.done && now - t.openedMs > headerTimeoutMs) drop(t);
       else if (now - t.lastMs > idleTimeoutMs) drop(t);
     }

@@ -10,19 +10,18 @@
  */
 import { fromBinary } from "../proto/deps.ts";
 import {
-  type FunctionDef,
-  FunctionDefSchema,
   OutputSchema,
   ResultStatus,
   type WebEnd,
   type WebFrames,
   type WebHeader,
 } from "../proto/messages.ts";
-import type { AppRecord, CallRecord, Store } from "./store/mod.ts";
+import type { CallRecord, Store } from "./store/mod.ts";
 import { timingSafeEqual } from "./_auth.ts";
 import { newId } from "./_ids.ts";
 import { text, WebChannels } from "./_web_channel.ts";
 import { WebPeers } from "./_web_direct.ts";
+import { WebLookup } from "./_web_lookup.ts";
 import type { ShareBoard } from "./_share_board.ts";
 
 /** What the gateway needs besides the store. */
@@ -37,14 +36,6 @@ export interface WebGatewayOptions {
   onDirectCall?(functionId: string, callId: string, end: WebEnd | undefined): void;
 }
 
-interface Endpoint {
-  appId: string;
-  functionId: string;
-  def: FunctionDef;
-}
-
-/** How long a name → endpoint lookup is reused (a stop on another control plane shows after this). */
-const LOOKUP_TTL_MS = 1_000;
 /** Time for a queued request to reach a worker, on top of the function's timeout. */
 const QUEUE_SLACK_MS = 60_000;
 /** The route that tells `run --watch` whether an old version still serves requests. */
@@ -58,7 +49,10 @@ export class WebGateway {
   readonly #options: WebGatewayOptions;
   readonly #channels = new WebChannels();
   readonly #peers: WebPeers;
-  readonly #endpoints = new Map<string, { found: Promise<Endpoint | undefined>; atMs: number }>();
+  readonly #lookup: WebLookup;
+  /** Direct calls' ids: random per gateway, then a count (no random bytes per request). */
+  readonly #callPrefix = newId("fc");
+  #calls = 0;
   /** Requests in flight here, by app id (for `run --watch`, see {@linkcode WebGateway.inFlight}). */
   readonly #inFlight = new Map<string, { name: string; n: number }>();
 
@@ -66,6 +60,7 @@ export class WebGateway {
     this.#store = store;
     this.#options = options;
     this.#peers = new WebPeers(options.board);
+    this.#lookup = new WebLookup(store);
   }
 
   /** Whether the request to `url` (absolute) is the gateway's. */
@@ -75,9 +70,9 @@ export class WebGateway {
     return path.startsWith("/web/") || path.startsWith("/_web/");
   }
 
-  /** Forgets lookups once an app stopped here (others see it after the lookup TTL). */
-  appStopped(): void {
-    this.#endpoints.clear();
+  /** Forgets lookups once an app started or stopped here (others see it after the lookup TTL). */
+  appsChanged(): void {
+    this.#lookup.appsChanged();
   }
 
   /** Serves a worker's direct web stream (`WorkerService/WebStream`). */
@@ -96,7 +91,10 @@ export class WebGateway {
     if (url.pathname.startsWith("/_web/")) return this.#channels.handle(req, url.pathname);
     const [, , appName = "", fnName = ""] = url.pathname.split("/");
     const prefix = `/web/${appName}/${fnName}`;
-    const endpoint = await this.#lookup(decodeURIComponent(appName), decodeURIComponent(fnName));
+    const endpoint = await this.#lookup.find(
+      decodeURIComponent(appName),
+      decodeURIComponent(fnName),
+    );
     if (!endpoint) return text(404, `No web endpoint at ${prefix.slice(0, 200)}`);
     if (endpoint.def.web?.requireToken && !this.#authorized(req)) {
       return text(401, "This endpoint requires the server token: Authorization: Bearer <token>");
@@ -109,7 +107,7 @@ export class WebGateway {
     const done = this.#started(endpoint.appId, appName);
     const peer = this.#peers.pick(endpoint.functionId);
     if (peer) {
-      const callId = newId("fc");
+      const callId = `${this.#callPrefix}${(this.#calls++).toString(36)}`;
       const onEnd = (end: WebEnd | undefined) => {
         done();
         this.#options.onDirectCall?.(endpoint.functionId, callId, end);
@@ -215,7 +213,7 @@ export class WebGateway {
    * (`run --watch` stops such a version once this is 0). Undefined: no version of it runs.
    */
   async inFlight(name: string): Promise<number | undefined> {
-    const serving = await this.#currentApp(name);
+    const serving = await this.#lookup.currentApp(name);
     if (!serving) return undefined;
     let n = 0;
     for (const [appId, f] of this.#inFlight) {
@@ -248,40 +246,6 @@ export class WebGateway {
     const token = this.#options.token;
     if (!token) return true;
     return timingSafeEqual(req.headers.get("authorization") ?? "", `Bearer ${token}`);
-  }
-
-  #lookup(appName: string, fnName: string): Promise<Endpoint | undefined> {
-    const key = `${appName}/${fnName}`;
-    const cached = this.#endpoints.get(key);
-    if (cached && Date.now() - cached.atMs < LOOKUP_TTL_MS) return cached.found;
-    const found = this.#find(appName, fnName);
-    this.#endpoints.set(key, { found, atMs: Date.now() });
-    found.catch(() => this.#endpoints.delete(key));
-    return found;
-  }
-
-  async #find(appName: string, fnName: string): Promise<Endpoint | undefined> {
-    const app = await this.#currentApp(appName);
-    if (!app || !(fnName in app.functionIds)) return undefined;
-    const record = await this.#store.apps.getFunction(app.functionIds[fnName]);
-    if (!record) return undefined;
-    const def = fromBinary(FunctionDefSchema, record.def);
-    if (!def.web) return undefined;
-    return { appId: app.appId, functionId: record.functionId, def };
-  }
-
-  /** The app requests for `appName` go to: a deployed name first, then its newest run. */
-  async #currentApp(appName: string): Promise<AppRecord | undefined> {
-    const deployed = await this.#store.deployments.getDeployment(appName);
-    let app = deployed && !deployed.stopped
-      ? await this.#store.apps.getApp(deployed.appId)
-      : undefined;
-    if (!app || app.stopped) {
-      app = (await this.#store.apps.listApps())
-        .filter((a) => a.name === appName && a.ephemeral && !a.stopped)
-        .sort((a, b) => b.createdMs - a.createdMs)[0];
-    }
-    return app && !app.stopped ? app : undefined;
   }
 }
 

@@ -48,6 +48,7 @@ export class WebPeer {
   /** Requests open per function id: the worker's demand for containers. */
   readonly #byFunction = new Map<string, number>();
   readonly #onFirst?: (functionId: string) => void;
+  readonly #firstAtMs = new Map<string, number>();
 
   /** `onFirst(functionId)`: a request of a function with none open here was sent. */
   constructor(onFirst?: (functionId: string) => void) {
@@ -103,7 +104,15 @@ export class WebPeer {
     this.#pending.set(id, p);
     const open = this.#byFunction.get(head.functionId) ?? 0;
     this.#byFunction.set(head.functionId, open + 1);
-    if (open === 0) this.#onFirst?.(head.functionId);
+    if (open === 0 && this.#onFirst) {
+      // Once a second at most: a steady trickle of requests that each finish alone would
+      // otherwise look its allowance up on every one (a heartbeat does, every 5 s, anyway).
+      const now = performance.now();
+      if (now - (this.#firstAtMs.get(head.functionId) ?? -Infinity) > 1_000) {
+        this.#firstAtMs.set(head.functionId, now);
+        this.#onFirst(head.functionId);
+      }
+    }
     this.#send({
       id,
       kind: { case: "request", value: { ...head, hasBody: body !== null } as WebRequestHead },

@@ -163,9 +163,12 @@ function listen(options: ServerOptions): ControlServer {
     onAppStopped: (appId) => {
       hub.appStopped(appId);
       observer.appStopped(appId);
-      web.appStopped();
+      web.appsChanged();
     },
-    onAppCreated: (app) => observer.appCreated(app),
+    onAppCreated: (app) => {
+      observer.appCreated(app);
+      web.appsChanged(); // a new app of a name takes its endpoints' URLs at once
+    },
     onWarm: (functionIds) => hub.warm(functionIds),
     onScaling: (decision) => observer.scaling(decision),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
