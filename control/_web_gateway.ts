@@ -100,8 +100,6 @@ export class WebGateway {
       return text(401, "This endpoint requires the server token: Authorization: Bearer <token>");
     }
     const rest = url.pathname.slice(prefix.length) || "/";
-    const headers = [...req.headers].filter(([k]) => k !== "x-forwarded-prefix");
-    headers.push(["x-forwarded-prefix", prefix]);
     // Behind the gate the server listens on a unix socket: the origin is the Host the client used.
     const target = `${origin(req, url)}${rest}${url.search}`;
     const done = this.#started(endpoint.appId, appName);
@@ -118,7 +116,7 @@ export class WebGateway {
           callId,
           method: req.method,
           url: target,
-          headers: headers.map(([name, value]) => ({ name, value }) as WebHeader),
+          headers: forwarded(req, prefix, (name, value) => ({ name, value }) as WebHeader),
           hasBody: req.body !== null,
         },
         req.body,
@@ -129,7 +127,7 @@ export class WebGateway {
     const head = {
       method: req.method,
       url: target,
-      headers,
+      headers: forwarded(req, prefix, (name, value): [string, string] => [name, value]),
       hasBody: req.body !== null,
       channel: `${this.#options.selfUrl()}${channel.path}`,
     };
@@ -247,6 +245,16 @@ export class WebGateway {
     if (!token) return true;
     return timingSafeEqual(req.headers.get("authorization") ?? "", `Bearer ${token}`);
   }
+}
+
+/** The request's headers for the handler, with `x-forwarded-prefix` set to `prefix`. */
+function forwarded<T>(req: Request, prefix: string, make: (name: string, value: string) => T): T[] {
+  const headers: T[] = [];
+  for (const [name, value] of req.headers) {
+    if (name !== "x-forwarded-prefix") headers.push(make(name, value));
+  }
+  headers.push(make("x-forwarded-prefix", prefix));
+  return headers;
 }
 
 function origin(req: Request, url: URL): string {

@@ -154,23 +154,7 @@ class WebLink {
   async #run(id: number, head: WebRequestHead): Promise<void> {
     const held: Held = { inputId: `${head.callId}:0`, early: [] };
     this.#held.set(id, held);
-    const sink: WebSink = {
-      head: (status, headers) =>
-        this.#send({
-          id,
-          kind: {
-            case: "response",
-            value: { status, headers: headers.map(([name, value]) => ({ name, value })) },
-          },
-        } as FrameInit),
-      chunk: (chunk) => this.#send({ id, kind: { case: "chunk", value: chunk } }),
-      end: (failed) => failed || this.#send({ id, kind: { case: "bodyEnd", value: true } }),
-      credit: (bytes) => this.#send({ id, kind: { case: "credit", value: bytes } }),
-      started(send) {
-        held.send = send;
-        for (const msg of held.early.splice(0)) send(msg);
-      },
-    };
+    const sink = new FrameSink(id, held, (frame) => this.#send(frame));
     const webHead = {
       method: head.method,
       url: head.url,
@@ -210,6 +194,41 @@ class WebLink {
       this.#frames = [];
       this.#out?.push(create(WebFramesSchema, { frames } as Parameters<typeof create>[1]));
     });
+  }
+}
+
+/** Where one request's response goes: frames on the stream (one object, not five closures). */
+class FrameSink implements WebSink {
+  readonly #id: number;
+  readonly #held: Held;
+  readonly #send: (frame: FrameInit) => void;
+
+  constructor(id: number, held: Held, send: (frame: FrameInit) => void) {
+    this.#id = id;
+    this.#held = held;
+    this.#send = send;
+  }
+
+  head(status: number, headers: [string, string][]): void {
+    const value = { status, headers: headers.map(([name, value]) => ({ name, value })) };
+    this.#send({ id: this.#id, kind: { case: "response", value } } as FrameInit);
+  }
+
+  chunk(chunk: Uint8Array): void {
+    this.#send({ id: this.#id, kind: { case: "chunk", value: chunk } });
+  }
+
+  end(failed?: boolean): void {
+    if (!failed) this.#send({ id: this.#id, kind: { case: "bodyEnd", value: true } });
+  }
+
+  credit(bytes: number): void {
+    this.#send({ id: this.#id, kind: { case: "credit", value: bytes } });
+  }
+
+  started(send: (msg: WebMessage) => void): void {
+    this.#held.send = send;
+    for (const msg of this.#held.early.splice(0)) send(msg);
   }
 }
 
