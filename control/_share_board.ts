@@ -77,9 +77,13 @@ export class ShareBoard {
     return () => this.#webHeld.get(workerId) === count && this.#webHeld.delete(workerId);
   }
 
-  /** The direct web requests `workerId` has open, per function id. */
-  webHeld(workerId: string): Record<string, number> {
-    return this.#webHeld.get(workerId)?.() ?? {};
+  /** `held` (inputs per function id) plus the direct web requests `workerId` has open. */
+  withWebHeld(workerId: string, held: Record<string, number>): Record<string, number> {
+    const web = this.#webHeld.get(workerId)?.();
+    if (!web) return held;
+    const sum = { ...held };
+    for (const [id, n] of Object.entries(web)) sum[id] = (sum[id] ?? 0) + n;
+    return sum;
   }
 
   /** A worker was sent a web request of a function it had none open of: its allowance may need raising. */

@@ -81,7 +81,7 @@ export async function* serveWorker(
     board: hub.board,
     describe,
     // Direct web requests are demand too (they never pass through this stream).
-    held: () => addCounts(held.load().running, hub.board.webHeld(workerId)),
+    held: () => hub.board.withWebHeld(workerId, held.load().running),
     containers: () => containers,
     send: (cmd) => out.push(cmd),
     save: () => store.workers.heartbeat(record()),
@@ -293,11 +293,4 @@ async function publishLogs(
       toBinary(StreamLogsResponseSchema, create(StreamLogsResponseSchema, { lines: list })),
     );
   }
-}
-
-/** `a` and `b` added up per key. */
-function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const sum = { ...a };
-  for (const [k, n] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + n;
-  return sum;
 }
