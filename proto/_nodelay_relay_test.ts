@@ -53,14 +53,20 @@ function pairServer(): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-Deno.test("through the relay, a message that follows another without a reply goes out at once (no 40 ms Nagle wait)", async () => {
-  const server = pairServer();
-  const relay = startNoDelayRelay({ hostname: "127.0.0.1", port: server.addr.port });
+/** A relay to a local port, and an HTTP/2 client that goes through it. */
+function relayTo(port: number) {
+  const relay = startNoDelayRelay({ hostname: "127.0.0.1", port });
   const client = Deno.createHttpClient({
     http1: false,
     http2: true,
     proxy: { transport: "unix", path: relay.path },
   });
+  return { relay, client };
+}
+
+Deno.test("through the relay, a message that follows another without a reply goes out at once (no 40 ms Nagle wait)", async () => {
+  const server = pairServer();
+  const { relay, client } = relayTo(server.addr.port);
   try {
     const median = await exchanges(client, server.addr.port, 15);
     // Nagle's wait for a delayed acknowledgement is 40 ms on Linux; an exchange is ~2 ms.
@@ -77,12 +83,7 @@ Deno.test("the relay copies both ways, and close removes its socket", async () =
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (req) => new Response(`echo ${await req.text()}`),
   );
-  const relay = startNoDelayRelay({ hostname: "127.0.0.1", port: server.addr.port });
-  const client = Deno.createHttpClient({
-    http1: false,
-    http2: true,
-    proxy: { transport: "unix", path: relay.path },
-  });
+  const { relay, client } = relayTo(server.addr.port);
   try {
     const big = "x".repeat(300_000);
     const res = await fetch(
