@@ -118,12 +118,18 @@ export async function* serveWorker(
   });
 
   // The stream ends (an error, a stop) while the worker's side is still open: stop reading
-  // then, or the response would wait for the worker's next message to end.
-  const ended = new Promise<never>((_, reject) => {
-    ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true });
-  });
-  ended.catch(() => {});
-  const next = () => Promise.race([iter.next(), ended]);
+  // then, or the response would wait for the worker's next message to end. Only the pending
+  // read is failed: a Promise.race against one long-lived promise added a reaction to it per
+  // message, and each reaction kept that message (its outputs) alive until the stream ended.
+  let failRead: ((reason: unknown) => void) | undefined;
+  ctl.signal.addEventListener("abort", () => failRead?.(ctl.signal.reason), { once: true });
+  const next = () =>
+    ctl.signal.aborted ? Promise.reject(ctl.signal.reason) : new Promise<
+      IteratorResult<WorkerMessage>
+    >((resolve, reject) => {
+      failRead = reject;
+      iter.next().then(resolve, reject);
+    });
   const reader = (async () => {
     try {
       for (let r = await next(); !r.done; r = await next()) {
