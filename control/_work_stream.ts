@@ -118,17 +118,22 @@ export async function* serveWorker(
   });
 
   // The stream ends (an error, a stop) while the worker's side is still open: stop reading
-  // then, or the response would wait for the worker's next message to end. Only the pending
-  // read is failed: a Promise.race against one long-lived promise added a reaction to it per
-  // message, and each reaction kept that message (its outputs) alive until the stream ended.
-  let failRead: ((reason: unknown) => void) | undefined;
-  ctl.signal.addEventListener("abort", () => failRead?.(ctl.signal.reason), { once: true });
+  // then, or the response would wait for the worker's next message to end. One listener
+  // per read, removed after it: a promise raced against every read for the stream's whole
+  // life would keep every message the worker ever sent (its reactions hold them).
   const next = () =>
-    ctl.signal.aborted ? Promise.reject(ctl.signal.reason) : new Promise<
-      IteratorResult<WorkerMessage>
-    >((resolve, reject) => {
-      failRead = reject;
-      iter.next().then(resolve, reject);
+    new Promise<IteratorResult<WorkerMessage>>((resolve, reject) => {
+      const signal = ctl.signal;
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      iter.next().then((r) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(r);
+      }, (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      });
     });
   const reader = (async () => {
     try {
