@@ -48,7 +48,8 @@ export interface BundleOptions {
   /**
    * Called once the rest of the work runs in another process (esbuild's or
    * `deno bundle`), or when there is none left (a cached bundle): the moment
-   * to start other work on this thread.
+   * to start other work on this thread. It may be called more than once (a
+   * fast path that gave up, then another): only the first call counts.
    */
   onStarted?: () => void;
 }
@@ -84,16 +85,15 @@ async function esbuildBundle(
   );
   const sdkBundlePath = await sdkBundle;
   if (!sdkBundlePath) return undefined;
-  const text = await fastBundle(entryPath, {
+  const built = await fastBundle(entryPath, {
     externals,
     clientExternal: CLIENT_EXTERNAL,
     sdkBundlePath,
     onStarted: options.onStarted,
   });
-  if (text === undefined) return undefined;
-  const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
+  if (built === undefined) return undefined;
   // The app imports no npm package itself here: those in the map are the SDK's.
-  const map = absolutizeSourceMap(text, `file://${entryDir}/`, {
+  const map = absolutizeSourceMap(built.text, built.base, {
     unmapped: (source) => source.includes("/npm/registry.npmjs.org/"),
   });
   return { code: new TextEncoder().encode(map.code), sources: map.sources };
