@@ -54,12 +54,16 @@ export interface BundleOptions {
   onStarted?: () => void;
 }
 
+/** Whether a source map's source is a file of an npm package. */
+const npmSource = (source: string) => source.includes("/npm/registry.npmjs.org/");
+
 async function cachedBundle(
   entryPath: string,
   externals: string[],
-  options: BundleOptions & { fast: boolean },
+  options: BundleOptions & { fast: boolean; trimNpm?: boolean },
 ): Promise<Bundle> {
-  const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
+  const settings = [CLIENT_EXTERNAL, ...externals, ...options.trimNpm ? ["(npm unmapped)"] : []];
+  const cache = await BundleCache.open(entryPath, settings);
   const cached = await cache.lookup();
   if (cached) return options.onStarted?.(), cached;
   const fast = options.fast ? await esbuildBundle(entryPath, externals, options) : undefined;
@@ -79,7 +83,9 @@ async function esbuildBundle(
   options: BundleOptions,
 ): Promise<{ code: Uint8Array; sources: string[] } | undefined> {
   if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
-  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], { fast: false }).then(
+  // Its map has no mappings into npm packages, so neither have those of the apps built on it.
+  const sdkPath = new URL(SHIPPED_SDK_URL).pathname;
+  sdkBundle ??= cachedBundle(sdkPath, [], { fast: false, trimNpm: true }).then(
     (b) => `${cacheDir()}/bundles/${b.hash}.js`,
     () => undefined,
   );
@@ -92,10 +98,7 @@ async function esbuildBundle(
     onStarted: options.onStarted,
   });
   if (built === undefined) return undefined;
-  // The app imports no npm package itself here: those in the map are the SDK's.
-  const map = absolutizeSourceMap(built.text, built.base, {
-    unmapped: (source) => source.includes("/npm/registry.npmjs.org/"),
-  });
+  const map = absolutizeSourceMap(built.text, built.base);
   return { code: new TextEncoder().encode(map.code), sources: map.sources };
 }
 
@@ -103,7 +106,7 @@ async function esbuildBundle(
 async function denoBundle(
   entryPath: string,
   externals: string[],
-  options: BundleOptions,
+  options: BundleOptions & { trimNpm?: boolean },
 ): Promise<{ code: Uint8Array; sources: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
@@ -136,7 +139,11 @@ async function denoBundle(
       ).slice(0, 3).join(" ");
       throw new InvalidError(`Cannot bundle ${entryPath}: ${detail || "deno bundle failed"}`);
     }
-    const map = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
+    const map = absolutizeSourceMap(
+      await Deno.readTextFile(out),
+      `file://${dir}/`,
+      options.trimNpm ? { unmapped: npmSource } : {},
+    );
     return { code: new TextEncoder().encode(map.code), sources: map.sources };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
