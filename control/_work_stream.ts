@@ -118,12 +118,23 @@ export async function* serveWorker(
   });
 
   // The stream ends (an error, a stop) while the worker's side is still open: stop reading
-  // then, or the response would wait for the worker's next message to end.
-  const ended = new Promise<never>((_, reject) => {
-    ctl.signal.addEventListener("abort", () => reject(ctl.signal.reason), { once: true });
-  });
-  ended.catch(() => {});
-  const next = () => Promise.race([iter.next(), ended]);
+  // then, or the response would wait for the worker's next message to end. One listener
+  // per read, removed after it: a promise raced against every read for the stream's whole
+  // life would keep every message the worker ever sent (its reactions hold them).
+  const next = () =>
+    new Promise<IteratorResult<WorkerMessage>>((resolve, reject) => {
+      const signal = ctl.signal;
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      iter.next().then((r) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(r);
+      }, (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      });
+    });
   const reader = (async () => {
     try {
       for (let r = await next(); !r.done; r = await next()) {
