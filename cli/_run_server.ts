@@ -11,6 +11,12 @@ import type { Embedded, startEmbedded } from "./_embedded.ts";
 import type { Runner } from "../runner/mod.ts";
 import { trace } from "../proto/mod.ts";
 
+/** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
+interface Prestart {
+  prestart(options: { cacheDir: string; memoryMib: number }): void;
+  dropSpare(): Promise<void>;
+}
+
 /** A free loopback port, chosen by the kernel. */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -54,7 +60,7 @@ export class RunServer {
    */
   preload(): void {
     this.#loading ??= (async () => {
-      const [{ chooseRunner }, { startEmbedded }] = await Promise.all([
+      const [{ chooseRunner, cacheDir }, { startEmbedded }] = await Promise.all([
         import("./_runner.ts"),
         import("./_embedded.ts"),
       ]);
@@ -64,6 +70,9 @@ export class RunServer {
       // What isolation the host gives is learnt by running a few programs:
       // learn it now, not when the first sandbox starts.
       (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
+      // The deno runner starts a sandbox process now, to become the app's first sandbox
+      // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
+      (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir(), memoryMib: 512 });
       return { runner, startEmbedded };
     })();
     this.#loading.catch(() => {}); // start() reports it
@@ -89,8 +98,10 @@ export class RunServer {
     return this.#failed.promise;
   }
 
-  /** Stops it, if it started. */
+  /** Stops it, if it started, and a spare sandbox nothing took. */
   async close(): Promise<void> {
     await (await this.#starting?.catch(() => undefined))?.close();
+    const loaded = await this.#loading?.catch(() => undefined);
+    await (loaded?.runner as Partial<Prestart> | undefined)?.dropSpare?.();
   }
 }
