@@ -62,6 +62,9 @@ for (const bubblewrap of [true, false]) {
     async fn() {
       const { dir, runner, start } = await setUp(bubblewrap);
       runner.prestart({ cacheDir: dir, memoryMib: 64 });
+      // A real process: time for it to boot and reach its wait (one that did not wait for its
+      // app would have died by now, failing to connect, and not run the input below).
+      await new Promise((r) => setTimeout(r, 1_500));
       const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const warm = await start("probe");
       try {

@@ -113,8 +113,10 @@ export class DenoRunner implements Runner {
   async start(spec: SandboxSpec): Promise<Sandbox> {
     const host = await this.#host();
     this.#roots.add(spec.socketDir.slice(0, spec.socketDir.lastIndexOf("/")));
-    const spare = await this.#spare;
+    // Taken before waiting: of sandboxes starting at once, one only may have it.
+    const pending = this.#spare;
     this.#spare = undefined;
+    const spare = await pending;
     if (spare?.fits(spec)) {
       const adopted = await spare.adopt(spec).catch(() => undefined);
       if (adopted) return adopted;
@@ -157,9 +159,9 @@ export class DenoRunner implements Runner {
 
   /** Stops the spare sandbox if no sandbox took it. */
   async dropSpare(): Promise<void> {
-    const spare = await this.#spare;
+    const pending = this.#spare;
     this.#spare = undefined;
-    await spare?.kill();
+    await (await pending)?.kill();
   }
 
   /**
