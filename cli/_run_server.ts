@@ -60,11 +60,9 @@ export class RunServer {
    */
   preload(): void {
     this.#loading ??= (async () => {
-      const [{ chooseRunner, cacheDir }, { startEmbedded }] = await Promise.all([
-        import("./_runner.ts"),
-        import("./_embedded.ts"),
-      ]);
-      trace("control plane and runner loaded");
+      // The runner first (the smaller graph), so that its sandbox can start early.
+      const embedded = import("./_embedded.ts");
+      const { chooseRunner, cacheDir } = await import("./_runner.ts");
       // Said once the server starts: a run that stops earlier (its app does not load) says nothing.
       const runner = await chooseRunner(this.#options.runner, (line) => this.#said.push(line));
       // What isolation the host gives is learnt by running a few programs:
@@ -73,6 +71,9 @@ export class RunServer {
       // The deno runner starts a sandbox process now, to become the app's first sandbox
       // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
       (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir(), memoryMib: 512 });
+      trace("runner chosen");
+      const { startEmbedded } = await embedded;
+      trace("control plane and runner loaded");
       return { runner, startEmbedded };
     })();
     this.#loading.catch(() => {}); // start() reports it
