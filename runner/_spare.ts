@@ -98,7 +98,10 @@ export class SpareSandbox {
   }
 
   /** Stops it (unused, or it could not be adopted). */
-  kill(): Promise<void> {
-    return this.#spawned.kill();
+  async kill(): Promise<void> {
+    // Its stdin closing ends it too: a SIGKILL that reaches bubblewrap before bubblewrap has
+    // tied its child's life to its own would leave that child waiting for an app forever.
+    await this.#spawned.child.stdin.close().catch(() => {});
+    await this.#spawned.kill();
   }
 }
