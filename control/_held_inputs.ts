@@ -17,6 +17,8 @@ export interface HeldLoad {
 /** Inputs a worker stream holds, reported through `report` after each change. */
 export class HeldInputs {
   readonly #held = new Map<string, string>();
+  /** Inputs held per function, kept as they change: read before every assignment. */
+  readonly #running = new Map<string, number>();
   readonly #clock: Clock;
   readonly #report: () => void;
   readonly #everyMs: number;
@@ -32,14 +34,28 @@ export class HeldInputs {
 
   /** Inputs leased to the worker. */
   add(inputs: { inputId: string; functionId: string }[]): void {
-    for (const i of inputs) this.#held.set(i.inputId, i.functionId);
+    for (const i of inputs) {
+      this.#count(this.#held.get(i.inputId), -1);
+      this.#held.set(i.inputId, i.functionId);
+      this.#count(i.functionId, 1);
+    }
     this.#changed();
   }
 
   /** Inputs the worker finished or handed back. */
   remove(inputIds: string[]): void {
-    for (const id of inputIds) this.#held.delete(id);
+    for (const id of inputIds) {
+      this.#count(this.#held.get(id), -1);
+      this.#held.delete(id);
+    }
     this.#changed();
+  }
+
+  #count(functionId: string | undefined, delta: number): void {
+    if (functionId === undefined) return;
+    const n = (this.#running.get(functionId) ?? 0) + delta;
+    if (n > 0) this.#running.set(functionId, n);
+    else this.#running.delete(functionId);
   }
 
   /** The function of a held input, if held. */
@@ -49,9 +65,7 @@ export class HeldInputs {
 
   /** The load to put in the worker's record. */
   load(): HeldLoad {
-    const running: Record<string, number> = {};
-    for (const fn of this.#held.values()) running[fn] = (running[fn] ?? 0) + 1;
-    return { busy: this.#held.size, running };
+    return { busy: this.#held.size, running: Object.fromEntries(this.#running) };
   }
 
   /** Stops reporting (the stream ended). */

@@ -13,6 +13,8 @@ Deno.test("HeldInputs counts inputs per function and reports changes at most onc
   assert.equal(reports, 0);
   await clock.tick(1);
   assert.equal(reports, 1, "three changes, one report");
+  held.add([{ inputId: "a", functionId: "f" }]); // again: still one input
+  assert.deepEqual(held.load(), { busy: 3, running: { f: 2, g: 1 } });
   held.remove(["a", "c", "unknown"]);
   assert.deepEqual(held.load(), { busy: 1, running: { f: 1 } });
   await clock.tick(1_000);

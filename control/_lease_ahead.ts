@@ -18,6 +18,9 @@ import type { CallQueue, Lease } from "./store/mod.ts";
 /** Inputs the buffer aims to hold: what the worker takes in about this long. */
 export const AHEAD_WINDOW_MS = 25;
 
+/** Most inputs leased ahead of one worker's credit, however large its windows. */
+export const MAX_AHEAD = 1024;
+
 /** How often the take rate is re-estimated. */
 const RATE_PERIOD_MS = 50;
 
@@ -27,7 +30,10 @@ export interface LeaseAheadOptions {
   leaseMs: number;
   /** Time, for the take rate. */
   clock: Clock;
-  /** At most this many inputs ahead of credit (the worker's capacity is a good bound). */
+  /**
+   * At most this many inputs ahead of credit (the worker's capacity is a good bound), or
+   * as many as the worker's largest credit, when {@linkcode LeaseAhead.widen} hears of it.
+   */
   maxAhead: number;
 }
 
@@ -37,6 +43,7 @@ export class LeaseAhead {
   readonly #workerId: string;
   readonly #options: LeaseAheadOptions;
   #buffer: Lease[] = [];
+  #maxAhead: number;
   #head = 0;
   #filling: Promise<void> | null = null;
   /** Inputs taken per ms (a moving average) and the current sample. */
@@ -50,6 +57,16 @@ export class LeaseAhead {
     this.#workerId = workerId;
     this.#options = options;
     this.#sampleStart = options.clock.now();
+    this.#maxAhead = options.maxAhead;
+  }
+
+  /**
+   * The worker holds `credit` unused credit now: it may hold that many inputs
+   * (its capacity and its sandboxes' pipelining windows), so as many may be
+   * leased ahead, at most {@linkcode MAX_AHEAD}. The take rate still bounds it.
+   */
+  widen(credit: number): void {
+    if (credit > this.#maxAhead) this.#maxAhead = Math.min(credit, MAX_AHEAD);
   }
 
   /** Inputs leased ahead and not yet taken. */
@@ -119,7 +136,7 @@ export class LeaseAhead {
   }
 
   #ahead(): number {
-    return Math.min(this.#options.maxAhead, Math.floor(this.#rate * AHEAD_WINDOW_MS));
+    return Math.min(this.#maxAhead, Math.floor(this.#rate * AHEAD_WINDOW_MS));
   }
 
   #note(taken: number): void {

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore, type InputRecord, type Lease } from "./store/mod.ts";
-import { AHEAD_WINDOW_MS, LeaseAhead } from "./_lease_ahead.ts";
+import { AHEAD_WINDOW_MS, LeaseAhead, MAX_AHEAD } from "./_lease_ahead.ts";
 
 const LEASE_MS = 30_000;
 
@@ -86,5 +86,30 @@ Deno.test("LeaseAhead forgets inputs it no longer holds and reports the others",
   equal(held.length > 0, true);
   deepStrictEqual(ahead.forget([held[0], "fc-9:0"]), ["fc-9:0"]);
   deepStrictEqual(ahead.ids(), held.slice(1));
+  await store.close();
+});
+
+Deno.test("LeaseAhead leases as far ahead as the worker's largest credit, up to MAX_AHEAD", async () => {
+  const { clock, store, ahead } = setup(4);
+  await store.queue.enqueue(inputs(3000));
+  ahead.widen(2); // less than maxAhead: no change
+  ahead.widen(200); // a worker with deep pipelining windows
+  // 100 inputs every 10 ms: AHEAD_WINDOW_MS of them is more than 200.
+  for (let i = 0; i < 8; i++) {
+    await ahead.take(100);
+    clock.advance(10);
+  }
+  await ahead.take(100);
+  await new Promise((r) => setTimeout(r, 0));
+  equal(ahead.size > 4, true, `holds ${ahead.size}`);
+  equal(ahead.size <= 200, true, `holds ${ahead.size}`);
+  ahead.widen(1_000_000);
+  for (let i = 0; i < 8; i++) {
+    await ahead.take(1000);
+    clock.advance(10);
+  }
+  await new Promise((r) => setTimeout(r, 0));
+  equal(ahead.size <= MAX_AHEAD, true, `holds ${ahead.size}`);
+  await ahead.giveBack();
   await store.close();
 });

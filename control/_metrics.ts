@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Histogram, MetricsRegistry } from "./_prom_text.ts";
 import type { Store } from "./store/mod.ts";
+import { CallTally } from "./_call_tally.ts";
 
 /** Names of a function, as labels. */
 export interface FunctionLabels {
@@ -53,6 +54,12 @@ export class ControlMetrics {
   readonly #webDirect: Counter<string>;
   readonly #decisions: Counter<"direction">;
   readonly #totals: Record<string, Counter<string>>;
+  /** Calls finished since the last flush (counted once per function and status). */
+  readonly #tally = new CallTally<FunctionLabels>({
+    calls: (l, status, n) => this.#calls.inc({ app: l.app, function: l.function, status }, n),
+    duration: (l, s) => this.#duration.observe({ app: l.app, function: l.function }, s),
+    bytes: (n) => this.#bytes.inc({ direction: "out" }, n),
+  });
   /** Last totals and counts each connected worker reported. */
   readonly #workers = new Map<string, WorkerFigures>();
 
@@ -61,12 +68,14 @@ export class ControlMetrics {
     const r = [this.registry];
     this.#calls = new Counter({
       name: "nano_modal_calls_total",
+      collect: () => this.#tally.flush(),
       help: "Inputs finished, by app, function and status (success, failure, timeout, internal)",
       labelNames: ["app", "function", "status"],
       registers: r,
     });
     this.#duration = new Histogram({
       name: "nano_modal_call_duration_seconds",
+      collect: () => this.#tally.flush(),
       help: "Time a function ran for one input, as its worker measured it",
       labelNames: ["app", "function"],
       buckets: DURATION_BUCKETS,
@@ -74,6 +83,7 @@ export class ControlMetrics {
     });
     this.#bytes = new Counter({
       name: "nano_modal_payload_bytes_total",
+      collect: () => this.#tally.flush(),
       help: "Argument bytes sent to workers (in) and result bytes received from them (out)",
       labelNames: ["direction"],
       registers: r,
@@ -160,10 +170,7 @@ export class ControlMetrics {
 
   /** One finished input. `status` is lower case (`success`, `failure`, ...). */
   callFinished(labels: FunctionLabels, status: string, durationMs: number, bytes: number): void {
-    const names = { app: labels.app, function: labels.function };
-    this.#calls.inc({ ...names, status });
-    if (durationMs > 0) this.#duration.observe(names, durationMs / 1000);
-    this.#bytes.inc({ direction: "out" }, bytes);
+    this.#tally.add(labels, status, durationMs, bytes);
   }
 
   /** A web request served on the direct path. */

@@ -4,8 +4,8 @@
  * dashboard show (recent calls, per-function figures over the last minutes).
  * @module
  */
-import { fromBinary } from "../proto/deps.ts";
-import { OutputSchema, ResultStatus, type WebEnd } from "../proto/messages.ts";
+import { ResultStatus, type WebEnd } from "../proto/messages.ts";
+import { outputFields } from "./_output_fields.ts";
 import { type EventLog, silentEventLog } from "../proto/event_log.ts";
 import type { Clock } from "../proto/clock.ts";
 import type { AppRecord, InputRecord, Store, WorkerRecord } from "./store/mod.ts";
@@ -49,7 +49,9 @@ const MAX_FUNCTIONS = 1_000;
 interface Window {
   success: number;
   failure: number;
+  /** The last WINDOW finished inputs, a ring: `next` is where the oldest is overwritten. */
   done: { timeMs: number; durationMs: number }[];
+  next: number;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -66,6 +68,10 @@ export class ControlObserver implements WorkObserver {
   readonly #names = new Map<string, Promise<(FunctionLabels & { appId: string }) | undefined>>();
   readonly #recent: RecentCall[] = [];
   readonly #windows = new Map<string, Window>();
+  /** The function whose window was used last (already last in `#windows`'s order). */
+  #lastWindow: string | undefined;
+  /** Labels of functions already looked up: a map's outputs pass without a promise each. */
+  readonly #known = new Map<string, FunctionLabels & { appId: string }>();
 
   constructor(store: Store, options: { clock: Clock; log?: EventLog }) {
     this.#store = store;
@@ -84,7 +90,7 @@ export class ControlObserver implements WorkObserver {
         return fn && app ? { app: app.name, function: fn.name, appId: app.appId } : undefined;
       })().catch(() => undefined);
       this.#names.set(functionId, found);
-      found.then((v) => v || this.#names.delete(functionId));
+      found.then((v) => v ? this.#known.set(functionId, v) : this.#names.delete(functionId));
     }
     return found;
   }
@@ -187,15 +193,10 @@ export class ControlObserver implements WorkObserver {
   }
 
   inputFinished(_workerId: string, functionId: string, inputId: string, output: Uint8Array): void {
-    let status = "internal";
-    let durationMs = 0;
-    try {
-      const o = fromBinary(OutputSchema, output);
-      status = STATUS[o.status] ?? "internal";
-      durationMs = o.durationMs;
-    } catch {
-      // A worker sent bytes that do not decode: the caller finds out; count it as internal.
-    }
+    // Bytes that do not decode (the caller finds out) count as internal.
+    const o = outputFields(output);
+    const status = (o && STATUS[o.status]) ?? "internal";
+    const durationMs = o?.durationMs ?? 0;
     this.#finished(functionId, inputId, { status, durationMs, bytes: output.byteLength });
   }
 
@@ -217,16 +218,29 @@ export class ControlObserver implements WorkObserver {
   ): void {
     const { status, durationMs } = o;
     const timeMs = this.#clock.now();
-    const w = this.#windows.get(functionId) ?? { success: 0, failure: 0, done: [] };
-    this.#windows.delete(functionId); // re-inserted last: the map's order is most recent use
-    this.#windows.set(functionId, w);
-    if (this.#windows.size > MAX_FUNCTIONS) {
-      this.#windows.delete(this.#windows.keys().next().value!);
+    let w = this.#windows.get(functionId);
+    if (!w || this.#lastWindow !== functionId) {
+      w ??= { success: 0, failure: 0, done: [], next: 0 };
+      this.#windows.delete(functionId); // re-inserted last: the map's order is most recent use
+      this.#windows.set(functionId, w);
+      this.#lastWindow = functionId;
+      if (this.#windows.size > MAX_FUNCTIONS) {
+        this.#windows.delete(this.#windows.keys().next().value!);
+      }
     }
     if (status === "success") w.success++;
     else w.failure++;
-    w.done.push({ timeMs, durationMs });
-    if (w.done.length > WINDOW) w.done.splice(0, w.done.length - WINDOW);
+    if (w.done.length < WINDOW) w.done.push({ timeMs, durationMs });
+    else {
+      w.done[w.next] = { timeMs, durationMs };
+      w.next = (w.next + 1) % WINDOW;
+    }
+    const known = this.#known.get(functionId);
+    if (known) {
+      this.#remember(timeMs, known, inputId, status, durationMs);
+      this.metrics.callFinished(known, status, durationMs, o.bytes);
+      return;
+    }
     this.#labels(functionId).then((labels) => {
       if (!labels) return;
       this.#remember(timeMs, labels, inputId, status, durationMs);

@@ -142,6 +142,7 @@ export async function* serveWorker(
         switch (msg.case) {
           case "credit":
             credit = Math.min(credit + msg.value.count, 100_000);
+            ahead.widen(credit);
             creditWake?.();
             break;
           case "results": {

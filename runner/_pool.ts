@@ -6,7 +6,7 @@
 import type { Clock } from "../proto/clock.ts";
 import type { DoneMessage } from "./_protocol.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
-import { queueWindow, RunTime } from "./_window.ts";
+import { RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { PoolCaps, warmTarget } from "./_scaling.ts";
@@ -98,7 +98,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get slots(): number {
     const c = this.#concurrency;
-    return c + queueWindow(c, this.#runTime.windowMeanMs, this.spec.def.timeoutMs);
+    return c + this.#runTime.window(c, this.spec.def.timeoutMs);
   }
 
   /** Sandboxes alive now. */
@@ -107,12 +107,16 @@ export class FunctionPool {
   }
 
   /**
-   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on
-   * timeout), when the input starts there (it may first wait in the sandbox's queue). Rejects with the runner's errors if the sandbox dies or fails to start.
+   * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on timeout), when the
+   * input starts there. Rejects with the runner's errors if the sandbox dies or fails to start.
    */
   async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
     const { onSandbox, web } = options;
-    const sandbox = await this.#slot();
+    this.#runTime.addSize(args.byteLength);
+    // A free slot and no input waiting ahead (a pipelined map): taken with no waiter, no promise.
+    const free = this.#waiters.size === 0 && !this.#closed && this.#sandboxes.take(this.slots);
+    if (free) this.#topUp(); // as #slot's dispatch: one more busy may want a buffer sandbox
+    const sandbox = free || await this.#slot();
     try {
       // `onSandbox` runs once the input starts in the sandbox, not while it waits queued there.
       const onStart = onSandbox && (() => onSandbox(sandbox));
@@ -199,6 +203,8 @@ export class FunctionPool {
   /** Starts sandboxes up to the warm target: minContainers, or busy + bufferContainers. */
   #topUp(): void {
     if (this.#closed) return;
+    // No minimum and no buffer: the target is the busy sandboxes, all alive already.
+    if (this.spec.def.bufferContainers <= 0 && this.#caps.min <= 0) return;
     const target = this.#warmTarget();
     let alive = this.#sandboxes.prune() + this.#sandboxes.starting;
     // minContainers start regardless of free cores (as the first sandbox does); the buffer only if it fits.
@@ -244,7 +250,7 @@ export class FunctionPool {
     const slots = this.slots;
     // The least busy sandbox: queued windows spread instead of piling on the first.
     this.#waiters.serve(() => this.#sandboxes.take(slots));
-    this.#scaleUp.check();
+    if (this.#waiters.size > 0) this.#scaleUp.check(); // it looks only at inputs waiting
     this.#topUp();
   }
 

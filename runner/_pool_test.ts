@@ -227,3 +227,42 @@ Deno.test("placement: a stopped sandbox frees its room and a waiting pool scales
   runB2.answer({ ok: true, ms: 1 });
   await Promise.all([b1, b2]);
 });
+
+Deno.test("FunctionPool runs inputs in arrival order: a newcomer never takes a slot before those waiting", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 1 });
+  // Slow inputs (200 ms each): no window, one at a time in the one sandbox.
+  const a = p.pool.run("in-a", args);
+  const b = p.pool.run("in-b", args);
+  const runA = await runner.nextRun();
+  strictEqual(runA.message.id, "in-a");
+  runA.answer({ ok: true, ms: 200 });
+  await a;
+  const c = p.pool.run("in-c", args); // arrives while in-b runs
+  const runB = await runner.nextRun();
+  strictEqual(runB.message.id, "in-b");
+  runB.answer({ ok: true, ms: 200 });
+  const runC = await runner.nextRun();
+  strictEqual(runC.message.id, "in-c");
+  runC.answer({ ok: true, ms: 200 });
+  await Promise.all([b, c]);
+});
+
+Deno.test("FunctionPool queues a deep window behind a microsecond function, in order", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 1 });
+  const first = p.pool.run("in-0", args);
+  (await runner.nextRun()).answer({ ok: true, ms: 0.01 });
+  await first;
+  strictEqual(p.pool.slots, 1 + 500, "about 5 ms of 0.01 ms inputs queued");
+  const runs = Array.from({ length: 100 }, (_, i) => p.pool.run(`in-${i + 1}`, args));
+  for (let i = 1; i <= 100; i++) {
+    const run = await runner.nextRun();
+    strictEqual(run.message.id, `in-${i}`);
+    run.answer({ ok: true, ms: 0.01 });
+  }
+  await Promise.all(runs);
+  strictEqual(runner.started.length, 1, "one pipelined sandbox");
+});

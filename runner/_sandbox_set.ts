@@ -72,6 +72,8 @@ export class SandboxSet {
 
   /** Removes the dead sandboxes; returns how many are left. */
   prune(): number {
+    // Called for every input: no copy unless one died.
+    if (this.#list.every((s) => s.alive)) return this.#list.length;
     for (const s of this.list()) {
       if (s.alive) continue;
       this.#hooks.died(s);

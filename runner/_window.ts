@@ -5,7 +5,10 @@
  * most `concurrency` at once; the queued ones start there in order.
  *
  * The window follows the function's recent run time (a moving average of what
- * the sandbox reports): deep for microsecond functions, one input per slot for
+ * the sandbox reports): about {@linkcode QUEUE_BUDGET_MS} of work per slot for
+ * functions under 0.1 ms (hundreds of inputs for one that ends in microseconds:
+ * the worker↔server loop, over Redis too, then always has inputs on the way
+ * while the sandbox works through those it holds), a few per slot up to 1 ms, one input per slot for
  * those of milliseconds to tens of milliseconds (the next input is already in
  * the sandbox when one ends: a CPU-bound function's cores do not idle through
  * the worker's turnaround, measured at 1–2 ms an input on 2 busy cores; at
@@ -18,12 +21,25 @@
 /** Run times at or above this get no window. */
 export const NO_WINDOW_MS = 100;
 
+/** Work queued per slot behind a function under 0.1 ms, in ms of its measured run time. */
+export const QUEUE_BUDGET_MS = 5;
+
+/** Most inputs queued per slot (a function whose run time rounds to nothing). */
+export const MAX_PER_SLOT = 512;
+
+/**
+ * Argument bytes queued per slot at most: queued inputs wait in the sandbox's memory (and the
+ * worker's), so a microsecond function of megabyte arguments gets a few, not hundreds.
+ */
+export const QUEUE_BYTES = 8 * 1024 * 1024;
+
 /** Weight of the newest sample in the moving average. */
 const ALPHA = 0.2;
 
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
+  #bytes = 0;
   /** Samples so far: how many inputs finished (a pool's progress). */
   count = 0;
   /**
@@ -42,6 +58,25 @@ export class RunTime {
     return this.#mean;
   }
 
+  /** The average size of the arguments of recent inputs, in bytes. */
+  get meanBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Adds an input's argument size, as it arrives. */
+  addSize(bytes: number): void {
+    this.#bytes = this.#bytes === 0 ? bytes : this.#bytes + ALPHA * (bytes - this.#bytes);
+  }
+
+  /** Inputs to queue at a sandbox beyond its `concurrency`, at these averages. */
+  window(concurrency: number, timeoutMs: number): number {
+    return queueWindow(concurrency, {
+      meanMs: this.windowMeanMs,
+      timeoutMs,
+      meanBytes: this.#bytes,
+    });
+  }
+
   /** Adds a run time in ms. */
   add(ms: number): void {
     this.count++;
@@ -50,15 +85,29 @@ export class RunTime {
   }
 }
 
-/**
- * Inputs to queue at a sandbox beyond its `concurrency`, for a function whose
- * inputs take `meanMs` on average (undefined: not measured yet, so none).
- */
-export function queueWindow(concurrency: number, meanMs: number | undefined, timeoutMs: number) {
+/** What {@linkcode queueWindow} weighs. */
+export interface WindowInputs {
+  /** The function's mean run time (undefined: not measured yet, so no window). */
+  meanMs: number | undefined;
+  /** Its timeout: queueing may not eat a tenth of it. */
+  timeoutMs: number;
+  /** The mean size of its arguments (0: unknown). @default 0 */
+  meanBytes?: number;
+}
+
+/** Inputs to queue at a sandbox beyond its `concurrency`. */
+export function queueWindow(concurrency: number, w: WindowInputs): number {
+  const { meanMs, timeoutMs, meanBytes = 0 } = w;
   if (meanMs === undefined || meanMs >= NO_WINDOW_MS) return 0;
-  // 64 behind a function that ends in under 0.1 ms: at most 6.4 ms of waiting, and enough
-  // in flight to cover a worker↔sandbox round trip on a loaded host (16 measured 30% slower).
-  const perSlot = meanMs < 0.1 ? 64 : meanMs < 1 ? 4 : 1;
+  // Under 0.1 ms: about QUEUE_BUDGET_MS of work queued per slot, so the inputs in flight cover
+  // the worker↔server↔store loop (64 per slot: 20k trivial inputs at 7k/s through Redis, 16k/s
+  // embedded; 512: 15k/s and 21k/s). A queued input waits at most that long for its turn.
+  const byTime = meanMs < 0.1
+    ? Math.min(MAX_PER_SLOT, Math.max(1, Math.floor(QUEUE_BUDGET_MS / meanMs)))
+    : meanMs < 1
+    ? 4
+    : 1;
+  const perSlot = Math.max(1, Math.min(byTime, Math.floor(QUEUE_BYTES / Math.max(1, meanBytes))));
   // Worst wait of the last queued input: all ahead of it, run `concurrency` at a time.
   const worstWaitMs = perSlot * meanMs;
   if (worstWaitMs > timeoutMs / 10) return 0;

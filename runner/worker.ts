@@ -30,6 +30,7 @@ import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
 import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
 import { Allowances } from "./_allowances.ts";
+import { Cancels } from "./_cancels.ts";
 
 export type { WorkerOptions };
 
@@ -70,7 +71,7 @@ export class Worker {
   readonly #deadlines: Deadlines;
   readonly #inflight = new Map<string, WorkInput>();
   /** Running inputs by id, to stop one whose call was cancelled. */
-  readonly #cancels = new Map<string, AbortController>();
+  readonly #cancels = new Cancels();
   readonly #log: (line: string) => void;
   readonly #figures: WorkerFigures;
   readonly #share = new Allowances();
@@ -220,7 +221,8 @@ export class Worker {
           onAppStopped: (appId, drain) =>
             drain ? this.#functions.appDrained(appId) : this.#functions.appStopped(appId),
           onCancel: (inputIds) => {
-            for (const id of inputIds) this.#cancels.get(id)?.abort();
+            // A running input's backoff ends, and its running attempt.
+            for (const id of inputIds) if (this.#cancels.cancel(id)) this.#deadlines.expireNow(id);
           },
           ...this.#share.handlers(this.#functions, () => this.#stream.heartbeatNow()),
         });
@@ -265,15 +267,17 @@ export class Worker {
     } catch (err) {
       return workResult(input, loadFailure(input.idx, err));
     }
-    const cancel = new AbortController();
-    this.#cancels.set(input.inputId, cancel);
-    cancel.signal.addEventListener("abort", () => this.#deadlines.expireNow(input.inputId));
+    const cancels = this.#cancels, stopped = this.#abort.signal;
+    cancels.add(input.inputId);
     let outcome;
     try {
       outcome = await execute(fn, input, {
         deadlines: this.#deadlines,
         clock: this.#clock,
-        signal: AbortSignal.any([this.#abort.signal, cancel.signal]),
+        // Read only between retries: most inputs never build a signal.
+        get signal() {
+          return cancels.signal(input.inputId, stopped);
+        },
         // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
         onRetry: (text) =>
           this.#stream.sendLog(create(LogLineSchema, {
