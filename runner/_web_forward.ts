@@ -12,6 +12,8 @@
  * worker runs.
  */
 import { CreditStream, CreditWindow, pieces } from "../proto/credit_stream.ts";
+import { ResultStatus } from "../proto/messages.ts";
+import { encodeValue } from "../proto/payload.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { Outcome } from "./_execute.ts";
 import type { Deadlines } from "./_deadlines.ts";
@@ -35,16 +37,18 @@ export async function runWebInput(
   let responding: Promise<void> | undefined;
   let body: CreditStream | undefined;
   let send: (msg: WebMessage) => void = () => {};
+  let status = 0;
   const window = new CreditWindow();
   const outcome = await runWeb(fn, { inputId: id, idx: input.idx, head, deadlines }, {
-    head(status, headers) {
+    head(code, headers) {
+      status = code;
       body = new CreditStream(
         (bytes) => send({ t: "credit", id, bytes }),
         () => send({ t: "credit", id, bytes: -1 }),
       );
       responding = fetch(`${channel}/response`, {
         method: "POST",
-        headers: { "x-nm-status": String(status), "x-nm-headers": JSON.stringify(headers) },
+        headers: { "x-nm-status": String(code), "x-nm-headers": JSON.stringify(headers) },
         body: body.readable,
       }).then((res) => res.body?.cancel()).catch(() => send({ t: "credit", id, bytes: -1 }));
     },
@@ -58,6 +62,10 @@ export async function runWebInput(
   });
   await responding;
   window.close();
+  // The stored result of a queued web call is its status, as for any call.
+  if (outcome !== "requeue" && outcome.status === ResultStatus.SUCCESS) {
+    outcome.payload = encodeValue(status);
+  }
   return outcome;
 }
 

@@ -95,7 +95,7 @@ export class WebInputs {
 
   /**
    * Sends the head and the body within the worker's credit; stops if the client went away.
-   * A body already complete (a string, bytes) goes out with the head in one frame; a
+   * A body already complete (a string, bytes) goes out inside its head's message; a
    * streamed one does not hold the head back.
    */
   async #sendBody(head: HeadMessage, stream: ReadableStream<Uint8Array>, window: CreditWindow) {
@@ -104,15 +104,18 @@ export class WebInputs {
     const ready: Uint8Array[] = [];
     let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
     let done = false;
+    for (let i = 0; i < 2 && !done; i++) {
+      pending = reader.read();
+      const result = await settledSoon(pending);
+      if (!result) break;
+      pending = undefined;
+      if (result.done) done = true;
+      else ready.push(result.value);
+    }
+    // No releaseLock() once the body is read: it costs a TypeError (and its stack) per request.
+    const whole = done && ready.length <= 1 ? ownBytes(ready[0]) : undefined;
+    if (whole && window.trySpend(whole.byteLength)) return this.#send({ ...head, body: whole });
     try {
-      for (let i = 0; i < 2 && !done; i++) {
-        pending = reader.read();
-        const result = await settledSoon(pending);
-        if (!result) break;
-        pending = undefined;
-        if (result.done) done = true;
-        else ready.push(result.value);
-      }
       this.#send(head);
       while (true) {
         for (const chunk of ready.splice(0).flatMap((c) => [...pieces(c)])) {
@@ -128,12 +131,19 @@ export class WebInputs {
         if (result.done) break;
         ready.push(result.value);
       }
-      // In the same tick as the last chunk: a complete body shares its head's frame.
       this.#send({ t: "body", id });
-    } finally {
+    } catch (err) {
       reader.releaseLock();
+      throw err;
     }
   }
+}
+
+/** `chunk` (or no bytes) as one piece with a buffer of its own; undefined if it needs more. */
+function ownBytes(chunk: Uint8Array | undefined): Uint8Array | undefined {
+  if (!chunk) return new Uint8Array();
+  const [first, second] = pieces(chunk);
+  return second ? undefined : first;
 }
 
 /** `promise`'s value if it settles within a few microtasks (an in-memory body's read does). */
