@@ -9,7 +9,8 @@
  * `<channel>/response`, credited to the sandbox as the upload takes them.
  * Nothing is buffered whole, so a streamed response reaches the client as it
  * is produced, and any control plane may serve a request that another one's
- * worker runs.
+ * worker runs. While the handler runs, `<channel>/gone` tells the worker if
+ * the client left first; the handler's `req.signal` then aborts.
  */
 import { CreditStream, CreditWindow, pieces } from "../proto/credit_stream.ts";
 import { ResultStatus } from "../proto/messages.ts";
@@ -39,6 +40,7 @@ export async function runWebInput(
   let send: (msg: WebMessage) => void = () => {};
   let status = 0;
   const window = new CreditWindow();
+  const over = new AbortController();
   const outcome = await runWeb(fn, { inputId: id, idx: input.idx, head, deadlines }, {
     head(code, headers) {
       status = code;
@@ -58,8 +60,10 @@ export async function runWebInput(
     started(to) {
       send = to;
       if (head.hasBody) forwardBody(channel, { id, send, window });
+      watchGone(channel, over.signal, () => send({ t: "credit", id, bytes: -1 }));
     },
   });
+  over.abort();
   await responding;
   window.close();
   // The stored result of a queued web call is its status, as for any call.
@@ -89,4 +93,15 @@ async function forwardBody(
     // The client left, or the handler finished: end the body where it stopped.
   }
   send({ t: "body", id });
+}
+
+/** Calls `onGone` if the control plane says the client left before its response. */
+async function watchGone(channel: string, signal: AbortSignal, onGone: () => void) {
+  try {
+    const res = await fetch(`${channel}/gone`, { signal });
+    if (res.status === 200 && (await res.text()).trim() === "gone") onGone();
+    else await res.body?.cancel();
+  } catch {
+    // The request ended (or the control plane went away): nothing to stop.
+  }
 }

@@ -242,8 +242,10 @@ async function main(): Promise<void> {
   };
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") waiting.push(msg);
-      else if (msg.t === "body" || msg.t === "credit") web.take(msg);
+      if (msg.t === "run") {
+        waiting.push(msg);
+        if (msg.web) web.expect(msg.id);
+      } else if (msg.t === "body" || msg.t === "credit") web.take(msg);
       else if (msg.t === "volume-done") {
         const done = volumeOps.get(msg.id);
         volumeOps.delete(msg.id);
