@@ -4,7 +4,9 @@
  * reads the request body from `<channel>/body` and posts the response, its
  * status and headers in `x-nm-status`/`x-nm-headers`, with a streaming body to
  * `<channel>/response`. The secret makes the channel a capability for that
- * one request, so the routes need no token.
+ * one request, so the routes need no token. While the handler runs, the
+ * worker also holds `GET <channel>/gone` open: it answers "gone" if the
+ * client leaves before its response (the worker then stops the handler).
  */
 import { timingSafeEqual } from "./_auth.ts";
 
@@ -15,6 +17,10 @@ interface Pending {
   bodyTaken: boolean;
   response: PromiseWithResolvers<Response>;
   answered: boolean;
+  /** The client left before its response. */
+  left: boolean;
+  /** The worker's `/gone` waits: true once the client left, false once the request is over. */
+  gone?: PromiseWithResolvers<boolean>;
 }
 
 /** Response headers that belong to one hop, not to the handler's response. */
@@ -38,7 +44,14 @@ export class WebChannels {
     const id = hex(12);
     const secret = hex(16);
     const response = Promise.withResolvers<Response>();
-    this.#pending.set(id, { secret, body, bodyTaken: body === null, response, answered: false });
+    this.#pending.set(id, {
+      secret,
+      body,
+      bodyTaken: body === null,
+      response,
+      answered: false,
+      left: false,
+    });
     return { path: `/_web/${id}/${secret}`, response: response.promise };
   }
 
@@ -52,12 +65,26 @@ export class WebChannels {
     return true;
   }
 
+  /**
+   * The client left before its response: it gets none, and the worker's `/gone` learns it.
+   * The channel stays until {@linkcode WebChannels.close}, so a worker that asks later learns too.
+   */
+  leave(path: string): void {
+    const p = this.#find(path);
+    if (!p || p.answered) return;
+    p.left = true;
+    p.answered = true;
+    p.response.resolve(text(499, "Client Closed Request"));
+    p.gone?.resolve(true);
+  }
+
   /** Closes a channel for good (the request ended). */
   close(path: string): void {
     const id = path.split("/")[2];
     const p = this.#pending.get(id);
     if (!p) return;
     this.#pending.delete(id);
+    p.gone?.resolve(false);
     if (!p.bodyTaken) p.body?.cancel().catch(() => {});
   }
 
@@ -73,6 +100,11 @@ export class WebChannels {
       p.bodyTaken = true;
       this.#forget(id, p);
       return new Response(p.body);
+    }
+    if (what === "gone" && req.method === "GET") {
+      p.gone ??= Promise.withResolvers();
+      if (p.left) p.gone.resolve(true);
+      return await p.gone.promise ? text(200, "gone") : new Response(null, { status: 204 });
     }
     if (what === "response" && req.method === "POST") {
       if (p.answered) {
@@ -103,7 +135,7 @@ export class WebChannels {
       await ended.promise;
       return new Response(null, { status: 204 });
     }
-    return text(405, "Use GET .../body or POST .../response");
+    return text(405, "Use GET .../body, GET .../gone or POST .../response");
   }
 
   #find(path: string): Pending | undefined {
@@ -112,7 +144,9 @@ export class WebChannels {
 
   /** Drops a request once nothing more can come for it. */
   #forget(id: string, p: Pending): void {
-    if (p.answered && p.bodyTaken) this.#pending.delete(id);
+    if (!p.answered || !p.bodyTaken || p.left) return;
+    this.#pending.delete(id);
+    p.gone?.resolve(false);
   }
 }
 

@@ -109,7 +109,7 @@ export class WebGateway {
           hasBody: req.body !== null,
         },
         req.body,
-        { timeoutMs: endpoint.def.timeoutMs + QUEUE_SLACK_MS, onEnd },
+        { timeoutMs: endpoint.def.timeoutMs + QUEUE_SLACK_MS, onEnd, signal: req.signal },
       );
     }
     const channel = this.#channels.open(req.body);
@@ -145,11 +145,14 @@ export class WebGateway {
       );
       return text(503, "Service Unavailable");
     }
+    // A client that leaves: the worker's handler is stopped, and the watch closes the channel
+    // once its output comes.
+    req.signal.addEventListener("abort", () => this.#channels.leave(channel.path), { once: true });
     this.#watch(call, channel.path, endpoint.def.timeoutMs + QUEUE_SLACK_MS, answered.signal);
     try {
       return await channel.response;
     } finally {
-      answered.abort();
+      if (!req.signal.aborted) answered.abort();
     }
   }
 

@@ -65,7 +65,12 @@ export class WebPeer {
   request(
     head: Omit<WebRequestHead, "$typeName" | "$unknown">,
     body: ReadableStream<Uint8Array> | null,
-    options: { timeoutMs: number; onEnd: (end: WebEnd | undefined) => void },
+    options: {
+      timeoutMs: number;
+      onEnd: (end: WebEnd | undefined) => void;
+      /** Aborts when the client leaves: before the head, the worker stops the handler. */
+      signal?: AbortSignal;
+    },
   ): Promise<Response> {
     const id = this.#next = (this.#next + 1) >>> 0;
     const p: Pending = {
@@ -83,6 +88,13 @@ export class WebPeer {
       p.window = new CreditWindow();
       this.#sendBody(id, body, p.window);
     }
+    // After the head, a client that leaves cancels the body's stream, which tells the worker.
+    options.signal?.addEventListener("abort", () => {
+      if (p.answered || this.#pending.get(id) !== p) return;
+      this.#abort(id);
+      p.answered = true;
+      p.response.resolve(text(499, "Client Closed Request"));
+    }, { once: true });
     return p.response.promise;
   }
 

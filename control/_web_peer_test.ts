@@ -81,6 +81,28 @@ Deno.test("WebPeer answers 504 past the deadline and tells the worker to stop", 
   deepStrictEqual(abort.frames.map((f) => [f.id, f.kind.case]), [[id, "abort"]]);
 });
 
+Deno.test("WebPeer tells the worker to stop a request whose client left before its head", async () => {
+  const peer = new WebPeer();
+  const ends: unknown[] = [];
+  const client = new AbortController();
+  const response = peer.request(head, null, {
+    timeoutMs: 10_000,
+    onEnd: (e) => ends.push(e),
+    signal: client.signal,
+  });
+  const id = (await sent(peer)).frames[0].id;
+  client.abort();
+  strictEqual((await response).status, 499);
+  const abort = await sent(peer);
+  deepStrictEqual(abort.frames.map((f) => [f.id, f.kind.case]), [[id, "abort"]]);
+  // The request stays counted until its handler ends on the worker.
+  strictEqual(peer.load, 1);
+  const end = { status: ResultStatus.SUCCESS, durationMs: 5 };
+  peer.take(frames({ frames: [{ id, kind: { case: "end", value: end } }] }));
+  strictEqual(peer.load, 0);
+  strictEqual(ends.length, 1);
+});
+
 Deno.test("WebPeers stops picking a worker that says it drains", async () => {
   const peers = new WebPeers();
   const input = new ReadableStream<WebFrames>({

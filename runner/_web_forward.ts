@@ -9,9 +9,12 @@
  * `<channel>/response`, credited to the sandbox as the upload takes them.
  * Nothing is buffered whole, so a streamed response reaches the client as it
  * is produced, and any control plane may serve a request that another one's
- * worker runs.
+ * worker runs. While the handler runs, `<channel>/gone` tells the worker if
+ * the client left first; the handler's `req.signal` then aborts.
  */
 import { CreditStream, CreditWindow, pieces } from "../proto/credit_stream.ts";
+import { ResultStatus } from "../proto/messages.ts";
+import { encodeValue } from "../proto/payload.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { Outcome } from "./_execute.ts";
 import type { Deadlines } from "./_deadlines.ts";
@@ -35,16 +38,19 @@ export async function runWebInput(
   let responding: Promise<void> | undefined;
   let body: CreditStream | undefined;
   let send: (msg: WebMessage) => void = () => {};
+  let status = 0;
   const window = new CreditWindow();
+  const over = new AbortController();
   const outcome = await runWeb(fn, { inputId: id, idx: input.idx, head, deadlines }, {
-    head(status, headers) {
+    head(code, headers) {
+      status = code;
       body = new CreditStream(
         (bytes) => send({ t: "credit", id, bytes }),
         () => send({ t: "credit", id, bytes: -1 }),
       );
       responding = fetch(`${channel}/response`, {
         method: "POST",
-        headers: { "x-nm-status": String(status), "x-nm-headers": JSON.stringify(headers) },
+        headers: { "x-nm-status": String(code), "x-nm-headers": JSON.stringify(headers) },
         body: body.readable,
       }).then((res) => res.body?.cancel()).catch(() => send({ t: "credit", id, bytes: -1 }));
     },
@@ -54,10 +60,16 @@ export async function runWebInput(
     started(to) {
       send = to;
       if (head.hasBody) forwardBody(channel, { id, send, window });
+      watchGone(channel, over.signal, () => send({ t: "credit", id, bytes: -1 }));
     },
   });
+  over.abort();
   await responding;
   window.close();
+  // The stored result of a queued web call is its status, as for any call.
+  if (outcome !== "requeue" && outcome.status === ResultStatus.SUCCESS) {
+    outcome.payload = encodeValue(status);
+  }
   return outcome;
 }
 
@@ -81,4 +93,15 @@ async function forwardBody(
     // The client left, or the handler finished: end the body where it stopped.
   }
   send({ t: "body", id });
+}
+
+/** Calls `onGone` if the control plane says the client left before its response. */
+async function watchGone(channel: string, signal: AbortSignal, onGone: () => void) {
+  try {
+    const res = await fetch(`${channel}/gone`, { signal });
+    if (res.status === 200 && (await res.text()).trim() === "gone") onGone();
+    else await res.body?.cancel();
+  } catch {
+    // The request ended (or the control plane went away): nothing to stop.
+  }
 }

@@ -47,6 +47,10 @@ export async function runWeb(
     if (msg.t === "head") {
       headSent = true;
       sink.head(msg.status, msg.headers);
+      if (!msg.body) return;
+      if (msg.body.byteLength) sink.chunk(msg.body);
+      ended = true;
+      sink.end();
     } else if (msg.t === "credit") sink.credit(msg.bytes);
     else if (msg.chunk) sink.chunk(msg.chunk);
     else if (!ended) {

@@ -213,17 +213,18 @@ async function main(): Promise<void> {
     try {
       const fn = functions.get(fnName);
       if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
+      // A web request's response went out as messages of its own: its result carries nothing.
       const result = isWeb
         ? await web.run(id, fn, args)
         : await fn(...decodeValue(args) as unknown[]);
       try {
-        payload = encodeValue(result, "result");
+        payload = isWeb ? undefined : encodeValue(result, "result");
       } catch (err) {
         throw new TypeError(
           `${fnName} returned a value that cannot be sent back: ${(err as Error).message}`,
         );
       }
-      if (payload.byteLength > MAX_RESULT_BYTES) {
+      if (payload && payload.byteLength > MAX_RESULT_BYTES) {
         error = tooLarge(fnName, payload.byteLength);
         payload = undefined;
       }
@@ -259,8 +260,10 @@ async function main(): Promise<void> {
   };
   for await (const batch of readFrames(conn)) {
     for (const msg of batch) {
-      if (msg.t === "run") waiting.push(msg);
-      else if (msg.t === "body" || msg.t === "credit") web.take(msg);
+      if (msg.t === "run") {
+        waiting.push(msg);
+        if (msg.web) web.expect(msg.id);
+      } else if (msg.t === "body" || msg.t === "credit") web.take(msg);
       else if (msg.t === "volume-done") {
         const done = volumeOps.get(msg.id);
         volumeOps.delete(msg.id);

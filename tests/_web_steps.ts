@@ -111,6 +111,19 @@ export async function webSteps(
     await res.body?.cancel();
   });
 
+  await t.step("a client that leaves before the head stops its handler", async () => {
+    strictEqual(await (await fetch(`${base}/leave/last`)).text(), "none"); // its container is up
+    const client = new AbortController();
+    const left = fetch(`${base}/leave/wait`, { signal: client.signal }).catch(() => "left");
+    await new Promise((r) => setTimeout(r, 1_000));
+    client.abort();
+    strictEqual(await left, "left");
+    // One request at a time: /last is served once /wait's handler saw the signal and returned.
+    const started = Date.now();
+    strictEqual(await (await fetch(`${base}/leave/last`)).text(), "aborted");
+    ok(Date.now() - started < 15_000, `the handler ran ${Date.now() - started} ms past its client`);
+  });
+
   await t.step("requireToken demands the server token", async () => {
     const denied = await fetch(`${base}/secret`);
     strictEqual(denied.status, 401);
