@@ -68,14 +68,14 @@ export class ControlMetrics {
     const r = [this.registry];
     this.#calls = new Counter({
       name: "nano_modal_calls_total",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Inputs finished, by app, function and status (success, failure, timeout, internal)",
       labelNames: ["app", "function", "status"],
       registers: r,
     });
     this.#duration = new Histogram({
       name: "nano_modal_call_duration_seconds",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Time a function ran for one input, as its worker measured it",
       labelNames: ["app", "function"],
       buckets: DURATION_BUCKETS,
@@ -83,7 +83,7 @@ export class ControlMetrics {
     });
     this.#bytes = new Counter({
       name: "nano_modal_payload_bytes_total",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Argument bytes sent to workers (in) and result bytes received from them (out)",
       labelNames: ["direction"],
       registers: r,

@@ -41,6 +41,8 @@ export interface MetricOptions<T extends string> {
   help: string;
   labelNames?: readonly T[];
   registers: MetricsRegistry[];
+  /** Called before each render (counts tallied elsewhere are handed over then). */
+  beforeRender?: () => void;
 }
 
 function escapeText(s: string): string {
@@ -66,9 +68,11 @@ abstract class Valued<T extends string> implements Family {
   readonly #header: string;
   readonly #name: string;
   readonly #labelNames: readonly T[];
+  readonly #beforeRender?: () => void;
 
   constructor(type: string, options: MetricOptions<T>) {
     this.#name = options.name;
+    this.#beforeRender = options.beforeRender;
     this.#labelNames = options.labelNames ?? [];
     this.#header = `# HELP ${escapeText(options.name)} ${escapeText(options.help)}\n` +
       `# TYPE ${escapeText(options.name)} ${type}`;
@@ -93,6 +97,7 @@ abstract class Valued<T extends string> implements Family {
   protected collect(): void | Promise<void> {}
 
   async render(): Promise<string> {
+    this.#beforeRender?.();
     await this.collect();
     const lines = [this.#header];
     for (const { labels, value } of this.values.values()) {
@@ -149,10 +154,12 @@ export class Histogram<T extends string = string> implements Family {
     { labels: Labels<T>; counts: number[]; sum: number; count: number }
   >();
   readonly #labelNames: readonly T[];
+  readonly #beforeRender?: () => void;
 
   /** A histogram with `options.buckets` as upper bounds. */
   constructor(options: MetricOptions<T> & { buckets: number[] }) {
     this.#name = options.name;
+    this.#beforeRender = options.beforeRender;
     this.#labelNames = options.labelNames ?? [];
     this.#buckets = [...options.buckets].sort((a, b) => a - b);
     this.#header = `# HELP ${escapeText(options.name)} ${escapeText(options.help)}\n` +
@@ -175,6 +182,7 @@ export class Histogram<T extends string = string> implements Family {
   }
 
   render(): Promise<string> {
+    this.#beforeRender?.();
     const lines = [this.#header];
     for (const s of this.#series.values()) {
       const labels = s.labels as Record<string, string>;
