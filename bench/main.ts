@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: runs every benchmark and prints one table per area.
  * `deno task bench defaults|ray|core|redis|docker|autoscale|volume|deploy|web` runs one area;
- * `deno task bench cold [N]` runs only the cold start of `defaults`, N times (default 9).
+ * `deno task bench cold [N]` runs only the cold start of `defaults`, N times (default 9);
+ * `deno task bench memory [R]` only its memory figures, with R maps in a row (default 10).
  */
 import { coreBench } from "./core_bench.ts";
 import { redisBench } from "./redis_bench.ts";
@@ -14,6 +15,7 @@ import { printTable } from "./_table.ts";
 import { defaultsBench } from "./defaults_bench.ts";
 import { coldStartRows } from "./_cold_start.ts";
 import { rayBench } from "./ray_bench.ts";
+import { memoryBench } from "./_memory_bench.ts";
 
 const only = Deno.args[0];
 if (!only || only === "defaults") {
@@ -26,6 +28,12 @@ if (only === "cold") {
   printTable(
     "Cold start (issue 14; also part of defaults)",
     await coldStartRows(Number(Deno.args[1] ?? 9)),
+  );
+}
+if (only === "memory") {
+  printTable(
+    "Memory (issue 14; also part of defaults)",
+    await memoryBench(Number(Deno.args[1] ?? 10)),
   );
 }
 if (!only || only === "core") {

@@ -86,9 +86,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
 }
 
 /** Opens the embedded store on `dataDir`, failing with one line that says what to do. */
-export async function openDataDir(dataDir: string, retentionMs?: number): Promise<Store> {
+export async function openDataDir(
+  dataDir: string,
+  options: { retentionMs?: number; retainedOutputBytes?: number } = {},
+): Promise<Store> {
   try {
-    return await openEmbeddedStore({ dataDir, retentionMs });
+    return await openEmbeddedStore({ dataDir, ...options });
   } catch (err) {
     throw new UsageError(
       `Cannot open the data dir ${dataDir} (${(err as Error).message}): pass --data-dir or ` +

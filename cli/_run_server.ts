@@ -3,10 +3,19 @@
  * process when no server is configured. Its port is chosen at once, so the
  * app knows its URL; it starts when the app asks (`RunOptions.startServer`),
  * once the app's bundling is under way, so that the two overlap. The control
- * plane and the runner are imported only then.
+ * plane and the runner are imported only for such a run, but from its first
+ * moment ({@linkcode RunServer.preload}): their modules load, and the runner
+ * learns what isolation the host gives, while the app's module loads.
  */
-import type { Embedded } from "./_embedded.ts";
+import type { Embedded, startEmbedded } from "./_embedded.ts";
+import type { Runner } from "../runner/mod.ts";
 import { trace } from "../proto/mod.ts";
+
+/** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
+interface Prestart {
+  prestart(options: { cacheDir: string; memoryMib: number }): void;
+  dropSpare(): Promise<void>;
+}
 
 /** A free loopback port, chosen by the kernel. */
 function freePort(): number {
@@ -33,6 +42,9 @@ export class RunServer {
   readonly #options: RunServerOptions;
   readonly #failed = Promise.withResolvers<never>();
   #starting?: Promise<Embedded>;
+  #loading?: Promise<{ runner: Runner; startEmbedded: typeof startEmbedded }>;
+  /** What choosing the runner had to say, kept until the server starts. */
+  readonly #said: string[] = [];
 
   /** Chooses its port; nothing starts yet. */
   constructor(options: RunServerOptions) {
@@ -41,18 +53,38 @@ export class RunServer {
     this.#failed.promise.catch(() => {}); // observed by callers that care
   }
 
+  /**
+   * Loads the control plane and the runner and picks the runner (once),
+   * without starting anything that serves: what {@linkcode RunServer.start}
+   * needs first, begun while the caller does other work.
+   */
+  preload(): void {
+    this.#loading ??= (async () => {
+      // The runner first (the smaller graph), so that its sandbox can start early.
+      const embedded = import("./_embedded.ts");
+      const { chooseRunner, cacheDir } = await import("./_runner.ts");
+      // Said once the server starts: a run that stops earlier (its app does not load) says nothing.
+      const runner = await chooseRunner(this.#options.runner, (line) => this.#said.push(line));
+      // What isolation the host gives is learnt by running a few programs:
+      // learn it now, not when the first sandbox starts.
+      (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
+      // The deno runner starts a sandbox process now, to become the app's first sandbox
+      // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
+      (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir(), memoryMib: 512 });
+      trace("runner chosen");
+      const { startEmbedded } = await embedded;
+      trace("control plane and runner loaded");
+      return { runner, startEmbedded };
+    })();
+    this.#loading.catch(() => {}); // start() reports it
+  }
+
   /** Starts it (once); resolves when it serves, rejects with an error a user can act on. */
   start(): Promise<void> {
     this.#starting ??= (async () => {
-      const [{ chooseRunner }, { startEmbedded }] = await Promise.all([
-        import("./_runner.ts"),
-        import("./_embedded.ts"),
-      ]);
-      trace("control plane and runner loaded");
-      const runner = await chooseRunner(this.#options.runner, this.#options.announce);
-      // What isolation the host gives is learnt by running a few programs:
-      // learn it now, beside the server's start, not when the first sandbox starts.
-      (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
+      this.preload();
+      const { runner, startEmbedded } = await this.#loading!;
+      for (const line of this.#said.splice(0)) this.#options.announce(line);
       const port = Number(new URL(this.url).port);
       const embedded = await startEmbedded({ runner, workers: 1, token: this.token, port });
       embedded.failed.catch((err) => this.#failed.reject(err));
@@ -67,8 +99,10 @@ export class RunServer {
     return this.#failed.promise;
   }
 
-  /** Stops it, if it started. */
+  /** Stops it, if it started, and a spare sandbox nothing took. */
   async close(): Promise<void> {
     await (await this.#starting?.catch(() => undefined))?.close();
+    const loaded = await this.#loading?.catch(() => undefined);
+    await (loaded?.runner as Partial<Prestart> | undefined)?.dropSpare?.();
   }
 }

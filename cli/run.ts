@@ -111,6 +111,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const embedded = configured
     ? undefined
     : new RunServer({ runner: values.runner, announce: (l) => console.error(dim(l)) });
+  embedded?.preload();
   try {
     if (values.watch) {
       if (functionName !== undefined || values.detach) {

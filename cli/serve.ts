@@ -29,6 +29,8 @@ Options:
   --redis URL            keep queues and state in Redis (env NANO_MODAL_REDIS_URL);
                          several control planes may share one Redis
   --retention-hours N    how long results stay retrievable (default 24)
+  --results-mib N        without Redis: memory for results kept to fetch again (spawned
+                         calls); past it the oldest are evicted (default 64)
   --token TOKEN          require this token on every RPC (env NANO_MODAL_TOKEN); without
                          one, a generated token kept in ~/.config/nano-modal/token (0600)
   --log-format text|json one line per event (apps, workers, containers, images, lost
@@ -56,9 +58,9 @@ function normalizeWithWorkers(args: string[]): string[] {
 /** The embedded store on `dataDir`, or Redis when a URL is given; warns about risky settings. */
 async function openStore(
   redisUrl: string | undefined,
-  options: { retentionMs: number; dataDir: string },
+  options: { retentionMs: number; dataDir: string; retainedOutputBytes: number },
 ): Promise<Store> {
-  if (!redisUrl) return await openDataDir(options.dataDir, options.retentionMs);
+  if (!redisUrl) return await openDataDir(options.dataDir, options);
   const { retentionMs } = options;
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new UsageError(
@@ -106,6 +108,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     redis: { type: "string" },
     "data-dir": { type: "string" },
     "retention-hours": { type: "string" },
+    "results-mib": { type: "string" },
     token: { type: "string" },
     "worker-token": { type: "string" },
     "log-format": { type: "string" },
@@ -149,8 +152,17 @@ export async function serveCommand(args: string[]): Promise<number> {
     min: 1,
     max: 24 * 365,
   });
+  const resultsMib = intFlag("results-mib", values["results-mib"], {
+    default: 64,
+    min: 1,
+    max: 1024 * 1024,
+  });
   const dataDir = configuredDataDir(values["data-dir"]);
-  const store = await openStore(redisUrl, { retentionMs: retentionHours * 3_600_000, dataDir });
+  const store = await openStore(redisUrl, {
+    retentionMs: retentionHours * 3_600_000,
+    dataDir,
+    retainedOutputBytes: resultsMib * 1024 * 1024,
+  });
   const runner = workers > 0
     ? await chooseRunner(values.runner, (l) => console.error(l))
     : undefined;

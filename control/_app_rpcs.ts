@@ -9,6 +9,7 @@ import type { Clock } from "../proto/clock.ts";
 import type { Deployments } from "./_deployments.ts";
 import { isId } from "./_ids.ts";
 import { invalid } from "./_validate.ts";
+import { evictedError } from "./_outputs.ts";
 
 type AppRpcs = Pick<
   ServiceImpl<typeof ControlService>,
@@ -60,7 +61,10 @@ export function createAppRpcs(store: Store, ctx: AppRpcContext): AppRpcs {
     async cancelCall(req) {
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
       const call = await store.outputs.getCall(req.callId);
-      if (!call) throw new ConnectError(`No call with id ${req.callId}`, Code.NotFound);
+      if (!call) {
+        throw evictedError(store, req.callId) ??
+          new ConnectError(`No call with id ${req.callId}`, Code.NotFound);
+      }
       const total = call.total ?? 0;
       const inputIds = Array.from({ length: total }, (_, i) => `${call.callId}:${i}`);
       // Completing each input ourselves drops it from the queue, and makes the

@@ -4,5 +4,4 @@
  * loaded only by a control plane that uses Redis.
  * @module
  */
-export { Counter, Gauge, Histogram, Registry as MetricsRegistry } from "npm:prom-client@15.1.3";
 export { Cron } from "npm:croner@9.1.0";

@@ -31,7 +31,8 @@ export async function firstOutput(
       return { output: outputs[0].data, logSeq: await store.logs.seq(call.appId) };
     }
     const left = deadline - clock.now();
-    if (left <= 0 || signal?.aborted) return undefined;
+    // An evicted call has no output to wait for (the caller's next fetch says it was evicted).
+    if (left <= 0 || signal?.aborted || store.outputs.wasEvicted?.(callId)) return undefined;
     await store.outputs.waitOutputs(callId, {
       cursor: 0,
       timeoutMs: Math.min(left, 5_000),

@@ -1,6 +1,6 @@
 /**
  * The control plane's Prometheus metrics (`GET /metrics`), kept in its own
- * prom-client registry. Calls, durations and bytes are counted where results
+ * registry (`_prom_text.ts`). Calls, durations and bytes are counted where results
  * arrive; queue depth, running inputs and workers are read from the store at
  * scrape time; workers' own figures (containers, cold starts, image builds,
  * sandbox deaths) arrive with their heartbeats, since the control plane and
@@ -8,7 +8,7 @@
  * ("Metrics").
  * @module
  */
-import { Counter, Gauge, Histogram, MetricsRegistry } from "./_deps.ts";
+import { Counter, Gauge, Histogram, MetricsRegistry } from "./_prom_text.ts";
 import type { Store } from "./store/mod.ts";
 import { CallTally } from "./_call_tally.ts";
 
@@ -46,7 +46,7 @@ const DURATION_BUCKETS = [
 /** What the control plane counts; one per server. */
 export class ControlMetrics {
   /** The registry `/metrics` renders. */
-  readonly registry: InstanceType<typeof MetricsRegistry> = new MetricsRegistry();
+  readonly registry: MetricsRegistry = new MetricsRegistry();
   readonly #calls: Counter<"app" | "function" | "status">;
   readonly #duration: Histogram<"app" | "function">;
   readonly #bytes: Counter<"direction">;
@@ -68,14 +68,14 @@ export class ControlMetrics {
     const r = [this.registry];
     this.#calls = new Counter({
       name: "nano_modal_calls_total",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Inputs finished, by app, function and status (success, failure, timeout, internal)",
       labelNames: ["app", "function", "status"],
       registers: r,
     });
     this.#duration = new Histogram({
       name: "nano_modal_call_duration_seconds",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Time a function ran for one input, as its worker measured it",
       labelNames: ["app", "function"],
       buckets: DURATION_BUCKETS,
@@ -83,7 +83,7 @@ export class ControlMetrics {
     });
     this.#bytes = new Counter({
       name: "nano_modal_payload_bytes_total",
-      collect: () => this.#tally.flush(),
+      beforeRender: () => this.#tally.flush(),
       help: "Argument bytes sent to workers (in) and result bytes received from them (out)",
       labelNames: ["direction"],
       registers: r,

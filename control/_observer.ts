@@ -45,6 +45,8 @@ const RECENT_CALLS = 100;
 const WINDOW = 1_000;
 /** Functions whose figures are kept (the least recently called are forgotten first). */
 const MAX_FUNCTIONS = 1_000;
+/** Function ids whose names are cached (a miss reads the store again). */
+const MAX_NAMES = 10_000;
 
 interface Window {
   success: number;
@@ -90,6 +92,12 @@ export class ControlObserver implements WorkObserver {
         return fn && app ? { app: app.name, function: fn.name, appId: app.appId } : undefined;
       })().catch(() => undefined);
       this.#names.set(functionId, found);
+      // Every ephemeral run makes new function ids: keep the names of the latest ones only.
+      if (this.#names.size > MAX_NAMES) {
+        const oldest = this.#names.keys().next().value!;
+        this.#names.delete(oldest);
+        this.#known.delete(oldest);
+      }
       found.then((v) => v ? this.#known.set(functionId, v) : this.#names.delete(functionId));
     }
     return found;

@@ -2,7 +2,7 @@
  * The outputs the control plane makes itself (lost inputs), encoded like the
  * workers' so that every output reaches clients as the same opaque bytes.
  */
-import { create, toBinary } from "../proto/deps.ts";
+import { Code, ConnectError, create, toBinary } from "../proto/deps.ts";
 import { type Output, OutputSchema, ResultStatus } from "../proto/messages.ts";
 import type { InputRecord, OutputRecord, Store } from "./store/mod.ts";
 
@@ -36,4 +36,16 @@ export async function failExhausted(
     leaseToken: null,
     output: infraFailure(input, maxInfraAttempts),
   })));
+}
+
+/**
+ * The error for a fetch of a call the store evicted to stay under its byte budget (memory and
+ * embedded stores), or undefined when the call was not evicted.
+ */
+export function evictedError(store: Store, callId: string): ConnectError | undefined {
+  if (!store.outputs.wasEvicted?.(callId)) return undefined;
+  return new ConnectError(
+    `The result of call ${callId} was evicted: this server keeps results in memory under a byte budget, oldest evicted first (serve --results-mib, default 64): fetch results sooner, or start serve with a larger budget`,
+    Code.NotFound,
+  );
 }

@@ -30,9 +30,11 @@ export const SWEEP_MS = 5_000;
 export const RETENTION_MS = 60_000;
 
 /** Builds a fixture with app `ap-test` and its function `fu-square`. */
-export async function serviceFixture(): Promise<ServiceFixture> {
+export async function serviceFixture(
+  options: { retainedOutputBytes?: number } = {},
+): Promise<ServiceFixture> {
   const clock = new FakeClock();
-  const store = createMemoryStore({ clock, retentionMs: RETENTION_MS });
+  const store = createMemoryStore({ clock, retentionMs: RETENTION_MS, ...options });
   const appId = "ap-test";
   const functionId = "fu-square";
   const def = create(FunctionDefSchema, {

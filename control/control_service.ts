@@ -10,6 +10,7 @@ import { isId, newId } from "./_ids.ts";
 import { checkFunctionDef, checkName, invalid } from "./_validate.ts";
 import { runMap } from "./_map_stream.ts";
 import { firstOutput } from "./_first_output.ts";
+import { evictedError } from "./_outputs.ts";
 import { clusterStats } from "./_cluster_stats.ts";
 import { LogStreams } from "./_log_streams.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
@@ -232,6 +233,9 @@ export function createControlService(
         invalid(`call ${req.callId} belongs to another function`);
       }
       if (!call) {
+        // A repeat of a call whose result was evicted says so rather than running it again.
+        const evicted = evictedError(store, req.callId);
+        if (evicted) throw evicted;
         // The client chose the id; a repeat of the same call only waits for it.
         call = await newCall(fn, 1, req.callId);
         await store.queue.enqueue([input(call, 0, req.args)]);
@@ -257,7 +261,7 @@ export function createControlService(
       if (!isId(req.callId, "fc")) invalid(`"${req.callId}" is not a call id`);
       const call = await store.outputs.getCall(req.callId);
       if (!call) {
-        throw new ConnectError(
+        throw evictedError(store, req.callId) ?? new ConnectError(
           `No call with id ${req.callId} (results are kept for 24 hours)`,
           Code.NotFound,
         );

@@ -105,3 +105,37 @@ Deno.test("stopApp() drops the app's queued inputs and refuses new calls", async
     await f.close();
   }
 });
+
+Deno.test("a call evicted over the results budget says so on awaitCall() and on a repeat", async () => {
+  // Room for a few small results: the oldest finished calls go first.
+  const f = await serviceFixture({ retainedOutputBytes: 4_000 });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { callId } = await f.control.spawn({
+        functionId: f.functionId,
+        args: new Uint8Array(),
+      });
+      await f.store.queue.complete([{
+        inputId: `${callId}:0`,
+        leaseToken: null,
+        output: output(0),
+      }]);
+      ids.push(callId);
+    }
+    equal((await f.control.awaitCall({ callId: ids[19], timeoutMs: 0 })).done, true, "the newest");
+    const evicted = (e: unknown) =>
+      (e as ConnectError).code === Code.NotFound &&
+      /was evicted.*--results-mib/.test((e as ConnectError).rawMessage);
+    await rejects(f.control.awaitCall({ callId: ids[0], timeoutMs: 0 }), evicted);
+    const repeat = { callId: ids[0], functionId: f.functionId, args: new Uint8Array() };
+    await rejects(f.control.call(repeat), evicted);
+    deepStrictEqual(await f.store.queue.depth(), {}, "the repeat ran nothing again");
+    await rejects(
+      f.control.awaitCall({ callId: "fc-neverneverever", timeoutMs: 0 }),
+      (e: unknown) => /No call with id/.test((e as ConnectError).rawMessage),
+    );
+  } finally {
+    await f.close();
+  }
+});

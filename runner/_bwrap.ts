@@ -126,7 +126,8 @@ function baseMounts(
 export interface BwrapLayout {
   denoPath: string;
   entrypointPath: string;
-  bundlePath: string;
+  /** Undefined for a spare sandbox: its bundle arrives later in its socket dir. */
+  bundlePath?: string;
   socketDir: string;
   /** Where the tmpfs temp dir appears (and the sandbox starts). */
   tmpDir: string;
@@ -145,9 +146,7 @@ export async function bwrapArgs(support: BwrapSupport, layout: BwrapLayout): Pro
     "--ro-bind",
     layout.entrypointPath,
     INSIDE.entrypoint,
-    "--ro-bind",
-    layout.bundlePath,
-    INSIDE.bundle,
+    ...layout.bundlePath === undefined ? [] : ["--ro-bind", layout.bundlePath, INSIDE.bundle],
     "--bind",
     layout.socketDir,
     INSIDE.socketDir,

@@ -12,15 +12,17 @@
  * @module
  */
 import { denoPath } from "../proto/deno_path.ts";
-import type { FunctionSpec, Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
-import { pipeLines } from "./_lines.ts";
-import { bwrapArgs, type BwrapSupport, INSIDE, probeBwrap } from "./_bwrap.ts";
-import { createCgroup, memoryCgroupParent, reapCgroups, type SandboxCgroup } from "./_cgroup.ts";
+import type { FunctionSpec, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import { probeBwrap } from "./_bwrap.ts";
+import { memoryCgroupParent, reapCgroups } from "./_cgroup.ts";
 import { deniedNet } from "./_sandbox_net.ts";
 import { reapOrphans } from "./_reap.ts";
 import { CapacityError } from "./errors.ts";
-import { hasSetpriv, realPath, signalName } from "./_subprocess.ts";
+import { hasSetpriv, realPath } from "./_subprocess.ts";
 import { imageEnv, unhonouredImage } from "./image_spec.ts";
+import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
+import { SpareSandbox } from "./_spare.ts";
+import { entrypointFile } from "./_entrypoint_file.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
@@ -34,20 +36,8 @@ export interface DenoRunnerOptions {
   log?: (line: string) => void;
 }
 
-const OOM = /out of memory|heap limit|Allocation failed/i;
-// V8 prints a GC report and a C stack before dying of OOM: noise for the caller.
-const FATAL = /<--- Last few GCs --->|Fatal JavaScript|Fatal process out of memory/;
 /** How often sandboxes left by dead workers are looked for. */
 const REAP_EVERY_MS = 30_000;
-
-/** What the host offers, learnt once per runner. */
-interface HostSupport {
-  bwrap: BwrapSupport | null;
-  cgroupParent: { dir: string; v2: boolean } | null;
-  /** `setpriv --pdeathsig` exists: without bubblewrap, sandboxes still die with their worker. */
-  setpriv: boolean;
-  denied: string[];
-}
 
 /**
  * Runs sandboxes as Deno subprocesses.
@@ -66,6 +56,7 @@ export class DenoRunner implements Runner {
   #options: DenoRunnerOptions;
   #support?: Promise<HostSupport>;
   #reaper?: ReturnType<typeof setInterval>;
+  #spare?: Promise<SpareSandbox | undefined>;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
   readonly #roots = new Set<string>();
 
@@ -122,129 +113,55 @@ export class DenoRunner implements Runner {
   async start(spec: SandboxSpec): Promise<Sandbox> {
     const host = await this.#host();
     this.#roots.add(spec.socketDir.slice(0, spec.socketDir.lastIndexOf("/")));
+    // Taken before waiting: of sandboxes starting at once, one only may have it.
+    const pending = this.#spare;
+    this.#spare = undefined;
+    const spare = await pending;
+    if (spare?.fits(spec)) {
+      const adopted = await spare.adopt(spec).catch(() => undefined);
+      if (adopted) return adopted;
+    }
+    spare?.kill();
     const def = spec.def;
-    const memoryMib = Math.max(16, def.memoryMib);
-    const inBwrap = !!host.bwrap;
-    const hostTmp = `${spec.socketDir}/tmp`;
-    if (!inBwrap) await Deno.mkdir(hostTmp, { recursive: true });
-    const paths = inBwrap
-      ? {
-        entrypoint: INSIDE.entrypoint,
-        bundle: INSIDE.bundle,
-        socket: `${INSIDE.socketDir}/sock`,
-        tmp: hostTmp,
-        denoDir: `${hostTmp}/.deno`,
-        deno: INSIDE.deno,
-      }
-      : {
-        entrypoint: spec.entrypointPath,
-        bundle: spec.bundlePath,
-        socket: `${spec.socketDir}/sock`,
-        tmp: hostTmp,
-        denoDir: this.#denoDir,
-        deno: this.#denoPath,
-      };
-    // Volumes appear at their paths only inside the namespace (see SandboxSpec.mounts).
-    const mounts = inBwrap ? spec.mounts ?? [] : [];
-    const readable = [paths.bundle, paths.entrypoint, paths.socket, paths.tmp];
-    const writable = [paths.socket, paths.tmp];
-    // Inside bubblewrap /tmp is the sandbox's own tmpfs (see _bwrap.ts); outside it is the host's.
-    if (inBwrap) readable.push("/tmp"), writable.push("/tmp");
-    for (const m of mounts) {
-      readable.push(m.target);
-      if (!m.readOnly) writable.push(m.target);
-    }
-    const denoArgs = [
-      "run",
-      "--no-prompt",
-      "--no-config",
-      "--no-lock",
-      `--allow-read=${readable.join(",")}`,
-      `--allow-write=${writable.join(",")}`,
-      "--allow-env",
-      "--allow-sys=hostname,osRelease,cpus,loadavg,networkInterfaces,systemMemoryInfo",
-      `--v8-flags=--max-old-space-size=${memoryMib}`,
-    ];
-    // The worker's unix socket is the one "network" a blocked sandbox may use.
-    if (def.blockNetwork) denoArgs.push(`--allow-net=unix:${paths.socket}`);
-    else denoArgs.push("--allow-net", `--deny-net=${host.denied.join(",")}`);
-    denoArgs.push(paths.entrypoint, paths.socket, `file://${paths.bundle}`, spec.appName);
-
-    let command: string[];
-    if (host.bwrap) {
-      const wrap = await bwrapArgs(host.bwrap, {
-        denoPath: await realPath(this.#denoPath),
-        entrypointPath: spec.entrypointPath,
-        bundlePath: spec.bundlePath,
-        socketDir: spec.socketDir,
-        tmpDir: hostTmp,
-        tmpMib: memoryMib,
-        blockNetwork: def.blockNetwork,
-        mounts,
-      });
-      command = [host.bwrap.path, ...wrap, paths.deno, ...denoArgs];
-    } else if (host.setpriv) {
-      command = ["setpriv", "--pdeathsig", "SIGKILL", "--", paths.deno, ...denoArgs];
-    } else {
-      command = [paths.deno, ...denoArgs];
-    }
-    let cgroup: SandboxCgroup | null = null;
-    if (host.cgroupParent) {
-      cgroup = await createCgroup(host.cgroupParent, spec.sandboxId, memoryMib);
-      // The shell joins the cgroup before it becomes the sandbox, so no process escapes it.
-      if (cgroup) {
-        command = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, ...command];
-      }
-    }
-    const child = new Deno.Command(command[0], {
-      args: command.slice(1),
-      clearEnv: true,
-      env: {
-        DENO_DIR: paths.denoDir,
-        TMPDIR: paths.tmp,
-        HOME: paths.tmp,
-        NO_COLOR: "1",
-        ...imageEnv(def),
-        ...spec.env,
-      },
-      cwd: inBwrap ? "/" : hostTmp,
+    const spawned = await spawnSandbox(host, { denoPath: this.#denoPath, denoDir: this.#denoDir }, {
+      sandboxId: spec.sandboxId,
+      socketDir: spec.socketDir,
+      entrypointPath: spec.entrypointPath,
+      bundlePath: spec.bundlePath,
+      memoryMib: def.memoryMib,
+      blockNetwork: def.blockNetwork,
+      mounts: spec.mounts ?? [],
+      env: { ...imageEnv(def), ...spec.env },
+      entryArgs: [spec.appName],
       stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let stderrTail = "";
-    let dying = false;
-    let killed = false;
-    const out = pipeLines(child.stdout, (text) => spec.onOutput(1, text));
-    const err = pipeLines(child.stderr, (text) => {
-      stderrTail = (stderrTail + text).slice(-4096);
-      if (FATAL.test(text) || OOM.test(text)) dying = true;
-      if (!dying) spec.onOutput(2, text);
+      onOutput: spec.onOutput,
     });
-    const exited = (async (): Promise<SandboxExit> => {
-      const status = await child.status;
-      await Promise.allSettled([out, err]);
-      const oom = OOM.test(stderrTail) || (!killed && (await cgroup?.oomKilled() ?? false));
-      await cgroup?.remove();
-      if (!inBwrap) await Deno.remove(hostTmp, { recursive: true }).catch(() => {});
-      // bwrap reports a sandbox killed by a signal as exit code 128 + signal.
-      const signal = status.signal ??
-        (inBwrap && status.code > 128 ? signalName(status.code) : null);
-      return { code: signal ? null : status.code, signal, oom };
-    })();
-    return {
-      id: spec.sandboxId,
-      exited,
-      async kill() {
-        killed = true;
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Already gone.
-        }
-        await exited;
-      },
-    };
+    return { id: spec.sandboxId, exited: spawned.exited, kill: () => spawned.kill() };
+  }
+
+  /**
+   * Starts a spare sandbox now, for the first sandbox this runner starts if
+   * that one would start identically (see `_spare.ts`): `nano-modal run`
+   * calls it at its first moment, so that the sandbox's own start overlaps
+   * the CLI's. `memoryMib` is the SDK's default. One spare at most.
+   */
+  prestart(options: { cacheDir: string; memoryMib: number }): void {
+    if (this.#spare) return;
+    this.#spare = (async () => {
+      const host = await this.#host();
+      const rootDir = `${options.cacheDir}/sandboxes`;
+      this.#roots.add(rootDir);
+      const bin = { denoPath: this.#denoPath, denoDir: this.#denoDir };
+      const entrypointPath = await entrypointFile(options.cacheDir);
+      return await SpareSandbox.start(host, bin, { ...options, rootDir, entrypointPath });
+    })().catch(() => undefined);
+  }
+
+  /** Stops the spare sandbox if no sandbox took it. */
+  async dropSpare(): Promise<void> {
+    const pending = this.#spare;
+    this.#spare = undefined;
+    await (await pending)?.kill();
   }
 
   /**

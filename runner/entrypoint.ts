@@ -2,10 +2,14 @@
  * The in-sandbox entrypoint: imports the app bundle once, then runs inputs
  * that the worker sends over the unix socket, `concurrency` at a time.
  *
- * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin]
+ * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin | --spare]
  *
  * With `--lifeline-stdin` a helper thread ends the process when stdin closes
  * (its worker died), even while user code spins on the main thread.
+ *
+ * With `--spare` (a spare deno sandbox, see runner/_spare.ts) it starts
+ * before there is an app: loaded, it waits for one line on stdin naming the
+ * app (`{"appName":...}`), by when its socket and bundle are in place.
  *
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
@@ -126,9 +130,23 @@ function watchLifeline(): void {
   new Worker(`data:application/javascript,${encodeURIComponent(source)}`, { type: "module" });
 }
 
+/** A spare sandbox's app, once the worker gives it one (ends the process if none comes). */
+async function spareAssignment(): Promise<{ appName: string }> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of Deno.stdin.readable) {
+    text += decoder.decode(chunk, { stream: true });
+    const end = text.indexOf("\n");
+    if (end >= 0) return JSON.parse(text.slice(0, end));
+  }
+  return exitProcess(0); // not needed after all
+}
+
 async function main(): Promise<void> {
-  const [socketPath, bundleUrl, appName, ...flags] = Deno.args;
+  const [socketPath, bundleUrl, ...rest] = Deno.args;
+  let [appName, ...flags] = rest;
   if (flags.includes("--lifeline-stdin")) watchLifeline();
+  if (flags.includes("--spare")) appName = (await spareAssignment()).appName;
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
   const frames = writer = new FrameWriter(conn);
 

@@ -48,17 +48,22 @@ export interface BundleOptions {
   /**
    * Called once the rest of the work runs in another process (esbuild's or
    * `deno bundle`), or when there is none left (a cached bundle): the moment
-   * to start other work on this thread.
+   * to start other work on this thread. It may be called more than once (a
+   * fast path that gave up, then another): only the first call counts.
    */
   onStarted?: () => void;
 }
 
+/** Whether a source map's source is a file of an npm package. */
+const npmSource = (source: string) => source.includes("/npm/registry.npmjs.org/");
+
 async function cachedBundle(
   entryPath: string,
   externals: string[],
-  options: BundleOptions & { fast: boolean },
+  options: BundleOptions & { fast: boolean; trimNpm?: boolean },
 ): Promise<Bundle> {
-  const cache = await BundleCache.open(entryPath, [CLIENT_EXTERNAL, ...externals]);
+  const settings = [CLIENT_EXTERNAL, ...externals, ...options.trimNpm ? ["(npm unmapped)"] : []];
+  const cache = await BundleCache.open(entryPath, settings);
   const cached = await cache.lookup();
   if (cached) return options.onStarted?.(), cached;
   const fast = options.fast ? await esbuildBundle(entryPath, externals, options) : undefined;
@@ -78,24 +83,22 @@ async function esbuildBundle(
   options: BundleOptions,
 ): Promise<{ code: Uint8Array; sources: string[] } | undefined> {
   if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
-  sdkBundle ??= cachedBundle(new URL(SHIPPED_SDK_URL).pathname, [], { fast: false }).then(
+  // Its map has no mappings into npm packages, so neither have those of the apps built on it.
+  const sdkPath = new URL(SHIPPED_SDK_URL).pathname;
+  sdkBundle ??= cachedBundle(sdkPath, [], { fast: false, trimNpm: true }).then(
     (b) => `${cacheDir()}/bundles/${b.hash}.js`,
     () => undefined,
   );
   const sdkBundlePath = await sdkBundle;
   if (!sdkBundlePath) return undefined;
-  const text = await fastBundle(entryPath, {
+  const built = await fastBundle(entryPath, {
     externals,
     clientExternal: CLIENT_EXTERNAL,
     sdkBundlePath,
     onStarted: options.onStarted,
   });
-  if (text === undefined) return undefined;
-  const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
-  // The app imports no npm package itself here: those in the map are the SDK's.
-  const map = absolutizeSourceMap(text, `file://${entryDir}/`, {
-    unmapped: (source) => source.includes("/npm/registry.npmjs.org/"),
-  });
+  if (built === undefined) return undefined;
+  const map = absolutizeSourceMap(built.text, built.base);
   return { code: new TextEncoder().encode(map.code), sources: map.sources };
 }
 
@@ -103,7 +106,7 @@ async function esbuildBundle(
 async function denoBundle(
   entryPath: string,
   externals: string[],
-  options: BundleOptions,
+  options: BundleOptions & { trimNpm?: boolean },
 ): Promise<{ code: Uint8Array; sources: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-bundle-" });
   try {
@@ -136,7 +139,11 @@ async function denoBundle(
       ).slice(0, 3).join(" ");
       throw new InvalidError(`Cannot bundle ${entryPath}: ${detail || "deno bundle failed"}`);
     }
-    const map = absolutizeSourceMap(await Deno.readTextFile(out), `file://${dir}/`);
+    const map = absolutizeSourceMap(
+      await Deno.readTextFile(out),
+      `file://${dir}/`,
+      options.trimNpm ? { unmapped: npmSource } : {},
+    );
     return { code: new TextEncoder().encode(map.code), sources: map.sources };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -7,9 +7,16 @@
  * elsewhere than the SDK, compiler options — it returns undefined and
  * `deno bundle` does the whole job. Both write the same kind of module:
  * ESM, names kept, TC39 decorators compiled, an inline source map.
+ *
+ * esbuild's binary does it on its own first (`_fast_bundle_cli.ts`), which
+ * costs this thread next to nothing; its JavaScript API, with the plugin
+ * below, handles what the binary alone cannot (the SDK imported by path).
  */
 import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
+import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
+
+const ESBUILD_VERSION = "0.28.2";
 
 type Esbuild = typeof import("npm:esbuild@0.28.2");
 type Plugin = import("npm:esbuild@0.28.2").Plugin;
@@ -86,14 +93,37 @@ export interface FastBundleOptions {
   onStarted?: () => void;
 }
 
-/** Bundles `entryPath` with esbuild, or returns undefined when it is not a case for the fast path. */
+/** Where esbuild's npm package is (a file: URL once Deno has it), or "" if unknown. */
+function esbuildMain(): string {
+  try {
+    return import.meta.resolve("npm:esbuild@0.28.2");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Bundles `entryPath` with esbuild; returns the code and the directory its
+ * source map's `sources` are relative to, or undefined when it is not a case
+ * for the fast path.
+ */
 export async function fastBundle(
   entryPath: string,
   options: FastBundleOptions,
-): Promise<string | undefined> {
+): Promise<{ text: string; base: string } | undefined> {
   const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
   const sdkImports = await sdkOnlyConfig(entryDir).catch(() => undefined);
-  if (!sdkImports || !SDK_PATH) return undefined;
+  if (!sdkImports || !SDK_PATH || !SDK_DIR) return undefined;
+  const binary = await esbuildBinary(esbuildMain(), ESBUILD_VERSION);
+  if (binary) {
+    // onStarted may be called again below: callers take only its first call.
+    const built = await cliBundle(binary, entryPath, {
+      ...options,
+      sdkNames: Object.keys(sdkImports),
+      sdkDir: SDK_DIR,
+    }).catch(() => undefined);
+    if (built) return { text: built.code, base: built.base };
+  }
   // Loaded only when a run bundles, pinned here like the other npm packages in their deps files.
   // deno-lint-ignore no-import-prefix
   esbuild ??= import("npm:esbuild@0.28.2");
@@ -116,7 +146,7 @@ export async function fastBundle(
       plugins: [resolver(options, sdkImports)],
     });
     options.onStarted?.();
-    return (await building).outputFiles[0].text;
+    return { text: (await building).outputFiles[0].text, base: `file://${entryDir}/` };
   } catch {
     // Not a case for the fast path (NotFast), or esbuild's own complaint about
     // the code: either way deno bundle does it, and says it the way users know.

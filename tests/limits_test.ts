@@ -83,7 +83,7 @@ Deno.test("an input whose sandbox is killed mid-call runs again and its result a
   const file = await writeApp(`import { App } from ${SDK};
 const app = new App(${JSON.stringify(appName)});
 export const victim = app.function(async function victim(x: number) {
-  console.log("victim running");
+  console.log("victim running in", Deno.cwd());
   await new Promise((r) => setTimeout(r, 1_500));
   return x * 2;
 });
@@ -95,9 +95,11 @@ app.localEntrypoint(async () => {
 `);
   const proc = new CliProcess(["run", "--runner", "deno", file]);
   try {
-    await proc.waitFor(/victim running/);
-    const kill = await new Deno.Command("pkill", { args: ["-9", "-f", `entrypoint.* ${appName}$`] })
-      .output();
+    // The sandbox's own directory (its working dir's parent) is on its command line; its app's
+    // name need not be (the first sandbox of a run may be a spare started before the app was known).
+    const cwd = (await proc.waitFor(/victim running in (\S+)/))[1];
+    const sandboxDir = cwd.slice(0, cwd.lastIndexOf("/"));
+    const kill = await new Deno.Command("pkill", { args: ["-9", "-f", `${sandboxDir}/`] }).output();
     strictEqual(kill.code, 0, "pkill found the sandbox");
     strictEqual(await proc.exited(), 0);
     match(proc.stdout, /^result \[42\]$/m);

@@ -69,3 +69,19 @@ Deno.test("serve refuses to listen beyond loopback without a token", async () =>
   strictEqual(r.code, 1);
   match(r.stderr, /^error: Refusing to listen on 0\.0\.0\.0 without a token/);
 });
+
+Deno.test("serve --results-mib: the oldest results are evicted, and fetching one says so", async () => {
+  const { proc, url } = await startServe(
+    ["--with-workers", "--runner", "deno", "--results-mib", "1"],
+  );
+  try {
+    const r = await runCli(["run", "--server", url, "tests/fixtures/evicted_results.ts"]);
+    check(r.code === 0, "exit code 0", r);
+    match(r.stdout, /^first: 1$/m);
+    match(r.stdout, /^call 5: 5$/m);
+    match(r.stdout, /^first again: NotFoundError$/m);
+    match(r.stdout, /^message: .*was evicted.*--results-mib/m);
+  } finally {
+    await proc.stop();
+  }
+});

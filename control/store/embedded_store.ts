@@ -67,7 +67,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const blobs = new FileBlobStore(`${dataDir}/blobs`);
   // An upload older than this was abandoned by a writer that died.
   await blobs.removeAbandoned(clock.now(), 3_600_000);
-  const outputs = new MemoryOutputStore(clock, options.retentionMs ?? DEFAULT_RETENTION_MS);
+  const outputs = new MemoryOutputStore(clock, {
+    retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
+    budgetBytes: options.retainedOutputBytes,
+  });
   const queue = new MemoryCallQueue(outputs, clock);
   let closed = false;
   return {

@@ -30,7 +30,10 @@ import { MemoryTickLeases } from "./memory_tick_leases.ts";
  */
 export function createMemoryStore(options: StoreOptions = {}): Store {
   const clock = options.clock ?? systemClock;
-  const outputs = new MemoryOutputStore(clock, options.retentionMs ?? DEFAULT_RETENTION_MS);
+  const outputs = new MemoryOutputStore(clock, {
+    retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
+    budgetBytes: options.retainedOutputBytes,
+  });
   const queue = new MemoryCallQueue(outputs, clock);
   return {
     kind: "memory",

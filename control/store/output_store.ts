@@ -2,7 +2,7 @@
  * Calls and their outputs: what `remote()`, `spawn()` and `map()` wait on.
  * Outputs are opaque bytes (an encoded `Output` message) recorded at most
  * once per index; a call is forgotten once it has been idle for the store's
- * retention period.
+ * retention period, or earlier where a store keeps its outputs under a byte budget.
  * @module
  */
 import type { WaitOptions } from "./call_queue.ts";
@@ -60,4 +60,9 @@ export interface OutputStore {
   release(callId: string, cursor: number): Promise<void>;
   /** Forgets calls idle for longer than the retention period; returns how many. */
   forgetIdle(): Promise<number>;
+  /**
+   * Whether a call unknown now was forgotten lately to keep the store under its byte budget
+   * (stores without a budget leave this out): a fetch of it then says so.
+   */
+  wasEvicted?(callId: string): boolean;
 }

@@ -52,6 +52,12 @@ export interface StoreOptions {
   clock?: Clock;
   /** How long finished calls stay retrievable. @default 86_400_000 (24 h) */
   retentionMs?: number;
+  /**
+   * The memory and embedded stores' byte budget for held results and call records: past it
+   * the oldest finished calls are evicted. Redis keeps results for `retentionMs` instead.
+   * @default 67_108_864 (64 MiB)
+   */
+  retainedOutputBytes?: number;
 }
 
 /** The default of {@linkcode StoreOptions.retentionMs}. */

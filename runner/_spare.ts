@@ -1,0 +1,107 @@
+/**
+ * A spare deno sandbox: started before any function is known (by
+ * `nano-modal run`, at its first moment), so that bubblewrap, Deno's own
+ * start and the entrypoint's loading happen while the CLI loads and bundles
+ * the app, not after. It is the same process a function's sandbox would be —
+ * the same permissions, namespace, cgroup and limits — except that it waits,
+ * with nothing of any app, until {@linkcode SpareSandbox.adopt} gives it one
+ * sandbox's bundle and socket (hard links in its own directory) and the app's
+ * name. It serves at most one sandbox, and only one whose start would have
+ * been identical: the default memory, network allowed, no volumes and no
+ * environment of its own (secrets and image variables are set at a process's
+ * start); any other function starts its own sandbox as before.
+ */
+import type { Sandbox, SandboxSpec } from "./runner.ts";
+import { type DenoBinary, type HostSupport, type Spawned, spawnSandbox } from "./_deno_spawn.ts";
+import { imageEnv } from "./image_spec.ts";
+
+let count = 0;
+
+/** Where a spare's output goes: kept until adoption (Deno's own warnings, if any), then the adopter's. */
+interface Output {
+  early: [1 | 2, string][];
+  sink?: (fd: 1 | 2, text: string) => void;
+}
+
+/** A sandbox process waiting for its app. */
+export class SpareSandbox {
+  readonly #spawned: Spawned;
+  readonly #dir: string;
+  readonly #entrypointPath: string;
+  readonly #memoryMib: number;
+  readonly #output: Output;
+  #ended = false;
+
+  private constructor(
+    spawned: Spawned,
+    output: Output,
+    at: { dir: string; entrypointPath: string; memoryMib: number },
+  ) {
+    this.#spawned = spawned;
+    this.#output = output;
+    this.#dir = at.dir;
+    this.#entrypointPath = at.entrypointPath;
+    this.#memoryMib = at.memoryMib;
+    spawned.exited.finally(() => this.#ended = true);
+  }
+
+  /** Starts a spare under `rootDir` (a worker's sandbox directory). */
+  static async start(
+    host: HostSupport,
+    bin: DenoBinary,
+    options: { rootDir: string; entrypointPath: string; memoryMib: number },
+  ): Promise<SpareSandbox> {
+    // Named like a worker's sandboxes (`_reap.ts` finds it if this process dies).
+    const dir = `${options.rootDir}/nm-spare-x-${Deno.pid}-${++count}`;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    const output: Output = { early: [] };
+    const spawned = await spawnSandbox(host, bin, {
+      sandboxId: dir.slice(dir.lastIndexOf("/") + 1),
+      socketDir: dir,
+      entrypointPath: options.entrypointPath,
+      memoryMib: options.memoryMib,
+      blockNetwork: false,
+      mounts: [],
+      env: {},
+      entryArgs: ["", "--spare"],
+      stdin: "piped",
+      removeDir: true,
+      onOutput: (fd, text) => output.sink ? output.sink(fd, text) : output.early.push([fd, text]),
+    });
+    return new SpareSandbox(spawned, output, { dir, ...options });
+  }
+
+  /** Whether the sandbox `spec` asks for would start exactly as this one did. */
+  fits(spec: SandboxSpec): boolean {
+    return !this.#ended && spec.entrypointPath === this.#entrypointPath &&
+      Math.max(16, spec.def.memoryMib) === Math.max(16, this.#memoryMib) &&
+      !spec.def.blockNetwork && !(spec.mounts?.length) &&
+      Object.keys(imageEnv(spec.def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
+  }
+
+  /** Makes this process the sandbox `spec` describes; rejects if it cannot (then kill it). */
+  async adopt(spec: SandboxSpec): Promise<Sandbox> {
+    try {
+      await Deno.link(spec.bundlePath, `${this.#dir}/bundle.js`);
+    } catch {
+      await Deno.copyFile(spec.bundlePath, `${this.#dir}/bundle.js`);
+    }
+    // The worker listens in its own directory for this sandbox; the spare connects in its own.
+    await Deno.link(`${spec.socketDir}/sock`, `${this.#dir}/sock`);
+    this.#output.sink = (fd, text) => spec.onOutput(fd, text);
+    for (const [fd, text] of this.#output.early.splice(0)) spec.onOutput(fd, text);
+    const writer = this.#spawned.child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(`${JSON.stringify({ appName: spec.appName })}\n`));
+    await writer.close();
+    const spawned = this.#spawned;
+    return { id: spec.sandboxId, exited: spawned.exited, kill: () => spawned.kill() };
+  }
+
+  /** Stops it (unused, or it could not be adopted). */
+  async kill(): Promise<void> {
+    // Its stdin closing ends it too: a SIGKILL that reaches bubblewrap before bubblewrap has
+    // tied its child's life to its own would leave that child waiting for an app forever.
+    await this.#spawned.child.stdin.close().catch(() => {});
+    await this.#spawned.kill();
+  }
+}

@@ -1,0 +1,129 @@
+// A spare deno sandbox (started before any function is known) becomes the first sandbox that
+// would have started identically, with the same walls; any other sandbox starts on its own.
+import { match, ok, strictEqual } from "node:assert/strict";
+import { create } from "../proto/deps.ts";
+import { FunctionDefSchema } from "../proto/messages.ts";
+import { decodeValue, encodeValue } from "../proto/payload.ts";
+import { entrypointFile } from "./_entrypoint_file.ts";
+import { WarmSandbox } from "./_warm_sandbox.ts";
+import { DenoRunner } from "./deno_runner.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+const BUNDLE = `
+const rt = globalThis[Symbol.for("nano-modal.runtime")];
+const attempt = async (f) => { try { return String(await f()); } catch (e) { return e.name; } };
+rt.apps.push({ name: "unit", functions: new Map([
+  ["probe", async (port) => ({
+    loopback: await attempt(async () => (await Deno.connect({ hostname: "127.0.0.1", port })).close()),
+    etc: await attempt(() => Deno.readTextFileSync("/etc/passwd")),
+    cwd: Deno.cwd(),
+    pid: Deno.pid,
+  })],
+]) });
+`;
+
+async function setUp(bubblewrap: boolean) {
+  const dir = await Deno.makeTempDir({ prefix: "nano-modal-spare-unit-" });
+  await Deno.writeTextFile(`${dir}/bundle.js`, BUNDLE);
+  await Deno.mkdir(`${dir}/sandboxes`);
+  const runner = new DenoRunner({ denoDir: `${dir}/deno`, bubblewrap, log: () => {} });
+  const entrypointPath = await entrypointFile(dir);
+  const start = (name: string, blockNetwork = false) =>
+    WarmSandbox.start(runner, {
+      sandboxId: `nm-unit-${name}-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`,
+      appId: "ap-unit",
+      appName: "unit",
+      functionName: name,
+      def: create(FunctionDefSchema, {
+        name: "probe",
+        timeoutMs: 60_000,
+        memoryMib: 64,
+        concurrency: 1,
+        blockNetwork,
+      }),
+      bundlePath: `${dir}/bundle.js`,
+      entrypointPath,
+      onOutput: () => {},
+    }, { rootDir: `${dir}/sandboxes` });
+  return { dir, runner, start };
+}
+
+async function spares(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(`${dir}/sandboxes`)))
+    .map((e) => e.name).filter((n) => n.startsWith("nm-spare-"));
+}
+
+for (const bubblewrap of [true, false]) {
+  const where = bubblewrap ? "inside bubblewrap" : "without bubblewrap";
+  Deno.test({
+    name: `${where}, a spare sandbox runs the first sandbox that fits it, behind the same walls`,
+    ...options,
+    async fn() {
+      const { dir, runner, start } = await setUp(bubblewrap);
+      runner.prestart({ cacheDir: dir, memoryMib: 64 });
+      // A real process: time for it to boot and reach its wait (one that did not wait for its
+      // app would have died by now, failing to connect, and not run the input below).
+      await new Promise((r) => setTimeout(r, 1_500));
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const warm = await start("probe");
+      try {
+        const done = await warm.run("in-1", encodeValue([(listener.addr as Deno.NetAddr).port]), {
+          fn: "probe",
+        });
+        ok(done.ok, JSON.stringify(done.error));
+        const probed = decodeValue(done.payload!) as Record<string, unknown>;
+        match(String(probed.cwd), /\/nm-spare-x-\d+-\d+\/tmp$/, "the spare ran it");
+        strictEqual(probed.loopback, "NotCapable");
+        strictEqual(probed.etc, "NotCapable");
+        if (bubblewrap) strictEqual(probed.pid, 2, "in its own PID namespace");
+      } finally {
+        await warm.stop();
+        listener.close();
+      }
+      const second = await start("probe");
+      const again = await second.run("in-2", encodeValue([1]), { fn: "probe" });
+      ok(!String((decodeValue(again.payload!) as { cwd: string }).cwd).includes("nm-spare"));
+      await second.stop();
+      await runner.dropSpare();
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+
+  Deno.test({
+    name: `${where}, a sandbox that would start otherwise (blockNetwork) starts on its own`,
+    ...options,
+    async fn() {
+      const { dir, runner, start } = await setUp(bubblewrap);
+      runner.prestart({ cacheDir: dir, memoryMib: 64 });
+      const warm = await start("probe", true);
+      const done = await warm.run("in-1", encodeValue([1]), { fn: "probe" });
+      ok(done.ok, JSON.stringify(done.error));
+      const probed = decodeValue(done.payload!) as Record<string, unknown>;
+      ok(!String(probed.cwd).includes("nm-spare"), "not the spare");
+      await warm.stop();
+      // The spare was stopped, and its directory went with it.
+      for (let i = 0; i < 100 && (await spares(dir)).length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      strictEqual((await spares(dir)).length, 0);
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
+
+Deno.test({
+  name: "an unused spare sandbox is stopped by dropSpare(), its directory removed",
+  ...options,
+  async fn() {
+    const { dir, runner } = await setUp(true);
+    runner.prestart({ cacheDir: dir, memoryMib: 64 });
+    for (let i = 0; i < 200 && (await spares(dir)).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    strictEqual((await spares(dir)).length, 1);
+    await runner.dropSpare();
+    strictEqual((await spares(dir)).length, 0);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
