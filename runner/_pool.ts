@@ -98,7 +98,7 @@ export class FunctionPool {
   /** Inputs a sandbox may hold: `concurrency` running plus a window queued there (pipelining). */
   get slots(): number {
     const c = this.#concurrency;
-    return c + this.#runTime.window(c, this.spec.def.timeoutMs);
+    return c + this.#runTime.window(c, this.spec.def);
   }
 
   /** Sandboxes alive now. */

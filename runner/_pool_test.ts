@@ -266,3 +266,27 @@ Deno.test("FunctionPool queues a deep window behind a microsecond function, in o
   await Promise.all(runs);
   strictEqual(runner.started.length, 1, "one pipelined sandbox");
 });
+
+Deno.test("a web endpoint's requests never queue at a busy sandbox, however fast they run", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner();
+  await using p = await makePool(runner, clock, { concurrency: 1, maxContainers: 2, web: {} });
+  for (let i = 0; i < 20; i++) {
+    const r = p.pool.run(`fast-${i}`, args);
+    (await runner.nextRun()).answer({ ok: true, ms: 0.01 });
+    await r;
+  }
+  strictEqual(p.pool.slots, 1, "no window for a web endpoint");
+  // One request streams for as long as its client likes; the next must not wait behind it.
+  const held = p.pool.run("held", args);
+  const heldRun = await runner.nextRun();
+  const next = p.pool.run("next", args);
+  await clock.tick(SCALE_UP_AFTER_MS);
+  const nextRun = await runner.nextRun();
+  strictEqual(nextRun.message.id, "next");
+  strictEqual(runner.started.length, 2, "the next request went to a second sandbox");
+  nextRun.answer({ ok: true, ms: 0.01 });
+  await next;
+  heldRun.answer({ ok: true, ms: 0.01 });
+  await held;
+});

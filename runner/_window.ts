@@ -68,11 +68,16 @@ export class RunTime {
     this.#bytes = this.#bytes === 0 ? bytes : this.#bytes + ALPHA * (bytes - this.#bytes);
   }
 
-  /** Inputs to queue at a sandbox beyond its `concurrency`, at these averages. */
-  window(concurrency: number, timeoutMs: number): number {
+  /**
+   * Inputs to queue at a sandbox of `def` beyond its `concurrency`, at these averages. A web
+   * endpoint gets none, however fast its requests: a request may stream its body either way for
+   * as long as its client likes, and any request queued behind it would wait that long.
+   */
+  window(concurrency: number, def: { timeoutMs: number; web?: unknown }): number {
+    if (def.web) return 0;
     return queueWindow(concurrency, {
       meanMs: this.windowMeanMs,
-      timeoutMs,
+      timeoutMs: def.timeoutMs,
       meanBytes: this.#bytes,
     });
   }
