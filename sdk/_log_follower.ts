@@ -44,11 +44,14 @@ export class LogFollower {
   }
 
   /**
-   * Waits for the server to end the stream of an app it stopped (it sends
-   * what was published before the stop first), at most `maxWaitMs`; then stops.
+   * Waits for the server to end the stream of the app that `stopping` stops (it sends what
+   * was published before the stop first), at most `maxWaitMs` once `stopping` settled; then
+   * stops. The end may arrive before `stopping`'s answer does: it counts as the app's end
+   * from the moment the stop is asked, not from its answer.
    */
-  async finish(maxWaitMs: number): Promise<void> {
+  async finish(stopping: Promise<unknown>, maxWaitMs: number): Promise<void> {
     this.#ending = true;
+    await stopping.catch(() => {});
     const timer = setTimeout(() => this.#ctl.abort(), maxWaitMs);
     try {
       await this.#done;

@@ -267,9 +267,9 @@ export class Session {
     trace("stopping app");
     clearInterval(this.#heartbeat);
     if (this.#appId) {
-      await this.#client.stopApp({ appId: this.#appId }, { timeoutMs: 5_000 }).catch(() => {});
+      const stopping = this.#client.stopApp({ appId: this.#appId }, { timeoutMs: 5_000 });
       // The server ends the app's log stream after the lines published before the stop.
-      await this.#logs?.finish(LOGS_AFTER_STOP_MS);
+      await (this.#logs?.finish(stopping, LOGS_AFTER_STOP_MS) ?? stopping.catch(() => {}));
     }
     await this.#logs?.stop();
     trace("app stopped");
