@@ -5,6 +5,8 @@
 // comments into the JSDoc of proto/gen/.
 import { deepStrictEqual } from "node:assert/strict";
 import { undocumented } from "./_proto_comments.ts";
+import { ResultStatus as Generated } from "./messages.ts";
+import { ResultStatus } from "./result_status.ts";
 
 Deno.test("undocumented() finds a field without a comment and accepts commented ones", () => {
   deepStrictEqual(
@@ -18,4 +20,11 @@ Deno.test("undocumented() finds a field without a comment and accepts commented 
 Deno.test("every message, field, enum value, service and rpc of nano_modal.proto is documented", async () => {
   const source = await Deno.readTextFile(new URL("./nano_modal.proto", import.meta.url));
   deepStrictEqual(undocumented(source), []);
+});
+
+Deno.test("proto/result_status.ts holds the generated ResultStatus, value for value", () => {
+  const generated = Object.fromEntries(
+    Object.entries(Generated).filter(([name]) => Number.isNaN(Number(name))),
+  );
+  deepStrictEqual(generated, { ...ResultStatus });
 });

@@ -1,6 +1,7 @@
 /** Turns an `Output` from the wire into a value or the matching error. */
 import { decodeValue } from "../proto/payload.ts";
-import { type Output, ResultStatus } from "../proto/messages.ts";
+import type { Output } from "../proto/messages.ts";
+import { ResultStatus } from "../proto/result_status.ts";
 import {
   CancelledError,
   FunctionTimeoutError,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Output } from "../proto/messages.ts";
-import { ResultStatus } from "../proto/messages.ts";
+import { ResultStatus } from "../proto/result_status.ts";
 import { InvalidError } from "./errors.ts";
 import { FunctionCall } from "./function_call.ts";
 import { outputError, outputValue } from "./_output.ts";
