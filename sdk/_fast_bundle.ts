@@ -15,6 +15,7 @@
 import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
+import { LINK_SPECIFIER, linkSdk } from "./_sdk_link.ts";
 
 const ESBUILD_VERSION = "0.28.2";
 
@@ -117,11 +118,14 @@ export async function fastBundle(
   const binary = await esbuildBinary(esbuildMain(), ESBUILD_VERSION);
   if (binary) {
     // onStarted may be called again below: callers take only its first call.
-    const built = await cliBundle(binary, entryPath, {
-      ...options,
-      sdkNames: Object.keys(sdkImports),
-      sdkDir: SDK_DIR,
-    }).catch(() => undefined);
+    const cli = { ...options, sdkNames: Object.keys(sdkImports), sdkDir: SDK_DIR };
+    // esbuild reads the app alone, and the SDK's bundle is linked to it as text.
+    const app = await cliBundle(binary, entryPath, { ...cli, sdkAlias: LINK_SPECIFIER })
+      .catch(() => undefined);
+    const sdk = app && await Deno.readTextFile(options.sdkBundlePath).catch(() => undefined);
+    const linked = app && sdk && linkSdk(app.code, app.base, sdk);
+    if (linked) return { text: linked, base: app.base };
+    const built = await cliBundle(binary, entryPath, cli).catch(() => undefined);
     if (built) return { text: built.code, base: built.base };
   }
   // Loaded only when a run bundles, pinned here like the other npm packages in their deps files.

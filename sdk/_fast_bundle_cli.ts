@@ -24,6 +24,11 @@ export interface CliBundleOptions {
   clientExternal: string;
   /** The SDK bundled on its own. */
   sdkBundlePath: string;
+  /**
+   * What the SDK's names stand for: the SDK bundle's path (inlined; the default), or a bare
+   * name left as an import for `_sdk_link.ts` to link.
+   */
+  sdkAlias?: string;
   /** Bare names (from a deno.json) that mean the SDK, besides `@nano/modal`. */
   sdkNames: string[];
   /** The SDK's folder: no file of it may be an input. */
@@ -93,6 +98,7 @@ export async function cliBundle(
   options: CliBundleOptions,
 ): Promise<{ code: string; base: string } | undefined> {
   const names = ["@nano/modal", ...options.sdkNames].filter((n) => PACKAGE_NAME.test(n));
+  const sdkAlias = options.sdkAlias ?? options.sdkBundlePath;
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-esbuild-" });
   try {
     const child = new Deno.Command(esbuild, {
@@ -111,7 +117,7 @@ export async function cliBundle(
         "--external:node:*",
         `--external:${options.clientExternal}`,
         ...options.externals.map((e) => `--external:${e}`),
-        ...[...new Set(names)].map((n) => `--alias:${n}=${options.sdkBundlePath}`),
+        ...[...new Set(names)].map((n) => `--alias:${n}=${sdkAlias}`),
         `--outfile=${dir}/bundle.js`,
         `--metafile=${dir}/meta.json`,
       ],
@@ -128,7 +134,7 @@ export async function cliBundle(
     };
     const externals = options.externals.map(externalPattern);
     const allowed = (path: string) =>
-      path.startsWith("node:") || path === options.clientExternal ||
+      path.startsWith("node:") || path === options.clientExternal || path === sdkAlias ||
       externals.some((re) => re.test(path));
     for (const out of Object.values(meta.outputs)) {
       if (out.imports.some((i) => i.external && !allowed(i.path))) return undefined;
