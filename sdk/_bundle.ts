@@ -98,7 +98,10 @@ async function esbuildBundle(
     onStarted: options.onStarted,
   });
   if (built === undefined) return undefined;
-  const map = absolutizeSourceMap(built.text, built.base);
+  // A linked bundle's map is absolute already.
+  const map = built.sources
+    ? { code: built.text, sources: built.sources }
+    : absolutizeSourceMap(built.text, built.base);
   return { code: new TextEncoder().encode(map.code), sources: map.sources };
 }
 

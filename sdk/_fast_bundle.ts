@@ -15,7 +15,7 @@
 import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
-import { LINK_SPECIFIER, linkSdk } from "./_sdk_link.ts";
+import { LINK_SPECIFIER, type LinkableSdk, linkSdk, prepareSdk } from "./_sdk_link.ts";
 
 const ESBUILD_VERSION = "0.28.2";
 
@@ -82,6 +82,26 @@ function resolver(options: FastBundleOptions, sdkImports: Record<string, string>
   };
 }
 
+/**
+ * The SDK's bundle at `path` ready to link, kept beside it (`<path>.link.json`) so that each
+ * run reads it instead of preparing it again; undefined if it cannot be linked.
+ */
+async function linkableSdk(path: string): Promise<LinkableSdk | undefined> {
+  const kept = `${path}.link.json`;
+  try {
+    return JSON.parse(await Deno.readTextFile(kept));
+  } catch {
+    // Not prepared yet (or unreadable): prepare it now.
+  }
+  const sdk = prepareSdk(await Deno.readTextFile(path).catch(() => ""));
+  if (!sdk) return undefined;
+  const tmp = `${kept}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(sdk))
+    .then(() => Deno.rename(tmp, kept))
+    .catch(() => Deno.remove(tmp).catch(() => {}));
+  return sdk;
+}
+
 /** What {@linkcode fastBundle} needs. */
 export interface FastBundleOptions {
   /** Packages that stay imports (`deno bundle --external` globs). */
@@ -111,7 +131,7 @@ function esbuildMain(): string {
 export async function fastBundle(
   entryPath: string,
   options: FastBundleOptions,
-): Promise<{ text: string; base: string } | undefined> {
+): Promise<{ text: string; base: string; sources?: string[] } | undefined> {
   const entryDir = entryPath.slice(0, entryPath.lastIndexOf("/")) || "/";
   const sdkImports = await sdkOnlyConfig(entryDir).catch(() => undefined);
   if (!sdkImports || !SDK_PATH || !SDK_DIR) return undefined;
@@ -122,9 +142,9 @@ export async function fastBundle(
     // esbuild reads the app alone, and the SDK's bundle is linked to it as text.
     const app = await cliBundle(binary, entryPath, { ...cli, sdkAlias: LINK_SPECIFIER })
       .catch(() => undefined);
-    const sdk = app && await Deno.readTextFile(options.sdkBundlePath).catch(() => undefined);
+    const sdk = app && await linkableSdk(options.sdkBundlePath);
     const linked = app && sdk && linkSdk(app.code, app.base, sdk);
-    if (linked) return { text: linked, base: app.base };
+    if (linked) return { text: linked.code, base: app.base, sources: linked.sources };
     const built = await cliBundle(binary, entryPath, cli).catch(() => undefined);
     if (built) return { text: built.code, base: built.base };
   }

@@ -130,45 +130,70 @@ function relinkApp(code: string): { code: string; reads: string[] } | undefined 
   return { code: lines.join("\n"), reads };
 }
 
-/**
- * Links `app` (esbuild's output, the SDK left external as {@linkcode LINK_SPECIFIER}, with an
- * inline map whose sources are relative to `base`) to `sdk` (the SDK bundle's text, with an
- * inline map of absolute sources); returns one module with an inline map of absolute sources,
- * or undefined if either is not of the expected shape.
- */
-export function linkSdk(app: string, base: string, sdk: string): string | undefined {
-  const a = split(app), s = split(sdk);
-  if (!a || !s) return undefined;
-  const wrapped = wrapSdk(s.code);
-  const relinked = relinkApp(a.code);
-  if (!wrapped || !relinked) return undefined;
+/** The SDK's bundle made ready to link ({@linkcode prepareSdk}), as kept on disk beside it. */
+export interface LinkableSdk {
+  /** Its code as a function's body, after a head line; its last line ends the function. */
+  code: string;
+  /** Its mappings, one group per line of `code`. */
+  mappings: string;
+  /** The running fields 1-4 where its mappings end. */
+  end: number[];
+  sources: string[];
+  names: string[];
+}
+
+/** `sdk` (the SDK bundle's text, an inline map of absolute sources) ready to link, if it can be. */
+export function prepareSdk(sdk: string): LinkableSdk | undefined {
+  const s = split(sdk);
+  const wrapped = s && wrapSdk(s.code);
+  if (!s || !wrapped) return undefined;
   const { head, lines } = wrapped;
-  // The app's reads of the SDK go right after the SDK's function: before any of the app's code.
-  lines[lines.length - 1] += ` ${relinked.reads.join(" ")}`;
-  // The SDK's mappings, one line down (the head), then as many lines as its code has.
+  // Its mappings one line down (the head), then one group for each line of its code.
   const groups = s.map.mappings.split(";");
   while (groups.length > lines.length && groups[groups.length - 1] === "") groups.pop();
   if (groups.length > lines.length) return undefined;
-  const sdkMappings = [...groups, ...Array(lines.length - groups.length).fill("")].join(";");
-  const sdkEnd = rewriteMappings(s.map.mappings, (abs) => abs).end;
-  const sources = s.map.sources.length, names = s.map.names.length;
+  return {
+    code: `${head}\n${lines.join("\n")}`,
+    mappings: ["", ...groups, ...Array(lines.length - groups.length).fill("")].join(";"),
+    end: rewriteMappings(s.map.mappings, (abs) => abs).end,
+    sources: s.map.sources,
+    names: s.map.names,
+  };
+}
+
+/**
+ * Links `app` (esbuild's output, the SDK left external as {@linkcode LINK_SPECIFIER}, with an
+ * inline map whose sources are relative to `base`) to `sdk`; returns one module with an inline
+ * map and that map's (absolute) sources, or undefined if the app is not of the expected shape.
+ */
+export function linkSdk(
+  app: string,
+  base: string,
+  sdk: LinkableSdk,
+): { code: string; sources: string[] } | undefined {
+  const a = split(app);
+  const relinked = a && relinkApp(a.code);
+  if (!a || !relinked) return undefined;
+  const sources = sdk.sources.length, names = sdk.names.length;
   const appMappings = rewriteMappings(a.map.mappings, (abs) => {
     const out = [...abs];
     if (out.length > 1) out[1] += sources;
     if (out.length > 4) out[4] += names;
     return out;
-  }, sdkEnd).mappings;
+  }, sdk.end).mappings;
   const map: SourceMap = {
     version: 3,
-    sources: [...s.map.sources, ...a.map.sources.map((src) => new URL(src, base).href)],
-    names: [...s.map.names, ...a.map.names],
-    mappings: `;${sdkMappings};${appMappings}`,
+    sources: [...sdk.sources, ...a.map.sources.map((src) => new URL(src, base).href)],
+    names: [...sdk.names, ...a.map.names],
+    mappings: `${sdk.mappings};${appMappings}`,
   };
   const json = new TextEncoder().encode(JSON.stringify(map));
   let binary = "";
   for (let i = 0; i < json.length; i += 0x8000) {
     binary += String.fromCharCode(...json.subarray(i, i + 0x8000));
   }
-  const code = `${head}\n${lines.join("\n")}\n${relinked.code}`;
-  return `${code}${code.endsWith("\n") ? "" : "\n"}${MAP_PREFIX}${btoa(binary)}\n`;
+  // The app's reads of the SDK end the SDK's last line: before any of the app's code runs.
+  const code = `${sdk.code} ${relinked.reads.join(" ")}\n${relinked.code}`;
+  const text = `${code}${code.endsWith("\n") ? "" : "\n"}${MAP_PREFIX}${btoa(binary)}\n`;
+  return { code: text, sources: map.sources };
 }

@@ -1,6 +1,6 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
-import { LINK_SPECIFIER, linkSdk } from "./_sdk_link.ts";
+import { LINK_SPECIFIER, linkSdk, prepareSdk } from "./_sdk_link.ts";
 import { absolutizeSourceMap } from "./_bundle.ts";
 
 const SDK_DIR = new URL(".", import.meta.url).pathname;
@@ -75,9 +75,11 @@ async function linkAndImport(dir: string): Promise<Record<string, unknown>> {
   const sdk = await sdkBundle(esbuild, dir);
   const app = await cliBundle(esbuild, `${dir}/app.ts`, options(dir));
   ok(app, "esbuild bundles the app alone");
-  const linked = linkSdk(app.code, app.base, sdk);
+  const prepared = prepareSdk(sdk);
+  ok(prepared, "the SDK bundle can be linked");
+  const linked = linkSdk(app.code, app.base, prepared);
   ok(linked, "the app links");
-  await Deno.writeTextFile(`${dir}/linked.js`, linked);
+  await Deno.writeTextFile(`${dir}/linked.js`, linked.code);
   return await import(`file://${dir}/linked.js`);
 }
 
@@ -147,19 +149,16 @@ Deno.test("linkSdk: gives up on what it cannot link (a default import, an SDK of
     const sdk = await sdkBundle(esbuild, dir);
     const out = await cliBundle(esbuild, `${dir}/app.ts`, options(dir));
     ok(out);
-    strictEqual(linkSdk(out.code, out.base, sdk), undefined, "a default import");
+    strictEqual(linkSdk(out.code, out.base, prepareSdk(sdk)!), undefined, "a default import");
   });
   const plain = 'import { App } from "@nano/modal";\nnew App("z");\n';
   await withFiles({ "sdk.ts": SDK_SOURCE, "app.ts": plain }, async (dir) => {
     const sdk = await sdkBundle(esbuild, dir);
     const out = await cliBundle(esbuild, `${dir}/app.ts`, options(dir));
     ok(out);
-    ok(linkSdk(out.code, out.base, sdk), "links as it is");
+    ok(linkSdk(out.code, out.base, prepareSdk(sdk)!), "links as it is");
     const other = sdk.replace('from "node:v8";', 'from "npm:other";');
-    strictEqual(linkSdk(out.code, out.base, other), undefined, "an import that is not node:'s");
-    strictEqual(
-      linkSdk(out.code, out.base, sdk.replace(/\/\/# sourceMappingURL.*/, "")),
-      undefined,
-    );
+    strictEqual(prepareSdk(other), undefined, "an import that is not node:'s");
+    strictEqual(prepareSdk(sdk.replace(/\/\/# sourceMappingURL.*/, "")), undefined, "no map");
   });
 });
