@@ -23,6 +23,7 @@ import { imageEnv, unhonouredImage } from "./image_spec.ts";
 import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
 import { SpareSandbox } from "./_spare.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
+import { keepHost, keptHost, sameHost } from "./_host_cache.ts";
 
 /** Options for {@linkcode DenoRunner}. */
 export interface DenoRunnerOptions {
@@ -56,7 +57,7 @@ export class DenoRunner implements Runner {
   #options: DenoRunnerOptions;
   #support?: Promise<HostSupport>;
   #reaper?: ReturnType<typeof setInterval>;
-  #spare?: Promise<SpareSandbox | undefined>;
+  #spare?: Promise<{ spare: SpareSandbox; host: HostSupport } | undefined>;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
   readonly #roots = new Set<string>();
 
@@ -116,8 +117,9 @@ export class DenoRunner implements Runner {
     // Taken before waiting: of sandboxes starting at once, one only may have it.
     const pending = this.#spare;
     this.#spare = undefined;
-    const spare = await pending;
-    if (spare?.fits(spec)) {
+    const started = await pending;
+    const spare = started?.spare;
+    if (spare?.fits(spec) && sameHost(started!.host, host)) {
       const adopted = await spare.adopt(spec).catch(() => undefined);
       if (adopted) return adopted;
     }
@@ -147,13 +149,21 @@ export class DenoRunner implements Runner {
    */
   prestart(options: { cacheDir: string; memoryMib: number }): void {
     if (this.#spare) return;
+    const { cacheDir } = options;
+    // The probe's answers are kept for the next run: this one starts its spare on the last
+    // run's, and start() adopts it only if this run's probe says the same.
+    const probed = this.#host();
+    probed.then((host) => keepHost(cacheDir, this.#denoPath, host)).catch(() => {});
     this.#spare = (async () => {
-      const host = await this.#host();
-      const rootDir = `${options.cacheDir}/sandboxes`;
+      const [host, entrypointPath] = await Promise.all([
+        keptHost(cacheDir, this.#denoPath).then((kept) => kept ?? probed),
+        entrypointFile(cacheDir),
+      ]);
+      const rootDir = `${cacheDir}/sandboxes`;
       this.#roots.add(rootDir);
       const bin = { denoPath: this.#denoPath, denoDir: this.#denoDir };
-      const entrypointPath = await entrypointFile(options.cacheDir);
-      return await SpareSandbox.start(host, bin, { ...options, rootDir, entrypointPath });
+      const spare = await SpareSandbox.start(host, bin, { ...options, rootDir, entrypointPath });
+      return { spare, host };
     })().catch(() => undefined);
   }
 
@@ -161,7 +171,7 @@ export class DenoRunner implements Runner {
   async dropSpare(): Promise<void> {
     const pending = this.#spare;
     this.#spare = undefined;
-    await (await pending)?.kill();
+    await (await pending)?.spare.kill();
   }
 
   /**
