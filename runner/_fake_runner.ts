@@ -50,6 +50,8 @@ export interface FakeRunnerOptions {
   failStart?: Error;
   /** Answer each input at once instead of queuing it in {@linkcode FakeRunner.runs}. */
   autoAnswer?: (message: RunMessage) => Answer;
+  /** What `cleanup()` (clearing dead workers' leftovers) does. @default resolves at once */
+  cleanup?: () => Promise<void>;
 }
 
 /** A runner for unit tests of the worker, the pool and warm sandboxes. */
@@ -83,7 +85,7 @@ export class FakeRunner implements Runner {
   }
 
   cleanup(): Promise<void> {
-    return Promise.resolve();
+    return this.#options.cleanup?.() ?? Promise.resolve();
   }
 
   async start(spec: SandboxSpec): Promise<Sandbox> {

@@ -14,7 +14,6 @@ import {
   type WorkResult,
 } from "../proto/messages.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
-import { entrypointFile } from "./_entrypoint_file.ts";
 import { Deadlines } from "./_deadlines.ts";
 import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
@@ -25,7 +24,7 @@ import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
-import { reapSandboxes } from "./_reap.ts";
+import { prepareWorker } from "./_worker_start.ts";
 import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
 import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
@@ -150,14 +149,12 @@ export class Worker {
   async run(): Promise<void> {
     await Deno.mkdir(`${this.#options.cacheDir}/bundles`, { recursive: true });
     await Deno.mkdir(`${this.#options.cacheDir}/sandboxes`, { recursive: true });
-    try {
-      this.#entrypointReady.resolve(await entrypointFile(this.#options.cacheDir));
-    } catch (err) {
-      this.#entrypointReady.reject(err);
-      throw err;
-    }
-    await reapSandboxes(`${this.#options.cacheDir}/sandboxes`);
-    await this.#options.runner.cleanup();
+    let failed: unknown;
+    // Served at once: the entrypoint is built and leftovers cleared meanwhile.
+    prepareWorker(this.#options, this.#entrypointReady).catch((err) => {
+      failed = err;
+      this.stop();
+    });
     const stopScaler = every(this.#clock, {
       periodMs: SCALE_DOWN_EVERY_MS,
       fn: () => this.#functions.scaleDown(),
@@ -171,6 +168,7 @@ export class Worker {
       await this.#functions.close();
       this.#rpc.close();
     }
+    if (failed !== undefined) throw failed;
   }
 
   /** Stops taking inputs, finishes those in hand, then ends {@linkcode Worker.run}. */

@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import assert, { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Code, ConnectError, type create } from "../proto/deps.ts";
 import type { FunctionDefSchema } from "../proto/messages.ts";
 import { ResultStatus } from "../proto/messages.ts";
@@ -196,4 +196,25 @@ Deno.test("Worker.drain() leaves after DRAIN_GRACE_MS when the server never conf
   await w.clock.tick(1);
   await drained;
   await w.running;
+});
+
+Deno.test("Worker serves while it still clears dead workers' leftovers, and stops if that fails", async () => {
+  const clearing = Promise.withResolvers<void>();
+  {
+    await using w = await startWorker({ cleanup: () => clearing.promise });
+    w.assign({}, "in-1");
+    (await w.runner.nextRun()).answer(ok1);
+    strictEqual((await resultOf(w, "in-1")).status, ResultStatus.SUCCESS);
+    clearing.resolve();
+  }
+  const worker = new Worker({
+    serverUrl: "http://fake.invalid",
+    transport: fakeControl().transport,
+    runner: new FakeRunner({ cleanup: () => Promise.reject(new Error("no /sys/fs/cgroup")) }),
+    cacheDir,
+    capacity: 4,
+    clock: new WatchedClock(0),
+    log: () => {},
+  });
+  await assert.rejects(worker.run(), /no \/sys\/fs\/cgroup/);
 });
