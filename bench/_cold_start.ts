@@ -35,10 +35,17 @@ function marks(stderr: string): Map<string, number> {
   return found;
 }
 
+/** The runner `nano-modal run` picks here without --runner (as it announces it). */
+async function defaultRunner(): Promise<string> {
+  const hello = `${ROOT}examples/hello.ts`;
+  const { stderr } = await timed(["run", "-A", `${ROOT}main.ts`, "run", hello]);
+  return /using the (\w+) runner/.exec(stderr)?.[1] ?? "unknown";
+}
+
 /** Rows for `times` alternating runs of each. */
 export async function coldStartRows(times: number): Promise<Row[]> {
   const hello = await Deno.readTextFile(`${ROOT}examples/hello.ts`);
-  const run: number[] = [], local: number[] = [], version: number[] = [];
+  const run: number[] = [], local: number[] = [], version: number[] = [], auto: number[] = [];
   const phases = new Map<string, number[]>();
   for (let i = 0; i < times; i++) {
     const tag = crypto.randomUUID().slice(0, 8);
@@ -61,6 +68,9 @@ export async function coldStartRows(times: number): Promise<Row[]> {
       }
       local.push((await timed(["run", "-A", b])).wall);
       version.push((await timed(["run", "-A", `${ROOT}main.ts`, "--version"])).wall);
+      // The runner a user gets without --runner: docker where a daemon answers.
+      await Deno.writeTextFile(a, `${hello}\n// ${tag} auto\n`);
+      auto.push((await timed(["run", "-A", `${ROOT}main.ts`, "run", a])).wall);
     } finally {
       await Deno.remove(a).catch(() => {});
       await Deno.remove(b).catch(() => {});
@@ -79,6 +89,13 @@ export async function coldStartRows(times: number): Promise<Row[]> {
     {
       name: "  its phases (p50, ms since process start; exit at the wall time)",
       value: order.map(([p, at]) => `${p} ${percentile(at, 50).toFixed(0)}`).join(" · "),
+    },
+    {
+      name: `nano-modal run hello.ts (fresh file, default runner: ${await defaultRunner()}), p50`,
+      value: ms(percentile(auto, 50)),
+      baseline: `deno run .local(5) ${ms(l)}`,
+      ratio: `${(percentile(auto, 50) / l).toFixed(1)}×`,
+      goal: "≤ 2×",
     },
     {
       name: "nano-modal --version, start→exit p50",
