@@ -7,6 +7,7 @@ import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
 import type { RedisContext } from "./_redis_context.ts";
 import { script } from "./_redis_lua.ts";
 import * as codec from "./_redis_codec.ts";
+import { FunctionCache } from "./_function_cache.ts";
 
 /**
  * Stores an app and its functions.
@@ -44,6 +45,8 @@ return 1
 /** Apps and functions in Redis. */
 export class RedisAppStore implements AppStore {
   #ctx: RedisContext;
+  /** Function records never change under their id: read once (see `_function_cache.ts`). */
+  readonly #functions = new FunctionCache();
 
   /** Defines its scripts on the context's connection. */
   constructor(ctx: RedisContext) {
@@ -89,9 +92,11 @@ export class RedisAppStore implements AppStore {
   }
 
   getFunction(functionId: string): Promise<FunctionRecord | undefined> {
+    const kept = this.#functions.get(functionId);
+    if (kept) return Promise.resolve(kept);
     return this.#ctx.run(async (r) => {
       const raw = await r.hgetBuffer(this.#ctx.keys.fns, functionId);
-      return raw ? codec.decodeFunction(raw) : undefined;
+      return raw ? this.#functions.keep(codec.decodeFunction(raw)) : undefined;
     });
   }
 }

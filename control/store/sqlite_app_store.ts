@@ -13,6 +13,7 @@
 import type { DatabaseSync, SqlValue } from "./_node_sqlite.d.ts";
 import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
 import { attempt, type Migration, transaction } from "./_sqlite.ts";
+import { FunctionCache } from "./_function_cache.ts";
 
 /** The tables of apps and functions. */
 export const APP_MIGRATIONS: Migration[] = [{
@@ -48,6 +49,8 @@ function toApp(row: Row): AppRecord {
 export class SqliteAppStore implements AppStore {
   #db: DatabaseSync;
   #owner: string;
+  /** Function records never change under their id: read once (see `_function_cache.ts`). */
+  readonly #functions = new FunctionCache();
 
   /** Uses `db` (migrated with {@linkcode APP_MIGRATIONS}); rows it writes name `owner`. */
   constructor(db: DatabaseSync, owner: string) {
@@ -100,17 +103,19 @@ export class SqliteAppStore implements AppStore {
   }
 
   getFunction(functionId: string): Promise<FunctionRecord | undefined> {
+    const kept = this.#functions.get(functionId);
+    if (kept) return Promise.resolve(kept);
     return attempt(() => {
       const row = this.#db.prepare(
         "SELECT function_id, app_id, name, def FROM functions WHERE function_id = ?",
       ).get(functionId);
       if (!row) return undefined;
-      return {
+      return this.#functions.keep({
         functionId: String(row.function_id),
         appId: String(row.app_id),
         name: String(row.name),
         def: new Uint8Array(row.def as Uint8Array),
-      };
+      });
     });
   }
 
