@@ -10,6 +10,7 @@ const SOURCES = [
   "runner/entrypoint.ts",
   "runner/_protocol.ts",
   "runner/_framing.ts",
+  "runner/_frame_codec.ts",
   "runner/_describe.ts",
   "runner/_entrypoint_errors.ts",
   "runner/_web_input.ts",

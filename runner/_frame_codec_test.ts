@@ -1,0 +1,62 @@
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
+import { decodeFrame, encodeFrame, JSON_TAG, V8_TAG } from "./_frame_codec.ts";
+import type { ProtocolMessage } from "./_protocol.ts";
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+/** Encodes, checks the length prefix, decodes. */
+function roundTrip(group: ProtocolMessage[]): { tag: number; back: ProtocolMessage[] } {
+  const frame = encodeFrame(group);
+  strictEqual(new DataView(frame.buffer).getUint32(0), frame.length - 4, "length prefix");
+  return { tag: frame[4], back: decodeFrame(frame.subarray(4)) };
+}
+
+Deno.test("every input's messages travel as JSON with their byte arrays apart, unchanged", () => {
+  const group = [
+    { t: "run", id: "in-1", fn: "f", args: bytes(1, 2, 3), max: 4, web: true },
+    { t: "done", id: "in-1", ok: true, payload: bytes(9), ms: 0.25, sync: 7 },
+    {
+      t: "done",
+      id: "in-2",
+      ok: false,
+      ms: 1,
+      error: { name: "TypeError", message: "bad \u{1F600} \ud800", stack: "at x", value: bytes(5) },
+    },
+    { t: "head", id: "in-3", status: 200, headers: [["a", "b"], ["c", "d"]], body: bytes() },
+    { t: "body", id: "in-3", chunk: bytes(0, 255) },
+    { t: "credit", id: "in-3", bytes: 65536 },
+    { t: "ready", functions: ["f", "g"] },
+    { t: "init-failed", error: { name: "Error", message: "m", stack: "" } },
+    { t: "volume", id: "v1", op: "commit", name: "data" },
+    { t: "volume-done", id: "v1", error: "no space" },
+  ] as unknown as ProtocolMessage[];
+  const { tag, back } = roundTrip(group);
+  strictEqual(tag, JSON_TAG);
+  deepStrictEqual(back, group);
+  // Copies: the decoded arrays do not view the frame.
+  const frame = encodeFrame(group);
+  const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
+  frame.fill(0);
+  deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+});
+
+Deno.test("a frame holding a nested call's request or reply is V8-serialized: any value goes", () => {
+  const group = [
+    { t: "run", id: "in-1", fn: "f", args: bytes(1) },
+    {
+      t: "nested",
+      id: 1,
+      input: "in-1",
+      method: "call",
+      req: { functionId: "fu-1", args: bytes(7), deep: { n: 10n, list: [bytes(8)] } },
+    },
+    { t: "nested-reply", id: 1, res: { output: bytes(2), when: new Date(0) } },
+  ] as unknown as ProtocolMessage[];
+  const { tag, back } = roundTrip(group);
+  strictEqual(tag, V8_TAG);
+  deepStrictEqual(back, group);
+});
+
+Deno.test("a frame of an unknown kind is refused", () => {
+  throws(() => decodeFrame(bytes(7, 0, 0, 0, 0)), /unknown kind 7/);
+});
