@@ -5,9 +5,12 @@
  * it: a warm call waits twice (for its input, for its output), and a clock
  * timer made and cleared per wait cost ~8 µs of the control plane's time per
  * call. So the waits of all sets on one clock share one timer, armed for the
- * earliest deadline; a wait that ends only leaves the list.
+ * earliest deadline; a wait that ends only leaves the list. On the system
+ * clock the timer stays armed when no one waits, unref'd so that it holds
+ * no process open, and is ref'd again by the next wait: one warm call after
+ * another then makes no timer at all.
  */
-import type { Clock, TimerHandle } from "../../proto/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../../proto/clock.ts";
 
 /** Waiters woken together; each wait ends on wake, timeout or abort. */
 export class WakeSet {
@@ -58,15 +61,21 @@ function deadlinesOf(clock: Clock): Deadlines {
   return deadlines;
 }
 
-/** Deadlines on one clock, with one timer armed for the earliest (none when there are none). */
+/**
+ * Deadlines on one clock, with one timer armed for the earliest. With no
+ * deadlines left the timer is cleared, or on the system clock unref'd.
+ */
 class Deadlines {
   #clock: Clock;
   #dues = new Set<Due>();
   #timer: TimerHandle | undefined;
   #armedMs = Infinity;
+  /** Keep the timer (unref'd) when no one waits: real timers only. */
+  #keep: boolean;
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.#keep = clock === systemClock;
   }
 
   /** Calls `fire` once `ms` have passed, unless deleted first. */
@@ -74,13 +83,15 @@ class Deadlines {
     const due = { atMs: this.#clock.now() + Math.max(0, ms), fire };
     this.#dues.add(due);
     if (due.atMs < this.#armedMs) this.#arm(due.atMs);
+    else if (this.#keep && this.#dues.size === 1) Deno.refTimer(this.#timer as number);
     return due;
   }
 
   /** Forgets a deadline; the timer stays armed (a timer that finds nothing due re-arms). */
   delete(due: Due): void {
     if (!this.#dues.delete(due) || this.#dues.size) return;
-    this.#disarm();
+    if (this.#keep && this.#timer !== undefined) Deno.unrefTimer(this.#timer as number);
+    else this.#disarm();
   }
 
   #arm(atMs: number): void {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../proto/fake_clock.ts";
+import { systemClock } from "../../proto/clock.ts";
 import { WakeSet } from "./_wake_set.ts";
 
 Deno.test("waits on one clock end at their own timeouts and share one timer", async () => {
@@ -68,4 +69,22 @@ Deno.test("a wait made later with an earlier deadline re-arms the shared timer",
   await clock.tick(9_940);
   await long;
   assert.equal(longEnded, true);
+});
+
+Deno.test("on the system clock a woken wait leaves no timer holding the process, and timeouts still fire", async () => {
+  const set = new WakeSet(systemClock);
+  // Woken long before its timeout: the shared timer stays, unref'd (the test's op sanitizer
+  // would fail on a ref'd timer left behind).
+  const woken = set.wait(60_000);
+  set.wakeAll();
+  await woken;
+  // A shorter wait re-arms for its own deadline; a longer one refs the kept timer again.
+  const started = performance.now();
+  await set.wait(30);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 25 && waited < 5_000, `waited ${waited} ms`);
+  const again = set.wait(60_000);
+  assert.equal(set.size, 1);
+  set.wakeAll();
+  await again;
 });
