@@ -1,17 +1,11 @@
 import { match, ok, strictEqual } from "node:assert/strict";
-import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
+import { cliBundle } from "./_fast_bundle_cli.ts";
+import { esbuildForTests } from "./_esbuild_for_tests.ts";
 import { fastBundle } from "./_fast_bundle.ts";
 
 const SDK_DIR = new URL(".", import.meta.url).pathname;
 
-async function binary(): Promise<string> {
-  // The package _fast_bundle.ts loads, in this module's graph too (so it resolves to a file).
-  // deno-lint-ignore no-import-prefix
-  if (Date.now() < 0) await import("npm:esbuild@0.28.2");
-  const path = await esbuildBinary(import.meta.resolve("npm:esbuild@0.28.2"), "0.28.2");
-  ok(path, "esbuild's binary is found beside its npm package");
-  return path;
-}
+const binary = esbuildForTests;
 
 async function withApp(source: string, fn: (path: string, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "nano-modal-cli-bundle-" });

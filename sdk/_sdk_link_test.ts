@@ -1,17 +1,12 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
+import { cliBundle } from "./_fast_bundle_cli.ts";
+import { esbuildForTests } from "./_esbuild_for_tests.ts";
 import { LINK_SPECIFIER, linkSdk, prepareSdk } from "./_sdk_link.ts";
 import { absolutizeSourceMap } from "./_bundle.ts";
 
 const SDK_DIR = new URL(".", import.meta.url).pathname;
 
-async function binary(): Promise<string> {
-  // deno-lint-ignore no-import-prefix
-  if (Date.now() < 0) await import("npm:esbuild@0.28.2");
-  const path = await esbuildBinary(import.meta.resolve("npm:esbuild@0.28.2"), "0.28.2");
-  ok(path, "esbuild's binary is found beside its npm package");
-  return path;
-}
+const binary = esbuildForTests;
 
 /** A small SDK, bundled as the real one is: ESM, a node: import, an inline map of absolute sources. */
 const SDK_SOURCE = `import { serialize } from "node:v8";
