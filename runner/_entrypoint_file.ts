@@ -19,6 +19,9 @@ const SOURCES = [
 ];
 const ROOT = new URL("../", import.meta.url);
 
+/** Builds in progress in this process, by path: workers starting at once build once. */
+const building = new Map<string, Promise<string>>();
+
 /** Path of the bundled entrypoint inside `cacheDir`, building it if needed. */
 export async function entrypointFile(cacheDir: string): Promise<string> {
   const sources = await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))));
@@ -30,7 +33,17 @@ export async function entrypointFile(cacheDir: string): Promise<string> {
   } catch {
     // Not built yet.
   }
-  const tmp = `${path}.${Deno.pid}.tmp`;
+  let build = building.get(path);
+  if (!build) {
+    build = bundleTo(path).finally(() => building.delete(path));
+    building.set(path, build);
+  }
+  return await build;
+}
+
+/** Bundles the entrypoint into `path` (another process may do the same: the last rename wins). */
+async function bundleTo(path: string): Promise<string> {
+  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const { code, stderr } = await new Deno.Command(denoPath(), {
     args: [
       "bundle",
