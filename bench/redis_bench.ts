@@ -67,11 +67,28 @@ async function lastJson(child: Deno.ChildProcess): Promise<{ ms: number }> {
   return { ms: Array.isArray(j.ms) ? j.ms[0] : j.ms };
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** What one nano-modal map measured: its rate, Redis commands and CPU per input. */
+interface MapFigures {
+  rate: number;
+  perInput: number;
+  /** Microseconds of CPU per input in the control plane and in the worker (not its sandboxes). */
+  serveUs: number;
+  workerUs: number;
+}
+
 async function nanoModal(
   url: string,
   port: number,
   tuned: boolean,
-): Promise<{ rate: number; perInput: number }> {
+): Promise<MapFigures> {
   const serve = spawn(["run", "-A", "main.ts", "serve", "--port", "0", "--redis", url]);
   const [, serverUrl] = await waitForLine(serve, /listening on (http:\/\/\S+)/);
   const cache = await Deno.makeTempDir({ prefix: "nm-bench-" });
@@ -109,9 +126,14 @@ async function nanoModal(
     // Warm up with a full-size map first (caches, JIT), as the BullMQ side does.
     await runMap(N);
     await redisCli(port, "CONFIG", "RESETSTAT");
+    const cpu0 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
     const { ms } = await runMap(N);
+    const cpu1 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
     const commands = await commandCount(port);
-    return { rate: N / (ms / 1000), perInput: commands / N };
+    // The client's bundling and start-up happen in the serve and worker processes too (the
+    // app is put, the function fetched): that is part of a map's cost, so it counts.
+    const us = (i: number) => ((cpu1[i] - cpu0[i]) * 1e6) / N;
+    return { rate: N / (ms / 1000), perInput: commands / N, serveUs: us(0), workerUs: us(1) };
   } finally {
     for (const p of [worker, serve]) {
       p.kill("SIGTERM");
@@ -153,6 +175,11 @@ export async function redisBench(): Promise<Row[]> {
         name: "TUNED (concurrency 1000 / --concurrency 4096): same map",
         value: fmt(tuned.rate),
         baseline: `commands per input ${tuned.perInput.toFixed(2)}`,
+      },
+      {
+        name: "CPU per input (defaults): control plane / worker",
+        value: `${nm.serveUs.toFixed(0)} µs / ${nm.workerUs.toFixed(0)} µs`,
+        baseline: `tuned: ${tuned.serveUs.toFixed(0)} µs / ${tuned.workerUs.toFixed(0)} µs`,
       },
       {
         name: "Redis commands per input (defaults)",

@@ -44,11 +44,25 @@ export class HeldInputs {
 
   /** Inputs the worker finished or handed back. */
   remove(inputIds: string[]): void {
-    for (const id of inputIds) {
-      this.#count(this.#held.get(id), -1);
+    this.take(inputIds);
+  }
+
+  /**
+   * Removes inputs like {@linkcode remove} and returns the function each was held for, in
+   * order (undefined: not held): one map lookup per input on the path of every result.
+   */
+  take(inputIds: string[]): (string | undefined)[] {
+    const functions = new Array<string | undefined>(inputIds.length);
+    for (let i = 0; i < inputIds.length; i++) {
+      const id = inputIds[i];
+      const functionId = this.#held.get(id);
+      functions[i] = functionId;
+      if (functionId === undefined) continue;
+      this.#count(functionId, -1);
       this.#held.delete(id);
     }
     this.#changed();
+    return functions;
   }
 
   #count(functionId: string | undefined, delta: number): void {
@@ -56,11 +70,6 @@ export class HeldInputs {
     const n = (this.#running.get(functionId) ?? 0) + delta;
     if (n > 0) this.#running.set(functionId, n);
     else this.#running.delete(functionId);
-  }
-
-  /** The function of a held input, if held. */
-  functionOf(inputId: string): string | undefined {
-    return this.#held.get(inputId);
   }
 
   /** The load to put in the worker's record. */

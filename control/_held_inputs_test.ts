@@ -25,3 +25,11 @@ Deno.test("HeldInputs counts inputs per function and reports changes at most onc
   assert.equal(reports, 2, "no report after close");
   assert.deepEqual(held.load(), { busy: 0, running: {} });
 });
+
+Deno.test("HeldInputs.take removes inputs and says which function each was held for", () => {
+  const held = new HeldInputs(new FakeClock(0), () => {});
+  held.add([{ inputId: "a", functionId: "f" }, { inputId: "b", functionId: "g" }]);
+  assert.deepEqual(held.take(["b", "unknown", "a", "a"]), ["g", undefined, "f", undefined]);
+  assert.deepEqual(held.load(), { busy: 0, running: {} });
+  held.close();
+});

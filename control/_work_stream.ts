@@ -148,12 +148,12 @@ export async function* serveWorker(
             break;
           case "results": {
             const { results } = msg.value;
-            for (const res of results) {
-              const functionId = held.functionOf(res.inputId);
+            const functionIds = held.take(results.map((res) => res.inputId));
+            for (let i = 0; i < results.length; i++) {
+              const res = results[i], functionId = functionIds[i];
               if (res.requeue || !functionId) continue;
               observer.inputFinished(workerId, functionId, res.inputId, res.output);
             }
-            held.remove(results.map((res) => res.inputId));
             batcher.add(results);
             break;
           }
