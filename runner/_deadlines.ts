@@ -4,10 +4,8 @@
  * the warm path (an attempt set and cleared within milliseconds) costs two map
  * operations and no timer.
  */
-import type { Clock, TimerHandle } from "../proto/clock.ts";
-
-/** The longest delay a timer takes without overflowing (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import type { Clock } from "../proto/clock.ts";
+import { EarliestTimer } from "../proto/earliest_timer.ts";
 
 interface Entry {
   atMs: number;
@@ -20,13 +18,12 @@ export class Deadlines {
   readonly #entries = new Map<string, Entry>();
   /** Attempts cancelled before they had a sandbox. */
   readonly #expireOnSet = new Set<string>();
-  #timer?: TimerHandle;
-  /** When the armed timer fires; `Infinity` when none is armed. */
-  #armedAtMs = Infinity;
+  readonly #timer: EarliestTimer;
   #stopped = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.#timer = new EarliestTimer(clock, (nowMs) => this.#expireDue(nowMs));
   }
 
   /** Attempts being watched. */
@@ -43,7 +40,7 @@ export class Deadlines {
     }
     const atMs = this.#clock.now() + timeoutMs;
     this.#entries.set(id, { atMs, expire });
-    if (atMs < this.#armedAtMs) this.#arm(atMs);
+    this.#timer.armBy(atMs);
   }
 
   /**
@@ -71,34 +68,18 @@ export class Deadlines {
   stop(): void {
     this.#stopped = true;
     this.#entries.clear();
-    this.#disarm();
+    this.#timer.disarm();
   }
 
-  #arm(atMs: number): void {
-    this.#disarm();
-    this.#armedAtMs = atMs;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, atMs - this.#clock.now()));
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), delayMs);
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedAtMs = Infinity;
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#armedAtMs = Infinity;
-    const now = this.#clock.now();
+  /** Ends the attempts due at `nowMs`; returns the next deadline. */
+  #expireDue(nowMs: number): number {
     let next = Infinity;
     for (const [id, entry] of this.#entries) {
-      if (entry.atMs <= now) {
+      if (entry.atMs <= nowMs) {
         this.#entries.delete(id);
         entry.expire();
       } else if (entry.atMs < next) next = entry.atMs;
     }
-    // An expire() may have set a sooner deadline and armed for it already.
-    if (next < this.#armedAtMs) this.#arm(next);
+    return next;
   }
 }

@@ -10,7 +10,8 @@
  * no process open, and is ref'd again by the next wait: one warm call after
  * another then makes no timer at all.
  */
-import { type Clock, systemClock, type TimerHandle } from "../../proto/clock.ts";
+import { type Clock, systemClock } from "../../proto/clock.ts";
+import { EarliestTimer } from "../../proto/earliest_timer.ts";
 
 /** Waiters woken together; each wait ends on wake, timeout or abort. */
 export class WakeSet {
@@ -66,57 +67,48 @@ function deadlinesOf(clock: Clock): Deadlines {
  * deadlines left the timer is cleared, or on the system clock unref'd.
  */
 class Deadlines {
-  #clock: Clock;
   #dues = new Set<Due>();
-  #timer: TimerHandle | undefined;
-  #armedMs = Infinity;
+  readonly #clock: Clock;
+  readonly #timer: EarliestTimer;
   /** Keep the timer (unref'd) when no one waits: real timers only. */
   #keep: boolean;
 
   constructor(clock: Clock) {
     this.#clock = clock;
     this.#keep = clock === systemClock;
+    this.#timer = new EarliestTimer(clock, (nowMs) => this.#fireDue(nowMs));
   }
 
   /** Calls `fire` once `ms` have passed, unless deleted first. */
   add(ms: number, fire: () => void): Due {
     const due = { atMs: this.#clock.now() + Math.max(0, ms), fire };
     this.#dues.add(due);
-    if (due.atMs < this.#armedMs) this.#arm(due.atMs);
-    else if (this.#keep && this.#dues.size === 1) Deno.refTimer(this.#timer as number);
+    const kept = this.#timer.handle;
+    this.#timer.armBy(due.atMs);
+    // The first wait after an idle spell takes the kept (unref'd) timer back.
+    if (this.#keep && kept !== undefined && kept === this.#timer.handle && this.#dues.size === 1) {
+      Deno.refTimer(kept as number);
+    }
     return due;
   }
 
   /** Forgets a deadline; the timer stays armed (a timer that finds nothing due re-arms). */
   delete(due: Due): void {
     if (!this.#dues.delete(due) || this.#dues.size) return;
-    if (this.#keep && this.#timer !== undefined) Deno.unrefTimer(this.#timer as number);
-    else this.#disarm();
+    const armed = this.#timer.handle;
+    if (this.#keep && armed !== undefined) Deno.unrefTimer(armed as number);
+    else this.#timer.disarm();
   }
 
-  #arm(atMs: number): void {
-    this.#disarm();
-    this.#armedMs = atMs;
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), atMs - this.#clock.now());
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedMs = Infinity;
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#armedMs = Infinity;
-    const now = this.#clock.now();
+  /** Fires the deadlines due at `nowMs`; returns the next one. */
+  #fireDue(nowMs: number): number {
     for (const due of this.#dues) {
-      if (due.atMs > now) continue;
+      if (due.atMs > nowMs) continue;
       this.#dues.delete(due);
       due.fire();
     }
     let next = Infinity;
     for (const due of this.#dues) next = Math.min(next, due.atMs);
-    if (next < this.#armedMs) this.#arm(next);
+    return next;
   }
 }
