@@ -9,6 +9,16 @@ import type { SandboxExit } from "./runner.ts";
 import { pipeLines } from "./_lines.ts";
 import { type BindMount, bwrapArgs, type BwrapSupport, INSIDE } from "./_bwrap.ts";
 import { createCgroup, type SandboxCgroup } from "./_cgroup.ts";
+
+/** Longest wait for a sandbox's output pipes to close once its process has exited. */
+const PIPES_AFTER_EXIT_MS = 2_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise((r) => timer = setTimeout(r, ms))]);
+  clearTimeout(timer);
+}
 import { realPath, signalName } from "./_subprocess.ts";
 
 /** What the host offers, learnt once per runner. */
@@ -164,9 +174,12 @@ export async function spawnSandbox(
   });
   const exited = (async (): Promise<SandboxExit> => {
     const status = await child.status;
-    await Promise.allSettled([out, err]);
-    const oom = OOM.test(stderrTail) || (!killed && (await cgroup?.oomKilled() ?? false));
+    const cgroupOom = !killed && (await cgroup?.oomKilled() ?? false);
+    // What is left of the sandbox goes before its output is awaited: a child bubblewrap that a
+    // kill orphaned during its setup held the pipes open, and this wait with them, for good.
     await cgroup?.remove();
+    await settleWithin(Promise.allSettled([out, err]), PIPES_AFTER_EXIT_MS);
+    const oom = OOM.test(stderrTail) || cgroupOom;
     if (req.removeDir) await Deno.remove(req.socketDir, { recursive: true }).catch(() => {});
     else if (!inBwrap) await Deno.remove(hostTmp, { recursive: true }).catch(() => {});
     // bwrap reports a sandbox killed by a signal as exit code 128 + signal.
