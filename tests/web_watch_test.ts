@@ -25,7 +25,8 @@ async function until(url: string, want: string): Promise<string> {
   return got;
 }
 
-Deno.test("run --watch serves the endpoints, reloads on a change, and keeps serving past a syntax error", async () => {
+/** A server, and `run --watch` of version "one" of the app serving its endpoint through it. */
+async function watching() {
   const env = { NANO_MODAL_TOKEN: TOKEN };
   const { proc: server, url } = await startServe(["--with-workers", "1", "--runner", "deno"], {
     env,
@@ -36,7 +37,17 @@ Deno.test("run --watch serves the endpoints, reloads on a change, and keeps serv
     const [, endpoint] = await run.waitFor(/hello: (http:\/\/\S+)/, 60_000);
     await run.waitFor(/Serving; press Ctrl-C/);
     strictEqual(await (await fetch(endpoint)).text(), "one");
+    return { env, server, url, file, run, endpoint };
+  } catch (err) {
+    await run.stop("SIGINT");
+    await server.stop();
+    throw err;
+  }
+}
 
+Deno.test("run --watch serves the endpoints, reloads on a change, and keeps serving past a syntax error", async () => {
+  const { env, server, url, file, run, endpoint } = await watching();
+  try {
     // A request in flight when the file changes finishes on the version it started on.
     const slow = fetch(`${endpoint}?slow`).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 300));
@@ -62,17 +73,8 @@ Deno.test("run --watch serves the endpoints, reloads on a change, and keeps serv
 });
 
 Deno.test("run --watch stops the previous version once its requests finished, not after a fixed time", async () => {
-  const env = { NANO_MODAL_TOKEN: TOKEN };
-  const { proc: server, url } = await startServe(["--with-workers", "1", "--runner", "deno"], {
-    env,
-  });
-  const file = await writeApp(source("one"));
-  const run = new CliProcess(["run", "--watch", "--server", url, file], { env });
+  const { env, server, url, file, run, endpoint } = await watching();
   try {
-    const [, endpoint] = await run.waitFor(/hello: (http:\/\/\S+)/, 60_000);
-    await run.waitFor(/Serving; press Ctrl-C/);
-    strictEqual(await (await fetch(endpoint)).text(), "one");
-
     // A 6 s request in flight across a reload: version 1 serves it to the end, then stops.
     const slow = fetch(`${endpoint}?slow=6000`).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 300));
