@@ -153,10 +153,14 @@ export class DenoRunner implements Runner {
     // The probe's answers are kept for the next run: this one starts its spare on the last
     // run's, and start() adopts it only if this run's probe says the same.
     const probed = this.#host();
-    probed.then((host) => keepHost(cacheDir, this.#denoPath, host)).catch(() => {});
+    const kept = keptHost(cacheDir, this.#denoPath);
+    // Written only when it says something new: most runs find the same host as the last.
+    Promise.all([probed, kept]).then(([host, last]) => {
+      if (!last || !sameHost(last, host)) return keepHost(cacheDir, this.#denoPath, host);
+    }).catch(() => {});
     this.#spare = (async () => {
       const [host, entrypointPath] = await Promise.all([
-        keptHost(cacheDir, this.#denoPath).then((kept) => kept ?? probed),
+        kept.then((last) => last ?? probed),
         entrypointFile(cacheDir),
       ]);
       const rootDir = `${cacheDir}/sandboxes`;
