@@ -17,6 +17,7 @@ export {
   type Interceptor,
   type ServiceImpl,
   type Transport,
+  type UnaryResponse,
 } from "npm:@connectrpc/connect@2.3.0";
 export { createFetchHandler, type UniversalClientFn } from "npm:@connectrpc/connect@2.3.0/protocol";
 export {
@@ -32,6 +33,7 @@ export { create, fromBinary, type MessageInitShape, toBinary } from "./messages.
 export {
   type DescMessage,
   type DescMethod,
+  type DescMethodUnary,
   type DescService,
   isMessage,
 } from "npm:@bufbuild/protobuf@2.17.0";

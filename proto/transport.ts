@@ -11,7 +11,8 @@
  * Nagle's algorithm off (Deno's client leaves it on, and a worker's messages
  * waited 40 ms each for a delayed acknowledgement). A server on this machine's
  * loopback that announced its Unix socket (`local_socket.ts`) is reached
- * through that socket instead, by every call.
+ * through that socket instead, by every call; its unary calls over HTTP/1.1
+ * (`_unary_h1.ts`).
  * @module
  */
 import {
@@ -22,6 +23,7 @@ import {
 } from "./deps.ts";
 import { ControlService, WorkerService } from "./messages.ts";
 import { unaryOverFetch } from "./_unary_fetch.ts";
+import { unaryOverUnixH1 } from "./_unary_h1.ts";
 import { type NoDelayRelay, startNoDelayRelay } from "./_nodelay_relay.ts";
 import { localSocketFor } from "./local_socket.ts";
 
@@ -166,16 +168,22 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
     writeMaxBytes: MAX_MESSAGE_BYTES,
   });
   // Unary calls skip connect-es's generic pipeline (async iterables, envelopes, interceptors):
-  // the same request and response bytes, a fraction of the work per warm call.
-  const unary = unaryOverFetch({
+  // the same request and response bytes, a fraction of the work per warm call. Over this
+  // machine's socket they skip HTTP/2 as well (see _unary_h1.ts).
+  const authorization = options.token ? `Bearer ${options.token}` : undefined;
+  const h1 = local
+    ? unaryOverUnixH1({ socketPath: local, authorization, readMaxBytes: MAX_MESSAGE_BYTES })
+    : undefined;
+  const unary = h1?.unary ?? unaryOverFetch({
     baseUrl: url.href.replace(/\/$/, ""),
     client,
-    authorization: options.token ? `Bearer ${options.token}` : undefined,
+    authorization,
     readMaxBytes: MAX_MESSAGE_BYTES,
   });
   return {
     transport: { unary, stream: transport.stream.bind(transport) },
     close: () => {
+      h1?.close();
       client.close();
       streams?.client.close();
       streams?.relay.close();
