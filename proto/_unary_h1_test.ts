@@ -4,7 +4,7 @@ import { GetBundleResponseSchema, PingResponseSchema, WorkerService } from "./me
 import { ControlService } from "./messages.ts";
 import { unaryOverUnixH1 } from "./_unary_h1.ts";
 
-const socketIn = async (dir: string) => `${dir}/s.sock`;
+const socketIn = (dir: string) => `${dir}/s.sock`;
 
 function clientOf<S extends typeof WorkerService | typeof ControlService>(
   service: S,
@@ -22,7 +22,7 @@ const ping = (version: string) =>
 
 Deno.test("unary calls over HTTP/1.1 on a Unix socket: the Connect wire format both ways, and its errors", async () => {
   const dir = await Deno.makeTempDir();
-  const path = await socketIn(dir);
+  const path = socketIn(dir);
   const seen: { type: string | null; auth: string | null; version: string | null }[] = [];
   const server = Deno.serve({ path, onListen() {} }, async (req) => {
     seen.push({
@@ -85,7 +85,7 @@ Deno.test("unary calls over HTTP/1.1 on a Unix socket: the Connect wire format b
 
 Deno.test("HTTP/1.1 unary calls keep their connection, and open more only for calls at once", async () => {
   const dir = await Deno.makeTempDir();
-  const path = await socketIn(dir);
+  const path = socketIn(dir);
   let accepted = 0;
   const listener = Deno.listen({ transport: "unix", path });
   // A server that counts connections, answering each request after 20 ms.
@@ -160,7 +160,7 @@ const okHead = (body: Uint8Array, extra = "") =>
 
 Deno.test("a kept connection the server closed while idle is retried once on a new one; one closed mid-answer is not", async () => {
   const dir = await Deno.makeTempDir();
-  const path = await socketIn(dir);
+  const path = socketIn(dir);
   // Each connection answers one request, then the server closes it (as an idle timeout would).
   const server = rawServer(path, async (conn, n) => {
     if (n === 3) {
@@ -196,7 +196,7 @@ Deno.test("a kept connection the server closed while idle is retried once on a n
 
 Deno.test("HTTP/1.1 unary calls: no server is an Unavailable error naming the socket; oversized answers are refused", async () => {
   const dir = await Deno.makeTempDir();
-  const path = await socketIn(dir);
+  const path = socketIn(dir);
   const { client, close } = clientOf(ControlService, path, { readMaxBytes: 64 });
   try {
     await rejects(client.ping({}), (e) => {

@@ -4,6 +4,8 @@
  * so a bundle that imports it lazily keeps only what decoding needs.
  * @module
  */
+// A full specifier, as in deps.ts: the SDK resolves it without this project's deno.json.
+// deno-lint-ignore no-import-prefix
 import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Output, OutputSchema } from "./gen/nano_modal_pb.ts";
 

@@ -46,7 +46,7 @@ async function watching() {
 }
 
 Deno.test("run --watch serves the endpoints, reloads on a change, and keeps serving past a syntax error", async () => {
-  const { env, server, url, file, run, endpoint } = await watching();
+  const { server, file, run, endpoint } = await watching();
   try {
     // A request in flight when the file changes finishes on the version it started on.
     const slow = fetch(`${endpoint}?slow`).then((r) => r.text());
