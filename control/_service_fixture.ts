@@ -57,7 +57,14 @@ export async function serviceFixture(
   }, [{ functionId, appId, name: "square", def: toBinary(FunctionDefSchema, def) }]);
   const hub = new WorkerHub();
   const transport = createRouterTransport(({ service }) => {
-    service(ControlService, createControlService(store, { version: "t", clock }));
+    service(
+      ControlService,
+      createControlService(store, {
+        version: "t",
+        clock,
+        onFunctionsStored: (ids) => hub.functionsStored(ids),
+      }),
+    );
     service(WorkerService, createWorkerService(store, { hub, clock, leaseMs: LEASE_MS }));
   });
   const sweeper = startSweeper(store, { clock, intervalMs: SWEEP_MS, maxInfraAttempts: 3 });

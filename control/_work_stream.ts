@@ -41,6 +41,9 @@ export interface WorkStreamOptions {
   appState?: WorkerServiceOptions["appState"];
 }
 
+/** Functions of one app described to workers ahead of their inputs, at most. */
+const MAX_PREFETCH = 32;
+
 /** Serves one worker's `Work` stream until it ends or `options.signal` aborts. */
 export async function* serveWorker(
   store: Store,
@@ -91,7 +94,9 @@ export async function* serveWorker(
 
   // The first command tells the worker it is connected (and accepted), before any work.
   out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
-  const removeFromHub = hub.add(out);
+  const removeFromHub = hub.add(out, (ids) => {
+    prefetch(ids).catch(() => {}); // best effort: the first input describes them otherwise
+  });
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
   signal.addEventListener("abort", onAbort);
@@ -208,6 +213,25 @@ export async function* serveWorker(
     // The store failed (Redis away): end the stream; the worker reconnects with backoff.
     if (!ctl.signal.aborted) out.close(err);
   });
+
+  /**
+   * Describes a new app's functions before any of their inputs (an assign
+   * with none): the worker downloads their bundles meanwhile.
+   */
+  async function prefetch(functionIds: string[]): Promise<void> {
+    const functions: Record<string, GetFunctionResponse> = {};
+    for (const id of functionIds.slice(0, MAX_PREFETCH)) {
+      const d = await describe(id);
+      if (!d || describedHere.has(id)) continue;
+      describedHere.add(id);
+      apps.note(d.appId);
+      functions[id] = d;
+    }
+    if (Object.keys(functions).length === 0 || ctl.signal.aborted) return;
+    out.push(create(WorkerCommandSchema, {
+      msg: { case: "assign", value: { leaseMs, functions, inputs: [] } },
+    }));
+  }
 
   /** One turn of the leaser: waits for credit or inputs, or assigns a batch. */
   async function leaseOnce(): Promise<void> {

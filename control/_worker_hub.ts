@@ -14,13 +14,31 @@ export type AppState = "live" | "stopped" | "drain";
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
   readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
+  readonly #prefetchers = new Set<(functionIds: string[]) => void>();
   /** The streams' cluster shares: allowances of containers and warm duties. */
   readonly board = new ShareBoard();
 
-  /** Registers a stream's outgoing queue; returns the function that removes it. */
-  add(queue: AsyncQueue<WorkerCommand>): () => void {
+  /**
+   * Registers a stream's outgoing queue, and how it describes new functions
+   * to its worker; returns the function that removes them.
+   */
+  add(queue: AsyncQueue<WorkerCommand>, prefetch?: (functionIds: string[]) => void): () => void {
     this.#streams.add(queue);
-    return () => this.#streams.delete(queue);
+    if (prefetch) this.#prefetchers.add(prefetch);
+    return () => {
+      this.#streams.delete(queue);
+      if (prefetch) this.#prefetchers.delete(prefetch);
+    };
+  }
+
+  /**
+   * An app's functions were just stored: every worker hears of them now, so
+   * that the first input finds their bundles downloaded (see
+   * `FunctionCache.prefetch`).
+   */
+  functionsStored(functionIds: string[]): void {
+    if (functionIds.length === 0) return;
+    for (const prefetch of this.#prefetchers) prefetch(functionIds);
   }
 
   /** Tells every worker that an app stopped (or, with `drain`, was superseded). */

@@ -30,6 +30,8 @@ export interface ControlServiceOptions {
   onAppCreated?: (app: AppRecord) => void;
   /** An app's functions are stored: these have minContainers to warm before any input. */
   onWarm?: (functionIds: string[]) => void;
+  /** An app's functions are stored (all of them): workers may fetch what they need now. */
+  onFunctionsStored?: (functionIds: string[]) => void;
   /** Called when an autoscaler reports a decision (metrics, the event log). */
   onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
@@ -167,11 +169,13 @@ export function createControlService(
         .map((f) => f.functionId);
       if (!req.ephemeral) {
         const res = await deployments.deploy(app, functions);
+        options.onFunctionsStored?.(functions.map((f) => f.functionId));
         options.onWarm?.(warm);
         return res;
       }
       await store.apps.putApp(app, functions);
       if (!req.detached) await store.deployments.touchApp(appId, clock.now());
+      options.onFunctionsStored?.(functions.map((f) => f.functionId));
       options.onWarm?.(warm);
       return { appId, functionIds };
     },

@@ -1,6 +1,8 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { create } from "../proto/deps.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 import {
+  FunctionDefSchema,
   type WorkAssign,
   type WorkerCommand,
   type WorkerMessage,
@@ -52,6 +54,42 @@ class FakeWorker {
     while (!(await this.#commands.next()).done);
   }
 }
+
+Deno.test("a new app's functions are described to connected workers before any input, once", async () => {
+  const f = await serviceFixture();
+  const w = new FakeWorker(f, "w1");
+  try {
+    const code = new TextEncoder().encode("export {};");
+    const hash = await sha256Hex(code);
+    await f.control.putBundle({ hash, data: code });
+    const { functionIds } = await f.control.createApp({
+      name: "fresh",
+      bundleHash: hash,
+      ephemeral: true,
+      functions: [create(FunctionDefSchema, {
+        name: "cube",
+        timeoutMs: 1000,
+        memoryMib: 64,
+        cpu: 1,
+        concurrency: 1,
+        maxContainers: 1,
+      })],
+    });
+    const ahead = await w.nextAssign();
+    equal(ahead.inputs.length, 0, "no inputs: a description ahead of them");
+    deepStrictEqual(Object.keys(ahead.functions), [functionIds.cube]);
+    equal(ahead.functions[functionIds.cube].bundleHash, hash);
+    // Its first input comes without the description: the worker has it already.
+    await f.control.spawn({ functionId: functionIds.cube, args: new Uint8Array([2]) });
+    w.send({ case: "credit", value: { count: 1 } });
+    const assign = await w.nextAssign();
+    equal(assign.inputs.length, 1);
+    deepStrictEqual(Object.keys(assign.functions), []);
+  } finally {
+    await w.close();
+    await f.close();
+  }
+});
 
 async function spawn(f: ServiceFixture): Promise<string> {
   return (await f.control.spawn({ functionId: f.functionId, args: new Uint8Array([7]) })).callId;

@@ -43,18 +43,23 @@ export class FakeWorkStream {
     return fromBinary(OutputSchema, result.output);
   }
 
-  /** Leases inputs of function `fu-test` to the worker, describing the function. */
-  assign(def: FunctionDef, inputIds: string[]): void {
+  /**
+   * Leases inputs of function `fu-test` to the worker, describing the
+   * function unless `described` is false (it was described before).
+   */
+  assign(def: FunctionDef, inputIds: string[], described = true): void {
     const value = create(WorkAssignSchema, {
       leaseMs: 30_000,
-      functions: {
-        "fu-test": create(GetFunctionResponseSchema, {
-          appId: "ap-test0000",
-          appName: "test",
-          bundleHash: "0".repeat(64),
-          def,
-        }),
-      },
+      functions: described
+        ? {
+          "fu-test": create(GetFunctionResponseSchema, {
+            appId: "ap-test0000",
+            appName: "test",
+            bundleHash: "0".repeat(64),
+            def,
+          }),
+        }
+        : {},
       inputs: inputIds.map((inputId, idx) => ({
         inputId,
         leaseToken: `lt-${inputId}`,
@@ -78,17 +83,23 @@ export class FakeWorkStream {
 export interface FakeControl {
   transport: Transport;
   streams: FakeWorkStream[];
+  /** The hashes of the bundles workers downloaded, in order. */
+  bundles: string[];
 }
 
 /** Starts a fake control plane that serves a tiny bundle and records every stream. */
 export function fakeControl(): FakeControl {
   const streams: FakeWorkStream[] = [];
+  const bundles: string[] = [];
   const transport = createRouterTransport(({ service }) => {
     service(WorkerService, {
       getFunction: () => {
         throw new Error("the fake control plane describes functions in assign only");
       },
-      getBundle: () => ({ data: new TextEncoder().encode("export {};\n") }),
+      getBundle: (req) => {
+        bundles.push(req.hash);
+        return { data: new TextEncoder().encode("export {};\n") };
+      },
       async *work(messages) {
         const stream = new FakeWorkStream();
         streams.push(stream);
@@ -106,5 +117,5 @@ export function fakeControl(): FakeControl {
       },
     });
   });
-  return { transport, streams };
+  return { transport, streams, bundles };
 }

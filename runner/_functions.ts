@@ -55,6 +55,8 @@ export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
   readonly #bundles = new Map<string, Promise<string>>();
+  /** Functions described ahead of their inputs (see {@linkcode FunctionCache.prefetch}). */
+  readonly #prefetched = new Map<string, GetFunctionResponse>();
   /** Loaded pools, readable without awaiting (for the heartbeat's figures). */
   readonly #pools = new Map<string, FunctionPool>();
 
@@ -66,11 +68,23 @@ export class FunctionCache {
   get(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
     let info = this.#functions.get(functionId);
     if (!info) {
-      info = this.#load(functionId, described);
+      info = this.#load(functionId, described ?? this.#prefetched.get(functionId));
+      this.#prefetched.delete(functionId);
       this.#functions.set(functionId, info);
       info.catch(() => this.#functions.delete(functionId));
     }
     return info;
+  }
+
+  /**
+   * A new app's function, described before any input: its bundle is
+   * downloaded now and its description kept for its first input. Nothing
+   * more (an image build waits for an input: every worker hears of every app).
+   */
+  prefetch(functionId: string, described: GetFunctionResponse): void {
+    if (this.#functions.has(functionId) || this.#prefetched.has(functionId)) return;
+    this.#prefetched.set(functionId, described);
+    this.#bundle(described.bundleHash).catch(() => {}); // an input's load retries it
   }
 
   /** Starts loading a function the server described, if not known yet. */
@@ -152,6 +166,9 @@ export class FunctionCache {
 
   /** Stops the pools of an app that ended. */
   async appStopped(appId: string): Promise<void> {
+    for (const [id, described] of this.#prefetched) {
+      if (described.appId === appId) this.#prefetched.delete(id);
+    }
     for (const [id, info] of this.#functions) {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) {

@@ -67,6 +67,19 @@ Deno.test("Worker says hello with its capacity and gives full credit on a new st
   deepStrictEqual(w.stream.sent("credit").map((c) => c.count), [4]);
 });
 
+Deno.test("Worker fetches a function described ahead of its inputs (a new app's) and starts nothing until one comes", async () => {
+  await using w = await startWorker();
+  w.stream.assign(fakeDef({}), []); // a description, no inputs
+  await until(() => w.control.bundles.length === 1, "the bundle fetched ahead");
+  strictEqual(w.runner.started.length, 0, "no sandbox for a function without inputs");
+  // The first input comes undescribed (the fake control plane refuses GetFunction): it runs.
+  w.stream.assign(fakeDef({}), ["in-1"], false);
+  (await w.runner.nextRun()).answer(ok1);
+  const out = await resultOf(w, "in-1");
+  strictEqual(out.status, ResultStatus.SUCCESS);
+  deepStrictEqual(w.control.bundles, ["0".repeat(64)], "fetched once");
+});
+
 Deno.test("Worker retries a failing input with exponential backoff on its clock", async () => {
   await using w = await startWorker();
   const retries = { maxRetries: 2, initialDelayMs: 700, backoffCoefficient: 3, maxDelayMs: 60_000 };

@@ -19,6 +19,12 @@ import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 
 /** Inputs per `inputs` message: per-message cost dominates, so batch. */
 const MAP_BATCH = 1024;
+/**
+ * The first message's inputs: a worker can start on them (fetch the function,
+ * start a sandbox) while the rest are still stored. Each message after it
+ * doubles, up to {@linkcode MAP_BATCH}.
+ */
+const FIRST_BATCH = 32;
 /** Reconnection attempts in a row before the map fails. */
 const MAX_ATTEMPTS = 30;
 
@@ -61,10 +67,13 @@ export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Outp
             msg: { case: "inputs", value: { startIdx: idx, args: [args] } },
           });
         }
+        let size = FIRST_BATCH;
         while (total === null) {
           const batch: Uint8Array[] = [];
           const startIdx = sent;
-          while (batch.length < MAP_BATCH) {
+          const limit = size;
+          size = Math.min(MAP_BATCH, size * 2);
+          while (batch.length < limit) {
             const next = await source.next();
             if (next.done) {
               total = sent;

@@ -1,0 +1,48 @@
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { create, createClient, createRouterTransport, toBinary } from "../proto/deps.ts";
+import { ControlService, MapResponseSchema, OutputSchema } from "../proto/messages.ts";
+import { mapStream } from "./_map_stream.ts";
+
+Deno.test("a map sends a small first batch (a worker starts on it while the rest are stored), then doubles up to full batches", async () => {
+  const sizes: number[] = [];
+  const transport = createRouterTransport(({ service }) => {
+    service(ControlService, {
+      async *map(requests) {
+        let total = -1;
+        for await (const req of requests) {
+          if (req.msg.case === "start") {
+            yield create(MapResponseSchema, { callId: "fc-test" });
+          } else if (req.msg.case === "inputs") {
+            const { startIdx, args } = req.msg.value;
+            sizes.push(args.length);
+            yield create(MapResponseSchema, {
+              callId: "fc-test",
+              inputsAcked: startIdx + args.length,
+              outputs: args.map((_, i) =>
+                toBinary(OutputSchema, create(OutputSchema, { idx: startIdx + i }))
+              ),
+            });
+          } else if (req.msg.case === "end") total = req.msg.value.total;
+          if (total >= 0) return;
+        }
+      },
+    });
+  });
+  const n = 3_000;
+  async function* inputs() {
+    for (let i = 0; i < n; i++) yield new Uint8Array([i & 0xff]);
+  }
+  const seen = new Set<number>();
+  for await (
+    const out of mapStream({
+      client: createClient(ControlService, transport),
+      serverUrl: "http://test.invalid",
+      functionId: "fu-test",
+      inputs: inputs(),
+      label: "test.map",
+      logsBefore: () => Promise.resolve(),
+    })
+  ) seen.add(out.idx);
+  strictEqual(seen.size, n);
+  deepStrictEqual(sizes, [32, 64, 128, 256, 512, 1024, 984]);
+});
