@@ -171,8 +171,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     server = await startEmbedded({
       runner: runner!,
       workers,
-      // A long-running server's workers keep a sandbox ready for each new app's first.
-      spare: true,
       hostname,
       port,
       token,

@@ -78,7 +78,6 @@ export async function workerCommand(args: string[]): Promise<number> {
     capacity,
     resources,
     cacheDir: cacheDir(),
-    spare: true,
   });
   let signals = 0;
   const onSignal = () => {

@@ -72,11 +72,6 @@ export class SpareSandbox {
   }
 
   /** Whether the sandbox `spec` asks for would start exactly as this one did. */
-  /** Whether its process still runs. */
-  get alive(): boolean {
-    return !this.#ended;
-  }
-
   fits(spec: SandboxSpec): boolean {
     return !this.#ended && spec.entrypointPath === this.#entrypointPath &&
       Math.max(16, spec.def.memoryMib) === Math.max(16, this.#memoryMib) &&

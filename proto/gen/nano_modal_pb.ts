@@ -2343,7 +2343,9 @@ export const WorkInputSchema: GenMessage<WorkInput> = /*@__PURE__*/
   messageDesc(file_nano_modal, 67);
 
 /**
- * Inputs leased to the worker (never more than its credit).
+ * Inputs leased to the worker (never more than its credit). One with no
+ * inputs describes a new app's functions ahead of them: the worker fetches
+ * their bundles, and their first inputs come without the description.
  *
  * @generated from message nanomodal.v1.WorkAssign
  */
