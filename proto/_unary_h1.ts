@@ -23,6 +23,7 @@ import {
   unaryRequest,
   unarySignal,
 } from "./_unary_fetch.ts";
+import { joinBytes } from "./join_bytes.ts";
 
 /** Where and how {@linkcode unaryOverUnixH1} calls. */
 export interface UnaryH1Options {
@@ -219,14 +220,7 @@ async function readChunked(c: H1Conn, readMaxBytes: number): Promise<Uint8Array<
     if ((await c.line()) !== "") throw protocolError("chunk end");
   }
   while ((await c.line()) !== ""); // trailers: Connect sends none over HTTP/1.1 unary
-  if (parts.length === 1) return parts[0] as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] as Uint8Array<ArrayBuffer> : joinBytes(parts, size);
 }
 
 /** The request's bytes: head and body in one write. */

@@ -26,6 +26,7 @@ import { unaryOverFetch } from "./_unary_fetch.ts";
 import { unaryOverUnixH1 } from "./_unary_h1.ts";
 import { type NoDelayRelay, startNoDelayRelay } from "./_nodelay_relay.ts";
 import { localSocketFor } from "./local_socket.ts";
+import { joinBytes } from "./join_bytes.ts";
 
 /** Paths of RPCs whose request is a stream; every other request is one message. */
 const STREAMING_REQUESTS = new Set(
@@ -62,18 +63,8 @@ async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<
 /** Joins a unary request body: one buffer goes out in one frame, a stream in several. */
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const part of body) {
-    parts.push(part);
-    size += part.length;
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  for await (const part of body) parts.push(part);
+  return joinBytes(parts);
 }
 
 function denoHttp2Client(
