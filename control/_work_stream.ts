@@ -221,8 +221,9 @@ export async function* serveWorker(
   async function prefetch(functionIds: string[]): Promise<void> {
     const functions: Record<string, GetFunctionResponse> = {};
     for (const id of functionIds.slice(0, MAX_PREFETCH)) {
+      if (describedHere.has(id)) continue;
       const d = await describe(id);
-      if (!d || describedHere.has(id)) continue;
+      if (!d || describedHere.has(id)) continue; // the leaser may have described it meanwhile
       describedHere.add(id);
       apps.note(d.appId);
       functions[id] = d;

@@ -33,6 +33,14 @@ export interface UnaryH1Options {
   authorization?: string;
   /** Largest response body accepted. */
   readMaxBytes: number;
+  /**
+   * Connections busy at once, at most; a call beyond them goes to
+   * `overflow` (HTTP/2, which multiplexes), so thousands of calls at once
+   * never hold thousands of sockets. @default 64
+   */
+  maxConnections?: number;
+  /** Where calls go while `maxConnections` are busy. */
+  overflow: Transport["unary"];
 }
 
 /** A transport's `unary`, and the means to close its kept connections. */
@@ -241,8 +249,10 @@ function requestBytes(path: string, headers: Headers, body: Uint8Array): Uint8Ar
  * `options.socketPath`.
  */
 export function unaryOverUnixH1(options: UnaryH1Options): UnaryH1 {
-  const { socketPath, authorization, readMaxBytes } = options;
+  const { socketPath, authorization, readMaxBytes, overflow } = options;
+  const maxConnections = options.maxConnections ?? 64;
   const idle: H1Conn[] = [];
+  let busy = 0;
   let closed = false;
 
   async function open(): Promise<H1Conn> {
@@ -257,6 +267,7 @@ export function unaryOverUnixH1(options: UnaryH1Options): UnaryH1 {
   }
 
   function release(c: H1Conn): void {
+    busy--;
     if (!closed && c.reusable && !c.leftover && idle.length < MAX_IDLE) {
       c.answered = false;
       idle.push(c);
@@ -303,21 +314,37 @@ export function unaryOverUnixH1(options: UnaryH1Options): UnaryH1 {
     }
   }
 
-  const unary = (async (method, callerSignal, timeoutMs, header, input) => {
+  /** A connection for one exchange, kept or (`fresh`) new; busy until released. */
+  async function take(fresh = false): Promise<H1Conn> {
+    busy++;
+    try {
+      return (!fresh && idle.pop()) || await open();
+    } catch (err) {
+      busy--;
+      throw err;
+    }
+  }
+
+  const unary = ((method, callerSignal, timeoutMs, header, input, ...rest) => {
+    if (busy >= maxConnections && idle.length === 0) {
+      return overflow(method, callerSignal, timeoutMs, header, input, ...rest);
+    }
+    return call(method, callerSignal, timeoutMs, header, input);
+  }) as Transport["unary"];
+
+  const call = (async (method, callerSignal, timeoutMs, header, input) => {
     const signal = unarySignal(callerSignal, timeoutMs);
     try {
       const { headers, body } = unaryRequest(method, timeoutMs, header, input, authorization);
       const request = requestBytes(`/${method.parent.typeName}/${method.name}`, headers, body);
-      const kept = idle.pop();
+      const reused = idle.length > 0;
       let answer;
       try {
-        answer = await exchange(kept ?? await open(), request, signal);
+        answer = await exchange(await take(), request, signal);
       } catch (err) {
-        if (!(err instanceof StaleConnection)) throw err;
-        if (!kept) {
-          throw new ConnectError("the server closed the connection unanswered", Code.Unavailable);
-        }
-        answer = await exchange(await open(), request, signal);
+        // Only a kept connection may have gone stale; a new one that fails so is an error.
+        if (!(err instanceof StaleConnection) || !reused) throw err;
+        answer = await exchange(await take(true), request, signal);
       }
       return unaryAnswer(method, answer.status, answer.headers, answer.body);
     } catch (err) {

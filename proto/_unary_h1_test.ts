@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { Code, ConnectError, create, createClient, toBinary } from "./deps.ts";
+import { Code, ConnectError, create, createClient, toBinary, type Transport } from "./deps.ts";
 import { GetBundleResponseSchema, PingResponseSchema, WorkerService } from "./messages.ts";
 import { ControlService } from "./messages.ts";
 import { unaryOverUnixH1 } from "./_unary_h1.ts";
@@ -9,9 +9,19 @@ const socketIn = (dir: string) => `${dir}/s.sock`;
 function clientOf<S extends typeof WorkerService | typeof ControlService>(
   service: S,
   path: string,
-  opts: { authorization?: string; readMaxBytes?: number } = {},
+  opts: {
+    authorization?: string;
+    readMaxBytes?: number;
+    maxConnections?: number;
+    overflow?: Transport["unary"];
+  } = {},
 ) {
-  const h1 = unaryOverUnixH1({ socketPath: path, readMaxBytes: 1 << 20, ...opts });
+  const h1 = unaryOverUnixH1({
+    socketPath: path,
+    readMaxBytes: 1 << 20,
+    overflow: () => Promise.reject(new Error("no overflow in this test")),
+    ...opts,
+  });
   // deno-lint-ignore no-explicit-any
   const client = createClient(service, { unary: h1.unary, stream: null as any });
   return { client, close: h1.close };
@@ -123,6 +133,60 @@ Deno.test("HTTP/1.1 unary calls keep their connection, and open more only for ca
   } finally {
     close();
     listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("HTTP/1.1 unary calls beyond maxConnections at once go to the overflow (HTTP/2), not to more sockets", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = socketIn(dir);
+  let connections = 0;
+  const server = Deno.serve({
+    path,
+    onListen() {},
+  }, async (req) => {
+    await req.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 50));
+    return new Response(ping("h1"), { headers: { "content-type": "application/proto" } });
+  });
+  // Count the connections the server accepted, as its clients' sockets.
+  const counting = `${dir}/counting.sock`;
+  const relay = Deno.listen({ transport: "unix", path: counting });
+  (async () => {
+    for await (const c of relay) {
+      connections++;
+      const upstream = await Deno.connect({ transport: "unix", path });
+      c.readable.pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeTo(c.writable).catch(() => {});
+    }
+  })();
+  let overflowed = 0;
+  const { client, close } = clientOf(ControlService, counting, {
+    maxConnections: 3,
+    overflow: (method) => {
+      overflowed++;
+      return Promise.resolve({
+        stream: false,
+        service: method.parent,
+        method,
+        header: new Headers(),
+        trailer: new Headers(),
+        message: create(PingResponseSchema, { version: "overflow" }),
+      }) as never;
+    },
+  });
+  try {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => client.ping({})));
+    strictEqual(answers.filter((a) => a.version === "h1").length, 3);
+    strictEqual(overflowed, 7);
+    strictEqual(connections, 3);
+    // Once they are free again, calls take the kept connections.
+    strictEqual((await client.ping({})).version, "h1");
+    strictEqual(connections, 3);
+  } finally {
+    close();
+    relay.close();
+    await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -162,15 +162,21 @@ export function createRpcTransport(options: RpcTransportOptions): RpcTransport {
   // the same request and response bytes, a fraction of the work per warm call. Over this
   // machine's socket they skip HTTP/2 as well (see _unary_h1.ts).
   const authorization = options.token ? `Bearer ${options.token}` : undefined;
-  const h1 = local
-    ? unaryOverUnixH1({ socketPath: local, authorization, readMaxBytes: MAX_MESSAGE_BYTES })
-    : undefined;
-  const unary = h1?.unary ?? unaryOverFetch({
+  const overHttp2 = unaryOverFetch({
     baseUrl: url.href.replace(/\/$/, ""),
     client,
     authorization,
     readMaxBytes: MAX_MESSAGE_BYTES,
   });
+  const h1 = local
+    ? unaryOverUnixH1({
+      socketPath: local,
+      authorization,
+      readMaxBytes: MAX_MESSAGE_BYTES,
+      overflow: overHttp2,
+    })
+    : undefined;
+  const unary = h1?.unary ?? overHttp2;
   return {
     transport: { unary, stream: transport.stream.bind(transport) },
     close: () => {

@@ -45,9 +45,14 @@ export class FakeWorkStream {
 
   /**
    * Leases inputs of function `fu-test` to the worker, describing the
-   * function unless `described` is false (it was described before).
+   * function (its bundle: `bundleHash`) unless `described` is false (it was
+   * described before).
    */
-  assign(def: FunctionDef, inputIds: string[], described = true): void {
+  assign(
+    def: FunctionDef,
+    inputIds: string[],
+    { described = true, bundleHash = "0".repeat(64) } = {},
+  ): void {
     const value = create(WorkAssignSchema, {
       leaseMs: 30_000,
       functions: described
@@ -55,7 +60,7 @@ export class FakeWorkStream {
           "fu-test": create(GetFunctionResponseSchema, {
             appId: "ap-test0000",
             appName: "test",
-            bundleHash: "0".repeat(64),
+            bundleHash,
             def,
           }),
         }

@@ -166,9 +166,7 @@ export class FunctionCache {
 
   /** Stops the pools of an app that ended. */
   async appStopped(appId: string): Promise<void> {
-    for (const [id, described] of this.#prefetched) {
-      if (described.appId === appId) this.#prefetched.delete(id);
-    }
+    this.#forgetPrefetched(appId);
     for (const [id, info] of this.#functions) {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) {
@@ -181,9 +179,18 @@ export class FunctionCache {
 
   /** A superseded app: its pools stop their sandboxes as they fall idle. */
   async appDrained(appId: string): Promise<void> {
+    // A superseded version's late inputs ask for their function (GetFunction) instead.
+    this.#forgetPrefetched(appId);
     for (const info of this.#functions.values()) {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) fn.pool.retire();
+    }
+  }
+
+  /** Drops the descriptions of an app's functions that no input has loaded. */
+  #forgetPrefetched(appId: string): void {
+    for (const [id, described] of this.#prefetched) {
+      if (described.appId === appId) this.#prefetched.delete(id);
     }
   }
 

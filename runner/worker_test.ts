@@ -1,6 +1,6 @@
 import assert, { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { Code, ConnectError, type create } from "../proto/deps.ts";
-import type { FunctionDefSchema } from "../proto/messages.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
+import { type FunctionDefSchema, WorkerCommandSchema } from "../proto/messages.ts";
 import { ResultStatus } from "../proto/messages.ts";
 import { fakeControl, FakeWorkStream } from "./_fake_control.ts";
 import { type Answer, fakeDef, FakeRunner, type FakeRunnerOptions } from "./_fake_runner.ts";
@@ -69,15 +69,35 @@ Deno.test("Worker says hello with its capacity and gives full credit on a new st
 
 Deno.test("Worker fetches a function described ahead of its inputs (a new app's) and starts nothing until one comes", async () => {
   await using w = await startWorker();
-  w.stream.assign(fakeDef({}), []); // a description, no inputs
+  // A bundle of its own: the file's tests share one cache, where a bundle stays once fetched.
+  const bundleHash = "1".repeat(64);
+  w.stream.assign(fakeDef({}), [], { bundleHash }); // a description, no inputs
   await until(() => w.control.bundles.length === 1, "the bundle fetched ahead");
   strictEqual(w.runner.started.length, 0, "no sandbox for a function without inputs");
   // The first input comes undescribed (the fake control plane refuses GetFunction): it runs.
-  w.stream.assign(fakeDef({}), ["in-1"], false);
+  w.stream.assign(fakeDef({}), ["in-1"], { described: false });
   (await w.runner.nextRun()).answer(ok1);
   const out = await resultOf(w, "in-1");
   strictEqual(out.status, ResultStatus.SUCCESS);
-  deepStrictEqual(w.control.bundles, ["0".repeat(64)], "fetched once");
+  deepStrictEqual(w.control.bundles, [bundleHash], "fetched once");
+});
+
+Deno.test("Worker forgets a prefetched description when its app is superseded (nothing kept per app ever created)", async () => {
+  await using w = await startWorker();
+  w.stream.assign(fakeDef({}), [], { bundleHash: "2".repeat(64) });
+  await until(() => w.control.bundles.length === 1, "the bundle fetched ahead");
+  w.stream.commands.push(
+    create(WorkerCommandSchema, {
+      msg: { case: "appStopped", value: { appId: "ap-test0000", drain: true } },
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  // A late input of the old version, undescribed: the worker must ask (GetFunction), which the
+  // fake refuses, so it fails.
+  w.stream.assign(fakeDef({}), ["in-1"], { described: false });
+  const out = await resultOf(w, "in-1");
+  ok(out.status !== ResultStatus.SUCCESS, "the description was forgotten");
+  strictEqual(w.runner.started.length, 0);
 });
 
 Deno.test("Worker retries a failing input with exponential backoff on its clock", async () => {
