@@ -209,3 +209,39 @@ export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: n
     await redis.stop();
   }
 });
+
+Deno.test("a worker fetches a deployed app's bundle when the app is created, before any call, and starts nothing", async () => {
+  const server = await startServe();
+  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const worker = new CliProcess(["worker", "--server", server.url, "--runner", "deno"], {
+    env: { NANO_MODAL_CACHE: cache },
+  });
+  const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";
+const app = new App("prefetched");
+export const hi = app.function(function hi() { return "hi ${crypto.randomUUID()}"; });
+`);
+  const bundles = async () =>
+    (await Array.fromAsync(Deno.readDir(`${cache}/bundles`)).catch(() => []))
+      .filter((e) => e.name.endsWith(".js")).map((e) => e.name);
+  try {
+    await worker.waitFor(/serving/);
+    strictEqual((await bundles()).length, 0);
+    // The client bundles in a cache of its own: what appears in the worker's came from the server.
+    const clientCache = await Deno.makeTempDir({ prefix: "nm-c-" });
+    const d = await runCli(["deploy", path, "--server", server.url], {
+      env: { NANO_MODAL_CACHE: clientCache },
+    });
+    check(d.code === 0, "deploy", d);
+    await eventually(
+      "the bundle in the worker's cache",
+      async () => (await bundles()).length === 1,
+      10_000,
+    );
+    strictEqual((await descendants(worker.child.pid)).length, 0, "no sandbox before a call");
+    await Deno.remove(clientCache, { recursive: true });
+  } finally {
+    await worker.stop();
+    await server.proc.stop();
+    await Deno.remove(cache, { recursive: true }).catch(() => {});
+  }
+});
