@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   runner: Runner;
   /** How many workers to start. */
   workers: number;
+  /** Whether workers keep a spare sandbox ready (see `WorkerOptions.spare`). @default false */
+  spare?: boolean;
   /** Where to keep state; by default the embedded store on the configured data dir. */
   store?: Store;
   /** Interface to listen on. @default "127.0.0.1" */
@@ -67,6 +69,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       runner: options.runner,
       capacity: options.workerCapacity,
       cacheDir: cacheDir(),
+      spare: options.spare,
       events: options.eventLog,
     }));
   const failure = Promise.withResolvers<never>();

@@ -23,6 +23,9 @@ Options:
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
+  --no-spare             deno runner: embedded workers keep no sandbox process started
+                         ahead (by default each keeps one, so a new app's first call
+                         skips its start)
   --data-dir DIR         where apps, bundles and other durable records live without
                          Redis (env NANO_MODAL_DATA_DIR; default
                          $XDG_DATA_HOME/nano-modal or ~/.local/share/nano-modal)
@@ -113,6 +116,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     "worker-token": { type: "string" },
     "log-format": { type: "string" },
     quiet: { type: "boolean" },
+    "no-spare": { type: "boolean" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -171,6 +175,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     server = await startEmbedded({
       runner: runner!,
       workers,
+      // A long-running server's workers keep a sandbox ready for each new app's first.
+      spare: !values["no-spare"],
       hostname,
       port,
       token,

@@ -27,6 +27,8 @@ Options:
   --quiet                print no event lines
   --prune-images-after D remove docker runner images nobody used for D (e.g. 7d, 12h;
                          default 7d; 0 never), checked hourly
+  --no-spare             deno runner: keep no sandbox process started ahead (by default
+                         one waits, ~40 MB, so a new app's first call skips its start)
   -h, --help             show this help
 
 SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
@@ -43,6 +45,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     "log-format": { type: "string" },
     quiet: { type: "boolean" },
     "prune-images-after": { type: "string" },
+    "no-spare": { type: "boolean" },
   });
   if (values.help) {
     console.log(WORKER_HELP);
@@ -78,6 +81,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     capacity,
     resources,
     cacheDir: cacheDir(),
+    spare: !values["no-spare"],
   });
   let signals = 0;
   const onSignal = () => {

@@ -71,6 +71,11 @@ export class SpareSandbox {
     return new SpareSandbox(spawned, output, { dir, ...options });
   }
 
+  /** Whether its process still runs. */
+  get alive(): boolean {
+    return !this.#ended;
+  }
+
   /** Whether the sandbox `spec` asks for would start exactly as this one did. */
   fits(spec: SandboxSpec): boolean {
     return !this.#ended && spec.entrypointPath === this.#entrypointPath &&

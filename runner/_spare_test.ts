@@ -127,3 +127,50 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name:
+    "a kept spare is there for each new sandbox that fits: taken, it is started again; one that does not fit leaves it; stopping keeping ends it",
+  ...options,
+  async fn() {
+    const { dir, runner, start } = await setUp(true);
+    const waitSpares = async (n: number) => {
+      for (let i = 0; i < 300 && (await spares(dir)).length !== n; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return (await spares(dir)).length;
+    };
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    strictEqual(await waitSpares(1), 1);
+    const ranIn = async (warm: Awaited<ReturnType<typeof start>>) => {
+      const done = await warm.run(crypto.randomUUID(), encodeValue([1]), { fn: "probe" });
+      ok(done.ok, JSON.stringify(done.error));
+      return String((decodeValue(done.payload!) as { cwd: string }).cwd);
+    };
+    // One that would start otherwise starts on its own, and the spare stays.
+    const blocked = await start("probe", true);
+    ok(!(await ranIn(blocked)).includes("nm-spare"));
+    strictEqual((await spares(dir)).length, 1);
+    const [kept] = await spares(dir);
+    // Two sandboxes that fit, one after the other: each runs in a spare, the second in a new one.
+    const first = await start("probe");
+    match(await ranIn(first), new RegExp(`/${kept}/tmp$`));
+    // The next spare starts a while after (SPARE_REFILL_MS), not while the first sandbox starts.
+    const fresh = async () => (await spares(dir)).filter((n) => n !== kept).length;
+    for (let i = 0; i < 300 && (await fresh()) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    strictEqual(await fresh(), 1, "a new spare was started");
+    await new Promise((r) => setTimeout(r, 1_000)); // time to boot and wait for its app
+    const second = await start("probe");
+    const cwd = await ranIn(second);
+    match(cwd, /\/nm-spare-x-\d+-\d+\/tmp$/);
+    ok(!cwd.includes(`/${kept}/`), "a spare of its own");
+    for (const w of [blocked, first, second]) await w.stop();
+    await stopKeeping();
+    // Stopped keeping: the spare started after the second was taken is gone, none comes back.
+    await new Promise((r) => setTimeout(r, 800));
+    strictEqual(await waitSpares(0), 0);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

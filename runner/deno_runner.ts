@@ -37,6 +37,12 @@ export interface DenoRunnerOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * How long after a kept spare is taken the next one starts: not at once, so
+ * that its start does not compete for the CPU with the sandbox just adopted.
+ */
+const SPARE_REFILL_MS = 500;
+
 /** How often sandboxes left by dead workers are looked for. */
 const REAP_EVERY_MS = 30_000;
 
@@ -58,6 +64,10 @@ export class DenoRunner implements Runner {
   #support?: Promise<HostSupport>;
   #reaper?: ReturnType<typeof setInterval>;
   #spare?: Promise<{ spare: SpareSandbox; host: HostSupport } | undefined>;
+  /** What a kept spare starts with, and how many callers keep one (see keepSpare). */
+  #keep?: { cacheDir: string; memoryMib: number };
+  #keepers = 0;
+  #refill?: ReturnType<typeof setTimeout>;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
   readonly #roots = new Set<string>();
 
@@ -121,9 +131,15 @@ export class DenoRunner implements Runner {
     const spare = started?.spare;
     if (spare?.fits(spec) && sameHost(started!.host, host)) {
       const adopted = await spare.adopt(spec).catch(() => undefined);
+      this.#refillLater();
       if (adopted) return adopted;
+    } else if (spare && this.#keepers > 0 && !this.#spare && spare.alive) {
+      // Kept for a later sandbox that fits (this one starts its own).
+      this.#spare = pending;
+    } else {
+      spare?.kill();
+      this.#refillLater();
     }
-    spare?.kill();
     const def = spec.def;
     const spawned = await spawnSandbox(host, { denoPath: this.#denoPath, denoDir: this.#denoDir }, {
       sandboxId: spec.sandboxId,
@@ -171,8 +187,39 @@ export class DenoRunner implements Runner {
     })().catch(() => undefined);
   }
 
+  /**
+   * Keeps a spare sandbox ready from now on (a long-running worker's): one
+   * starts now, and another {@linkcode SPARE_REFILL_MS} after each is taken,
+   * so a new app's first sandbox skips bubblewrap's and Deno's start. Costs
+   * one idle process (~40 MB). Returns the function that stops keeping it
+   * (the spare stops once no caller keeps one).
+   */
+  keepSpare(options: { cacheDir: string; memoryMib: number }): () => Promise<void> {
+    this.#keep = options;
+    this.#keepers++;
+    this.prestart(options);
+    let kept = true;
+    return async () => {
+      if (!kept) return;
+      kept = false;
+      if (--this.#keepers === 0) await this.dropSpare();
+    };
+  }
+
+  /** Starts another spare a while after one was taken, while one is kept. */
+  #refillLater(): void {
+    if (this.#keepers === 0 || this.#refill) return;
+    this.#refill = setTimeout(() => {
+      this.#refill = undefined;
+      if (this.#keepers > 0 && this.#keep) this.prestart(this.#keep);
+    }, SPARE_REFILL_MS);
+    Deno.unrefTimer(this.#refill);
+  }
+
   /** Stops the spare sandbox if no sandbox took it. */
   async dropSpare(): Promise<void> {
+    clearTimeout(this.#refill);
+    this.#refill = undefined;
     const pending = this.#spare;
     this.#spare = undefined;
     await (await pending)?.spare.kill();

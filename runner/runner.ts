@@ -111,4 +111,12 @@ export interface Runner {
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes left over by an earlier run of this worker host. */
   cleanup(): Promise<void>;
+  /**
+   * Keeps a sandbox process ready for the next function that starts like
+   * it, where the runner can; returns what stops keeping it.
+   */
+  keepSpare?(options: { cacheDir: string; memoryMib: number }): () => Promise<void>;
 }
+
+/** The SDK's default `memoryMiB` (sdk/_options.ts): spare sandboxes start with it. */
+export const DEFAULT_MEMORY_MIB = 512;

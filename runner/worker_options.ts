@@ -33,6 +33,12 @@ export interface WorkerOptions {
   resources?: Partial<Capacity> | false;
   /** Where bundles, the entrypoint and sandbox sockets live. */
   cacheDir: string;
+  /**
+   * Keep a sandbox process ready for the next new app's first sandbox, where
+   * the runner can (the deno runner: one idle process, ~40 MB): the CLI's
+   * long-running workers do. @default false
+   */
+  spare?: boolean;
   /** The id the control plane lists this worker by. @default wk-HOST-PID-RANDOM */
   workerId?: string;
   /** Where the worker reports its own state. @default console.error */

@@ -65,7 +65,15 @@ app.localEntrypoint(async () => {
 `;
 
 Deno.test("SIGINT on run --server mid-map: the app stops, nothing stays queued, sandboxes go", async () => {
-  const cp = await startServe(["--with-workers", "--runner", "deno", "--concurrency", "8"]);
+  // --no-spare: the test counts the server's processes, which would include an idle spare.
+  const cp = await startServe([
+    "--with-workers",
+    "--runner",
+    "deno",
+    "--concurrency",
+    "8",
+    "--no-spare",
+  ]);
   const path = await tempApp(SLOW_MAP);
   try {
     const run = new CliProcess(["run", "--server", cp.url, path]);
@@ -117,7 +125,8 @@ Deno.test("app stop through one control plane stops containers on a worker of an
   const a = await startServe(["--redis", redis.url]);
   const b = await startServe(["--redis", redis.url]);
   const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
-  const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno"], {
+  // --no-spare: the test counts the worker's processes, which would include an idle spare.
+  const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno", "--no-spare"], {
     env: { NANO_MODAL_CACHE: cache },
   });
   const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";
@@ -166,7 +175,8 @@ Deno.test("cancel through one control plane stops a running input on a worker of
   const a = await startServe(["--redis", redis.url]);
   const b = await startServe(["--redis", redis.url]);
   const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
-  const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno"], {
+  // --no-spare: the test counts the worker's processes, which would include an idle spare.
+  const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno", "--no-spare"], {
     env: { NANO_MODAL_CACHE: cache },
   });
   const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";
@@ -213,7 +223,15 @@ export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: n
 Deno.test("a worker fetches a deployed app's bundle when the app is created, before any call, and starts nothing", async () => {
   const server = await startServe();
   const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
-  const worker = new CliProcess(["worker", "--server", server.url, "--runner", "deno"], {
+  // --no-spare: "starts nothing" is checked by counting the worker's processes.
+  const worker = new CliProcess([
+    "worker",
+    "--server",
+    server.url,
+    "--runner",
+    "deno",
+    "--no-spare",
+  ], {
     env: { NANO_MODAL_CACHE: cache },
   });
   const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";

@@ -41,6 +41,8 @@ function startWorkers(url: string, n: number, concurrency: number): CliProcess[]
       "--concurrency",
       String(concurrency),
       "--quiet",
+      // The tests count a worker's processes as its containers: no idle spare among them.
+      "--no-spare",
     ]));
 }
 
