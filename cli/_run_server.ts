@@ -8,12 +8,12 @@
  * learns what isolation the host gives, while the app's module loads.
  */
 import type { Embedded, startEmbedded } from "./_embedded.ts";
-import { DEFAULT_MEMORY_MIB, type Runner } from "../runner/runner.ts";
+import type { Runner } from "../runner/mod.ts";
 import { trace } from "../proto/mod.ts";
 
 /** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
 interface Prestart {
-  prestart(options: { cacheDir: string; memoryMib: number }): void;
+  prestart(options: { cacheDir: string }): void;
   dropSpare(): Promise<void>;
 }
 
@@ -70,10 +70,7 @@ export class RunServer {
       (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
       // The deno runner starts a sandbox process now, to become the app's first sandbox
       // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
-      (runner as Partial<Prestart>).prestart?.({
-        cacheDir: cacheDir(),
-        memoryMib: DEFAULT_MEMORY_MIB,
-      });
+      (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir() });
       trace("runner chosen");
       const { startEmbedded } = await embedded;
       trace("control plane and runner loaded");

@@ -5,6 +5,7 @@ import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
+import { keepHost } from "./_host_cache.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { DenoRunner } from "./deno_runner.ts";
 
@@ -174,3 +175,48 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name:
+    "a kept spare started on a host's answers that the probe no longer gives is replaced, not kept",
+  ...options,
+  async fn() {
+    const { dir, runner, start } = await setUp(true);
+    // The last run's answers, kept in the cache dir, say there is no bubblewrap: the first spare
+    // starts on them (before this runner's probe answers), the probe then says otherwise.
+    await keepHost(dir, Deno.execPath(), {
+      bwrap: null,
+      cgroupParent: null,
+      setpriv: false,
+      denied: [],
+    });
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    const [stale] = await waitFor(() => spares(dir), (s) => s.length === 1);
+    const cwd = async (warm: Awaited<ReturnType<typeof start>>) => {
+      const done = await warm.run(crypto.randomUUID(), encodeValue([1]), { fn: "probe" });
+      ok(done.ok, JSON.stringify(done.error));
+      return String((decodeValue(done.payload!) as { cwd: string }).cwd);
+    };
+    const first = await start("probe");
+    ok(!(await cwd(first)).includes("nm-spare-"), "not in the stale spare");
+    const [fresh] = await waitFor(
+      () => spares(dir),
+      (s) => s.length === 1 && s[0] !== stale,
+    );
+    const second = await start("probe");
+    match(await cwd(second), new RegExp(`/${fresh}/tmp$`));
+    for (const w of [first, second]) await w.stop();
+    await stopKeeping();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+/** Polls `get` until `done` holds (10 s at most); returns the last value. */
+async function waitFor<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = await get();
+    if (done(v)) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("timed out");
+}

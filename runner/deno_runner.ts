@@ -12,7 +12,14 @@
  * @module
  */
 import { denoPath } from "../proto/deno_path.ts";
-import type { FunctionSpec, Runner, Sandbox, SandboxSpec } from "./runner.ts";
+import {
+  DEFAULT_MEMORY_MIB,
+  type FunctionSpec,
+  type Runner,
+  type Sandbox,
+  type SandboxSpec,
+  type SpareOptions,
+} from "./runner.ts";
 import { probeBwrap } from "./_bwrap.ts";
 import { memoryCgroupParent, reapCgroups } from "./_cgroup.ts";
 import { deniedNet } from "./_sandbox_net.ts";
@@ -62,10 +69,12 @@ export class DenoRunner implements Runner {
   #denoDir: string;
   #options: DenoRunnerOptions;
   #support?: Promise<HostSupport>;
+  /** The probe's answers once it has given them (spares started after it start on them). */
+  #probed?: HostSupport;
   #reaper?: ReturnType<typeof setInterval>;
   #spare?: Promise<{ spare: SpareSandbox; host: HostSupport } | undefined>;
   /** What a kept spare starts with, and how many callers keep one (see keepSpare). */
-  #keep?: { cacheDir: string; memoryMib: number };
+  #keep?: SpareOptions;
   #keepers = 0;
   #refill?: ReturnType<typeof setTimeout>;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
@@ -117,7 +126,7 @@ export class DenoRunner implements Runner {
           "nano-modal: bubblewrap (bwrap) is not usable here: deno sandboxes run without their own mount and PID namespaces (Deno permissions still deny loopback, private ranges and the host's files); install bubblewrap for stronger isolation",
         );
       }
-      return { bwrap, cgroupParent, setpriv, denied: deniedNet() };
+      return this.#probed = { bwrap, cgroupParent, setpriv, denied: deniedNet() };
     })();
   }
 
@@ -133,10 +142,14 @@ export class DenoRunner implements Runner {
       const adopted = await spare.adopt(spec).catch(() => undefined);
       this.#refillLater();
       if (adopted) return adopted;
-    } else if (spare && this.#keepers > 0 && !this.#spare && spare.alive) {
+    } else if (
+      spare && this.#keepers > 0 && !this.#spare && spare.alive && sameHost(started!.host, host)
+    ) {
       // Kept for a later sandbox that fits (this one starts its own).
       this.#spare = pending;
     } else {
+      // Unfit with nothing keeping it, or started on answers this host no longer gives: a new
+      // spare replaces it.
       spare?.kill();
       this.#refillLater();
     }
@@ -163,7 +176,7 @@ export class DenoRunner implements Runner {
    * calls it at its first moment, so that the sandbox's own start overlaps
    * the CLI's. `memoryMib` is the SDK's default. One spare at most.
    */
-  prestart(options: { cacheDir: string; memoryMib: number }): void {
+  prestart(options: SpareOptions): void {
     if (this.#spare) return;
     const { cacheDir } = options;
     // The probe's answers are kept for the next run: this one starts its spare on the last
@@ -176,13 +189,19 @@ export class DenoRunner implements Runner {
     }).catch(() => {});
     this.#spare = (async () => {
       const [host, entrypointPath] = await Promise.all([
-        kept.then((last) => last ?? probed),
+        // A kept spare started after the probe answered starts on its answers: the last run's
+        // would differ from them where the host's own addresses changed meanwhile.
+        this.#probed ?? kept.then((last) => last ?? probed),
         entrypointFile(cacheDir),
       ]);
       const rootDir = `${cacheDir}/sandboxes`;
       this.#roots.add(rootDir);
       const bin = { denoPath: this.#denoPath, denoDir: this.#denoDir };
-      const spare = await SpareSandbox.start(host, bin, { ...options, rootDir, entrypointPath });
+      const spare = await SpareSandbox.start(host, bin, {
+        memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
+        rootDir,
+        entrypointPath,
+      });
       return { spare, host };
     })().catch(() => undefined);
   }
@@ -194,7 +213,7 @@ export class DenoRunner implements Runner {
    * one idle process (~40 MB). Returns the function that stops keeping it
    * (the spare stops once no caller keeps one).
    */
-  keepSpare(options: { cacheDir: string; memoryMib: number }): () => Promise<void> {
+  keepSpare(options: SpareOptions): () => Promise<void> {
     this.#keep = options;
     this.#keepers++;
     this.prestart(options);

@@ -32,6 +32,7 @@ export type {
   Sandbox,
   SandboxExit,
   SandboxSpec,
+  SpareOptions,
 } from "./runner.ts";
 export type { ImageFileSpec, ImageLayerSpec, ImageSpec } from "./image_spec.ts";
 // Named in the worker's options; defined in proto/.

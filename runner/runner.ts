@@ -115,7 +115,15 @@ export interface Runner {
    * Keeps a sandbox process ready for the next function that starts like
    * it, where the runner can; returns what stops keeping it.
    */
-  keepSpare?(options: { cacheDir: string; memoryMib: number }): () => Promise<void>;
+  keepSpare?(options: SpareOptions): () => Promise<void>;
+}
+
+/** How a spare sandbox starts (see {@linkcode Runner.keepSpare}). */
+export interface SpareOptions {
+  /** The worker's cache dir (its sandboxes live in `sandboxes/` there). */
+  cacheDir: string;
+  /** The memory limit it starts with. @default 512, the SDK's default `memoryMiB` */
+  memoryMib?: number;
 }
 
 /** The SDK's default `memoryMiB` (sdk/_options.ts): spare sandboxes start with it. */

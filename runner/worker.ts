@@ -24,7 +24,6 @@ import { redact } from "./_redact.ts";
 import { WorkStream } from "./_work_stream.ts";
 import { workResult } from "./_work_result.ts";
 import type { WorkerOptions } from "./worker_options.ts";
-import { DEFAULT_MEMORY_MIB } from "./runner.ts";
 import { prepareWorker } from "./_worker_start.ts";
 import { heartbeatFigures, WorkerFigures } from "./_figures.ts";
 import { workerResources } from "./_resources.ts";
@@ -162,10 +161,9 @@ export class Worker {
     });
     this.#web.run(this.#abort.signal);
     // A sandbox process kept ready, for the first sandbox of the next new app (deno runner).
-    const stopSpare = !this.#options.spare ? undefined : this.#options.runner.keepSpare?.({
-      cacheDir: this.#options.cacheDir,
-      memoryMib: DEFAULT_MEMORY_MIB,
-    });
+    const stopSpare = !this.#options.spare
+      ? undefined
+      : this.#options.runner.keepSpare?.({ cacheDir: this.#options.cacheDir });
     try {
       await this.#serve();
     } finally {

@@ -83,7 +83,11 @@ Deno.test("a deno worker's kept spare becomes a new app's first sandbox, is star
       `${await writeApp(whereApp("two"), dir)}::where`,
     ]);
     check(two.code === 0, "the second app's call", two);
-    match(two.stdout.trim(), new RegExp(`/${second}/`), "the second app ran in the new spare");
+    match(
+      two.stdout.trim(),
+      new RegExp(`/${second}/`),
+      `the second app ran in ${two.stdout}, not in ${second}`,
+    );
 
     // A drained worker stops its spare with its sandboxes.
     await until(
