@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { create, createClient, createRouterTransport, toBinary } from "../proto/deps.ts";
 import { ControlService, MapResponseSchema, OutputSchema } from "../proto/messages.ts";
 import { mapStream } from "./_map_stream.ts";
@@ -45,4 +45,48 @@ Deno.test("a map sends a small first batch (a worker starts on it while the rest
   ) seen.add(out.idx);
   strictEqual(seen.size, n);
   deepStrictEqual(sizes, [32, 64, 128, 256, 512, 1024, 984]);
+});
+
+Deno.test("a map lets the event loop turn between batches, so the transport sends the first before the rest are encoded", async () => {
+  const transport = createRouterTransport(({ service }) => {
+    service(ControlService, {
+      async *map(requests) {
+        for await (const req of requests) {
+          if (req.msg.case === "start") yield create(MapResponseSchema, { callId: "fc-test" });
+          else if (req.msg.case === "inputs") {
+            const { startIdx, args } = req.msg.value;
+            yield create(MapResponseSchema, {
+              callId: "fc-test",
+              inputsAcked: startIdx + args.length,
+              outputs: args.map((_, i) =>
+                toBinary(OutputSchema, create(OutputSchema, { idx: startIdx + i }))
+              ),
+            });
+          } else return;
+        }
+      },
+    });
+  });
+  const n = 5_000;
+  let produced = 0;
+  async function* inputs() {
+    for (; produced < n; produced++) yield new Uint8Array([produced & 0xff]);
+  }
+  // A socket's write waits for a turn of the event loop like this one does.
+  let producedAtFirstTurn = -1;
+  setImmediate(() => producedAtFirstTurn = produced);
+  let count = 0;
+  for await (
+    const _ of mapStream({
+      client: createClient(ControlService, transport),
+      serverUrl: "http://test.invalid",
+      functionId: "fu-test",
+      inputs: inputs(),
+      label: "test.map",
+      logsBefore: () => Promise.resolve(),
+    })
+  ) count++;
+  strictEqual(count, n);
+  // The first batch (32) and at most the one being encoded when the loop turned.
+  ok(producedAtFirstTurn >= 0 && producedAtFirstTurn <= 32 + 64, `${producedAtFirstTurn}`);
 });
