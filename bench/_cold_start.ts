@@ -4,9 +4,12 @@
  * embedded deno runner, against `deno run` of a script that imports the SDK
  * and calls `square.local(5)`, alternating in the same run. Both are timed
  * from outside, spawn to exit. The run's phases come from its
- * `NANO_MODAL_TRACE` marks (ms since its process started).
+ * `NANO_MODAL_TRACE` marks (ms since its process started). Beside them, for
+ * reference: the default runner, and `run --server` against a resident
+ * `serve --with-workers --runner deno` (whose worker keeps a spare sandbox).
  */
 import { ms, percentile, type Row } from "./_table.ts";
+import { startServe } from "./_serve.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -46,6 +49,9 @@ async function defaultRunner(): Promise<string> {
 export async function coldStartRows(times: number): Promise<Row[]> {
   const hello = await Deno.readTextFile(`${ROOT}examples/hello.ts`);
   const run: number[] = [], local: number[] = [], version: number[] = [], auto: number[] = [];
+  // A resident `serve --with-workers --runner deno`: its worker keeps a spare sandbox.
+  const resident = await startServe();
+  const viaServer: number[] = [];
   const phases = new Map<string, number[]>();
   for (let i = 0; i < times; i++) {
     const tag = crypto.randomUUID().slice(0, 8);
@@ -71,11 +77,17 @@ export async function coldStartRows(times: number): Promise<Row[]> {
       // The runner a user gets without --runner: docker where a daemon answers.
       await Deno.writeTextFile(a, `${hello}\n// ${tag} auto\n`);
       auto.push((await timed(["run", "-A", `${ROOT}main.ts`, "run", a])).wall);
+      await Deno.writeTextFile(a, `${hello}\n// ${tag} resident\n`);
+      viaServer.push(
+        (await timed(["run", "-A", `${ROOT}main.ts`, "run", "--server", resident.url, a])).wall,
+      );
     } finally {
       await Deno.remove(a).catch(() => {});
       await Deno.remove(b).catch(() => {});
     }
   }
+  resident.child.kill("SIGTERM");
+  await resident.child.status;
   const c = percentile(run, 50), l = percentile(local, 50);
   const order = [...phases].sort((x, y) => percentile(x[1], 50) - percentile(y[1], 50));
   return [
@@ -96,6 +108,13 @@ export async function coldStartRows(times: number): Promise<Row[]> {
       baseline: `deno run .local(5) ${ms(l)}`,
       ratio: `${(percentile(auto, 50) / l).toFixed(1)}×`,
       goal: "≤ 2×",
+    },
+    {
+      name: "nano-modal run --server URL hello.ts (fresh file; resident serve --with-workers " +
+        "--runner deno, its spare sandbox ready), p50",
+      value: ms(percentile(viaServer, 50)),
+      baseline: `deno run .local(5) ${ms(l)}`,
+      ratio: `${(percentile(viaServer, 50) / l).toFixed(1)}×`,
     },
     {
       name: "nano-modal --version, start→exit p50",
