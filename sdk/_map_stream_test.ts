@@ -3,9 +3,9 @@ import { create, createClient, createRouterTransport, toBinary } from "../proto/
 import { ControlService, MapResponseSchema, OutputSchema } from "../proto/messages.ts";
 import { mapStream } from "./_map_stream.ts";
 
-Deno.test("a map sends a small first batch (a worker starts on it while the rest are stored), then doubles up to full batches", async () => {
-  const sizes: number[] = [];
-  const transport = createRouterTransport(({ service }) => {
+/** A server that answers each batch of a map with one output per input; `sizes` gets the sizes. */
+function echoMapTransport(sizes: number[] = []) {
+  return createRouterTransport(({ service }) => {
     service(ControlService, {
       async *map(requests) {
         let total = -1;
@@ -28,6 +28,11 @@ Deno.test("a map sends a small first batch (a worker starts on it while the rest
       },
     });
   });
+}
+
+Deno.test("a map sends a small first batch (a worker starts on it while the rest are stored), then doubles up to full batches", async () => {
+  const sizes: number[] = [];
+  const transport = echoMapTransport(sizes);
   const n = 3_000;
   async function* inputs() {
     for (let i = 0; i < n; i++) yield new Uint8Array([i & 0xff]);
@@ -48,25 +53,7 @@ Deno.test("a map sends a small first batch (a worker starts on it while the rest
 });
 
 Deno.test("a map lets the event loop turn between batches, so the transport sends the first before the rest are encoded", async () => {
-  const transport = createRouterTransport(({ service }) => {
-    service(ControlService, {
-      async *map(requests) {
-        for await (const req of requests) {
-          if (req.msg.case === "start") yield create(MapResponseSchema, { callId: "fc-test" });
-          else if (req.msg.case === "inputs") {
-            const { startIdx, args } = req.msg.value;
-            yield create(MapResponseSchema, {
-              callId: "fc-test",
-              inputsAcked: startIdx + args.length,
-              outputs: args.map((_, i) =>
-                toBinary(OutputSchema, create(OutputSchema, { idx: startIdx + i }))
-              ),
-            });
-          } else return;
-        }
-      },
-    });
-  });
+  const transport = echoMapTransport();
   const n = 5_000;
   let produced = 0;
   async function* inputs() {

@@ -8,6 +8,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { connectDocker, dockerReachable, dockerSocketPath } from "../runner/mod.ts";
 import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
 import { startRedis } from "./_redis_server.ts";
+import { processesWith } from "./_processes.ts";
 
 const SDK = JSON.stringify(`${ROOT}sdk/mod.ts`);
 const dockerUp = await dockerReachable(dockerSocketPath(), 3_000);
@@ -176,18 +177,6 @@ Deno.test("hostile functions on the docker runner are denied or fail on their ow
   // A service the user runs on the host on purpose (bound beyond loopback) stays reachable.
   strictEqual(result.out.probed.tcp["host host.docker.internal"], "connected");
 });
-
-/** Processes whose command line mentions `marker`, other than ourselves. */
-async function processesWith(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for await (const e of Deno.readDir("/proc")) {
-    const pid = Number(e.name);
-    if (!pid || pid === Deno.pid) continue;
-    const cmd = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmd.includes(marker)) found.push(pid);
-  }
-  return found;
-}
 
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;

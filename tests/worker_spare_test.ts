@@ -3,18 +3,8 @@
 // worker's exit (SIGTERM, or kill -9) leaves none behind. `--no-spare` keeps none.
 import { match, ok, strictEqual } from "node:assert/strict";
 import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
-
-/** Pids of the processes whose command line mentions `marker` (a worker's cache dir). */
-async function processesWith(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for await (const e of Deno.readDir("/proc")) {
-    const pid = Number(e.name);
-    if (!pid || pid === Deno.pid) continue;
-    const cmd = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmd.includes(marker)) found.push(pid);
-  }
-  return found;
-}
+import { until } from "./_autoscale_helpers.ts";
+import { processesWith } from "./_processes.ts";
 
 /** The spare sandboxes' directories of a worker's cache (an adopted one keeps its name). */
 async function spareDirs(cache: string): Promise<string[]> {
@@ -27,14 +17,6 @@ async function spareDirs(cache: string): Promise<string[]> {
     // Not made yet.
   }
   return names.sort();
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** An app whose function says which directory its sandbox runs in. */
