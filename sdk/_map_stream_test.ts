@@ -30,6 +30,21 @@ function echoMapTransport(sizes: number[] = []) {
   });
 }
 
+/** A map of `inputs` through `transport`. */
+function mapOver(
+  transport: ReturnType<typeof echoMapTransport>,
+  inputs: AsyncIterable<Uint8Array>,
+) {
+  return mapStream({
+    client: createClient(ControlService, transport),
+    serverUrl: "http://test.invalid",
+    functionId: "fu-test",
+    inputs,
+    label: "test.map",
+    logsBefore: () => Promise.resolve(),
+  });
+}
+
 Deno.test("a map sends a small first batch (a worker starts on it while the rest are stored), then doubles up to full batches", async () => {
   const sizes: number[] = [];
   const transport = echoMapTransport(sizes);
@@ -39,14 +54,7 @@ Deno.test("a map sends a small first batch (a worker starts on it while the rest
   }
   const seen = new Set<number>();
   for await (
-    const out of mapStream({
-      client: createClient(ControlService, transport),
-      serverUrl: "http://test.invalid",
-      functionId: "fu-test",
-      inputs: inputs(),
-      label: "test.map",
-      logsBefore: () => Promise.resolve(),
-    })
+    const out of mapOver(transport, inputs())
   ) seen.add(out.idx);
   strictEqual(seen.size, n);
   deepStrictEqual(sizes, [32, 64, 128, 256, 512, 1024, 984]);
@@ -64,14 +72,7 @@ Deno.test("a map lets the event loop turn between batches, so the transport send
   setImmediate(() => producedAtFirstTurn = produced);
   let count = 0;
   for await (
-    const _ of mapStream({
-      client: createClient(ControlService, transport),
-      serverUrl: "http://test.invalid",
-      functionId: "fu-test",
-      inputs: inputs(),
-      label: "test.map",
-      logsBefore: () => Promise.resolve(),
-    })
+    const _ of mapOver(transport, inputs())
   ) count++;
   strictEqual(count, n);
   // The first batch (32) and at most the one being encoded when the loop turned.
