@@ -20,6 +20,7 @@ async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 import { realPath, signalName } from "./_subprocess.ts";
+import { SDK_FILE } from "../proto/bundle_format.ts";
 
 /** What the host offers, learnt once per runner. */
 export interface HostSupport {
@@ -99,6 +100,8 @@ export async function spawnSandbox(
   // Volumes appear at their paths only inside the namespace (see SandboxSpec.mounts).
   const mounts = inBwrap ? req.mounts : [];
   const readable = [paths.bundle, paths.entrypoint, paths.socket, paths.tmp];
+  // A spare may load the SDK's part of its bundle ahead, from beside it (proto/bundle_format.ts).
+  if (later) readable.push(`${paths.bundle.slice(0, paths.bundle.lastIndexOf("/"))}/${SDK_FILE}`);
   const writable = [paths.socket, paths.tmp];
   // Inside bubblewrap /tmp is the sandbox's own tmpfs (see _bwrap.ts); outside it is the host's.
   if (inBwrap) readable.push("/tmp"), writable.push("/tmp");

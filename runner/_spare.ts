@@ -14,6 +14,7 @@
 import type { Sandbox, SandboxSpec } from "./runner.ts";
 import { type DenoBinary, type HostSupport, type Spawned, spawnSandbox } from "./_deno_spawn.ts";
 import { imageEnv } from "./image_spec.ts";
+import { SDK_FILE, splitBundle } from "../proto/bundle_format.ts";
 
 let count = 0;
 
@@ -23,6 +24,12 @@ interface Output {
   sink?: (fd: 1 | 2, text: string) => void;
 }
 
+/** An SDK a spare loads before it knows its app: the part bundles begin with, and its module. */
+export interface SpareSdk {
+  part: string;
+  module: string;
+}
+
 /** A sandbox process waiting for its app. */
 export class SpareSandbox {
   readonly #spawned: Spawned;
@@ -30,18 +37,21 @@ export class SpareSandbox {
   readonly #entrypointPath: string;
   readonly #memoryMib: number;
   readonly #output: Output;
+  /** The SDK's part of a bundle it loaded ahead, if any: it serves only bundles that begin so. */
+  readonly #sdkPart?: string;
   #ended = false;
 
   private constructor(
     spawned: Spawned,
     output: Output,
-    at: { dir: string; entrypointPath: string; memoryMib: number },
+    at: { dir: string; entrypointPath: string; memoryMib: number; sdk?: SpareSdk },
   ) {
     this.#spawned = spawned;
     this.#output = output;
     this.#dir = at.dir;
     this.#entrypointPath = at.entrypointPath;
     this.#memoryMib = at.memoryMib;
+    this.#sdkPart = at.sdk?.part;
     spawned.exited.finally(() => this.#ended = true);
   }
 
@@ -49,11 +59,12 @@ export class SpareSandbox {
   static async start(
     host: HostSupport,
     bin: DenoBinary,
-    options: { rootDir: string; entrypointPath: string; memoryMib: number },
+    options: { rootDir: string; entrypointPath: string; memoryMib: number; sdk?: SpareSdk },
   ): Promise<SpareSandbox> {
     // Named like a worker's sandboxes (`_reap.ts` finds it if this process dies).
     const dir = `${options.rootDir}/nm-spare-x-${Deno.pid}-${++count}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    if (options.sdk) await Deno.writeTextFile(`${dir}/${SDK_FILE}`, options.sdk.module);
     const output: Output = { early: [] };
     const spawned = await spawnSandbox(host, bin, {
       sandboxId: dir.slice(dir.lastIndexOf("/") + 1),
@@ -63,7 +74,7 @@ export class SpareSandbox {
       blockNetwork: false,
       mounts: [],
       env: {},
-      entryArgs: ["", "--spare"],
+      entryArgs: ["", "--spare", ...(options.sdk ? ["--sdk"] : [])],
       stdin: "piped",
       removeDir: true,
       onOutput: (fd, text) => output.sink ? output.sink(fd, text) : output.early.push([fd, text]),
@@ -84,12 +95,22 @@ export class SpareSandbox {
       Object.keys(imageEnv(spec.def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
   }
 
-  /** Makes this process the sandbox `spec` describes; rejects if it cannot (then kill it). */
+  /**
+   * Makes this process the sandbox `spec` describes; rejects if it cannot (then kill it). One
+   * that loaded an SDK ahead takes only a bundle that begins with that very SDK (so nothing ran
+   * in it that the app's own bundle would not have run first), and then gets the app's part.
+   */
   async adopt(spec: SandboxSpec): Promise<Sandbox> {
-    try {
-      await Deno.link(spec.bundlePath, `${this.#dir}/bundle.js`);
-    } catch {
-      await Deno.copyFile(spec.bundlePath, `${this.#dir}/bundle.js`);
+    if (this.#sdkPart !== undefined) {
+      const parts = splitBundle(await Deno.readTextFile(spec.bundlePath));
+      if (parts?.sdkPart !== this.#sdkPart) throw new Error("the spare loaded another SDK");
+      await Deno.writeTextFile(`${this.#dir}/bundle.js`, parts.app);
+    } else {
+      try {
+        await Deno.link(spec.bundlePath, `${this.#dir}/bundle.js`);
+      } catch {
+        await Deno.copyFile(spec.bundlePath, `${this.#dir}/bundle.js`);
+      }
     }
     // The worker listens in its own directory for this sandbox; the spare connects in its own.
     await Deno.link(`${spec.socketDir}/sock`, `${this.#dir}/sock`);

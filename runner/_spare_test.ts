@@ -1,11 +1,12 @@
 // A spare deno sandbox (started before any function is known) becomes the first sandbox that
 // would have started identically, with the same walls; any other sandbox starts on its own.
-import { match, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { create } from "../proto/deps.ts";
 import { FunctionDefSchema } from "../proto/messages.ts";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost } from "./_host_cache.ts";
+import { SDK_END_MARK, sdkModule, splitBundle } from "../proto/bundle_format.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { DenoRunner } from "./deno_runner.ts";
 
@@ -30,7 +31,7 @@ async function setUp(bubblewrap: boolean) {
   await Deno.mkdir(`${dir}/sandboxes`);
   const runner = new DenoRunner({ denoDir: `${dir}/deno`, bubblewrap, log: () => {} });
   const entrypointPath = await entrypointFile(dir);
-  const start = (name: string, blockNetwork = false) =>
+  const start = (name: string, blockNetwork = false, bundle = "bundle.js") =>
     WarmSandbox.start(runner, {
       sandboxId: `nm-unit-${name}-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`,
       appId: "ap-unit",
@@ -43,7 +44,7 @@ async function setUp(bubblewrap: boolean) {
         concurrency: 1,
         blockNetwork,
       }),
-      bundlePath: `${dir}/bundle.js`,
+      bundlePath: `${dir}/${bundle}`,
       entrypointPath,
       onOutput: () => {},
     }, { rootDir: `${dir}/sandboxes` });
@@ -206,6 +207,71 @@ Deno.test({
     const second = await start("probe");
     match(await cwd(second), new RegExp(`/${fresh}/tmp$`));
     for (const w of [first, second]) await w.stop();
+    await stopKeeping();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+/** A bundle linked as the SDK links them, whose SDK part counts its loads and says its name. */
+function linkedBundle(sdkName: string): string {
+  const sdk = `const __nano_modal_sdk = await (async () => {
+globalThis.sdkLoads = (globalThis.sdkLoads ?? 0) + 1; globalThis.sdkName = ${
+    JSON.stringify(sdkName)
+  };
+return { rt: () => globalThis[Symbol.for("nano-modal.runtime")] };
+})();`;
+  return `${sdk}${SDK_END_MARK} const { rt } = __nano_modal_sdk;
+rt().apps.push({ name: "unit", functions: new Map([
+  ["probe", () => ({ cwd: Deno.cwd(), loads: globalThis.sdkLoads, sdk: globalThis.sdkName })],
+]) });
+`;
+}
+
+Deno.test({
+  name:
+    "a spare that loaded an SDK ahead serves only a bundle beginning with that SDK, which then runs once",
+  ...options,
+  async fn() {
+    const { dir, runner, start } = await setUp(true);
+    const [a, b] = [linkedBundle("A"), linkedBundle("B")];
+    await Deno.writeTextFile(`${dir}/a.js`, a);
+    await Deno.writeTextFile(`${dir}/b.js`, b);
+    // The SDK kept from the last run is A's.
+    await Deno.writeTextFile(`${dir}/spare-sdk.js`, sdkModule(a, splitBundle(a)!.sdkPart));
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    const ran = async (bundle: string) => {
+      const warm = await start("probe", false, bundle);
+      const done = await warm.run(crypto.randomUUID(), encodeValue([]), { fn: "probe" });
+      ok(done.ok, JSON.stringify(done.error));
+      await warm.stop();
+      return decodeValue(done.payload!) as { cwd: string; loads: number; sdk: string };
+    };
+    const [first] = await waitFor(() => spares(dir), (s) => s.length === 1);
+    await waitFor(async () => {
+      try {
+        return (await Deno.readTextFile(`${dir}/sandboxes/${first}/sdk.js`)).includes('"A"');
+      } catch {
+        return false;
+      }
+    }, (loaded) => loaded);
+    // B's bundle: not the spare's SDK, so not the spare (which goes); B's own SDK ran once.
+    const inB = await ran("b.js");
+    ok(!inB.cwd.includes("nm-spare-"), inB.cwd);
+    deepStrictEqual([inB.sdk, inB.loads], ["B", 1]);
+    // A's bundle, twice: the spare started after B's loaded B's SDK, so A's first runs on its
+    // own; the one started after that loaded A's, and A's second runs in it, its SDK once.
+    const fresh = async (seen: string[]) =>
+      (await waitFor(() => spares(dir), (s) => s.some((n) => !seen.includes(n))))
+        .find((n) => !seen.includes(n))!;
+    const second = await fresh([first]);
+    const inA = await ran("a.js");
+    ok(!inA.cwd.includes("nm-spare-"), inA.cwd);
+    deepStrictEqual([inA.sdk, inA.loads], ["A", 1]);
+    const third = await fresh([first, second]);
+    await new Promise((r) => setTimeout(r, 1_000)); // time to load its SDK
+    const again = await ran("a.js");
+    match(again.cwd, new RegExp(`/${third}/tmp$`));
+    deepStrictEqual([again.sdk, again.loads], ["A", 1]);
     await stopKeeping();
     await Deno.remove(dir, { recursive: true });
   },

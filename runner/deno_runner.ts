@@ -28,7 +28,8 @@ import { CapacityError } from "./errors.ts";
 import { hasSetpriv, realPath } from "./_subprocess.ts";
 import { imageEnv, unhonouredImage } from "./image_spec.ts";
 import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
-import { SpareSandbox } from "./_spare.ts";
+import { SpareSandbox, type SpareSdk } from "./_spare.ts";
+import { keptSdk, learnSdk } from "./_spare_sdk.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost, keptHost, sameHost } from "./_host_cache.ts";
 
@@ -77,6 +78,10 @@ export class DenoRunner implements Runner {
   #keep?: SpareOptions;
   #keepers = 0;
   #refill?: ReturnType<typeof setTimeout>;
+  /** The SDK the last bundle began with (spares load it ahead), once spares are used. */
+  #sdk?: Promise<SpareSdk | undefined>;
+  /** Where the SDK spares load is kept for the next run (the spares' cache dir). */
+  #sdkDir?: string;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
   readonly #roots = new Set<string>();
 
@@ -138,10 +143,13 @@ export class DenoRunner implements Runner {
     this.#spare = undefined;
     const started = await pending;
     const spare = started?.spare;
+    // The next spares load the SDK this bundle begins with.
+    if (this.#sdk) this.#sdk = learnSdk(this.#sdk, spec.bundlePath, this.#sdkDir);
     if (spare?.fits(spec) && sameHost(started!.host, host)) {
       const adopted = await spare.adopt(spec).catch(() => undefined);
       this.#refillLater();
       if (adopted) return adopted;
+      spare.kill();
     } else if (
       spare && this.#keepers > 0 && !this.#spare && spare.alive && sameHost(started!.host, host)
     ) {
@@ -179,6 +187,9 @@ export class DenoRunner implements Runner {
   prestart(options: SpareOptions): void {
     if (this.#spare) return;
     const { cacheDir } = options;
+    this.#sdkDir = cacheDir;
+    this.#sdk ??= keptSdk(cacheDir);
+    const sdk = this.#sdk;
     // The probe's answers are kept for the next run: this one starts its spare on the last
     // run's, and start() adopts it only if this run's probe says the same.
     const probed = this.#host();
@@ -188,11 +199,12 @@ export class DenoRunner implements Runner {
       if (!last || !sameHost(last, host)) return keepHost(cacheDir, this.#denoPath, host);
     }).catch(() => {});
     this.#spare = (async () => {
-      const [host, entrypointPath] = await Promise.all([
+      const [host, entrypointPath, known] = await Promise.all([
         // A kept spare started after the probe answered starts on its answers: the last run's
         // would differ from them where the host's own addresses changed meanwhile.
         this.#probed ?? kept.then((last) => last ?? probed),
         entrypointFile(cacheDir),
+        sdk,
       ]);
       const rootDir = `${cacheDir}/sandboxes`;
       this.#roots.add(rootDir);
@@ -201,6 +213,7 @@ export class DenoRunner implements Runner {
         memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
         rootDir,
         entrypointPath,
+        sdk: known,
       });
       return { spare, host };
     })().catch(() => undefined);

@@ -2,14 +2,16 @@
  * The in-sandbox entrypoint: imports the app bundle once, then runs inputs
  * that the worker sends over the unix socket, `concurrency` at a time.
  *
- * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin | --spare]
+ * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin | --spare [--sdk]]
  *
  * With `--lifeline-stdin` a helper thread ends the process when stdin closes
  * (its worker died), even while user code spins on the main thread.
  *
  * With `--spare` (a spare deno sandbox, see runner/_spare.ts) it starts
  * before there is an app: loaded, it waits for one line on stdin naming the
- * app (`{"appName":...}`), by when its socket and bundle are in place.
+ * app (`{"appName":...}`), by when its socket and bundle are in place. With
+ * `--sdk` it loads `sdk.js` beside its bundle first (proto/bundle_format.ts's
+ * `SDK_FILE`): the SDK its bundle will begin with, split off by the runner.
  *
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
@@ -146,6 +148,11 @@ async function main(): Promise<void> {
   const [socketPath, bundleUrl, ...rest] = Deno.args;
   let [appName, ...flags] = rest;
   if (flags.includes("--lifeline-stdin")) watchLifeline();
+  if (flags.includes("--sdk")) {
+    // The runner gives this spare only a bundle that imports this module: load it now. One
+    // that fails to load ends the spare, which is then never given an app.
+    await import(new URL("./sdk.js", bundleUrl).href).catch(() => exitProcess(1));
+  }
   if (flags.includes("--spare")) appName = (await spareAssignment()).appName;
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
   const frames = writer = new FrameWriter(conn);

@@ -18,6 +18,7 @@ import { sha256Hex } from "../proto/content_hash.ts";
 import { cacheDir } from "../proto/cache_dir.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { VERSION } from "./version.ts";
+import { SDK_END_MARK } from "../proto/bundle_format.ts";
 import type { Bundle } from "./_bundle.ts";
 
 const encoder = new TextEncoder();
@@ -105,6 +106,8 @@ export class BundleCache {
   static async open(entryPath: string, settings: string[]): Promise<BundleCache> {
     const key = await sha256Hex(encoder.encode(JSON.stringify([
       VERSION,
+      // The linked bundle's shape (proto/bundle_format.ts), which runners rely on.
+      SDK_END_MARK,
       Deno.version.deno,
       entryPath,
       settings,

@@ -15,12 +15,13 @@
  * lets esbuild inline the SDK as before.
  */
 import { rewriteMappings } from "./_vlq.ts";
+import { SDK_BINDING, SDK_END_MARK } from "../proto/bundle_format.ts";
 
 /** What esbuild leaves as the app's import of the SDK (an alias of the SDK's names). */
 export const LINK_SPECIFIER = "nano-modal-sdk-link";
 
 const MAP_PREFIX = "//# sourceMappingURL=data:application/json;base64,";
-const SDK = "__nano_modal_sdk";
+const SDK = SDK_BINDING;
 
 interface SourceMap {
   version: 3;
@@ -192,8 +193,9 @@ export function linkSdk(
   for (let i = 0; i < json.length; i += 0x8000) {
     binary += String.fromCharCode(...json.subarray(i, i + 0x8000));
   }
-  // The app's reads of the SDK end the SDK's last line: before any of the app's code runs.
-  const code = `${sdk.code} ${relinked.reads.join(" ")}\n${relinked.code}`;
+  // The app's reads of the SDK end the SDK's last line: before any of the app's code runs. The
+  // mark between says where the SDK's part ends (a runner may load that part on its own).
+  const code = `${sdk.code}${SDK_END_MARK} ${relinked.reads.join(" ")}\n${relinked.code}`;
   const text = `${code}${code.endsWith("\n") ? "" : "\n"}${MAP_PREFIX}${btoa(binary)}\n`;
   return { code: text, sources: map.sources };
 }

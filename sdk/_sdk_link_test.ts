@@ -3,6 +3,7 @@ import { cliBundle } from "./_fast_bundle_cli.ts";
 import { esbuildForTests } from "./_esbuild_for_tests.ts";
 import { LINK_SPECIFIER, linkSdk, prepareSdk } from "./_sdk_link.ts";
 import { absolutizeSourceMap } from "./_bundle.ts";
+import { SDK_FILE, sdkModule, sdkPartOf, splitBundle } from "../proto/bundle_format.ts";
 
 const SDK_DIR = new URL(".", import.meta.url).pathname;
 
@@ -64,8 +65,8 @@ const options = (dir: string) => ({
   sdkAlias: LINK_SPECIFIER,
 });
 
-/** Links `app.ts` in `dir` against the SDK; writes and imports the result. */
-async function linkAndImport(dir: string): Promise<Record<string, unknown>> {
+/** Links `app.ts` in `dir` against the SDK; returns the linked bundle's text. */
+async function link(dir: string): Promise<string> {
   const esbuild = await binary();
   const sdk = await sdkBundle(esbuild, dir);
   const app = await cliBundle(esbuild, `${dir}/app.ts`, options(dir));
@@ -74,8 +75,26 @@ async function linkAndImport(dir: string): Promise<Record<string, unknown>> {
   ok(prepared, "the SDK bundle can be linked");
   const linked = linkSdk(app.code, app.base, prepared);
   ok(linked, "the app links");
-  await Deno.writeTextFile(`${dir}/linked.js`, linked.code);
-  return await import(`file://${dir}/linked.js`);
+  return linked.code;
+}
+
+/**
+ * Links `app.ts` in `dir` against the SDK; writes and imports the result, whole or split in
+ * two as the deno runner splits it for a spare sandbox (the SDK's part imported first).
+ */
+async function linkAndImport(dir: string, split = false): Promise<Record<string, unknown>> {
+  const code = await link(dir);
+  if (!split) {
+    await Deno.writeTextFile(`${dir}/linked.js`, code);
+    return await import(`file://${dir}/linked.js`);
+  }
+  const parts = splitBundle(code);
+  ok(parts, "a linked bundle splits");
+  await Deno.mkdir(`${dir}/run`);
+  await Deno.writeTextFile(`${dir}/run/${SDK_FILE}`, sdkModule(code, parts.sdkPart));
+  await import(`file://${dir}/run/${SDK_FILE}`);
+  await Deno.writeTextFile(`${dir}/run/bundle.js`, parts.app);
+  return await import(`file://${dir}/run/bundle.js`);
 }
 
 Deno.test("linkSdk: the app's imports of the SDK read its exports; top-level names never meet", async () => {
@@ -102,8 +121,9 @@ export const results = [made.name, h(), sdk.helper(), secret, made.bytes(1) > 0,
   });
 });
 
-Deno.test("linkSdk: stack frames map to the app's lines and to the SDK's, as with esbuild", async () => {
-  const app = `import { App } from "@nano/modal";
+for (const split of [false, true]) {
+  Deno.test(`linkSdk: stack frames map to the app's lines and to the SDK's, as with esbuild${split ? ", split in two" : ""}`, async () => {
+    const app = `import { App } from "@nano/modal";
 
 function mine(): never {
   throw new Error("from the app");
@@ -117,15 +137,19 @@ export function sdkStack(): string {
   return "";
 }
 `;
-  await withFiles({ "sdk.ts": SDK_SOURCE, "app.ts": app }, async (dir) => {
-    const mod = await linkAndImport(dir);
-    match((mod.appStack as () => string)(), new RegExp(`at mine \\(file://${dir}/app\\.ts:4:9\\)`));
-    match(
-      (mod.sdkStack as () => string)(),
-      new RegExp(`at App\\.fail \\(file://${dir}/sdk\\.ts:9:11\\)`),
-    );
+    await withFiles({ "sdk.ts": SDK_SOURCE, "app.ts": app }, async (dir) => {
+      const mod = await linkAndImport(dir, split);
+      match(
+        (mod.appStack as () => string)(),
+        new RegExp(`at mine \\(file://${dir}/app\\.ts:4:9\\)`),
+      );
+      match(
+        (mod.sdkStack as () => string)(),
+        new RegExp(`at App\\.fail \\(file://${dir}/sdk\\.ts:9:11\\)`),
+      );
+    });
   });
-});
+}
 
 Deno.test("linkSdk: an app re-exporting the SDK's names exports them", async () => {
   await withFiles(
@@ -156,4 +180,23 @@ Deno.test("linkSdk: gives up on what it cannot link (a default import, an SDK of
     strictEqual(prepareSdk(other), undefined, "an import that is not node:'s");
     strictEqual(prepareSdk(sdk.replace(/\/\/# sourceMappingURL.*/, "")), undefined, "no map");
   });
+});
+
+Deno.test("splitBundle: the app's part imports the SDK's part and runs as the whole does; other bundles do not split", async () => {
+  const app = `import { App, helper } from "@nano/modal";
+export const results = [new App("s").name, helper()];
+`;
+  await withFiles({ "sdk.ts": SDK_SOURCE, "app.ts": app }, async (dir) => {
+    const code = await link(dir);
+    const parts = splitBundle(code)!;
+    ok(parts, "it splits");
+    strictEqual(parts.app.split("\n").length, code.split("\n").length - 0, "every line kept");
+    ok(!parts.app.includes("sdk's own"), "the app's part holds none of the SDK's code");
+    strictEqual(splitBundle(parts.app), undefined, "a part does not split again");
+    strictEqual(sdkPartOf(sdkModule(code, parts.sdkPart)), parts.sdkPart, "kept and read back");
+    const mod = await linkAndImport(dir, true);
+    deepStrictEqual(mod.results, ["s:sdk's own", "sdk's own"]);
+  });
+  strictEqual(splitBundle("export const a = 1;\n"), undefined, "esbuild's own bundle");
+  strictEqual(splitBundle(""), undefined);
 });

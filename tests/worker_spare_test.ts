@@ -2,7 +2,7 @@
 // a new app's first sandbox is that process, another is started for the next app, and the
 // worker's exit (SIGTERM, or kill -9) leaves none behind. `--no-spare` keeps none.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
+import { check, CliProcess, runCli, startServe, writeApp } from "./_cli.ts";
 import { until } from "./_autoscale_helpers.ts";
 import { processesWith } from "./_processes.ts";
 
@@ -21,7 +21,8 @@ async function spareDirs(cache: string): Promise<string[]> {
 
 /** An app whose function says which directory its sandbox runs in. */
 function whereApp(name: string): string {
-  return `import { App } from "${ROOT}sdk/mod.ts";
+  // As users write it: linked to the SDK, so spares may load the SDK ahead.
+  return `import { App } from "@nano/modal";
 const app = new App(${JSON.stringify(name)});
 export const where = app.function(function where() { return Deno.cwd(); });
 `;
@@ -58,6 +59,14 @@ Deno.test("a deno worker's kept spare becomes a new app's first sandbox, is star
       (await spareDirs(cache)).find((n) => !seen.includes(n));
     await until("a second spare", async () => (await another([first])) !== undefined, 15_000);
     const second = (await another([first]))!;
+    // It loads ahead the SDK the first app's bundle began with (kept for the next run too), and
+    // the second app, linked to the same SDK, gets only its own part.
+    await until(
+      "the second spare has the SDK",
+      async () => (await Deno.stat(`${cache}/sandboxes/${second}/sdk.js`)).isFile,
+      15_000,
+    );
+    ok((await Deno.stat(`${cache}/spare-sdk.js`)).isFile, "the SDK is kept in the cache");
     const two = await runCli([
       "run",
       "--server",
