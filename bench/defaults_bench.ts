@@ -49,11 +49,15 @@ export async function defaultsBench(rounds = 10): Promise<Row[]> {
   rows.push(await freshMaps(3));
   const { url, child } = await startServe();
   try {
-    // The floor just before and just after the warm calls, on the machine as they find it: a
-    // loopback round trip takes half as long while another process keeps a core busy (the
-    // two ends then share the other core), so a floor measured at another moment misleads.
+    // The floor just before and just after the warm calls, each once the machine has settled
+    // for a second: a loopback round trip takes half as long while another process keeps a
+    // core busy (a server still starting, a client still exiting), as the two ends then share
+    // the other core, so a floor measured in such a moment misleads.
+    const settle = () => new Promise((r) => setTimeout(r, 1_000));
+    await settle();
     const before = await fetchBaseline(1000);
     const warm = (await app(url, "warm", "2000")).warm as number[];
+    await settle();
     const baseP50 = percentile([...before, ...await fetchBaseline(1000)], 50);
     const p50 = percentile(warm, 50);
     rows.push({
