@@ -57,9 +57,11 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(`${dataDir}/state.db`, MIGRATIONS);
-  const apps = new SqliteAppStore(db, processOwner());
+  const apps = new SqliteAppStore(db, processOwner(), clock);
   try {
     apps.stopEphemeral(isGoneProcess);
+    // `app list` shows the runs of the last day (the results' retention); older ones go.
+    apps.pruneStopped(clock.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   } catch (error) {
     db.close();
     throw error;

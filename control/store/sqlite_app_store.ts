@@ -14,6 +14,7 @@ import type { DatabaseSync, SqlValue } from "./_node_sqlite.d.ts";
 import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
 import { attempt, type Migration, transaction } from "./_sqlite.ts";
 import { FunctionCache } from "./_function_cache.ts";
+import { type Clock, systemClock } from "../../proto/clock.ts";
 
 /** The tables of apps and functions. */
 export const APP_MIGRATIONS: Migration[] = [{
@@ -37,6 +38,13 @@ export const APP_MIGRATIONS: Migration[] = [{
     );
     CREATE INDEX functions_by_app ON functions (app_id);
   `,
+}, {
+  // When an app stopped (null: before this column), so stopped ephemeral apps can be pruned.
+  id: "apps/2",
+  sql: `
+    ALTER TABLE apps ADD COLUMN stopped_ms INTEGER;
+    CREATE INDEX apps_stopped ON apps (ephemeral, stopped);
+  `,
 }];
 
 type Row = Record<string, SqlValue>;
@@ -52,6 +60,7 @@ function toApp(row: Row): AppRecord {
 export class SqliteAppStore implements AppStore {
   #db: DatabaseSync;
   #owner: string;
+  #clock: Clock;
   /** Function records never change under their id: read once (see `_function_cache.ts`). */
   readonly #functions = new FunctionCache();
   /**
@@ -64,9 +73,10 @@ export class SqliteAppStore implements AppStore {
   #dataVersion = -1;
 
   /** Uses `db` (migrated with {@linkcode APP_MIGRATIONS}); rows it writes name `owner`. */
-  constructor(db: DatabaseSync, owner: string) {
+  constructor(db: DatabaseSync, owner: string, clock: Clock = systemClock) {
     this.#db = db;
     this.#owner = owner;
+    this.#clock = clock;
   }
 
   putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
@@ -74,8 +84,9 @@ export class SqliteAppStore implements AppStore {
       const { stopped, ...rest } = app;
       transaction(this.#db, () => {
         this.#db.prepare(
-          `INSERT OR REPLACE INTO apps (app_id, name, ephemeral, stopped, created_ms, owner, record)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO apps
+             (app_id, name, ephemeral, stopped, created_ms, owner, record, stopped_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           app.appId,
           app.name,
@@ -84,6 +95,7 @@ export class SqliteAppStore implements AppStore {
           app.createdMs,
           this.#owner,
           JSON.stringify(rest),
+          stopped ? this.#clock.now() : null,
         );
         const put = this.#db.prepare(
           "INSERT OR REPLACE INTO functions (function_id, app_id, name, def) VALUES (?, ?, ?, ?)",
@@ -135,7 +147,9 @@ export class SqliteAppStore implements AppStore {
 
   stopApp(appId: string): Promise<boolean> {
     return attempt(() => {
-      const found = this.#db.prepare("UPDATE apps SET stopped = 1 WHERE app_id = ?").run(appId);
+      const found = this.#db.prepare(
+        "UPDATE apps SET stopped = 1, stopped_ms = coalesce(stopped_ms, ?) WHERE app_id = ?",
+      ).run(this.#clock.now(), appId);
       this.#forget();
       return Number(found.changes) > 0;
     });
@@ -159,6 +173,28 @@ export class SqliteAppStore implements AppStore {
   }
 
   /**
+   * Deletes the ephemeral apps stopped before `beforeMs` (those stopped
+   * before stop times were kept: created before it), with their functions;
+   * returns how many. Nothing of theirs outlives their process in this store
+   * (outputs and logs are in memory), and every `nano-modal run` leaves one:
+   * kept, they made each later start read thousands of rows.
+   */
+  pruneStopped(beforeMs: number): number {
+    let pruned = 0;
+    transaction(this.#db, () => {
+      const old = `SELECT app_id FROM apps WHERE ephemeral = 1 AND stopped = 1
+        AND coalesce(stopped_ms, created_ms) < ?`;
+      this.#db.prepare(`DELETE FROM functions WHERE app_id IN (${old})`).run(beforeMs);
+      pruned = Number(
+        this.#db.prepare(`DELETE FROM apps WHERE app_id IN (${old})`).run(beforeMs)
+          .changes,
+      );
+    });
+    this.#forget();
+    return pruned;
+  }
+
+  /**
    * Marks stopped the running ephemeral apps whose owner is gone (`isGone`)
    * or, with `own`, those of this store; returns how many.
    */
@@ -167,13 +203,13 @@ export class SqliteAppStore implements AppStore {
       "SELECT DISTINCT owner FROM apps WHERE ephemeral = 1 AND stopped = 0",
     ).all();
     const stop = this.#db.prepare(
-      "UPDATE apps SET stopped = 1 WHERE ephemeral = 1 AND stopped = 0 AND owner = ?",
+      "UPDATE apps SET stopped = 1, stopped_ms = ? WHERE ephemeral = 1 AND stopped = 0 AND owner = ?",
     );
     let stopped = 0;
     for (const { owner } of rows) {
       const name = String(owner);
       if ((own && name === this.#owner) || (name !== this.#owner && isGone(name))) {
-        stopped += Number(stop.run(name).changes);
+        stopped += Number(stop.run(this.#clock.now(), name).changes);
       }
     }
     this.#forget();
