@@ -23,7 +23,8 @@ export async function keptSdk(cacheDir: string): Promise<SpareSdk | undefined> {
 
 /**
  * The SDK `bundlePath` begins with, if it is not `last`'s (then kept in
- * `cacheDir`); otherwise `last`. Never rejects.
+ * `cacheDir`); `last` if it is; none if the bundle is not linked to an SDK
+ * (the next spare then loads nothing and may serve any bundle). Never rejects.
  */
 export async function learnSdk(
   last: Promise<SpareSdk | undefined>,
@@ -34,7 +35,8 @@ export async function learnSdk(
   try {
     const text = await Deno.readTextFile(bundlePath);
     const parts = splitBundle(text);
-    if (!parts || parts.sdkPart === known?.part) return known;
+    if (!parts) return undefined;
+    if (parts.sdkPart === known?.part) return known;
     const sdk = { part: parts.sdkPart, module: sdkModule(text, parts.sdkPart) };
     if (cacheDir) {
       const tmp = `${file(cacheDir)}.${crypto.randomUUID()}.tmp`;

@@ -272,6 +272,19 @@ Deno.test({
     const again = await ran("a.js");
     match(again.cwd, new RegExp(`/${third}/tmp$`));
     deepStrictEqual([again.sdk, again.loads], ["A", 1]);
+    // A bundle linked to no SDK: not for the spare that loaded A's either; the next spare loads
+    // nothing, and the next such bundle runs in it.
+    const fourth = await fresh([first, second, third]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    ok(!(await ran("bundle.js")).cwd.includes("nm-spare-"));
+    const fifth = await fresh([first, second, third, fourth]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const hasSdk = await Deno.stat(`${dir}/sandboxes/${fifth}/sdk.js`).then(
+      () => true,
+      () => false,
+    );
+    strictEqual(hasSdk, false, "the spare after an unlinked bundle loads no SDK");
+    match((await ran("bundle.js")).cwd, new RegExp(`/${fifth}/tmp$`));
     await stopKeeping();
     await Deno.remove(dir, { recursive: true });
   },
