@@ -13,8 +13,11 @@ export type AppState = "live" | "stopped" | "drain";
 
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
-  readonly #streams = new Set<AsyncQueue<WorkerCommand>>();
-  readonly #prefetchers = new Set<(functionIds: string[]) => void>();
+  /** Each stream's outgoing queue, with how it describes new functions to its worker. */
+  readonly #streams = new Map<
+    AsyncQueue<WorkerCommand>,
+    ((functionIds: string[]) => void) | undefined
+  >();
   /** The streams' cluster shares: allowances of containers and warm duties. */
   readonly board = new ShareBoard();
 
@@ -23,12 +26,8 @@ export class WorkerHub {
    * to its worker; returns the function that removes them.
    */
   add(queue: AsyncQueue<WorkerCommand>, prefetch?: (functionIds: string[]) => void): () => void {
-    this.#streams.add(queue);
-    if (prefetch) this.#prefetchers.add(prefetch);
-    return () => {
-      this.#streams.delete(queue);
-      if (prefetch) this.#prefetchers.delete(prefetch);
-    };
+    this.#streams.set(queue, prefetch);
+    return () => this.#streams.delete(queue);
   }
 
   /**
@@ -38,7 +37,7 @@ export class WorkerHub {
    */
   functionsStored(functionIds: string[]): void {
     if (functionIds.length === 0) return;
-    for (const prefetch of this.#prefetchers) prefetch(functionIds);
+    for (const prefetch of this.#streams.values()) prefetch?.(functionIds);
   }
 
   /** Tells every worker that an app stopped (or, with `drain`, was superseded). */
@@ -46,7 +45,7 @@ export class WorkerHub {
     const cmd = create(WorkerCommandSchema, {
       msg: { case: "appStopped", value: { appId, drain } },
     });
-    for (const q of this.#streams) q.push(cmd);
+    for (const q of this.#streams.keys()) q.push(cmd);
   }
 
   /**
@@ -62,7 +61,7 @@ export class WorkerHub {
   cancel(inputIds: string[]): void {
     if (inputIds.length === 0) return;
     const cmd = create(WorkerCommandSchema, { msg: { case: "cancel", value: { inputIds } } });
-    for (const q of this.#streams) q.push(cmd);
+    for (const q of this.#streams.keys()) q.push(cmd);
   }
 }
 
