@@ -15,6 +15,7 @@ import type { Runner } from "./runner.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import type { NestedHandler } from "./_protocol.ts";
 import type { PoolShare } from "./_scaling.ts";
+import { writeAtomically } from "../proto/write_atomically.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -158,9 +159,7 @@ export class FunctionCache {
       // Not cached yet.
     }
     const { data } = await this.#options.client.getBundle({ hash });
-    const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, file);
+    await writeAtomically(file, data);
     return file;
   }
 

@@ -10,6 +10,7 @@
 import type { HostSupport } from "./_deno_spawn.ts";
 import { deniedNet } from "./_sandbox_net.ts";
 import { realPath } from "./_subprocess.ts";
+import { writeAtomically } from "../proto/write_atomically.ts";
 
 /** What is kept: the probe's answers (the host's own addresses are read afresh). */
 type Kept = Omit<HostSupport, "denied">;
@@ -46,13 +47,8 @@ export async function keepHost(cacheDir: string, denoPath: string, host: HostSup
   const k = await key(denoPath);
   if (!k) return;
   const { denied: _, ...answers } = host;
-  const tmp = `${file(cacheDir)}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, JSON.stringify({ key: k, host: answers }));
-    await Deno.rename(tmp, file(cacheDir));
-  } catch {
-    await Deno.remove(tmp).catch(() => {});
-  }
+  await writeAtomically(file(cacheDir), JSON.stringify({ key: k, host: answers }))
+    .catch(() => {}); // a cache we cannot write only means probing next time
 }
 
 /** Whether two answers are the same (a spare started on one may serve the other). */

@@ -14,7 +14,8 @@
 import type { Sandbox, SandboxSpec } from "./runner.ts";
 import { type DenoBinary, type HostSupport, type Spawned, spawnSandbox } from "./_deno_spawn.ts";
 import { imageEnv } from "./image_spec.ts";
-import { SDK_FILE, splitBundle } from "../proto/bundle_format.ts";
+import { SDK_FILE } from "../proto/bundle_format.ts";
+import type { ReadBundle } from "./_spare_sdk.ts";
 
 let count = 0;
 
@@ -98,11 +99,12 @@ export class SpareSandbox {
   /**
    * Makes this process the sandbox `spec` describes; rejects if it cannot (then kill it). One
    * that loaded an SDK ahead takes only a bundle that begins with that very SDK (so nothing ran
-   * in it that the app's own bundle would not have run first), and then gets the app's part.
+   * in it that the app's own bundle would not have run first), and then gets the app's part
+   * (`bundle`: the runner's read of it).
    */
-  async adopt(spec: SandboxSpec): Promise<Sandbox> {
+  async adopt(spec: SandboxSpec, bundle?: Promise<ReadBundle | undefined>): Promise<Sandbox> {
     if (this.#sdkPart !== undefined) {
-      const parts = splitBundle(await Deno.readTextFile(spec.bundlePath));
+      const parts = (await bundle)?.parts;
       if (parts?.sdkPart !== this.#sdkPart) throw new Error("the spare loaded another SDK");
       await Deno.writeTextFile(`${this.#dir}/bundle.js`, parts.app);
     } else {

@@ -29,7 +29,7 @@ import { hasSetpriv, realPath } from "./_subprocess.ts";
 import { imageEnv, unhonouredImage } from "./image_spec.ts";
 import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
 import { SpareSandbox, type SpareSdk } from "./_spare.ts";
-import { keptSdk, learnSdk } from "./_spare_sdk.ts";
+import { keptSdk, learnSdk, readBundle } from "./_spare_sdk.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost, keptHost, sameHost } from "./_host_cache.ts";
 
@@ -143,10 +143,12 @@ export class DenoRunner implements Runner {
     this.#spare = undefined;
     const started = await pending;
     const spare = started?.spare;
-    // The next spares load the SDK this bundle begins with.
-    if (this.#sdk) this.#sdk = learnSdk(this.#sdk, spec.bundlePath, this.#sdkDir);
+    // Where spares are used: read once, for the spare's adoption and for the SDK the next
+    // spares load (the one this bundle begins with).
+    const bundle = this.#sdk && readBundle(spec.bundlePath);
+    if (bundle) this.#sdk = learnSdk(this.#sdk!, bundle, this.#sdkDir);
     if (spare?.fits(spec) && sameHost(started!.host, host)) {
-      const adopted = await spare.adopt(spec).catch(() => undefined);
+      const adopted = await spare.adopt(spec, bundle).catch(() => undefined);
       this.#refillLater();
       if (adopted) return adopted;
       spare.kill();

@@ -20,6 +20,7 @@ import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { VERSION } from "./version.ts";
 import { SDK_END_MARK } from "../proto/bundle_format.ts";
 import type { Bundle } from "./_bundle.ts";
+import { writeAtomically } from "../proto/write_atomically.ts";
 
 const encoder = new TextEncoder();
 
@@ -141,8 +142,8 @@ export class BundleCache {
   async store(bundle: Bundle, sources: string[], entryPath: string): Promise<void> {
     try {
       const inputs = await localInputs(sources, entryPath);
-      await writeAtomically(`${this.#bundles}/${bundle.hash}.js`, bundle.code);
-      await writeAtomically(
+      await writeInDir(`${this.#bundles}/${bundle.hash}.js`, bundle.code);
+      await writeInDir(
         this.#index,
         encoder.encode(JSON.stringify({ hash: bundle.hash, inputs })),
       );
@@ -152,9 +153,7 @@ export class BundleCache {
   }
 }
 
-async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+async function writeInDir(path: string, data: Uint8Array): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
+  await writeAtomically(path, data);
 }

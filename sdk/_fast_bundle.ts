@@ -16,6 +16,7 @@ import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
 import { LINK_SPECIFIER, type LinkableSdk, linkSdk, prepareSdk } from "./_sdk_link.ts";
+import { writeAtomically } from "../proto/write_atomically.ts";
 
 const ESBUILD_VERSION = "0.28.2";
 
@@ -95,10 +96,7 @@ async function linkableSdk(path: string): Promise<LinkableSdk | undefined> {
   }
   const sdk = prepareSdk(await Deno.readTextFile(path).catch(() => ""));
   if (!sdk) return undefined;
-  const tmp = `${kept}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(sdk))
-    .then(() => Deno.rename(tmp, kept))
-    .catch(() => Deno.remove(tmp).catch(() => {}));
+  await writeAtomically(kept, JSON.stringify(sdk)).catch(() => {});
   return sdk;
 }
 
