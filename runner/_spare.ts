@@ -22,6 +22,8 @@ let count = 0;
 /** Where a spare's output goes: kept until adoption (Deno's own warnings, if any), then the adopter's. */
 interface Output {
   early: [1 | 2, string][];
+  /** Characters kept in `early`: at most {@linkcode MAX_EARLY_OUTPUT}. */
+  earlyChars: number;
   sink?: (fd: 1 | 2, text: string) => void;
 }
 
@@ -29,6 +31,20 @@ interface Output {
 export interface SpareSdk {
   part: string;
   module: string;
+}
+
+/**
+ * Most output kept from before a spare has its app: what it runs then (our entrypoint, an SDK
+ * learned from a user's bundle) has no reason to print, and must not fill the worker's memory.
+ */
+const MAX_EARLY_OUTPUT = 64 * 1024;
+
+function keepEarly(output: Output, fd: 1 | 2, text: string): void {
+  const room = MAX_EARLY_OUTPUT - output.earlyChars;
+  if (room <= 0) return;
+  const kept = text.length > room ? text.slice(0, room) : text;
+  output.early.push([fd, kept]);
+  output.earlyChars += kept.length;
 }
 
 /** A sandbox process waiting for its app. */
@@ -66,7 +82,7 @@ export class SpareSandbox {
     const dir = `${options.rootDir}/nm-spare-x-${Deno.pid}-${++count}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     if (options.sdk) await Deno.writeTextFile(`${dir}/${SDK_FILE}`, options.sdk.module);
-    const output: Output = { early: [] };
+    const output: Output = { early: [], earlyChars: 0 };
     const spawned = await spawnSandbox(host, bin, {
       sandboxId: dir.slice(dir.lastIndexOf("/") + 1),
       socketDir: dir,
@@ -78,7 +94,7 @@ export class SpareSandbox {
       entryArgs: ["", "--spare", ...(options.sdk ? ["--sdk"] : [])],
       stdin: "piped",
       removeDir: true,
-      onOutput: (fd, text) => output.sink ? output.sink(fd, text) : output.early.push([fd, text]),
+      onOutput: (fd, text) => output.sink ? output.sink(fd, text) : keepEarly(output, fd, text),
     });
     return new SpareSandbox(spawned, output, { dir, ...options });
   }

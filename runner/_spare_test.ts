@@ -31,7 +31,12 @@ async function setUp(bubblewrap: boolean) {
   await Deno.mkdir(`${dir}/sandboxes`);
   const runner = new DenoRunner({ denoDir: `${dir}/deno`, bubblewrap, log: () => {} });
   const entrypointPath = await entrypointFile(dir);
-  const start = (name: string, blockNetwork = false, bundle = "bundle.js") =>
+  const start = (
+    name: string,
+    blockNetwork = false,
+    bundle = "bundle.js",
+    onOutput: (fd: 1 | 2, text: string) => void = () => {},
+  ) =>
     WarmSandbox.start(runner, {
       sandboxId: `nm-unit-${name}-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`,
       appId: "ap-unit",
@@ -46,7 +51,7 @@ async function setUp(bubblewrap: boolean) {
       }),
       bundlePath: `${dir}/${bundle}`,
       entrypointPath,
-      onOutput: () => {},
+      onOutput,
     }, { rootDir: `${dir}/sandboxes` });
   return { dir, runner, start };
 }
@@ -213,8 +218,8 @@ Deno.test({
 });
 
 /** A bundle linked as the SDK links them, whose SDK part counts its loads and says its name. */
-function linkedBundle(sdkName: string): string {
-  const sdk = `const __nano_modal_sdk = await (async () => {
+function linkedBundle(sdkName: string, loadsPrint = ""): string {
+  const sdk = `const __nano_modal_sdk = await (async () => {${loadsPrint}
 globalThis.sdkLoads = (globalThis.sdkLoads ?? 0) + 1; globalThis.sdkName = ${
     JSON.stringify(sdkName)
   };
@@ -285,6 +290,30 @@ Deno.test({
     );
     strictEqual(hasSdk, false, "the spare after an unlinked bundle loads no SDK");
     match((await ran("bundle.js")).cwd, new RegExp(`/${fifth}/tmp$`));
+    await stopKeeping();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "what a spare prints before it has its app is kept for it up to 64 KiB, no more",
+  ...options,
+  async fn() {
+    const { dir, runner, start } = await setUp(true);
+    // An SDK part (learned from some app's bundle) that prints 1 MB as it loads, ahead.
+    const noisy = linkedBundle("N", ` console.log("x".repeat(1_000_000));`);
+    await Deno.writeTextFile(`${dir}/n.js`, noisy);
+    await Deno.writeTextFile(`${dir}/spare-sdk.js`, sdkModule(noisy, splitBundle(noisy)!.sdkPart));
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    const [spare] = await waitFor(() => spares(dir), (s) => s.length === 1);
+    await new Promise((r) => setTimeout(r, 1_500)); // time to load it, and print
+    let printed = 0;
+    const warm = await start("probe", false, "n.js", (_fd, text) => printed += text.length);
+    const done = await warm.run(crypto.randomUUID(), encodeValue([]), { fn: "probe" });
+    ok(done.ok, JSON.stringify(done.error));
+    match((decodeValue(done.payload!) as { cwd: string }).cwd, new RegExp(`/${spare}/tmp$`));
+    ok(printed > 0 && printed <= 64 * 1024, `${printed} characters kept`);
+    await warm.stop();
     await stopKeeping();
     await Deno.remove(dir, { recursive: true });
   },
