@@ -13,7 +13,7 @@ import { trace } from "../proto/mod.ts";
 
 /** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
 interface Prestart {
-  prestart(options: { cacheDir: string }): void;
+  prestart(options: { cacheDir: string; preloadSdk?: boolean }): void;
   dropSpare(): Promise<void>;
 }
 
@@ -70,7 +70,8 @@ export class RunServer {
       (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
       // The deno runner starts a sandbox process now, to become the app's first sandbox
       // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
-      (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir() });
+      // Its bundles are this user's own: the spare may load their SDK ahead.
+      (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir(), preloadSdk: true });
       trace("runner chosen");
       const { startEmbedded } = await embedded;
       trace("control plane and runner loaded");

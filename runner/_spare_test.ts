@@ -243,7 +243,7 @@ Deno.test({
     await Deno.writeTextFile(`${dir}/b.js`, b);
     // The SDK kept from the last run is A's.
     await Deno.writeTextFile(`${dir}/spare-sdk.js`, sdkModule(a, splitBundle(a)!.sdkPart));
-    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64, preloadSdk: true });
     const ran = async (bundle: string) => {
       const warm = await start("probe", false, bundle);
       const done = await warm.run(crypto.randomUUID(), encodeValue([]), { fn: "probe" });
@@ -304,7 +304,7 @@ Deno.test({
     const noisy = linkedBundle("N", ` console.log("x".repeat(1_000_000));`);
     await Deno.writeTextFile(`${dir}/n.js`, noisy);
     await Deno.writeTextFile(`${dir}/spare-sdk.js`, sdkModule(noisy, splitBundle(noisy)!.sdkPart));
-    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64 });
+    const stopKeeping = runner.keepSpare({ cacheDir: dir, memoryMib: 64, preloadSdk: true });
     const [spare] = await waitFor(() => spares(dir), (s) => s.length === 1);
     await new Promise((r) => setTimeout(r, 1_500)); // time to load it, and print
     let printed = 0;

@@ -189,8 +189,10 @@ export class DenoRunner implements Runner {
   prestart(options: SpareOptions): void {
     if (this.#spare) return;
     const { cacheDir } = options;
-    this.#sdkDir = cacheDir;
-    this.#sdk ??= keptSdk(cacheDir);
+    if (options.preloadSdk) {
+      this.#sdkDir = cacheDir;
+      this.#sdk ??= keptSdk(cacheDir);
+    }
     const sdk = this.#sdk;
     // The probe's answers are kept for the next run: this one starts its spare on the last
     // run's, and start() adopts it only if this run's probe says the same.

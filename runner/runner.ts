@@ -124,6 +124,13 @@ export interface SpareOptions {
   cacheDir: string;
   /** The memory limit it starts with. @default 512, the SDK's default `memoryMiB` */
   memoryMib?: number;
+  /**
+   * Load ahead the SDK the last bundle began with (runner/_spare_sdk.ts). That code comes from
+   * a client's bundle and runs before the spare has an app, unattributed: only for a runner
+   * whose bundles are its own user's (`nano-modal run`), not a worker serving any client.
+   * @default false
+   */
+  preloadSdk?: boolean;
 }
 
 /** The SDK's default `memoryMiB` (sdk/_options.ts): spare sandboxes start with it. */
