@@ -1,7 +1,8 @@
 /**
  * The sweeper: on a timer of the injected clock, requeues inputs whose
  * leases expired (their worker went silent), fails those past their
- * infrastructure retry budget, and forgets calls idle past retention.
+ * infrastructure retry budget, and forgets calls idle past retention and
+ * the apps of runs stopped that long ago.
  * @module
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
@@ -32,6 +33,7 @@ export async function sweepOnce(store: Store, maxInfraAttempts: number): Promise
   const report = await store.queue.sweep(maxInfraAttempts);
   await failExhausted(store, report.exhausted, maxInfraAttempts);
   await store.outputs.forgetIdle();
+  await store.apps.forgetStopped();
 }
 
 /** Sweeps `store` every `intervalMs`, one sweep at a time. */

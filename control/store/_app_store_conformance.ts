@@ -1,6 +1,6 @@
 /** The `AppStore` contract, as cases every store runs. */
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { app, type Case, fnRecord } from "./_conformance_fixture.ts";
+import { app, type Case, fnRecord, RETENTION_MS } from "./_conformance_fixture.ts";
 
 /** Cases of `store.apps`. */
 export const APP_STORE_CASES: Record<string, Case> = {
@@ -36,5 +36,43 @@ export const APP_STORE_CASES: Record<string, Case> = {
     const stopped = (await store.apps.listApps()).filter((a) => a.stopped).map((a) => a.appId);
     deepStrictEqual(stopped, ["app-1"]);
     equal(await store.apps.getApp("unknown-app"), undefined);
+  },
+
+  "forgetStopped() forgets ephemeral apps stopped a retention period ago, and nothing else": async (
+    { store, clock },
+  ) => {
+    const run = (id: string, fn: string) => ({ ...app(id, { f: fn }), ephemeral: true });
+    const put = (id: string, fn: string, ephemeral = true) =>
+      store.apps.putApp(ephemeral ? run(id, fn) : app(id, { f: fn }), [fnRecord(fn, id)]);
+    await put("old-run", "fn-old");
+    await put("later-run", "fn-later");
+    await put("live-run", "fn-live");
+    await put("deployed", "fn-dep", false);
+    await store.apps.stopApp("old-run");
+    await store.apps.stopApp("deployed");
+    clock.advance(RETENTION_MS / 2);
+    await store.apps.stopApp("later-run");
+    // Stopping again does not restart the countdown.
+    await store.apps.stopApp("old-run");
+    // Recorded as stopped when put: counts from then.
+    await store.apps.putApp({ ...run("put-stopped", "fn-ps"), stopped: true }, [
+      fnRecord("fn-ps", "put-stopped"),
+    ]);
+    clock.advance(RETENTION_MS / 2);
+    equal(await store.apps.forgetStopped(), 0, "exactly one retention period is not past it");
+    clock.advance(1);
+    equal(await store.apps.forgetStopped(), 1);
+    equal(await store.apps.getApp("old-run"), undefined);
+    equal(await store.apps.getFunction("fn-old"), undefined);
+    const left = (await store.apps.listApps()).map((a) => a.appId).sort();
+    deepStrictEqual(left, ["deployed", "later-run", "live-run", "put-stopped"]);
+    deepStrictEqual(await store.apps.getFunction("fn-dep"), fnRecord("fn-dep", "deployed"));
+    equal(await store.apps.forgetStopped(), 0, "nothing more is due");
+    clock.advance(RETENTION_MS / 2);
+    equal(await store.apps.forgetStopped(), 2, "the later run and the one put stopped");
+    const kept = (await store.apps.listApps()).map((a) => a.appId).sort();
+    deepStrictEqual(kept, ["deployed", "live-run"]);
+    equal((await store.apps.getApp("deployed"))?.stopped, true, "a stopped deployment stays");
+    deepStrictEqual(await store.apps.getFunction("fn-live"), fnRecord("fn-live", "live-run"));
   },
 };

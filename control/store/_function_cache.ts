@@ -1,7 +1,8 @@
 /**
  * Function records kept once read. A record never changes under its id (each
- * `putApp` mints new function ids; rollbacks and redeploys too) and is never
- * deleted, so a copy stays true for good, on any control plane: a warm call
+ * `putApp` mints new function ids; rollbacks and redeploys too), and is
+ * deleted only with a run's app a retention period after it stopped, so a
+ * copy stays true, on any control plane: a warm call
  * then asks the store for its app alone (the embedded store spent ~20 µs of
  * each call's ~290 on the lookup; Redis, a round trip). Bounded: the oldest
  * entries go first. Callers must not change a record they are given.

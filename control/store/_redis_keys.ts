@@ -17,7 +17,8 @@
  *   bitmap of finished output indexes (exactly-once outputs)
  *
  * Apps, blobs, logs, workers: `P apps` hash appId -> JSON, `P stopped` set,
- * `P fns` hash functionId -> record, `P blob:<hash>` (see
+ * `P stoppedms` zset stopped appId -> when it stopped (ephemeral apps are
+ * forgotten a retention period later), `P fns` hash functionId -> record, `P blob:<hash>` (see
  * `redis_blob_store.ts`), `P logseq` hash appId -> latest log sequence
  * number, `P workers` hash workerId -> JSON.
  *
@@ -45,6 +46,7 @@ export interface KeyNames {
   calls: string;
   apps: string;
   stopped: string;
+  stoppedMs: string;
   fns: string;
   workers: string;
   logSeq: string;
@@ -66,6 +68,7 @@ export function keyNames(prefix: string): KeyNames {
     calls: `${prefix}calls`,
     apps: `${prefix}apps`,
     stopped: `${prefix}stopped`,
+    stoppedMs: `${prefix}stoppedms`,
     fns: `${prefix}fns`,
     workers: `${prefix}workers`,
     logSeq: `${prefix}logseq`,

@@ -47,4 +47,11 @@ export interface AppStore {
   stopApp(appId: string): Promise<boolean>;
   /** The function with this id, if any. */
   getFunction(functionId: string): Promise<FunctionRecord | undefined>;
+  /**
+   * Deletes the ephemeral apps (`run`s) stopped longer than the store's
+   * retention period ago, with their functions; returns how many. Deployed
+   * apps and running ones stay. Every `nano-modal run` leaves one app: kept
+   * forever, they grew the store without bound.
+   */
+  forgetStopped(): Promise<number>;
 }

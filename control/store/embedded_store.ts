@@ -57,11 +57,13 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(`${dataDir}/state.db`, MIGRATIONS);
-  const apps = new SqliteAppStore(db, processOwner(), clock);
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const apps = new SqliteAppStore(db, processOwner(), clock, retentionMs);
   try {
     apps.stopEphemeral(isGoneProcess);
-    // `app list` shows the runs of the last day (the results' retention); older ones go.
-    apps.pruneStopped(clock.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
+    // `app list` shows the runs of the last day (the results' retention); older ones go, here
+    // and then on each sweep of a server.
+    apps.pruneStopped(clock.now() - retentionMs);
   } catch (error) {
     db.close();
     throw error;
@@ -70,7 +72,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   // An upload older than this was abandoned by a writer that died.
   await blobs.removeAbandoned(clock.now(), 3_600_000);
   const outputs = new MemoryOutputStore(clock, {
-    retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
+    retentionMs,
     budgetBytes: options.retainedOutputBytes,
   });
   const queue = new MemoryCallQueue(outputs, clock);

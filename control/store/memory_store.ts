@@ -37,7 +37,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
   const queue = new MemoryCallQueue(outputs, clock);
   return {
     kind: "memory",
-    apps: new MemoryAppStore(),
+    apps: new MemoryAppStore(clock, options.retentionMs ?? DEFAULT_RETENTION_MS),
     blobs: new MemoryBlobStore(),
     queue,
     outputs,

@@ -221,3 +221,46 @@ Deno.test("redis: of several control planes on one Redis, only one sweeps expire
     }
   });
 });
+
+Deno.test("redis: apps stopped before stop times were kept are forgotten by their creation time", async () => {
+  await withRedis(async (url, admin) => {
+    const clock = new FakeClock(10_000_000);
+    const store = await connectRedisStore(url, { clock, retentionMs: 1_000 });
+    try {
+      // As an earlier version left them: in `apps` and `stopped`, with no stop time.
+      const record = (id: string, createdMs: number, ephemeral: boolean) =>
+        JSON.stringify({
+          appId: id,
+          name: id,
+          ephemeral,
+          createdMs,
+          bundleHash: "h",
+          entryUrl: "file:///a.ts",
+          functionIds: { f: `fn-${id}` },
+        });
+      await admin.hset(
+        "nm:apps",
+        "old",
+        record("old", 1_000, true),
+        "new",
+        record("new", 9_999_500, true),
+      );
+      await admin.hset("nm:apps", "dep", record("dep", 1_000, false));
+      await admin.hset("nm:fns", "fn-old", "x", "fn-new", "x", "fn-dep", "x");
+      await admin.sadd("nm:stopped", "old", "new", "dep");
+      equal(await store.apps.forgetStopped(), 1);
+      deepStrictEqual((await admin.hkeys("nm:apps")).sort(), ["dep", "new"]);
+      deepStrictEqual((await admin.hkeys("nm:fns")).sort(), ["fn-dep", "fn-new"]);
+      clock.advance(1_000);
+      equal(await store.apps.forgetStopped(), 1, "created 500 ms before the cutoff moved past it");
+      deepStrictEqual(await admin.hkeys("nm:apps"), ["dep"]);
+      equal(
+        await admin.zcard("nm:stoppedms"),
+        0,
+        "the deployed app left the index, its record stays",
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import type { AppRecord, AppStore, FunctionRecord } from "./app_store.ts";
 import { attempt, type Migration, transaction } from "./_sqlite.ts";
 import { FunctionCache } from "./_function_cache.ts";
 import { type Clock, systemClock } from "../../proto/clock.ts";
+import { DEFAULT_RETENTION_MS } from "./store.ts";
 
 /** The tables of apps and functions. */
 export const APP_MIGRATIONS: Migration[] = [{
@@ -72,11 +73,22 @@ export class SqliteAppStore implements AppStore {
   readonly #apps = new Map<string, AppRecord>();
   #dataVersion = -1;
 
-  /** Uses `db` (migrated with {@linkcode APP_MIGRATIONS}); rows it writes name `owner`. */
-  constructor(db: DatabaseSync, owner: string, clock: Clock = systemClock) {
+  #retentionMs: number;
+
+  /**
+   * Uses `db` (migrated with {@linkcode APP_MIGRATIONS}); rows it writes name
+   * `owner`. Stopped ephemeral apps go `retentionMs` after they stop.
+   */
+  constructor(
+    db: DatabaseSync,
+    owner: string,
+    clock: Clock = systemClock,
+    retentionMs = DEFAULT_RETENTION_MS,
+  ) {
     this.#db = db;
     this.#owner = owner;
     this.#clock = clock;
+    this.#retentionMs = retentionMs;
   }
 
   putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void> {
@@ -179,11 +191,18 @@ export class SqliteAppStore implements AppStore {
    * (outputs and logs are in memory), and every `nano-modal run` leaves one:
    * kept, they made each later start read thousands of rows.
    */
+  forgetStopped(): Promise<number> {
+    return attempt(() => this.pruneStopped(this.#clock.now() - this.#retentionMs));
+  }
+
+  /** {@linkcode SqliteAppStore.forgetStopped} with its cutoff given. */
   pruneStopped(beforeMs: number): number {
+    const old = `SELECT app_id FROM apps WHERE ephemeral = 1 AND stopped = 1
+        AND coalesce(stopped_ms, created_ms) < ?`;
+    // A server asks on every sweep: a read when nothing is due, no write lock taken.
+    if (!this.#db.prepare(`${old} LIMIT 1`).get(beforeMs)) return 0;
     let pruned = 0;
     transaction(this.#db, () => {
-      const old = `SELECT app_id FROM apps WHERE ephemeral = 1 AND stopped = 1
-        AND coalesce(stopped_ms, created_ms) < ?`;
       this.#db.prepare(`DELETE FROM functions WHERE app_id IN (${old})`).run(beforeMs);
       pruned = Number(
         this.#db.prepare(`DELETE FROM apps WHERE app_id IN (${old})`).run(beforeMs)
