@@ -2,12 +2,20 @@
  * The sweeper: on a timer of the injected clock, requeues inputs whose
  * leases expired (their worker went silent), fails those past their
  * infrastructure retry budget, and forgets calls idle past retention and
- * the apps of runs stopped that long ago.
+ * the apps of runs stopped that long ago. Less often (a minute after it
+ * starts, then hourly) it deletes the blobs nothing refers to any more
+ * (`_blob_sweep.ts`).
  * @module
  */
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import type { Store } from "./store/mod.ts";
 import { failExhausted } from "./_outputs.ts";
+import { sweepBlobs } from "./_blob_sweep.ts";
+
+/** When the first blob sweep runs after the sweeper starts: not in a short `run`'s life. */
+export const FIRST_BLOB_SWEEP_MS = 60_000;
+/** Time between blob sweeps. */
+export const BLOB_SWEEP_EVERY_MS = 3_600_000;
 
 /** Options for {@linkcode startSweeper}. */
 export interface SweeperOptions {
@@ -43,11 +51,18 @@ export function startSweeper(store: Store, options: SweeperOptions): Sweeper {
     ((err) => console.error(`nano-modal server: lease sweep failed: ${err.message}`));
   let timer: TimerHandle | undefined;
   let stopped = false;
+  let blobSweepMs = clock.now() + FIRST_BLOB_SWEEP_MS;
   const tick = async () => {
     try {
       await sweepOnce(store, maxInfraAttempts);
     } catch (err) {
       onError(err as Error);
+    }
+    if (!stopped && clock.now() >= blobSweepMs) {
+      blobSweepMs = clock.now() + BLOB_SWEEP_EVERY_MS;
+      await sweepBlobs(store, clock.now()).catch((err) =>
+        onError(new Error(`unused blobs: ${(err as Error).message}`))
+      );
     }
     if (!stopped) timer = clock.setTimeout(tick, intervalMs);
   };

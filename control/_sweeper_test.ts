@@ -1,7 +1,8 @@
 import { equal } from "node:assert/strict";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore } from "./store/memory_store.ts";
-import { startSweeper } from "./_sweeper.ts";
+import { BLOB_SWEEP_EVERY_MS, FIRST_BLOB_SWEEP_MS, startSweeper } from "./_sweeper.ts";
+import { BLOB_GRACE_MS } from "./_blob_sweep.ts";
 
 Deno.test("a sweep forgets the apps of runs stopped a retention period ago", async () => {
   const clock = new FakeClock();
@@ -17,6 +18,28 @@ Deno.test("a sweep forgets the apps of runs stopped a retention period ago", asy
     equal((await store.apps.listApps()).length, 2, "kept for the retention period");
     await clock.tick(100);
     equal((await store.apps.listApps()).map((a) => a.appId).join(), "dep");
+  } finally {
+    sweeper.stop();
+    await store.close();
+  }
+});
+
+Deno.test("the sweeper deletes unreferenced blobs a minute after it starts, then hourly", async () => {
+  const clock = new FakeClock();
+  const store = createMemoryStore({ clock });
+  await store.blobs.put("orphan", new Uint8Array([1]));
+  clock.advance(BLOB_GRACE_MS);
+  const sweeper = startSweeper(store, { clock, intervalMs: 10_000, maxInfraAttempts: 2 });
+  try {
+    await store.blobs.put("later", new Uint8Array([2]));
+    await clock.tick(FIRST_BLOB_SWEEP_MS - 10_000);
+    equal(await store.blobs.get("orphan") !== undefined, true, "not before the first minute");
+    await clock.tick(10_000);
+    equal(await store.blobs.get("orphan"), undefined);
+    await clock.tick(BLOB_SWEEP_EVERY_MS - 10_000);
+    equal(await store.blobs.get("later") !== undefined, true, "the next sweep is an hour later");
+    await clock.tick(10_000);
+    equal(await store.blobs.get("later"), undefined);
   } finally {
     sweeper.stop();
     await store.close();

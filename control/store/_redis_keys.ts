@@ -19,7 +19,8 @@
  * Apps, blobs, logs, workers: `P apps` hash appId -> JSON, `P stopped` set,
  * `P stoppedms` zset stopped appId -> when it stopped (ephemeral apps are
  * forgotten a retention period later), `P fns` hash functionId -> record, `P blob:<hash>` (see
- * `redis_blob_store.ts`), `P logseq` hash appId -> latest log sequence
+ * `redis_blob_store.ts`), `P blobused` zset hash -> when the blob was last
+ * stored or asked for, `P logseq` hash appId -> latest log sequence
  * number, `P workers` hash workerId -> JSON.
  *
  * Schedules (`redis_tick_leases.ts`): `P tick:<functionId>`, the latest
@@ -48,6 +49,7 @@ export interface KeyNames {
   stopped: string;
   stoppedMs: string;
   fns: string;
+  blobUsed: string;
   workers: string;
   logSeq: string;
   inputsChannel: string;
@@ -70,6 +72,7 @@ export function keyNames(prefix: string): KeyNames {
     stopped: `${prefix}stopped`,
     stoppedMs: `${prefix}stoppedms`,
     fns: `${prefix}fns`,
+    blobUsed: `${prefix}blobused`,
     workers: `${prefix}workers`,
     logSeq: `${prefix}logseq`,
     inputsChannel: `${prefix}ev:in`,

@@ -68,7 +68,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     db.close();
     throw error;
   }
-  const blobs = new FileBlobStore(`${dataDir}/blobs`);
+  const blobs = new FileBlobStore(`${dataDir}/blobs`, clock);
   // An upload older than this was abandoned by a writer that died.
   await blobs.removeAbandoned(clock.now(), 3_600_000);
   const outputs = new MemoryOutputStore(clock, {

@@ -3,10 +3,13 @@
  * A blob is written to a temporary file in `<dir>/tmp`, flushed, then
  * renamed into place, so a reader (in this process or another on the same
  * data dir) sees the whole blob or none of it; two writers of one blob write
- * the same bytes, so the last rename is as good as the first.
+ * the same bytes, so the last rename is as good as the first. A blob's
+ * modification time is when it was last stored or asked for (by the store's
+ * clock), which {@linkcode FileBlobStore.untouchedSince} reads.
  * @module
  */
 import type { BlobStore } from "./blob_store.ts";
+import { type Clock, systemClock } from "../../proto/clock.ts";
 
 const NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -14,10 +17,12 @@ const NAME = /^[A-Za-z0-9_-]{1,128}$/;
 export class FileBlobStore implements BlobStore {
   readonly maxBytes: number = 1024 * 1024 * 1024;
   #dir: string;
+  #clock: Clock;
 
-  /** Keeps blobs under `dir`, which it creates if needed. */
-  constructor(dir: string) {
+  /** Keeps blobs under `dir`, which it creates if needed; notes uses by `clock`. */
+  constructor(dir: string, clock: Clock = systemClock) {
     this.#dir = dir;
+    this.#clock = clock;
   }
 
   async put(hash: string, data: Uint8Array): Promise<void> {
@@ -25,7 +30,7 @@ export class FileBlobStore implements BlobStore {
       throw new RangeError(`Blob of ${data.byteLength} bytes is too large`);
     }
     const path = this.#path(hash);
-    if (await exists(path)) return;
+    if (await this.#touch(path)) return;
     const tmpDir = `${this.#dir}/tmp`;
     await Deno.mkdir(tmpDir, { recursive: true });
     await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
@@ -34,6 +39,8 @@ export class FileBlobStore implements BlobStore {
       using file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
       for (let at = 0; at < data.byteLength;) at += await file.write(data.subarray(at));
       await file.syncData();
+      const now = this.#clock.now() / 1000;
+      await Deno.utime(tmp, now, now);
     } catch (error) {
       await Deno.remove(tmp).catch(() => {});
       throw error;
@@ -61,7 +68,41 @@ export class FileBlobStore implements BlobStore {
   }
 
   has(hash: string): Promise<boolean> {
-    return exists(this.#path(hash));
+    return this.#touch(this.#path(hash));
+  }
+
+  /** Notes a use of the blob at `path`; `false` if there is none. */
+  async #touch(path: string): Promise<boolean> {
+    const now = this.#clock.now() / 1000;
+    try {
+      await Deno.utime(path, now, now);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  async untouchedSince(beforeMs: number): Promise<string[]> {
+    const old: string[] = [];
+    for (const dir of await entries(this.#dir)) {
+      if (dir === "tmp") continue; // uploads under way
+      for (const name of await entries(`${this.#dir}/${dir}`)) {
+        if ((await modifiedMs(`${this.#dir}/${dir}/${name}`)) < beforeMs) old.push(name);
+      }
+    }
+    return old;
+  }
+
+  async deleteUntouched(hashes: string[], beforeMs: number): Promise<number> {
+    let deleted = 0;
+    for (const hash of hashes) {
+      const path = this.#path(hash);
+      // Checked again just before: a blob asked for since it was listed stays.
+      if ((await modifiedMs(path)) >= beforeMs) continue;
+      await Deno.remove(path).then(() => deleted++, () => {});
+    }
+    return deleted;
   }
 
   async get(hash: string): Promise<Uint8Array | undefined> {
@@ -79,12 +120,19 @@ export class FileBlobStore implements BlobStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** The names in a directory; none if it does not exist. */
+async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
   try {
-    await Deno.stat(path);
-    return true;
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  return names;
+}
+
+/** A file's modification time in ms; Infinity if it is gone (never "old"). */
+async function modifiedMs(path: string): Promise<number> {
+  const stat = await Deno.stat(path).catch(() => undefined);
+  return stat?.mtime?.getTime() ?? Infinity;
 }

@@ -38,7 +38,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
   return {
     kind: "memory",
     apps: new MemoryAppStore(clock, options.retentionMs ?? DEFAULT_RETENTION_MS),
-    blobs: new MemoryBlobStore(),
+    blobs: new MemoryBlobStore(clock),
     queue,
     outputs,
     logs: new MemoryLogBus(),

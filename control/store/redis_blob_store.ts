@@ -5,7 +5,8 @@
  * `n`, their count, so no Redis value nears its 512 MB limit and no command
  * carries a whole large blob. A writer fills a temporary key (which expires
  * if the writer dies) and publishes it with one script, so readers see the
- * whole blob or none. Blobs are limited to {@linkcode MAX_BLOB_BYTES}.
+ * whole blob or none. Blobs are limited to {@linkcode MAX_BLOB_BYTES}. When
+ * each was last stored or asked for is in the `P blobused` zset.
  * @module
  */
 import type { BlobStore } from "./blob_store.ts";
@@ -22,17 +23,54 @@ const UPLOAD_TTL_MS = 3_600_000;
 
 /**
  * Publishes a finished upload under its content hash.
- * KEYS: 1 upload (temporary), 2 blob.
- * ARGV: none.
+ * KEYS: 1 upload (temporary), 2 blob, 3 use times.
+ * ARGV: 1 hash, 2 nowMs.
  * Result: 1 if published, 0 if the upload is gone (expired).
  */
 const publishBlob = script(
-  2,
+  3,
   `
 if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
 redis.call("RENAME", KEYS[1], KEYS[2])
 redis.call("PERSIST", KEYS[2])
+redis.call("ZADD", KEYS[3], ARGV[2], ARGV[1])
 return 1
+`,
+);
+
+/**
+ * Notes a use of a blob, if it exists.
+ * KEYS: 1 blob, 2 use times.
+ * ARGV: 1 hash, 2 nowMs.
+ * Result: 1 if the blob exists, else 0.
+ */
+const touchBlob = script(
+  2,
+  `
+if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1])
+return 1
+`,
+);
+
+/**
+ * Deletes blobs unused since a time (checked here, atomically with the delete).
+ * KEYS: 1 use times.
+ * ARGV: 1 key prefix, 2 cutoff ms, then hashes.
+ * Result: how many were deleted.
+ */
+const deleteUntouched = script(
+  1,
+  `
+local deleted = 0
+for i = 3, #ARGV do
+  local used = redis.call("ZSCORE", KEYS[1], ARGV[i])
+  if used and tonumber(used) < tonumber(ARGV[2]) then
+    deleted = deleted + redis.call("DEL", ARGV[1] .. "blob:" .. ARGV[i])
+    redis.call("ZREM", KEYS[1], ARGV[i])
+  end
+end
+return deleted
 `,
 );
 
@@ -40,11 +78,17 @@ return 1
 export class RedisBlobStore implements BlobStore {
   readonly maxBytes: number = MAX_BLOB_BYTES;
   #ctx: RedisContext;
+  /** Whether this process has dated the blobs that had no use time. */
+  #dated = false;
 
-  /** Defines its script on the context's connection. */
+  /** Defines its scripts on the context's connection. */
   constructor(ctx: RedisContext) {
     this.#ctx = ctx;
-    ctx.define({ nmPublishBlob: publishBlob });
+    ctx.define({
+      nmPublishBlob: publishBlob,
+      nmTouchBlob: touchBlob,
+      nmDeleteUntouched: deleteUntouched,
+    });
   }
 
   async put(hash: string, data: Uint8Array): Promise<void> {
@@ -69,12 +113,52 @@ export class RedisBlobStore implements BlobStore {
       const failed = results?.find(([error]) => error);
       if (failed) throw failed[0];
     });
-    const published = await this.#ctx.script<number>("nmPublishBlob", upload, this.#key(hash));
+    const published = await this.#ctx.script<number>(
+      "nmPublishBlob",
+      ...[upload, this.#key(hash), this.#ctx.keys.blobUsed],
+      ...[hash, this.#ctx.clock.now()],
+    );
     if (published !== 1) throw new Error(`Upload of blob ${hash} expired before it finished`);
   }
 
-  has(hash: string): Promise<boolean> {
-    return this.#ctx.run(async (r) => (await r.exists(this.#key(hash))) === 1);
+  async has(hash: string): Promise<boolean> {
+    const { blobUsed } = this.#ctx.keys;
+    const now = this.#ctx.clock.now();
+    return (await this.#ctx.script<number>("nmTouchBlob", this.#key(hash), blobUsed, hash, now)) ===
+      1;
+  }
+
+  async untouchedSince(beforeMs: number): Promise<string[]> {
+    const { blobUsed, prefix } = this.#ctx.keys;
+    if (!this.#dated) {
+      // Blobs stored before use times were kept: their countdown starts now.
+      const now = this.#ctx.clock.now();
+      await this.#ctx.run(async (r) => {
+        let cursor = "0";
+        do {
+          const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}blob:*`, "COUNT", 1000);
+          cursor = next;
+          const hashes = keys.map((k) => k.slice(prefix.length + "blob:".length));
+          if (hashes.length) await r.zadd(blobUsed, "NX", ...hashes.flatMap((h) => [now, h]));
+        } while (cursor !== "0");
+      });
+      this.#dated = true;
+    }
+    return await this.#ctx.run((r) => r.zrangebyscore(blobUsed, "-inf", `(${beforeMs}`));
+  }
+
+  async deleteUntouched(hashes: string[], beforeMs: number): Promise<number> {
+    let deleted = 0;
+    const { blobUsed, prefix } = this.#ctx.keys;
+    // Bounded runs keep Redis responsive.
+    for (let i = 0; i < hashes.length; i += 1000) {
+      deleted += await this.#ctx.script<number>(
+        "nmDeleteUntouched",
+        ...[blobUsed, prefix, beforeMs],
+        ...hashes.slice(i, i + 1000),
+      );
+    }
+    return deleted;
   }
 
   get(hash: string): Promise<Uint8Array | undefined> {

@@ -264,3 +264,22 @@ Deno.test("redis: apps stopped before stop times were kept are forgotten by thei
     }
   });
 });
+
+Deno.test("redis: blobs stored before use times were kept count as used when first listed", async () => {
+  await withRedis(async (url, admin) => {
+    const clock = new FakeClock(10_000_000);
+    const store = await connectRedisStore(url, { clock });
+    try {
+      // As an earlier version left it: the blob, no use time.
+      await admin.hset("nm:blob:old", "n", "1", "0", "abc");
+      deepStrictEqual(await store.blobs.untouchedSince(clock.now()), []);
+      equal(await admin.zscore("nm:blobused", "old"), String(clock.now()));
+      clock.advance(1_000);
+      deepStrictEqual(await store.blobs.untouchedSince(clock.now()), ["old"]);
+      equal(await store.blobs.deleteUntouched(["old"], clock.now()), 1);
+      equal(await admin.exists("nm:blob:old"), 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
