@@ -5,6 +5,7 @@
  */
 import { denoPath } from "../proto/deno_path.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
+import { touchCached } from "../proto/cache_prune.ts";
 
 const SOURCES = [
   "runner/entrypoint.ts",
@@ -27,12 +28,8 @@ export async function entrypointFile(cacheDir: string): Promise<string> {
   const sources = await Promise.all(SOURCES.map((s) => Deno.readTextFile(new URL(s, ROOT))));
   const tag = (await sha256Hex(new TextEncoder().encode(sources.join("\0")))).slice(0, 16);
   const path = `${cacheDir}/entrypoint-${tag}.js`;
-  try {
-    await Deno.stat(path);
-    return path;
-  } catch {
-    // Not built yet.
-  }
+  // Built already: a use keeps it from the cache's pruning (proto/cache_prune.ts).
+  if (await touchCached(path)) return path;
   let build = building.get(path);
   if (!build) {
     build = bundleTo(path).finally(() => building.delete(path));

@@ -16,6 +16,7 @@ import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import type { NestedHandler } from "./_protocol.ts";
 import type { PoolShare } from "./_scaling.ts";
 import { writeAtomically } from "../proto/write_atomically.ts";
+import { touchCached } from "../proto/cache_prune.ts";
 
 /** A function ready to run inputs. */
 export interface FunctionInfo {
@@ -152,15 +153,17 @@ export class FunctionCache {
 
   async #download(hash: string): Promise<string> {
     const file = `${this.#options.cacheDir}/bundles/${hash}.js`;
-    try {
-      await Deno.stat(file);
-      return file;
-    } catch {
-      // Not cached yet.
-    }
+    // Cached already (by this worker, or a run's client on this host): a use keeps it.
+    if (await touchCached(file)) return file;
     const { data } = await this.#options.client.getBundle({ hash });
     await writeAtomically(file, data);
     return file;
+  }
+
+  /** The paths of the bundles this worker has on disk. */
+  async bundlePaths(): Promise<string[]> {
+    const paths = await Promise.allSettled(this.#bundles.values());
+    return paths.flatMap((p) => p.status === "fulfilled" ? [p.value] : []);
   }
 
   /** Stops the pools of an app that ended. */

@@ -30,11 +30,17 @@ import { workerResources } from "./_resources.ts";
 import { WebDirect } from "./_web_direct.ts";
 import { Allowances } from "./_allowances.ts";
 import { Cancels } from "./_cancels.ts";
+import { pruneCache, touchCached } from "../proto/cache_prune.ts";
 
 export type { WorkerOptions };
 
 /** How often pools stop sandboxes idle past their scale-down window. */
 export const SCALE_DOWN_EVERY_MS = 1_000;
+/**
+ * How often a worker marks the cached files it uses as used and lets the
+ * cache dir be pruned (which happens at most daily, proto/cache_prune.ts).
+ */
+export const CACHE_UPKEEP_EVERY_MS = 600_000;
 /** First wait before reconnecting to a lost server; doubles up to {@linkcode MAX_BACKOFF_MS}. */
 export const FIRST_BACKOFF_MS = 250;
 /** Longest wait between reconnection attempts. */
@@ -159,6 +165,10 @@ export class Worker {
       periodMs: SCALE_DOWN_EVERY_MS,
       fn: () => this.#functions.scaleDown(),
     });
+    const stopUpkeep = every(this.#clock, {
+      periodMs: CACHE_UPKEEP_EVERY_MS,
+      fn: () => this.#cacheUpkeep(),
+    });
     this.#web.run(this.#abort.signal);
     // A sandbox process kept ready, for the first sandbox of the next new app (deno runner).
     const stopSpare = !this.#options.spare
@@ -169,11 +179,24 @@ export class Worker {
     } finally {
       await stopSpare?.();
       stopScaler();
+      stopUpkeep();
       this.#deadlines.stop();
       await this.#functions.close();
       this.#rpc.close();
     }
     if (failed !== undefined) throw failed;
+  }
+
+  /**
+   * Marks the bundles and the entrypoint this worker's sandboxes start from as
+   * used (a deployed function may run for weeks on one bundle), then prunes the
+   * cache dir if it is due.
+   */
+  async #cacheUpkeep(): Promise<void> {
+    const entrypoint = await this.#entrypointReady.promise.catch(() => undefined);
+    const inUse = [...await this.#functions.bundlePaths(), ...(entrypoint ? [entrypoint] : [])];
+    for (const path of inUse) await touchCached(path);
+    await pruneCache(this.#options.cacheDir);
   }
 
   /** Stops taking inputs, finishes those in hand, then ends {@linkcode Worker.run}. */

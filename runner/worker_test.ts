@@ -6,7 +6,7 @@ import { fakeControl, FakeWorkStream } from "./_fake_control.ts";
 import { type Answer, fakeDef, FakeRunner, type FakeRunnerOptions } from "./_fake_runner.ts";
 import { until, WatchedClock } from "./_test_time.ts";
 import { HEARTBEAT_MS } from "./_work_stream.ts";
-import { DRAIN_GRACE_MS, FIRST_BACKOFF_MS, Worker } from "./worker.ts";
+import { CACHE_UPKEEP_EVERY_MS, DRAIN_GRACE_MS, FIRST_BACKOFF_MS, Worker } from "./worker.ts";
 
 type DefInit = Parameters<typeof create<typeof FunctionDefSchema>>[1];
 
@@ -251,3 +251,28 @@ Deno.test("Worker serves while it still clears dead workers' leftovers, and stop
   });
   await assert.rejects(worker.run(), /no \/sys\/fs\/cgroup/);
 });
+
+Deno.test("Worker keeps the bundles it runs from marked as used, and prunes the cache of the rest", async () => {
+  await using w = await startWorker({ autoAnswer: () => ok1 });
+  w.assign({}, "in-1");
+  await resultOf(w, "in-1");
+  // The fake control plane's functions all run bundle 00…0.
+  const inUse = `${cacheDir}/bundles/${"0".repeat(64)}.js`;
+  const stale = `${cacheDir}/bundles/${"f".repeat(64)}.js`;
+  await Deno.writeTextFile(stale, "old");
+  const weekAgo = (Date.now() - 8 * 86_400_000) / 1000;
+  for (const f of [inUse, stale]) await Deno.utime(f, weekAgo, weekAgo);
+  await Deno.remove(`${cacheDir}/.pruned`).catch(() => {});
+  await w.clock.tick(CACHE_UPKEEP_EVERY_MS);
+  await until(() => !exists(stale), "the stale bundle to be pruned");
+  ok(Date.now() - (await Deno.stat(inUse)).mtime!.getTime() < 60_000, "the bundle in use was kept");
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -21,6 +21,7 @@ import { VERSION } from "./version.ts";
 import { SDK_END_MARK } from "../proto/bundle_format.ts";
 import type { Bundle } from "./_bundle.ts";
 import { writeAtomically } from "../proto/write_atomically.ts";
+import { touchCached } from "../proto/cache_prune.ts";
 
 const encoder = new TextEncoder();
 
@@ -130,8 +131,11 @@ export class BundleCache {
       const paths = Object.keys(entry.inputs);
       const now = await Promise.all(paths.map(fileHash));
       if (paths.some((p, i) => now[i] !== entry.inputs[p])) return undefined;
-      const code = await Deno.readFile(`${this.#bundles}/${entry.hash}.js`);
+      const path = `${this.#bundles}/${entry.hash}.js`;
+      const code = await Deno.readFile(path);
       if (await sha256Hex(code) !== entry.hash) return undefined;
+      // Used: kept from the cache's pruning (proto/cache_prune.ts) another week.
+      await Promise.all([touchCached(this.#index), touchCached(path)]);
       return { code, hash: entry.hash };
     } catch {
       return undefined; // no entry yet, or one we cannot read: bundle again

@@ -1,5 +1,6 @@
-import { notStrictEqual, strictEqual } from "node:assert/strict";
+import { notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { bundleModule } from "./_bundle.ts";
+import { pruneCache } from "../proto/cache_prune.ts";
 
 /** A scratch app beside the SDK (so `@nano/modal` resolves) and a scratch cache dir. */
 async function scratch(): Promise<{ dir: string; cache: string; done: () => Promise<void> }> {
@@ -40,6 +41,26 @@ Deno.test("bundleModule() reuses the cached bundle while no file it was built fr
     const again = await bundleModule(entry);
     strictEqual(again.hash, first.hash);
     strictEqual(await stored(s.cache, again.hash), ino, "taken from the cache, not rebuilt");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("a bundle taken from the cache counts as used: its files are kept from pruning", async () => {
+  const s = await scratch();
+  try {
+    const entry = `file://${s.dir}/app.ts`;
+    const { hash } = await bundleModule(entry);
+    const index = [...Deno.readDirSync(`${s.cache}/bundle-index`)][0].name;
+    const files = [`${s.cache}/bundles/${hash}.js`, `${s.cache}/bundle-index/${index}`];
+    const weekAgo = (Date.now() - 8 * 86_400_000) / 1000;
+    for (const f of files) await Deno.utime(f, weekAgo, weekAgo);
+    await bundleModule(entry);
+    for (const f of files) {
+      const age = Date.now() - (await Deno.stat(f)).mtime!.getTime();
+      ok(age < 60_000, `${f} was used ${age} ms ago`);
+    }
+    strictEqual((await pruneCache(s.cache))?.files, 0);
   } finally {
     await s.done();
   }
