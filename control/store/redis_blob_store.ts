@@ -54,6 +54,27 @@ return 1
 );
 
 /**
+ * Notes a use of each of some blobs that exist.
+ * KEYS: 1 use times.
+ * ARGV: 1 key prefix, 2 nowMs, then hashes.
+ * Result: the hashes of those that do not exist.
+ */
+const touchBlobs = script(
+  1,
+  `
+local missing = {}
+for i = 3, #ARGV do
+  if redis.call("EXISTS", ARGV[1] .. "blob:" .. ARGV[i]) == 1 then
+    redis.call("ZADD", KEYS[1], ARGV[2], ARGV[i])
+  else
+    missing[#missing + 1] = ARGV[i]
+  end
+end
+return missing
+`,
+);
+
+/**
  * Deletes blobs unused since a time (checked here, atomically with the delete).
  * KEYS: 1 use times.
  * ARGV: 1 key prefix, 2 cutoff ms, then hashes.
@@ -87,6 +108,7 @@ export class RedisBlobStore implements BlobStore {
     ctx.define({
       nmPublishBlob: publishBlob,
       nmTouchBlob: touchBlob,
+      nmTouchBlobs: touchBlobs,
       nmDeleteUntouched: deleteUntouched,
     });
   }
@@ -126,6 +148,23 @@ export class RedisBlobStore implements BlobStore {
     const now = this.#ctx.clock.now();
     return (await this.#ctx.script<number>("nmTouchBlob", this.#key(hash), blobUsed, hash, now)) ===
       1;
+  }
+
+  /** Of `hashes`, those not stored; the others count as used, like {@linkcode has}. */
+  async missing(hashes: string[]): Promise<string[]> {
+    const { blobUsed, prefix } = this.#ctx.keys;
+    const now = this.#ctx.clock.now();
+    const missing: string[] = [];
+    for (let i = 0; i < hashes.length; i += 1000) {
+      missing.push(
+        ...await this.#ctx.script<string[]>(
+          "nmTouchBlobs",
+          ...[blobUsed, prefix, now],
+          ...hashes.slice(i, i + 1000),
+        ),
+      );
+    }
+    return missing;
   }
 
   async untouchedSince(beforeMs: number): Promise<string[]> {

@@ -48,16 +48,17 @@ export async function connectRedisStore(
     retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
     keyPrefix: options.keyPrefix ?? "nm:",
   });
+  const blobs = new RedisBlobStore(ctx);
   const store: Store = {
     kind: "redis",
     apps: new RedisAppStore(ctx),
-    blobs: new RedisBlobStore(ctx),
+    blobs,
     queue: new RedisCallQueue(ctx),
     outputs: new RedisOutputStore(ctx),
     logs: new RedisLogBus(ctx),
     workers: new RedisWorkerRegistry(ctx),
     secrets: new RedisSecretStore(ctx),
-    volumes: new RedisVolumeStore(ctx),
+    volumes: new RedisVolumeStore(ctx, blobs),
     deployments: new RedisDeploymentStore(ctx),
     ticks: new RedisTickLeases(ctx),
     warnings: () => warnings(ctx),

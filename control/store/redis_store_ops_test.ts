@@ -283,3 +283,22 @@ Deno.test("redis: blobs stored before use times were kept count as used when fir
     }
   });
 });
+
+Deno.test("redis: volume chunks an earlier version kept apart are read, and move to the blob store when used again", async () => {
+  await withRedis(async (url, admin) => {
+    const store = await connectRedisStore(url);
+    try {
+      await admin.set("nm:chunk:legacy", "abc");
+      deepStrictEqual(await store.volumes.getChunk("legacy"), new TextEncoder().encode("abc"));
+      deepStrictEqual(await store.volumes.missingChunks(["legacy", "absent"]), ["absent"]);
+      equal(await admin.exists("nm:chunk:legacy"), 0);
+      equal(await store.blobs.has("legacy"), true);
+      deepStrictEqual(await store.volumes.getChunk("legacy"), new TextEncoder().encode("abc"));
+      await store.volumes.putChunk("absent", new Uint8Array([7]));
+      deepStrictEqual(await store.volumes.missingChunks(["legacy", "absent"]), []);
+      deepStrictEqual(await store.blobs.get("absent"), new Uint8Array([7]));
+    } finally {
+      await store.close();
+    }
+  });
+});

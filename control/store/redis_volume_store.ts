@@ -4,12 +4,15 @@
  *
  * Keys (under the prefix): `vol:<name>`, a hash of `created`, `version`,
  * `files`, `bytes`; `vol:<name>:tree`, a hash of path -> file JSON
- * (`{size, chunks, mtimeMs}`); `volumes`, the set of names; `chunk:<hash>`,
- * one content chunk (at most 4 MiB, so no value nears Redis's 512 MB limit).
+ * (`{size, chunks, mtimeMs}`); `volumes`, the set of names. Content chunks
+ * (at most 4 MiB each) are blobs of the store's blob store, which deletes
+ * those no file refers to any more (control/_blob_sweep.ts). Chunks that
+ * earlier versions kept as `chunk:<hash>` strings are still read, and move
+ * to the blob store when a commit refers to them again.
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { RedisContext } from "./_redis_context.ts";
+import type { RedisBlobStore } from "./redis_blob_store.ts";
 import type {
   CommitResult,
   VolumeChangeRecord,
@@ -73,8 +76,11 @@ return {1, redis.call('HINCRBY', KEYS[1], 'version', 1)}`;
 /** Volumes in Redis, on the store's shared connection. */
 export class RedisVolumeStore implements VolumeStore {
   readonly #ctx: RedisContext;
+  readonly #blobs: RedisBlobStore;
 
-  constructor(ctx: RedisContext) {
+  /** Keeps content chunks in `blobs`. */
+  constructor(ctx: RedisContext, blobs: RedisBlobStore) {
+    this.#blobs = blobs;
     ctx.define({
       nmCreateVolume: { numberOfKeys: 2, lua: CREATE_VOLUME },
       nmCommitVolume: { numberOfKeys: 2, lua: COMMIT_VOLUME },
@@ -171,20 +177,25 @@ export class RedisVolumeStore implements VolumeStore {
   }
 
   async missingChunks(hashes: string[]): Promise<string[]> {
-    if (!hashes.length) return [];
-    const rows = await this.#ctx.run((r) => {
-      const pipe = r.pipeline();
-      for (const h of hashes) pipe.exists(this.#chunk(h));
-      return pipe.exec();
-    }) ?? [];
-    return hashes.filter((_, i) => rows[i]?.[1] !== 1);
+    const missing = await this.#blobs.missing(hashes);
+    if (!missing.length) return [];
+    // Kept as an earlier version did: moved to the blob store now that a commit refers to it.
+    const legacy = await this.#ctx.run((r) => r.mgetBuffer(...missing.map((h) => this.#chunk(h))));
+    const moved = missing.filter((_, i) => legacy[i]);
+    await Promise.all(moved.map(async (hash) => {
+      await this.#blobs.put(hash, new Uint8Array(legacy[missing.indexOf(hash)]!));
+      await this.#ctx.run((r) => r.del(this.#chunk(hash)));
+    }));
+    return missing.filter((_, i) => !legacy[i]);
   }
 
-  async putChunk(hash: string, data: Uint8Array): Promise<void> {
-    await this.#ctx.run((r) => r.set(this.#chunk(hash), Buffer.from(data)));
+  putChunk(hash: string, data: Uint8Array): Promise<void> {
+    return this.#blobs.put(hash, data);
   }
 
   async getChunk(hash: string): Promise<Uint8Array | undefined> {
+    const blob = await this.#blobs.get(hash);
+    if (blob) return blob;
     const data = await this.#ctx.run((r) => r.getBuffer(this.#chunk(hash)));
     return data ? new Uint8Array(data) : undefined;
   }
