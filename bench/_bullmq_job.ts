@@ -1,7 +1,9 @@
 // BullMQ baseline: N trivial jobs through one Queue and one Worker at concurrency 50.
 // Usage: deno run -A bench/_bullmq_job.ts REDIS_URL N
 // Runs N jobs once to warm up, resets Redis's command statistics, then times N more
-// and prints {"ms": ...}, so both sides of the comparison are measured warm.
+// and prints {"ms", "cpuS", "redisS"} (the CPU seconds of this process and of Redis in that
+// round), so both sides of the comparison are measured warm.
+import process from "node:process";
 import { BullWorker, Queue } from "./deps.ts";
 
 const [url, nArg] = Deno.args;
@@ -36,15 +38,34 @@ async function round(): Promise<number> {
   return performance.now() - started;
 }
 
+/** Runs redis-cli on the benchmark's Redis and returns what it printed. */
+async function redisCli(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("redis-cli", {
+    args: ["-h", hostname, "-p", port, ...args],
+    stdout: "piped",
+  }).output();
+  if (!out.success) throw new Error(`redis-cli ${args.join(" ")} failed on ${url}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Redis's CPU seconds so far (user + system). */
+async function redisCpu(): Promise<number> {
+  const text = await redisCli("INFO", "cpu");
+  const field = (name: string) => Number(text.match(new RegExp(`^${name}:([\\d.]+)`, "m"))?.[1]);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
 await round();
-// BullMQ's client type is an adapter interface without CONFIG; redis-cli is what the bench
-// itself uses to read and reset the statistics.
-const reset = await new Deno.Command("redis-cli", {
-  args: ["-h", hostname, "-p", port, "CONFIG", "RESETSTAT"],
-}).output();
-if (!reset.success) throw new Error(`redis-cli CONFIG RESETSTAT failed on ${url}`);
+// BullMQ's client type is an adapter interface without CONFIG or INFO; redis-cli is what the
+// bench itself uses to read and reset the statistics.
+await redisCli("CONFIG", "RESETSTAT");
+const redis0 = await redisCpu();
+const cpu0 = process.cpuUsage();
 const ms = await round();
+const cpu = process.cpuUsage(cpu0);
+const redisS = await redisCpu() - redis0;
 await worker.close();
 await queue.close();
-console.log(JSON.stringify({ ms }));
+// CPU of the measured round: this process (queue and worker) and Redis.
+console.log(JSON.stringify({ ms, cpuS: (cpu.user + cpu.system) / 1e6, redisS }));
 Deno.exit(0);

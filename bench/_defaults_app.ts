@@ -1,6 +1,8 @@
 // The app the default-options benchmarks run: functions with NO options at all.
-// `-- map N [R]`: R maps of N trivial inputs, prints {"ms": [...]} (one per map).
+// `-- map N [R]`: R maps of N trivial inputs, prints {"ms": [...], "cpuS"} (a time per map, and
+// this client's CPU seconds over them all).
 // `-- warm N`: N warm `.remote()` calls, prints {"warm": [...]}.
+import process from "node:process";
 import { App } from "@nano/modal";
 
 const app = new App("defaults-bench");
@@ -15,6 +17,7 @@ app.localEntrypoint(async (args) => {
   if (mode === "map") {
     const inputs = Array.from({ length: n }, (_, i) => i);
     const times: number[] = [];
+    const cpu0 = process.cpuUsage();
     for (let r = 0; r < Number(rArg ?? 1); r++) {
       const t = performance.now();
       let count = 0;
@@ -23,7 +26,9 @@ app.localEntrypoint(async (args) => {
       times.push(performance.now() - t);
       console.log(JSON.stringify({ round: r, ms: times.at(-1) }));
     }
-    console.log(JSON.stringify({ ms: times }));
+    // This client's CPU over the maps (seconds), for the benchmarks' CPU per input.
+    const cpu = process.cpuUsage(cpu0);
+    console.log(JSON.stringify({ ms: times, cpuS: (cpu.user + cpu.system) / 1e6 }));
   } else if (mode === "warm") {
     for (let i = 0; i < 200; i++) await echo.remote(i);
     const warm: number[] = [];

@@ -8,6 +8,7 @@
  */
 import { startRedis } from "../tests/mod.ts";
 import type { Row } from "./_table.ts";
+import { redisCpuSeconds, TreeCpu } from "./_tree_cpu.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
@@ -59,7 +60,15 @@ async function waitForLine(child: Deno.ChildProcess, pattern: RegExp): Promise<R
   }
 }
 
-async function lastJson(child: Deno.ChildProcess): Promise<{ ms: number; all: number[] }> {
+/** What a benchmark child printed last: its times, and the CPU it says it used (seconds). */
+interface ChildFigures {
+  ms: number;
+  all: number[];
+  cpuS?: number;
+  redisS?: number;
+}
+
+async function lastJson(child: Deno.ChildProcess): Promise<ChildFigures> {
   const out = await child.output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
   if (out.code !== 0) {
@@ -67,7 +76,7 @@ async function lastJson(child: Deno.ChildProcess): Promise<{ ms: number; all: nu
   }
   const j = JSON.parse(text);
   const all: number[] = Array.isArray(j.ms) ? j.ms : [j.ms];
-  return { ms: all[0], all };
+  return { ms: all[0], all, cpuS: j.cpuS, redisS: j.redisS };
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
@@ -87,6 +96,10 @@ interface MapFigures {
   /** Microseconds of CPU per input in the control plane and in the worker (not its sandboxes). */
   serveUs: number;
   workerUs: number;
+  /** Microseconds of CPU per input in the worker's sandboxes, the client and Redis (defaults only). */
+  sandboxUs?: number;
+  clientUs?: number;
+  redisUs?: number;
 }
 
 async function nanoModal(
@@ -134,10 +147,15 @@ async function nanoModal(
     await runMap(N);
     await redisCli(port, "CONFIG", "RESETSTAT");
     const cpu0 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
+    const redis0 = await redisCpuSeconds(port);
+    // The worker with its sandboxes (which its own CPU figure leaves out).
+    const workerTree = new TreeCpu([worker.pid]);
     // Defaults: a new app's map, then a second map of the same app (warm, like BullMQ's measured
     // round); CPU and commands count over both.
     const rounds = tuned ? 1 : 2;
-    const { ms, all } = await runMap(N, rounds);
+    const { ms, all, cpuS: clientS } = await runMap(N, rounds);
+    const treeS = workerTree.stop();
+    const redisS = await redisCpuSeconds(port) - redis0;
     const cpu1 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
     const commands = await commandCount(port) / rounds;
     // The client's bundling and start-up happen in the serve and worker processes too (the
@@ -149,6 +167,10 @@ async function nanoModal(
       perInput: commands / N,
       serveUs: us(0),
       workerUs: us(1),
+      // The worker's tree less the worker: its sandboxes (and a spare started meanwhile).
+      sandboxUs: (treeS * 1e6) / (N * rounds) - us(1),
+      clientUs: clientS === undefined ? undefined : (clientS * 1e6) / (N * rounds),
+      redisUs: (redisS * 1e6) / (N * rounds),
     };
   } finally {
     for (const p of [worker, serve]) {
@@ -159,12 +181,25 @@ async function nanoModal(
   }
 }
 
-async function bullmq(url: string, port: number): Promise<{ rate: number; perInput: number }> {
+/** BullMQ's figures: its rate, Redis commands and CPU (its process, Redis) per job. */
+interface BullFigures {
+  rate: number;
+  perInput: number;
+  processUs: number;
+  redisUs: number;
+}
+
+async function bullmq(url: string, port: number): Promise<BullFigures> {
   await redisCli(port, "FLUSHALL");
   await redisCli(port, "CONFIG", "RESETSTAT");
-  const { ms } = await lastJson(spawn(["run", "-A", "bench/_bullmq_job.ts", url, String(N)]));
+  const j = await lastJson(spawn(["run", "-A", "bench/_bullmq_job.ts", url, String(N)]));
   const commands = await commandCount(port);
-  return { rate: N / (ms / 1000), perInput: commands / N };
+  return {
+    rate: N / (j.ms / 1000),
+    perInput: commands / N,
+    processUs: (j.cpuS! * 1e6) / N,
+    redisUs: (j.redisS! * 1e6) / N,
+  };
 }
 
 /** Runs the Redis benchmark and returns its rows. */
@@ -203,6 +238,7 @@ export async function redisBench(): Promise<Row[]> {
         value: `${nm.serveUs.toFixed(0)} µs / ${nm.workerUs.toFixed(0)} µs`,
         baseline: `tuned: ${tuned.serveUs.toFixed(0)} µs / ${tuned.workerUs.toFixed(0)} µs`,
       },
+      cpuRow(nm, bull),
       {
         name: "Redis commands per input (defaults)",
         value: nm.perInput.toFixed(2),
@@ -214,4 +250,25 @@ export async function redisBench(): Promise<Row[]> {
   } finally {
     await redis.stop();
   }
+}
+
+/**
+ * CPU per input of every process on each side. Both sides keep the machine's
+ * two cores busy, so a rate is about 2 cores over this figure: 2× BullMQ's
+ * rate needs about half its CPU per job.
+ */
+function cpuRow(nm: MapFigures, bull: BullFigures): Row {
+  const parts = [nm.serveUs, nm.workerUs, nm.sandboxUs!, nm.clientUs ?? 0, nm.redisUs!];
+  const total = parts.reduce((a, b) => a + b, 0);
+  const bullTotal = bull.processUs + bull.redisUs;
+  const us = (n: number) => `${n.toFixed(0)}`;
+  return {
+    name: "CPU per input, every process (defaults, both maps)",
+    value: `${us(total)} µs: control plane ${us(nm.serveUs)} · worker ${us(nm.workerUs)} · ` +
+      `sandboxes ${us(nm.sandboxUs!)} · client ${us(nm.clientUs ?? 0)} · Redis ${us(nm.redisUs!)}`,
+    baseline: `BullMQ ${us(bullTotal)} µs: its process ${us(bull.processUs)} · Redis ${
+      us(bull.redisUs)
+    }`,
+    ratio: `${(total / bullTotal).toFixed(2)}×`,
+  };
 }
