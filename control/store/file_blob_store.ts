@@ -95,12 +95,25 @@ export class FileBlobStore implements BlobStore {
   }
 
   async deleteUntouched(hashes: string[], beforeMs: number): Promise<number> {
+    const tmpDir = `${this.#dir}/tmp`;
+    await Deno.mkdir(tmpDir, { recursive: true });
     let deleted = 0;
     for (const hash of hashes) {
       const path = this.#path(hash);
-      // Checked again just before: a blob asked for since it was listed stays.
       if ((await modifiedMs(path)) >= beforeMs) continue;
-      await Deno.remove(path).then(() => deleted++, () => {});
+      // Moved aside first, then checked: a use (`has`, `put`) that found it before the move
+      // shows in the time checked, and one after finds no blob (and uploads it again).
+      const aside = `${tmpDir}/${hash}.${crypto.randomUUID()}.gc`;
+      try {
+        await Deno.rename(path, aside);
+      } catch {
+        continue; // gone meanwhile
+      }
+      if ((await modifiedMs(aside)) >= beforeMs) {
+        // Used after all: put back, unless it was stored again meanwhile (the same bytes).
+        await Deno.link(aside, path).catch(() => {});
+      } else deleted++;
+      await Deno.remove(aside).catch(() => {});
     }
     return deleted;
   }

@@ -302,3 +302,18 @@ Deno.test("redis: volume chunks an earlier version kept apart are read, and move
     }
   });
 });
+
+Deno.test("redis: asking which of 70,000 volume chunks are missing answers (in bounded commands)", async () => {
+  await withRedis(async (url) => {
+    const store = await connectRedisStore(url);
+    try {
+      const hashes = Array.from({ length: 70_000 }, (_, i) => `h${i}`);
+      await store.volumes.putChunk("h5", new Uint8Array([5]));
+      const missing = await store.volumes.missingChunks(hashes);
+      equal(missing.length, 69_999);
+      equal(missing.includes("h5"), false);
+    } finally {
+      await store.close();
+    }
+  });
+});

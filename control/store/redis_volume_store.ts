@@ -73,6 +73,9 @@ end
 redis.call('HSET', KEYS[1], 'files', files, 'bytes', string.format('%.0f', bytes))
 return {1, redis.call('HINCRBY', KEYS[1], 'version', 1)}`;
 
+/** Hashes whose legacy key is looked for per round trip. */
+const LEGACY_CHECK_BATCH = 1000;
+
 /** Volumes in Redis, on the store's shared connection. */
 export class RedisVolumeStore implements VolumeStore {
   readonly #ctx: RedisContext;
@@ -178,15 +181,33 @@ export class RedisVolumeStore implements VolumeStore {
 
   async missingChunks(hashes: string[]): Promise<string[]> {
     const missing = await this.#blobs.missing(hashes);
-    if (!missing.length) return [];
-    // Kept as an earlier version did: moved to the blob store now that a commit refers to it.
-    const legacy = await this.#ctx.run((r) => r.mgetBuffer(...missing.map((h) => this.#chunk(h))));
-    const moved = missing.filter((_, i) => legacy[i]);
-    await Promise.all(moved.map(async (hash) => {
-      await this.#blobs.put(hash, new Uint8Array(legacy[missing.indexOf(hash)]!));
-      await this.#ctx.run((r) => r.del(this.#chunk(hash)));
-    }));
-    return missing.filter((_, i) => !legacy[i]);
+    const absent: string[] = [];
+    for (let i = 0; i < missing.length; i += LEGACY_CHECK_BATCH) {
+      const slice = missing.slice(i, i + LEGACY_CHECK_BATCH);
+      const found = await this.#ctx.run((r) => {
+        const pipe = r.pipeline();
+        for (const h of slice) pipe.exists(this.#chunk(h));
+        return pipe.exec();
+      }) ?? [];
+      for (let j = 0; j < slice.length; j++) {
+        // One at a time: a chunk is up to 4 MiB.
+        if (found[j]?.[1] !== 1 || !(await this.#migrate(slice[j]))) absent.push(slice[j]);
+      }
+    }
+    return absent;
+  }
+
+  /**
+   * Moves a chunk an earlier version kept as `chunk:<hash>` to the blob store,
+   * now that a commit refers to it; whether the blob store has it after.
+   */
+  async #migrate(hash: string): Promise<boolean> {
+    const data = await this.#ctx.run((r) => r.getBuffer(this.#chunk(hash)));
+    // Gone meanwhile: another control plane moved it.
+    if (!data) return await this.#blobs.has(hash);
+    await this.#blobs.put(hash, new Uint8Array(data));
+    await this.#ctx.run((r) => r.del(this.#chunk(hash)));
+    return true;
   }
 
   putChunk(hash: string, data: Uint8Array): Promise<void> {
@@ -197,6 +218,8 @@ export class RedisVolumeStore implements VolumeStore {
     const blob = await this.#blobs.get(hash);
     if (blob) return blob;
     const data = await this.#ctx.run((r) => r.getBuffer(this.#chunk(hash)));
-    return data ? new Uint8Array(data) : undefined;
+    if (data) return new Uint8Array(data);
+    // Moved to the blob store between the two reads.
+    return await this.#blobs.get(hash);
   }
 }
