@@ -14,11 +14,15 @@ import { fromBinary } from "../proto/deps.ts";
 import { type FunctionDef, FunctionDefSchema } from "../proto/messages.ts";
 import type { Store } from "./store/mod.ts";
 
-/** A blob stored or asked for this recently is never deleted. */
-export const BLOB_GRACE_MS = 3_600_000;
+/**
+ * A blob stored or asked for this recently is never deleted: a day, longer
+ * than any upload takes (a volume's files are all uploaded before its one
+ * commit refers to them; an image's files before the app that uses them).
+ */
+export const BLOB_GRACE_MS = 86_400_000;
 
 /** The blobs a function's image refers to (`addLocalFile`, `addLocalDir`). */
-function imageFiles(def: FunctionDef): string[] {
+export function imageFiles(def: FunctionDef): string[] {
   const hashes: string[] = [];
   for (const { layer } of def.image?.layers ?? []) {
     if (layer.case === "file") hashes.push(layer.value.hash);
@@ -32,6 +36,11 @@ async function referenced(store: Store): Promise<Set<string>> {
   const refs = new Set<string>();
   for (const app of await store.apps.listApps()) {
     refs.add(app.bundleHash);
+    if (app.imageFiles) {
+      for (const hash of app.imageFiles) refs.add(hash);
+      continue;
+    }
+    // A record from before apps listed their image files: read its functions.
     for (const functionId of Object.values(app.functionIds)) {
       const fn = await store.apps.getFunction(functionId);
       if (fn) {

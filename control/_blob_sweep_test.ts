@@ -6,6 +6,8 @@ import { openEmbeddedStore } from "./store/embedded_store.ts";
 import { connectRedisStore } from "./store/redis_store.ts";
 import type { Store } from "./store/mod.ts";
 import { startRedis } from "../tests/mod.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
+import { serviceFixture } from "./_service_fixture.ts";
 import { BLOB_GRACE_MS, sweepBlobs } from "./_blob_sweep.ts";
 
 const LIMITS = { maxBytes: 1 << 20, maxFiles: 100 };
@@ -89,5 +91,64 @@ Deno.test("the blob sweep does the same on Redis, where volume chunks are blobs 
   } finally {
     await store.close();
     await redis.stop();
+  }
+});
+
+Deno.test("CreateApp lists its images' files on the app, and the sweep keeps them by that list", async () => {
+  const f = await serviceFixture();
+  try {
+    const put = async (text: string) => {
+      const data = new TextEncoder().encode(text);
+      const hash = await sha256Hex(data);
+      await f.control.putBundle({ hash, data });
+      return hash;
+    };
+    const [bundle, file, dirFile] = await Promise.all([put("export {};"), put("a"), put("b")]);
+    const image = {
+      layers: [
+        { layer: { case: "base" as const, value: "deno" } },
+        { layer: { case: "file" as const, value: { remotePath: "/a", hash: file, mode: 0o644 } } },
+        {
+          layer: {
+            case: "dir" as const,
+            value: { remotePath: "/d", files: [{ path: "b", hash: dirFile, mode: 0o644 }] },
+          },
+        },
+      ],
+    };
+    const fn = (name: string) =>
+      create(FunctionDefSchema, {
+        name,
+        timeoutMs: 1000,
+        memoryMib: 64,
+        cpu: 1,
+        concurrency: 1,
+        maxContainers: 1,
+        image,
+      });
+    const { appId } = await f.control.createApp({
+      name: "imaged",
+      bundleHash: bundle,
+      ephemeral: true,
+      functions: [fn("one"), fn("two")],
+    });
+    const app = await f.store.apps.getApp(appId);
+    deepStrictEqual(app?.imageFiles?.sort(), [file, dirFile].sort());
+    // Kept by the list alone: its functions' records are not read.
+    const orphan = await put("orphan");
+    const defs = f.store.apps.getFunction.bind(f.store.apps);
+    const listed = new Set(Object.values(app!.functionIds));
+    f.store.apps.getFunction = (id) =>
+      listed.has(id) ? Promise.reject(new Error("read a listed app's function")) : defs(id);
+    try {
+      f.clock.advance(BLOB_GRACE_MS + 1);
+      equal(await sweepBlobs(f.store, f.clock.now()), 1);
+    } finally {
+      f.store.apps.getFunction = defs;
+    }
+    equal(await f.store.blobs.has(orphan), false);
+    for (const kept of [bundle, file, dirFile]) equal(await f.store.blobs.has(kept), true);
+  } finally {
+    await f.close();
   }
 });

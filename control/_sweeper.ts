@@ -52,17 +52,19 @@ export function startSweeper(store: Store, options: SweeperOptions): Sweeper {
   let timer: TimerHandle | undefined;
   let stopped = false;
   let blobSweepMs = clock.now() + FIRST_BLOB_SWEEP_MS;
+  let blobSweep: Promise<unknown> | undefined;
   const tick = async () => {
     try {
       await sweepOnce(store, maxInfraAttempts);
     } catch (err) {
       onError(err as Error);
     }
-    if (!stopped && clock.now() >= blobSweepMs) {
+    if (!stopped && !blobSweep && clock.now() >= blobSweepMs) {
       blobSweepMs = clock.now() + BLOB_SWEEP_EVERY_MS;
-      await sweepBlobs(store, clock.now()).catch((err) =>
-        onError(new Error(`unused blobs: ${(err as Error).message}`))
-      );
+      // Beside the lease sweeps, not in their way: it reads every app and volume.
+      blobSweep = sweepBlobs(store, clock.now())
+        .catch((err) => onError(new Error(`unused blobs: ${(err as Error).message}`)))
+        .finally(() => blobSweep = undefined);
     }
     if (!stopped) timer = clock.setTimeout(tick, intervalMs);
   };

@@ -17,6 +17,7 @@ import { sha256Hex } from "../proto/content_hash.ts";
 import { type AppRpcContext, createAppRpcs } from "./_app_rpcs.ts";
 import { Deployments } from "./_deployments.ts";
 import { stopAppRecord } from "./_stop_app.ts";
+import { imageFiles } from "./_blob_sweep.ts";
 
 /** Tuning of the control service. */
 export interface ControlServiceOptions {
@@ -163,6 +164,7 @@ export function createControlService(
         bundleHash: req.bundleHash,
         entryUrl: req.entryUrl,
         functionIds,
+        imageFiles: [...new Set(req.functions.flatMap(imageFiles))],
       };
       options.onAppCreated?.(app);
       const warm = functions.filter((_, i) => req.functions[i].minContainers > 0)

@@ -56,7 +56,10 @@ export interface FunctionCacheOptions {
 export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
-  readonly #bundles = new Map<string, Promise<string>>();
+  /** Downloads under way, by hash: functions loading at once fetch a bundle once. */
+  readonly #downloads = new Map<string, Promise<string>>();
+  /** The bundle hash of each loaded function, to keep those files in the cache. */
+  readonly #bundleOf = new Map<string, string>();
   /** Functions described ahead of their inputs (see {@linkcode FunctionCache.prefetch}). */
   readonly #prefetched = new Map<string, GetFunctionResponse>();
   /** Loaded pools, readable without awaiting (for the heartbeat's figures). */
@@ -99,6 +102,7 @@ export class FunctionCache {
     const def = res.def!;
     checkCapacity(def, HOST, `the worker on ${Deno.hostname()}`);
     const bundlePath = await this.#bundle(res.bundleHash);
+    this.#bundleOf.set(functionId, res.bundleHash);
     const output = (fd: 1 | 2 | 3, text: string, inputId?: string) =>
       this.#options.onOutput(res.appId, def.name, fd, text, inputId);
     const runner = this.#options.runner;
@@ -140,19 +144,21 @@ export class FunctionCache {
     return { appId: res.appId, def, pool };
   }
 
-  /** A bundle's path on disk, downloaded once per hash. */
+  /**
+   * A bundle's (or image file's) path on disk, downloaded unless the cache has
+   * it. Looked for on each load, not remembered: the cache dir may be pruned.
+   */
   #bundle(hash: string): Promise<string> {
-    let path = this.#bundles.get(hash);
+    let path = this.#downloads.get(hash);
     if (!path) {
-      path = this.#download(hash);
-      this.#bundles.set(hash, path);
-      path.catch(() => this.#bundles.delete(hash));
+      path = this.#download(hash).finally(() => this.#downloads.delete(hash));
+      this.#downloads.set(hash, path);
     }
     return path;
   }
 
   async #download(hash: string): Promise<string> {
-    const file = `${this.#options.cacheDir}/bundles/${hash}.js`;
+    const file = this.#path(hash);
     // Cached already (by this worker, or a run's client on this host): a use keeps it.
     if (await touchCached(file)) return file;
     const { data } = await this.#options.client.getBundle({ hash });
@@ -160,10 +166,15 @@ export class FunctionCache {
     return file;
   }
 
-  /** The paths of the bundles this worker has on disk. */
-  async bundlePaths(): Promise<string[]> {
-    const paths = await Promise.allSettled(this.#bundles.values());
-    return paths.flatMap((p) => p.status === "fulfilled" ? [p.value] : []);
+  /** The paths of the bundles that loaded functions, and those described ahead, run from. */
+  bundlePaths(): string[] {
+    const hashes = new Set(this.#bundleOf.values());
+    for (const described of this.#prefetched.values()) hashes.add(described.bundleHash);
+    return [...hashes].map((hash) => this.#path(hash));
+  }
+
+  #path(hash: string): string {
+    return `${this.#options.cacheDir}/bundles/${hash}.js`;
   }
 
   /** Stops the pools of an app that ended. */
@@ -174,6 +185,7 @@ export class FunctionCache {
       if (fn?.appId === appId) {
         this.#functions.delete(id);
         this.#pools.delete(id);
+        this.#bundleOf.delete(id);
         await fn.pool.close();
       }
     }

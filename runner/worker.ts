@@ -194,7 +194,7 @@ export class Worker {
    */
   async #cacheUpkeep(): Promise<void> {
     const entrypoint = await this.#entrypointReady.promise.catch(() => undefined);
-    const inUse = [...await this.#functions.bundlePaths(), ...(entrypoint ? [entrypoint] : [])];
+    const inUse = [...this.#functions.bundlePaths(), ...(entrypoint ? [entrypoint] : [])];
     for (const path of inUse) await touchCached(path);
     await pruneCache(this.#options.cacheDir);
   }

@@ -21,6 +21,12 @@ export interface AppRecord {
   entryUrl: string;
   /** Function name -> function id. */
   functionIds: Record<string, string>;
+  /**
+   * The blobs its functions' images add (`addLocalFile`, `addLocalDir`), so
+   * the blob sweep need not read every function; absent in records written
+   * before it was kept.
+   */
+  imageFiles?: string[];
 }
 
 /** One function of an app; `def` is the encoded `FunctionDef` message. */
