@@ -9,6 +9,8 @@
  * @module
  */
 
+import { removeUnusedSince } from "./remove_unused.ts";
+
 /** Cached files unused this long are deleted. */
 export const CACHE_MAX_AGE_MS = 7 * 86_400_000;
 /** A cache dir is pruned at most this often, across the processes sharing it. */
@@ -75,13 +77,17 @@ export async function pruneCache(
         if (ageMs === undefined) continue;
         const file = `${path}/${name}`;
         try {
-          const { mtime, size } = Deno.statSync(file);
+          const mtime = Deno.statSync(file).mtime;
           if (!mtime || nowMs - mtime.getTime() <= ageMs) continue;
-          Deno.removeSync(file);
+        } catch {
+          continue; // gone meanwhile (another process pruned it), or not ours: leave it
+        }
+        // Moved aside before its last check: a file a process just found in use stays.
+        const aside = `${file}.${crypto.randomUUID()}.tmp`;
+        const size = await removeUnusedSince(file, nowMs - ageMs, aside);
+        if (size !== null) {
           report.files++;
           report.bytes += size;
-        } catch {
-          // Gone meanwhile (another process pruned it), or not ours: leave it.
         }
       }
     }

@@ -10,6 +10,7 @@
  */
 import type { BlobStore } from "./blob_store.ts";
 import { type Clock, systemClock } from "../../proto/clock.ts";
+import { removeUnusedSince } from "../../proto/remove_unused.ts";
 
 const NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -100,20 +101,10 @@ export class FileBlobStore implements BlobStore {
     let deleted = 0;
     for (const hash of hashes) {
       const path = this.#path(hash);
-      if ((await modifiedMs(path)) >= beforeMs) continue;
-      // Moved aside first, then checked: a use (`has`, `put`) that found it before the move
-      // shows in the time checked, and one after finds no blob (and uploads it again).
+      if ((await modifiedMs(path)) >= beforeMs) continue; // used since it was listed
+      // Moved aside before its last check: a blob a caller was just told is there stays.
       const aside = `${tmpDir}/${hash}.${crypto.randomUUID()}.gc`;
-      try {
-        await Deno.rename(path, aside);
-      } catch {
-        continue; // gone meanwhile
-      }
-      if ((await modifiedMs(aside)) >= beforeMs) {
-        // Used after all: put back, unless it was stored again meanwhile (the same bytes).
-        await Deno.link(aside, path).catch(() => {});
-      } else deleted++;
-      await Deno.remove(aside).catch(() => {});
+      if ((await removeUnusedSince(path, beforeMs, aside)) !== null) deleted++;
     }
     return deleted;
   }
