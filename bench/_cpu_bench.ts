@@ -7,6 +7,7 @@
 import { ms, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
 import { runAppJson } from "./_bench_app_run.ts";
+import { cpuTicks } from "./_proc.ts";
 
 interface CpuFigures {
   parallelMs: number;
@@ -23,13 +24,7 @@ function cpuRun(url: string, n: number): Promise<CpuFigures> {
 
 /** CPU time (ms) a process has used so far, from /proc (0 if unreadable). */
 function cpuTimeMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks/s
-  } catch {
-    return 0;
-  }
+  return (cpuTicks(pid) ?? 0) * 10;
 }
 
 /** One row per runner: `serve --with-workers --runner R` with no other flag. */

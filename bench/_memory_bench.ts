@@ -7,40 +7,9 @@
 import type { Row } from "./_table.ts";
 import { runAppJson } from "./_bench_app_run.ts";
 import { startServe } from "./_serve.ts";
+import { descendants, rssMiB } from "./_proc.ts";
 
 const N = 20_000;
-
-/** Resident set (MiB) of a process, 0 once it is gone. */
-export function rssMiB(pid: number): number {
-  try {
-    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(s.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const c = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/children`).trim();
-      if (c) out.push(...c.split(" ").map(Number));
-    }
-  } catch { /* gone */ }
-  return out;
-}
-
-function descendants(pid: number): number[] {
-  const all: number[] = [];
-  const todo = childrenOf(pid);
-  while (todo.length) {
-    const p = todo.pop()!;
-    all.push(p);
-    todo.push(...childrenOf(p));
-  }
-  return all;
-}
 
 /** Samples peak RSS of `pid` and of its largest descendant until stopped. */
 function sampleRss(pid: number): { stop(): { server: number; sandbox: number; now: number } } {

@@ -8,7 +8,7 @@
  */
 import { startRedis } from "../tests/mod.ts";
 import type { Row } from "./_table.ts";
-import { redisCpuSeconds, TreeCpu } from "./_tree_cpu.ts";
+import { cpuTicks, redisCpuSeconds, TreeCpu } from "./_proc.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const N = 20_000;
@@ -80,11 +80,8 @@ async function lastJson(child: Deno.ChildProcess): Promise<ChildFigures> {
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+function cpuSeconds(pid: number): number {
+  return (cpuTicks(pid) ?? 0) / 100;
 }
 
 /** What one nano-modal map measured: its rate, Redis commands and CPU per input. */
@@ -146,7 +143,7 @@ async function nanoModal(
     // Warm up with a full-size map first (caches, JIT), as the BullMQ side does.
     await runMap(N);
     await redisCli(port, "CONFIG", "RESETSTAT");
-    const cpu0 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
+    const cpu0 = [cpuSeconds(serve.pid), cpuSeconds(worker.pid)];
     const redis0 = await redisCpuSeconds(port);
     // The worker with its sandboxes (which its own CPU figure leaves out).
     const workerTree = new TreeCpu([worker.pid]);
@@ -156,7 +153,7 @@ async function nanoModal(
     const { ms, all, cpuS: clientS } = await runMap(N, rounds);
     const treeS = workerTree.stop();
     const redisS = await redisCpuSeconds(port) - redis0;
-    const cpu1 = await Promise.all([cpuSeconds(serve.pid), cpuSeconds(worker.pid)]);
+    const cpu1 = [cpuSeconds(serve.pid), cpuSeconds(worker.pid)];
     const commands = await commandCount(port) / rounds;
     // The client's bundling and start-up happen in the serve and worker processes too (the
     // app is put, the function fetched): that is part of a map's cost, so it counts.

@@ -1,16 +1,30 @@
 /**
- * CPU time of a process and everything below it, sampled from /proc while a
- * benchmark runs: sandboxes are grandchildren of their worker (under
+ * What the benchmarks read of processes from /proc: memory, CPU time, and
+ * the processes below one (through `/proc/<pid>/task/<tid>/children`).
+ *
+ * {@linkcode TreeCpu} samples the CPU time of a process and everything below
+ * it while a benchmark runs: sandboxes are grandchildren of their worker (under
  * bubblewrap) and are killed, not waited for, so their time never reaches the
  * worker's `cutime`. A process that ends between two samples loses at most a
  * sample period of its time. The tree is walked from its roots through
  * `/proc/<pid>/task/<tid>/children`, a few small reads per sample.
  */
 
+/** Clock ticks a second in /proc's CPU times. */
 const TICKS_PER_SECOND = 100;
 
-/** A process's utime + stime in ticks, or undefined if it is gone. */
-function ticksOf(pid: number): number | undefined {
+/** Resident set (MiB) of a process, 0 once it is gone. */
+export function rssMiB(pid: number): number {
+  try {
+    const s = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(s.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** A process's utime + stime in ticks (100 a second), or undefined if it is gone. */
+export function cpuTicks(pid: number): number | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
@@ -22,7 +36,7 @@ function ticksOf(pid: number): number | undefined {
 }
 
 /** The children of a process: those of each of its threads (any thread may spawn). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   try {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -33,6 +47,11 @@ function childrenOf(pid: number): number[] {
     // Gone meanwhile.
   }
   return out;
+}
+
+/** The pids below `pid` now. */
+export function descendants(pid: number): number[] {
+  return tree(pid).slice(1);
 }
 
 /** The pids at or below `root` now, walked from the root (cheap: no scan of /proc). */
@@ -63,7 +82,7 @@ export class TreeCpu {
   #sample(atStart: boolean): void {
     for (const root of this.#roots) {
       for (const pid of tree(root)) {
-        const ticks = ticksOf(pid);
+        const ticks = cpuTicks(pid);
         if (ticks === undefined) continue;
         const seen = this.#seen.get(pid);
         if (seen) seen.last = ticks;
