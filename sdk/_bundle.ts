@@ -13,6 +13,7 @@ import { fastBundle } from "./_fast_bundle.ts";
 import { trimMappings } from "./_source_map_trim.ts";
 import { CLIENT_MODULE } from "./_connect.ts";
 import { BundleCache } from "./_bundle_cache.ts";
+import { touchCached } from "../proto/cache_prune.ts";
 
 /** A bundle and its content hash. */
 export interface Bundle {
@@ -85,11 +86,17 @@ async function esbuildBundle(
   if (!SHIPPED_SDK_URL.startsWith("file:")) return undefined;
   // Its map has no mappings into npm packages, so neither have those of the apps built on it.
   const sdkPath = new URL(SHIPPED_SDK_URL).pathname;
-  sdkBundle ??= cachedBundle(sdkPath, [], { fast: false, trimNpm: true }).then(
-    (b) => `${cacheDir()}/bundles/${b.hash}.js`,
-    () => undefined,
-  );
-  const sdkBundlePath = await sdkBundle;
+  const bundleSdk = () =>
+    cachedBundle(sdkPath, [], { fast: false, trimNpm: true }).then(
+      (b) => `${cacheDir()}/bundles/${b.hash}.js`,
+      () => undefined,
+    );
+  let sdkBundlePath = await (sdkBundle ??= bundleSdk());
+  // Looked for on each use, which also keeps it from the cache's pruning: a long
+  // `run --watch` may outlive a file it found once.
+  if (sdkBundlePath && !(await touchCached(sdkBundlePath))) {
+    sdkBundlePath = await (sdkBundle = bundleSdk());
+  }
   if (!sdkBundlePath) return undefined;
   const built = await fastBundle(entryPath, {
     externals,

@@ -83,3 +83,27 @@ Deno.test("bundleModule() bundles again when a local import or a types-only modu
     await s.done();
   }
 });
+
+Deno.test("bundleModule() still bundles an app after the cache lost every bundle", async () => {
+  const s = await scratch();
+  try {
+    await Deno.writeTextFile(
+      `${s.dir}/fast.ts`,
+      'import { App } from "@nano/modal";\nconst app = new App("f");\n' +
+        "export const f = app.function(function f(x: number) { return x; });\n",
+    );
+    const entry = `file://${s.dir}/fast.ts`;
+    await bundleModule(entry);
+    // Another process pruned the cache (or a test before this one used another cache dir).
+    for (const e of Deno.readDirSync(`${s.cache}/bundles`)) {
+      Deno.removeSync(`${s.cache}/bundles/${e.name}`);
+    }
+    await Deno.writeTextFile(`${s.dir}/fast.ts`, 'export const marker = "changed-42";\n', {
+      append: true,
+    });
+    const again = await bundleModule(entry);
+    ok(new TextDecoder().decode(again.code).includes("changed-42"));
+  } finally {
+    await s.done();
+  }
+});
