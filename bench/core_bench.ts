@@ -9,6 +9,22 @@ import { runBenchApp } from "./_bench_app_run.ts";
 
 /** Round trips of a plain `fetch` to a `Deno.serve` in another process (keep-alive, loopback). */
 export async function fetchBaseline(n: number): Promise<number[]> {
+  const floor = await startFloorServer();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n + 200; i++) {
+      const t = performance.now();
+      await (await fetch(floor.url)).text();
+      if (i >= 200) samples.push(performance.now() - t);
+    }
+  } finally {
+    await floor.stop();
+  }
+  return samples;
+}
+
+/** A trivial HTTP server in a process of its own: what the loopback fetch floor fetches. */
+export async function startFloorServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
@@ -20,20 +36,14 @@ export async function fetchBaseline(n: number): Promise<number[]> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const port = Number((await reader.read()).value?.trim());
   reader.releaseLock();
-  const url = `http://127.0.0.1:${port}/`;
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < n + 200; i++) {
-      const t = performance.now();
-      await (await fetch(url)).text();
-      if (i >= 200) samples.push(performance.now() - t);
-    }
-  } finally {
-    child.kill();
-    await child.status;
-    await child.stdout.cancel().catch(() => {});
-  }
-  return samples;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async stop() {
+      child.kill();
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+    },
+  };
 }
 
 async function denoRunEmpty(times: number): Promise<number[]> {
