@@ -44,12 +44,10 @@ Deno.test("a deno worker's kept spare becomes a new app's first sandbox, is star
       15_000,
     );
 
-    const one = await runCli([
-      "run",
-      "--server",
-      url,
-      `${await writeApp(whereApp("one"), dir)}::where`,
-    ]);
+    // Runs app `name`'s `where`, which prints the directory its sandbox runs in.
+    const runWhere = async (name: string) =>
+      runCli(["run", "--server", url, `${await writeApp(whereApp(name), dir)}::where`]);
+    const one = await runWhere("one");
     check(one.code === 0, "the first app's call", one);
     match(one.stdout.trim(), new RegExp(`/${first}/`), "the first app ran in the spare");
 
@@ -65,12 +63,7 @@ Deno.test("a deno worker's kept spare becomes a new app's first sandbox, is star
     const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
     strictEqual(await exists(`${cache}/sandboxes/${second}/sdk.js`), false, "no SDK loaded");
     strictEqual(await exists(`${cache}/spare-sdk.js`), false, "no SDK learned");
-    const two = await runCli([
-      "run",
-      "--server",
-      url,
-      `${await writeApp(whereApp("two"), dir)}::where`,
-    ]);
+    const two = await runWhere("two");
     check(two.code === 0, "the second app's call", two);
     match(
       two.stdout.trim(),

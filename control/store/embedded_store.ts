@@ -63,7 +63,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     apps.stopEphemeral(isGoneProcess);
     // `app list` shows the runs of the last day (the results' retention); older ones go, here
     // and then on each sweep of a server.
-    apps.pruneStopped(clock.now() - retentionMs);
+    await apps.forgetStopped();
   } catch (error) {
     db.close();
     throw error;

@@ -39,21 +39,6 @@ return 1
 );
 
 /**
- * Notes a use of a blob, if it exists.
- * KEYS: 1 blob, 2 use times.
- * ARGV: 1 hash, 2 nowMs.
- * Result: 1 if the blob exists, else 0.
- */
-const touchBlob = script(
-  2,
-  `
-if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
-redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1])
-return 1
-`,
-);
-
-/**
  * Notes a use of each of some blobs that exist.
  * KEYS: 1 use times.
  * ARGV: 1 key prefix, 2 nowMs, then hashes.
@@ -107,7 +92,6 @@ export class RedisBlobStore implements BlobStore {
     this.#ctx = ctx;
     ctx.define({
       nmPublishBlob: publishBlob,
-      nmTouchBlob: touchBlob,
       nmTouchBlobs: touchBlobs,
       nmDeleteUntouched: deleteUntouched,
     });
@@ -144,10 +128,7 @@ export class RedisBlobStore implements BlobStore {
   }
 
   async has(hash: string): Promise<boolean> {
-    const { blobUsed } = this.#ctx.keys;
-    const now = this.#ctx.clock.now();
-    return (await this.#ctx.script<number>("nmTouchBlob", this.#key(hash), blobUsed, hash, now)) ===
-      1;
+    return (await this.missing([hash])).length === 0;
   }
 
   /** Of `hashes`, those not stored; the others count as used, like {@linkcode has}. */

@@ -184,6 +184,10 @@ export class SqliteAppStore implements AppStore {
     });
   }
 
+  forgetStopped(): Promise<number> {
+    return attempt(() => this.pruneStopped(this.#clock.now() - this.#retentionMs));
+  }
+
   /**
    * Deletes the ephemeral apps stopped before `beforeMs` (those stopped
    * before stop times were kept: created before it), with their functions;
@@ -191,11 +195,6 @@ export class SqliteAppStore implements AppStore {
    * (outputs and logs are in memory), and every `nano-modal run` leaves one:
    * kept, they made each later start read thousands of rows.
    */
-  forgetStopped(): Promise<number> {
-    return attempt(() => this.pruneStopped(this.#clock.now() - this.#retentionMs));
-  }
-
-  /** {@linkcode SqliteAppStore.forgetStopped} with its cutoff given. */
   pruneStopped(beforeMs: number): number {
     const old = `SELECT app_id FROM apps WHERE ephemeral = 1 AND stopped = 1
         AND coalesce(stopped_ms, created_ms) < ?`;
