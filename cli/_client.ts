@@ -2,7 +2,7 @@
 import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { configuredToken, serverOrLocal } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 /** A client and how to let go of it. */
@@ -12,23 +12,29 @@ export interface CliClient {
   close(): void;
 }
 
-/** The server from `--server`/`NANO_MODAL_SERVER`; `what` names the command in the error. */
-export function requireServer(flag: string | boolean | undefined, what: string): string {
-  const server = configuredServer(flag);
+/**
+ * The server from `--server`/`NANO_MODAL_SERVER`, else this user's local
+ * `nano-modal serve`; `what` names the command in the error.
+ */
+export async function requireServer(
+  flag: string | boolean | undefined,
+  what: string,
+): Promise<string> {
+  const server = await serverOrLocal(flag);
   if (!server) {
     throw new UsageError(
-      `${what} needs a running control plane: start one with \`nano-modal serve\`, then pass --server URL or set NANO_MODAL_SERVER`,
+      `${what} needs a running control plane: start one with \`nano-modal serve\` (found on this machine by itself), or pass --server URL or set NANO_MODAL_SERVER`,
     );
   }
   return server;
 }
 
-/** Connects to the configured server. */
-export function connect(
+/** Connects to the configured server (or the local one). */
+export async function connect(
   values: Record<string, string | boolean | undefined>,
   what: string,
-): CliClient {
-  const serverUrl = requireServer(values.server, what);
+): Promise<CliClient> {
+  const serverUrl = await requireServer(values.server, what);
   const rpc = createRpcTransport({ baseUrl: serverUrl, token: configuredToken(values.token) });
   return { client: createClient(ControlService, rpc.transport), serverUrl, close: rpc.close };
 }

@@ -1,13 +1,14 @@
 /**
  * How `secret` and `volume` reach their state: the control plane of
- * `--server` / `NANO_MODAL_SERVER`, or with neither, the data dir itself
- * (the same one `serve` and an embedded `run` use), opened in this process.
+ * `--server` / `NANO_MODAL_SERVER`, else this user's local `nano-modal serve`
+ * if one runs (and no `--data-dir` was given), else the data dir itself (the
+ * same one `serve` and an embedded `run` use), opened in this process.
  * RPC failures become one line saying what to do.
  */
 import { Code, ConnectError, type Transport } from "../proto/deps.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { localStateTransport } from "../control/mod.ts";
-import { configuredDataDir, configuredServer, configuredToken } from "./config.ts";
+import { configuredDataDir, configuredServer, configuredToken, serverOrLocal } from "./config.ts";
 import { openDataDir } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
@@ -27,7 +28,9 @@ export interface StateConnection {
 export async function connectState(
   values: Record<string, string | boolean | undefined>,
 ): Promise<StateConnection> {
-  const server = configuredServer(values.server);
+  const server = values["data-dir"] === undefined
+    ? await serverOrLocal(values.server)
+    : configuredServer(values.server);
   if (!server) {
     const dataDir = configuredDataDir(values["data-dir"]);
     const store = await openDataDir(dataDir);

@@ -50,7 +50,7 @@ export async function appCommand(args: string[]): Promise<number> {
     )[0];
     throw new UsageError(`Usage: ${usage}`);
   }
-  const cli = connect(values, `app ${sub}`);
+  const cli = await connect(values, `app ${sub}`);
   try {
     switch (sub) {
       case "list":

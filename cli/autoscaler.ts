@@ -9,7 +9,7 @@ import {
 import { systemClock } from "../proto/clock.ts";
 import { intFlag, parse, serverUrl } from "./_args.ts";
 import { cacheDir } from "./_runner.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { configuredToken, serverOrLocal } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 export const AUTOSCALER_HELP = `Start workers when inputs wait, drain them when idle.
@@ -69,10 +69,10 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`autoscaler takes no file or command, got "${positionals[0]}"`);
   }
-  const server = configuredServer(values.server);
+  const server = await serverOrLocal(values.server);
   if (!server) {
     throw new UsageError(
-      "autoscaler needs a control plane: pass --server URL or set NANO_MODAL_SERVER",
+      "autoscaler needs a control plane: pass --server URL or set NANO_MODAL_SERVER (or start `nano-modal serve` on this machine)",
     );
   }
   if (values.max === undefined) throw new UsageError("autoscaler needs --max N (and --min N)");

@@ -2,12 +2,23 @@
 import { serverUrl } from "./_args.ts";
 import { readTokenFile, tokenFilePath } from "../proto/token_file.ts";
 import { UsageError } from "./errors.ts";
+import { discoverLocalServer } from "../proto/local_server.ts";
 
 /** The server to use, if one is configured (`--server`, then `NANO_MODAL_SERVER`). */
 export function configuredServer(flag: string | boolean | undefined): string | undefined {
   if (typeof flag === "string") return serverUrl(flag, "--server");
   const env = Deno.env.get("NANO_MODAL_SERVER");
   return env ? serverUrl(env, "NANO_MODAL_SERVER") : undefined;
+}
+
+/**
+ * The server to use: `--server`, then `NANO_MODAL_SERVER`, then this user's
+ * local `nano-modal serve` if one is running (see `proto/local_server.ts`).
+ */
+export async function serverOrLocal(
+  flag: string | boolean | undefined,
+): Promise<string | undefined> {
+  return configuredServer(flag) ?? await discoverLocalServer();
 }
 
 function explicitToken(flag: string | boolean | undefined): string | undefined {

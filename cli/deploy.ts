@@ -55,7 +55,7 @@ export async function deployCommand(args: string[]): Promise<number> {
       `--name "${name}" is not valid: use letters, digits, ".", "_" and "-" (up to 64 characters)`,
     );
   }
-  const serverUrl = requireServer(values.server, "deploy");
+  const serverUrl = await requireServer(values.server, "deploy");
   const file = positionals[0];
   const entryUrl = await resolveFile(file);
   const rt = runtimeView();

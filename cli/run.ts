@@ -1,6 +1,7 @@
 /** `nano-modal run APP.ts`: runs an app's local entrypoint against a server (or an embedded one). */
 import { parse } from "./_args.ts";
 import { configuredServer, configuredToken } from "./config.ts";
+import { discoverLocalServer } from "../proto/local_server.ts";
 import { RunServer } from "./_run_server.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
 import { UsageError } from "./errors.ts";
@@ -21,10 +22,12 @@ where it parses, else passed as a string) and prints its result.
 Options:
   --detach              keep the app running after this command exits or dies
   --server URL          control plane to use (env NANO_MODAL_SERVER); without one,
-                        an embedded control plane and worker start in this process
+                        this user's local \`nano-modal serve\` if one runs, else an
+                        embedded control plane and worker start in this process
   --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
                         ~/.config/nano-modal/token a server of this user generated)
-  --runner docker|deno  runner for the embedded worker (default: docker if reachable)
+  --runner docker|deno  run on an embedded worker with this runner, even when a local
+                        server runs (default: docker if reachable)
   --check               type-check the app with \`deno check\` first; stop on errors
   --watch               serve the app's web endpoints, and run a new version of
                         the app each time APP.ts changes (same URLs)
@@ -95,16 +98,21 @@ export async function runCommand(args: string[]): Promise<number> {
   const [file, functionName] = splitTarget(positionals[0]);
   const entryUrl = await resolveFile(file);
   if (values.check) await typeCheck(new URL(entryUrl).pathname, file);
-  const configured = configuredServer(values.server);
+  // A local `nano-modal serve` is used when no server is named: its warm sandboxes start the
+  // app's first call at once. --runner asks for an embedded worker.
+  const named = configuredServer(values.server);
+  const local = named || values.runner !== undefined ? undefined : await discoverLocalServer();
+  if (local) console.error(dim(`nano-modal: using the local server at ${local}`));
+  const configured = named ?? local;
   const token = configured ? configuredToken(values.token) : undefined;
   const rt = runtimeView();
   rt.mode = "cli";
   if (!configured && values.detach) {
     throw new UsageError(
-      "--detach needs a control plane that outlives this command: start `nano-modal serve` and pass --server URL",
+      "--detach needs a control plane that outlives this command: start `nano-modal serve` (found by itself on this machine) or pass --server URL",
     );
   }
-  if (configured && values.runner !== undefined) {
+  if (named && values.runner !== undefined) {
     throw new UsageError(
       "--runner applies to the embedded worker only: pick the runner on `nano-modal worker` instead",
     );

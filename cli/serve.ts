@@ -11,6 +11,7 @@ import { chooseRunner } from "./_runner.ts";
 import { checkedToken, configuredDataDir, type ServerToken, serverToken } from "./config.ts";
 import { openDataDir, startEmbedded } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
+import { announceLocalServer } from "../proto/local_server.ts";
 import { eventLogFromFlags } from "./_events.ts";
 
 export const SERVE_HELP = `Start a control plane.
@@ -193,6 +194,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // Commands of this user on this machine that name no server use this one.
+  const listening = Number(new URL(server.url).port);
+  const withdraw = await announceLocalServer(localUrl(hostname, listening, server.url), listening);
   console.error(
     `nano-modal control plane listening on ${server.url} (${store.kind} store${
       redisUrl ? "" : ` in ${dataDir}`
@@ -211,6 +215,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", () => stop.resolve());
   await stop.promise;
   console.error("nano-modal: shutting down");
+  withdraw();
   await server.close();
   return 0;
+}
+
+/** The URL a client on this machine reaches a server listening on `hostname` by. */
+function localUrl(hostname: string, port: number, url: string): string {
+  if (["::", "::1", "[::1]"].includes(hostname)) return `http://[::1]:${port}`;
+  return hostname === "0.0.0.0" || LOOPBACK.has(hostname) ? `http://127.0.0.1:${port}` : url;
 }

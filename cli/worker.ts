@@ -2,7 +2,7 @@
 import { Worker } from "../runner/mod.ts";
 import { intFlag, parse } from "./_args.ts";
 import { cacheDir, chooseRunner } from "./_runner.ts";
-import { configuredServer, configuredWorkerToken } from "./config.ts";
+import { configuredWorkerToken, serverOrLocal } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { eventLogFromFlags } from "./_events.ts";
 import { parseDuration } from "./_duration.ts";
@@ -54,10 +54,10 @@ export async function workerCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`worker takes no file or command, got "${positionals[0]}"`);
   }
-  const server = configuredServer(values.server);
+  const server = await serverOrLocal(values.server);
   if (!server) {
     throw new UsageError(
-      "worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER",
+      "worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER (or start `nano-modal serve` on this machine)",
     );
   }
   const capacity = intFlag("concurrency", values.concurrency, {

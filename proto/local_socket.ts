@@ -25,13 +25,28 @@ export function localSocketDir(): string | undefined {
 }
 
 /** Whether `dir` is a real directory of this user that no one else may open. */
-function ownedAndPrivate(dir: string): boolean {
+export function ownedAndPrivate(dir: string): boolean {
   try {
     const info = Deno.lstatSync(dir);
     return info.isDirectory && info.uid === Deno.uid() && ((info.mode ?? 0o777) & 0o077) === 0;
   } catch {
     return false;
   }
+}
+
+/** Removes the links of servers that ended without withdrawing them (killed): their sockets are gone. */
+function removeDangling(dir: string): void {
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isSymlink || !entry.name.endsWith(".sock")) continue;
+      const link = `${dir}/${entry.name}`;
+      try {
+        Deno.statSync(link);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) Deno.removeSync(link);
+      }
+    }
+  } catch { /* a tidy-up only */ }
 }
 
 /**
@@ -48,6 +63,7 @@ export function announceLocalSocket(port: number, socketPath: string): () => voi
     return () => {};
   }
   if (!ownedAndPrivate(dir)) return () => {};
+  removeDangling(dir);
   const link = `${dir}/${port}.sock`;
   try {
     Deno.removeSync(link);

@@ -108,3 +108,18 @@ Deno.test("a client of a loopback URL reaches the announced socket, not the TCP 
     }
   });
 });
+
+Deno.test("announcing a socket removes the links that killed servers left behind", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const dir = await Deno.makeTempDir({ dir: runtime });
+    const live = socket(dir);
+    try {
+      announceLocalSocket(50130, `${dir}/gone.sock`); // its server was killed: nothing there
+      announceLocalSocket(50131, live.path);
+      const names = [...Deno.readDirSync(`${runtime}/nano-modal`)].map((e) => e.name).sort();
+      equal(names.join(","), "50131.sock");
+    } finally {
+      live.close();
+    }
+  });
+});

@@ -27,6 +27,21 @@ function testDataDir(): string {
   return dataDir;
 }
 
+let runtimeDir: string | undefined;
+
+/**
+ * One XDG_RUNTIME_DIR for every CLI run of this test file: the servers it starts announce
+ * themselves there (`proto/local_server.ts`), where other test files' commands never look.
+ */
+function testRuntimeDir(): string {
+  if (!runtimeDir) {
+    const dir = runtimeDir = Deno.makeTempDirSync({ prefix: "nano_modal_test_runtime_" });
+    Deno.chmodSync(dir, 0o700);
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  }
+  return runtimeDir;
+}
+
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
   delete env.NANO_MODAL_SERVER;
@@ -34,6 +49,7 @@ function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   // Plain scripts (`deno run -A app.ts`) find the CLI the documented way; here, this checkout's.
   env.NANO_MODAL_CLI = MAIN;
   env.NANO_MODAL_DATA_DIR = testDataDir();
+  env.XDG_RUNTIME_DIR = testRuntimeDir();
   return { ...env, ...extra };
 }
 

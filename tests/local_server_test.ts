@@ -1,0 +1,29 @@
+/**
+ * A `nano-modal serve` running on this machine is used by commands that name
+ * no server: `run` (whose app then starts on the server's warm sandboxes),
+ * `app list`; `--runner` still asks for an embedded worker; once the server
+ * stops, nothing points at it.
+ */
+import { match, ok } from "node:assert/strict";
+import { check, runCli, startServe } from "./_cli.ts";
+
+Deno.test("commands that name no server use the local `serve`, until it stops", async () => {
+  const { proc, url } = await startServe(["--with-workers", "--runner", "deno"]);
+  const port = new URL(url).port;
+  try {
+    const r = await runCli(["run", "examples/hello.ts"]);
+    check(r.code === 0 && r.stdout.trim() === "25", "run on the local server", r);
+    match(r.stderr, new RegExp(`using the local server at http://127\\.0\\.0\\.1:${port}\\n`));
+    const list = await runCli(["app", "list"]);
+    check(list.code === 0 && /^hello\s+ephemeral\s.*stopped/m.test(list.stdout), "app list", list);
+
+    const embedded = await runCli(["run", "--runner", "deno", "examples/hello.ts"]);
+    check(embedded.code === 0 && embedded.stdout.trim() === "25", "--runner: embedded", embedded);
+    ok(!embedded.stderr.includes("local server"), embedded.stderr);
+  } finally {
+    await proc.stop();
+  }
+  const after = await runCli(["app", "list"]);
+  check(after.code !== 0, "no server after it stopped", after);
+  match(after.stderr, /needs a running control plane: start one with `nano-modal serve`/);
+});
