@@ -67,12 +67,16 @@ function mayRead(variable: string): boolean {
 export async function discoverLocalServer(): Promise<string | undefined> {
   if (!mayRead("NANO_MODAL_LOCAL_SERVER") || !mayRead("XDG_RUNTIME_DIR")) return undefined;
   if (Deno.env.get("NANO_MODAL_LOCAL_SERVER") === "0") return undefined;
-  const dir = localSocketDir();
-  if (!dir) return undefined;
-  const path = `${dir}/${FILE}`;
   try {
-    if ((await Deno.permissions.query({ name: "read", path: dir })).state !== "granted") {
+    if ((await Deno.permissions.query({ name: "sys", kind: "uid" })).state !== "granted") {
       return undefined;
+    }
+    const dir = localSocketDir();
+    if (!dir) return undefined;
+    const path = `${dir}/${FILE}`;
+    // Connecting to a Unix socket takes both (a script without them is not prompted).
+    for (const name of ["read", "write"] as const) {
+      if ((await Deno.permissions.query({ name, path: dir })).state !== "granted") return undefined;
     }
     if (!ownedAndPrivate(dir)) return undefined;
     const found = JSON.parse(await Deno.readTextFile(path)) as Partial<Announcement>;

@@ -13,6 +13,7 @@ import { InvalidError } from "./errors.ts";
 import { runtime } from "./_runtime.ts";
 import type { SessionOptions } from "./_session.ts";
 import { readTokenFile } from "../proto/token_file.ts";
+import { discoverLocalServer } from "../proto/local_server.ts";
 import type { Output } from "../proto/messages.ts";
 import { NestedSession } from "./_nested_calls.ts";
 
@@ -49,6 +50,12 @@ export function optionsFromEnv(): SessionOptions | undefined {
   return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
+/** This user's local `nano-modal serve`, if one runs, with the token it generated. */
+async function localOptions(): Promise<SessionOptions | undefined> {
+  const serverUrl = await discoverLocalServer();
+  return serverUrl ? { serverUrl, token: readTokenFile() } : undefined;
+}
+
 /**
  * The session calls go through: the running app's, or for calls made outside
  * an app (such as `FunctionCall.fromId(id).get()`), one made from the environment.
@@ -66,15 +73,16 @@ export function currentSession(what: string): Promise<CallSession> {
   }
   if (rt.session) return Promise.resolve(rt.session);
   if (!rt.detached) {
-    const options = optionsFromEnv();
-    if (!options) {
-      return Promise.reject(
-        new InvalidError(
-          `${what} needs a running app: call it from app.localEntrypoint(...) and start the script with \`nano-modal run FILE\` (or set NANO_MODAL_SERVER)`,
-        ),
-      );
-    }
-    rt.detached = loadSessionModule().then((m) => m.Session.connect(options));
+    rt.detached = (async () => {
+      // The environment's server, else this user's local `nano-modal serve` if one runs.
+      const options = optionsFromEnv() ?? await localOptions();
+      if (!options) {
+        throw new InvalidError(
+          `${what} needs a running app: call it from app.localEntrypoint(...) and start the script with \`nano-modal run FILE\` (or set NANO_MODAL_SERVER, or start \`nano-modal serve\` on this machine)`,
+        );
+      }
+      return (await loadSessionModule()).Session.connect(options);
+    })();
     rt.detached.catch(() => rt.detached = undefined);
   }
   return rt.detached;

@@ -54,7 +54,8 @@ Deno.test("deploy, call by name from a plain script, restart, redeploy while a c
   let cp = await startServe(serveArgs);
   try {
     const path = await writeApp(dir, appSource("v1"));
-    const noServer = await runCli(["deploy", path]);
+    // No server named, and the local one (this test's `serve`) not looked for.
+    const noServer = await runCli(["deploy", path], { env: { NANO_MODAL_LOCAL_SERVER: "0" } });
     strictEqual(noServer.code, 1);
     match(noServer.stderr, /start one with `nano-modal serve`/);
     strictEqual(noServer.stderr.trim().split("\n").length, 1, noServer.stderr);

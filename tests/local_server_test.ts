@@ -1,11 +1,11 @@
 /**
  * A `nano-modal serve` running on this machine is used by commands that name
  * no server: `run` (whose app then starts on the server's warm sandboxes),
- * `app list`; `--runner` still asks for an embedded worker; once the server
+ * `app list`, `deploy`, and a plain script's `RemoteFunction.fromName`; `--runner` still asks for an embedded worker; once the server
  * stops, nothing points at it.
  */
 import { match, ok } from "node:assert/strict";
-import { check, runCli, startServe } from "./_cli.ts";
+import { check, runCli, runDeno, startServe } from "./_cli.ts";
 
 Deno.test("commands that name no server use the local `serve`, until it stops", async () => {
   const { proc, url } = await startServe(["--with-workers", "--runner", "deno"]);
@@ -16,6 +16,20 @@ Deno.test("commands that name no server use the local `serve`, until it stops", 
     match(r.stderr, new RegExp(`using the local server at http://127\\.0\\.0\\.1:${port}\\n`));
     const list = await runCli(["app", "list"]);
     check(list.code === 0 && /^hello\s+ephemeral\s.*stopped/m.test(list.stdout), "app list", list);
+
+    // Deployed and called by name from a plain script, neither naming a server.
+    const deployed = await runCli(["deploy", "examples/deploy.ts"]);
+    check(deployed.code === 0, "deploy on the local server", deployed);
+    const called = await runDeno([
+      "run",
+      "-A",
+      "tests/fixtures/lookup_client.ts",
+      "remote",
+      "words",
+      "countWord",
+      JSON.stringify(["a b a", "a"]),
+    ]);
+    check(called.code === 0 && called.stdout.trim() === "2", "a plain script's call", called);
 
     const embedded = await runCli(["run", "--runner", "deno", "examples/hello.ts"]);
     check(embedded.code === 0 && embedded.stdout.trim() === "25", "--runner: embedded", embedded);
