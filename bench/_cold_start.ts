@@ -5,8 +5,9 @@
  * and calls `square.local(5)`, alternating in the same run. Both are timed
  * from outside, spawn to exit. The run's phases come from its
  * `NANO_MODAL_TRACE` marks (ms since its process started). Beside them, for
- * reference: the default runner, and `run --server` against a resident
- * `serve --with-workers --runner deno` (whose worker keeps a spare sandbox).
+ * reference: the default runner with no local server, and plain `run` (no
+ * flags) while a `serve --with-workers --runner deno` runs on this machine,
+ * which it finds by itself (its worker keeps a spare sandbox).
  */
 import { ms, percentile, type Row } from "./_table.ts";
 import { startServe } from "./_serve.ts";
@@ -41,7 +42,9 @@ function marks(stderr: string): Map<string, number> {
 /** The runner `nano-modal run` picks here without --runner (as it announces it). */
 async function defaultRunner(): Promise<string> {
   const hello = `${ROOT}examples/hello.ts`;
-  const { stderr } = await timed(["run", "-A", `${ROOT}main.ts`, "run", hello]);
+  const { stderr } = await timed(["run", "-A", `${ROOT}main.ts`, "run", hello], {
+    NANO_MODAL_LOCAL_SERVER: "0",
+  });
   return /using the (\w+) runner/.exec(stderr)?.[1] ?? "unknown";
 }
 
@@ -74,13 +77,19 @@ export async function coldStartRows(times: number): Promise<Row[]> {
       }
       local.push((await timed(["run", "-A", b])).wall);
       version.push((await timed(["run", "-A", `${ROOT}main.ts`, "--version"])).wall);
-      // The runner a user gets without --runner: docker where a daemon answers.
+      // The runner a user gets without --runner and no local server: docker where a daemon answers.
       await Deno.writeTextFile(a, `${hello}\n// ${tag} auto\n`);
-      auto.push((await timed(["run", "-A", `${ROOT}main.ts`, "run", a])).wall);
-      await Deno.writeTextFile(a, `${hello}\n// ${tag} resident\n`);
-      viaServer.push(
-        (await timed(["run", "-A", `${ROOT}main.ts`, "run", "--server", resident.url, a])).wall,
+      auto.push(
+        (await timed(["run", "-A", `${ROOT}main.ts`, "run", a], { NANO_MODAL_LOCAL_SERVER: "0" }))
+          .wall,
       );
+      // No flags: the local server is found.
+      await Deno.writeTextFile(a, `${hello}\n// ${tag} resident\n`);
+      const r2 = await timed(["run", "-A", `${ROOT}main.ts`, "run", a]);
+      if (!r2.stderr.includes(`using the local server at ${resident.url}`)) {
+        throw new Error(`run did not use the local server: ${r2.stderr}`);
+      }
+      viaServer.push(r2.wall);
     } finally {
       await Deno.remove(a).catch(() => {});
       await Deno.remove(b).catch(() => {});
@@ -103,15 +112,16 @@ export async function coldStartRows(times: number): Promise<Row[]> {
       value: order.map(([p, at]) => `${p} ${percentile(at, 50).toFixed(0)}`).join(" · "),
     },
     {
-      name: `nano-modal run hello.ts (fresh file, default runner: ${await defaultRunner()}), p50`,
+      name:
+        `nano-modal run hello.ts (fresh file, no local server, default runner: ${await defaultRunner()}), p50`,
       value: ms(percentile(auto, 50)),
       baseline: `deno run .local(5) ${ms(l)}`,
       ratio: `${(percentile(auto, 50) / l).toFixed(1)}×`,
       goal: "≤ 2×",
     },
     {
-      name: "nano-modal run --server URL hello.ts (fresh file; resident serve --with-workers " +
-        "--runner deno, its spare sandbox ready), p50",
+      name: "nano-modal run hello.ts (fresh file, no flags; a local serve --with-workers " +
+        "--runner deno runs, found by itself, its spare sandbox ready), p50",
       value: ms(percentile(viaServer, 50)),
       baseline: `deno run .local(5) ${ms(l)}`,
       ratio: `${(percentile(viaServer, 50) / l).toFixed(1)}×`,

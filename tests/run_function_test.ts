@@ -57,7 +57,10 @@ Deno.test("run --detach leaves the app running; app stop ends it", async () => {
     check(stop.code === 0, "stop", stop);
     const after = await runCli(["app", "list", "--server", cp.url]);
     match(after.stdout, /fnapp\s+ephemeral\s+-\s+stopped/);
-    const detachedEmbedded = await runCli(["run", path, "--detach"]);
+    // With no server named or found (this test's `serve` would be), --detach has nothing to outlive it.
+    const detachedEmbedded = await runCli(["run", path, "--detach"], {
+      env: { NANO_MODAL_LOCAL_SERVER: "0" },
+    });
     match(detachedEmbedded.stderr, /--detach needs a control plane/);
   } finally {
     await cp.proc.stop();
