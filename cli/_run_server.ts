@@ -68,9 +68,10 @@ export class RunServer {
       // What isolation the host gives is learnt by running a few programs:
       // learn it now, not when the first sandbox starts.
       (runner as { isolation?: () => Promise<unknown> }).isolation?.().catch(() => {});
-      // The deno runner starts a sandbox process now, to become the app's first sandbox
-      // (runner/_spare.ts) if that one has the SDK's default memoryMiB and nothing special.
-      // Its bundles are this user's own: the spare may load their SDK ahead.
+      // The runner starts a sandbox now (a deno process, or a container of the default image), to
+      // become the app's first sandbox (runner/_spare.ts, runner/docker/_spare.ts) if that one
+      // has the SDK's default limits and nothing special. Its bundles are this user's own: a
+      // deno spare may load their SDK ahead.
       (runner as Partial<Prestart>).prestart?.({ cacheDir: cacheDir(), preloadSdk: true });
       trace("runner chosen");
       const { startEmbedded } = await embedded;

@@ -184,3 +184,9 @@ export {
   MAX_RESULT_BYTES,
   readFrames,
 } from "./_framing.ts";
+
+/**
+ * The file a spare container's app is named in (`{"appName":...}`), written whole beside its
+ * socket once its bundle and socket are in place (see `docker/_spare.ts`).
+ */
+export const SPARE_ASSIGN_FILE = "assign.json";

@@ -19,12 +19,30 @@ import type { ReadBundle } from "./_spare_sdk.ts";
 
 let count = 0;
 
-/** Where a spare's output goes: kept until adoption (Deno's own warnings, if any), then the adopter's. */
-interface Output {
-  early: [1 | 2, string][];
-  /** Characters kept in `early`: at most {@linkcode MAX_EARLY_OUTPUT}. */
-  earlyChars: number;
-  sink?: (fd: 1 | 2, text: string) => void;
+/**
+ * Where a spare's output goes: kept until adoption (Deno's own warnings, if any), at most
+ * {@linkcode MAX_EARLY_OUTPUT} characters, then the adopter's.
+ */
+export class SpareOutput {
+  #early: [1 | 2, string][] = [];
+  #earlyChars = 0;
+  #sink?: (fd: 1 | 2, text: string) => void;
+
+  /** Takes one chunk the spare wrote. */
+  readonly write = (fd: 1 | 2, text: string): void => {
+    if (this.#sink) return this.#sink(fd, text);
+    const room = MAX_EARLY_OUTPUT - this.#earlyChars;
+    if (room <= 0) return;
+    const kept = text.length > room ? text.slice(0, room) : text;
+    this.#early.push([fd, kept]);
+    this.#earlyChars += kept.length;
+  };
+
+  /** From now on output goes to `sink`, starting with what was kept. */
+  adopt(sink: (fd: 1 | 2, text: string) => void): void {
+    this.#sink = sink;
+    for (const [fd, text] of this.#early.splice(0)) sink(fd, text);
+  }
 }
 
 /** An SDK a spare loads before it knows its app: the part bundles begin with, and its module. */
@@ -39,28 +57,20 @@ export interface SpareSdk {
  */
 const MAX_EARLY_OUTPUT = 64 * 1024;
 
-function keepEarly(output: Output, fd: 1 | 2, text: string): void {
-  const room = MAX_EARLY_OUTPUT - output.earlyChars;
-  if (room <= 0) return;
-  const kept = text.length > room ? text.slice(0, room) : text;
-  output.early.push([fd, kept]);
-  output.earlyChars += kept.length;
-}
-
 /** A sandbox process waiting for its app. */
 export class SpareSandbox {
   readonly #spawned: Spawned;
   readonly #dir: string;
   readonly #entrypointPath: string;
   readonly #memoryMib: number;
-  readonly #output: Output;
+  readonly #output: SpareOutput;
   /** The SDK's part of a bundle it loaded ahead, if any: it serves only bundles that begin so. */
   readonly #sdkPart?: string;
   #ended = false;
 
   private constructor(
     spawned: Spawned,
-    output: Output,
+    output: SpareOutput,
     at: { dir: string; entrypointPath: string; memoryMib: number; sdk?: SpareSdk },
   ) {
     this.#spawned = spawned;
@@ -82,7 +92,7 @@ export class SpareSandbox {
     const dir = `${options.rootDir}/nm-spare-x-${Deno.pid}-${++count}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     if (options.sdk) await Deno.writeTextFile(`${dir}/${SDK_FILE}`, options.sdk.module);
-    const output: Output = { early: [], earlyChars: 0 };
+    const output = new SpareOutput();
     const spawned = await spawnSandbox(host, bin, {
       sandboxId: dir.slice(dir.lastIndexOf("/") + 1),
       socketDir: dir,
@@ -94,7 +104,7 @@ export class SpareSandbox {
       entryArgs: ["", "--spare", ...(options.sdk ? ["--sdk"] : [])],
       stdin: "piped",
       removeDir: true,
-      onOutput: (fd, text) => output.sink ? output.sink(fd, text) : keepEarly(output, fd, text),
+      onOutput: output.write,
     });
     return new SpareSandbox(spawned, output, { dir, ...options });
   }
@@ -132,8 +142,7 @@ export class SpareSandbox {
     }
     // The worker listens in its own directory for this sandbox; the spare connects in its own.
     await Deno.link(`${spec.socketDir}/sock`, `${this.#dir}/sock`);
-    this.#output.sink = (fd, text) => spec.onOutput(fd, text);
-    for (const [fd, text] of this.#output.early.splice(0)) spec.onOutput(fd, text);
+    this.#output.adopt((fd, text) => spec.onOutput(fd, text));
     const writer = this.#spawned.child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(`${JSON.stringify({ appName: spec.appName })}\n`));
     await writer.close();

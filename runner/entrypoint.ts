@@ -2,7 +2,8 @@
  * The in-sandbox entrypoint: imports the app bundle once, then runs inputs
  * that the worker sends over the unix socket, `concurrency` at a time.
  *
- * Usage: entrypoint.js <socket-path> <bundle-url> <app-name> [--lifeline-stdin | --spare [--sdk]]
+ * Usage: entrypoint.js <socket-path> <bundle-url> <app-name>
+ *          [--lifeline-stdin] [--spare [--sdk] | --spare-file]
  *
  * With `--lifeline-stdin` a helper thread ends the process when stdin closes
  * (its worker died), even while user code spins on the main thread.
@@ -12,6 +13,9 @@
  * app (`{"appName":...}`), by when its socket and bundle are in place. With
  * `--sdk` it loads `sdk.js` beside its bundle first (proto/bundle_format.ts's
  * `SDK_FILE`): the SDK its bundle will begin with, split off by the runner.
+ * With `--spare-file` (a spare container, see runner/docker/_spare.ts) it
+ * waits instead for `SPARE_ASSIGN_FILE` (`_protocol.ts`) to appear beside its socket,
+ * which leaves stdin to the lifeline.
  *
  * It speaks to the SDK copy inside the bundle only through the runtime
  * object on `globalThis[Symbol.for("nano-modal.runtime")]` (the contract in proto/runtime.ts).
@@ -25,6 +29,7 @@ import {
   MAX_RESULT_BYTES,
   readFrames,
   type RunMessage,
+  SPARE_ASSIGN_FILE,
   syncMarker,
 } from "./_protocol.ts";
 import { describeError, resultTooLarge } from "./_entrypoint_errors.ts";
@@ -132,6 +137,26 @@ function watchLifeline(): void {
   new Worker(`data:application/javascript,${encodeURIComponent(source)}`, { type: "module" });
 }
 
+/** A spare container's app, once the worker writes {@linkcode SPARE_ASSIGN_FILE} in `dir`. */
+async function spareFileAssignment(dir: string): Promise<{ appName: string }> {
+  const path = `${dir}/${SPARE_ASSIGN_FILE}`;
+  // Watched before the first look: a file written in between is still seen.
+  const watcher = Deno.watchFs(dir, { recursive: false });
+  try {
+    const events = watcher[Symbol.asyncIterator]();
+    while (true) {
+      try {
+        return JSON.parse(await Deno.readTextFile(path));
+      } catch {
+        // Not there yet.
+      }
+      if ((await events.next()).done) return exitProcess(0);
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
 /** A spare sandbox's app, once the worker gives it one (ends the process if none comes). */
 async function spareAssignment(): Promise<{ appName: string }> {
   const decoder = new TextDecoder();
@@ -154,6 +179,10 @@ async function main(): Promise<void> {
     await import(new URL("./sdk.js", bundleUrl).href).catch(() => exitProcess(1));
   }
   if (flags.includes("--spare")) appName = (await spareAssignment()).appName;
+  if (flags.includes("--spare-file")) {
+    appName = (await spareFileAssignment(socketPath.slice(0, socketPath.lastIndexOf("/"))))
+      .appName;
+  }
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
   const frames = writer = new FrameWriter(conn);
 

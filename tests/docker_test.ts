@@ -169,9 +169,9 @@ app.localEntrypoint(async () => console.log("result", await ${name}.remote(21)))
   try {
     await proc.waitFor(/started/, 60_000);
     const docker = await connectDocker(dockerSocketPath());
-    const victims = await docker.listContainers({
-      filters: { label: [`nano-modal.function=${name}`] },
-    });
+    // By name: the container may be a spare that became this function's sandbox (see
+    // runner/docker/_spare.ts), named as its own but still labelled as a spare.
+    const victims = await docker.listContainers({ filters: { name: [`-${name}-`] } });
     strictEqual(victims.length, 1);
     await docker.getContainer(victims[0].Id).kill();
     const code = await proc.exited();

@@ -211,7 +211,8 @@ app.localEntrypoint(async () => { await ${name}.remote(); });
     const containers = async () =>
       (await docker!.listContainers({
         all: true,
-        filters: { label: [`nano-modal.function=${name}`] },
+        // By name: it may be the worker's spare container, which keeps a spare's labels.
+        filters: { name: [`-${name}-`] },
       })).length;
     try {
       await run.waitFor(/spinning/, 90_000);

@@ -49,11 +49,24 @@ export async function ensureNetwork(docker: Dockerode): Promise<void> {
 export const PIDS_LIMIT = 256;
 const OOM = /out of memory|heap limit|Allocation failed/i;
 
-/** Docker's create-container body for a sandbox. */
+/**
+ * A sandbox's container name: its id (`nm-<app>-<function>-<worker pid>-<n>`, what `docker ps`
+ * and tests find a function's containers by) and a random tail.
+ */
+export function containerName(sandboxId: string): string {
+  return `${sandboxId}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/**
+ * Docker's create-container body for a sandbox; with `spare`, for a spare container (see
+ * `_spare.ts`): its bundle is not mounted but arrives later in its socket directory, and it waits
+ * for its app's name there.
+ */
 export function containerConfig(
   spec: SandboxSpec,
   image: string,
   labels: Record<string, string>,
+  spare = false,
 ): Dockerode.ContainerCreateOptions {
   const def = spec.def;
   const memoryMib = Math.max(16, def.memoryMib);
@@ -64,7 +77,7 @@ export function containerConfig(
     ReadOnly: true,
   });
   return {
-    name: `${spec.sandboxId}-${crypto.randomUUID().slice(0, 6)}`,
+    name: containerName(spec.sandboxId),
     Image: image,
     Cmd: [
       "/usr/local/bin/deno",
@@ -76,9 +89,10 @@ export function containerConfig(
       `--v8-flags=--max-old-space-size=${memoryMib}`,
       MOUNT.entrypoint,
       `${MOUNT.socketDir}/sock`,
-      `file://${MOUNT.bundle}`,
+      spare ? `file://${MOUNT.socketDir}/bundle.js` : `file://${MOUNT.bundle}`,
       spec.appName,
       "--lifeline-stdin",
+      ...(spare ? ["--spare-file"] : []),
     ],
     // The image's own environment plus nothing of the worker's: no tokens, no secrets.
     // The function's own secrets only (spec.env), never the worker's environment.
@@ -96,7 +110,7 @@ export function containerConfig(
     HostConfig: {
       Mounts: [
         bind(spec.entrypointPath, MOUNT.entrypoint),
-        bind(spec.bundlePath, MOUNT.bundle),
+        ...(spare ? [] : [bind(spec.bundlePath, MOUNT.bundle)]),
         bind(spec.socketDir, MOUNT.socketDir),
         // The worker's copies of the function's volumes, writable by the container's user.
         ...(spec.mounts ?? []).map((m) => ({ ...bind(m.source, m.target), ReadOnly: m.readOnly })),
@@ -127,7 +141,7 @@ export async function startContainer(
   docker: Dockerode,
   spec: SandboxSpec,
   config: Dockerode.ContainerCreateOptions,
-): Promise<Sandbox> {
+): Promise<Sandbox & { rename(name: string): Promise<void> }> {
   const container = await docker.createContainer(config);
   let stderrTail = "";
   let output: Promise<void>;
@@ -175,6 +189,9 @@ export async function startContainer(
   return {
     id: spec.sandboxId,
     exited,
+    async rename(name) {
+      await container.rename({ name });
+    },
     async kill() {
       // One call stops and removes; `exited` then settles.
       await removeContainer(container);

@@ -89,6 +89,19 @@ export class ImageBuilder {
     return tag;
   }
 
+  /** The tag of `Image.deno()` if this host has that image already (nothing is built), else undefined. */
+  async builtDenoBase(): Promise<string | undefined> {
+    const tag = this.#denoBaseTag(await (this.#kit ??= denoKit(this.#denoPath)));
+    if (this.#built.has(tag)) return tag;
+    if (!(await this.#exists(tag))) return undefined;
+    this.#built.add(tag);
+    return tag;
+  }
+
+  #denoBaseTag(kit: DenoKit): string {
+    return `${this.#repository}/deno:${kit.id}`;
+  }
+
   /** Forgets that `tag` was built (it was removed behind our back). */
   forget(tag: string): void {
     this.#built.delete(tag);
@@ -97,7 +110,7 @@ export class ImageBuilder {
   async #base(base: BaseLayer, log: BuildLog): Promise<string> {
     const kit = await (this.#kit ??= denoKit(this.#denoPath));
     if (base.case === "base" && base.value === "deno") {
-      const tag = `${this.#repository}/deno:${kit.id}`;
+      const tag = this.#denoBaseTag(kit);
       await this.#once(tag, log, async () => {
         log(`Building the Deno base image ${tag}…`);
         const plan = await denoBasePlan(kit);

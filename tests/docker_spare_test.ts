@@ -1,0 +1,101 @@
+// End-to-end: a `nano-modal worker` on the docker runner keeps a container of the default image
+// started ahead; a new app's first sandbox is that container, another is started for the next
+// app, a function that would start differently (blockNetwork) gets a container of its own and
+// leaves the spare alone, and the worker's exit leaves no container behind.
+import { notStrictEqual, strictEqual } from "node:assert/strict";
+import { check, CliProcess, runCli, startServe, writeApp } from "./_cli.ts";
+import { until } from "./_autoscale_helpers.ts";
+
+async function docker(args: string[]): Promise<string> {
+  const out = await new Deno.Command("docker", { args, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`docker ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+/**
+ * Ids (12 characters) of running containers that mount something under `dir`: all, or only
+ * spares still waiting (an adopted one keeps its label, but its app is named in its directory).
+ * Retried by the caller: a container ending as it is listed may still be counted.
+ */
+async function containersOf(dir: string, waiting: boolean): Promise<string[]> {
+  const filter = waiting ? ["--filter", "label=nano-modal.spare=1"] : [];
+  const ids = (await docker(["ps", "-q", "--no-trunc", ...filter])).split("\n").filter(Boolean);
+  if (ids.length === 0) return [];
+  const found = JSON.parse(await docker(["inspect", ...ids]).catch(() => "[]")) as {
+    Id: string;
+    Mounts: { Source: string; Destination: string }[];
+  }[];
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  const out: string[] = [];
+  for (const c of found) {
+    const run = c.Mounts.find((m) =>
+      m.Source.startsWith(`${dir}/`) && m.Destination === "/nano-modal/run"
+    );
+    if (!run) continue;
+    // Its directory goes as it ends; an adopted one's names its app.
+    if (waiting && (!await exists(run.Source) || await exists(`${run.Source}/assign.json`))) {
+      continue;
+    }
+    out.push(c.Id.slice(0, 12));
+  }
+  return out.sort();
+}
+
+/** An app whose function says which container it runs in (a container's hostname is its id). */
+function hostApp(name: string, options = "{}"): string {
+  return `import { App } from "@nano/modal";
+const app = new App(${JSON.stringify(name)});
+export const host = app.function(${options}, function host() { return Deno.hostname(); });
+`;
+}
+
+Deno.test("a docker worker's kept spare container becomes a new app's first sandbox, is started again, and goes with the worker", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-docker-spare-" });
+  const cache = `${dir}/cache`;
+  const env = { NANO_MODAL_CACHE: cache };
+  const { proc: server, url } = await startServe([], { env });
+  const worker = new CliProcess(["worker", "--server", url, "--runner", "docker"], { env });
+  const runHost = async (name: string, options?: string) => {
+    const r = await runCli(
+      ["run", "--server", url, `${await writeApp(hostApp(name, options), dir)}::host`],
+      { timeoutMs: 120_000 },
+    );
+    check(r.code === 0, `app ${name}'s call`, r);
+    return r.stdout.trim();
+  };
+  try {
+    await worker.waitFor(/serving/, 30_000);
+    // The default image exists once a function has used it (a spare never builds it).
+    await runHost("warm");
+    const spare = async () => (await containersOf(cache, true))[0];
+    await until("a spare container waits", async () => (await spare()) !== undefined, 30_000);
+    const first = (await spare())!;
+    strictEqual(await runHost("one"), first, "the first app ran in the spare");
+
+    // One that starts differently gets its own container; the spare is kept.
+    await until("a second spare", async () => ![undefined, first].includes(await spare()), 30_000);
+    const second = (await spare())!;
+    notStrictEqual(await runHost("blocked", "{ blockNetwork: true }"), second);
+    strictEqual(await spare(), second, "the spare is still there");
+    strictEqual(await runHost("two"), second, "the next app ran in it");
+
+    // A drained worker removes its spare with its sandboxes.
+    await until("a third spare", async () => ![undefined, second].includes(await spare()), 30_000);
+    strictEqual(await worker.stop("SIGTERM"), 0);
+    await until(
+      "no container is left",
+      async () => (await containersOf(cache, false)).length === 0,
+      15_000,
+    );
+  } finally {
+    await worker.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    for (const id of await containersOf(cache, false).catch(() => [])) {
+      await docker(["rm", "-f", id]).catch(() => {});
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
