@@ -24,9 +24,9 @@ Options:
   --with-workers [N]     also run N workers in this process (default 1)
   --concurrency N        inputs each embedded worker holds at once (default 32)
   --runner docker|deno   runner for embedded workers (default: docker if reachable)
-  --no-spare             deno runner: embedded workers keep no sandbox process started
-                         ahead (by default each keeps one, so a new app's first call
-                         skips its start)
+  --no-spare             embedded workers keep no sandbox started ahead (by default each
+                         keeps one, a process or a container of the default image, so a
+                         new app's first call skips its start)
   --data-dir DIR         where apps, bundles and other durable records live without
                          Redis (env NANO_MODAL_DATA_DIR; default
                          $XDG_DATA_HOME/nano-modal or ~/.local/share/nano-modal)

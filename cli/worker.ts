@@ -27,8 +27,9 @@ Options:
   --quiet                print no event lines
   --prune-images-after D remove docker runner images nobody used for D (e.g. 7d, 12h;
                          default 7d; 0 never), checked hourly
-  --no-spare             deno runner: keep no sandbox process started ahead (by default
-                         one waits, ~40 MB, so a new app's first call skips its start)
+  --no-spare             keep no sandbox started ahead (by default one waits: a deno
+                         process, ~40 MB, or a container of the default image, so a new
+                         app's first call skips its start)
   -h, --help             show this help
 
 SIGTERM or Ctrl-C drains: inputs in hand finish, no new ones are taken.`;
