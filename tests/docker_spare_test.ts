@@ -24,10 +24,10 @@ async function containersOf(dir: string, waiting: boolean): Promise<string[]> {
   const filter = waiting ? ["--filter", "label=nano-modal.spare=1"] : [];
   const ids = (await docker(["ps", "-q", "--no-trunc", ...filter])).split("\n").filter(Boolean);
   if (ids.length === 0) return [];
-  const found = JSON.parse(await docker(["inspect", ...ids]).catch(() => "[]")) as {
-    Id: string;
-    Mounts: { Source: string; Destination: string }[];
-  }[];
+  // One at a time: other tests' containers come and go, and one gone fails a joint inspect.
+  const found = (await Promise.all(
+    ids.map((id) => docker(["inspect", id]).then((out) => JSON.parse(out), () => [])),
+  )).flat() as { Id: string; Mounts: { Source: string; Destination: string }[] }[];
   const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
   const out: string[] = [];
   for (const c of found) {
