@@ -18,6 +18,13 @@ export const SDK_BINDING = "__nano_modal_sdk";
 /** Where bundles keep their source map: the last line, inline. */
 const MAP_PREFIX = "//# sourceMappingURL=data:application/json;base64,";
 
+/**
+ * What the SDK's own bundle, made ready to link by the SDK's bundler, is kept as beside it in
+ * the cache (`<bundle>.js` + this): JSON whose `code` field is exactly the SDK part of every app
+ * bundle linked to it (see `sdk/_sdk_link.ts`).
+ */
+export const LINKABLE_SDK_SUFFIX = ".link.json";
+
 /** The file beside a split bundle that holds its SDK part. */
 export const SDK_FILE = "sdk.js";
 

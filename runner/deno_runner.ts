@@ -29,7 +29,7 @@ import { hasSetpriv, realPath } from "./_subprocess.ts";
 import { imageEnv, unhonouredImage } from "./image_spec.ts";
 import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
 import { SpareSandbox, type SpareSdk } from "./_spare.ts";
-import { keptSdk, learnSdk, readBundle } from "./_spare_sdk.ts";
+import { builtHere, keptSdk, learnSdk, readBundle, type SdkTrust } from "./_spare_sdk.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost, keptHost, sameHost } from "./_host_cache.ts";
 
@@ -82,6 +82,8 @@ export class DenoRunner implements Runner {
   #sdk?: Promise<SpareSdk | undefined>;
   /** Where the SDK spares load is kept for the next run (the spares' cache dir). */
   #sdkDir?: string;
+  /** Which SDKs spares may load (a worker's: only those built here); undefined: any. */
+  #sdkTrust?: SdkTrust;
   /** Directories this runner's sandboxes live in (where dead workers' orphans may be). */
   readonly #roots = new Set<string>();
 
@@ -146,7 +148,7 @@ export class DenoRunner implements Runner {
     // Where spares are used: read once, for the spare's adoption and for the SDK the next
     // spares load (the one this bundle begins with).
     const bundle = this.#sdk && readBundle(spec.bundlePath);
-    if (bundle) this.#sdk = learnSdk(this.#sdk!, bundle, this.#sdkDir);
+    if (bundle) this.#sdk = learnSdk(this.#sdk!, bundle, this.#sdkDir, this.#sdkTrust);
     if (spare?.fits(spec) && sameHost(started!.host, host)) {
       const adopted = await spare.adopt(spec, bundle).catch(() => undefined);
       this.#refillLater();
@@ -191,7 +193,12 @@ export class DenoRunner implements Runner {
     const { cacheDir } = options;
     if (options.preloadSdk) {
       this.#sdkDir = cacheDir;
-      this.#sdk ??= keptSdk(cacheDir);
+      // A worker's spares: only an SDK this host's own `nano-modal run` built (see
+      // _spare_sdk.ts); a run's: the one its own last bundle began with.
+      if (options.preloadSdk === "built-here") {
+        this.#sdkTrust ??= (part) => builtHere(cacheDir, part);
+      }
+      this.#sdk ??= keptSdk(cacheDir, this.#sdkTrust);
     }
     const sdk = this.#sdk;
     // The probe's answers are kept for the next run: this one starts its spare on the last

@@ -126,11 +126,13 @@ export interface SpareOptions {
   memoryMib?: number;
   /**
    * Load ahead the SDK the last bundle began with (runner/_spare_sdk.ts). That code comes from
-   * a client's bundle and runs before the spare has an app, unattributed: only for a runner
-   * whose bundles are its own user's (`nano-modal run`), not a worker serving any client.
+   * a client's bundle and runs before the spare has an app, unattributed: `true` only for a
+   * runner whose bundles are its own user's (`nano-modal run`). `"built-here"`, for a worker
+   * serving any client: only an SDK this host's own `nano-modal run` built into the worker's
+   * cache dir (the same SDK as the worker's own when they share it), never one a client sent.
    * @default false
    */
-  preloadSdk?: boolean;
+  preloadSdk?: boolean | "built-here";
 }
 
 /** The SDK's default `memoryMiB` (sdk/_options.ts): spare sandboxes start with it. */

@@ -13,6 +13,7 @@
  * below, handles what the binary alone cannot (the SDK imported by path).
  */
 import { SHIPPED_SDK_URL } from "../proto/sdk_import_map.ts";
+import { LINKABLE_SDK_SUFFIX } from "../proto/bundle_format.ts";
 import { denoConfigPath } from "../proto/sdk_import_map.ts";
 import { cliBundle, esbuildBinary } from "./_fast_bundle_cli.ts";
 import { LINK_SPECIFIER, type LinkableSdk, linkSdk, prepareSdk } from "./_sdk_link.ts";
@@ -88,7 +89,7 @@ function resolver(options: FastBundleOptions, sdkImports: Record<string, string>
  * run reads it instead of preparing it again; undefined if it cannot be linked.
  */
 async function linkableSdk(path: string): Promise<LinkableSdk | undefined> {
-  const kept = `${path}.link.json`;
+  const kept = `${path}${LINKABLE_SDK_SUFFIX}`;
   try {
     return JSON.parse(await Deno.readTextFile(kept));
   } catch {

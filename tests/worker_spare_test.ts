@@ -118,3 +118,39 @@ Deno.test("--no-spare: a deno worker starts no sandbox before an input", async (
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a deno worker whose cache this user's runs share loads the SDK they built ahead, and only that one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-kept-sdk-e2e-" });
+  const cache = `${dir}/cache`;
+  const env = { NANO_MODAL_CACHE: cache };
+  const { proc: server, url } = await startServe([], { env });
+  const worker = new CliProcess(["worker", "--server", url, "--runner", "deno"], { env });
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  try {
+    await worker.waitFor(/serving/, 30_000);
+    const runWhere = async (name: string) => {
+      // The client bundles into the worker's cache: its SDK is the one built here.
+      const r = await runCli(
+        ["run", "--server", url, `${await writeApp(whereApp(name), dir)}::where`],
+        { env },
+      );
+      check(r.code === 0, `app ${name}'s call`, r);
+      return r.stdout.trim();
+    };
+    await runWhere("one");
+    // The spare started after the first app loads that app's SDK ahead.
+    let next = "";
+    await until("a spare with the SDK loaded", async () => {
+      for (const name of await spareDirs(cache)) {
+        if (await exists(`${cache}/sandboxes/${name}/sdk.js`)) next = name;
+      }
+      return next !== "";
+    }, 15_000);
+    match(await runWhere("two"), new RegExp(`/${next}/`), "the next app ran in it");
+  } finally {
+    await worker.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    for (const pid of await processesWith(cache)) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
