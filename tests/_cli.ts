@@ -27,20 +27,19 @@ function testDataDir(): string {
   return dataDir;
 }
 
-let runtimeDir: string | undefined;
-
 /**
- * One XDG_RUNTIME_DIR for every CLI run of this test file: the servers it starts announce
- * themselves there (`proto/local_server.ts`), where other test files' commands never look.
+ * One XDG_RUNTIME_DIR for this test file, its own clients and every CLI run it starts: the
+ * servers it starts announce their sockets and themselves there (`proto/local_socket.ts`,
+ * `proto/local_server.ts`), where other test files' commands never look, and where this
+ * file's own clients find them.
  */
-function testRuntimeDir(): string {
-  if (!runtimeDir) {
-    const dir = runtimeDir = Deno.makeTempDirSync({ prefix: "nano_modal_test_runtime_" });
-    Deno.chmodSync(dir, 0o700);
-    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-  }
-  return runtimeDir;
-}
+const runtimeDir = (() => {
+  const dir = Deno.makeTempDirSync({ prefix: "nano_modal_test_runtime_" });
+  Deno.chmodSync(dir, 0o700);
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  return dir;
+})();
 
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { ...Deno.env.toObject(), NO_COLOR: "1" };
@@ -49,7 +48,7 @@ function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   // Plain scripts (`deno run -A app.ts`) find the CLI the documented way; here, this checkout's.
   env.NANO_MODAL_CLI = MAIN;
   env.NANO_MODAL_DATA_DIR = testDataDir();
-  env.XDG_RUNTIME_DIR = testRuntimeDir();
+  env.XDG_RUNTIME_DIR = runtimeDir;
   return { ...env, ...extra };
 }
 
