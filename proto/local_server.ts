@@ -8,7 +8,7 @@
  * `NANO_MODAL_LOCAL_SERVER=0` makes clients ignore it.
  * @module
  */
-import { localSocketDir, ownedAndPrivate } from "./local_socket.ts";
+import { localSocketDir, madePrivateDir, ownedAndPrivate } from "./local_socket.ts";
 import { writeAtomically } from "./write_atomically.ts";
 
 const FILE = "server.json";
@@ -27,14 +27,8 @@ interface Announcement {
  * does nothing where the directory cannot be made private.
  */
 export async function announceLocalServer(url: string, port: number): Promise<() => void> {
-  const dir = localSocketDir();
+  const dir = madePrivateDir();
   if (!dir) return () => {};
-  try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch {
-    return () => {};
-  }
-  if (!ownedAndPrivate(dir)) return () => {};
   const mine: Announcement = { url, port, pid: Deno.pid };
   const path = `${dir}/${FILE}`;
   try {

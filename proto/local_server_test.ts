@@ -1,20 +1,7 @@
 import { equal } from "node:assert/strict";
 import { announceLocalServer, discoverLocalServer } from "./local_server.ts";
 import { announceLocalSocket } from "./local_socket.ts";
-
-/** Runs `fn` with XDG_RUNTIME_DIR set to a fresh directory, restoring it after. */
-async function withRuntimeDir(fn: (runtime: string) => Promise<void>): Promise<void> {
-  const before = Deno.env.get("XDG_RUNTIME_DIR");
-  const runtime = await Deno.makeTempDir({ prefix: "nm-runtime-" });
-  Deno.env.set("XDG_RUNTIME_DIR", runtime);
-  try {
-    await fn(runtime);
-  } finally {
-    if (before === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
-    else Deno.env.set("XDG_RUNTIME_DIR", before);
-    await Deno.remove(runtime, { recursive: true });
-  }
-}
+import { withRuntimeDir } from "./_with_runtime_dir.ts";
 
 /** A server's socket on `port`, announced as the control plane's is. */
 function listening(runtime: string, port: number): { close(): void } {

@@ -34,6 +34,21 @@ export function ownedAndPrivate(dir: string): boolean {
   }
 }
 
+/**
+ * {@linkcode localSocketDir}, made if need be; undefined where it cannot be made, or is not
+ * this user's alone (nothing is announced there then).
+ */
+export function madePrivateDir(): string | undefined {
+  const dir = localSocketDir();
+  if (!dir) return undefined;
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return undefined;
+  }
+  return ownedAndPrivate(dir) ? dir : undefined;
+}
+
 /** Removes the links of servers that ended without withdrawing them (killed): their sockets are gone. */
 function removeDangling(dir: string): void {
   try {
@@ -55,14 +70,8 @@ function removeDangling(dir: string): void {
  * does nothing when the directory cannot be made private.
  */
 export function announceLocalSocket(port: number, socketPath: string): () => void {
-  const dir = localSocketDir();
+  const dir = madePrivateDir();
   if (!dir) return () => {};
-  try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch {
-    return () => {};
-  }
-  if (!ownedAndPrivate(dir)) return () => {};
   removeDangling(dir);
   const link = `${dir}/${port}.sock`;
   try {

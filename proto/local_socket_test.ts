@@ -1,19 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import { announceLocalSocket, localSocketDir, localSocketFor } from "./local_socket.ts";
-
-/** Runs `fn` with XDG_RUNTIME_DIR set to a fresh directory, restoring it after. */
-async function withRuntimeDir(fn: (runtime: string) => Promise<void> | void): Promise<void> {
-  const before = Deno.env.get("XDG_RUNTIME_DIR");
-  const runtime = await Deno.makeTempDir({ prefix: "nm-runtime-" });
-  Deno.env.set("XDG_RUNTIME_DIR", runtime);
-  try {
-    await fn(runtime);
-  } finally {
-    if (before === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
-    else Deno.env.set("XDG_RUNTIME_DIR", before);
-    await Deno.remove(runtime, { recursive: true });
-  }
-}
+import { withRuntimeDir } from "./_with_runtime_dir.ts";
 
 /** A listening Unix socket, standing in for a server's. */
 function socket(dir: string): { path: string; close(): void } {
