@@ -29,6 +29,7 @@ import { hasSetpriv, realPath } from "./_subprocess.ts";
 import { imageEnv, unhonouredImage } from "./image_spec.ts";
 import { type HostSupport, spawnSandbox } from "./_deno_spawn.ts";
 import { SpareSandbox, type SpareSdk } from "./_spare.ts";
+import { SpareSlot } from "./_spare_slot.ts";
 import { builtHere, keptSdk, learnSdk, readBundle, type SdkTrust } from "./_spare_sdk.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost, keptHost, sameHost } from "./_host_cache.ts";
@@ -44,12 +45,6 @@ export interface DenoRunnerOptions {
   /** Where the runner reports its own state (once). @default console.error */
   log?: (line: string) => void;
 }
-
-/**
- * How long after a kept spare is taken the next one starts: not at once, so
- * that its start does not compete for the CPU with the sandbox just adopted.
- */
-const SPARE_REFILL_MS = 500;
 
 /** How often sandboxes left by dead workers are looked for. */
 const REAP_EVERY_MS = 30_000;
@@ -73,11 +68,10 @@ export class DenoRunner implements Runner {
   /** The probe's answers once it has given them (spares started after it start on them). */
   #probed?: HostSupport;
   #reaper?: ReturnType<typeof setInterval>;
-  #spare?: Promise<{ spare: SpareSandbox; host: HostSupport } | undefined>;
-  /** What a kept spare starts with, and how many callers keep one (see keepSpare). */
-  #keep?: SpareOptions;
-  #keepers = 0;
-  #refill?: ReturnType<typeof setTimeout>;
+  readonly #spare = new SpareSlot<{ spare: SpareSandbox; host: HostSupport }>(
+    (options) => this.prestart(options),
+    ({ spare }) => spare.kill(),
+  );
   /** The SDK the last bundle began with (spares load it ahead), once spares are used. */
   #sdk?: Promise<SpareSdk | undefined>;
   /** Where the SDK spares load is kept for the next run (the spares' cache dir). */
@@ -140,9 +134,7 @@ export class DenoRunner implements Runner {
   async start(spec: SandboxSpec): Promise<Sandbox> {
     const host = await this.#host();
     this.#roots.add(spec.socketDir.slice(0, spec.socketDir.lastIndexOf("/")));
-    // Taken before waiting: of sandboxes starting at once, one only may have it.
-    const pending = this.#spare;
-    this.#spare = undefined;
+    const pending = this.#spare.take();
     const started = await pending;
     const spare = started?.spare;
     // Where spares are used: read once, for the spare's adoption and for the SDK the next
@@ -151,19 +143,16 @@ export class DenoRunner implements Runner {
     if (bundle) this.#sdk = learnSdk(this.#sdk!, bundle, this.#sdkDir, this.#sdkTrust);
     if (spare?.fits(spec) && sameHost(started!.host, host)) {
       const adopted = await spare.adopt(spec, bundle).catch(() => undefined);
-      this.#refillLater();
+      this.#spare.refillLater();
       if (adopted) return adopted;
       spare.kill();
-    } else if (
-      spare && this.#keepers > 0 && !this.#spare && spare.alive && sameHost(started!.host, host)
-    ) {
+    } else if (spare?.alive && sameHost(started!.host, host) && this.#spare.putBack(pending!)) {
       // Kept for a later sandbox that fits (this one starts its own).
-      this.#spare = pending;
     } else {
       // Unfit with nothing keeping it, or started on answers this host no longer gives: a new
       // spare replaces it.
       spare?.kill();
-      this.#refillLater();
+      this.#spare.refillLater();
     }
     const def = spec.def;
     const spawned = await spawnSandbox(host, { denoPath: this.#denoPath, denoDir: this.#denoDir }, {
@@ -189,7 +178,7 @@ export class DenoRunner implements Runner {
    * the CLI's. `memoryMib` is the SDK's default. One spare at most.
    */
   prestart(options: SpareOptions): void {
-    if (this.#spare) return;
+    if (this.#spare.filled) return;
     const { cacheDir } = options;
     if (options.preloadSdk) {
       this.#sdkDir = cacheDir;
@@ -209,63 +198,43 @@ export class DenoRunner implements Runner {
     Promise.all([probed, kept]).then(([host, last]) => {
       if (!last || !sameHost(last, host)) return keepHost(cacheDir, this.#denoPath, host);
     }).catch(() => {});
-    this.#spare = (async () => {
-      const [host, entrypointPath, known] = await Promise.all([
-        // A kept spare started after the probe answered starts on its answers: the last run's
-        // would differ from them where the host's own addresses changed meanwhile.
-        this.#probed ?? kept.then((last) => last ?? probed),
-        entrypointFile(cacheDir),
-        sdk,
-      ]);
-      const rootDir = `${cacheDir}/sandboxes`;
-      this.#roots.add(rootDir);
-      const bin = { denoPath: this.#denoPath, denoDir: this.#denoDir };
-      const spare = await SpareSandbox.start(host, bin, {
-        memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
-        rootDir,
-        entrypointPath,
-        sdk: known,
-      });
-      return { spare, host };
-    })().catch(() => undefined);
+    this.#spare.fill(
+      (async () => {
+        const [host, entrypointPath, known] = await Promise.all([
+          // A kept spare started after the probe answered starts on its answers: the last run's
+          // would differ from them where the host's own addresses changed meanwhile.
+          this.#probed ?? kept.then((last) => last ?? probed),
+          entrypointFile(cacheDir),
+          sdk,
+        ]);
+        const rootDir = `${cacheDir}/sandboxes`;
+        this.#roots.add(rootDir);
+        const bin = { denoPath: this.#denoPath, denoDir: this.#denoDir };
+        const spare = await SpareSandbox.start(host, bin, {
+          memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
+          rootDir,
+          entrypointPath,
+          sdk: known,
+        });
+        return { spare, host };
+      })().catch(() => undefined),
+    );
   }
 
   /**
    * Keeps a spare sandbox ready from now on (a long-running worker's): one
-   * starts now, and another {@linkcode SPARE_REFILL_MS} after each is taken,
+   * starts now, and another a while after each is taken (`_spare_slot.ts`),
    * so a new app's first sandbox skips bubblewrap's and Deno's start. Costs
    * one idle process (~40 MB). Returns the function that stops keeping it
    * (the spare stops once no caller keeps one).
    */
   keepSpare(options: SpareOptions): () => Promise<void> {
-    this.#keep = options;
-    this.#keepers++;
-    this.prestart(options);
-    let kept = true;
-    return async () => {
-      if (!kept) return;
-      kept = false;
-      if (--this.#keepers === 0) await this.dropSpare();
-    };
-  }
-
-  /** Starts another spare a while after one was taken, while one is kept. */
-  #refillLater(): void {
-    if (this.#keepers === 0 || this.#refill) return;
-    this.#refill = setTimeout(() => {
-      this.#refill = undefined;
-      if (this.#keepers > 0 && this.#keep) this.prestart(this.#keep);
-    }, SPARE_REFILL_MS);
-    Deno.unrefTimer(this.#refill);
+    return this.#spare.keep(options);
   }
 
   /** Stops the spare sandbox if no sandbox took it. */
-  async dropSpare(): Promise<void> {
-    clearTimeout(this.#refill);
-    this.#refill = undefined;
-    const pending = this.#spare;
-    this.#spare = undefined;
-    await (await pending)?.spare.kill();
+  dropSpare(): Promise<void> {
+    return this.#spare.drop();
   }
 
   /**

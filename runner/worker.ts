@@ -171,13 +171,11 @@ export class Worker {
     });
     this.#web.run(this.#abort.signal);
     // A sandbox process kept ready, for the first sandbox of the next new app (deno runner).
-    const stopSpare = !this.#options.spare
-      ? undefined
-      : this.#options.runner.keepSpare?.({
-        cacheDir: this.#options.cacheDir,
-        // Its spares may load ahead the SDK this host's `nano-modal run` builds, never a client's.
-        preloadSdk: "built-here",
-      });
+    const stopSpare = !this.#options.spare ? undefined : this.#options.runner.keepSpare?.({
+      cacheDir: this.#options.cacheDir,
+      // Its spares may load ahead the SDK this host's `nano-modal run` builds, never a client's.
+      preloadSdk: "built-here",
+    });
     try {
       await this.#serve();
     } finally {

@@ -19,6 +19,7 @@ import {
   type SpareOptions,
 } from "../runner.ts";
 import { SpareContainer } from "./_spare.ts";
+import { SpareSlot } from "../_spare_slot.ts";
 import { entrypointFile } from "../_entrypoint_file.ts";
 
 /** Options for {@linkcode DockerRunner}. */
@@ -37,12 +38,6 @@ export interface DockerRunnerOptions {
 
 /** The label that marks a container as ours, valued `<hostname>:<pid>:<process start>`. */
 export const WORKER_LABEL = "nano-modal.worker";
-
-/**
- * How long after a kept spare is taken the next one starts: not at once, so
- * that its start does not compete for the CPU with the sandbox just adopted.
- */
-const SPARE_REFILL_MS = 500;
 
 /**
  * Runs sandboxes as Docker containers.
@@ -64,11 +59,10 @@ export class DockerRunner implements Runner {
   #owner?: Promise<string>;
   #network?: Promise<void>;
   #reaper?: ReturnType<typeof setInterval>;
-  #spare?: Promise<SpareContainer | undefined>;
-  /** What a kept spare starts with, and how many callers keep one (see keepSpare). */
-  #keep?: SpareOptions;
-  #keepers = 0;
-  #refill?: ReturnType<typeof setTimeout>;
+  readonly #spare = new SpareSlot<SpareContainer>(
+    (options) => this.prestart(options),
+    (spare) => spare.kill(),
+  );
 
   /** A runner on the daemon at `options.socketPath`; it connects on first use. */
   constructor(options: DockerRunnerOptions) {
@@ -107,23 +101,18 @@ export class DockerRunner implements Runner {
 
   /** A spare container made into `spec`'s sandbox, if one is ready and fits. */
   async #adoptSpare(spec: SandboxSpec, image: string): Promise<Sandbox | undefined> {
-    // Taken before waiting: of sandboxes starting at once, one only may have it.
-    const pending = this.#spare;
-    this.#spare = undefined;
+    const pending = this.#spare.take();
     const spare = await pending;
     if (!spare) return undefined;
     if (spare.fits(spec, image)) {
-      this.#refillLater();
+      this.#spare.refillLater();
       const adopted = await spare.adopt(spec).catch(() => undefined);
       if (adopted) return adopted;
       await spare.kill();
-      return undefined;
-    }
-    if (this.#keepers > 0 && !this.#spare && spare.alive) {
-      this.#spare = pending; // kept for a later sandbox that fits
-    } else {
+    } else if (!spare.alive || !this.#spare.putBack(pending!)) {
+      // Unfit with nothing keeping it (a kept one waits for a sandbox that fits).
       await spare.kill();
-      this.#refillLater();
+      this.#spare.refillLater();
     }
     return undefined;
   }
@@ -142,63 +131,43 @@ export class DockerRunner implements Runner {
    * moment, so that the container's start overlaps the CLI's. One at most.
    */
   prestart(options: SpareOptions): void {
-    if (this.#spare) return;
-    this.#spare = (async () => {
-      const docker = await this.#client();
-      // Only where the default image is built already: building it here would take the build's
-      // progress from the first function that needs it.
-      const image = await (await this.#imageBuilder()).builtDenoBase();
-      if (!image) return undefined;
-      const [entrypointPath, owner] = await Promise.all([
-        entrypointFile(options.cacheDir),
-        this.#owner ??= ownerLabel(),
-        this.#ensureNetwork(docker),
-      ]);
-      return await SpareContainer.start(docker, {
-        image,
-        rootDir: `${options.cacheDir}/sandboxes`,
-        entrypointPath,
-        memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
-        labels: { [WORKER_LABEL]: owner, "nano-modal.spare": "1" },
-      });
-    })().catch(() => undefined);
+    if (this.#spare.filled) return;
+    this.#spare.fill(
+      (async () => {
+        const docker = await this.#client();
+        // Only where the default image is built already: building it here would take the build's
+        // progress from the first function that needs it.
+        const image = await (await this.#imageBuilder()).builtDenoBase();
+        if (!image) return undefined;
+        const [entrypointPath, owner] = await Promise.all([
+          entrypointFile(options.cacheDir),
+          this.#owner ??= ownerLabel(),
+          this.#ensureNetwork(docker),
+        ]);
+        return await SpareContainer.start(docker, {
+          image,
+          rootDir: `${options.cacheDir}/sandboxes`,
+          entrypointPath,
+          memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
+          labels: { [WORKER_LABEL]: owner, "nano-modal.spare": "1" },
+        });
+      })().catch(() => undefined),
+    );
   }
 
   /**
    * Keeps a spare container ready from now on (a long-running worker's): one
-   * starts now, and another {@linkcode SPARE_REFILL_MS} after each is taken,
+   * starts now, and another a while after each is taken (`_spare_slot.ts`),
    * so a new app's first sandbox skips the container's start. Costs one idle
    * container (~40 MB). Returns the function that stops keeping it.
    */
   keepSpare(options: SpareOptions): () => Promise<void> {
-    this.#keep = options;
-    this.#keepers++;
-    this.prestart(options);
-    let kept = true;
-    return async () => {
-      if (!kept) return;
-      kept = false;
-      if (--this.#keepers === 0) await this.dropSpare();
-    };
-  }
-
-  /** Starts another spare a while after one was taken, while one is kept. */
-  #refillLater(): void {
-    if (this.#keepers === 0 || this.#refill) return;
-    this.#refill = setTimeout(() => {
-      this.#refill = undefined;
-      if (this.#keepers > 0 && this.#keep) this.prestart(this.#keep);
-    }, SPARE_REFILL_MS);
-    Deno.unrefTimer(this.#refill);
+    return this.#spare.keep(options);
   }
 
   /** Stops the spare container if no sandbox took it. */
-  async dropSpare(): Promise<void> {
-    clearTimeout(this.#refill);
-    this.#refill = undefined;
-    const pending = this.#spare;
-    this.#spare = undefined;
-    await (await pending)?.kill();
+  dropSpare(): Promise<void> {
+    return this.#spare.drop();
   }
 
   /** This host's images of the runner, with when each was last used. */
