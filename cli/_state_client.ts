@@ -1,8 +1,9 @@
 /**
  * How `secret` and `volume` reach their state: the control plane of
  * `--server` / `NANO_MODAL_SERVER`, else this user's local `nano-modal serve`
- * if one runs (and no `--data-dir` was given), else the data dir itself (the
- * same one `serve` and an embedded `run` use), opened in this process.
+ * if one runs (and no data dir was named: `--data-dir`, `NANO_MODAL_DATA_DIR`),
+ * else the data dir itself (the same one `serve` and an embedded `run` use),
+ * opened in this process.
  * RPC failures become one line saying what to do.
  */
 import { Code, ConnectError, type Transport } from "../proto/deps.ts";
@@ -28,9 +29,11 @@ export interface StateConnection {
 export async function connectState(
   values: Record<string, string | boolean | undefined>,
 ): Promise<StateConnection> {
-  const server = values["data-dir"] === undefined
-    ? await serverOrLocal(values.server)
-    : configuredServer(values.server);
+  // A data dir named (--data-dir, NANO_MODAL_DATA_DIR) is the one meant, not a local server's.
+  const dataDirNamed = values["data-dir"] !== undefined || !!Deno.env.get("NANO_MODAL_DATA_DIR");
+  const server = dataDirNamed
+    ? configuredServer(values.server)
+    : await serverOrLocal(values.server);
   if (!server) {
     const dataDir = configuredDataDir(values["data-dir"]);
     const store = await openDataDir(dataDir);

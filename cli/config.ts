@@ -18,7 +18,7 @@ export function configuredServer(flag: string | boolean | undefined): string | u
 export async function serverOrLocal(
   flag: string | boolean | undefined,
 ): Promise<string | undefined> {
-  return configuredServer(flag) ?? await discoverLocalServer();
+  return configuredServer(flag) ?? (await discoverLocalServer())?.url;
 }
 
 function explicitToken(flag: string | boolean | undefined): string | undefined {

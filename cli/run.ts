@@ -22,8 +22,9 @@ where it parses, else passed as a string) and prints its result.
 Options:
   --detach              keep the app running after this command exits or dies
   --server URL          control plane to use (env NANO_MODAL_SERVER); without one,
-                        this user's local \`nano-modal serve\` if one runs, else an
-                        embedded control plane and worker start in this process
+                        this user's local \`nano-modal serve --with-workers\` if one
+                        runs, else an embedded control plane and worker start in
+                        this process
   --token TOKEN         token for the server (env NANO_MODAL_TOKEN, else the local
                         ~/.config/nano-modal/token a server of this user generated)
   --runner docker|deno  run on an embedded worker with this runner, even when a local
@@ -101,15 +102,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // A local `nano-modal serve` is used when no server is named: its warm sandboxes start the
   // app's first call at once. --runner asks for an embedded worker.
   const named = configuredServer(values.server);
-  const local = named || values.runner !== undefined ? undefined : await discoverLocalServer();
+  const found = named || values.runner !== undefined ? undefined : await discoverLocalServer();
+  // One with workers of its own: a bare `serve` (deploys, secrets) would leave the run waiting.
+  const local = found?.workers ? found.url : undefined;
   if (local) console.error(dim(`nano-modal: using the local server at ${local}`));
+  else if (found) {
+    console.error(
+      dim(`nano-modal: the local server at ${found.url} runs no workers: running here`),
+    );
+  }
   const configured = named ?? local;
   const token = configured ? configuredToken(values.token) : undefined;
   const rt = runtimeView();
   rt.mode = "cli";
   if (!configured && values.detach) {
     throw new UsageError(
-      "--detach needs a control plane that outlives this command: start `nano-modal serve` (found by itself on this machine) or pass --server URL",
+      "--detach needs a control plane that outlives this command: start `nano-modal serve --with-workers` (found by itself on this machine; not with --runner) or pass --server URL",
     );
   }
   if (named && values.runner !== undefined) {

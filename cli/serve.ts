@@ -194,9 +194,16 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     throw err;
   }
-  // Commands of this user on this machine that name no server use this one.
+  // Commands of this user on this machine that name no server use this one: when it takes the
+  // token they read by themselves (the local token file), not one only its starter knows.
   const listening = Number(new URL(server.url).port);
-  const withdraw = await announceLocalServer(localUrl(hostname, listening, server.url), listening);
+  const withdraw = auth.file
+    ? await announceLocalServer({
+      url: localUrl(hostname, listening, server.url),
+      port: listening,
+      workers,
+    })
+    : () => {};
   console.error(
     `nano-modal control plane listening on ${server.url} (${store.kind} store${
       redisUrl ? "" : ` in ${dataDir}`

@@ -1,45 +1,67 @@
 /**
  * Finding this user's local control plane without being told: a long-running
- * `nano-modal serve` announces itself as `server.json` in the private
- * directory of announced sockets (`local_socket.ts`); a client given no
- * server (`--server`, `NANO_MODAL_SERVER`) uses the server announced there if
- * its socket answers. Only a directory this user owns and no one else may
- * open is read, so nobody else can point a client (and its token) elsewhere.
- * `NANO_MODAL_LOCAL_SERVER=0` makes clients ignore it.
+ * `nano-modal serve` that uses the local token file announces itself as
+ * `server-<port>.json` in the private directory of announced sockets
+ * (`local_socket.ts`); a client given no server (`--server`,
+ * `NANO_MODAL_SERVER`) uses the newest announced server whose socket is
+ * still its own and answers. Only a directory this user owns and no one else
+ * may open is read, so nobody else can point a client (and its token)
+ * elsewhere. `NANO_MODAL_LOCAL_SERVER=0` makes clients ignore it.
  * @module
  */
 import { localSocketDir, madePrivateDir, ownedAndPrivate } from "./local_socket.ts";
 import { writeAtomically } from "./write_atomically.ts";
 
-const FILE = "server.json";
+const PREFIX = "server-";
+const SUFFIX = ".json";
 
 /** What a server announces. */
 interface Announcement {
   url: string;
   port: number;
   pid: number;
+  /**
+   * The socket `<port>.sock` linked to when it announced itself: a server
+   * that took the port since (after this one was killed) links elsewhere.
+   */
+  socket: string;
+  /** Workers of its own (`serve --with-workers N`). */
+  workers: number;
+}
+
+/** A local server found by {@linkcode discoverLocalServer}. */
+export interface LocalServer {
+  /** Its URL for clients on this machine. */
+  url: string;
+  /** How many workers it runs itself (`serve --with-workers N`); others may join it. */
+  workers: number;
 }
 
 /**
  * Announces the server listening on `port` (its URL for clients on this
- * machine, `url`) as this user's local server. Returns a function that
- * withdraws it, unless a later server has announced itself since. Quietly
- * does nothing where the directory cannot be made private.
+ * machine, `url`; its socket announced already, see `announceLocalSocket`) as
+ * one of this user's local servers. Returns a function that withdraws it.
+ * Quietly does nothing where the directory cannot be made private.
  */
-export async function announceLocalServer(url: string, port: number): Promise<() => void> {
+export async function announceLocalServer(
+  server: { url: string; port: number; workers: number },
+): Promise<() => void> {
   const dir = madePrivateDir();
   if (!dir) return () => {};
-  const mine: Announcement = { url, port, pid: Deno.pid };
-  const path = `${dir}/${FILE}`;
+  const path = `${dir}/${PREFIX}${server.port}${SUFFIX}`;
   try {
+    const socket = Deno.readLinkSync(`${dir}/${server.port}.sock`);
+    const mine: Announcement = { ...server, pid: Deno.pid, socket };
     await writeAtomically(path, JSON.stringify(mine));
   } catch {
     return () => {};
   }
   return () => {
     try {
-      const now = JSON.parse(Deno.readTextFileSync(path)) as Announcement;
-      if (now.pid === mine.pid && now.port === mine.port) Deno.removeSync(path);
+      // Only ours: a later server on the same port may have replaced it.
+      if ((JSON.parse(Deno.readTextFileSync(path)) as Announcement).pid === Deno.pid) {
+        Deno.removeSync(path);
+      }
     } catch { /* gone already */ }
   };
 }
@@ -53,12 +75,24 @@ function mayRead(variable: string): boolean {
   }
 }
 
+/** Whether `announced` is still the server behind its port's socket, and that answers. */
+async function live(dir: string, announced: Partial<Announcement>): Promise<boolean> {
+  if (typeof announced.url !== "string" || !Number.isInteger(announced.port)) return false;
+  const url = new URL(announced.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  const link = `${dir}/${announced.port}.sock`;
+  if (await Deno.readLink(link).catch(() => undefined) !== announced.socket) return false;
+  const conn = await Deno.connect({ transport: "unix", path: link }).catch(() => undefined);
+  conn?.close();
+  return conn !== undefined;
+}
+
 /**
- * The URL of this user's local server, if one announced itself and its socket
- * accepts a connection now; otherwise undefined (never throws, never prompts
- * for a permission).
+ * This user's local server, if one announced itself and is still there: the
+ * newest of those whose socket is still their own and accepts a connection
+ * now. Otherwise undefined (never throws, never prompts for a permission).
  */
-export async function discoverLocalServer(): Promise<string | undefined> {
+export async function discoverLocalServer(): Promise<LocalServer | undefined> {
   if (!mayRead("NANO_MODAL_LOCAL_SERVER") || !mayRead("XDG_RUNTIME_DIR")) return undefined;
   if (Deno.env.get("NANO_MODAL_LOCAL_SERVER") === "0") return undefined;
   try {
@@ -67,21 +101,29 @@ export async function discoverLocalServer(): Promise<string | undefined> {
     }
     const dir = localSocketDir();
     if (!dir) return undefined;
-    const path = `${dir}/${FILE}`;
     // Connecting to a Unix socket takes both (a script without them is not prompted).
     for (const name of ["read", "write"] as const) {
       if ((await Deno.permissions.query({ name, path: dir })).state !== "granted") return undefined;
     }
     if (!ownedAndPrivate(dir)) return undefined;
-    const found = JSON.parse(await Deno.readTextFile(path)) as Partial<Announcement>;
-    if (typeof found.url !== "string" || !Number.isInteger(found.port)) return undefined;
-    // Its socket answers: a server that died without withdrawing is not used.
-    const conn = await Deno.connect({ transport: "unix", path: `${dir}/${found.port}.sock` });
-    conn.close();
-    const url = new URL(found.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
-    return url.origin;
+    const found: { announced: Announcement; at: number }[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || !e.name.startsWith(PREFIX) || !e.name.endsWith(SUFFIX)) continue;
+      const path = `${dir}/${e.name}`;
+      try {
+        const [text, info] = await Promise.all([Deno.readTextFile(path), Deno.stat(path)]);
+        found.push({ announced: JSON.parse(text), at: info.mtime?.getTime() ?? 0 });
+      } catch {
+        // Withdrawn meanwhile, or not ours to read.
+      }
+    }
+    for (const { announced } of found.sort((a, b) => b.at - a.at)) {
+      if (await live(dir, announced)) {
+        return { url: new URL(announced.url).origin, workers: Number(announced.workers) || 0 };
+      }
+    }
   } catch {
-    return undefined;
+    // No directory yet, or not ours: nothing announced.
   }
+  return undefined;
 }

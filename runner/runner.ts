@@ -112,8 +112,8 @@ export interface Runner {
   /** Removes sandboxes left over by an earlier run of this worker host. */
   cleanup(): Promise<void>;
   /**
-   * Keeps a sandbox process ready for the next function that starts like
-   * it, where the runner can; returns what stops keeping it.
+   * Keeps a sandbox ready (a deno process, a docker container) for the next
+   * function that starts like it; returns what stops keeping it.
    */
   keepSpare?(options: SpareOptions): () => Promise<void>;
 }

@@ -170,7 +170,7 @@ export class Worker {
       fn: () => this.#cacheUpkeep(),
     });
     this.#web.run(this.#abort.signal);
-    // A sandbox process kept ready, for the first sandbox of the next new app (deno runner).
+    // A sandbox kept ready (a deno process, a docker container), for the next new app's first.
     const stopSpare = !this.#options.spare ? undefined : this.#options.runner.keepSpare?.({
       cacheDir: this.#options.cacheDir,
       // Its spares may load ahead the SDK this host's `nano-modal run` builds, never a client's.

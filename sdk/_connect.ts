@@ -50,10 +50,11 @@ export function optionsFromEnv(): SessionOptions | undefined {
   return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
-/** This user's local `nano-modal serve`, if one runs, with the token it generated. */
+/** This user's local `nano-modal serve`, if one runs, with `NANO_MODAL_TOKEN` or the token it generated. */
 async function localOptions(): Promise<SessionOptions | undefined> {
-  const serverUrl = await discoverLocalServer();
-  return serverUrl ? { serverUrl, token: readTokenFile() } : undefined;
+  const serverUrl = (await discoverLocalServer())?.url;
+  if (!serverUrl) return undefined;
+  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
 /**

@@ -41,3 +41,20 @@ Deno.test("commands that name no server use the local `serve`, until it stops", 
   check(after.code !== 0, "no server after it stopped", after);
   match(after.stderr, /needs a running control plane: start one with `nano-modal serve`/);
 });
+
+Deno.test("a local `serve` without workers is not where `run` runs: it says so and runs here", async () => {
+  const { proc, url } = await startServe();
+  try {
+    const r = await runCli(["run", "examples/hello.ts"], { env: { NANO_MODAL_RUNNER: "deno" } });
+    check(r.code === 0 && r.stdout.trim() === "25", "run here", r);
+    match(
+      r.stderr,
+      new RegExp(`the local server at ${url.replaceAll(".", "\\.")} runs no workers`),
+    );
+    // Other commands still use it.
+    const list = await runCli(["app", "list"]);
+    check(list.code === 0, "app list on the local server", list);
+  } finally {
+    await proc.stop();
+  }
+});
