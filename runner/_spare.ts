@@ -122,6 +122,16 @@ export class SpareSandbox {
       Object.keys(imageEnv(spec.def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
   }
 
+  /** The SDK part it loaded ahead, if any. */
+  get sdkPart(): string | undefined {
+    return this.#sdkPart;
+  }
+
+  /** Whether it may serve `bundle`: any, unless it loaded an SDK ahead (then only one beginning so). */
+  takes(bundle: ReadBundle | undefined): boolean {
+    return this.#sdkPart === undefined || bundle?.parts?.sdkPart === this.#sdkPart;
+  }
+
   /**
    * Makes this process the sandbox `spec` describes; rejects if it cannot (then kill it). One
    * that loaded an SDK ahead takes only a bundle that begins with that very SDK (so nothing ran

@@ -6,7 +6,12 @@ import { FunctionDefSchema } from "../proto/messages.ts";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
 import { entrypointFile } from "./_entrypoint_file.ts";
 import { keepHost } from "./_host_cache.ts";
-import { SDK_END_MARK, sdkModule, splitBundle } from "../proto/bundle_format.ts";
+import {
+  LINKABLE_SDK_SUFFIX,
+  SDK_END_MARK,
+  sdkModule,
+  splitBundle,
+} from "../proto/bundle_format.ts";
 import { WarmSandbox } from "./_warm_sandbox.ts";
 import { DenoRunner } from "./deno_runner.ts";
 
@@ -290,6 +295,56 @@ Deno.test({
     );
     strictEqual(hasSdk, false, "the spare after an unlinked bundle loads no SDK");
     match((await ran("bundle.js")).cwd, new RegExp(`/${fifth}/tmp$`));
+    await stopKeeping();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "a worker's spare loads only an SDK built here; a bundle of another SDK leaves it waiting for the next that fits",
+  ...options,
+  async fn() {
+    const { dir, runner, start } = await setUp(true);
+    const [a, c] = [linkedBundle("A"), linkedBundle("C")];
+    await Deno.writeTextFile(`${dir}/a.js`, a);
+    await Deno.writeTextFile(`${dir}/c.js`, c);
+    // A is the SDK this host's own run built (its link-ready form in the cache); C a client's.
+    await Deno.mkdir(`${dir}/bundles`);
+    await Deno.writeTextFile(
+      `${dir}/bundles/sdk.js${LINKABLE_SDK_SUFFIX}`,
+      JSON.stringify({ code: splitBundle(a)!.sdkPart }),
+    );
+    await Deno.writeTextFile(`${dir}/spare-sdk.js`, sdkModule(a, splitBundle(a)!.sdkPart));
+    const stopKeeping = runner.keepSpare({
+      cacheDir: dir,
+      memoryMib: 64,
+      preloadSdk: "built-here",
+    });
+    const ran = async (bundle: string) => {
+      const warm = await start("probe", false, bundle);
+      const done = await warm.run(crypto.randomUUID(), encodeValue([]), { fn: "probe" });
+      ok(done.ok, JSON.stringify(done.error));
+      await warm.stop();
+      return decodeValue(done.payload!) as { cwd: string; sdk: string };
+    };
+    const [first] = await waitFor(() => spares(dir), (s) => s.length === 1);
+    await waitFor(
+      () => Deno.readTextFile(`${dir}/sandboxes/${first}/sdk.js`).catch(() => ""),
+      (t) => t.includes('"A"'),
+    );
+    const inC = await ran("c.js");
+    ok(!inC.cwd.includes("nm-spare-"), inC.cwd);
+    strictEqual(inC.sdk, "C");
+    await new Promise((r) => setTimeout(r, 800)); // past the refill delay
+    deepStrictEqual(await spares(dir), [first], "the spare stays: no spare is wasted on C");
+    strictEqual(
+      await Deno.readTextFile(`${dir}/sandboxes/${first}/sdk.js`).then((t) => t.includes('"C"')),
+      false,
+    );
+    const inA = await ran("a.js");
+    match(inA.cwd, new RegExp(`/${first}/tmp$`));
+    strictEqual(inA.sdk, "A");
     await stopKeeping();
     await Deno.remove(dir, { recursive: true });
   },

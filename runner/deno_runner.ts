@@ -141,12 +141,16 @@ export class DenoRunner implements Runner {
     // spares load (the one this bundle begins with).
     const bundle = this.#sdk && readBundle(spec.bundlePath);
     if (bundle) this.#sdk = learnSdk(this.#sdk!, bundle, this.#sdkDir, this.#sdkTrust);
-    if (spare?.fits(spec) && sameHost(started!.host, host)) {
+    if (spare?.fits(spec) && sameHost(started!.host, host) && spare.takes(await bundle)) {
       const adopted = await spare.adopt(spec, bundle).catch(() => undefined);
       this.#spare.refillLater();
       if (adopted) return adopted;
       spare.kill();
-    } else if (spare?.alive && sameHost(started!.host, host) && this.#spare.putBack(pending!)) {
+    } else if (
+      spare?.alive && sameHost(started!.host, host) &&
+      // A spare of another SDK than the next would load goes: the SDK apps use now has changed.
+      (await this.#sdk)?.part === spare.sdkPart && this.#spare.putBack(pending!)
+    ) {
       // Kept for a later sandbox that fits (this one starts its own).
     } else {
       // Unfit with nothing keeping it, or started on answers this host no longer gives: a new
@@ -184,8 +188,14 @@ export class DenoRunner implements Runner {
       this.#sdkDir = cacheDir;
       // A worker's spares: only an SDK this host's own `nano-modal run` built (see
       // _spare_sdk.ts); a run's: the one its own last bundle began with.
-      if (options.preloadSdk === "built-here") {
-        this.#sdkTrust ??= (part) => builtHere(cacheDir, part);
+      if (options.preloadSdk === "built-here" && !this.#sdkTrust) {
+        // Each SDK looked for once: clients of another SDK keep sending theirs.
+        const verdicts = new Map<string, Promise<boolean>>();
+        this.#sdkTrust = (part) => {
+          let verdict = verdicts.get(part);
+          if (!verdict) verdicts.set(part, verdict = builtHere(cacheDir, part));
+          return verdict;
+        };
       }
       this.#sdk ??= keptSdk(cacheDir, this.#sdkTrust);
     }

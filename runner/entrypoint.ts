@@ -140,20 +140,31 @@ function watchLifeline(): void {
 /** A spare container's app, once the worker writes {@linkcode SPARE_ASSIGN_FILE} in `dir`. */
 async function spareFileAssignment(dir: string): Promise<{ appName: string }> {
   const path = `${dir}/${SPARE_ASSIGN_FILE}`;
-  // Watched before the first look: a file written in between is still seen.
-  const watcher = Deno.watchFs(dir, { recursive: false });
+  // Watched before the first look: a file written in between is still seen. A look every
+  // quarter second too, where the host's writes raise no event in here (no inotify left).
+  let watcher: Deno.FsWatcher | undefined;
   try {
-    const events = watcher[Symbol.asyncIterator]();
+    watcher = Deno.watchFs(dir, { recursive: false });
+  } catch {
+    // Looks only.
+  }
+  const events = watcher?.[Symbol.asyncIterator]();
+  let event = events?.next();
+  try {
     while (true) {
       try {
         return JSON.parse(await Deno.readTextFile(path));
       } catch {
         // Not there yet.
       }
-      if ((await events.next()).done) return exitProcess(0);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<"tick">((r) => timer = setTimeout(() => r("tick"), 250));
+      const woke = await Promise.race([event ?? tick, tick]);
+      clearTimeout(timer);
+      if (woke !== "tick") event = woke.done ? undefined : events!.next();
     }
   } finally {
-    watcher.close();
+    watcher?.close();
   }
 }
 

@@ -92,14 +92,21 @@ export class SpareContainer {
     return !this.#ended && !this.#taken;
   }
 
+  /**
+   * Whether a spare could be the sandbox `spec` asks for, on what the spec alone says: the
+   * CPU share spares start with, network allowed, no volumes, no environment of its own.
+   */
+  static mayFit(spec: SandboxSpec): boolean {
+    const def = spec.def;
+    return def.cpu === SPARE_CPU && !def.blockNetwork && !(spec.mounts?.length) &&
+      Object.keys(imageEnv(def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
+  }
+
   /** Whether the sandbox `spec` asks for, of image `image`, would start exactly as this one did. */
   fits(spec: SandboxSpec, image: string): boolean {
-    const def = spec.def;
-    return this.alive && image === this.#options.image &&
+    return this.alive && SpareContainer.mayFit(spec) && image === this.#options.image &&
       spec.entrypointPath === this.#options.entrypointPath &&
-      Math.max(16, def.memoryMib) === Math.max(16, this.#options.memoryMib) &&
-      def.cpu === SPARE_CPU && !def.blockNetwork && !(spec.mounts?.length) &&
-      Object.keys(imageEnv(def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
+      Math.max(16, spec.def.memoryMib) === Math.max(16, this.#options.memoryMib);
   }
 
   /** Makes this container the sandbox `spec` describes; rejects if it cannot (then kill it). */

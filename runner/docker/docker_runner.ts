@@ -101,9 +101,15 @@ export class DockerRunner implements Runner {
 
   /** A spare container made into `spec`'s sandbox, if one is ready and fits. */
   async #adoptSpare(spec: SandboxSpec, image: string): Promise<Sandbox | undefined> {
+    // One that cannot be it leaves the spare alone, without waiting for its start.
+    if (!SpareContainer.mayFit(spec)) return undefined;
     const pending = this.#spare.take();
     const spare = await pending;
-    if (!spare) return undefined;
+    if (!spare) {
+      // None could start (the default image not built yet, a passing error): another may now.
+      this.#spare.refillLater();
+      return undefined;
+    }
     if (spare.fits(spec, image)) {
       this.#spare.refillLater();
       const adopted = await spare.adopt(spec).catch(() => undefined);
