@@ -1,9 +1,13 @@
 /** Starts a control plane with embedded workers for the benchmarks. */
 const ROOT = new URL("../", import.meta.url).pathname;
 
-/** Starts `serve --with-workers --runner deno` with `extra` flags; returns its URL and process. */
+/**
+ * Starts `serve --with-workers --runner deno` (`runner`: another, or `null` for the default one)
+ * with `extra` flags; returns its URL and process.
+ */
 export async function startServe(
   extra: string[] = [],
+  runner: string | null = "deno",
 ): Promise<{ url: string; child: Deno.ChildProcess }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -18,8 +22,7 @@ export async function startServe(
       "--port",
       "0",
       "--with-workers",
-      "--runner",
-      "deno",
+      ...(runner ? ["--runner", runner] : []),
       ...extra,
     ],
     cwd: ROOT,
