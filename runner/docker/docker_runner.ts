@@ -141,15 +141,15 @@ export class DockerRunner implements Runner {
     this.#spare.fill(
       (async () => {
         const docker = await this.#client();
-        // Only where the default image is built already: building it here would take the build's
-        // progress from the first function that needs it.
-        const image = await (await this.#imageBuilder()).builtDenoBase();
-        if (!image) return undefined;
-        const [entrypointPath, owner] = await Promise.all([
+        const [image, entrypointPath, owner] = await Promise.all([
+          // Only where the default image is built already: building it here would take the
+          // build's progress from the first function that needs it.
+          this.#imageBuilder().then((builder) => builder.builtDenoBase()),
           entrypointFile(options.cacheDir),
           this.#owner ??= ownerLabel(),
           this.#ensureNetwork(docker),
         ]);
+        if (!image) return undefined;
         return await SpareContainer.start(docker, {
           image,
           rootDir: `${options.cacheDir}/sandboxes`,
