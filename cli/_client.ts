@@ -2,7 +2,7 @@
 import { Code, ConnectError, createClient } from "../proto/deps.ts";
 import { ControlService } from "../proto/messages.ts";
 import { createRpcTransport } from "../proto/transport.ts";
-import { configuredToken, serverOrLocal } from "./config.ts";
+import { type ChosenServer, serverOrLocal, tokenFor } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 /** A client and how to let go of it. */
@@ -19,7 +19,7 @@ export interface CliClient {
 export async function requireServer(
   flag: string | boolean | undefined,
   what: string,
-): Promise<string> {
+): Promise<ChosenServer> {
   const server = await serverOrLocal(flag);
   if (!server) {
     throw new UsageError(
@@ -34,8 +34,9 @@ export async function connect(
   values: Record<string, string | boolean | undefined>,
   what: string,
 ): Promise<CliClient> {
-  const serverUrl = await requireServer(values.server, what);
-  const rpc = createRpcTransport({ baseUrl: serverUrl, token: configuredToken(values.token) });
+  const server = await requireServer(values.server, what);
+  const serverUrl = server.url;
+  const rpc = createRpcTransport({ baseUrl: serverUrl, token: tokenFor(server, values.token) });
   return { client: createClient(ControlService, rpc.transport), serverUrl, close: rpc.close };
 }
 

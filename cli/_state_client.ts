@@ -1,15 +1,16 @@
 /**
  * How `secret` and `volume` reach their state: the control plane of
  * `--server` / `NANO_MODAL_SERVER`, else this user's local `nano-modal serve`
- * if one runs (and no data dir was named: `--data-dir`, `NANO_MODAL_DATA_DIR`),
- * else the data dir itself (the same one `serve` and an embedded `run` use),
- * opened in this process.
+ * if one runs (keeping its state in the data dir named, when one is:
+ * `--data-dir`, `NANO_MODAL_DATA_DIR`), else the data dir itself (the same one
+ * `serve` and an embedded `run` use), opened in this process.
  * RPC failures become one line saying what to do.
  */
 import { Code, ConnectError, type Transport } from "../proto/deps.ts";
 import { createRpcTransport } from "../proto/transport.ts";
 import { localStateTransport } from "../control/mod.ts";
-import { configuredDataDir, configuredServer, configuredToken, serverOrLocal } from "./config.ts";
+import { type ChosenServer, configuredDataDir, configuredServer, tokenFor } from "./config.ts";
+import { discoverLocalServer, realPathOf } from "../proto/local_server.ts";
 import { openDataDir } from "./_embedded.ts";
 import { UsageError } from "./errors.ts";
 
@@ -29,11 +30,18 @@ export interface StateConnection {
 export async function connectState(
   values: Record<string, string | boolean | undefined>,
 ): Promise<StateConnection> {
-  // A data dir named (--data-dir, NANO_MODAL_DATA_DIR) is the one meant, not a local server's.
-  const dataDirNamed = values["data-dir"] !== undefined || !!Deno.env.get("NANO_MODAL_DATA_DIR");
-  const server = dataDirNamed
-    ? configuredServer(values.server)
-    : await serverOrLocal(values.server);
+  // With a data dir named (--data-dir, NANO_MODAL_DATA_DIR), a local server only if it keeps
+  // its state there: another's is not the one meant.
+  const namedDir = values["data-dir"] !== undefined || Deno.env.get("NANO_MODAL_DATA_DIR")
+    ? realPathOf(configuredDataDir(values["data-dir"]))
+    : undefined;
+  const named = configuredServer(values.server);
+  const found = named
+    ? undefined
+    : await discoverLocalServer((s) => namedDir === undefined || s.dataDir === namedDir);
+  const server: ChosenServer | undefined = named
+    ? { url: named, local: false }
+    : found && { url: found.url, local: true };
   if (!server) {
     const dataDir = configuredDataDir(values["data-dir"]);
     const store = await openDataDir(dataDir);
@@ -51,10 +59,10 @@ export async function connectState(
       close: () => store.close(),
     };
   }
-  const url = server;
+  const url = server.url;
   const { transport, close: closeRpc } = createRpcTransport({
     baseUrl: url,
-    token: configuredToken(values.token),
+    token: tokenFor(server, values.token),
   });
   const close = () => Promise.resolve(closeRpc());
   return {

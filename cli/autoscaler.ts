@@ -9,7 +9,7 @@ import {
 import { systemClock } from "../proto/clock.ts";
 import { intFlag, parse, serverUrl } from "./_args.ts";
 import { cacheDir } from "./_runner.ts";
-import { configuredToken, serverOrLocal } from "./config.ts";
+import { serverOrLocal, tokenFor } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 export const AUTOSCALER_HELP = `Start workers when inputs wait, drain them when idle.
@@ -69,8 +69,8 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`autoscaler takes no file or command, got "${positionals[0]}"`);
   }
-  const server = await serverOrLocal(values.server);
-  if (!server) {
+  const chosen = await serverOrLocal(values.server);
+  if (!chosen) {
     throw new UsageError(
       "autoscaler needs a control plane: pass --server URL or set NANO_MODAL_SERVER (or start `nano-modal serve` on this machine)",
     );
@@ -87,7 +87,8 @@ export async function autoscalerCommand(args: string[]): Promise<number> {
   if (runner !== undefined && runner !== "docker" && runner !== "deno") {
     throw new UsageError(`--worker-runner must be docker or deno, got "${runner}"`);
   }
-  const token = configuredToken(values.token);
+  const token = tokenFor(chosen, values.token);
+  const server = chosen.url;
   const concurrency = intFlag("worker-concurrency", values["worker-concurrency"], {
     default: 32,
     min: 1,

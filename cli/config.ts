@@ -11,14 +11,37 @@ export function configuredServer(flag: string | boolean | undefined): string | u
   return env ? serverUrl(env, "NANO_MODAL_SERVER") : undefined;
 }
 
+/** A server to use, and whether it was found running on this machine rather than named. */
+export interface ChosenServer {
+  url: string;
+  /** Found by itself (`proto/local_server.ts`): it takes the local token file's token. */
+  local: boolean;
+}
+
 /**
  * The server to use: `--server`, then `NANO_MODAL_SERVER`, then this user's
  * local `nano-modal serve` if one is running (see `proto/local_server.ts`).
  */
 export async function serverOrLocal(
   flag: string | boolean | undefined,
-): Promise<string | undefined> {
-  return configuredServer(flag) ?? (await discoverLocalServer())?.url;
+): Promise<ChosenServer | undefined> {
+  const named = configuredServer(flag);
+  if (named) return { url: named, local: false };
+  const found = await discoverLocalServer();
+  return found && { url: found.url, local: true };
+}
+
+/**
+ * The token for `server`: `--token`; else for a local server found by itself the local token
+ * file's (the only servers that announce themselves take it, whatever `NANO_MODAL_TOKEN` holds
+ * for another server); else {@linkcode configuredToken}.
+ */
+export function tokenFor(
+  server: ChosenServer | undefined,
+  flag: string | boolean | undefined,
+): string | undefined {
+  if (!server?.local) return configuredToken(flag);
+  return typeof flag === "string" && flag ? checkedToken(flag, "--token") : readTokenFile();
 }
 
 function explicitToken(flag: string | boolean | undefined): string | undefined {

@@ -1,6 +1,6 @@
 /** `nano-modal deploy APP.ts`: uploads an app and records a new version that stays running. */
 import { parse } from "./_args.ts";
-import { configuredToken } from "./config.ts";
+import { tokenFor } from "./config.ts";
 import { requireServer } from "./_client.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
@@ -55,7 +55,7 @@ export async function deployCommand(args: string[]): Promise<number> {
       `--name "${name}" is not valid: use letters, digits, ".", "_" and "-" (up to 64 characters)`,
     );
   }
-  const serverUrl = await requireServer(values.server, "deploy");
+  const server = await requireServer(values.server, "deploy");
   const file = positionals[0];
   const entryUrl = await resolveFile(file);
   const rt = runtimeView();
@@ -64,8 +64,8 @@ export async function deployCommand(args: string[]): Promise<number> {
   const app = pickApp(file, rt.apps);
   const started = performance.now();
   const result = await app.deploy({
-    serverUrl,
-    token: configuredToken(values.token),
+    serverUrl: server.url,
+    token: tokenFor(server, values.token),
     entryUrl,
     name,
   });

@@ -1,6 +1,6 @@
 /** `nano-modal run APP.ts`: runs an app's local entrypoint against a server (or an embedded one). */
 import { parse } from "./_args.ts";
-import { configuredServer, configuredToken } from "./config.ts";
+import { configuredServer, tokenFor } from "./config.ts";
 import { discoverLocalServer } from "../proto/local_server.ts";
 import { RunServer } from "./_run_server.ts";
 import { type AppView, runtimeView } from "./_runtime_view.ts";
@@ -102,17 +102,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // A local `nano-modal serve` is used when no server is named: its warm sandboxes start the
   // app's first call at once. --runner asks for an embedded worker.
   const named = configuredServer(values.server);
-  const found = named || values.runner !== undefined ? undefined : await discoverLocalServer();
+  const looks = !named && values.runner === undefined;
   // One with workers of its own: a bare `serve` (deploys, secrets) would leave the run waiting.
-  const local = found?.workers ? found.url : undefined;
+  const local = looks ? (await discoverLocalServer((s) => s.workers > 0))?.url : undefined;
   if (local) console.error(dim(`nano-modal: using the local server at ${local}`));
-  else if (found) {
-    console.error(
-      dim(`nano-modal: the local server at ${found.url} runs no workers: running here`),
-    );
+  else if (looks) {
+    const bare = await discoverLocalServer();
+    if (bare) {
+      console.error(
+        dim(`nano-modal: the local server at ${bare.url} runs no workers: running here`),
+      );
+    }
   }
   const configured = named ?? local;
-  const token = configured ? configuredToken(values.token) : undefined;
+  const token = configured
+    ? tokenFor({ url: configured, local: local !== undefined }, values.token)
+    : undefined;
   const rt = runtimeView();
   rt.mode = "cli";
   if (!configured && values.detach) {

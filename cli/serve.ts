@@ -202,6 +202,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       url: localUrl(hostname, listening, server.url),
       port: listening,
       workers,
+      dataDir: redisUrl ? undefined : dataDir,
     })
     : () => {};
   console.error(

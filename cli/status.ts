@@ -1,7 +1,7 @@
 /** `nano-modal status`: workers, queues and apps of a control plane at a glance. */
 import { type ClusterStatus, connectStats } from "../autoscale/mod.ts";
 import { parse } from "./_args.ts";
-import { configuredToken, serverOrLocal } from "./config.ts";
+import { serverOrLocal, tokenFor } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 export const STATUS_HELP = `Show a control plane's workers, functions and apps.
@@ -28,8 +28,9 @@ export async function statusCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`status takes no file or command, got "${positionals[0]}"`);
   }
-  const server = await serverOrLocal(values.server) ?? "http://127.0.0.1:50051";
-  const client = connectStats(server, { token: configuredToken(values.token) });
+  const chosen = await serverOrLocal(values.server);
+  const server = chosen?.url ?? "http://127.0.0.1:50051";
+  const client = connectStats(server, { token: tokenFor(chosen, values.token) });
   let status: ClusterStatus;
   try {
     status = await client.status();

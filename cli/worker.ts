@@ -55,7 +55,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`worker takes no file or command, got "${positionals[0]}"`);
   }
-  const server = await serverOrLocal(values.server);
+  const server = (await serverOrLocal(values.server))?.url;
   if (!server) {
     throw new UsageError(
       "worker needs a control plane: pass --server URL or set NANO_MODAL_SERVER (or start `nano-modal serve` on this machine)",

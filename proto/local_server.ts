@@ -27,6 +27,8 @@ interface Announcement {
   socket: string;
   /** Workers of its own (`serve --with-workers N`). */
   workers: number;
+  /** The data dir of its embedded store; absent on Redis. */
+  dataDir?: string;
 }
 
 /** A local server found by {@linkcode discoverLocalServer}. */
@@ -35,6 +37,8 @@ export interface LocalServer {
   url: string;
   /** How many workers it runs itself (`serve --with-workers N`); others may join it. */
   workers: number;
+  /** The data dir of its embedded store (its real path); absent on Redis. */
+  dataDir?: string;
 }
 
 /**
@@ -44,14 +48,16 @@ export interface LocalServer {
  * Quietly does nothing where the directory cannot be made private.
  */
 export async function announceLocalServer(
-  server: { url: string; port: number; workers: number },
+  server: { url: string; port: number; workers: number; dataDir?: string },
 ): Promise<() => void> {
   const dir = madePrivateDir();
   if (!dir) return () => {};
+  removeStale(dir);
   const path = `${dir}/${PREFIX}${server.port}${SUFFIX}`;
   try {
     const socket = Deno.readLinkSync(`${dir}/${server.port}.sock`);
-    const mine: Announcement = { ...server, pid: Deno.pid, socket };
+    const dataDir = server.dataDir && realPathOf(server.dataDir);
+    const mine: Announcement = { ...server, dataDir, pid: Deno.pid, socket };
     await writeAtomically(path, JSON.stringify(mine));
   } catch {
     return () => {};
@@ -76,23 +82,52 @@ function mayRead(variable: string): boolean {
 }
 
 /** Whether `announced` is still the server behind its port's socket, and that answers. */
-async function live(dir: string, announced: Partial<Announcement>): Promise<boolean> {
-  if (typeof announced.url !== "string" || !Number.isInteger(announced.port)) return false;
-  const url = new URL(announced.url);
-  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
-  const link = `${dir}/${announced.port}.sock`;
-  if (await Deno.readLink(link).catch(() => undefined) !== announced.socket) return false;
-  const conn = await Deno.connect({ transport: "unix", path: link }).catch(() => undefined);
-  conn?.close();
-  return conn !== undefined;
+async function live(dir: string, announced: Partial<Announcement> | null): Promise<boolean> {
+  try {
+    if (typeof announced?.url !== "string" || !Number.isInteger(announced.port)) return false;
+    const url = new URL(announced.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+    const link = `${dir}/${announced.port}.sock`;
+    if (await Deno.readLink(link).catch(() => undefined) !== announced.socket) return false;
+    const conn = await Deno.connect({ transport: "unix", path: link });
+    conn.close();
+    return true;
+  } catch {
+    return false; // not a URL, or nothing answers
+  }
+}
+
+/** Removes announcements of servers whose port's socket is gone or is another server's now. */
+function removeStale(dir: string): void {
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || !entry.name.startsWith(PREFIX) || !entry.name.endsWith(SUFFIX)) continue;
+      const path = `${dir}/${entry.name}`;
+      try {
+        const { port, socket } = JSON.parse(Deno.readTextFileSync(path)) as Announcement;
+        let now: string | undefined;
+        try {
+          now = Deno.readLinkSync(`${dir}/${port}.sock`);
+        } catch {
+          // No link: that server is gone.
+        }
+        if (now !== socket) Deno.removeSync(path);
+      } catch {
+        // Unreadable or gone meanwhile: left alone.
+      }
+    }
+  } catch { /* a tidy-up only */ }
 }
 
 /**
  * This user's local server, if one announced itself and is still there: the
  * newest of those whose socket is still their own and accepts a connection
- * now. Otherwise undefined (never throws, never prompts for a permission).
+ * now (and that `wanted`, when given, accepts). Otherwise undefined (never
+ * throws, never prompts for a permission).
  */
-export async function discoverLocalServer(): Promise<LocalServer | undefined> {
+export async function discoverLocalServer(
+  wanted: (server: LocalServer) => boolean = () => true,
+): Promise<LocalServer | undefined> {
   if (!mayRead("NANO_MODAL_LOCAL_SERVER") || !mayRead("XDG_RUNTIME_DIR")) return undefined;
   if (Deno.env.get("NANO_MODAL_LOCAL_SERVER") === "0") return undefined;
   try {
@@ -118,12 +153,25 @@ export async function discoverLocalServer(): Promise<LocalServer | undefined> {
       }
     }
     for (const { announced } of found.sort((a, b) => b.at - a.at)) {
-      if (await live(dir, announced)) {
-        return { url: new URL(announced.url).origin, workers: Number(announced.workers) || 0 };
-      }
+      if (!(await live(dir, announced))) continue;
+      const server: LocalServer = {
+        url: new URL(announced.url).origin,
+        workers: Number(announced.workers) || 0,
+        ...(typeof announced.dataDir === "string" ? { dataDir: announced.dataDir } : {}),
+      };
+      if (wanted(server)) return server;
     }
   } catch {
     // No directory yet, or not ours: nothing announced.
   }
   return undefined;
+}
+
+/** `path` with links resolved where it exists (as announced data dirs are compared). */
+export function realPathOf(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -8,7 +8,8 @@ function listening(runtime: string, port: number): { close(): void } {
   const path = `${runtime}/${port}-${crypto.randomUUID().slice(0, 6)}.sock`;
   const listener = Deno.listen({ transport: "unix", path });
   const withdraw = announceLocalSocket(port, path);
-  return { close: () => (withdraw(), listener.close()) };
+  let open = true;
+  return { close: () => open && (open = false, withdraw(), listener.close()) };
 }
 
 const server = (port: number, workers = 1) => ({
@@ -87,6 +88,40 @@ Deno.test("an announcement in a directory others may open, or of another kind of
       equal(await discoverLocalServer(), undefined, "unreadable");
     } finally {
       socket.close();
+    }
+  });
+});
+
+Deno.test("discovery takes a filter, skips a broken announcement, and a new announcement clears stale ones", async () => {
+  await withRuntimeDir(async (runtime) => {
+    const bare = listening(runtime, 50150), full = listening(runtime, 50151);
+    try {
+      await announceLocalServer(server(50151, 1));
+      await new Promise((r) => setTimeout(r, 20));
+      await announceLocalServer({ ...server(50150, 0), dataDir: runtime });
+      equal((await discoverLocalServer())?.url, "http://127.0.0.1:50150", "the newest");
+      equal((await discoverLocalServer((s) => s.workers > 0))?.url, "http://127.0.0.1:50151");
+      equal(
+        (await discoverLocalServer((s) => s.dataDir === Deno.realPathSync(runtime)))?.workers,
+        0,
+      );
+      // A broken announcement (newest) does not hide the others.
+      Deno.writeTextFileSync(`${runtime}/nano-modal/server-50152.json`, "null");
+      equal((await discoverLocalServer((s) => s.workers > 0))?.url, "http://127.0.0.1:50151");
+      // A killed server's announcement goes when another announces.
+      full.close();
+      const again = listening(runtime, 50153);
+      await announceLocalServer(server(50153));
+      const names = [...Deno.readDirSync(`${runtime}/nano-modal`)].map((e) => e.name).sort();
+      deepStrictEqual(names.filter((n) => n.startsWith("server-")), [
+        "server-50150.json",
+        "server-50152.json",
+        "server-50153.json",
+      ]);
+      again.close();
+    } finally {
+      bare.close();
+      full.close();
     }
   });
 });

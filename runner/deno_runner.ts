@@ -12,6 +12,7 @@
  * @module
  */
 import { denoPath } from "../proto/deno_path.ts";
+import { sha256Hex } from "../proto/content_hash.ts";
 import {
   DEFAULT_MEMORY_MIB,
   type FunctionSpec,
@@ -189,13 +190,7 @@ export class DenoRunner implements Runner {
       // A worker's spares: only an SDK this host's own `nano-modal run` built (see
       // _spare_sdk.ts); a run's: the one its own last bundle began with.
       if (options.preloadSdk === "built-here" && !this.#sdkTrust) {
-        // Each SDK looked for once: clients of another SDK keep sending theirs.
-        const verdicts = new Map<string, Promise<boolean>>();
-        this.#sdkTrust = (part) => {
-          let verdict = verdicts.get(part);
-          if (!verdict) verdicts.set(part, verdict = builtHere(cacheDir, part));
-          return verdict;
-        };
+        this.#sdkTrust = trustBuiltHere(cacheDir);
       }
       this.#sdk ??= keptSdk(cacheDir, this.#sdkTrust);
     }
@@ -265,4 +260,30 @@ export class DenoRunner implements Runner {
     for (const root of this.#roots) await reapOrphans(root);
     if (host.cgroupParent) await reapCgroups(host.cgroupParent.dir);
   }
+}
+
+/** How many SDKs' verdicts a worker keeps, and how long a "not built here" one holds. */
+const VERDICTS_KEPT = 16;
+const REFUSAL_HOLDS_MS = 60_000;
+
+/**
+ * {@linkcode builtHere} for a worker's spares, remembered by the SDK part's hash (clients of
+ * another SDK keep sending theirs; each would otherwise read the cache's link files again):
+ * at most {@linkcode VERDICTS_KEPT}, a refusal for a minute (this host's `run` may build that
+ * SDK meanwhile).
+ */
+function trustBuiltHere(cacheDir: string): SdkTrust {
+  const verdicts = new Map<string, { trusted: Promise<boolean>; atMs: number }>();
+  return async (part) => {
+    const key = await sha256Hex(new TextEncoder().encode(part));
+    const known = verdicts.get(key);
+    if (known && (await known.trusted || Date.now() - known.atMs < REFUSAL_HOLDS_MS)) {
+      return known.trusted;
+    }
+    const trusted = builtHere(cacheDir, part);
+    verdicts.delete(key);
+    verdicts.set(key, { trusted, atMs: Date.now() });
+    if (verdicts.size > VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
+    return trusted;
+  };
 }

@@ -149,7 +149,10 @@ async function spareFileAssignment(dir: string): Promise<{ appName: string }> {
     // Looks only.
   }
   const events = watcher?.[Symbol.asyncIterator]();
-  let event = events?.next();
+  // A watcher that fails is one that ended: the looks go on.
+  const next = () =>
+    events!.next().catch((): IteratorResult<Deno.FsEvent> => ({ done: true, value: undefined }));
+  let event = events && next();
   try {
     while (true) {
       try {
@@ -161,7 +164,7 @@ async function spareFileAssignment(dir: string): Promise<{ appName: string }> {
       const tick = new Promise<"tick">((r) => timer = setTimeout(() => r("tick"), 250));
       const woke = await Promise.race([event ?? tick, tick]);
       clearTimeout(timer);
-      if (woke !== "tick") event = woke.done ? undefined : events!.next();
+      if (woke !== "tick") event = woke.done ? undefined : next();
     }
   } finally {
     watcher?.close();
@@ -350,4 +353,6 @@ globalThis.addEventListener("error", (e) => {
   endByUser(error, 1);
 });
 
-await main();
+// What main() does not handle itself (a spare's wait failing, a broken socket) ends the sandbox,
+// which its worker sees; left to the handlers above it would linger with nothing to do.
+await main().catch(() => exitProcess(1));

@@ -58,3 +58,29 @@ Deno.test("a local `serve` without workers is not where `run` runs: it says so a
     await proc.stop();
   }
 });
+
+Deno.test("secret and volume commands use the local serve unless a data dir other than its own is named", async () => {
+  const own = await Deno.makeTempDir({ prefix: "nm-local-data-" });
+  const { proc, url } = await startServe(["--data-dir", own]);
+  try {
+    // No data dir named: the local server's store.
+    const viaServer = await runCli(["secret", "create", "via-server", "A=1"], {
+      env: { NANO_MODAL_DATA_DIR: "" },
+    });
+    check(viaServer.code === 0, "secret create through the local server", viaServer);
+    // Its own data dir named: the same server.
+    const same = await runCli(["secret", "create", "same-dir", "A=1", "--data-dir", own]);
+    check(same.code === 0, "secret create naming the server's data dir", same);
+    // Another data dir (this test file's, from NANO_MODAL_DATA_DIR): that one, not the server's.
+    const other = await runCli(["secret", "create", "other-dir", "A=1"]);
+    check(other.code === 0, "secret create in another data dir", other);
+    const list = await runCli(["secret", "list", "--server", url]);
+    check(list.code === 0, "secret list", list);
+    match(list.stdout, /via-server/);
+    match(list.stdout, /same-dir/);
+    ok(!list.stdout.includes("other-dir"), list.stdout);
+  } finally {
+    await proc.stop();
+    await Deno.remove(own, { recursive: true });
+  }
+});

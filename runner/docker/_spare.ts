@@ -18,7 +18,7 @@ import { containerConfig, containerName, startContainer } from "./_container.ts"
 import { SpareOutput } from "../_spare.ts";
 import { SPARE_ASSIGN_FILE } from "../_protocol.ts";
 import { imageEnv } from "../image_spec.ts";
-import type { Sandbox, SandboxSpec } from "../runner.ts";
+import { DEFAULT_MEMORY_MIB, type Sandbox, type SandboxSpec } from "../runner.ts";
 import { writeAtomically } from "../../proto/write_atomically.ts";
 
 let count = 0;
@@ -94,19 +94,20 @@ export class SpareContainer {
 
   /**
    * Whether a spare could be the sandbox `spec` asks for, on what the spec alone says: the
-   * CPU share spares start with, network allowed, no volumes, no environment of its own.
+   * CPU share and memory spares start with (`memoryMib`), network allowed, no volumes, no
+   * environment of its own.
    */
-  static mayFit(spec: SandboxSpec): boolean {
+  static mayFit(spec: SandboxSpec, memoryMib = DEFAULT_MEMORY_MIB): boolean {
     const def = spec.def;
     return def.cpu === SPARE_CPU && !def.blockNetwork && !(spec.mounts?.length) &&
+      Math.max(16, def.memoryMib) === Math.max(16, memoryMib) &&
       Object.keys(imageEnv(def)).length === 0 && Object.keys(spec.env ?? {}).length === 0;
   }
 
   /** Whether the sandbox `spec` asks for, of image `image`, would start exactly as this one did. */
   fits(spec: SandboxSpec, image: string): boolean {
-    return this.alive && SpareContainer.mayFit(spec) && image === this.#options.image &&
-      spec.entrypointPath === this.#options.entrypointPath &&
-      Math.max(16, spec.def.memoryMib) === Math.max(16, this.#options.memoryMib);
+    return this.alive && SpareContainer.mayFit(spec, this.#options.memoryMib) &&
+      image === this.#options.image && spec.entrypointPath === this.#options.entrypointPath;
   }
 
   /** Makes this container the sandbox `spec` describes; rejects if it cannot (then kill it). */
