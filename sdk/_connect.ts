@@ -47,16 +47,16 @@ export function loadSessionModule(): Promise<typeof import("./_session.ts")> {
 export function optionsFromEnv(): SessionOptions | undefined {
   const serverUrl = Deno.env.get("NANO_MODAL_SERVER");
   if (!serverUrl) return undefined;
-  // Only servers that take the local token file announce themselves (NANO_MODAL_TOKEN, with no
-  // NANO_MODAL_SERVER, may be another server's).
-  return { serverUrl, token: readTokenFile() };
+  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
 }
 
 /** This user's local `nano-modal serve`, if one runs, with the token it generated. */
 async function localOptions(): Promise<SessionOptions | undefined> {
   const serverUrl = (await discoverLocalServer())?.url;
   if (!serverUrl) return undefined;
-  return { serverUrl, token: Deno.env.get("NANO_MODAL_TOKEN") || readTokenFile() };
+  // Only servers that take the local token file announce themselves (NANO_MODAL_TOKEN, with no
+  // NANO_MODAL_SERVER, may be another server's).
+  return { serverUrl, token: readTokenFile() };
 }
 
 /**
