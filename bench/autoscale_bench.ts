@@ -7,6 +7,7 @@
  */
 import type { Row } from "./_table.ts";
 import { type ClusterStatus, connectStats } from "../autoscale/mod.ts";
+import { readTokenFile } from "../proto/token_file.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -85,7 +86,8 @@ const APP = "tests/fixtures/slow_map.ts";
 const CONCURRENCY = "4";
 
 async function status(url: string): Promise<ClusterStatus | undefined> {
-  const client = connectStats(url);
+  // The token the server generated (it requires one; the autoscaler reads the same file).
+  const client = connectStats(url, { token: readTokenFile() });
   try {
     return await client.status();
   } catch {
