@@ -208,7 +208,8 @@ function listen(options: ServerOptions): ControlServer {
     WebGateway.owns(req.url) ? web.handle(req) : webConsole(req) ?? rpc(req);
 
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
-  const socketDir = Deno.makeTempDirSync({ prefix: "nano-modal-server-" });
+  // Named with this process's pid: a client can tell a killed server's socket (local_socket.ts).
+  const socketDir = Deno.makeTempDirSync({ prefix: `nano-modal-server-${Deno.pid}-` });
   const upstreamPath = `${socketDir}/http.sock`;
   const server = Deno.serve({
     path: upstreamPath,

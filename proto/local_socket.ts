@@ -49,7 +49,10 @@ export function madePrivateDir(): string | undefined {
   return ownedAndPrivate(dir) ? dir : undefined;
 }
 
-/** Removes the links of servers that ended without withdrawing them (killed): their sockets are gone. */
+/**
+ * Removes the links of servers that ended without withdrawing them (killed): their sockets are
+ * gone, or their processes are.
+ */
 function removeDangling(dir: string): void {
   try {
     for (const entry of Deno.readDirSync(dir)) {
@@ -57,6 +60,7 @@ function removeDangling(dir: string): void {
       const link = `${dir}/${entry.name}`;
       try {
         Deno.statSync(link);
+        if (ownerGone(link)) Deno.removeSync(link);
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) Deno.removeSync(link);
       }
@@ -101,8 +105,33 @@ export function localSocketFor(url: URL): string | undefined {
   if (!dir || !ownedAndPrivate(dir)) return undefined;
   const path = `${dir}/${url.port || 80}.sock`;
   try {
-    return Deno.statSync(path).isSocket ? path : undefined;
+    return Deno.statSync(path).isSocket && !ownerGone(path) ? path : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether the server that announced the socket at `link` is known to be gone: killed, it could
+ * not withdraw it, and a client would get "connection refused" where the port (taken since by
+ * a server announced elsewhere) answers. Its pid is in its socket directory's name
+ * (`nano-modal-server-<pid>-…`); where processes cannot be looked up, it is taken as alive.
+ */
+function ownerGone(link: string): boolean {
+  let pid: string | undefined;
+  try {
+    pid = /\/nano-modal-server-(\d+)-[^/]*\//.exec(Deno.readLinkSync(link))?.[1];
+    if (!pid || Deno.permissions.querySync({ name: "read", path: "/proc" }).state !== "granted") {
+      return false;
+    }
+    Deno.statSync("/proc/self");
+  } catch {
+    return false; // no /proc to look in (or not ours to read)
+  }
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return false;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound;
   }
 }

@@ -110,3 +110,25 @@ Deno.test("announcing a socket removes the links that killed servers left behind
     }
   });
 });
+
+Deno.test("a socket whose server's process is gone (killed, so never withdrawn) is not used", async () => {
+  await withRuntimeDir(async (runtime) => {
+    // A server's socket directory is named with its pid; pid 2^22+1 is above Linux's pid_max.
+    const dead = `${runtime}/nano-modal-server-4194305-x`;
+    const alive = `${runtime}/nano-modal-server-${Deno.pid}-y`;
+    Deno.mkdirSync(dead);
+    Deno.mkdirSync(alive);
+    const a = socket(dead), b = socket(alive);
+    try {
+      announceLocalSocket(50160, a.path);
+      announceLocalSocket(50161, b.path);
+      equal(localSocketFor(new URL("http://127.0.0.1:50160")), undefined, "its server is gone");
+      ok(localSocketFor(new URL("http://127.0.0.1:50161")), "its server runs");
+      announceLocalSocket(50162, b.path); // the next announcement tidies the dead one's link away
+      equal(await Deno.lstat(`${runtime}/nano-modal/50160.sock`).then(() => 1, () => 0), 0);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
