@@ -136,12 +136,15 @@ export function containerConfig(
   };
 }
 
+/** A started container: a sandbox that can also be renamed (a spare taking its sandbox's name). */
+export type Container = Sandbox & { rename(name: string): Promise<void> };
+
 /** Creates and starts a container; its output goes to `spec.onOutput`. */
 export async function startContainer(
   docker: Dockerode,
   spec: SandboxSpec,
   config: Dockerode.ContainerCreateOptions,
-): Promise<Sandbox & { rename(name: string): Promise<void> }> {
+): Promise<Container> {
   const container = await docker.createContainer(config);
   let stderrTail = "";
   let output: Promise<void>;

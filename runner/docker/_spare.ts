@@ -14,7 +14,7 @@
  * @module
  */
 import type { Dockerode } from "./_docker.ts";
-import { containerConfig, containerName, startContainer } from "./_container.ts";
+import { type Container, containerConfig, containerName, startContainer } from "./_container.ts";
 import { SpareOutput } from "../_spare.ts";
 import { SPARE_ASSIGN_FILE } from "../_protocol.ts";
 import { imageEnv } from "../image_spec.ts";
@@ -39,7 +39,7 @@ export interface SpareContainerOptions {
 
 /** A container waiting for its app. */
 export class SpareContainer {
-  readonly #sandbox: Sandbox & { rename(name: string): Promise<void> };
+  readonly #sandbox: Container;
   readonly #dir: string;
   readonly #options: SpareContainerOptions;
   readonly #output: SpareOutput;
@@ -47,7 +47,7 @@ export class SpareContainer {
   #taken = false;
 
   private constructor(
-    sandbox: Sandbox & { rename(name: string): Promise<void> },
+    sandbox: Container,
     dir: string,
     options: SpareContainerOptions,
     output: SpareOutput,
