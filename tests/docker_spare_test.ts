@@ -99,3 +99,39 @@ Deno.test("a docker worker's kept spare container becomes a new app's first sand
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a docker worker killed with SIGKILL leaves no spare container behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm-docker-spare-kill-" });
+  const cache = `${dir}/cache`;
+  const env = { NANO_MODAL_CACHE: cache };
+  const { proc: server, url } = await startServe([], { env });
+  const worker = new CliProcess(["worker", "--server", url, "--runner", "docker"], { env });
+  try {
+    await worker.waitFor(/serving/, 30_000);
+    // The default image exists once a function has used it (a spare never builds it).
+    const warm = await runCli(
+      ["run", "--server", url, `${await writeApp(hostApp("killwarm"), dir)}::host`],
+      { timeoutMs: 120_000 },
+    );
+    check(warm.code === 0, "a call", warm);
+    await until(
+      "a spare container waits",
+      async () => (await containersOf(cache, true)).length > 0,
+      30_000,
+    );
+    await worker.stop("SIGKILL");
+    // Its stdin (the worker's attach) closed: the entrypoint ends it, and it removes itself.
+    await until(
+      "no container is left",
+      async () => (await containersOf(cache, false)).length === 0,
+      15_000,
+    );
+  } finally {
+    await worker.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    for (const id of await containersOf(cache, false).catch(() => [])) {
+      await docker(["rm", "-f", id]).catch(() => {});
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
