@@ -31,3 +31,27 @@ Deno.test("unary calls over fetch: the Connect wire format both ways, and its er
     await server.shutdown();
   }
 });
+
+Deno.test("openStreams pings over the streams' HTTP/2 connection once, with the token", async () => {
+  const pings: { path: string; auth: string | null }[] = [];
+  const server = Deno.serve({ port: 0, onListen() {} }, (req) => {
+    pings.push({ path: new URL(req.url).pathname, auth: req.headers.get("authorization") });
+    return new Response(new Uint8Array(0), { headers: { "content-type": "application/proto" } });
+  });
+  const { openStreams, close } = createRpcTransport({
+    baseUrl: `http://127.0.0.1:${server.addr.port}`,
+    token: "t0ken-t0ken-t0ken",
+  });
+  try {
+    openStreams();
+    openStreams(); // once per transport
+    for (let i = 0; i < 200 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    strictEqual(pings.length, 1);
+    strictEqual(pings[0].path, "/nanomodal.v1.ControlService/Ping");
+    strictEqual(pings[0].auth, "Bearer t0ken-t0ken-t0ken");
+  } finally {
+    close();
+    await server.shutdown();
+  }
+});

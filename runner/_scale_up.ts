@@ -130,10 +130,15 @@ export class ScaleUp {
     }, delayMs);
   }
 
-  /** The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS (mean known). */
+  /**
+   * The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS. Not on one
+   * input's run time: the first pays the function's warm-up (see `RunTime.add`), and a
+   * backlog of a slow function starts sandboxes on the timer anyway.
+   */
   #longBacklog(s: ScaleUpState): boolean {
     const perSandbox = s.waiting / Math.max(1, s.started * s.concurrency);
-    return s.runs.mean !== undefined && perSandbox * s.runs.mean >= SCALE_UP_AFTER_MS;
+    return s.runs.count >= 2 && s.runs.mean !== undefined &&
+      perSandbox * s.runs.mean >= SCALE_UP_AFTER_MS;
   }
 
   #armStall(armed: ScaleUpState): void {

@@ -100,3 +100,23 @@ Deno.test("ScaleUp scales a fast function whose sandbox finishes nothing (an inp
   strictEqual(pool.starts, 1, "no input finished while it waited: the estimate says nothing");
   scaleUp.cancel();
 });
+
+Deno.test("ScaleUp does not start at once on one input's run time (its warm-up), only on the backlog's", async () => {
+  const clock = new FakeClock(0);
+  // The first input of a microsecond function took 0.3 ms (its warm-up): 443 waiting × 0.3 ms
+  // would be a long backlog.
+  const pool = fakePool({ waiting: 443, slots: 500, runs: { count: 1, mean: 0.3 } });
+  const scaleUp = new ScaleUp(clock, pool);
+  scaleUp.check();
+  strictEqual(pool.starts, 0, "one run time proves no long backlog");
+  // The next inputs show the real figure, and the sandbox keeps up.
+  pool.s = { ...pool.s, waiting: 40, runs: { count: 400, mean: 0.005 } };
+  await clock.tick(SCALE_UP_AFTER_MS);
+  strictEqual(pool.starts, 0, "the warm sandbox cleared it: no second sandbox");
+  // A slow function's backlog proves long on its second run time: it scales at once.
+  pool.s = { ...pool.s, waiting: 20, slots: 17, runs: { count: 2, mean: 50 } };
+  scaleUp.check();
+  await clock.tick(0);
+  strictEqual(pool.starts, 2, "as many as the backlog needs (20 inputs, 17 slots: 2) start now");
+  scaleUp.cancel();
+});

@@ -39,6 +39,8 @@ const ALPHA = 0.2;
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
+  /** Valid samples so far (`count` counts every finished input). */
+  #samples = 0;
   #bytes = 0;
   /** Samples so far: how many inputs finished (a pool's progress). */
   count = 0;
@@ -82,11 +84,19 @@ export class RunTime {
     });
   }
 
-  /** Adds a run time in ms. */
+  /**
+   * Adds a run time in ms. The first is the mean only until the second
+   * replaces it: a function's first run pays its warm-up (compiling, lazy
+   * imports), ~0.3 ms for one that then takes microseconds, and averaged in it
+   * outweighed the real figure for dozens of inputs (a microsecond function's
+   * first map started a second sandbox it had no use for).
+   */
   add(ms: number): void {
     this.count++;
     if (!(ms >= 0)) return;
-    this.#mean = this.#mean === undefined ? ms : this.#mean + ALPHA * (ms - this.#mean);
+    this.#samples++;
+    if (this.#samples <= 2) this.#mean = ms;
+    else this.#mean = this.#mean! + ALPHA * (ms - this.#mean!);
   }
 }
 

@@ -71,3 +71,14 @@ Deno.test("RunTime follows recent run times", () => {
   t.add(Number.NaN);
   equal(t.mean! < 0.1, true, "bad samples are ignored");
 });
+
+Deno.test("RunTime: the first run time (a warm-up) is replaced by the second, not averaged in", () => {
+  const t = new RunTime();
+  t.add(0.3);
+  equal(t.mean, 0.3, "until another input finishes, the first is all there is");
+  t.add(0.005);
+  equal(t.mean, 0.005);
+  t.add(0.015);
+  equal(Math.abs(t.mean! - 0.007) < 1e-9, true, "then a moving average");
+  equal(t.count, 3);
+});

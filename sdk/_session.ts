@@ -92,6 +92,8 @@ export class Session {
     } catch (err) {
       throw new InvalidError((err as Error).message);
     }
+    // Runs and maps stream (logs, inputs): their connection opens while this ping goes.
+    session.#rpc.openStreams();
     try {
       const { version } = await session.#client.ping({}, { timeoutMs: 10_000 });
       warnOnVersionMismatch(version);
