@@ -96,7 +96,7 @@ export class Worker {
         crypto.randomUUID().slice(0, 8)
       }`;
     this.#rpc = options.transport
-      ? { transport: options.transport, close: () => {} }
+      ? { transport: options.transport, openStreams: () => {}, close: () => {} }
       : createRpcTransport({ baseUrl: options.serverUrl, token: options.token });
     const client: Client<typeof WorkerService> = createClient(WorkerService, this.#rpc.transport);
     const log = options.log ?? ((line) => console.error(line));
