@@ -33,6 +33,12 @@ import type { ShareBoard } from "./_share_board.ts";
 /** How often a stream whose worker wants more containers than it may run asks again. */
 export const UNMET_RETRY_MS = 1_000;
 
+/**
+ * How long a container started ahead of its app's first input keeps its allowance without
+ * the worker reporting it: a few heartbeats.
+ */
+export const PRESTART_HOLD_MS = 10_000;
+
 /** What a stream's share reads and where it reports. */
 export interface ClusterShareOptions {
   workerId: string;
@@ -60,6 +66,8 @@ export class ClusterShare {
   #sent: { seq: number; grants: Record<string, number> }[] = [];
   #seq = 0;
   readonly #duty = new Set<string>();
+  /** Functions whose first container the worker was asked to start before any input: until when. */
+  readonly #prestart = new Map<string, number>();
   readonly #unmet = new Set<string>();
   #retry?: TimerHandle;
   #draining = false;
@@ -93,7 +101,11 @@ export class ClusterShare {
 
   /** After a heartbeat was saved: checks every function's allowance and the warm duties again. */
   async heartbeat(): Promise<void> {
+    const now = this.#o.clock.now();
+    const lapsed = [...this.#prestart].filter(([, until]) => until <= now).map(([id]) => id);
+    for (const id of lapsed) this.#prestart.delete(id);
     const ids = new Set([
+      ...lapsed,
       ...Object.keys(this.#granted),
       ...Object.keys(this.#o.containers()),
       ...Object.keys(this.#o.held()),
@@ -114,6 +126,18 @@ export class ClusterShare {
       if ((this.#granted[id] ?? 0) < want) short.push(id);
     }
     if (short.length) await this.recompute(short);
+  }
+
+  /**
+   * Before the worker is asked to start these functions' first containers ahead of any input
+   * (a new ephemeral app's, see `WorkerHub.functionsStored`): an allowance of one each, held
+   * for {@linkcode PRESTART_HOLD_MS}. By then the worker's heartbeat reports the container,
+   * which keeps its allowance as any idle container's; one that never started loses it.
+   */
+  async beforePrestart(functionIds: string[]): Promise<void> {
+    const until = this.#o.clock.now() + PRESTART_HOLD_MS;
+    for (const id of functionIds) this.#prestart.set(id, until);
+    await this.beforeAssign(functionIds);
   }
 
   /** The worker drains: its warm duties go to others. */
@@ -203,7 +227,8 @@ export class ClusterShare {
   }
 
   #demand(def: FunctionDef, held: number, id: string): number {
-    return demandOf(demandInputs(def, held, this.#duty.has(id)));
+    const demand = demandOf(demandInputs(def, held, this.#duty.has(id)));
+    return this.#prestart.has(id) ? Math.max(demand, 1) : demand;
   }
 
   /** While the worker wants more than it may run, asks again every {@linkcode UNMET_RETRY_MS}. */

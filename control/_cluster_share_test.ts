@@ -9,7 +9,7 @@ import { FakeClock } from "../proto/fake_clock.ts";
 import { ALLOWANCE_SEQ_FIGURE } from "../proto/heartbeat_figures.ts";
 import { connectRedisStore, createMemoryStore, type Store } from "./store/mod.ts";
 import { startRedis } from "../tests/mod.ts";
-import { ClusterShare, UNMET_RETRY_MS } from "./_cluster_share.ts";
+import { ClusterShare, PRESTART_HOLD_MS, UNMET_RETRY_MS } from "./_cluster_share.ts";
 import { ShareBoard } from "./_share_board.ts";
 import { WARM_HOLDER_STALE_MS } from "./_warm_duty.ts";
 
@@ -198,4 +198,41 @@ Deno.test("two control planes on one Redis store split maxContainers and one war
     await Promise.all(stores.map((s) => s.close()));
     await server.stop();
   }
+});
+
+Deno.test("a container started ahead of any input has an allowance of one, kept once the worker reports it", async () => {
+  const c = cluster({ maxContainers: 5 });
+  const [a, b] = [c.worker("wk-a"), c.worker("wk-b")];
+  await Promise.all([a.save(), b.save()]);
+  await a.share.beforePrestart([FN]);
+  strictEqual(a.allowed()?.containers[FN], 1, "no input held, yet one container");
+  // Still starting at the next heartbeat: kept.
+  await heartbeat(a);
+  strictEqual(a.allowed()?.containers[FN], 1);
+  // It started: kept past the hold, as any idle container is.
+  a.containers = { [FN]: 1 };
+  await c.clock.tick(PRESTART_HOLD_MS);
+  await heartbeat(a);
+  strictEqual(a.allowed()?.containers[FN], 1);
+  // One that never started loses its allowance after the hold.
+  await b.share.beforePrestart([FN]);
+  strictEqual(b.allowed()?.containers[FN], 1);
+  await c.clock.tick(PRESTART_HOLD_MS);
+  await heartbeat(b);
+  strictEqual(b.allowed()?.containers[FN] ?? 0, 0);
+  a.share.close();
+  b.share.close();
+});
+
+Deno.test("a container started ahead of any input takes no room another worker holds (maxContainers 1)", async () => {
+  const c = cluster({ maxContainers: 1 });
+  const [a, b] = [c.worker("wk-a"), c.worker("wk-b")];
+  a.held = { [FN]: 3 };
+  await Promise.all([a.save(), b.save()]);
+  await a.share.beforeAssign([FN]);
+  strictEqual(a.allowed()?.containers[FN], 1);
+  await b.share.beforePrestart([FN]);
+  strictEqual(b.allowed()?.containers[FN] ?? 0, 0, "a holds the only one");
+  a.share.close();
+  b.share.close();
 });

@@ -62,7 +62,7 @@ export async function serviceFixture(
       createControlService(store, {
         version: "t",
         clock,
-        onFunctionsStored: (ids) => hub.functionsStored(ids),
+        onFunctionsStored: (ids, how) => hub.functionsStored(ids, how),
       }),
     );
     service(WorkerService, createWorkerService(store, { hub, clock, leaseMs: LEASE_MS }));

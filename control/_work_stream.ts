@@ -23,7 +23,7 @@ import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
 import { ResultBatcher } from "./_result_batcher.ts";
 import { LeaseAhead } from "./_lease_ahead.ts";
-import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
+import { AppWatch, MAX_PRESTART, type WorkerHub } from "./_worker_hub.ts";
 import type { WorkerServiceOptions } from "./worker_service.ts";
 import type { WorkObserver } from "./_work_observer.ts";
 import { ClusterShare } from "./_cluster_share.ts";
@@ -94,8 +94,10 @@ export async function* serveWorker(
 
   // The first command tells the worker it is connected (and accepted), before any work.
   out.push(create(WorkerCommandSchema, { msg: { case: "ack", value: { results: 0 } } }));
-  const removeFromHub = hub.add(out, (ids) => {
-    prefetch(ids).catch(() => {}); // best effort: the first input describes them otherwise
+  const removeFromHub = hub.add(out, {
+    // Best effort: the first input describes them otherwise.
+    prefetch: (ids, start) => void prefetch(ids, start).catch(() => {}),
+    room: () => draining || ctl.signal.aborted ? 0 : credit,
   });
   const ctl = new AbortController();
   const onAbort = () => ctl.abort();
@@ -216,9 +218,11 @@ export async function* serveWorker(
 
   /**
    * Describes a new app's functions before any of their inputs (an assign
-   * with none): the worker downloads their bundles meanwhile.
+   * with none): the worker downloads their bundles meanwhile. With `start`, it
+   * also starts the first container of the first {@linkcode MAX_PRESTART}, under
+   * an allowance sent first.
    */
-  async function prefetch(functionIds: string[]): Promise<void> {
+  async function prefetch(functionIds: string[], start = false): Promise<void> {
     const functions: Record<string, GetFunctionResponse> = {};
     for (const id of functionIds.slice(0, MAX_PREFETCH)) {
       if (describedHere.has(id)) continue;
@@ -229,9 +233,20 @@ export async function* serveWorker(
       functions[id] = d;
     }
     if (Object.keys(functions).length === 0 || ctl.signal.aborted) return;
-    out.push(create(WorkerCommandSchema, {
-      msg: { case: "assign", value: { leaseMs, functions, inputs: [] } },
-    }));
+    const ids = Object.keys(functions);
+    const starting = start ? ids.slice(0, MAX_PRESTART) : [];
+    if (starting.length) {
+      await share.beforePrestart(starting).catch(() => {});
+      if (ctl.signal.aborted) return;
+    }
+    // Those to start in one assign, the others (described only) in another.
+    for (const [part, start] of [[starting, true], [ids.slice(starting.length), false]] as const) {
+      if (part.length === 0) continue;
+      const described = Object.fromEntries(part.map((id) => [id, functions[id]]));
+      out.push(create(WorkerCommandSchema, {
+        msg: { case: "assign", value: { leaseMs, functions: described, inputs: [], start } },
+      }));
+    }
   }
 
   /** One turn of the leaser: waits for credit or inputs, or assigns a batch. */

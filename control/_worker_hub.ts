@@ -11,13 +11,24 @@ import { ShareBoard } from "./_share_board.ts";
 /** What a worker should do with an app's containers. */
 export type AppState = "live" | "stopped" | "drain";
 
+/** How a stream describes new functions to its worker, and how much room the worker has. */
+export interface StreamAhead {
+  /** Describes functions ahead of their inputs; with `start`, their first containers start. */
+  prefetch(functionIds: string[], start: boolean): void;
+  /** Inputs the worker has asked for and not been given (0 while it drains). */
+  room(): number;
+}
+
+/**
+ * Functions of a new ephemeral app whose first container starts before any input, at most:
+ * a run calls its app at once, but an app of many functions calls few of them first.
+ */
+export const MAX_PRESTART = 4;
+
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
   /** Each stream's outgoing queue, with how it describes new functions to its worker. */
-  readonly #streams = new Map<
-    AsyncQueue<WorkerCommand>,
-    ((functionIds: string[]) => void) | undefined
-  >();
+  readonly #streams = new Map<AsyncQueue<WorkerCommand>, StreamAhead | undefined>();
   /** The streams' cluster shares: allowances of containers and warm duties. */
   readonly board = new ShareBoard();
 
@@ -25,19 +36,30 @@ export class WorkerHub {
    * Registers a stream's outgoing queue, and how it describes new functions
    * to its worker; returns the function that removes them.
    */
-  add(queue: AsyncQueue<WorkerCommand>, prefetch?: (functionIds: string[]) => void): () => void {
-    this.#streams.set(queue, prefetch);
+  add(queue: AsyncQueue<WorkerCommand>, ahead?: StreamAhead): () => void {
+    this.#streams.set(queue, ahead);
     return () => this.#streams.delete(queue);
   }
 
   /**
    * An app's functions were just stored: every worker hears of them now, so
    * that the first input finds their bundles downloaded (see
-   * `FunctionCache.prefetch`).
+   * `FunctionCache.prefetch`). With `start` (a new ephemeral app, whose run
+   * calls it at once), the worker with the most room also starts the first
+   * container of each (up to {@linkcode MAX_PRESTART}): the first call finds it
+   * starting or warm instead of starting it.
    */
-  functionsStored(functionIds: string[]): void {
+  functionsStored(functionIds: string[], options: { start?: boolean } = {}): void {
     if (functionIds.length === 0) return;
-    for (const prefetch of this.#streams.values()) prefetch?.(functionIds);
+    let starter: StreamAhead | undefined;
+    if (options.start) {
+      for (const ahead of this.#streams.values()) {
+        if (ahead && ahead.room() > 0 && (!starter || ahead.room() > starter.room())) {
+          starter = ahead;
+        }
+      }
+    }
+    for (const ahead of this.#streams.values()) ahead?.prefetch(functionIds, ahead === starter);
   }
 
   /** Tells every worker that an app stopped (or, with `drain`, was superseded). */

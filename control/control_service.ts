@@ -31,8 +31,11 @@ export interface ControlServiceOptions {
   onAppCreated?: (app: AppRecord) => void;
   /** An app's functions are stored: these have minContainers to warm before any input. */
   onWarm?: (functionIds: string[]) => void;
-  /** An app's functions are stored (all of them): workers may fetch what they need now. */
-  onFunctionsStored?: (functionIds: string[]) => void;
+  /**
+   * An app's functions are stored (all of them): workers may fetch what they need now, and with
+   * `start` (a new ephemeral app) one may start their first containers.
+   */
+  onFunctionsStored?: (functionIds: string[], options: { start: boolean }) => void;
   /** Called when an autoscaler reports a decision (metrics, the event log). */
   onScaling?: (decision: { from: number; to: number; reason: string }) => void;
   /** Time for deadlines, waits and records. @default systemClock */
@@ -171,13 +174,14 @@ export function createControlService(
         .map((f) => f.functionId);
       if (!req.ephemeral) {
         const res = await deployments.deploy(app, functions);
-        options.onFunctionsStored?.(functions.map((f) => f.functionId));
+        options.onFunctionsStored?.(functions.map((f) => f.functionId), { start: false });
         options.onWarm?.(warm);
         return res;
       }
       await store.apps.putApp(app, functions);
       if (!req.detached) await store.deployments.touchApp(appId, clock.now());
-      options.onFunctionsStored?.(functions.map((f) => f.functionId));
+      // A run calls its app as soon as it exists: its first containers start now.
+      options.onFunctionsStored?.(functions.map((f) => f.functionId), { start: true });
       options.onWarm?.(warm);
       return { appId, functionIds };
     },

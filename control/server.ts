@@ -170,7 +170,7 @@ function listen(options: ServerOptions): ControlServer {
       web.appsChanged(); // a new app of a name takes its endpoints' URLs at once
     },
     onWarm: (functionIds) => hub.warm(functionIds),
-    onFunctionsStored: (functionIds) => hub.functionsStored(functionIds),
+    onFunctionsStored: (functionIds, how) => hub.functionsStored(functionIds, how),
     onScaling: (decision) => observer.scaling(decision),
     apps: { deployments, clock, cancelInputs: (ids) => hub.cancel(ids) },
   });

@@ -46,15 +46,17 @@ export class FakeWorkStream {
   /**
    * Leases inputs of function `fu-test` to the worker, describing the
    * function (its bundle: `bundleHash`) unless `described` is false (it was
-   * described before).
+   * described before). With no inputs and `start`, asks for its first
+   * container now (a new ephemeral app's).
    */
   assign(
     def: FunctionDef,
     inputIds: string[],
-    { described = true, bundleHash = "0".repeat(64) } = {},
+    { described = true, bundleHash = "0".repeat(64), start = false } = {},
   ): void {
     const value = create(WorkAssignSchema, {
       leaseMs: 30_000,
+      start,
       functions: described
         ? {
           "fu-test": create(GetFunctionResponseSchema, {

@@ -92,6 +92,14 @@ export class FunctionCache {
     this.#bundle(described.bundleHash).catch(() => {}); // an input's load retries it
   }
 
+  /**
+   * A new ephemeral app's function whose first input is on its way: loaded now (its image
+   * built), and its first container started if the worker has room for it.
+   */
+  prestart(functionId: string, described: GetFunctionResponse): void {
+    this.get(functionId, described).then((info) => info.pool.prestart(), () => {});
+  }
+
   /** Starts loading a function the server described, if not known yet. */
   learn(functionId: string, described: GetFunctionResponse): void {
     if (!this.#functions.has(functionId)) this.get(functionId, described).catch(() => {});

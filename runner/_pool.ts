@@ -217,6 +217,17 @@ export class FunctionPool {
     }
   }
 
+  /**
+   * Starts the first sandbox now, before any input, if none is alive or starting and it fits
+   * in the allowance and the worker's free cores and memory (a new ephemeral app's function:
+   * its first input is on its way). Not for a class, whose containers belong to instances.
+   */
+  prestart(): void {
+    if (this.#closed || this.#retired || this.#isClass) return;
+    if (this.#sandboxes.alive + this.#sandboxes.starting > 0) return;
+    if (this.#room() && this.#reservation.fits()) this.#startOne();
+  }
+
   /** Starts minContainers sandboxes now, before any input; wakes waiting inputs (more room). */
   warm(): void {
     this.#instances.warm();

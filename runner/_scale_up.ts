@@ -32,6 +32,12 @@ import { SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
  */
 export const STALL_MS = 2_000;
 
+/**
+ * How many times SCALE_UP_AFTER_MS of backlog one input's run time must show to start
+ * sandboxes at once (it may be the function's warm-up).
+ */
+export const FIRST_RUN_PROOF = 10;
+
 /** A backlog of less work than this per slot (ms, at recent run times) starts no sandbox. */
 export const MIN_BACKLOG_MS = 10;
 
@@ -47,7 +53,12 @@ export interface ScaleUpState {
   concurrency: number;
   slots: number;
   /** The function's finished inputs (progress) and their mean run time. */
-  runs: { readonly count: number; readonly mean: number | undefined };
+  runs: {
+    readonly count: number;
+    readonly mean: number | undefined;
+    /** The shortest recent run time (see `RunTime.fastest`). */
+    readonly fastest?: number;
+  };
   closed: boolean;
 }
 
@@ -131,14 +142,18 @@ export class ScaleUp {
   }
 
   /**
-   * The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS. Not on one
-   * input's run time: the first pays the function's warm-up (see `RunTime.add`), and a
-   * backlog of a slow function starts sandboxes on the timer anyway.
+   * The backlog would keep the started sandboxes busy past SCALE_UP_AFTER_MS, even at the
+   * function's fastest recent run time: this starts sandboxes before any wait, so it must not
+   * mistake a slow start for a slow function (a new sandbox's first runs, a busy host). One
+   * input's run time may be all warm-up (~0.3 ms for a function of microseconds, see
+   * `RunTime.add`): alone, it must say ten times as much. A backlog that is long after all
+   * starts sandboxes on the timer.
    */
   #longBacklog(s: ScaleUpState): boolean {
     const perSandbox = s.waiting / Math.max(1, s.started * s.concurrency);
-    return s.runs.count >= 2 && s.runs.mean !== undefined &&
-      perSandbox * s.runs.mean >= SCALE_UP_AFTER_MS;
+    const ms = s.runs.fastest ?? s.runs.mean;
+    const proof = s.runs.count >= 2 ? SCALE_UP_AFTER_MS : FIRST_RUN_PROOF * SCALE_UP_AFTER_MS;
+    return ms !== undefined && perSandbox * ms >= proof;
   }
 
   #armStall(armed: ScaleUpState): void {

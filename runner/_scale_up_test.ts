@@ -108,7 +108,7 @@ Deno.test("ScaleUp does not start at once on one input's run time (its warm-up),
   const pool = fakePool({ waiting: 443, slots: 500, runs: { count: 1, mean: 0.3 } });
   const scaleUp = new ScaleUp(clock, pool);
   scaleUp.check();
-  strictEqual(pool.starts, 0, "one run time proves no long backlog");
+  strictEqual(pool.starts, 0, "one run time (maybe all warm-up) proves no 133 ms backlog");
   // The next inputs show the real figure, and the sandbox keeps up.
   pool.s = { ...pool.s, waiting: 40, runs: { count: 400, mean: 0.005 } };
   await clock.tick(SCALE_UP_AFTER_MS);
@@ -118,5 +118,20 @@ Deno.test("ScaleUp does not start at once on one input's run time (its warm-up),
   scaleUp.check();
   await clock.tick(0);
   strictEqual(pool.starts, 2, "as many as the backlog needs (20 inputs, 17 slots: 2) start now");
+  scaleUp.cancel();
+});
+
+Deno.test("ScaleUp starts at once only if the backlog is long even at the fastest recent run time", async () => {
+  const clock = new FakeClock(0);
+  // A new sandbox's first runs on a busy host: a 1.5 ms mean, but one ran in 0.01 ms.
+  const pool = fakePool({ waiting: 385, slots: 500, runs: { count: 6, mean: 1.5, fastest: 0.01 } });
+  const scaleUp = new ScaleUp(clock, pool);
+  scaleUp.check();
+  await clock.tick(0);
+  strictEqual(pool.starts, 0, "385 × 0.01 ms is no long backlog");
+  pool.s = { ...pool.s, runs: { count: 6, mean: 1.5, fastest: 1.2 } }; // a 1.2 ms function
+  scaleUp.check();
+  await clock.tick(0);
+  strictEqual(pool.starts, 1, "385 × 1.2 ms is: one more sandbox now");
   scaleUp.cancel();
 });

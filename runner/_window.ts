@@ -36,11 +36,16 @@ export const QUEUE_BYTES = 8 * 1024 * 1024;
 /** Weight of the newest sample in the moving average. */
 const ALPHA = 0.2;
 
+/** Recent run times kept for {@linkcode RunTime.fastest}. */
+const RECENT = 8;
+
 /** The moving average of a function's run time on this worker. */
 export class RunTime {
   #mean: number | undefined;
   /** Valid samples so far (`count` counts every finished input). */
   #samples = 0;
+  /** The last {@linkcode RECENT} samples, in a ring. */
+  readonly #recent = new Float64Array(RECENT);
   #bytes = 0;
   /** Samples so far: how many inputs finished (a pool's progress). */
   count = 0;
@@ -53,6 +58,20 @@ export class RunTime {
   /** The mean the window follows: none for a function that nests (see `nests`). */
   get windowMeanMs(): number | undefined {
     return this.nests ? undefined : this.#mean;
+  }
+
+  /**
+   * The shortest of the last few run times; undefined before the first. What an input costs
+   * when nothing slows it: on a busy host a wall-clock run time also counts the time the
+   * sandbox waited for a core, and a microsecond function's first runs in a new sandbox
+   * (its code not yet compiled) take a millisecond each.
+   */
+  get fastest(): number | undefined {
+    const n = Math.min(this.#samples, RECENT);
+    if (n === 0) return undefined;
+    let min = Infinity;
+    for (let i = 0; i < n; i++) min = Math.min(min, this.#recent[i]);
+    return min;
   }
 
   /** The average so far; undefined before the first sample. */
@@ -94,6 +113,7 @@ export class RunTime {
   add(ms: number): void {
     this.count++;
     if (!(ms >= 0)) return;
+    this.#recent[this.#samples % RECENT] = ms;
     this.#samples++;
     if (this.#samples <= 2) this.#mean = ms;
     else this.#mean = this.#mean! + ALPHA * (ms - this.#mean!);

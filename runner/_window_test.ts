@@ -82,3 +82,14 @@ Deno.test("RunTime: the first run time (a warm-up) is replaced by the second, no
   equal(Math.abs(t.mean! - 0.007) < 1e-9, true, "then a moving average");
   equal(t.count, 3);
 });
+
+Deno.test("RunTime.fastest is the shortest of the last 8 run times", () => {
+  const t = new RunTime();
+  equal(t.fastest, undefined);
+  for (const ms of [2, 1.5, 0.01, 1.2]) t.add(ms); // a new sandbox's first runs, one fast
+  equal(t.fastest, 0.01);
+  for (let i = 0; i < 8; i++) t.add(5); // the function became slow: the old fast run ages out
+  equal(t.fastest, 5);
+  t.add(Number.NaN);
+  equal(t.fastest, 5, "bad samples are not kept");
+});

@@ -245,10 +245,12 @@ export class Worker {
             backoffMs = FIRST_BACKOFF_MS;
           },
           onAssign: (assign) => {
-            // Functions described without inputs are a new app's: fetched ahead (prefetch).
+            // Functions described without inputs are a new app's: fetched ahead (prefetch), or
+            // for a run's app, whose inputs come at once, loaded with a container starting.
             const ahead = assign.inputs.length === 0;
             for (const [id, described] of Object.entries(assign.functions)) {
-              if (ahead) this.#functions.prefetch(id, described);
+              if (ahead && assign.start) this.#functions.prestart(id, described);
+              else if (ahead) this.#functions.prefetch(id, described);
               else this.#functions.learn(id, described);
             }
             for (const input of assign.inputs) this.#accept(input);

@@ -82,6 +82,22 @@ Deno.test("Worker fetches a function described ahead of its inputs (a new app's)
   deepStrictEqual(w.control.bundles, [bundleHash], "fetched once");
 });
 
+Deno.test("Worker starts the first container of a function described with start (a run's app), once, before any input", async () => {
+  await using w = await startWorker();
+  const bundleHash = "3".repeat(64);
+  w.stream.assign(fakeDef({}), [], { bundleHash, start: true });
+  await until(() => w.runner.started.length === 1, "a sandbox started with no input");
+  // Described again with start (another control plane's word): still one.
+  w.stream.assign(fakeDef({}), [], { bundleHash, start: true });
+  await new Promise((r) => setTimeout(r, 20));
+  strictEqual(w.runner.started.length, 1);
+  // Its first input runs in it.
+  w.stream.assign(fakeDef({}), ["in-1"], { described: false });
+  (await w.runner.nextRun()).answer(ok1);
+  strictEqual((await resultOf(w, "in-1")).status, ResultStatus.SUCCESS);
+  strictEqual(w.runner.started.length, 1, "no second sandbox");
+});
+
 Deno.test("Worker forgets a prefetched description when its app is superseded (nothing kept per app ever created)", async () => {
   await using w = await startWorker();
   w.stream.assign(fakeDef({}), [], { bundleHash: "2".repeat(64) });

@@ -220,6 +220,61 @@ export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: n
   }
 });
 
+Deno.test("a run's app gets its first container on a worker as it is created, before any call, and loses it when the run ends", async () => {
+  const server = await startServe();
+  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  // --no-spare: the worker's processes are its sandboxes.
+  const worker = new CliProcess(
+    ["worker", "--server", server.url, "--runner", "deno", "--no-spare"],
+    { env: { NANO_MODAL_CACHE: cache } },
+  );
+  const marker = await Deno.makeTempFile({ prefix: "nm-go-" });
+  await Deno.remove(marker);
+  const path = await tempApp(`import { App } from "${ROOT}sdk/mod.ts";
+const app = new App("prestarted");
+export const hi = app.function(function hi() { return "hi"; });
+app.localEntrypoint(async () => {
+  console.log("entrypoint running");
+  // No call until the test says so.
+  while (!(await Deno.stat(${JSON.stringify(marker)}).then(() => true, () => false))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(await hi.remote());
+});
+`);
+  try {
+    await worker.waitFor(/serving/);
+    // Its start-up probes (bubblewrap, cgroups) end.
+    await eventually(
+      "no process under the worker",
+      async () => (await descendants(worker.child.pid)).length === 0,
+      15_000,
+    );
+    const run = new CliProcess(["run", path, "--server", server.url]);
+    await run.waitFor(/entrypoint running/);
+    await eventually(
+      "a sandbox on the worker before the app's first call",
+      async () => (await descendants(worker.child.pid)).length > 0,
+      15_000,
+    );
+    const before = (await descendants(worker.child.pid)).length;
+    await Deno.writeTextFile(marker, "go");
+    await run.waitFor(/^hi$/m);
+    strictEqual(await run.exited(), 0);
+    strictEqual(before > 0, true);
+    await eventually(
+      "the run's sandbox stopped with its app",
+      async () => (await descendants(worker.child.pid)).length === 0,
+      15_000,
+    );
+  } finally {
+    await worker.stop();
+    await server.proc.stop();
+    await Deno.remove(cache, { recursive: true }).catch(() => {});
+    await Deno.remove(marker).catch(() => {});
+  }
+});
+
 Deno.test("a worker fetches a deployed app's bundle when the app is created, before any call, and starts nothing", async () => {
   const server = await startServe();
   const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
