@@ -3,6 +3,7 @@ import { create, createClient, toBinary } from "./deps.ts";
 import { checkUnaryCases, type Seen, unaryCasesHandler } from "./_unary_cases.ts";
 import { GetBundleResponseSchema, WorkerService } from "./messages.ts";
 import { createRpcTransport } from "./transport.ts";
+import { localSocketFor } from "./local_socket.ts";
 
 Deno.test("unary calls over fetch: the Connect wire format both ways, and its errors", async () => {
   const seen: Seen = [];
@@ -34,10 +35,18 @@ Deno.test("unary calls over fetch: the Connect wire format both ways, and its er
 
 Deno.test("openStreams pings over the streams' HTTP/2 connection once, with the token", async () => {
   const pings: { path: string; auth: string | null }[] = [];
-  const server = Deno.serve({ port: 0, onListen() {} }, (req) => {
-    pings.push({ path: new URL(req.url).pathname, auth: req.headers.get("authorization") });
-    return new Response(new Uint8Array(0), { headers: { "content-type": "application/proto" } });
-  });
+  const serve = () =>
+    Deno.serve({ port: 0, onListen() {} }, (req) => {
+      pings.push({ path: new URL(req.url).pathname, auth: req.headers.get("authorization") });
+      return new Response(new Uint8Array(0), { headers: { "content-type": "application/proto" } });
+    });
+  // A port no other test's server announced a local socket for (the transport would use it).
+  let server = serve();
+  while (localSocketFor(new URL(`http://127.0.0.1:${server.addr.port}`))) {
+    const taken = server;
+    server = serve();
+    await taken.shutdown();
+  }
   const { openStreams, close } = createRpcTransport({
     baseUrl: `http://127.0.0.1:${server.addr.port}`,
     token: "t0ken-t0ken-t0ken",
@@ -45,7 +54,9 @@ Deno.test("openStreams pings over the streams' HTTP/2 connection once, with the 
   try {
     openStreams();
     openStreams(); // once per transport
-    for (let i = 0; i < 200 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && pings.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await new Promise((r) => setTimeout(r, 50));
     strictEqual(pings.length, 1);
     strictEqual(pings[0].path, "/nanomodal.v1.ControlService/Ping");

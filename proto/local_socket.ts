@@ -16,11 +16,19 @@
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
+/**
+ * Set by a test (`_with_runtime_dir.ts`) in place of `XDG_RUNTIME_DIR`: a global of its own
+ * test file's isolate, where the environment is the whole test process's (test files run side
+ * by side in one process, and another's change would move this one's sockets under it).
+ */
+export const TEST_RUNTIME_DIR = Symbol.for("nano-modal.test-runtime-dir");
+
 /** The directory of announced sockets, or `undefined` where users have no uid (Windows). */
 export function localSocketDir(): string | undefined {
   const uid = Deno.uid();
   if (uid === null) return undefined;
-  const runtime = Deno.env.get("XDG_RUNTIME_DIR");
+  const runtime = (globalThis as Record<symbol, string | undefined>)[TEST_RUNTIME_DIR] ??
+    Deno.env.get("XDG_RUNTIME_DIR");
   return runtime ? `${runtime}/nano-modal` : `/tmp/nano-modal-${uid}`;
 }
 
