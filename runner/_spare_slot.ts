@@ -12,6 +12,12 @@ import type { SpareOptions } from "./runner.ts";
  */
 export const SPARE_REFILL_MS = 500;
 
+/**
+ * Longest a refill waits for its keeper to stop being busy (`SpareOptions.busy`): a new app
+ * during a long burst of work then still finds a spare.
+ */
+export const MAX_REFILL_WAIT_MS = 10_000;
+
 /** A runner's spare: `start` sets one on its way (through {@linkcode SpareSlot.fill}). */
 export class SpareSlot<T> {
   #pending?: Promise<T | undefined>;
@@ -71,14 +77,23 @@ export class SpareSlot<T> {
     };
   }
 
-  /** Starts another spare a while after one was taken, while one is kept. */
+  /**
+   * Starts another spare a while after one was taken, while one is kept: once the keeper is
+   * not busy, or after {@linkcode MAX_REFILL_WAIT_MS} anyway.
+   */
   refillLater(): void {
     if (this.#keepers === 0 || this.#refill) return;
-    this.#refill = setTimeout(() => {
-      this.#refill = undefined;
-      if (this.#keepers > 0 && this.#keep) this.#start(this.#keep);
-    }, SPARE_REFILL_MS);
-    Deno.unrefTimer(this.#refill);
+    const due = Date.now() + MAX_REFILL_WAIT_MS;
+    const arm = () => {
+      this.#refill = setTimeout(() => {
+        this.#refill = undefined;
+        if (this.#keepers === 0 || !this.#keep) return;
+        if (this.#keep.busy?.() && Date.now() < due) return arm();
+        this.#start(this.#keep);
+      }, SPARE_REFILL_MS);
+      Deno.unrefTimer(this.#refill);
+    };
+    arm();
   }
 
   /** Stops the spare if no sandbox took it, and any refill. */

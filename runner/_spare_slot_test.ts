@@ -28,3 +28,21 @@ Deno.test("a kept spare slot starts one, takes back only an unfit one, refills a
   await new Promise((r) => setTimeout(r, SPARE_REFILL_MS + 100));
   deepStrictEqual(started, [1, 2], "no refill once dropped");
 });
+
+Deno.test("a spare taken is replaced once its keeper is not busy", async () => {
+  let started = 0;
+  let busy = true;
+  const slot: SpareSlot<number> = new SpareSlot<number>(
+    () => slot.fill(Promise.resolve(++started)),
+    () => Promise.resolve(),
+  );
+  const stop = slot.keep({ cacheDir: "/unused", busy: () => busy });
+  strictEqual(await slot.take(), 1);
+  slot.refillLater();
+  await new Promise((r) => setTimeout(r, 2 * SPARE_REFILL_MS + 100));
+  strictEqual(started, 1, "not while busy");
+  busy = false;
+  await new Promise((r) => setTimeout(r, SPARE_REFILL_MS + 100));
+  strictEqual(started, 2, "at the next look once idle");
+  await stop();
+});

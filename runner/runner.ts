@@ -133,6 +133,12 @@ export interface SpareOptions {
    * @default false
    */
   preloadSdk?: boolean | "built-here";
+  /**
+   * While this says so, a spare that was taken is not replaced yet (for at most
+   * `MAX_REFILL_WAIT_MS`, `_spare_slot.ts`): starting one takes a core for a while, from
+   * inputs that need it now, for an app that may come later.
+   */
+  busy?: () => boolean;
 }
 
 /** The SDK's default `memoryMiB` (sdk/_options.ts): spare sandboxes start with it. */

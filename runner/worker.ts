@@ -175,6 +175,8 @@ export class Worker {
       cacheDir: this.#options.cacheDir,
       // Its spares may load ahead the SDK this host's `nano-modal run` builds, never a client's.
       preloadSdk: "built-here",
+      // A spare taken is replaced once the worker's inputs are done, not in the middle of them.
+      busy: () => this.#inflight.size > 0,
     });
     try {
       await this.#serve();
