@@ -23,7 +23,8 @@ import { invalid } from "./_validate.ts";
 import { HeldInputs } from "./_held_inputs.ts";
 import { ResultBatcher } from "./_result_batcher.ts";
 import { LeaseAhead } from "./_lease_ahead.ts";
-import { AppWatch, MAX_PRESTART, type WorkerHub } from "./_worker_hub.ts";
+import { AppWatch, type WorkerHub } from "./_worker_hub.ts";
+import { MAX_PRESTART, prestartable } from "../proto/prestart.ts";
 import type { WorkerServiceOptions } from "./worker_service.ts";
 import type { WorkObserver } from "./_work_observer.ts";
 import { ClusterShare } from "./_cluster_share.ts";
@@ -219,8 +220,8 @@ export async function* serveWorker(
   /**
    * Describes a new app's functions before any of their inputs (an assign
    * with none): the worker downloads their bundles meanwhile. With `start`, it
-   * also starts the first container of the first {@linkcode MAX_PRESTART}, under
-   * an allowance sent first.
+   * also starts the first container of the first {@linkcode MAX_PRESTART} that
+   * may start early (`proto/prestart.ts`), under an allowance sent first.
    */
   async function prefetch(functionIds: string[], start = false): Promise<void> {
     const functions: Record<string, GetFunctionResponse> = {};
@@ -234,13 +235,16 @@ export async function* serveWorker(
     }
     if (Object.keys(functions).length === 0 || ctl.signal.aborted) return;
     const ids = Object.keys(functions);
-    const starting = start ? ids.slice(0, MAX_PRESTART) : [];
+    const starting = start
+      ? ids.filter((id) => prestartable(functions[id].def ?? {})).slice(0, MAX_PRESTART)
+      : [];
     if (starting.length) {
       await share.beforePrestart(starting).catch(() => {});
       if (ctl.signal.aborted) return;
     }
     // Those to start in one assign, the others (described only) in another.
-    for (const [part, start] of [[starting, true], [ids.slice(starting.length), false]] as const) {
+    const rest = ids.filter((id) => !starting.includes(id));
+    for (const [part, start] of [[starting, true], [rest, false]] as const) {
       if (part.length === 0) continue;
       const described = Object.fromEntries(part.map((id) => [id, functions[id]]));
       out.push(create(WorkerCommandSchema, {

@@ -19,12 +19,6 @@ export interface StreamAhead {
   room(): number;
 }
 
-/**
- * Functions of a new ephemeral app whose first container starts before any input, at most:
- * a run calls its app at once, but an app of many functions calls few of them first.
- */
-export const MAX_PRESTART = 4;
-
 /** Live worker streams on this control plane, to tell them about stopped apps. */
 export class WorkerHub {
   /** Each stream's outgoing queue, with how it describes new functions to its worker. */
@@ -46,8 +40,9 @@ export class WorkerHub {
    * that the first input finds their bundles downloaded (see
    * `FunctionCache.prefetch`). With `start` (a new ephemeral app, whose run
    * calls it at once), the worker with the most room also starts the first
-   * container of each (up to {@linkcode MAX_PRESTART}): the first call finds it
-   * starting or warm instead of starting it.
+   * container of each that may start early (up to `MAX_PRESTART`, see
+   * `proto/prestart.ts`): the first call finds it starting or warm instead of
+   * starting it.
    */
   functionsStored(functionIds: string[], options: { start?: boolean } = {}): void {
     if (functionIds.length === 0) return;

@@ -22,6 +22,8 @@ type Init = NonNullable<Parameters<typeof create<typeof WorkerMessageSchema>>[1]
 /** One worker's Work stream, driven by hand. */
 class FakeWorker {
   readonly out = new AsyncQueue<WorkerMessage>();
+  /** Every command read so far, in order. */
+  readonly seen: WorkerCommand[] = [];
   readonly #commands: AsyncIterator<WorkerCommand>;
 
   constructor(f: ServiceFixture, workerId: string) {
@@ -35,6 +37,7 @@ class FakeWorker {
 
   async nextAssign(): Promise<WorkAssign> {
     for (let r = await this.#commands.next(); !r.done; r = await this.#commands.next()) {
+      this.seen.push(r.value);
       if (r.value.msg.case === "assign") return r.value.msg.value;
     }
     throw new Error("stream ended without an assignment");
@@ -85,6 +88,60 @@ Deno.test("a new app's functions are described to connected workers before any i
     const assign = await w.nextAssign();
     equal(assign.inputs.length, 1);
     deepStrictEqual(Object.keys(assign.functions), []);
+  } finally {
+    await w.close();
+    await f.close();
+  }
+});
+
+Deno.test("a run's new app: the worker with room is asked to start its functions without volumes, under an allowance", async () => {
+  const f = await serviceFixture();
+  const w = new FakeWorker(f, "w1");
+  try {
+    const code = new TextEncoder().encode("export {};");
+    const hash = await sha256Hex(code);
+    await f.control.putBundle({ hash, data: code });
+    const def = (name: string, more = {}) =>
+      create(FunctionDefSchema, {
+        name,
+        timeoutMs: 1000,
+        memoryMib: 64,
+        cpu: 1,
+        concurrency: 1,
+        maxContainers: 2,
+        ...more,
+      });
+    w.send({ case: "credit", value: { count: 4 } });
+    // The credit reached the stream: its worker has room.
+    await until(async () => (await f.store.workers.list()).length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    const app = (ephemeral: boolean) =>
+      f.control.createApp({
+        name: ephemeral ? "run-app" : "deployed",
+        bundleHash: hash,
+        ephemeral,
+        functions: [def("plain"), def("vol", { volumes: [{ path: "/data", volumeName: "v" }] })],
+      });
+    const { functionIds } = await app(true);
+    const started = await w.nextAssign();
+    equal(started.start, true);
+    deepStrictEqual(Object.keys(started.functions), [functionIds.plain]);
+    const allowance = w.seen.findLast((c) => c.msg.case === "allowance");
+    equal(
+      allowance?.msg.case === "allowance" && allowance.msg.value.containers[functionIds.plain],
+      1,
+      "an allowance of one came first",
+    );
+    const described = await w.nextAssign();
+    equal(described.start, false, "a function with a volume waits for its first input");
+    deepStrictEqual(Object.keys(described.functions), [functionIds.vol]);
+    const deployed = await app(false);
+    const ahead = await w.nextAssign();
+    equal(ahead.start, false, "a deployed app starts nothing");
+    deepStrictEqual(
+      Object.keys(ahead.functions).sort(),
+      Object.values(deployed.functionIds).sort(),
+    );
   } finally {
     await w.close();
     await f.close();

@@ -188,15 +188,18 @@ export class FunctionCache {
   /** Stops the pools of an app that ended. */
   async appStopped(appId: string): Promise<void> {
     this.#forgetPrefetched(appId);
+    const closing: Promise<void>[] = [];
     for (const [id, info] of this.#functions) {
       const fn = await info.catch(() => undefined);
       if (fn?.appId === appId) {
         this.#functions.delete(id);
         this.#pools.delete(id);
         this.#bundleOf.delete(id);
-        await fn.pool.close();
+        // All at once: each waits for its sandboxes to stop (and commit their volumes).
+        closing.push(fn.pool.close());
       }
     }
+    await Promise.all(closing);
   }
 
   /** A superseded app: its pools stop their sandboxes as they fall idle. */

@@ -10,6 +10,7 @@ import { RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { PoolCaps, warmTarget } from "./_scaling.ts";
+import { prestartable } from "../proto/prestart.ts";
 import { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
 import { WaiterQueue } from "./_waiters.ts";
 import { containerEvent, countStart, sandboxSpec } from "./_pool_parts.ts";
@@ -220,10 +221,10 @@ export class FunctionPool {
   /**
    * Starts the first sandbox now, before any input, if none is alive or starting and it fits
    * in the allowance and the worker's free cores and memory (a new ephemeral app's function:
-   * its first input is on its way). Not for a class, whose containers belong to instances.
+   * its first input is on its way), if `proto/prestart.ts` allows it.
    */
   prestart(): void {
-    if (this.#closed || this.#retired || this.#isClass) return;
+    if (this.#closed || this.#retired || this.#isClass || !prestartable(this.spec.def)) return;
     if (this.#sandboxes.alive + this.#sandboxes.starting > 0) return;
     if (this.#room() && this.#reservation.fits()) this.#startOne();
   }

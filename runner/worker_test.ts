@@ -98,6 +98,15 @@ Deno.test("Worker starts the first container of a function described with start 
   strictEqual(w.runner.started.length, 1, "no second sandbox");
 });
 
+Deno.test("Worker starts no container ahead for a function that mounts a volume (its first call must see the volume as it is then)", async () => {
+  await using w = await startWorker();
+  const volumes = [{ path: "/data", volumeName: "v" }];
+  w.stream.assign(fakeDef({ volumes }), [], { bundleHash: "4".repeat(64), start: true });
+  await until(() => w.control.bundles.includes("4".repeat(64)), "the bundle fetched ahead");
+  await new Promise((r) => setTimeout(r, 30));
+  strictEqual(w.runner.started.length, 0);
+});
+
 Deno.test("Worker forgets a prefetched description when its app is superseded (nothing kept per app ever created)", async () => {
   await using w = await startWorker();
   w.stream.assign(fakeDef({}), [], { bundleHash: "2".repeat(64) });
