@@ -1,13 +1,14 @@
 // BullMQ baseline: N trivial jobs through one Queue and one Worker at concurrency 50.
-// Usage: deno run -A bench/_bullmq_job.ts REDIS_URL N
-// Runs N jobs once to warm up, resets Redis's command statistics, then times N more
-// and prints {"ms", "cpuS", "redisS"} (the CPU seconds of this process and of Redis in that
-// round), so both sides of the comparison are measured warm.
+// Usage: deno run -A bench/_bullmq_job.ts REDIS_URL N [ROUNDS]
+// Runs N jobs once to warm up, resets Redis's command statistics, then times ROUNDS (1) rounds
+// of N more and prints {"ms": [...], "cpuS", "redisS"} (a time per round, and the CPU seconds of
+// this process and of Redis over them), so both sides of the comparison are measured warm.
 import process from "node:process";
 import { BullWorker, Queue } from "./deps.ts";
 
-const [url, nArg] = Deno.args;
+const [url, nArg, roundsArg] = Deno.args;
 const n = Number(nArg);
+const rounds = Number(roundsArg ?? 1);
 const { hostname, port } = new URL(url);
 const connection = { host: hostname, port: Number(port), maxRetriesPerRequest: null };
 const queue = new Queue("bench", { connection });
@@ -61,11 +62,12 @@ await round();
 await redisCli("CONFIG", "RESETSTAT");
 const redis0 = await redisCpu();
 const cpu0 = process.cpuUsage();
-const ms = await round();
+const ms: number[] = [];
+for (let r = 0; r < rounds; r++) ms.push(await round());
 const cpu = process.cpuUsage(cpu0);
 const redisS = await redisCpu() - redis0;
 await worker.close();
 await queue.close();
-// CPU of the measured round: this process (queue and worker) and Redis.
+// CPU of the measured rounds: this process (queue and worker) and Redis.
 console.log(JSON.stringify({ ms, cpuS: (cpu.user + cpu.system) / 1e6, redisS }));
 Deno.exit(0);
