@@ -133,11 +133,20 @@ export class ClusterShare {
    * (a new ephemeral app's, see `WorkerHub.functionsStored`): an allowance of one each, held
    * for {@linkcode PRESTART_HOLD_MS}. By then the worker's heartbeat reports the container,
    * which keeps its allowance as any idle container's; one that never started loses it.
+   * Returns the functions granted one: only those may start (a worker that never heard an
+   * allowance would start one anyway). The others are not asked for again.
    */
-  async beforePrestart(functionIds: string[]): Promise<void> {
+  async beforePrestart(functionIds: string[]): Promise<string[]> {
     const until = this.#o.clock.now() + PRESTART_HOLD_MS;
     for (const id of functionIds) this.#prestart.set(id, until);
     await this.beforeAssign(functionIds);
+    const granted = functionIds.filter((id) => (this.#granted[id] ?? 0) >= 1);
+    for (const id of functionIds) {
+      if (granted.includes(id)) continue;
+      this.#prestart.delete(id);
+      this.#unmet.delete(id);
+    }
+    return granted;
   }
 
   /** The worker drains: its warm duties go to others. */

@@ -204,7 +204,7 @@ Deno.test("a container started ahead of any input has an allowance of one, kept 
   const c = cluster({ maxContainers: 5 });
   const [a, b] = [c.worker("wk-a"), c.worker("wk-b")];
   await Promise.all([a.save(), b.save()]);
-  await a.share.beforePrestart([FN]);
+  deepStrictEqual(await a.share.beforePrestart([FN]), [FN]);
   strictEqual(a.allowed()?.containers[FN], 1, "no input held, yet one container");
   // Still starting at the next heartbeat: kept.
   await heartbeat(a);
@@ -231,8 +231,12 @@ Deno.test("a container started ahead of any input takes no room another worker h
   await Promise.all([a.save(), b.save()]);
   await a.share.beforeAssign([FN]);
   strictEqual(a.allowed()?.containers[FN], 1);
-  await b.share.beforePrestart([FN]);
-  strictEqual(b.allowed()?.containers[FN] ?? 0, 0, "a holds the only one");
+  deepStrictEqual(await b.share.beforePrestart([FN]), [], "a holds the only one: not granted");
+  strictEqual(b.allowed(), undefined, "and no allowance sent (the worker is not asked to start)");
+  // Not asked for again: b wants nothing, so a keeps its container.
+  await c.clock.tick(UNMET_RETRY_MS);
+  await settle();
+  strictEqual(a.allowed()?.containers[FN], 1);
   a.share.close();
   b.share.close();
 });

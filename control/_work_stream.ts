@@ -219,9 +219,10 @@ export async function* serveWorker(
 
   /**
    * Describes a new app's functions before any of their inputs (an assign
-   * with none): the worker downloads their bundles meanwhile. With `start`, it
-   * also starts the first container of the first {@linkcode MAX_PRESTART} that
-   * may start early (`proto/prestart.ts`), under an allowance sent first.
+   * with none): the worker downloads their bundles meanwhile. With `start`, the
+   * first {@linkcode MAX_PRESTART} that may start early (`proto/prestart.ts`) and
+   * get an allowance of one are described again, asking the worker to start
+   * their first containers.
    */
   async function prefetch(functionIds: string[], start = false): Promise<void> {
     const functions: Record<string, GetFunctionResponse> = {};
@@ -234,23 +235,22 @@ export async function* serveWorker(
       functions[id] = d;
     }
     if (Object.keys(functions).length === 0 || ctl.signal.aborted) return;
-    const ids = Object.keys(functions);
-    const starting = start
-      ? ids.filter((id) => prestartable(functions[id].def ?? {})).slice(0, MAX_PRESTART)
-      : [];
-    if (starting.length) {
-      await share.beforePrestart(starting).catch(() => {});
-      if (ctl.signal.aborted) return;
-    }
-    // Those to start in one assign, the others (described only) in another.
-    const rest = ids.filter((id) => !starting.includes(id));
-    for (const [part, start] of [[starting, true], [rest, false]] as const) {
-      if (part.length === 0) continue;
-      const described = Object.fromEntries(part.map((id) => [id, functions[id]]));
-      out.push(create(WorkerCommandSchema, {
-        msg: { case: "assign", value: { leaseMs, functions: described, inputs: [], start } },
-      }));
-    }
+    // Described at once (an input leased meanwhile goes without its description), ...
+    out.push(create(WorkerCommandSchema, {
+      msg: { case: "assign", value: { leaseMs, functions, inputs: [] } },
+    }));
+    if (!start) return;
+    // ... then, for those granted an allowance, described again with start.
+    const wanted = Object.keys(functions)
+      .filter((id) => prestartable(functions[id].def ?? {}))
+      .slice(0, MAX_PRESTART);
+    if (wanted.length === 0) return;
+    const granted = await share.beforePrestart(wanted).catch(() => []);
+    if (granted.length === 0 || ctl.signal.aborted) return;
+    const starting = Object.fromEntries(granted.map((id) => [id, functions[id]]));
+    out.push(create(WorkerCommandSchema, {
+      msg: { case: "assign", value: { leaseMs, functions: starting, inputs: [], start: true } },
+    }));
   }
 
   /** One turn of the leaser: waits for credit or inputs, or assigns a batch. */

@@ -39,10 +39,11 @@ export class WorkerHub {
    * An app's functions were just stored: every worker hears of them now, so
    * that the first input finds their bundles downloaded (see
    * `FunctionCache.prefetch`). With `start` (a new ephemeral app, whose run
-   * calls it at once), the worker with the most room also starts the first
-   * container of each that may start early (up to `MAX_PRESTART`, see
-   * `proto/prestart.ts`): the first call finds it starting or warm instead of
-   * starting it.
+   * calls it at once), the worker on this control plane with the most unused
+   * credit (input slots; its own free cores and memory decide whether a
+   * container fits) also starts the first container of each that may start
+   * early (up to `MAX_PRESTART`, see `proto/prestart.ts`): the first call finds
+   * it starting or warm instead of starting it.
    */
   functionsStored(functionIds: string[], options: { start?: boolean } = {}): void {
     if (functionIds.length === 0) return;

@@ -112,9 +112,14 @@ Deno.test("a run's new app: the worker with room is asked to start its functions
         ...more,
       });
     w.send({ case: "credit", value: { count: 4 } });
-    // The credit reached the stream: its worker has room.
-    await until(async () => (await f.store.workers.list()).length === 1);
-    await new Promise((r) => setTimeout(r, 50));
+    // A heartbeat after the credit: once its figures are stored, the credit was read too.
+    w.send({
+      case: "heartbeat",
+      value: { inputIds: [], figures: { "containers_fn:fu-probe": 1 } },
+    });
+    await until(async () =>
+      (await f.store.workers.list()).some((r) => r.containers?.["fu-probe"] === 1)
+    );
     const app = (ephemeral: boolean) =>
       f.control.createApp({
         name: ephemeral ? "run-app" : "deployed",
@@ -123,18 +128,22 @@ Deno.test("a run's new app: the worker with room is asked to start its functions
         functions: [def("plain"), def("vol", { volumes: [{ path: "/data", volumeName: "v" }] })],
       });
     const { functionIds } = await app(true);
+    const described = await w.nextAssign();
+    equal(described.start, false, "every function described at once, as for any app");
+    deepStrictEqual(Object.keys(described.functions).sort(), Object.values(functionIds).sort());
     const started = await w.nextAssign();
     equal(started.start, true);
-    deepStrictEqual(Object.keys(started.functions), [functionIds.plain]);
+    deepStrictEqual(
+      Object.keys(started.functions),
+      [functionIds.plain],
+      "a function with a volume waits for its first input",
+    );
     const allowance = w.seen.findLast((c) => c.msg.case === "allowance");
     equal(
       allowance?.msg.case === "allowance" && allowance.msg.value.containers[functionIds.plain],
       1,
       "an allowance of one came first",
     );
-    const described = await w.nextAssign();
-    equal(described.start, false, "a function with a volume waits for its first input");
-    deepStrictEqual(Object.keys(described.functions), [functionIds.vol]);
     const deployed = await app(false);
     const ahead = await w.nextAssign();
     equal(ahead.start, false, "a deployed app starts nothing");

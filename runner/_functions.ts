@@ -188,18 +188,16 @@ export class FunctionCache {
   /** Stops the pools of an app that ended. */
   async appStopped(appId: string): Promise<void> {
     this.#forgetPrefetched(appId);
-    const closing: Promise<void>[] = [];
-    for (const [id, info] of this.#functions) {
+    // All at once: a function still loading (an image being built, maybe another app's) holds
+    // up no other, and each pool waits for its sandboxes to stop (and commit their volumes).
+    await Promise.all([...this.#functions].map(async ([id, info]) => {
       const fn = await info.catch(() => undefined);
-      if (fn?.appId === appId) {
-        this.#functions.delete(id);
-        this.#pools.delete(id);
-        this.#bundleOf.delete(id);
-        // All at once: each waits for its sandboxes to stop (and commit their volumes).
-        closing.push(fn.pool.close());
-      }
-    }
-    await Promise.all(closing);
+      if (fn?.appId !== appId || this.#functions.get(id) !== info) return;
+      this.#functions.delete(id);
+      this.#pools.delete(id);
+      this.#bundleOf.delete(id);
+      await fn.pool.close();
+    }));
   }
 
   /** A superseded app: its pools stop their sandboxes as they fall idle. */

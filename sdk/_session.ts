@@ -92,8 +92,6 @@ export class Session {
     } catch (err) {
       throw new InvalidError((err as Error).message);
     }
-    // Runs and maps stream (logs, inputs): their connection opens while this ping goes.
-    session.#rpc.openStreams();
     try {
       const { version } = await session.#client.ping({}, { timeoutMs: 10_000 });
       warnOnVersionMismatch(version);
@@ -123,6 +121,8 @@ export class Session {
     entryUrl: string,
     options: { ephemeral: boolean; detach?: boolean; bundle?: Promise<Bundle> },
   ): Promise<StartedApp> {
+    // A run streams its logs, and maybe a map's inputs: that connection opens meanwhile.
+    if (options.ephemeral) this.#rpc.openStreams();
     const res = await this.#rpcCall(() =>
       createApp(this.#client, this.#rpc.transport, { app, entryUrl, ...options })
     );
