@@ -1,13 +1,15 @@
 import { notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { bundleModule } from "./_bundle.ts";
 import { pruneCache } from "../proto/cache_prune.ts";
+import { TEST_CACHE_DIR } from "../proto/cache_dir.ts";
 
 /** A scratch app beside the SDK (so `@nano/modal` resolves) and a scratch cache dir. */
 async function scratch(): Promise<{ dir: string; cache: string; done: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ dir: new URL(".", import.meta.url).pathname, prefix: ".t" });
   const cache = await Deno.makeTempDir({ prefix: "nano-modal-cache-" });
-  const before = Deno.env.get("NANO_MODAL_CACHE");
-  Deno.env.set("NANO_MODAL_CACHE", cache);
+  const slot = globalThis as Record<symbol, string | undefined>;
+  const before = slot[TEST_CACHE_DIR];
+  slot[TEST_CACHE_DIR] = cache;
   await Deno.writeTextFile(`${dir}/dep.ts`, "export const n = 1;\n");
   await Deno.writeTextFile(`${dir}/types.ts`, "export type T = number;\n");
   await Deno.writeTextFile(
@@ -19,8 +21,7 @@ async function scratch(): Promise<{ dir: string; cache: string; done: () => Prom
     dir,
     cache,
     async done() {
-      if (before === undefined) Deno.env.delete("NANO_MODAL_CACHE");
-      else Deno.env.set("NANO_MODAL_CACHE", before);
+      slot[TEST_CACHE_DIR] = before;
       await Deno.remove(dir, { recursive: true });
       await Deno.remove(cache, { recursive: true });
     },
