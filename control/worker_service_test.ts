@@ -58,13 +58,19 @@ class FakeWorker {
   }
 }
 
+/** Stores an empty bundle on the server; returns its hash. */
+async function putTinyBundle(f: ServiceFixture): Promise<string> {
+  const code = new TextEncoder().encode("export {};");
+  const hash = await sha256Hex(code);
+  await f.control.putBundle({ hash, data: code });
+  return hash;
+}
+
 Deno.test("a new app's functions are described to connected workers before any input, once", async () => {
   const f = await serviceFixture();
   const w = new FakeWorker(f, "w1");
   try {
-    const code = new TextEncoder().encode("export {};");
-    const hash = await sha256Hex(code);
-    await f.control.putBundle({ hash, data: code });
+    const hash = await putTinyBundle(f);
     const { functionIds } = await f.control.createApp({
       name: "fresh",
       bundleHash: hash,
@@ -98,9 +104,7 @@ Deno.test("a run's new app: the worker with room is asked to start its functions
   const f = await serviceFixture();
   const w = new FakeWorker(f, "w1");
   try {
-    const code = new TextEncoder().encode("export {};");
-    const hash = await sha256Hex(code);
-    await f.control.putBundle({ hash, data: code });
+    const hash = await putTinyBundle(f);
     const def = (name: string, more = {}) =>
       create(FunctionDefSchema, {
         name,
