@@ -13,23 +13,33 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
  * expired after retentionMs (the sweep also forgets calls idle that long).
  * KEYS: 1 inputs, 2 leases, 3 expiries, 4 depth, 5 calls index.
  * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel, 5 sender; then
- *       per completion: inputId, token ("" for the control plane, else "=" .. token),
- *       output index, output record.
+ *       per completion one argument (`_redis_codec.ts` encodeCompletion):
+ *       `<inputId>\n<token>\n<output record>`, the token "" for the control plane, else
+ *       "=" .. token; the output record is `<index>\n<data>`.
  * Result: 1 (accepted) or 0 per completion, then the ids of the calls that got outputs.
  */
 export const COMPLETE: ScriptDef = script(
   5,
   `
 local P = ARGV[1]
-local ids = {}
-for i = 6, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+local ids, tokens, idxs, outs = {}, {}, {}, {}
+for i = 6, #ARGV do
+  local a = ARGV[i]
+  local p1 = string.find(a, "\\n", 1, true)
+  local p2 = string.find(a, "\\n", p1 + 1, true)
+  local out = string.sub(a, p2 + 1)
+  ids[#ids + 1] = string.sub(a, 1, p1 - 1)
+  tokens[#tokens + 1] = string.sub(a, p1 + 1, p2 - 1)
+  idxs[#idxs + 1] = string.sub(out, 1, string.find(out, "\\n", 1, true) - 1)
+  outs[#outs + 1] = out
+end
 local recs = hmget(KEYS[1], ids)
 local held = hmget(KEYS[2], ids)
 local result, finished, fin, unleased, expiring = {}, {}, {}, {}, {}
 local counts, groups, call_ids = {}, {}, {}
 for i, id in ipairs(ids) do
   result[i] = 0
-  local token = ARGV[4 * i + 3]
+  local token = tokens[i]
   local ok = token == "" or (held[i] and held[i] ~= "!" and held[i] == string.sub(token, 2))
   if recs[i] and not finished[id] and ok then
     finished[id] = true
@@ -56,14 +66,14 @@ for _, cid in ipairs(call_ids) do
   if total then
     local ops = {}
     for _, i in ipairs(groups[cid]) do
-      ops[#ops + 1] = "SET"; ops[#ops + 1] = "u1"; ops[#ops + 1] = ARGV[4 * i + 4]; ops[#ops + 1] = "1"
+      ops[#ops + 1] = "SET"; ops[#ops + 1] = "u1"; ops[#ops + 1] = idxs[i]; ops[#ops + 1] = "1"
     end
     local was = chunked_collect("BITFIELD", done_key, ops)
     local outputs = {}
     for j, i in ipairs(groups[cid]) do
       if was[j] == 0 then
         result[i] = 1
-        outputs[#outputs + 1] = ARGV[4 * i + 5]
+        outputs[#outputs + 1] = outs[i]
       end
     end
     if #outputs > 0 then

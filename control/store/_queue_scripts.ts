@@ -7,15 +7,17 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
 /**
  * Queues new inputs in order behind those already queued.
  * KEYS: 1 inputs, 2 queue, 3 depth.
- * ARGV: 1 inputs channel, 2 sender (the message); then per input: inputId, functionId, record.
+ * ARGV: 1 inputs channel, 2 sender (the message); then the input records (their ids are read
+ * off their headers: one argument per input, where three cost the client twice as much).
  * Result: the number queued (ids already known are skipped).
  */
 const enqueue = script(
   3,
   `
 local ids, fns, recs = {}, {}, {}
-for i = 3, #ARGV, 3 do
-  ids[#ids + 1] = ARGV[i]; fns[#fns + 1] = ARGV[i + 1]; recs[#recs + 1] = ARGV[i + 2]
+for i = 3, #ARGV do
+  local id, _, fid = input_ids(ARGV[i])
+  ids[#ids + 1] = id; fns[#fns + 1] = fid; recs[#recs + 1] = ARGV[i]
 end
 local known = hmget(KEYS[1], ids)
 local fields, queue, counts, seen = {}, {}, {}, {}

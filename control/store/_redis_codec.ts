@@ -26,7 +26,12 @@ export function toBytes(buffer: Uint8Array): Uint8Array {
 }
 
 function frame(header: unknown, body: Uint8Array): Buffer {
-  const head = encoder.encode(JSON.stringify(header) + "\n");
+  return withHead(JSON.stringify(header), body);
+}
+
+/** `head`, a newline, then `body`. */
+function withHead(headText: string, body: Uint8Array): Buffer {
+  const head = encoder.encode(headText + "\n");
   const out = Buffer.allocUnsafe(head.byteLength + body.byteLength);
   out.set(head, 0);
   out.set(body, head.byteLength);
@@ -62,12 +67,23 @@ export function decodeInput(value: Uint8Array): InputRecord {
   return { inputId, callId, functionId, idx, args: body, infraAttempt };
 }
 
-/** Encodes an output as its index and bytes. */
-export function encodeOutput(output: OutputRecord): Buffer {
-  return frame(output.idx, output.data);
+/**
+ * A completion for the complete script, as one argument (one per input costs the client a
+ * third of four): `<inputId>\n<token>\n` and then the output's record, `<idx>\n<data>`
+ * (the record the script stores, {@linkcode decodeOutput}). The token is empty for the control
+ * plane's own completion, else `=` and the lease token.
+ */
+export function encodeCompletion(
+  inputId: string,
+  leaseToken: string | null,
+  output: OutputRecord,
+): Buffer {
+  const token = leaseToken === null ? "" : `=${leaseToken}`;
+  // The output's record is `<idx>\n<data>`: its JSON header is the index's digits.
+  return withHead(`${inputId}\n${token}\n${output.idx}`, output.data);
 }
 
-/** Decodes {@linkcode encodeOutput}. */
+/** Decodes an output's record (written by the complete script, see {@linkcode encodeCompletion}). */
 export function decodeOutput(value: Uint8Array): OutputRecord {
   const { header, body } = unframe(value);
   return { idx: header as number, data: body };

@@ -39,13 +39,17 @@ local function parse(rec)
   local nl = string.find(rec, "\\n", 1, true)
   return cjson.decode(string.sub(rec, 1, nl - 1)), string.sub(rec, nl)
 end
--- The call and function ids of an input record, read off its header without
--- decoding it (decoding a JSON header per input dominated lease and complete).
-local function call_and_function(rec)
-  local cid, fid = string.match(rec, '^%["[^"]*","([^"]*)","([^"]*)"')
-  if cid then return cid, fid end
+-- The input, call and function ids of an input record, read off its header
+-- without decoding it (decoding a JSON header per input dominated lease and complete).
+local function input_ids(rec)
+  local id, cid, fid = string.match(rec, '^%["([^"]*)","([^"]*)","([^"]*)"')
+  if id then return id, cid, fid end
   local h = parse(rec)
-  return h[2], h[3]
+  return h[1], h[2], h[3]
+end
+local function call_and_function(rec)
+  local _, cid, fid = input_ids(rec)
+  return cid, fid
 end
 -- A token belongs to a worker if it is "<workerId>:<nonce>" with no ":" in the nonce.
 local function owned_by(token, worker)

@@ -44,7 +44,7 @@ export class RedisCallQueue implements CallQueue {
 
   async enqueue(inputs: InputRecord[]): Promise<void> {
     if (inputs.length === 0) return;
-    const args = inputs.flatMap((i) => [i.inputId, i.functionId, codec.encodeInput(i)]);
+    const args = inputs.map((i) => codec.encodeInput(i));
     const { inputs: inputsKey, queue, depth, inputsChannel } = this.#ctx.keys;
     const { events } = this.#ctx;
     const keys = [inputsKey, queue, depth];
@@ -98,8 +98,7 @@ export class RedisCallQueue implements CallQueue {
     const args: Arg[] = [];
     for (const { inputId, leaseToken, output } of completions) {
       checkIndex(output.idx);
-      const token = leaseToken === null ? "" : `=${leaseToken}`;
-      args.push(inputId, token, output.idx, codec.encodeOutput(output));
+      args.push(codec.encodeCompletion(inputId, leaseToken, output));
     }
     const { inputs, leases, expiries, depth, calls, outputsChannel, prefix } = this.#ctx.keys;
     const { events } = this.#ctx;
