@@ -52,8 +52,18 @@ export const host = app.function(${options}, function host() { return Deno.hostn
 `;
 }
 
-Deno.test("a docker worker's kept spare container becomes a new app's first sandbox, is started again, and goes with the worker", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nm-docker-spare-" });
+/** A serve and a docker worker on a cache dir of their own; killed, and their containers gone, after. */
+async function withDockerWorker(
+  prefix: string,
+  fn: (w: {
+    dir: string;
+    cache: string;
+    worker: CliProcess;
+    /** Runs app `name`'s `host` function; returns what it printed (its container's id). */
+    runHost: (name: string, options?: string) => Promise<string>;
+  }) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
   const cache = `${dir}/cache`;
   const env = { NANO_MODAL_CACHE: cache };
   const { proc: server, url } = await startServe([], { env });
@@ -69,6 +79,19 @@ Deno.test("a docker worker's kept spare container becomes a new app's first sand
   try {
     await worker.waitFor(/serving/, 30_000);
     // The default image exists once a function has used it (a spare never builds it).
+    await fn({ dir, cache, worker, runHost });
+  } finally {
+    await worker.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    for (const id of await containersOf(cache, false).catch(() => [])) {
+      await docker(["rm", "-f", id]).catch(() => {});
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test("a docker worker's kept spare container becomes a new app's first sandbox, is started again, and goes with the worker", async () => {
+  await withDockerWorker("nm-docker-spare-", async ({ cache, worker, runHost }) => {
     await runHost("warm");
     const spare = async () => (await containersOf(cache, true))[0];
     // The same one twice in a row: a spare started just as the warm-up's container was made
@@ -98,30 +121,12 @@ Deno.test("a docker worker's kept spare container becomes a new app's first sand
       async () => (await containersOf(cache, false)).length === 0,
       15_000,
     );
-  } finally {
-    await worker.stop("SIGKILL");
-    await server.stop("SIGKILL");
-    for (const id of await containersOf(cache, false).catch(() => [])) {
-      await docker(["rm", "-f", id]).catch(() => {});
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  });
 });
 
 Deno.test("a docker worker killed with SIGKILL leaves no spare container behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nm-docker-spare-kill-" });
-  const cache = `${dir}/cache`;
-  const env = { NANO_MODAL_CACHE: cache };
-  const { proc: server, url } = await startServe([], { env });
-  const worker = new CliProcess(["worker", "--server", url, "--runner", "docker"], { env });
-  try {
-    await worker.waitFor(/serving/, 30_000);
-    // The default image exists once a function has used it (a spare never builds it).
-    const warm = await runCli(
-      ["run", "--server", url, `${await writeApp(hostApp("killwarm"), dir)}::host`],
-      { timeoutMs: 120_000 },
-    );
-    check(warm.code === 0, "a call", warm);
+  await withDockerWorker("nm-docker-spare-kill-", async ({ cache, worker, runHost }) => {
+    await runHost("killwarm");
     await until(
       "a spare container waits",
       async () => (await containersOf(cache, true)).length > 0,
@@ -134,12 +139,5 @@ Deno.test("a docker worker killed with SIGKILL leaves no spare container behind"
       async () => (await containersOf(cache, false)).length === 0,
       15_000,
     );
-  } finally {
-    await worker.stop("SIGKILL");
-    await server.stop("SIGKILL");
-    for (const id of await containersOf(cache, false).catch(() => [])) {
-      await docker(["rm", "-f", id]).catch(() => {});
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  });
 });
