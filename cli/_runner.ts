@@ -7,6 +7,8 @@ import {
   type Runner,
 } from "../runner/mod.ts";
 import { UsageError } from "./errors.ts";
+import type { EarlySpare } from "../runner/docker/_early_spare.ts";
+import { runnerName } from "./_runner_name.ts";
 
 /** Cache directory for bundles and images (see proto/cache_dir.ts). */
 export { cacheDir } from "../proto/mod.ts";
@@ -17,12 +19,16 @@ export function imageRepository(): string | undefined {
   return Deno.env.get("NANO_MODAL_IMAGE_REPOSITORY") || undefined;
 }
 
-/** Creates the runner named by `flag` (or the best available one). */
+/**
+ * Creates the runner named by `flag` (or the best available one). A docker runner takes
+ * `earlySpare` as its first spare if it fits (`runner/docker/_early_spare.ts`).
+ */
 export async function chooseRunner(
   flag: string | boolean | undefined,
   announce: (line: string) => void,
+  earlySpare?: Promise<EarlySpare | undefined>,
 ): Promise<Runner> {
-  const name = flag ?? Deno.env.get("NANO_MODAL_RUNNER") ?? "auto";
+  const name = runnerName(flag);
   const why = flag !== undefined ? `--runner ${flag}` : `NANO_MODAL_RUNNER=${name}`;
   if (name !== "auto" && name !== "deno" && name !== "docker") {
     throw new UsageError(`--runner must be "docker" or "deno", got "${name}"`);
@@ -41,6 +47,7 @@ export async function chooseRunner(
         cacheDir: cacheDir(),
         socketPath: socket,
         imageRepository: imageRepository(),
+        earlySpare,
       });
     }
     if (name === "docker") {

@@ -141,3 +141,52 @@ Deno.test("a docker worker killed with SIGKILL leaves no spare container behind"
     );
   });
 });
+
+Deno.test("nano-modal run with no server starts its first container before loading the runner, as the last spare was, and leaves none behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nm_early_spare_" });
+  const cache = `${dir}/cache`;
+  const file = await writeApp(hostApp("early-spare"), dir);
+  const env = { NANO_MODAL_CACHE: cache, NANO_MODAL_TRACE: "1" };
+  const run = async () => {
+    const r = await runCli(["run", "--runner", "docker", `${file}::host`], {
+      env,
+      timeoutMs: 180_000,
+    });
+    check(r.code === 0, "the run", r);
+    return { ...r, started: /trace [\d.]+ early spare started$/m.test(r.stderr) };
+  };
+  const none = async () =>
+    await until(
+      "no container of the runs is left",
+      async () => (await containersOf(dir, false)).length === 0,
+      15_000,
+    );
+  try {
+    // The first run may build the default image; a run that finds it writes down its spare.
+    let r = await run();
+    const recipe = `${cache}/docker-spare.json`;
+    if (!(await Deno.stat(recipe).then(() => true, () => false))) r = await run();
+    const written = JSON.parse(await Deno.readTextFile(recipe));
+    strictEqual(written.memoryMib, 512);
+    check(written.image.includes("/deno:"), "the recipe names the default image", r);
+    await none();
+    // The next run starts that container first of all, and its call runs in it.
+    r = await run();
+    check(r.started && /early spare taken/.test(r.stderr), "the early spare was the sandbox", r);
+    strictEqual(r.stdout.trim().length, 12, "a container's hostname is its id");
+    await none();
+    // One that is not what the runner would start now (another memory limit) is removed.
+    await Deno.writeTextFile(recipe, JSON.stringify({ ...written, memoryMib: 256 }));
+    r = await run();
+    check(r.started && !/early spare taken/.test(r.stderr), "the unfit early spare went unused", r);
+    await none();
+    strictEqual(JSON.parse(await Deno.readTextFile(recipe)).memoryMib, 512, "written again");
+    // A recipe that is not one starts nothing, and the run goes on.
+    await Deno.writeTextFile(recipe, `{"image": "x", "entrypointPath": "relative"}`);
+    r = await run();
+    check(!r.started, "no early spare from a bad recipe", r);
+    await none();
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

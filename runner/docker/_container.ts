@@ -139,19 +139,63 @@ export function containerConfig(
 /** A started container: a sandbox that can also be renamed (a spare taking its sandbox's name). */
 export type Container = Sandbox & { rename(name: string): Promise<void> };
 
-/** Creates and starts a container; its output goes to `spec.onOutput`. */
+/** Creates, attaches to and starts a container with `config`: `spec`'s sandbox. */
 export async function startContainer(
   docker: Dockerode,
   spec: SandboxSpec,
   config: Dockerode.ContainerCreateOptions,
 ): Promise<Container> {
   const container = await docker.createContainer(config);
-  let stderrTail = "";
-  let output: Promise<void>;
-  let events: ContainerEvents;
+  let watched: Watched;
   try {
     // Opened before start: with AutoRemove, the container cannot be inspected after it ends.
-    events = await watchEvents(docker, container.id);
+    watched = await watch(docker, container, spec);
+    await container.start();
+  } catch (err) {
+    await removeContainer(container);
+    throw err;
+  }
+  return lifeOf(container, spec, watched);
+}
+
+/**
+ * A container that was started without this client (a run's early spare, `_early_spare.ts`)
+ * made `spec`'s sandbox: its events are read from `since` (unix seconds, before its start), its
+ * output from now on (it has no log to read back). Removes it and rejects if it cannot.
+ */
+export async function adoptStartedContainer(
+  docker: Dockerode,
+  id: string,
+  spec: SandboxSpec,
+  since: number,
+): Promise<Container> {
+  const container = docker.getContainer(id);
+  try {
+    return lifeOf(container, spec, await watch(docker, container, spec, since));
+  } catch (err) {
+    await removeContainer(container);
+    throw err;
+  }
+}
+
+/** What a container's life is read from: its events and its attach stream. */
+interface Watched {
+  events: ContainerEvents;
+  output: Promise<void>;
+  /** The last 4 KiB it wrote to stderr. */
+  stderrTail(): string;
+}
+
+/** Opens the container's events (from `since`, else now) and attaches to it, stdin too. */
+async function watch(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  spec: SandboxSpec,
+  since?: number,
+): Promise<Watched> {
+  let tail = "";
+  const events = await watchEvents(docker, container.id, since);
+  try {
     const stream = await container.attach({
       stream: true,
       stdin: true,
@@ -159,19 +203,24 @@ export async function startContainer(
       stderr: true,
       hijack: true,
     });
-    output = demuxFrames(stream as unknown as AsyncIterable<Uint8Array>, (fd, text) => {
+    const output = demuxFrames(stream as unknown as AsyncIterable<Uint8Array>, (fd, text) => {
       if (fd === 2) {
-        stderrTail = (stderrTail + text).slice(-4096);
+        tail = (tail + text).slice(-4096);
         // V8's heap-limit crash is reported as OutOfMemoryError, not as output.
         if (OOM.test(text)) return;
       }
       spec.onOutput(fd, text);
     }).catch(() => {});
-    await container.start();
+    return { events, output, stderrTail: () => tail };
   } catch (err) {
-    await removeContainer(container);
+    events.close();
     throw err;
   }
+}
+
+/** The sandbox of a started container: its exit (code, signal, OOM), rename and kill. */
+function lifeOf(container: Dockerode.Container, spec: SandboxSpec, watched: Watched): Container {
+  const { events, output } = watched;
   const exited = (async (): Promise<SandboxExit> => {
     let code: number | null = null;
     try {
@@ -184,7 +233,7 @@ export async function startContainer(
     code = died?.code ?? code;
     // It removes itself (AutoRemove); this only hurries a removal along.
     removeContainer(container).catch(() => {});
-    const oom = events.oom || OOM.test(stderrTail);
+    const oom = events.oom || OOM.test(watched.stderrTail());
     events.close();
     const signal = code !== null && code > 128 ? signalName(code - 128) : null;
     return { code: signal ? null : code, signal, oom };
@@ -212,8 +261,13 @@ interface ContainerEvents {
   close(): void;
 }
 
-async function watchEvents(docker: Dockerode, id: string): Promise<ContainerEvents> {
+async function watchEvents(
+  docker: Dockerode,
+  id: string,
+  since?: number,
+): Promise<ContainerEvents> {
   const stream = await docker.getEvents({
+    ...(since === undefined ? {} : { since }),
     filters: { type: ["container"], container: [id], event: ["oom", "die"] },
   }) as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
   let oom = false;

@@ -14,17 +14,22 @@
  * @module
  */
 import type { Dockerode } from "./_docker.ts";
-import { type Container, containerConfig, containerName, startContainer } from "./_container.ts";
+import {
+  adoptStartedContainer,
+  type Container,
+  containerConfig,
+  containerName,
+  startContainer,
+} from "./_container.ts";
+import { type EarlySpare, earlySpec, sameRecipe, SPARE_CPU } from "./_early_spare.ts";
 import { SpareOutput } from "../_spare.ts";
 import { SPARE_ASSIGN_FILE } from "../_protocol.ts";
 import { imageEnv } from "../image_spec.ts";
 import { DEFAULT_MEMORY_MIB, type Sandbox, type SandboxSpec } from "../runner.ts";
 import { writeAtomically } from "../../proto/write_atomically.ts";
+import { trace } from "../../proto/trace.ts";
 
 let count = 0;
-
-/** The CPU share a spare starts with: the SDK's default `cpu`. */
-const SPARE_CPU = 1;
 
 /** How a spare container starts. */
 export interface SpareContainerOptions {
@@ -65,17 +70,7 @@ export class SpareContainer {
     const dir = `${options.rootDir}/nm-spare-c-${Deno.pid}-${++count}`;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     const output = new SpareOutput();
-    const spec: SandboxSpec = {
-      sandboxId: dir.slice(dir.lastIndexOf("/") + 1),
-      appId: "",
-      appName: "",
-      functionName: "",
-      def: { name: "", memoryMib: options.memoryMib, cpu: SPARE_CPU, blockNetwork: false },
-      bundlePath: "",
-      entrypointPath: options.entrypointPath,
-      socketDir: dir,
-      onOutput: output.write,
-    };
+    const spec = { ...earlySpec(dir, options), onOutput: output.write };
     try {
       const config = containerConfig(spec, options.image, options.labels, true);
       const sandbox = await startContainer(docker, spec, config);
@@ -84,6 +79,37 @@ export class SpareContainer {
     } catch (err) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw err;
+    }
+  }
+
+  /**
+   * The container `nano-modal run` started before this runner loaded (`_early_spare.ts`) as a
+   * spare, if it is the one {@linkcode SpareContainer.start} would start now; else removes it.
+   * Undefined if it is not to be had (taken already, gone, or not the same).
+   */
+  static async fromEarly(
+    docker: Dockerode,
+    early: EarlySpare,
+    options: SpareContainerOptions,
+  ): Promise<SpareContainer | undefined> {
+    if (!early.claim()) return undefined;
+    const dir = early.dir;
+    const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (!sameRecipe(early.recipe, options) || !dir.startsWith(`${options.rootDir}/`)) {
+      await docker.getContainer(early.id).remove({ force: true }).catch(() => {});
+      await removeDir();
+      return undefined;
+    }
+    const output = new SpareOutput();
+    const spec = { ...earlySpec(dir, early.recipe), onOutput: output.write };
+    try {
+      const sandbox = await adoptStartedContainer(docker, early.id, spec, early.since);
+      sandbox.exited.finally(removeDir);
+      trace("early spare taken");
+      return new SpareContainer(sandbox, dir, options, output);
+    } catch {
+      await removeDir();
+      return undefined;
     }
   }
 

@@ -19,6 +19,8 @@ import {
   type SpareOptions,
 } from "../runner.ts";
 import { SpareContainer } from "./_spare.ts";
+import { type EarlySpare, rememberSpare } from "./_early_spare.ts";
+import { ownerLabel, processAlive, WORKER_LABEL } from "./_owner_label.ts";
 import { SpareSlot } from "../_spare_slot.ts";
 import { entrypointFile } from "../_entrypoint_file.ts";
 
@@ -34,10 +36,14 @@ export interface DockerRunnerOptions {
   imageRepository?: string;
   /** Let docker reuse cached build steps (off to time a true first build). @default true */
   buildCache?: boolean;
+  /**
+   * A spare container `nano-modal run` started before this runner loaded (`_early_spare.ts`):
+   * the first {@linkcode DockerRunner.prestart} takes it if it is the spare it would start.
+   */
+  earlySpare?: Promise<EarlySpare | undefined>;
 }
 
-/** The label that marks a container as ours, valued `<hostname>:<pid>:<process start>`. */
-export const WORKER_LABEL = "nano-modal.worker";
+export { WORKER_LABEL } from "./_owner_label.ts";
 
 /**
  * Runs sandboxes as Docker containers.
@@ -53,6 +59,7 @@ export class DockerRunner implements Runner {
   /** Always `"docker"`. */
   readonly name = "docker";
   readonly #options: DockerRunnerOptions;
+  #earlySpare?: Promise<EarlySpare | undefined>;
   readonly #tags = new Map<string, string>();
   #docker?: Promise<Dockerode>;
   #builder?: Promise<ImageBuilder>;
@@ -67,6 +74,7 @@ export class DockerRunner implements Runner {
   /** A runner on the daemon at `options.socketPath`; it connects on first use. */
   constructor(options: DockerRunnerOptions) {
     this.#options = options;
+    this.#earlySpare = options.earlySpare;
   }
 
   /** Builds the function's image unless this host has it. */
@@ -138,26 +146,34 @@ export class DockerRunner implements Runner {
    */
   prestart(options: SpareOptions): void {
     if (this.#spare.filled) return;
+    // Only the first spare may be the early one; one unfit for it is removed.
+    const pending = this.#earlySpare;
+    this.#earlySpare = undefined;
     this.#spare.fill(
       (async () => {
         const docker = await this.#client();
-        const [image, entrypointPath, owner] = await Promise.all([
+        const [image, entrypointPath, owner, early] = await Promise.all([
           // Only where the default image is built already: building it here would take the
           // build's progress from the first function that needs it.
           this.#imageBuilder().then((builder) => builder.builtDenoBase()),
           entrypointFile(options.cacheDir),
           this.#owner ??= ownerLabel(),
+          pending,
           this.#ensureNetwork(docker),
         ]);
         if (!image) return undefined;
-        return await SpareContainer.start(docker, {
+        const spare = {
           image,
           rootDir: `${options.cacheDir}/sandboxes`,
           entrypointPath,
           memoryMib: options.memoryMib ?? DEFAULT_MEMORY_MIB,
           labels: { [WORKER_LABEL]: owner, "nano-modal.spare": "1" },
-        });
-      })().catch(() => undefined),
+        };
+        // What the next run's early spare starts as (unless it is written down so already).
+        await rememberSpare(options.cacheDir, spare).catch(() => {});
+        const started = early && await SpareContainer.fromEarly(docker, early, spare);
+        return started ?? await SpareContainer.start(docker, spare);
+      })().catch(() => undefined).finally(() => pending?.then((early) => early?.drop())),
     );
   }
 
@@ -244,26 +260,4 @@ export class DockerRunner implements Runner {
 /** What identifies a function's image among those this runner built. */
 function imageKey(def: FunctionSpec): string {
   return JSON.stringify(def.image?.layers.map((l) => l.layer) ?? null);
-}
-
-/** `<hostname>:<pid>:<start time>`: the start time tells a live worker from a reused pid. */
-async function ownerLabel(): Promise<string> {
-  return `${Deno.hostname()}:${Deno.pid}:${await processStart(Deno.pid) ?? ""}`;
-}
-
-async function processAlive(pid: number, started: string | undefined): Promise<boolean> {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  const now = await processStart(pid);
-  return now !== undefined && (!started || started === now);
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined if no such process. */
-async function processStart(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // The command name (field 2) may hold spaces and parentheses: count from its end.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
 }
