@@ -21,6 +21,9 @@ interface Prestart {
   dropSpare(): Promise<void>;
 }
 
+/** How long a run's end waits for its early container's start, to remove it. */
+const EARLY_DROP_WAIT_MS = 1_000;
+
 /** A free loopback port, chosen by the kernel. */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -125,7 +128,14 @@ export class RunServer {
     await (await this.#starting?.catch(() => undefined))?.close();
     const loaded = await this.#loading?.catch(() => undefined);
     await (loaded?.runner as Partial<Prestart> | undefined)?.dropSpare?.();
-    // Removed unless the runner took it (it was not docker, or failed to load).
-    await (await this.#early)?.drop();
+    // Removed unless the runner took it (it was not docker, or failed to load). One the daemon
+    // has not started yet is left to the next worker's reaper: its label names this process.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const early = await Promise.race([
+      this.#early,
+      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), EARLY_DROP_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+    await early?.drop();
   }
 }

@@ -104,18 +104,22 @@ self.onmessage = async ({ data }) => {
   }
 };`;
 
-/** Creates and starts the container on a helper thread; its id (if created), when, or why not. */
-function createAndStart(
-  socketPath: string,
-  name: string,
-  body: unknown,
-): Promise<{ id?: string; since: number; error?: string }> {
+/** What the helper thread did: the container's id (if created), when it started, or why not. */
+interface Started {
+  id?: string;
+  since: number;
+  error?: string;
+}
+
+/** How long a run waits for its early container's start before it lets the runner start one. */
+const EARLY_START_MS = 5_000;
+
+/** Creates and starts the container on a helper thread. */
+function createAndStart(socketPath: string, name: string, body: unknown): Promise<Started> {
   const worker = new Worker(`data:application/javascript,${encodeURIComponent(STARTER)}`, {
     type: "module",
   });
-  const { promise, resolve } = Promise.withResolvers<
-    { id?: string; since: number; error?: string }
-  >();
+  const { promise, resolve } = Promise.withResolvers<Started>();
   worker.onmessage = ({ data }) => resolve(data);
   worker.onerror = (e) => {
     e.preventDefault();
@@ -150,13 +154,14 @@ function engine(socketPath: string) {
 export async function startEarlySpare(
   cacheDir: string,
   socketPath: string,
+  waitMs = EARLY_START_MS,
 ): Promise<EarlySpare | undefined> {
   // Synchronous up to the request: the run's module loading must not come first.
   const recipe = parseRecipe(readOr(recipePath(cacheDir)));
   if (!recipe || !isFile(recipe.entrypointPath)) return undefined;
   const dir = `${cacheDir}/sandboxes/nm-spare-c-${Deno.pid}-0`;
-  const api = engine(socketPath);
-  let id: string | undefined;
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  let started: Promise<Started>;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
     const { name, ...body } = containerConfig(
@@ -165,17 +170,30 @@ export async function startEarlySpare(
       { [WORKER_LABEL]: ownerLabelSync(), "nano-modal.spare": "1" },
       true,
     );
-    const started = await createAndStart(socketPath, name!, body);
-    id = started.id;
-    if (started.error || !id) throw new Error(started.error);
-    return early(id, dir, recipe, started.since, socketPath);
+    started = createAndStart(socketPath, name!, body);
   } catch {
-    if (id) await removeById(api, id);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await removeDir();
     return undefined;
-  } finally {
-    api.close();
   }
+  // A daemon that answers slowly (or not at all) must not hold the runner's own spare back.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), waitMs));
+  const first = await Promise.race([started, late]);
+  clearTimeout(timer);
+  if (first === "late") {
+    // Removed once it is there, if this process still runs then.
+    started.then(async ({ id }) => {
+      if (id) await removeById(socketPath, id);
+      await removeDir();
+    });
+    return undefined;
+  }
+  if (first.error || !first.id) {
+    if (first.id) await removeById(socketPath, first.id);
+    await removeDir();
+    return undefined;
+  }
+  return early(first.id, dir, recipe, first.since, socketPath);
 }
 
 /** The spec a spare container of `recipe` is built from (what `SpareContainer.start` passes). */
@@ -210,20 +228,20 @@ function early(
     async drop() {
       if (claimed) return;
       claimed = true;
-      const api = engine(socketPath);
-      try {
-        await removeById(api, id);
-      } finally {
-        api.close();
-      }
+      await removeById(socketPath, id);
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
 }
 
-async function removeById(api: ReturnType<typeof engine>, id: string): Promise<void> {
-  const res = await api.call("DELETE", `/containers/${id}?force=true`).catch(() => undefined);
-  await res?.body?.cancel();
+async function removeById(socketPath: string, id: string): Promise<void> {
+  const api = engine(socketPath);
+  try {
+    const res = await api.call("DELETE", `/containers/${id}?force=true`).catch(() => undefined);
+    await res?.body?.cancel();
+  } finally {
+    api.close();
+  }
 }
 
 function isFile(path: string): boolean {
