@@ -12,8 +12,7 @@ import type { Runner } from "../runner/mod.ts";
 import { trace } from "../proto/mod.ts";
 import { cacheDir } from "../proto/cache_dir.ts";
 import { runnerName } from "./_runner_name.ts";
-import { dockerSocketPath } from "../runner/docker/_docker.ts";
-import { type EarlySpare, startEarlySpare } from "../runner/docker/_early_spare.ts";
+import { dockerSocketPath, type EarlySpare, startEarlySpare } from "../runner/early.ts";
 
 /** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
 interface Prestart {

@@ -7,7 +7,7 @@ import {
   type Runner,
 } from "../runner/mod.ts";
 import { UsageError } from "./errors.ts";
-import type { EarlySpare } from "../runner/docker/_early_spare.ts";
+import type { EarlySpare } from "../runner/early.ts";
 import { runnerName } from "./_runner_name.ts";
 
 /** Cache directory for bundles and images (see proto/cache_dir.ts). */
@@ -21,7 +21,7 @@ export function imageRepository(): string | undefined {
 
 /**
  * Creates the runner named by `flag` (or the best available one). A docker runner takes
- * `earlySpare` as its first spare if it fits (`runner/docker/_early_spare.ts`).
+ * `earlySpare` as its first spare if it fits (`runner/docker/early_spare.ts`).
  */
 export async function chooseRunner(
   flag: string | boolean | undefined,

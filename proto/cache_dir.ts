@@ -10,7 +10,7 @@
  * the environment is the whole test process's (and is copied into every command another test
  * file starts, which then used a cache dir this test deleted).
  */
-export const TEST_CACHE_DIR = Symbol.for("nano-modal.test-cache-dir");
+export const TEST_CACHE_DIR: symbol = Symbol.for("nano-modal.test-cache-dir");
 
 /**
  * The cache directory: `NANO_MODAL_CACHE`, else `$XDG_CACHE_HOME/nano-modal`,

@@ -21,7 +21,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
  * test file's isolate, where the environment is the whole test process's (test files run side
  * by side in one process, and another's change would move this one's sockets under it).
  */
-export const TEST_RUNTIME_DIR = Symbol.for("nano-modal.test-runtime-dir");
+export const TEST_RUNTIME_DIR: symbol = Symbol.for("nano-modal.test-runtime-dir");
 
 /** The directory of announced sockets, or `undefined` where users have no uid (Windows). */
 export function localSocketDir(): string | undefined {

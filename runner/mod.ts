@@ -19,6 +19,7 @@ export {
   DockerRunner,
   type DockerRunnerOptions,
   dockerSocketPath,
+  type EarlySpare,
   type ImageInfo,
 } from "./docker/mod.ts";
 export { debianDenoBase, type DebianDenoBaseOptions } from "./docker/mod.ts";

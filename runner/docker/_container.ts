@@ -159,7 +159,7 @@ export async function startContainer(
 }
 
 /**
- * A container that was started without this client (a run's early spare, `_early_spare.ts`)
+ * A container that was started without this client (a run's early spare, `early_spare.ts`)
  * made `spec`'s sandbox: its events are read from `since` (unix seconds, before its start), its
  * output from now on (it has no log to read back). Removes it and rejects if it cannot.
  */

@@ -1,7 +1,7 @@
 /**
  * The label that says which worker process a container belongs to, so that
  * a worker's reaper removes containers of processes that are gone. Loads
- * nothing (`nano-modal run` labels its early spare with it, `_early_spare.ts`).
+ * nothing (`nano-modal run` labels its early spare with it, `early_spare.ts`).
  */
 
 /** The label that marks a container as ours, valued `<hostname>:<pid>:<process start>`. */

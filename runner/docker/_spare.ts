@@ -21,7 +21,7 @@ import {
   containerName,
   startContainer,
 } from "./_container.ts";
-import { type EarlySpare, earlySpec, sameRecipe, SPARE_CPU } from "./_early_spare.ts";
+import { type EarlySpare, earlySpec, sameRecipe, SPARE_CPU } from "./early_spare.ts";
 import { SpareOutput } from "../_spare.ts";
 import { SPARE_ASSIGN_FILE } from "../_protocol.ts";
 import { imageEnv } from "../image_spec.ts";
@@ -83,7 +83,7 @@ export class SpareContainer {
   }
 
   /**
-   * The container `nano-modal run` started before this runner loaded (`_early_spare.ts`) as a
+   * The container `nano-modal run` started before this runner loaded (`early_spare.ts`) as a
    * spare, if it is the one {@linkcode SpareContainer.start} would start now; else removes it.
    * Undefined if it is not to be had (taken already, gone, or not the same).
    */

@@ -19,7 +19,7 @@ import {
   type SpareOptions,
 } from "../runner.ts";
 import { SpareContainer } from "./_spare.ts";
-import { type EarlySpare, rememberSpare } from "./_early_spare.ts";
+import { type EarlySpare, rememberSpare } from "./early_spare.ts";
 import { ownerLabel, processAlive, WORKER_LABEL } from "./_owner_label.ts";
 import { SpareSlot } from "../_spare_slot.ts";
 import { entrypointFile } from "../_entrypoint_file.ts";
@@ -37,7 +37,7 @@ export interface DockerRunnerOptions {
   /** Let docker reuse cached build steps (off to time a true first build). @default true */
   buildCache?: boolean;
   /**
-   * A spare container `nano-modal run` started before this runner loaded (`_early_spare.ts`):
+   * A spare container `nano-modal run` started before this runner loaded (`early_spare.ts`):
    * the first {@linkcode DockerRunner.prestart} takes it if it is the spare it would start.
    */
   earlySpare?: Promise<EarlySpare | undefined>;

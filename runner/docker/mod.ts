@@ -5,6 +5,7 @@
  */
 export { DockerRunner, type DockerRunnerOptions } from "./docker_runner.ts";
 export type { ImageInfo } from "./_image_gc.ts";
+export type { EarlySpare, SpareRecipe } from "./early_spare.ts";
 export { dockerReachable, dockerSocketPath } from "./_docker.ts";
 export {
   connectDocker,

@@ -20,20 +20,26 @@ import { ownerLabelSync, WORKER_LABEL } from "./_owner_label.ts";
 import type { SandboxSpec } from "../runner.ts";
 import { writeAtomically } from "../../proto/write_atomically.ts";
 
+/** Where the daemon listens (for the runner's light door, `runner/early.ts`). */
+export { dockerSocketPath } from "./_docker.ts";
+
 /** What a spare container starts from, besides the runner's fixed configuration. */
 export interface SpareRecipe {
   /** The default image's tag. */
   image: string;
   /** The bundled entrypoint on this host. */
   entrypointPath: string;
+  /** Its memory limit (the SDK's default `memoryMiB`). */
   memoryMib: number;
 }
 
 /** A container started by {@linkcode startEarlySpare}, not yet the runner's. */
 export interface EarlySpare {
+  /** The container's id. */
   readonly id: string;
   /** Its directory (socket, bundle and app name arrive there). */
   readonly dir: string;
+  /** What it started from. */
   readonly recipe: SpareRecipe;
   /** Unix seconds just before it started (its events are read from then). */
   readonly since: number;
