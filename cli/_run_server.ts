@@ -12,6 +12,7 @@ import type { Runner } from "../runner/mod.ts";
 import { trace } from "../proto/mod.ts";
 import { cacheDir } from "../proto/cache_dir.ts";
 import { runnerName } from "./_runner_name.ts";
+import { lazy } from "./_lazy.ts";
 import { dockerSocketPath, type EarlySpare, startEarlySpare } from "../runner/early.ts";
 
 /** What the deno runner offers for a quick first sandbox (see runner/_spare.ts). */
@@ -78,8 +79,8 @@ export class RunServer {
         }, () => undefined);
       }
       // The runner first (the smaller graph), so that its sandbox can start early.
-      const embedded = import("./_embedded.ts");
-      const { chooseRunner } = await import("./_runner.ts");
+      const embedded = lazy<typeof import("./_embedded.ts")>("./_embedded.ts");
+      const { chooseRunner } = await lazy<typeof import("./_runner.ts")>("./_runner.ts");
       // Said once the server starts: a run that stops earlier (its app does not load) says nothing.
       const runner = await chooseRunner(
         this.#options.runner,

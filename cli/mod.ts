@@ -10,6 +10,7 @@
 import { report, UsageError } from "./errors.ts";
 import type { Embedded, EmbeddedOptions } from "./_embedded.ts";
 import config from "../deno.json" with { type: "json" };
+import { lazy } from "./_lazy.ts";
 
 export type { Embedded, EmbeddedOptions } from "./_embedded.ts";
 export { report, UsageError } from "./errors.ts";
@@ -30,7 +31,9 @@ export type { Runner } from "../runner/mod.ts";
  * ```
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  return await (await import("./_embedded.ts")).startEmbedded(options);
+  return await (await lazy<typeof import("./_embedded.ts")>("./_embedded.ts")).startEmbedded(
+    options,
+  );
 }
 
 const HELP = `nano-modal: serverless TypeScript functions on your own machines
@@ -55,16 +58,17 @@ type Command = (args: string[]) => Promise<number>;
 
 /** Each subcommand's module, imported only when that subcommand runs. */
 const commands: Record<string, () => Promise<Command>> = {
-  run: async () => (await import("./run.ts")).runCommand,
-  deploy: async () => (await import("./deploy.ts")).deployCommand,
-  app: async () => (await import("./app.ts")).appCommand,
-  serve: async () => (await import("./serve.ts")).serveCommand,
-  worker: async () => (await import("./worker.ts")).workerCommand,
-  autoscaler: async () => (await import("./autoscaler.ts")).autoscalerCommand,
-  status: async () => (await import("./status.ts")).statusCommand,
-  secret: async () => (await import("./secret.ts")).secretCommand,
-  volume: async () => (await import("./volume.ts")).volumeCommand,
-  image: async () => (await import("./image.ts")).imageCommand,
+  run: async () => (await lazy<typeof import("./run.ts")>("./run.ts")).runCommand,
+  deploy: async () => (await lazy<typeof import("./deploy.ts")>("./deploy.ts")).deployCommand,
+  app: async () => (await lazy<typeof import("./app.ts")>("./app.ts")).appCommand,
+  serve: async () => (await lazy<typeof import("./serve.ts")>("./serve.ts")).serveCommand,
+  worker: async () => (await lazy<typeof import("./worker.ts")>("./worker.ts")).workerCommand,
+  autoscaler: async () =>
+    (await lazy<typeof import("./autoscaler.ts")>("./autoscaler.ts")).autoscalerCommand,
+  status: async () => (await lazy<typeof import("./status.ts")>("./status.ts")).statusCommand,
+  secret: async () => (await lazy<typeof import("./secret.ts")>("./secret.ts")).secretCommand,
+  volume: async () => (await lazy<typeof import("./volume.ts")>("./volume.ts")).volumeCommand,
+  image: async () => (await lazy<typeof import("./image.ts")>("./image.ts")).imageCommand,
 };
 
 /**

@@ -150,3 +150,55 @@ Deno.test("violation() names each kind of broken rule", () => {
     [undefined, undefined, undefined, undefined, undefined, undefined],
   );
 });
+
+/**
+ * What Deno reads when `entry` starts: every module its code reaches, dynamic imports it can
+ * see included (`typeof import(...)`, for the type checker only, excluded), as paths relative
+ * to the repo, and npm packages as `npm:<name>`.
+ */
+async function readAtStart(entry: string): Promise<string[]> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", new URL("deno.json", ROOT).pathname, entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`deno info failed: ${new TextDecoder().decode(stderr)}`);
+  const info = JSON.parse(new TextDecoder().decode(stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: { code?: { specifier?: string } }[] }[];
+  };
+  const byUrl = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const todo = [...info.roots];
+  while (todo.length) {
+    const url = todo.pop()!;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    for (const d of byUrl.get(url)?.dependencies ?? []) {
+      if (d.code?.specifier) todo.push(d.code.specifier);
+    }
+  }
+  return [...seen].map((url) =>
+    url.startsWith(ROOT.href)
+      ? url.slice(ROOT.href.length)
+      : url.replace(/^npm:\/?((?:@[^/@]+\/)?[^/@]+).*$/, "npm:$1")
+  );
+}
+
+Deno.test("a command reads, as it starts, only what it runs: no subcommand's graph but its own", async () => {
+  const [cli, run] = await Promise.all([readAtStart("main.ts"), readAtStart("cli/run.ts")]);
+  strictEqual(cli.includes("cli/mod.ts") && run.includes("cli/_run_server.ts"), true, "read");
+  // `nano-modal --version` or `status`: none of the control plane, runner or client.
+  deepStrictEqual(
+    cli.filter((p) => /^(control|runner|autoscale)\/|^sdk\/_session|^npm:/.test(p)),
+    [],
+  );
+  // A run through a server: the client, but neither an embedded control plane nor its runner.
+  deepStrictEqual(
+    run.filter((p) =>
+      /^control\/|^runner\/(mod|worker|deno_runner)\.ts|^npm:(dockerode|ioredis)/.test(p)
+    ),
+    [],
+  );
+});

@@ -21,7 +21,7 @@ import type { SandboxSpec } from "../runner.ts";
 import { writeAtomically } from "../../proto/write_atomically.ts";
 
 /** Where the daemon listens (for the runner's light door, `runner/early.ts`). */
-export { dockerSocketPath } from "./_docker.ts";
+export { dockerSocketPath } from "./_socket.ts";
 
 /** What a spare container starts from, besides the runner's fixed configuration. */
 export interface SpareRecipe {
