@@ -84,7 +84,7 @@ export type {
 export { DEFAULT_TICK_LEASE_MS, type TickLeases } from "./tick_leases.ts";
 export { createMemoryStore } from "./memory_store.ts";
 export { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded_store.ts";
-export { connectRedisStore, type RedisStoreOptions } from "./redis_store.ts";
+export { connectRedisStore, type RedisStoreOptions } from "./connect_redis.ts";
 export { RedisUnavailableError } from "./_redis_connection.ts";
 /** The clock type of {@linkcode StoreOptions.clock}. */
 export type { Clock, TimerHandle } from "../../proto/clock.ts";
