@@ -16,8 +16,10 @@ ENV DENO_DIR=/opt/nano-modal/deno_dir \
     NANO_MODAL_CACHE=/tmp/nano-modal
 WORKDIR /opt/nano-modal
 COPY . /opt/nano-modal
-# The subcommands load by specifiers built at run time (cli/_lazy.ts): name them to cache them.
-RUN deno cache main.ts $(ls cli/*.ts | grep -v _test) sdk/mod.ts sdk/_session.ts runner/entrypoint.ts \
+# The subcommands and dockerode load by specifiers built at run time (cli/_lazy.ts,
+# runner/docker/_docker.ts): name them to cache them.
+RUN deno cache main.ts $(ls cli/*.ts | grep -v _test) runner/docker/_dockerode.ts sdk/mod.ts \
+      sdk/_session.ts runner/entrypoint.ts \
  && printf '#!/bin/sh\nexec deno run -A --cached-only --v8-flags=--heap-growing-percent=20 /opt/nano-modal/main.ts "$@"\n' \
       > /usr/local/bin/nano-modal \
  && chmod 0755 /usr/local/bin/nano-modal \

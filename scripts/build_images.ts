@@ -90,8 +90,8 @@ async function buildProject(tag: string, base: string, log: (line: string) => vo
     const previousId = previous === undefined ? undefined : await imageId(tag);
     // The dependencies, fetched on this host (no registry of images involved), so the
     // build itself runs with no network at all.
-    // The subcommands load by specifiers built at run time (cli/_lazy.ts): they are named here
-    // as in the Dockerfile's own `deno cache`.
+    // The subcommands and dockerode load by specifiers built at run time (cli/_lazy.ts,
+    // runner/docker/_docker.ts): they are named here as in the Dockerfile's own `deno cache`.
     const cli: string[] = [];
     for await (const e of Deno.readDir(`${context}/cli`)) {
       if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
@@ -103,6 +103,7 @@ async function buildProject(tag: string, base: string, log: (line: string) => vo
       "--quiet",
       "main.ts",
       ...cli.sort(),
+      "runner/docker/_dockerode.ts",
       "sdk/mod.ts",
       "sdk/_session.ts",
       "runner/entrypoint.ts",

@@ -187,7 +187,9 @@ async function readAtStart(entry: string): Promise<string[]> {
 }
 
 Deno.test("a command reads, as it starts, only what it runs: no subcommand's graph but its own", async () => {
-  const [cli, run] = await Promise.all([readAtStart("main.ts"), readAtStart("cli/run.ts")]);
+  const [cli, run, embedded] = await Promise.all(
+    ["main.ts", "cli/run.ts", "cli/_embedded.ts"].map(readAtStart),
+  );
   strictEqual(cli.includes("cli/mod.ts") && run.includes("cli/_run_server.ts"), true, "read");
   // `nano-modal --version` or `status`: none of the control plane, runner or client.
   deepStrictEqual(
@@ -201,4 +203,7 @@ Deno.test("a command reads, as it starts, only what it runs: no subcommand's gra
     ),
     [],
   );
+  // An embedded control plane and worker: dockerode only once the docker runner connects.
+  strictEqual(embedded.includes("runner/worker.ts"), true, "read");
+  deepStrictEqual(embedded.filter((p) => p === "npm:dockerode"), []);
 });
