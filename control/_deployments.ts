@@ -74,7 +74,7 @@ export class Deployments {
    * current version's. Refuses a name a live ephemeral run holds.
    */
   async deploy(app: AppRecord, functions: FunctionRecord[]): Promise<DeployOutcome> {
-    const running = (await this.#all.apps.listApps()).find((a) =>
+    const running = (await this.#all.apps.listApps({ live: true })).find((a) =>
       a.ephemeral && !a.stopped && a.name === app.name
     );
     if (running) {
@@ -163,7 +163,7 @@ export class Deployments {
 
   /** Stops every version of a deployed app, or the running ephemeral apps of that name. */
   async stop(name: string): Promise<void> {
-    const running = (await this.#all.apps.listApps()).filter((a) =>
+    const running = (await this.#all.apps.listApps({ live: true })).filter((a) =>
       a.ephemeral && !a.stopped && a.name === name
     );
     for (const app of running) {

@@ -20,8 +20,7 @@ export async function loadWarmCandidates(store: Store, options: {
   appState?: (appId: string) => Promise<AppState>;
 }): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const app of await store.apps.listApps()) {
-    if (app.stopped) continue;
+  for (const app of await store.apps.listApps({ live: true })) {
     const ids = Object.values(app.functionIds);
     const warm: string[] = [];
     for (const id of ids) {

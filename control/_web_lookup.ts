@@ -97,7 +97,7 @@ export class WebLookup {
       ? await this.#store.apps.getApp(deployed.appId)
       : undefined;
     if (!app || app.stopped) {
-      app = (await this.#store.apps.listApps())
+      app = (await this.#store.apps.listApps({ live: true }))
         .filter((a) => a.name === appName && a.ephemeral && !a.stopped)
         .sort((a, b) => b.createdMs - a.createdMs)[0];
     }

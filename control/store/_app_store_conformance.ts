@@ -36,6 +36,9 @@ export const APP_STORE_CASES: Record<string, Case> = {
     const stopped = (await store.apps.listApps()).filter((a) => a.stopped).map((a) => a.appId);
     deepStrictEqual(stopped, ["app-1"]);
     equal(await store.apps.getApp("unknown-app"), undefined);
+    // `live` lists the others only.
+    const live = await store.apps.listApps({ live: true });
+    deepStrictEqual(live.map((a) => [a.appId, a.stopped]), [["app-2", false]]);
   },
 
   "forgetStopped() forgets ephemeral apps stopped a retention period ago, and nothing else": async (

@@ -47,8 +47,12 @@ export interface AppStore {
   putApp(app: AppRecord, functions: FunctionRecord[]): Promise<void>;
   /** The app with this id, if any. */
   getApp(appId: string): Promise<AppRecord | undefined>;
-  /** Every app, stopped ones included, in no particular order. */
-  listApps(): Promise<AppRecord[]>;
+  /**
+   * Every app, stopped ones included, in no particular order; with `live`, only those not
+   * stopped (a store keeps a day of stopped runs: thousands, for a busy user, that a worker's
+   * connect or a deploy need not read).
+   */
+  listApps(options?: { live?: boolean }): Promise<AppRecord[]>;
   /** Marks the app stopped; `false` if there is no such app. */
   stopApp(appId: string): Promise<boolean>;
   /** The function with this id, if any. */

@@ -34,8 +34,9 @@ export class MemoryAppStore implements AppStore {
     return Promise.resolve(app && structuredClone(app));
   }
 
-  listApps(): Promise<AppRecord[]> {
-    return Promise.resolve([...this.#apps.values()].map((a) => structuredClone(a)));
+  listApps(options: { live?: boolean } = {}): Promise<AppRecord[]> {
+    const apps = [...this.#apps.values()].filter((a) => !options.live || !a.stopped);
+    return Promise.resolve(apps.map((a) => structuredClone(a)));
   }
 
   stopApp(appId: string): Promise<boolean> {

@@ -151,17 +151,16 @@ export class RedisAppStore implements AppStore {
     });
   }
 
-  listApps(): Promise<AppRecord[]> {
+  listApps(options: { live?: boolean } = {}): Promise<AppRecord[]> {
     return this.#ctx.run(async (r) => {
       const [all, stopped] = await Promise.all([
         r.hgetall(this.#ctx.keys.apps),
         r.smembers(this.#ctx.keys.stopped),
       ]);
       const isStopped = new Set(stopped);
-      return Object.entries(all).map(([id, raw]) => ({
-        ...JSON.parse(raw),
-        stopped: isStopped.has(id),
-      }));
+      return Object.entries(all).filter(([id]) => !options.live || !isStopped.has(id)).map((
+        [id, raw],
+      ) => ({ ...JSON.parse(raw), stopped: isStopped.has(id) }));
     });
   }
 
