@@ -9,6 +9,7 @@ import { typeCheck } from "./_check.ts";
 import { closest, trace } from "../proto/mod.ts";
 import { loadModule, resolveFile } from "./_load_app.ts";
 import { watchRun } from "./_watch.ts";
+import { bundleModule } from "../sdk/bundle.ts";
 import { cacheDir } from "../proto/cache_dir.ts";
 import { pruneCache } from "../proto/cache_prune.ts";
 
@@ -144,6 +145,9 @@ export async function runCommand(args: string[]): Promise<number> {
       const server = embedded?.url ?? configured!;
       return await watchRun(file, { server, token: embedded?.token ?? token, args: rest });
     }
+    // esbuild starts on the app now, while its module and the client load on this thread; the
+    // run takes this bundle unless the app's images install npm packages (they stay imports).
+    bundleModule(entryUrl).catch(() => {});
     await loadModule(file, entryUrl);
     trace("app module loaded");
     const app = pickApp(file, rt.apps, functionName);

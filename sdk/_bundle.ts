@@ -41,8 +41,30 @@ export function bundleModule(
   options: BundleOptions = {},
 ): Promise<Bundle> {
   const entryPath = decodeURIComponent(new URL(entryUrl).pathname);
-  return cachedBundle(entryPath, externals, { fast: true, ...options });
+  const key = JSON.stringify([entryPath, externals]);
+  const running = inFlight.get(key);
+  if (running) {
+    running.started.then(options.onStarted);
+    return running.bundle;
+  }
+  const started = Promise.withResolvers<void>();
+  const bundle = cachedBundle(entryPath, externals, {
+    fast: true,
+    onStarted: () => started.resolve(),
+  }).finally(() => {
+    started.resolve();
+    inFlight.delete(key);
+  });
+  inFlight.set(key, { bundle, started: started.promise });
+  started.promise.then(options.onStarted);
+  return bundle;
 }
+
+/**
+ * Bundles under way, by entry and externals: a second ask shares the work (`nano-modal run`
+ * starts one before the app's module loads; the app's run then asks for the same).
+ */
+const inFlight = new Map<string, { bundle: Promise<Bundle>; started: Promise<void> }>();
 
 /** Options of {@linkcode bundleModule}. */
 export interface BundleOptions {

@@ -19,9 +19,10 @@ const ROOT = new URL("../", import.meta.url);
 const DOORS = new Set(["sdk", "cli", "control", "runner"]);
 /**
  * Second doors, each for what must load before its folder's `mod.ts` would (which loads all of
- * it): `runner/early.ts`, the early spare container `nano-modal run` starts before the runner.
+ * it), or what is not its public API: `runner/early.ts`, the early spare container `nano-modal
+ * run` starts before the runner; `sdk/bundle.ts`, the bundler the CLI starts before the app.
  */
-const LIGHT_DOORS = new Set(["runner/early.ts"]);
+const LIGHT_DOORS = new Set(["runner/early.ts", "sdk/bundle.ts"]);
 const FORBIDDEN: Record<string, string[]> = {
   sdk: ["control", "runner", "cli"],
   control: ["runner"],
