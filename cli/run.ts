@@ -136,6 +136,7 @@ export async function runCommand(args: string[]): Promise<number> {
     ? undefined
     : new RunServer({ runner: values.runner, announce: (l) => console.error(dim(l)) });
   embedded?.preload();
+  let prebundle: Promise<void> | undefined;
   try {
     if (values.watch) {
       if (functionName !== undefined || values.detach) {
@@ -147,7 +148,7 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     // esbuild starts on the app now, while its module and the client load on this thread; the
     // run takes this bundle unless the app's images install npm packages (they stay imports).
-    bundleModule(entryUrl).catch(() => {});
+    prebundle = bundleModule(entryUrl).then(() => {}, () => {});
     await loadModule(file, entryUrl);
     trace("app module loaded");
     const app = pickApp(file, rt.apps, functionName);
@@ -163,6 +164,8 @@ export async function runCommand(args: string[]): Promise<number> {
     await (embedded ? Promise.race([running, embedded.failed]) : running);
     return 0;
   } finally {
+    // A run that fails early (its module does not load) lets esbuild finish and clean up first.
+    await prebundle;
     await embedded?.close();
     // At most once a day: bundles of app files not run for a week go (~0.1 s for 10,000 files).
     await pruneCache(cacheDir()).catch(() => {});

@@ -105,3 +105,20 @@ Deno.test("serve and run with a data dir they cannot create say so and what to d
     await Deno.remove(file);
   }
 });
+
+Deno.test("a run that stops on the user's mistake leaves no scratch files (its early bundle's included)", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "nm_mistake_tmp_" });
+  try {
+    for (const fixture of ["no_app", "no_entrypoint", "bad_option"]) {
+      const r = await runCli(["run", "--runner", "deno", `tests/fixtures/${fixture}.ts`], {
+        env: { TMPDIR: tmp },
+      });
+      strictEqual(r.code, 1, r.stderr);
+    }
+    const left: string[] = [];
+    for await (const e of Deno.readDir(tmp)) left.push(e.name);
+    strictEqual(left.join(", "), "", "nothing left in TMPDIR");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
