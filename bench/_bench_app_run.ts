@@ -5,6 +5,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export interface BenchAppResult {
   coldMs: number;
   warm: number[];
+  /** Loopback fetches, one before each warm call (only with a floor URL). */
+  floor: number[];
   mapMs: number;
   mapCount: number;
 }
@@ -57,16 +59,20 @@ export async function runAppJson<T>(
   return JSON.parse(last);
 }
 
-/** Runs the bench app with `warmCalls` warm `.remote()` calls and a map of `mapInputs`. */
+/**
+ * Runs the bench app with `warmCalls` warm `.remote()` calls (each after a fetch of `floorUrl`,
+ * if given) and a map of `mapInputs`.
+ */
 export function runBenchApp(
   target: BenchTarget,
   warmCalls: number,
   mapInputs: number,
+  floorUrl?: string,
 ): Promise<BenchAppResult> {
   const where = "server" in target ? ["--server", target.server] : ["--runner", target.runner];
   return runAppJson("_bench_app.ts", {
     where,
-    args: [`${warmCalls}`, `${mapInputs}`],
+    args: [`${warmCalls}`, `${mapInputs}`, ...floorUrl ? [floorUrl] : []],
     env: "cache" in target ? { NANO_MODAL_CACHE: target.cache } : {},
   });
 }
