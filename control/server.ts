@@ -6,7 +6,7 @@
  */
 import type { Transport } from "../proto/deps.ts";
 import { createDirectTransport } from "../proto/direct_transport.ts";
-import { announceLocalSocket } from "../proto/local_socket.ts";
+import { announceLocalSocket, removeStaleServerDirs } from "../proto/local_socket.ts";
 import {
   ControlService,
   SecretService,
@@ -210,6 +210,8 @@ function listen(options: ServerOptions): ControlServer {
   // Deno.serve listens on a socket only this user can reach; the gate owns the public port.
   // Named with this process's pid: a client can tell a killed server's socket (local_socket.ts).
   const socketDir = Deno.makeTempDirSync({ prefix: `nano-modal-server-${Deno.pid}-` });
+  // Those of servers killed earlier go (in the background: the start does not wait).
+  removeStaleServerDirs(socketDir).catch(() => {});
   const upstreamPath = `${socketDir}/http.sock`;
   const server = Deno.serve({
     path: upstreamPath,

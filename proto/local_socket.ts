@@ -143,3 +143,34 @@ function ownerGone(link: string): boolean {
     return err instanceof Deno.errors.NotFound;
   }
 }
+
+/**
+ * Removes the socket directories (`nano-modal-server-<pid>-…`, beside `ownDir` in the temp dir)
+ * of this user's servers that are gone: one killed could not remove its own, and each left one
+ * behind for good. A directory whose pid runs (even reused), or that is not this user's, stays;
+ * so does every one where processes cannot be looked up. Returns how many went.
+ */
+export async function removeStaleServerDirs(ownDir: string): Promise<number> {
+  const tmp = ownDir.slice(0, ownDir.lastIndexOf("/"));
+  let removed = 0;
+  try {
+    Deno.statSync("/proc/self");
+    for await (const e of Deno.readDir(tmp)) {
+      const pid = /^nano-modal-server-(\d+)-/.exec(e.name)?.[1];
+      const path = `${tmp}/${e.name}`;
+      if (!e.isDirectory || !pid || path === ownDir) continue;
+      if (Deno.lstatSync(path).uid !== Deno.uid() || processRuns(pid)) continue;
+      await Deno.remove(path, { recursive: true }).then(() => removed++, () => {});
+    }
+  } catch { /* a tidy-up only: no /proc, or no temp dir to read */ }
+  return removed;
+}
+
+function processRuns(pid: string): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    return !(err instanceof Deno.errors.NotFound);
+  }
+}

@@ -1,5 +1,10 @@
-import { equal, ok } from "node:assert/strict";
-import { announceLocalSocket, localSocketDir, localSocketFor } from "./local_socket.ts";
+import { deepStrictEqual, equal, ok, strictEqual } from "node:assert/strict";
+import {
+  announceLocalSocket,
+  localSocketDir,
+  localSocketFor,
+  removeStaleServerDirs,
+} from "./local_socket.ts";
 import { withRuntimeDir } from "./_with_runtime_dir.ts";
 
 /** A listening Unix socket, standing in for a server's. */
@@ -131,4 +136,29 @@ Deno.test("a socket whose server's process is gone (killed, so never withdrawn) 
       b.close();
     }
   });
+});
+
+Deno.test("a server removes the socket directories that killed servers left, and no others", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "nm_stale_dirs_" });
+  try {
+    // A process that has ended: its pid names a stale directory.
+    const gone = new Deno.Command(Deno.execPath(), { args: ["eval", ""] }).spawn();
+    await gone.status;
+    const make = async (name: string) => {
+      await Deno.mkdir(`${tmp}/${name}`);
+      await Deno.writeTextFile(`${tmp}/${name}/http.sock`, "");
+      return name;
+    };
+    const stale = await make(`nano-modal-server-${gone.pid}-abc`);
+    const live = await make(`nano-modal-server-${Deno.pid}-def`); // a live server's (this process)
+    const own = await make(`nano-modal-server-${gone.pid}-own`); // the caller's own
+    const other = await make(`something-else-${gone.pid}-x`);
+    strictEqual(await removeStaleServerDirs(`${tmp}/${own}`), 1);
+    const left: string[] = [];
+    for await (const e of Deno.readDir(tmp)) left.push(e.name);
+    deepStrictEqual(left.sort(), [live, own, other].sort());
+    strictEqual(left.includes(stale), false);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

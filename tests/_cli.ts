@@ -156,9 +156,20 @@ export async function startServe(args: string[] = [], options: CliOptions = {}) 
   return { proc, url: m[1] };
 }
 
+/** Directories {@linkcode writeApp} made, removed when this test file's process ends. */
+const appDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of appDirs) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* gone already */ }
+  }
+});
+
 /** Writes a temporary app file and returns its path. */
 export async function writeApp(source: string, dir?: string): Promise<string> {
-  const base = dir ?? await Deno.makeTempDir({ prefix: "nano-modal-test-" });
+  const base = dir ??
+    appDirs[appDirs.push(await Deno.makeTempDir({ prefix: "nano-modal-test-" })) - 1];
   const path = `${base}/app.ts`;
   await Deno.writeTextFile(path, source);
   return path;

@@ -24,7 +24,10 @@ export async function startStack(
   /** Inputs each worker holds at once. */
   workerConcurrency = 16,
 ): Promise<Stack> {
-  const dataDir = env.NANO_MODAL_DATA_DIR ?? await Deno.makeTempDir({ prefix: "nm-state-data-" });
+  // What the stack makes, it removes when it stops (a data dir the caller passed is the caller's).
+  const made: string[] = [];
+  const dataDir = env.NANO_MODAL_DATA_DIR ??
+    made[made.push(await Deno.makeTempDir({ prefix: "nm-state-data-" })) - 1];
   const stackEnv = { NANO_MODAL_DATA_DIR: dataDir, ...env };
   const { proc: serve, url } = await startServe(serveArgs, { env: stackEnv });
   const workers: CliProcess[] = [];
@@ -37,6 +40,7 @@ export async function startStack(
     ownOutput: () => [serve, ...workers].map((p) => p.stdout + p.stderr).join("\n"),
     async addWorker(runner) {
       const cache = await Deno.makeTempDir({ prefix: "nm-state-worker-" });
+      made.push(cache);
       const w = new CliProcess(
         ["worker", "--server", url, "--runner", runner, "--concurrency", `${workerConcurrency}`],
         { env: { ...stackEnv, NANO_MODAL_CACHE: cache } },
@@ -48,6 +52,7 @@ export async function startStack(
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
       await serve.stop();
+      await Promise.all(made.map((d) => Deno.remove(d, { recursive: true }).catch(() => {})));
     },
   };
   for (const r of runners) await stack.addWorker(r);
