@@ -1,6 +1,6 @@
 // End-to-end: apps end with their client (Ctrl-C, kill -9), and `app stop` reaches every worker.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, CliProcess, ROOT, runCli, startServe } from "./_cli.ts";
+import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
 import { createClient, fromBinary } from "../proto/deps.ts";
 import { ControlService, OutputSchema } from "../proto/messages.ts";
@@ -46,10 +46,9 @@ async function eventually(what: string, cond: () => Promise<boolean>, timeoutMs:
   }
 }
 
-async function tempApp(source: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "nm-life-" });
-  await Deno.writeTextFile(`${dir}/app.ts`, source);
-  return `${dir}/app.ts`;
+/** An app file in a directory of its own (removed when this test file ends). */
+function tempApp(source: string): Promise<string> {
+  return writeApp(source);
 }
 
 const SLOW_MAP = `import { App } from "${ROOT}sdk/mod.ts";

@@ -1,11 +1,10 @@
 // End-to-end: `run APP.ts::fn -- args`, `run --detach`, and the note when no worker is connected.
 import { match, strictEqual } from "node:assert/strict";
-import { check, CliProcess, ROOT, runCli, startServe } from "./_cli.ts";
+import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
 
-async function tempApp(source: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "nm-runfn-" });
-  await Deno.writeTextFile(`${dir}/app.ts`, source);
-  return `${dir}/app.ts`;
+/** An app file in a directory of its own (removed when this test file ends). */
+function tempApp(source: string): Promise<string> {
+  return writeApp(source);
 }
 
 const APP = `import { App } from "${ROOT}sdk/mod.ts";
