@@ -156,20 +156,26 @@ export async function startServe(args: string[] = [], options: CliOptions = {}) 
   return { proc, url: m[1] };
 }
 
-/** Directories {@linkcode writeApp} made, removed when this test file's process ends. */
-const appDirs: string[] = [];
+/** Directories {@linkcode tempDir} made, removed when this test file's process ends. */
+const madeDirs: string[] = [];
 globalThis.addEventListener("unload", () => {
-  for (const d of appDirs) {
+  for (const d of madeDirs) {
     try {
       Deno.removeSync(d, { recursive: true });
     } catch { /* gone already */ }
   }
 });
 
+/** A new temporary directory, removed when this test file's process ends. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  madeDirs.push(dir);
+  return dir;
+}
+
 /** Writes a temporary app file and returns its path. */
 export async function writeApp(source: string, dir?: string): Promise<string> {
-  const base = dir ??
-    appDirs[appDirs.push(await Deno.makeTempDir({ prefix: "nano-modal-test-" })) - 1];
+  const base = dir ?? await tempDir("nano-modal-test-");
   const path = `${base}/app.ts`;
   await Deno.writeTextFile(path, source);
   return path;

@@ -1,6 +1,6 @@
 // End-to-end: apps end with their client (Ctrl-C, kill -9), and `app stop` reaches every worker.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, CliProcess, ROOT, runCli, startServe, writeApp } from "./_cli.ts";
+import { check, CliProcess, ROOT, runCli, startServe, tempDir, writeApp } from "./_cli.ts";
 import { startRedis } from "./mod.ts";
 import { createClient, fromBinary } from "../proto/deps.ts";
 import { ControlService, OutputSchema } from "../proto/messages.ts";
@@ -123,7 +123,7 @@ Deno.test("app stop through one control plane stops containers on a worker of an
   const redis = await startRedis();
   const a = await startServe(["--redis", redis.url]);
   const b = await startServe(["--redis", redis.url]);
-  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const cache = await tempDir("nm-w-");
   // --no-spare: the test counts the worker's processes, which would include an idle spare.
   const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno", "--no-spare"], {
     env: { NANO_MODAL_CACHE: cache },
@@ -173,7 +173,7 @@ Deno.test("cancel through one control plane stops a running input on a worker of
   const redis = await startRedis();
   const a = await startServe(["--redis", redis.url]);
   const b = await startServe(["--redis", redis.url]);
-  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const cache = await tempDir("nm-w-");
   // --no-spare: the test counts the worker's processes, which would include an idle spare.
   const worker = new CliProcess(["worker", "--server", b.url, "--runner", "deno", "--no-spare"], {
     env: { NANO_MODAL_CACHE: cache },
@@ -221,7 +221,7 @@ export const nap = app.function({ timeoutMs: 120_000 }, async function nap(ms: n
 
 Deno.test("a run's app gets its first container on a worker as it is created, before any call, and loses it when the run ends", async () => {
   const server = await startServe();
-  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const cache = await tempDir("nm-w-");
   // --no-spare: the worker's processes are its sandboxes.
   const worker = new CliProcess(
     ["worker", "--server", server.url, "--runner", "deno", "--no-spare"],
@@ -276,7 +276,7 @@ app.localEntrypoint(async () => {
 
 Deno.test("a worker fetches a deployed app's bundle when the app is created, before any call, and starts nothing", async () => {
   const server = await startServe();
-  const cache = await Deno.makeTempDir({ prefix: "nm-w-" });
+  const cache = await tempDir("nm-w-");
   // --no-spare: "starts nothing" is checked by counting the worker's processes.
   const worker = new CliProcess([
     "worker",

@@ -1,7 +1,7 @@
 // End-to-end: functions call functions from inside their sandboxes, over the sandbox's socket
 // (no network: blockNetwork), on both runners; nesting depth is limited.
 import { match, strictEqual } from "node:assert/strict";
-import { check, ROOT, runCli, startServe } from "./_cli.ts";
+import { check, ROOT, runCli, startServe, tempDir } from "./_cli.ts";
 
 const NEST = `import { App, RemoteFunction } from "${ROOT}sdk/mod.ts";
 const app = new App("nest");
@@ -34,7 +34,7 @@ export const triple = app.function(function triple(x: number) {
 `;
 
 async function files(): Promise<{ nest: string; lib: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "nm-nest-" });
+  const dir = await tempDir("nm-nest-");
   await Deno.writeTextFile(`${dir}/nest.ts`, NEST);
   await Deno.writeTextFile(`${dir}/lib.ts`, LIB);
   return { nest: `${dir}/nest.ts`, lib: `${dir}/lib.ts` };
@@ -43,7 +43,7 @@ async function files(): Promise<{ nest: string; lib: string }> {
 for (const runner of ["deno", "docker"]) {
   Deno.test(`${runner} runner: remote, map and spawn from inside a function with blockNetwork; depth is limited`, async () => {
     const { nest, lib } = await files();
-    const cache = await Deno.makeTempDir({ prefix: `nm-nest-${runner}-` });
+    const cache = await tempDir(`nm-nest-${runner}-`);
     const cp = await startServe(["--with-workers", "--runner", runner], {
       env: { NANO_MODAL_CACHE: cache },
     });

@@ -1,7 +1,7 @@
 // End-to-end on Redis: several control planes and worker processes share one Redis,
 // and no input is lost when a worker, a control plane or Redis itself goes away.
 import { match, ok, strictEqual } from "node:assert/strict";
-import { check, CliProcess, runCli, runDeno, startServe } from "./_cli.ts";
+import { check, CliProcess, runCli, runDeno, startServe, tempDir } from "./_cli.ts";
 import { startRedis } from "./_redis_server.ts";
 import { createClient } from "../proto/deps.ts";
 import { ControlService } from "../proto/messages.ts";
@@ -30,7 +30,7 @@ function expectAllOnceInOrder(stdout: string, n: number): void {
 }
 
 async function startWorker(url: string, name: string) {
-  const cache = await Deno.makeTempDir({ prefix: `nm-${name}-` });
+  const cache = await tempDir(`nm-${name}-`);
   const proc = new CliProcess(
     ["worker", "--server", url, "--runner", "deno", "--concurrency", "8"],
     {
@@ -188,7 +188,7 @@ Deno.test("Redis with append-only persistence restarted while inputs are queued:
 });
 
 Deno.test("Redis going away mid-map: clients and workers retry with backoff and the map completes when it returns", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nm-outage-" });
+  const dir = await tempDir("nm-outage-");
   let redis = await startRedis({ appendonly: true, dir });
   const port = redis.port;
   const cp = await startServe(["--redis", redis.url]);
