@@ -7,7 +7,7 @@ import { connectRedisStore } from "./store/redis_store.ts";
 import type { Store } from "./store/mod.ts";
 import { startRedis } from "../tests/mod.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
-import { serviceFixture } from "./_service_fixture.ts";
+import { serviceFixture, testFunctionDef } from "./_service_fixture.ts";
 import { BLOB_GRACE_MS, sweepBlobs } from "./_blob_sweep.ts";
 
 const LIMITS = { maxBytes: 1 << 20, maxFiles: 100 };
@@ -116,16 +116,7 @@ Deno.test("CreateApp lists its images' files on the app, and the sweep keeps the
         },
       ],
     };
-    const fn = (name: string) =>
-      create(FunctionDefSchema, {
-        name,
-        timeoutMs: 1000,
-        memoryMib: 64,
-        cpu: 1,
-        concurrency: 1,
-        maxContainers: 1,
-        image,
-      });
+    const fn = (name: string) => testFunctionDef(name, { image });
     const { appId } = await f.control.createApp({
       name: "imaged",
       bundleHash: bundle,

@@ -4,8 +4,19 @@
  * transport (no sockets), with the sweeper on the same fake clock.
  * @module
  */
-import { create, createClient, createRouterTransport, toBinary } from "../proto/deps.ts";
-import { ControlService, FunctionDefSchema, WorkerService } from "../proto/messages.ts";
+import {
+  create,
+  createClient,
+  createRouterTransport,
+  type MessageInitShape,
+  toBinary,
+} from "../proto/deps.ts";
+import {
+  ControlService,
+  type FunctionDef,
+  FunctionDefSchema,
+  WorkerService,
+} from "../proto/messages.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { createMemoryStore, type Store } from "./store/mod.ts";
 import { createControlService } from "./control_service.ts";
@@ -29,6 +40,22 @@ export const LEASE_MS = 1_000;
 export const SWEEP_MS = 5_000;
 export const RETENTION_MS = 60_000;
 
+/** A small function's definition (1 s, 64 MiB, one CPU, one at a time, one container) with `more`. */
+export function testFunctionDef(
+  name: string,
+  more: MessageInitShape<typeof FunctionDefSchema> = {},
+): FunctionDef {
+  return create(FunctionDefSchema, {
+    name,
+    timeoutMs: 1000,
+    memoryMib: 64,
+    cpu: 1,
+    concurrency: 1,
+    maxContainers: 1,
+    ...more,
+  });
+}
+
 /** Builds a fixture with app `ap-test` and its function `fu-square`. */
 export async function serviceFixture(
   options: { retainedOutputBytes?: number } = {},
@@ -37,14 +64,7 @@ export async function serviceFixture(
   const store = createMemoryStore({ clock, retentionMs: RETENTION_MS, ...options });
   const appId = "ap-test";
   const functionId = "fu-square";
-  const def = create(FunctionDefSchema, {
-    name: "square",
-    timeoutMs: 1000,
-    memoryMib: 64,
-    cpu: 1,
-    concurrency: 1,
-    maxContainers: 1,
-  });
+  const def = testFunctionDef("square");
   await store.apps.putApp({
     appId,
     name: "test",

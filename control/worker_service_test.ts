@@ -2,7 +2,6 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { create } from "../proto/deps.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import {
-  FunctionDefSchema,
   type WorkAssign,
   type WorkerCommand,
   type WorkerMessage,
@@ -14,6 +13,7 @@ import {
   type ServiceFixture,
   serviceFixture,
   SWEEP_MS,
+  testFunctionDef,
   until,
 } from "./_service_fixture.ts";
 
@@ -75,14 +75,7 @@ Deno.test("a new app's functions are described to connected workers before any i
       name: "fresh",
       bundleHash: hash,
       ephemeral: true,
-      functions: [create(FunctionDefSchema, {
-        name: "cube",
-        timeoutMs: 1000,
-        memoryMib: 64,
-        cpu: 1,
-        concurrency: 1,
-        maxContainers: 1,
-      })],
+      functions: [testFunctionDef("cube")],
     });
     const ahead = await w.nextAssign();
     equal(ahead.inputs.length, 0, "no inputs: a description ahead of them");
@@ -105,16 +98,7 @@ Deno.test("a run's new app: the worker with room is asked to start its functions
   const w = new FakeWorker(f, "w1");
   try {
     const hash = await putTinyBundle(f);
-    const def = (name: string, more = {}) =>
-      create(FunctionDefSchema, {
-        name,
-        timeoutMs: 1000,
-        memoryMib: 64,
-        cpu: 1,
-        concurrency: 1,
-        maxContainers: 2,
-        ...more,
-      });
+    const def = (name: string, more = {}) => testFunctionDef(name, { maxContainers: 2, ...more });
     w.send({ case: "credit", value: { count: 4 } });
     // A heartbeat after the credit: once its figures are stored, the credit was read too.
     w.send({
