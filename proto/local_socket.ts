@@ -136,12 +136,7 @@ function ownerGone(link: string): boolean {
   } catch {
     return false; // no /proc to look in (or not ours to read)
   }
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return false;
-  } catch (err) {
-    return err instanceof Deno.errors.NotFound;
-  }
+  return !processRuns(pid);
 }
 
 /**
@@ -166,6 +161,7 @@ export async function removeStaleServerDirs(ownDir: string): Promise<number> {
   return removed;
 }
 
+/** Whether `/proc` has process `pid` (any error but its absence counts as running). */
 function processRuns(pid: string): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
