@@ -12,8 +12,8 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
  * the token matches. A call whose outputs reach its total gets its keys
  * expired after retentionMs (the sweep also forgets calls idle that long).
  * KEYS: 1 inputs, 2 leases, 3 expiries, 4 depth, 5 calls index.
- * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel, 5 sender; then
- *       per completion one argument (`_redis_codec.ts` encodeCompletion):
+ * ARGV: 1 key prefix, 2 nowMs, 3 retentionMs, 4 outputs channel, 5 sender, 6 the
+ *       completions packed in one argument (`_redis_codec.ts` packCompletions), each
  *       `<inputId>\n<token>\n<output record>`, the token "" for the control plane, else
  *       "=" .. token; the output record is `<index>\n<data>`.
  * Result: 1 (accepted) or 0 per completion, then the ids of the calls that got outputs.
@@ -23,8 +23,7 @@ export const COMPLETE: ScriptDef = script(
   `
 local P = ARGV[1]
 local ids, tokens, idxs, outs = {}, {}, {}, {}
-for i = 6, #ARGV do
-  local a = ARGV[i]
+for _, a in ipairs(unpack_records(ARGV[6])) do
   local p1 = string.find(a, "\\n", 1, true)
   local p2 = string.find(a, "\\n", p1 + 1, true)
   local out = string.sub(a, p2 + 1)

@@ -7,17 +7,17 @@ import { script, type ScriptDef } from "./_redis_lua.ts";
 /**
  * Queues new inputs in order behind those already queued.
  * KEYS: 1 inputs, 2 queue, 3 depth.
- * ARGV: 1 inputs channel, 2 sender (the message); then the input records (their ids are read
- * off their headers: one argument per input, where three cost the client twice as much).
+ * ARGV: 1 inputs channel, 2 sender (the message), 3 the input records packed in one argument
+ * (`_redis_codec.ts` packInputs; their ids are read off their headers).
  * Result: the number queued (ids already known are skipped).
  */
 const enqueue = script(
   3,
   `
 local ids, fns, recs = {}, {}, {}
-for i = 3, #ARGV do
-  local id, _, fid = input_ids(ARGV[i])
-  ids[#ids + 1] = id; fns[#fns + 1] = fid; recs[#recs + 1] = ARGV[i]
+for _, rec in ipairs(unpack_records(ARGV[3])) do
+  local id, _, fid = input_ids(rec)
+  ids[#ids + 1] = id; fns[#fns + 1] = fid; recs[#recs + 1] = rec
 end
 local known = hmget(KEYS[1], ids)
 local fields, queue, counts, seen = {}, {}, {}, {}

@@ -45,16 +45,40 @@ function unframe(value: Uint8Array): { header: unknown; body: Uint8Array } {
   return { header, body: toBytes(value.subarray(nl + 1)) };
 }
 
-/**
- * Encodes an input. The scripts rely on the header order:
- * `[inputId, callId, functionId, idx, infraAttempt]`.
- */
-export function encodeInput(input: InputRecord): Buffer {
+/** An input's header line: the scripts rely on its order `[inputId, callId, functionId, idx, infraAttempt]`. */
+function inputHead(input: InputRecord): string {
   const { inputId, callId, functionId, idx, infraAttempt } = input;
-  return frame([inputId, callId, functionId, idx, infraAttempt], input.args);
+  return JSON.stringify([inputId, callId, functionId, idx, infraAttempt]) + "\n";
 }
 
-/** Decodes {@linkcode encodeInput}. */
+/**
+ * Records of `heads[i]` then `bodies[i]`, packed in one argument for a script (the prelude's
+ * `unpack_records`): each a 4-byte big-endian length, then its bytes. One argument per record
+ * cost ioredis a copy and two strings of its own each: a tenth of the control plane's time in
+ * a map through Redis.
+ */
+function pack(heads: string[], bodies: Uint8Array[]): Buffer {
+  let size = 0;
+  for (let i = 0; i < heads.length; i++) size += 4 + heads[i].length * 3 + bodies[i].byteLength;
+  const out = Buffer.allocUnsafe(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = 0;
+  for (let i = 0; i < heads.length; i++) {
+    const { written } = encoder.encodeInto(heads[i], out.subarray(at + 4));
+    const body = bodies[i];
+    out.set(body, at + 4 + written);
+    view.setUint32(at, written + body.byteLength);
+    at += 4 + written + body.byteLength;
+  }
+  return out.subarray(0, at);
+}
+
+/** Inputs for the enqueue script, packed in one argument (see {@linkcode encodeInput}). */
+export function packInputs(inputs: InputRecord[]): Buffer {
+  return pack(inputs.map(inputHead), inputs.map((i) => i.args));
+}
+
+/** Decodes an input's record (its header from {@linkcode packInputs}). */
 export function decodeInput(value: Uint8Array): InputRecord {
   const { header, body } = unframe(value);
   const [inputId, callId, functionId, idx, infraAttempt] = header as [
@@ -67,20 +91,25 @@ export function decodeInput(value: Uint8Array): InputRecord {
   return { inputId, callId, functionId, idx, args: body, infraAttempt };
 }
 
+/** What the complete script takes of one completion. */
+export interface PackedCompletion {
+  inputId: string;
+  /** Null for the control plane's own completion. */
+  leaseToken: string | null;
+  output: OutputRecord;
+}
+
 /**
- * A completion for the complete script, as one argument (one per input costs the client a
- * third of four): `<inputId>\n<token>\n` and then the output's record, `<idx>\n<data>`
- * (the record the script stores, {@linkcode decodeOutput}). The token is empty for the control
- * plane's own completion, else `=` and the lease token.
+ * Completions for the complete script, packed in one argument: each
+ * `<inputId>\n<token>\n` and then the output's record, `<idx>\n<data>` (the record the
+ * script stores, {@linkcode decodeOutput}). The token is empty for the control plane's own
+ * completion, else `=` and the lease token.
  */
-export function encodeCompletion(
-  inputId: string,
-  leaseToken: string | null,
-  output: OutputRecord,
-): Buffer {
-  const token = leaseToken === null ? "" : `=${leaseToken}`;
-  // The output's record is `<idx>\n<data>`: its JSON header is the index's digits.
-  return withHead(`${inputId}\n${token}\n${output.idx}`, output.data);
+export function packCompletions(completions: PackedCompletion[]): Buffer {
+  const heads = completions.map(({ inputId, leaseToken, output }) =>
+    `${inputId}\n${leaseToken === null ? "" : `=${leaseToken}`}\n${output.idx}\n`
+  );
+  return pack(heads, completions.map((c) => c.output.data));
 }
 
 /** Decodes an output's record (written by the complete script, see {@linkcode encodeCompletion}). */

@@ -34,6 +34,18 @@ local function expire_call(P, cid, ttl)
   redis.call("PEXPIRE", P .. "out:" .. cid, ttl)
   redis.call("PEXPIRE", P .. "done:" .. cid, ttl)
 end
+-- The records packed in one argument (_redis_codec.ts pack): a 4-byte big-endian length, then
+-- the record, and so on.
+local function unpack_records(s)
+  local out, at, n = {}, 1, #s
+  while at <= n do
+    local b1, b2, b3, b4 = string.byte(s, at, at + 3)
+    local len = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+    out[#out + 1] = string.sub(s, at + 4, at + 3 + len)
+    at = at + 4 + len
+  end
+  return out
+end
 local function hmget(key, fields) return chunked_collect("HMGET", key, fields) end
 local function parse(rec)
   local nl = string.find(rec, "\\n", 1, true)

@@ -16,7 +16,7 @@ import type {
   WaitOptions,
 } from "./call_queue.ts";
 import type { InputRecord } from "./call_queue.ts";
-import type { Arg, RedisContext } from "./_redis_context.ts";
+import type { RedisContext } from "./_redis_context.ts";
 import { QUEUE_SCRIPTS } from "./_queue_scripts.ts";
 import { REQUEUE_SCRIPTS } from "./_requeue_scripts.ts";
 import { COMPLETE } from "./_complete_script.ts";
@@ -44,14 +44,13 @@ export class RedisCallQueue implements CallQueue {
 
   async enqueue(inputs: InputRecord[]): Promise<void> {
     if (inputs.length === 0) return;
-    const args = inputs.map((i) => codec.encodeInput(i));
     const { inputs: inputsKey, queue, depth, inputsChannel } = this.#ctx.keys;
     const { events } = this.#ctx;
     const keys = [inputsKey, queue, depth];
     const queued = await this.#ctx.script<number>(
       "nmEnqueue",
       ...[...keys, inputsChannel, events.sender],
-      ...args,
+      codec.packInputs(inputs),
     );
     if (queued > 0) events.wakeInputs();
   }
@@ -95,18 +94,14 @@ export class RedisCallQueue implements CallQueue {
 
   async complete(completions: Completion[]): Promise<boolean[]> {
     if (completions.length === 0) return [];
-    const args: Arg[] = [];
-    for (const { inputId, leaseToken, output } of completions) {
-      checkIndex(output.idx);
-      args.push(codec.encodeCompletion(inputId, leaseToken, output));
-    }
+    for (const { output } of completions) checkIndex(output.idx);
     const { inputs, leases, expiries, depth, calls, outputsChannel, prefix } = this.#ctx.keys;
     const { events } = this.#ctx;
     const result = await this.#ctx.script<(number | string)[]>(
       "nmComplete",
       ...[inputs, leases, expiries, depth, calls],
       ...[prefix, this.#ctx.clock.now(), this.#ctx.retentionMs, outputsChannel, events.sender],
-      ...args,
+      codec.packCompletions(completions),
     );
     // Waiters here wake now; the message this publishes is for other control planes.
     if (result.length > completions.length) {
