@@ -44,7 +44,8 @@ return #queue
  * Leases up to `max` queued inputs, oldest first.
  * KEYS: 1 inputs, 2 queue, 3 leases, 4 expiries, 5 depth.
  * ARGV: 1 max, 2 expiresMs, 3 token prefix `<workerId>:<nonce>.`.
- * Result: token1, record1, token2, record2, ... in queue order.
+ * Result: the records leased, in queue order; the k-th (from 1) is leased under the token
+ * prefix .. k (the caller makes the tokens: a reply of half as many values).
  */
 const lease = script(
   5,
@@ -70,7 +71,6 @@ while n < max do
       expiries[#expiries + 1] = id
       local _, fid = call_and_function(recs[i])
       counts[fid] = (counts[fid] or 0) - 1
-      out[#out + 1] = token
       out[#out + 1] = recs[i]
     end
   end

@@ -58,8 +58,13 @@ export class RedisCallQueue implements CallQueue {
   async lease(workerId: string, { max, leaseMs }: LeaseOptions): Promise<Lease[]> {
     if (max <= 0) return [];
     const expiresMs = this.#ctx.clock.now() + leaseMs;
-    // The nonce keeps tokens unique without a Redis counter; it never contains ":".
-    const prefix = `${workerId}:${crypto.randomUUID()}.`;
+    // The nonce (64 random bits) keeps tokens unique without a Redis counter; it never
+    // contains ":". Tokens travel with every input to the worker and back: short ones cost less.
+    let nonce = "";
+    for (const b of crypto.getRandomValues(new Uint8Array(8))) {
+      nonce += b.toString(16).padStart(2, "0");
+    }
+    const prefix = `${workerId}:${nonce}.`;
     const out = await this.#ctx.script<Buffer[]>(
       "nmLeaseBuffer",
       ...this.#queueKeys,
@@ -67,12 +72,12 @@ export class RedisCallQueue implements CallQueue {
       expiresMs,
       prefix,
     );
-    const leases: Lease[] = [];
-    for (let i = 0; i < out.length; i += 2) {
-      const input = codec.decodeInput(out[i + 1]);
-      leases.push({ input, leaseToken: out[i].toString(), workerId, expiresMs });
-    }
-    return leases;
+    return out.map((rec, i) => ({
+      input: codec.decodeInput(rec),
+      leaseToken: `${prefix}${i + 1}`,
+      workerId,
+      expiresMs,
+    }));
   }
 
   async renew(
