@@ -16,6 +16,7 @@ import { readTokenFile } from "../proto/token_file.ts";
 import { discoverLocalServer } from "../proto/local_server.ts";
 import type { Output } from "../proto/messages.ts";
 import { NestedSession } from "./_nested_calls.ts";
+import type { EncodedInputs } from "./_map_inputs.ts";
 
 /** What calls need of a session: a client's (`_session.ts`) or a container's (`_nested_calls.ts`). */
 export interface CallSession {
@@ -28,7 +29,7 @@ export interface CallSession {
   awaitCall(callId: string, timeoutMs: number | undefined): Promise<Output | undefined>;
   cancel(callId: string): Promise<void>;
   map(
-    options: { functionId: string; inputs: AsyncIterable<Uint8Array>; label: string },
+    options: { functionId: string; inputs: EncodedInputs; label: string },
   ): AsyncGenerator<Output>;
 }
 

@@ -16,6 +16,7 @@ import {
 } from "../proto/messages.ts";
 import { clearStatus, progressBar, setStatus } from "./_progress.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
+import { type EncodedInputs, inputReader } from "./_map_inputs.ts";
 
 /** Inputs per `inputs` message: per-message cost dominates, so batch. */
 const MAP_BATCH = 1024;
@@ -36,8 +37,11 @@ export interface MapStreamOptions {
   serverUrl: string;
   /** The function to run. */
   functionId: string;
-  /** Encoded argument lists, one per input. */
-  inputs: AsyncIterable<Uint8Array>;
+  /**
+   * Encoded argument lists, one per input. A sync source is pulled a batch at a time without
+   * awaiting each (an input it gives as a promise is awaited).
+   */
+  inputs: EncodedInputs;
   /** Shown on the progress line (e.g. `square.map`). */
   label: string;
   /** Waits until the logs written before outputs up to `logSeq` are printed. */
@@ -47,13 +51,14 @@ export interface MapStreamOptions {
 /** Streams inputs to a map and yields outputs as they finish, in completion order. */
 export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Output> {
   const { client, functionId, label } = options;
-  const source = options.inputs[Symbol.asyncIterator]();
+  const read = inputReader(options.inputs);
   const unacked = new Map<number, Uint8Array>();
   const have = new Set<number>();
   let sent = 0;
   let total: number | null = null;
   let callId = "";
   let attempt = 0;
+  let inputError: { err: unknown } | undefined;
   setStatus(progressBar(label, 0, null), true);
   try {
     while (total === null || have.size < total) {
@@ -74,13 +79,22 @@ export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Outp
           const limit = size;
           size = Math.min(MAP_BATCH, size * 2);
           while (batch.length < limit) {
-            const next = await source.next();
-            if (next.done) {
+            let args;
+            try {
+              args = read();
+              if (args instanceof Promise) args = await args;
+            } catch (err) {
+              // The caller's iterable threw, or an input cannot be sent: the map fails with
+              // that error, not with whatever the aborted stream reports.
+              inputError = { err };
+              throw err;
+            }
+            if (args === undefined) {
               total = sent;
               break;
             }
-            batch.push(next.value);
-            unacked.set(sent++, next.value);
+            batch.push(args);
+            unacked.set(sent++, args);
           }
           if (batch.length) {
             yield create(MapRequestSchema, {
@@ -115,6 +129,7 @@ export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Outp
           throw new ConnectError("map stream ended early", Code.Unavailable);
         }
       } catch (err) {
+        if (inputError) throw inputError.err;
         if (!callId || !isTransient(err) || ++attempt > MAX_ATTEMPTS) {
           throw translateError(err, options.serverUrl);
         }

@@ -2,6 +2,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { create, createClient, createRouterTransport, toBinary } from "../proto/deps.ts";
 import { ControlService, MapResponseSchema, OutputSchema } from "../proto/messages.ts";
 import { mapStream } from "./_map_stream.ts";
+import { type EncodedInputs, encodeItems, inputOrder } from "./_map_inputs.ts";
 
 /** A server that answers each batch of a map with one output per input; `sizes` gets the sizes. */
 function echoMapTransport(sizes: number[] = []) {
@@ -33,7 +34,7 @@ function echoMapTransport(sizes: number[] = []) {
 /** A map of `inputs` through `transport`. */
 function mapOver(
   transport: ReturnType<typeof echoMapTransport>,
-  inputs: AsyncIterable<Uint8Array>,
+  inputs: EncodedInputs,
 ) {
   return mapStream({
     client: createClient(ControlService, transport),
@@ -77,4 +78,56 @@ Deno.test("a map lets the event loop turn between batches, so the transport send
   strictEqual(count, n);
   // The first batch (32) and at most the one being encoded when the loop turned.
   ok(producedAtFirstTurn >= 0 && producedAtFirstTurn <= 32 + 64, `${producedAtFirstTurn}`);
+});
+
+Deno.test("a sync source is pulled a batch at a time, with no turn of the event loop between its inputs", async () => {
+  const sizes: number[] = [];
+  const transport = echoMapTransport(sizes);
+  let pulled = 0;
+  let awaitedBetween = 0;
+  const source = encodeItems(
+    (function* () {
+      for (; pulled < 100; pulled++) yield pulled;
+    })(),
+    (x) => new Uint8Array([x]),
+  );
+  ok(!(Symbol.asyncIterator in source), "an array or generator stays sync");
+  // A microtask queued while the first batch is pulled runs only once that batch is whole.
+  queueMicrotask(() => awaitedBetween = pulled);
+  const seen: number[] = [];
+  for await (const out of mapOver(transport, source)) seen.push(out.idx);
+  deepStrictEqual(seen.sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  deepStrictEqual(sizes, [32, 64, 4]);
+  ok(awaitedBetween === 0 || awaitedBetween >= 32, `${awaitedBetween}`);
+});
+
+Deno.test("items given as promises are awaited in order, and a rejected one fails the map", async () => {
+  const transport = echoMapTransport();
+  const items = [1, Promise.resolve(2), 3, new Promise<number>((r) => setTimeout(() => r(4), 5))];
+  const encoded = encodeItems(items, (x) => new Uint8Array([x]));
+  const seen: number[] = [];
+  for await (const out of mapOver(transport, encoded)) seen.push(out.idx);
+  deepStrictEqual(seen, [0, 1, 2, 3]);
+  const failing = encodeItems(
+    [1, Promise.reject(new Error("no input"))],
+    (x) => new Uint8Array([x]),
+  );
+  let failed: unknown;
+  try {
+    for await (const _ of mapOver(transport, failing)) { /* drain */ }
+  } catch (err) {
+    failed = err;
+  }
+  ok(failed instanceof Error && /no input/.test(failed.message), String(failed));
+});
+
+Deno.test("inputOrder hands outputs back in input order, or as they come without order", () => {
+  const out = (idx: number) => create(OutputSchema, { idx });
+  const due = inputOrder(true);
+  deepStrictEqual(due(out(2)).map((o) => o.idx), []);
+  deepStrictEqual(due(out(1)).map((o) => o.idx), []);
+  deepStrictEqual(due(out(0)).map((o) => o.idx), [0, 1, 2]);
+  deepStrictEqual(due(out(3)).map((o) => o.idx), [3]);
+  const asTheyCome = inputOrder(false);
+  deepStrictEqual(asTheyCome(out(5)).map((o) => o.idx), [5]);
 });

@@ -8,6 +8,7 @@ import type { NestedCall } from "../proto/runtime.ts";
 import type { Output } from "../proto/messages.ts";
 import { InternalFailure, InvalidError, NotFoundError } from "./errors.ts";
 import type { CallSession } from "./_connect.ts";
+import { type EncodedInputs, inputReader } from "./_map_inputs.ts";
 
 /** Calls of one map in flight at once from a container. */
 const MAP_CONCURRENCY = 64;
@@ -92,23 +93,23 @@ export class NestedSession implements CallSession {
 
   /** Runs each input as its own call, a bounded number at once, yielding outputs as they finish. */
   async *map(
-    options: { functionId: string; inputs: AsyncIterable<Uint8Array>; label: string },
+    options: { functionId: string; inputs: EncodedInputs; label: string },
   ): AsyncGenerator<Output> {
-    const source = options.inputs[Symbol.asyncIterator]();
+    const read = inputReader(options.inputs);
     const running = new Map<number, Promise<[number, Output]>>();
     let idx = 0;
     let ended = false;
     while (true) {
       while (!ended && running.size < MAP_CONCURRENCY) {
-        const next = await source.next();
-        if (next.done) {
+        const args = await read();
+        if (args === undefined) {
           ended = true;
           break;
         }
         const i = idx++;
         running.set(
           i,
-          this.call(options.functionId, next.value).then((out) => [i, { ...out, idx: i }]),
+          this.call(options.functionId, args).then((out) => [i, { ...out, idx: i }]),
         );
       }
       if (running.size === 0) return;

@@ -15,7 +15,7 @@ export type { AppSpec } from "./_create_app.ts";
 /** Volume file access from outside functions, loaded with the session (see `volume.ts`). */
 export { volumeHandle } from "./_state_session.ts";
 import { LogFollower } from "./_log_follower.ts";
-import { mapStream } from "./_map_stream.ts";
+import { mapStream, type MapStreamOptions } from "./_map_stream.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 import { runtime } from "./_runtime.ts";
 import { versionMismatch } from "./_version_check.ts";
@@ -254,7 +254,7 @@ export class Session {
 
   /** Streams inputs to a map and yields outputs as they finish (see `_map_stream.ts`). */
   map(
-    options: { functionId: string; inputs: AsyncIterable<Uint8Array>; label: string },
+    options: Pick<MapStreamOptions, "functionId" | "inputs" | "label">,
   ): AsyncGenerator<Output> {
     return mapStream({
       ...options,

@@ -3,7 +3,6 @@
  * `forEach`, or `local` in this process.
  * @module
  */
-import type { Output } from "../proto/messages.ts";
 import { ResultStatus } from "../proto/result_status.ts";
 import { InvalidError } from "./errors.ts";
 import { FunctionCall } from "./function_call.ts";
@@ -11,7 +10,13 @@ import { outputError, outputValue } from "./_output.ts";
 import { type CallSession, currentSession } from "./_connect.ts";
 import { type ResolvedOptions, resolveOptions } from "./_options.ts";
 import { atCallSite, type CallSite, callSite } from "./_user_stack.ts";
-import { checkIterable, checkMapOptions, encodeArgs, inOrder, toAsync } from "./_map_inputs.ts";
+import {
+  checkIterable,
+  checkMapOptions,
+  encodeArgs,
+  encodeItems,
+  inputOrder,
+} from "./_map_inputs.ts";
 
 /**
  * Options for {@linkcode RemoteFunction.map} and {@linkcode RemoteFunction.starmap}.
@@ -259,31 +264,25 @@ export class RemoteFunction<Args extends unknown[], R> {
     site: CallSite,
   ): AsyncGenerator<Awaited<R> | Error> {
     try {
-      yield* this.#stream(label, inputs, toArgs, options);
+      checkMapOptions(label, options);
+      const session = await currentSession(`${label}()`);
+      const functionId = await this.#functionId(session);
+      const encoded = encodeItems(inputs, (item) => encodeArgs(`${label}()`, toArgs(item as T)));
+      const due = inputOrder(options.order ?? true);
+      // One generator between the stream and the caller: each layer costs every output promises.
+      for await (const out of session.map({ functionId, inputs: encoded, label })) {
+        for (const ready of due(out)) {
+          if (ready.status === ResultStatus.SUCCESS) {
+            yield outputValue(ready, this.#label) as Awaited<R>;
+            continue;
+          }
+          const err = outputError(ready, this.#label);
+          if (!options.returnExceptions) throw err;
+          yield err;
+        }
+      }
     } catch (err) {
       throw atCallSite(err, site);
     }
-  }
-
-  async *#stream<T>(
-    label: string,
-    inputs: AnyIterable<T>,
-    toArgs: (item: T) => Args,
-    options: MapOptions,
-  ): AsyncGenerator<Awaited<R> | Error> {
-    checkMapOptions(label, options);
-    const session = await currentSession(`${label}()`);
-    const functionId = await this.#functionId(session);
-    const encoded = (async function* (name: string) {
-      for await (const item of toAsync(inputs)) yield encodeArgs(`${name}()`, toArgs(item));
-    })(label);
-    const settle = (out: Output): Awaited<R> | Error => {
-      if (out.status === ResultStatus.SUCCESS) return outputValue(out, this.#label) as Awaited<R>;
-      const err = outputError(out, this.#label);
-      if (options.returnExceptions) return err;
-      throw err;
-    };
-    const outputs = session.map({ functionId, inputs: encoded, label });
-    for await (const out of inOrder(outputs, options.order ?? true)) yield settle(out);
   }
 }
