@@ -126,8 +126,12 @@ export class ScaleUp {
       const s = p.state();
       if (s.waiting === 0 || s.starting > 0 || s.closed) return;
       if (!this.#longBacklog(s)) {
-        const workMs = (s.waiting * (s.runs.mean ?? Infinity)) /
-          (Math.max(1, s.started) * s.concurrency);
+        // At the fastest recent run time, as #longBacklog: on a busy host the wall-clock mean
+        // of a microsecond function counts its sandbox's waits for a core (measured 10× its
+        // cost on 2 busy cores), and a first map started a second sandbox it had no use for,
+        // whose start took a core from the map for ~0.3 s.
+        const perInputMs = s.runs.fastest ?? s.runs.mean ?? Infinity;
+        const workMs = (s.waiting * perInputMs) / (Math.max(1, s.started) * s.concurrency);
         const late = this.#clock.now() - atMs > SCALE_UP_AFTER_MS / 2;
         // Only while inputs finish: a sandbox stuck on its input (a nested call that waits
         // for a slot, a barrier) makes the estimate meaningless, and waiting would deadlock.

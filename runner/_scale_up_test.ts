@@ -1,4 +1,4 @@
-import { strictEqual } from "node:assert/strict";
+import { ok, strictEqual } from "node:assert/strict";
 import type { Clock, TimerHandle } from "../proto/clock.ts";
 import { FakeClock } from "../proto/fake_clock.ts";
 import { MIN_BACKLOG_MS, ScaleUp, type ScaleUpState } from "./_scale_up.ts";
@@ -74,6 +74,26 @@ Deno.test("ScaleUp starts nothing for a backlog the warm sandbox clears in a mom
   pool.s = { ...pool.s, runs: { count: 2000, mean: MIN_BACKLOG_MS } }; // now slow
   await clock.tick(SCALE_UP_AFTER_MS);
   strictEqual(pool.starts, 2);
+  scaleUp.cancel();
+});
+
+Deno.test("ScaleUp weighs a backlog at the fastest recent run time: a busy host's slow wall-clock mean starts nothing", async () => {
+  const clock = new FakeClock(0);
+  // 1,000 inputs waiting on a microsecond function: its mean (0.05 ms) counts waits for a core,
+  // its fastest recent run (0.005 ms) does not; 5 ms of work in all, under MIN_BACKLOG_MS.
+  const runs = (count: number, fastest: number) => ({ count, mean: 0.05, fastest });
+  const pool = fakePool({ waiting: 1000, runs: runs(1000, 0.005) });
+  const scaleUp = new ScaleUp(clock, pool);
+  scaleUp.check();
+  for (let i = 1; i <= 5; i++) {
+    pool.s = { ...pool.s, runs: runs(1000 + i * 100, 0.005) }; // inputs finish
+    await clock.tick(SCALE_UP_AFTER_MS);
+  }
+  strictEqual(pool.starts, 0);
+  // Really slower now (its fastest run too): the backlog is real work, more sandboxes start.
+  pool.s = { ...pool.s, runs: runs(2000, MIN_BACKLOG_MS / 100) };
+  await clock.tick(SCALE_UP_AFTER_MS);
+  ok(pool.starts > 0, `${pool.starts}`);
   scaleUp.cancel();
 });
 
