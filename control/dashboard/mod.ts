@@ -71,8 +71,10 @@ export function createWebConsole(options: WebConsoleOptions): WebConsole {
   const session = new Session(options.token);
   const now = options.now ?? Date.now;
   return (req) => {
+    // Every RPC passes here first: a POST is never the console's, and goes on unparsed.
+    if (req.method !== "GET" && req.method !== "HEAD") return undefined;
     const url = new URL(req.url);
-    if (!ours(url.pathname) || (req.method !== "GET" && req.method !== "HEAD")) return undefined;
+    if (!ours(url.pathname)) return undefined;
     return serve(req, url);
   };
 
