@@ -20,6 +20,8 @@ import {
 import { runWebInput } from "./_web_forward.ts";
 import { instanceKey } from "./_class_instance.ts";
 
+const NO_BYTES = new Uint8Array(0);
+
 /** What an input came to: its output, or "run it again elsewhere". */
 export type Outcome = Output | "requeue";
 
@@ -105,7 +107,8 @@ export async function execute(
   }
 }
 
-async function runOnce(
+/** One attempt at an input, with the function's timeout; no retries. */
+export async function runOnce(
   fn: FunctionInfo,
   input: ExecuteInput,
   deadlines: Deadlines,
@@ -133,12 +136,15 @@ async function runOnce(
       });
     }
     if (done.ok) {
-      return create(OutputSchema, {
+      // Every field given (`error` is absent on success): what create() would make, without
+      // its pass over the schema, for each of a map's inputs.
+      return {
+        $typeName: "nanomodal.v1.Output",
         idx: input.idx,
         status: ResultStatus.SUCCESS,
-        payload: done.payload,
+        payload: done.payload ?? NO_BYTES,
         durationMs: done.ms,
-      });
+      };
     }
     const e = done.error!;
     return create(OutputSchema, {

@@ -56,6 +56,8 @@ export interface FunctionCacheOptions {
 export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
+  /** Those of {@linkcode #functions} that have loaded, as they are. */
+  readonly #loaded = new Map<string, FunctionInfo>();
   /** Downloads under way, by hash: functions loading at once fetch a bundle once. */
   readonly #downloads = new Map<string, Promise<string>>();
   /** The bundle hash of each loaded function, to keep those files in the cache. */
@@ -73,12 +75,23 @@ export class FunctionCache {
   get(functionId: string, described?: GetFunctionResponse): Promise<FunctionInfo> {
     let info = this.#functions.get(functionId);
     if (!info) {
-      info = this.#load(functionId, described ?? this.#prefetched.get(functionId));
+      const loading = this.#load(functionId, described ?? this.#prefetched.get(functionId));
+      info = loading;
       this.#prefetched.delete(functionId);
       this.#functions.set(functionId, info);
-      info.catch(() => this.#functions.delete(functionId));
+      info.then(
+        (loaded) => {
+          if (this.#functions.get(functionId) === loading) this.#loaded.set(functionId, loaded);
+        },
+        () => this.#functions.delete(functionId),
+      );
     }
     return info;
+  }
+
+  /** The function if it has loaded already (no promise to wait on: every input asks). */
+  loaded(functionId: string): FunctionInfo | undefined {
+    return this.#loaded.get(functionId);
   }
 
   /**
@@ -194,6 +207,7 @@ export class FunctionCache {
       const fn = await info.catch(() => undefined);
       if (fn?.appId !== appId || this.#functions.get(id) !== info) return;
       this.#functions.delete(id);
+      this.#loaded.delete(id);
       this.#pools.delete(id);
       this.#bundleOf.delete(id);
       await fn.pool.close();
@@ -265,6 +279,7 @@ export class FunctionCache {
   async close(): Promise<void> {
     const infos = await Promise.allSettled(this.#functions.values());
     this.#functions.clear();
+    this.#loaded.clear();
     this.#pools.clear();
     await Promise.allSettled(
       infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),

@@ -16,6 +16,7 @@ import {
   type NestedMessage,
   type ProtocolMessage,
   readFrames,
+  type RunMessage,
   type VolumeOpMessage,
   type WebMessage,
 } from "./_protocol.ts";
@@ -173,6 +174,7 @@ export class WarmSandbox {
           this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
+          this.idleSinceMs = this.#clock.now();
           if (waiter?.started) this.#startQueued(1);
           this.#parking.finished(msg.id);
           if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
@@ -214,6 +216,7 @@ export class WarmSandbox {
       waiter.reject(waiter.started ? this.#dead : queued);
     }
     this.#inflight.clear();
+    this.idleSinceMs = this.#clock.now();
     this.#queued = [];
     this.#streams.clear();
     if (!kill) return;
@@ -246,11 +249,15 @@ export class WarmSandbox {
     if (!started) this.#queued.push(id);
     this.#max = max;
     if (web) this.#streams.set(id, web.onMessage);
-    const run = { t: "run" as const, id, fn, args, ...(web ? { web: true } : {}) };
-    this.#writer.send(max === undefined ? run : { ...run, max });
+    // One object per input, its optional fields left out (a map's inputs pass by the thousand).
+    const run: RunMessage = { t: "run", id, fn, args };
+    if (web) run.web = true;
+    if (max !== undefined) run.max = max;
+    this.#writer.send(run);
     if (started) this.#parking.settle();
     if (started) onStart?.();
-    return waiter.promise.finally(() => this.idleSinceMs = this.#clock.now());
+    // The sandbox went idle when its last result came (set as #pump reads it, or as it died).
+    return waiter.promise;
   }
 
   /** `n` inputs finished in the sandbox: as many queued there start, in the order sent. */

@@ -18,12 +18,16 @@ export function workResult(input: WorkInput, outcome: Output | "requeue"): WorkR
   if (outcome === "requeue") {
     return create(WorkResultSchema, { inputId, leaseToken, requeue: true });
   }
-  return create(WorkResultSchema, {
+  // Every field given: the literal is what create() would make, without its pass over the
+  // schema (a map's results come by the thousand).
+  return {
+    $typeName: "nanomodal.v1.WorkResult",
     inputId,
     leaseToken,
     output: encodeOutput(outcome),
+    requeue: false,
     idx: outcome.idx,
-  });
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { Deadlines } from "./_deadlines.ts";
 import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
-import { execute, loadFailure } from "./_execute.ts";
+import { execute, loadFailure, runOnce } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { withState } from "./_state_runner.ts";
 import { redact } from "./_redact.ts";
@@ -300,12 +300,29 @@ export class Worker {
   }
 
   async #execute(input: WorkInput): Promise<WorkResult> {
-    let fn: FunctionInfo;
-    try {
-      fn = await this.#functions.get(input.functionId);
-    } catch (err) {
-      return workResult(input, loadFailure(input.idx, err));
+    // A loaded function is taken as it is: awaiting its promise cost every input a turn.
+    let fn = this.#functions.loaded(input.functionId);
+    if (!fn) {
+      try {
+        fn = await this.#functions.get(input.functionId);
+      } catch (err) {
+        return workResult(input, loadFailure(input.idx, err));
+      }
     }
+    // One attempt and nothing to retry (most functions) takes no retry options: the closures
+    // they need live in #withRetries, so this path allocates none of them per input.
+    if (fn.def.web || fn.def.retries?.maxRetries) return await this.#withRetries(fn, input);
+    this.#cancels.add(input.inputId);
+    try {
+      return workResult(input, await runOnce(fn, input, this.#deadlines));
+    } finally {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+    }
+  }
+
+  /** An input of a function with retries (or a web endpoint): `execute` with its options. */
+  async #withRetries(fn: FunctionInfo, input: WorkInput): Promise<WorkResult> {
     const cancels = this.#cancels, stopped = this.#abort.signal;
     cancels.add(input.inputId);
     let outcome;
