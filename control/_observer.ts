@@ -51,8 +51,15 @@ const MAX_NAMES = 10_000;
 interface Window {
   success: number;
   failure: number;
-  /** The last WINDOW finished inputs, a ring: `next` is where the oldest is overwritten. */
-  done: { timeMs: number; durationMs: number }[];
+  /**
+   * The last WINDOW finished inputs, a ring (`next` is where the oldest is overwritten):
+   * when each finished and how long it ran, in two arrays of numbers (an object per input
+   * was a map's largest allocation in the control plane's own code).
+   */
+  timeMs: Float64Array;
+  durationMs: Float64Array;
+  /** Entries filled (up to WINDOW). */
+  size: number;
   next: number;
 }
 
@@ -68,7 +75,9 @@ export class ControlObserver implements WorkObserver {
   readonly #log: EventLog;
   readonly #clock: Clock;
   readonly #names = new Map<string, Promise<(FunctionLabels & { appId: string }) | undefined>>();
+  /** The last RECENT_CALLS finished inputs, a ring whose entries are reused (copied on read). */
   readonly #recent: RecentCall[] = [];
+  #recentNext = 0;
   readonly #windows = new Map<string, Window>();
   /** The function whose window was used last (already last in `#windows`'s order). */
   #lastWindow: string | undefined;
@@ -105,7 +114,14 @@ export class ControlObserver implements WorkObserver {
 
   /** The last finished inputs, newest first. */
   recentCalls(): RecentCall[] {
-    return [...this.#recent].reverse();
+    const n = this.#recent.length;
+    const out: RecentCall[] = [];
+    // Newest first: the ring's newest is just before `#recentNext`.
+    for (let i = 1; i <= n; i++) {
+      const call = this.#recent[(this.#recentNext - i + n) % n];
+      out.push({ ...call, callId: call.inputId.slice(0, call.inputId.lastIndexOf(":")) });
+    }
+    return out;
   }
 
   /** A function's figures over the last minutes. */
@@ -113,11 +129,13 @@ export class ControlObserver implements WorkObserver {
     const w = this.#windows.get(functionId);
     if (!w) return { success: 0, failure: 0, callsPerMinute: 0, p50Ms: 0, p99Ms: 0 };
     const since = this.#clock.now() - 60_000;
-    const sorted = w.done.map((d) => d.durationMs).sort((a, b) => a - b);
+    const sorted = [...w.durationMs.subarray(0, w.size)].sort((a, b) => a - b);
+    let callsPerMinute = 0;
+    for (let i = 0; i < w.size; i++) if (w.timeMs[i] >= since) callsPerMinute++;
     return {
       success: w.success,
       failure: w.failure,
-      callsPerMinute: w.done.filter((d) => d.timeMs >= since).length,
+      callsPerMinute,
       p50Ms: quantile(sorted, 0.5),
       p99Ms: quantile(sorted, 0.99),
     };
@@ -205,30 +223,34 @@ export class ControlObserver implements WorkObserver {
     const o = outputFields(output);
     const status = (o && STATUS[o.status]) ?? "internal";
     const durationMs = o?.durationMs ?? 0;
-    this.#finished(functionId, inputId, { status, durationMs, bytes: output.byteLength });
+    this.#finished(functionId, inputId, status, durationMs, output.byteLength);
   }
 
   /** A web request served on the direct path ended (`end` undefined: its worker was lost). */
   webCallFinished(functionId: string, callId: string, end: WebEnd | undefined): void {
     const status = end ? STATUS[end.status] ?? "internal" : "internal";
     this.metrics.webDirect();
-    this.#finished(functionId, `${callId}:0`, {
-      status,
-      durationMs: end?.durationMs ?? 0,
-      bytes: 0,
-    });
+    this.#finished(functionId, `${callId}:0`, status, end?.durationMs ?? 0, 0);
   }
 
   #finished(
     functionId: string,
     inputId: string,
-    o: { status: string; durationMs: number; bytes: number },
+    status: string,
+    durationMs: number,
+    bytes: number,
   ): void {
-    const { status, durationMs } = o;
     const timeMs = this.#clock.now();
     let w = this.#windows.get(functionId);
     if (!w || this.#lastWindow !== functionId) {
-      w ??= { success: 0, failure: 0, done: [], next: 0 };
+      w ??= {
+        success: 0,
+        failure: 0,
+        timeMs: new Float64Array(WINDOW),
+        durationMs: new Float64Array(WINDOW),
+        size: 0,
+        next: 0,
+      };
       this.#windows.delete(functionId); // re-inserted last: the map's order is most recent use
       this.#windows.set(functionId, w);
       this.#lastWindow = functionId;
@@ -238,21 +260,20 @@ export class ControlObserver implements WorkObserver {
     }
     if (status === "success") w.success++;
     else w.failure++;
-    if (w.done.length < WINDOW) w.done.push({ timeMs, durationMs });
-    else {
-      w.done[w.next] = { timeMs, durationMs };
-      w.next = (w.next + 1) % WINDOW;
-    }
+    w.timeMs[w.next] = timeMs;
+    w.durationMs[w.next] = durationMs;
+    w.next = (w.next + 1) % WINDOW;
+    if (w.size < WINDOW) w.size++;
     const known = this.#known.get(functionId);
     if (known) {
       this.#remember(timeMs, known, inputId, status, durationMs);
-      this.metrics.callFinished(known, status, durationMs, o.bytes);
+      this.metrics.callFinished(known, status, durationMs, bytes);
       return;
     }
     this.#labels(functionId).then((labels) => {
       if (!labels) return;
       this.#remember(timeMs, labels, inputId, status, durationMs);
-      this.metrics.callFinished(labels, status, durationMs, o.bytes);
+      this.metrics.callFinished(labels, status, durationMs, bytes);
     }).catch((err) => console.error(`nano-modal metrics: ${(err as Error).message}`));
   }
 
@@ -263,17 +284,29 @@ export class ControlObserver implements WorkObserver {
     status: string,
     durationMs: number,
   ): void {
-    this.#recent.push({
-      timeMs,
-      appId: labels.appId,
-      app: labels.app,
-      function: labels.function,
-      callId: inputId.slice(0, inputId.lastIndexOf(":")),
-      inputId,
-      status,
-      durationMs,
-    });
-    if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
+    // The call id is cut from the input id only when read: a map's inputs pass by the thousand.
+    const entry = this.#recent.length < RECENT_CALLS ? undefined : this.#recent[this.#recentNext];
+    if (entry) {
+      entry.timeMs = timeMs;
+      entry.appId = labels.appId;
+      entry.app = labels.app;
+      entry.function = labels.function;
+      entry.inputId = inputId;
+      entry.status = status;
+      entry.durationMs = durationMs;
+    } else {
+      this.#recent.push({
+        timeMs,
+        appId: labels.appId,
+        app: labels.app,
+        function: labels.function,
+        callId: "",
+        inputId,
+        status,
+        durationMs,
+      });
+    }
+    this.#recentNext = (this.#recentNext + 1) % RECENT_CALLS;
   }
 
   inputsRequeued(workerId: string, count: number, why: string): void {

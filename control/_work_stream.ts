@@ -13,6 +13,7 @@ import {
   type WorkerCommand,
   WorkerCommandSchema,
   type WorkerMessage,
+  type WorkInput,
 } from "../proto/messages.ts";
 import type { Store, WorkerRecord } from "./store/mod.ts";
 import type { Clock } from "../proto/clock.ts";
@@ -284,7 +285,10 @@ export async function* serveWorker(
         value: {
           leaseMs,
           functions,
-          inputs: leases.map((l) => ({
+          // Messages already (every field given): create() takes them as they are instead of
+          // building each again from its fields.
+          inputs: leases.map((l): WorkInput => ({
+            $typeName: "nanomodal.v1.WorkInput",
             inputId: l.input.inputId,
             leaseToken: l.leaseToken,
             functionId: l.input.functionId,
