@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
-import { decodeFrame, encodeFrame, JSON_TAG, V8_TAG } from "./_frame_codec.ts";
+import { BIN_TAG, decodeFrame, encodeFrame, JSON_TAG, V8_TAG } from "./_frame_codec.ts";
 import type { ProtocolMessage } from "./_protocol.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -38,6 +38,49 @@ Deno.test("every input's messages travel as JSON with their byte arrays apart, u
   const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
   frame.fill(0);
   deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+});
+
+Deno.test("a frame of runs and successful results is binary records, and decodes to the same messages", () => {
+  const group = [
+    { t: "run", id: "fc-1:0", fn: "square", args: bytes(1, 2, 3), max: 1 },
+    { t: "run", id: "fc-1:1", fn: "sqé", args: bytes() },
+    { t: "run", id: "fc-1:2", fn: "web", args: bytes(9), max: 4_294_967_295, web: true },
+    { t: "done", id: "fc-1:0", ok: true, payload: bytes(4, 5), ms: 0.123456789 },
+    { t: "done", id: "fc-1:1", ok: true, ms: 2, sync: 7 },
+    { t: "done", id: "fc-1:2", ok: false, ms: -0, payload: bytes() },
+  ] as unknown as ProtocolMessage[];
+  const { tag, back } = roundTrip(group);
+  strictEqual(tag, BIN_TAG);
+  deepStrictEqual(back, group);
+  // Copies: the decoded arrays do not view the frame.
+  const frame = encodeFrame(group);
+  const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
+  frame.fill(0, 5);
+  deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+  // Cut short anywhere, it is refused rather than read past its end.
+  for (const cut of [6, 9, 20, frame.length - 1]) {
+    throws(() => decodeFrame(encodeFrame(group).subarray(4, cut)), RangeError);
+  }
+});
+
+Deno.test("a frame with anything but runs and successful results stays JSON", () => {
+  const failed = [
+    { t: "run", id: "fc-1:0", fn: "f", args: bytes(1) },
+    { t: "done", id: "fc-1:0", ok: false, ms: 1, error: { name: "E", message: "m", stack: "" } },
+  ] as unknown as ProtocolMessage[];
+  strictEqual(roundTrip(failed).tag, JSON_TAG);
+  deepStrictEqual(roundTrip(failed).back, failed);
+  const credit = [
+    { t: "run", id: "fc-1:0", fn: "f", args: bytes(1) },
+    { t: "credit", id: "fc-1:0", bytes: 1 },
+  ] as unknown as ProtocolMessage[];
+  strictEqual(roundTrip(credit).tag, JSON_TAG);
+  // An id too long for a record's 16-bit length, or a max past 32 bits: JSON too.
+  const long = [{ t: "run", id: "x".repeat(70_000), fn: "f", args: bytes() }];
+  strictEqual(roundTrip(long as unknown as ProtocolMessage[]).tag, JSON_TAG);
+  deepStrictEqual(roundTrip(long as unknown as ProtocolMessage[]).back, long);
+  const big = [{ t: "run", id: "i", fn: "f", args: bytes(), max: 2 ** 32 }];
+  strictEqual(roundTrip(big as unknown as ProtocolMessage[]).tag, JSON_TAG);
 });
 
 Deno.test("a frame holding a nested call's request or reply is V8-serialized: any value goes", () => {
