@@ -11,6 +11,20 @@ function roundTrip(group: ProtocolMessage[]): { tag: number; back: ProtocolMessa
   return { tag: frame[4], back: decodeFrame(frame.subarray(4)) };
 }
 
+/**
+ * Checks that `group`, whose first message is a run of arguments 1, 2, 3, travels as `tag` and
+ * decodes to the same messages, its byte arrays copies that do not view the frame.
+ */
+function checkRoundTrip(group: ProtocolMessage[], tag: number): void {
+  const trip = roundTrip(group);
+  strictEqual(trip.tag, tag);
+  deepStrictEqual(trip.back, group);
+  const frame = encodeFrame(group);
+  const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
+  frame.fill(0, 5);
+  deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+}
+
 Deno.test("every input's messages travel as JSON with their byte arrays apart, unchanged", () => {
   const group = [
     { t: "run", id: "in-1", fn: "f", args: bytes(1, 2, 3), max: 4, web: true },
@@ -30,14 +44,7 @@ Deno.test("every input's messages travel as JSON with their byte arrays apart, u
     { t: "volume", id: "v1", op: "commit", name: "data" },
     { t: "volume-done", id: "v1", error: "no space" },
   ] as unknown as ProtocolMessage[];
-  const { tag, back } = roundTrip(group);
-  strictEqual(tag, JSON_TAG);
-  deepStrictEqual(back, group);
-  // Copies: the decoded arrays do not view the frame.
-  const frame = encodeFrame(group);
-  const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
-  frame.fill(0);
-  deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+  checkRoundTrip(group, JSON_TAG);
 });
 
 Deno.test("a frame of runs and successful results is binary records, and decodes to the same messages", () => {
@@ -49,15 +56,9 @@ Deno.test("a frame of runs and successful results is binary records, and decodes
     { t: "done", id: "fc-1:1", ok: true, ms: 2, sync: 7 },
     { t: "done", id: "fc-1:2", ok: false, ms: -0, payload: bytes() },
   ] as unknown as ProtocolMessage[];
-  const { tag, back } = roundTrip(group);
-  strictEqual(tag, BIN_TAG);
-  deepStrictEqual(back, group);
-  // Copies: the decoded arrays do not view the frame.
-  const frame = encodeFrame(group);
-  const decoded = decodeFrame(frame.subarray(4)) as unknown as { args: Uint8Array }[];
-  frame.fill(0, 5);
-  deepStrictEqual(decoded[0].args, bytes(1, 2, 3));
+  checkRoundTrip(group, BIN_TAG);
   // Cut short anywhere, it is refused rather than read past its end.
+  const frame = encodeFrame(group);
   for (const cut of [6, 9, 20, frame.length - 1]) {
     throws(() => decodeFrame(encodeFrame(group).subarray(4, cut)), RangeError);
   }
