@@ -1,11 +1,12 @@
 /**
  * Framing of the entrypoint protocol (see `_protocol.ts` for its messages): a
  * 4-byte big-endian length and an array of messages per frame, with the size
- * limits both sides hold to. The array is encoded one of two ways, named by
- * the frame's first byte (`_frame_codec.ts`): JSON with its byte arrays
- * apart, for the messages of every input (~3× cheaper than V8's serializer
- * through `node:v8`, on both sides of every call), or V8's serializer for
- * nested calls, whose requests and replies may hold any value.
+ * limits both sides hold to. The array is encoded one of three ways, named by
+ * the frame's first byte (`_frame_codec.ts`): binary records for a frame of
+ * runs and successful results (a map's inputs, both ways); JSON with its byte
+ * arrays apart for the other messages of an input (~3× cheaper than V8's
+ * serializer through `node:v8`); or V8's serializer for nested calls, whose
+ * requests and replies may hold any value.
  */
 import type { ErrorDescription, ProtocolMessage } from "./_protocol.ts";
 import { decodeFrame, encodeFrame } from "./_frame_codec.ts";
