@@ -12,3 +12,12 @@ const ID = /^(ap|fu|fc|wk)-[0-9a-z]{1,64}$/;
 export function isId(id: string, prefix: string): boolean {
   return ID.test(id) && id.startsWith(`${prefix}-`);
 }
+
+/** `bytes` random bytes as lowercase hex (secrets, nonces). */
+export function randomHex(bytes: number): string {
+  let s = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(bytes))) {
+    s += b.toString(16).padStart(2, "0");
+  }
+  return s;
+}

@@ -9,6 +9,7 @@
  * client leaves before its response (the worker then stops the handler).
  */
 import { timingSafeEqual } from "./_auth.ts";
+import { randomHex } from "./_ids.ts";
 
 /** One request waiting for its response. */
 interface Pending {
@@ -41,8 +42,8 @@ export class WebChannels {
 
   /** Opens a channel for a request; `path` is what the worker appends to the server URL. */
   open(body: ReadableStream<Uint8Array> | null): { path: string; response: Promise<Response> } {
-    const id = hex(12);
-    const secret = hex(16);
+    const id = randomHex(12);
+    const secret = randomHex(16);
     const response = Promise.withResolvers<Response>();
     this.#pending.set(id, {
       secret,
@@ -148,11 +149,6 @@ export class WebChannels {
     this.#pending.delete(id);
     p.gone?.resolve(false);
   }
-}
-
-function hex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A short plain-text response. */

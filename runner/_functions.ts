@@ -56,8 +56,8 @@ export interface FunctionCacheOptions {
 export class FunctionCache {
   readonly #options: FunctionCacheOptions;
   readonly #functions = new Map<string, Promise<FunctionInfo>>();
-  /** Those of {@linkcode #functions} that have loaded, as they are. */
-  readonly #loaded = new Map<string, FunctionInfo>();
+  /** What each of {@linkcode #functions}' promises resolved to, once it has. */
+  readonly #loaded = new WeakMap<Promise<FunctionInfo>, FunctionInfo>();
   /** Downloads under way, by hash: functions loading at once fetch a bundle once. */
   readonly #downloads = new Map<string, Promise<string>>();
   /** The bundle hash of each loaded function, to keep those files in the cache. */
@@ -80,9 +80,7 @@ export class FunctionCache {
       this.#prefetched.delete(functionId);
       this.#functions.set(functionId, info);
       info.then(
-        (loaded) => {
-          if (this.#functions.get(functionId) === loading) this.#loaded.set(functionId, loaded);
-        },
+        (loaded) => this.#loaded.set(loading, loaded),
         () => this.#functions.delete(functionId),
       );
     }
@@ -91,7 +89,8 @@ export class FunctionCache {
 
   /** The function if it has loaded already (no promise to wait on: every input asks). */
   loaded(functionId: string): FunctionInfo | undefined {
-    return this.#loaded.get(functionId);
+    const info = this.#functions.get(functionId);
+    return info && this.#loaded.get(info);
   }
 
   /**
@@ -207,7 +206,6 @@ export class FunctionCache {
       const fn = await info.catch(() => undefined);
       if (fn?.appId !== appId || this.#functions.get(id) !== info) return;
       this.#functions.delete(id);
-      this.#loaded.delete(id);
       this.#pools.delete(id);
       this.#bundleOf.delete(id);
       await fn.pool.close();
@@ -279,7 +277,6 @@ export class FunctionCache {
   async close(): Promise<void> {
     const infos = await Promise.allSettled(this.#functions.values());
     this.#functions.clear();
-    this.#loaded.clear();
     this.#pools.clear();
     await Promise.allSettled(
       infos.map((r) => r.status === "fulfilled" ? r.value.pool.close() : undefined),

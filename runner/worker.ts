@@ -17,7 +17,7 @@ import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { Deadlines } from "./_deadlines.ts";
 import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
-import { execute, loadFailure, runOnce } from "./_execute.ts";
+import { execute, loadFailure, type Outcome, runOnce } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { withState } from "./_state_runner.ts";
 import { redact } from "./_redact.ts";
@@ -309,12 +309,15 @@ export class Worker {
         return workResult(input, loadFailure(input.idx, err));
       }
     }
-    // One attempt and nothing to retry (most functions) takes no retry options: the closures
-    // they need live in #withRetries, so this path allocates none of them per input.
-    if (fn.def.web || fn.def.retries?.maxRetries) return await this.#withRetries(fn, input);
     this.#cancels.add(input.inputId);
     try {
-      return workResult(input, await runOnce(fn, input, this.#deadlines));
+      // One attempt and nothing to retry (most functions) takes no retry options: the closures
+      // they need are built in #withRetries, so this frame captures none per input.
+      const retried = fn.def.web || fn.def.retries?.maxRetries;
+      const outcome = retried
+        ? await this.#withRetries(fn, input)
+        : await runOnce(fn, input, this.#deadlines);
+      return workResult(input, outcome);
     } finally {
       this.#cancels.delete(input.inputId);
       this.#deadlines.forget(input.inputId);
@@ -322,32 +325,24 @@ export class Worker {
   }
 
   /** An input of a function with retries (or a web endpoint): `execute` with its options. */
-  async #withRetries(fn: FunctionInfo, input: WorkInput): Promise<WorkResult> {
+  #withRetries(fn: FunctionInfo, input: WorkInput): Promise<Outcome> {
     const cancels = this.#cancels, stopped = this.#abort.signal;
-    cancels.add(input.inputId);
-    let outcome;
-    try {
-      outcome = await execute(fn, input, {
-        deadlines: this.#deadlines,
-        clock: this.#clock,
-        // Read only between retries: most inputs never build a signal.
-        get signal() {
-          return cancels.signal(input.inputId, stopped);
-        },
-        // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
-        onRetry: (text) =>
-          this.#stream.sendLog(create(LogLineSchema, {
-            appId: fn.appId,
-            functionName: fn.def.name,
-            fd: 3,
-            text,
-            timeMs: this.#clock.now(),
-          })),
-      });
-    } finally {
-      this.#cancels.delete(input.inputId);
-      this.#deadlines.forget(input.inputId);
-    }
-    return workResult(input, outcome);
+    return execute(fn, input, {
+      deadlines: this.#deadlines,
+      clock: this.#clock,
+      // Read only between retries: most inputs never build a signal.
+      get signal() {
+        return cancels.signal(input.inputId, stopped);
+      },
+      // fd 3: a platform line, printed on the caller's stderr with the function's prefix.
+      onRetry: (text) =>
+        this.#stream.sendLog(create(LogLineSchema, {
+          appId: fn.appId,
+          functionName: fn.def.name,
+          fd: 3,
+          text,
+          timeMs: this.#clock.now(),
+        })),
+    });
   }
 }

@@ -25,13 +25,9 @@ export function toBytes(buffer: Uint8Array): Uint8Array {
   return new Uint8Array(buffer);
 }
 
+/** `header` as a JSON line, then `body`. */
 function frame(header: unknown, body: Uint8Array): Buffer {
-  return withHead(JSON.stringify(header), body);
-}
-
-/** `head`, a newline, then `body`. */
-function withHead(headText: string, body: Uint8Array): Buffer {
-  const head = encoder.encode(headText + "\n");
+  const head = encoder.encode(JSON.stringify(header) + "\n");
   const out = Buffer.allocUnsafe(head.byteLength + body.byteLength);
   out.set(head, 0);
   out.set(body, head.byteLength);
@@ -73,7 +69,7 @@ function pack(heads: string[], bodies: Uint8Array[]): Buffer {
   return out.subarray(0, at);
 }
 
-/** Inputs for the enqueue script, packed in one argument (see {@linkcode encodeInput}). */
+/** Inputs for the enqueue script, packed in one argument (each its header line, then its arguments). */
 export function packInputs(inputs: InputRecord[]): Buffer {
   return pack(inputs.map(inputHead), inputs.map((i) => i.args));
 }

@@ -21,6 +21,7 @@ import { QUEUE_SCRIPTS } from "./_queue_scripts.ts";
 import { REQUEUE_SCRIPTS } from "./_requeue_scripts.ts";
 import { COMPLETE } from "./_complete_script.ts";
 import * as codec from "./_redis_codec.ts";
+import { randomHex } from "../_ids.ts";
 
 const SWEEP_LIMIT = 1000;
 
@@ -60,11 +61,7 @@ export class RedisCallQueue implements CallQueue {
     const expiresMs = this.#ctx.clock.now() + leaseMs;
     // The nonce (64 random bits) keeps tokens unique without a Redis counter; it never
     // contains ":". Tokens travel with every input to the worker and back: short ones cost less.
-    let nonce = "";
-    for (const b of crypto.getRandomValues(new Uint8Array(8))) {
-      nonce += b.toString(16).padStart(2, "0");
-    }
-    const prefix = `${workerId}:${nonce}.`;
+    const prefix = `${workerId}:${randomHex(8)}.`;
     const out = await this.#ctx.script<Buffer[]>(
       "nmLeaseBuffer",
       ...this.#queueKeys,
