@@ -54,6 +54,20 @@ Deno.test("a misspelt function option is an error at definition time naming the 
   );
 });
 
+Deno.test("a map whose iterable throws fails with that error, not a lost server", async () => {
+  const file = await writeApp(
+    'import { App } from "@nano/modal";\nconst app = new App("bad-inputs");\n' +
+      "export const echo = app.function(function echo(x: number) { return x; });\n" +
+      'function* inputs() { yield 1; yield 2; throw new Error("the input list broke at 3"); }\n' +
+      "app.localEntrypoint(async () => { for await (const _ of echo.map(inputs())) {} });\n",
+  );
+  try {
+    await mistake(["run", "--runner", "deno", file], /the input list broke at 3/);
+  } finally {
+    await Deno.remove(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+  }
+});
+
 Deno.test("an unreachable server is one line that says how to start one", async () => {
   await mistake(
     ["run", "--server", "http://127.0.0.1:59997", "examples/hello.ts"],
