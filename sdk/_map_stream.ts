@@ -5,15 +5,15 @@
  * reconnects to the same call, resends unacknowledged inputs and skips
  * outputs already received, so each output arrives once.
  */
-import { Code, ConnectError, create, fromBinary } from "../proto/deps.ts";
+import { Code, ConnectError, create } from "../proto/deps.ts";
 import type { Client } from "../proto/deps.ts";
 import {
   type ControlService,
   type MapRequest,
   MapRequestSchema,
   type Output,
-  OutputSchema,
 } from "../proto/messages.ts";
+import { decodeOutput } from "../proto/output_decode.ts";
 import { clearStatus, progressBar, setStatus } from "./_progress.ts";
 import { isTransient, sleep, translateError } from "./_rpc_errors.ts";
 import { type EncodedInputs, inputReader } from "./_map_inputs.ts";
@@ -118,7 +118,7 @@ export async function* mapStream(options: MapStreamOptions): AsyncGenerator<Outp
           }
           if (res.outputs.length) await options.logsBefore(res.logSeq);
           for (const data of res.outputs) {
-            const out = fromBinary(OutputSchema, data);
+            const out = decodeOutput(data);
             if (have.has(out.idx)) continue;
             have.add(out.idx);
             yield out;

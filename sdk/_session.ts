@@ -5,8 +5,9 @@
  * `_log_follower.ts`. Loaded lazily (never part of a user's bundle) by
  * `_connect.ts`.
  */
-import { type Client, createClient, fromBinary } from "../proto/deps.ts";
-import { ControlService, type Output, OutputSchema } from "../proto/messages.ts";
+import { type Client, createClient } from "../proto/deps.ts";
+import { ControlService, type Output } from "../proto/messages.ts";
+import { decodeOutput } from "../proto/output_decode.ts";
 import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { InvalidError, NotFoundError } from "./errors.ts";
 import type { Bundle } from "./_bundle.ts";
@@ -211,7 +212,7 @@ export class Session {
         if (event.output.length === 0) return (await this.awaitCall(callId, undefined))!;
         await this.logsBefore(event.logSeq);
         trace("call returned");
-        return fromBinary(OutputSchema, event.output);
+        return decodeOutput(event.output);
       } catch (err) {
         if (!isTransient(err) || attempt >= 30) throw translateError(err, this.serverUrl);
         await sleep(backoffMs);
@@ -241,7 +242,7 @@ export class Session {
         backoffMs = 100;
         if (res.done) {
           await this.logsBefore(res.logSeq);
-          return fromBinary(OutputSchema, res.output);
+          return decodeOutput(res.output);
         }
       } catch (err) {
         if (!isTransient(err) || Date.now() >= deadline) throw translateError(err, this.serverUrl);

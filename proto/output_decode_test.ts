@@ -1,0 +1,57 @@
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { create, fromBinary, toBinary } from "./deps.ts";
+import { OutputSchema, ResultStatus } from "./messages.ts";
+import { decodeOutput } from "./output_decode.ts";
+
+const cases = [
+  {},
+  { idx: 0, status: ResultStatus.SUCCESS },
+  { idx: 1, status: ResultStatus.SUCCESS, payload: new Uint8Array([1, 2, 3]), durationMs: 0.0042 },
+  { idx: 127, payload: new Uint8Array(127).fill(7), durationMs: -0 },
+  { idx: 128, payload: new Uint8Array(128).fill(8), durationMs: 1e300 },
+  { idx: 2 ** 32 - 1, status: ResultStatus.TIMEOUT, durationMs: Number.NaN },
+  { idx: 16_384, payload: new Uint8Array(70_000).fill(1), durationMs: 12 },
+  { idx: 3, status: ResultStatus.FAILURE, error: { name: "E", message: "m", stack: "s" } },
+  { idx: 4, status: -1 as ResultStatus },
+  { idx: 5, status: 2 ** 31 - 1 as ResultStatus },
+];
+
+Deno.test("decodeOutput reads what fromBinary reads, for every kind of output", () => {
+  for (const c of cases) {
+    const bytes = toBinary(OutputSchema, create(OutputSchema, c));
+    deepEqual(decodeOutput(bytes), fromBinary(OutputSchema, bytes), JSON.stringify(c.idx));
+  }
+});
+
+Deno.test("decodeOutput reads fields in any order, the last of a repeated one winning", () => {
+  // idx 2, then payload [9], then idx 7 again, then a duration of 1.5.
+  const duration = new Uint8Array(8);
+  new DataView(duration.buffer).setFloat64(0, 1.5, true);
+  const bytes = new Uint8Array([0x08, 2, 0x1a, 1, 9, 0x08, 7, 0x29, ...duration]);
+  const out = decodeOutput(bytes);
+  deepEqual(out, fromBinary(OutputSchema, bytes));
+  equal(out.idx, 7);
+  equal(out.durationMs, 1.5);
+  deepEqual([...out.payload], [9]);
+});
+
+Deno.test("decodeOutput's payload is a view into the bytes it read, as fromBinary's", () => {
+  const bytes = toBinary(
+    OutputSchema,
+    create(OutputSchema, { idx: 1, payload: new Uint8Array([4, 5]) }),
+  );
+  const out = decodeOutput(bytes);
+  equal(out.payload.buffer, bytes.buffer);
+});
+
+Deno.test("decodeOutput leaves unknown fields and cut-short bytes to fromBinary", () => {
+  // An unknown field (6, varint) is kept by fromBinary as such.
+  const unknown = new Uint8Array([0x08, 1, 0x30, 5]);
+  deepEqual(decodeOutput(unknown), fromBinary(OutputSchema, unknown));
+  // A payload longer than what is left, a duration cut short, a varint that never ends.
+  for (const bad of [[0x1a, 5, 1, 2], [0x29, 0, 0, 0], [0x08, 0xff, 0xff]]) {
+    const bytes = new Uint8Array(bad);
+    throws(() => fromBinary(OutputSchema, bytes));
+    throws(() => decodeOutput(bytes));
+  }
+});
