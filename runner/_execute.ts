@@ -9,7 +9,8 @@ import { type FunctionDef, type Output, OutputSchema, ResultStatus } from "../pr
 import type { Deadlines } from "./_deadlines.ts";
 import type { FunctionInfo } from "./_functions.ts";
 import type { WarmSandbox } from "./_warm_sandbox.ts";
-import { MAX_RESULT_BYTES } from "./_protocol.ts";
+import type { FunctionPool, PoolEvents } from "./_pool.ts";
+import { type DoneMessage, MAX_RESULT_BYTES } from "./_protocol.ts";
 import {
   CapacityError,
   ImageBuildError,
@@ -108,63 +109,111 @@ export async function execute(
 }
 
 /** One attempt at an input, with the function's timeout; no retries. */
-export async function runOnce(
+export function runOnce(
   fn: FunctionInfo,
   input: ExecuteInput,
   deadlines: Deadlines,
 ): Promise<Outcome> {
-  const def = fn.def;
-  let timedOut = false;
-  // Each instance of a class (one per constructor argument list) has its own containers.
-  const pool = def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
+  return new Promise((resolve) => attempt(fn, input, deadlines, resolve));
+}
+
+/**
+ * {@linkcode runOnce} without a promise: `finish` gets the outcome. What a worker runs each
+ * input of a function without retries through (most inputs, a map's by the thousand).
+ */
+export function attempt(
+  fn: FunctionInfo,
+  input: ExecuteInput,
+  deadlines: Deadlines,
+  finish: (outcome: Outcome) => void,
+): void {
+  let pool;
   try {
-    const onSandbox = (sandbox: WarmSandbox) => {
-      // The clock starts once a sandbox has the input: start-up is not the function's time.
-      deadlines.set(input.inputId, def.timeoutMs, () => {
-        timedOut = true;
-        pool.kill(sandbox);
-      });
-    };
-    const done = await pool.run(input.inputId, input.args, { onSandbox });
-    if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
-      // The entrypoint checks this; a sandbox that does not must not wedge the wire.
-      return failure(input.idx, ResultStatus.FAILURE, {
-        name: "ResultTooLargeError",
-        message: `${def.name} returned ${
-          done.payload!.byteLength
-        } bytes, over the ${MAX_RESULT_BYTES} byte limit for one result: return less, or write it to a Volume`,
-      });
-    }
-    if (done.ok) {
-      // Every field given (`error` is absent on success): what create() would make, without
-      // its pass over the schema, for each of a map's inputs.
-      return {
-        $typeName: "nanomodal.v1.Output",
-        idx: input.idx,
-        status: ResultStatus.SUCCESS,
-        payload: done.payload ?? NO_BYTES,
-        durationMs: done.ms,
-      };
-    }
-    const e = done.error!;
-    return create(OutputSchema, {
-      idx: input.idx,
-      status: ResultStatus.FAILURE,
-      error: { name: e.name, message: e.message, stack: e.stack, value: e.value },
-      durationMs: done.ms,
-    });
+    // Each instance of a class (one per constructor argument list) has its own containers.
+    pool = fn.def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
   } catch (err) {
-    if (timedOut) {
-      return failure(input.idx, ResultStatus.TIMEOUT, {
-        name: "FunctionTimeoutError",
-        message:
-          `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
-      });
-    }
-    return failureOf(err, { def, idx: input.idx });
-  } finally {
-    deadlines.clear(input.inputId);
+    return finish(failureOf(err, { def: fn.def, idx: input.idx }));
   }
+  pool.start(input.inputId, input.args, new Attempt(fn.def, input, deadlines, pool, finish));
+}
+
+/** One attempt of one input in a pool: its timeout, and its result or failure as an outcome. */
+class Attempt implements PoolEvents {
+  readonly #def: FunctionDef;
+  readonly #input: ExecuteInput;
+  readonly #deadlines: Deadlines;
+  readonly #pool: FunctionPool;
+  readonly #finish: (outcome: Outcome) => void;
+  #timedOut = false;
+
+  constructor(
+    def: FunctionDef,
+    input: ExecuteInput,
+    deadlines: Deadlines,
+    pool: FunctionPool,
+    finish: (outcome: Outcome) => void,
+  ) {
+    this.#def = def;
+    this.#input = input;
+    this.#deadlines = deadlines;
+    this.#pool = pool;
+    this.#finish = finish;
+  }
+
+  onSandbox(sandbox: WarmSandbox): void {
+    // The clock starts once a sandbox has the input: start-up is not the function's time.
+    this.#deadlines.set(this.#input.inputId, this.#def.timeoutMs, () => {
+      this.#timedOut = true;
+      this.#pool.kill(sandbox);
+    });
+  }
+
+  done(done: DoneMessage): void {
+    this.#deadlines.clear(this.#input.inputId);
+    this.#finish(outcomeOf(done, this.#def, this.#input.idx));
+  }
+
+  failed(err: unknown): void {
+    this.#deadlines.clear(this.#input.inputId);
+    const def = this.#def, idx = this.#input.idx;
+    if (!this.#timedOut) return this.#finish(failureOf(err, { def, idx }));
+    this.#finish(failure(idx, ResultStatus.TIMEOUT, {
+      name: "FunctionTimeoutError",
+      message:
+        `${def.name} timed out after ${def.timeoutMs} ms: raise timeoutMs in app.function({ timeoutMs }) if it needs longer`,
+    }));
+  }
+}
+
+/** The output a sandbox's result makes. */
+function outcomeOf(done: DoneMessage, def: FunctionDef, idx: number): Output {
+  if (done.ok && (done.payload?.byteLength ?? 0) > MAX_RESULT_BYTES) {
+    // The entrypoint checks this; a sandbox that does not must not wedge the wire.
+    return failure(idx, ResultStatus.FAILURE, {
+      name: "ResultTooLargeError",
+      message: `${def.name} returned ${
+        done.payload!.byteLength
+      } bytes, over the ${MAX_RESULT_BYTES} byte limit for one result: return less, or write it to a Volume`,
+    });
+  }
+  if (done.ok) {
+    // Every field given (`error` is absent on success): what create() would make, without
+    // its pass over the schema, for each of a map's inputs.
+    return {
+      $typeName: "nanomodal.v1.Output",
+      idx,
+      status: ResultStatus.SUCCESS,
+      payload: done.payload ?? NO_BYTES,
+      durationMs: done.ms,
+    };
+  }
+  const e = done.error!;
+  return create(OutputSchema, {
+    idx,
+    status: ResultStatus.FAILURE,
+    error: { name: e.name, message: e.message, stack: e.stack, value: e.value },
+    durationMs: done.ms,
+  });
 }
 
 /** What a sandbox error means for the input. */

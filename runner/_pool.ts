@@ -5,20 +5,26 @@
  */
 import type { Clock } from "../proto/clock.ts";
 import type { DoneMessage } from "./_protocol.ts";
-import { WarmSandbox } from "./_warm_sandbox.ts";
+import { type RunEvents, WarmSandbox, type WebStream } from "./_warm_sandbox.ts";
 import { RunTime } from "./_window.ts";
 import { Reservation } from "./_reservation.ts";
 import type { ContainerCounts, WorkerFigures } from "./_figures.ts";
 import { PoolCaps, warmTarget } from "./_scaling.ts";
 import { prestartable } from "../proto/prestart.ts";
-import { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS } from "./_pool_spec.ts";
+import {
+  type PoolEvents,
+  type PoolOptions,
+  type PoolRun,
+  type PoolSpec,
+  SCALE_UP_AFTER_MS,
+} from "./_pool_spec.ts";
 import { WaiterQueue } from "./_waiters.ts";
 import { containerEvent, countStart, sandboxSpec } from "./_pool_parts.ts";
 import { SandboxSet } from "./_sandbox_set.ts";
 import { InstancePools } from "./_instance_pools.ts";
 import { ScaleUp } from "./_scale_up.ts";
 
-export { type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS };
+export { type PoolEvents, type PoolOptions, type PoolRun, type PoolSpec, SCALE_UP_AFTER_MS };
 
 let counter = 0;
 
@@ -111,26 +117,43 @@ export class FunctionPool {
    * Runs one input. `onSandbox` learns which sandbox runs it (to kill it on timeout), when the
    * input starts there. Rejects with the runner's errors if the sandbox dies or fails to start.
    */
-  async run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
-    const { onSandbox, web } = options;
+  run(id: string, args: Uint8Array, options: PoolRun = {}): Promise<DoneMessage> {
+    return new Promise((done, failed) =>
+      this.start(id, args, { onSandbox: options.onSandbox, done, failed }, options.web)
+    );
+  }
+
+  /** Runs one input and tells `events` what becomes of it ({@linkcode run} without a promise). */
+  start(id: string, args: Uint8Array, events: PoolEvents, web?: WebStream): void {
     this.#runTime.addSize(args.byteLength);
     // A free slot and no input waiting ahead (a pipelined map): taken with no waiter, no promise.
     const free = this.#waiters.size === 0 && !this.#closed && this.#sandboxes.take(this.slots);
-    if (free) this.#topUp(); // as #slot's dispatch: one more busy may want a buffer sandbox
-    const sandbox = free || await this.#slot();
-    try {
-      // `onSandbox` runs once the input starts in the sandbox, not while it waits queued there.
-      const onStart = onSandbox && (() => onSandbox(sandbox));
-      const fn = this.spec.def.name;
-      const done = await sandbox.run(id, args, { fn, max: this.#concurrency, onStart, web });
-      this.#runTime.add(done.ms);
-      return done;
-    } finally {
-      this.#sandboxes.give(sandbox);
-      // Over this worker's allowance: idle sandboxes stop instead of taking the next input.
-      if (this.#used() > this.#caps.keep) this.#stopIdle(Infinity);
-      this.#dispatch();
+    if (free) {
+      this.#topUp(); // as #slot's dispatch: one more busy may want a buffer sandbox
+      this.#send(free, id, args, events, web);
+      return;
     }
+    this.#slot().then(
+      (sandbox) => this.#send(sandbox, id, args, events, web),
+      (err) => events.failed(err),
+    );
+  }
+
+  #send(sandbox: WarmSandbox, id: string, args: Uint8Array, events: PoolEvents, web?: WebStream) {
+    const run = { fn: this.spec.def.name, max: this.#concurrency, web };
+    sandbox.start(id, args, run, new PooledInput(this, sandbox, events));
+  }
+
+  /**
+   * An input in `sandbox` ended (`ms`: its run time, unless its sandbox died): the slot goes
+   * back, and waiting inputs may take it. For {@linkcode PooledInput} only.
+   */
+  ended(sandbox: WarmSandbox, ms?: number): void {
+    if (ms !== undefined) this.#runTime.add(ms);
+    this.#sandboxes.give(sandbox);
+    // Over this worker's allowance: idle sandboxes stop instead of taking the next input.
+    if (this.#used() > this.#caps.keep) this.#stopIdle(Infinity);
+    this.#dispatch();
   }
 
   /**
@@ -308,5 +331,32 @@ export class FunctionPool {
       this.#reservation.give();
       this.#dispatch();
     });
+  }
+}
+
+/** One input of a pool in one of its sandboxes: the pool's bookkeeping, then the caller's events. */
+class PooledInput implements RunEvents {
+  readonly #pool: FunctionPool;
+  readonly #sandbox: WarmSandbox;
+  readonly #events: PoolEvents;
+
+  constructor(pool: FunctionPool, sandbox: WarmSandbox, events: PoolEvents) {
+    this.#pool = pool;
+    this.#sandbox = sandbox;
+    this.#events = events;
+  }
+
+  onStart(): void {
+    this.#events.onSandbox?.(this.#sandbox);
+  }
+
+  done(msg: DoneMessage): void {
+    this.#pool.ended(this.#sandbox, msg.ms);
+    this.#events.done(msg);
+  }
+
+  failed(err: unknown): void {
+    this.#pool.ended(this.#sandbox);
+    this.#events.failed(err);
   }
 }

@@ -1,7 +1,7 @@
 /** What a {@linkcode FunctionPool} (`_pool.ts`) is given. */
 import type { Clock } from "../proto/clock.ts";
 import type { FunctionDef } from "../proto/messages.ts";
-import type { NestedHandler } from "./_protocol.ts";
+import type { DoneMessage, NestedHandler } from "./_protocol.ts";
 import type { Runner, SandboxSpec } from "./runner.ts";
 import type { Resources } from "./_resources.ts";
 import type { WorkerFigures } from "./_figures.ts";
@@ -49,4 +49,17 @@ export interface PoolRun {
   onSandbox?: (sandbox: WarmSandbox) => void;
   /** For a web input: where its response frames go. */
   web?: WebStream;
+}
+
+/**
+ * What becomes of one input given to `FunctionPool.start`, told to one object (see
+ * `RunEvents` in `_sandbox_run.ts`). Exactly one of `done` and `failed` is called, once.
+ */
+export interface PoolEvents {
+  /** The input started in `sandbox` (to kill it on timeout). */
+  onSandbox?(sandbox: WarmSandbox): void;
+  /** Its result. */
+  done(msg: DoneMessage): void;
+  /** No sandbox could run it, or its sandbox died first. */
+  failed(err: unknown): void;
 }

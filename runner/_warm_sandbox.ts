@@ -26,10 +26,10 @@ import { Parking } from "./_parking.ts";
 import { deathErrors } from "./_death_errors.ts";
 import type { Runner, Sandbox, SandboxExit, SandboxSpec } from "./runner.ts";
 import { SandboxDiedError, SandboxInitError, SandboxStartError, type UserFault } from "./errors.ts";
-import type { SandboxRun } from "./_sandbox_run.ts";
+import type { RunEvents, SandboxRun } from "./_sandbox_run.ts";
 
 export { START_TIMEOUT_MS } from "./_start_deadline.ts";
-export type { SandboxRun, WebStream } from "./_sandbox_run.ts";
+export type { RunEvents, SandboxRun, WebStream } from "./_sandbox_run.ts";
 /** How long a sandbox that closed its socket has to exit before it counts as dead anyway. */
 export const EXIT_GRACE_MS = 2_000;
 
@@ -45,10 +45,10 @@ export interface WarmSandboxOptions {
   onParked?: (sandbox: WarmSandbox, parked: boolean) => void;
 }
 
-interface InFlight extends PromiseWithResolvers<DoneMessage> {
+interface InFlight {
   /** Running in the sandbox (not queued there). */
   started: boolean;
-  onStart?: () => void;
+  events: RunEvents;
 }
 
 /** A started, ready sandbox. */
@@ -177,8 +177,9 @@ export class WarmSandbox {
           this.idleSinceMs = this.#clock.now();
           if (waiter?.started) this.#startQueued(1);
           this.#parking.finished(msg.id);
-          if (msg.sync) this.#sync.wait(msg.sync).then(() => waiter?.resolve(msg));
-          else waiter?.resolve(msg);
+          if (!waiter) continue;
+          if (msg.sync) this.#sync.wait(msg.sync).then(() => deliver(waiter.events, msg));
+          else deliver(waiter.events, msg);
         }
       }
     } catch {
@@ -212,13 +213,14 @@ export class WarmSandbox {
     if (this.#dead) return;
     const { dead, queued } = deathErrors(exit, this.#userFault);
     this.#dead = dead;
-    for (const waiter of this.#inflight.values()) {
-      waiter.reject(waiter.started ? this.#dead : queued);
-    }
+    const waiters = [...this.#inflight.values()];
     this.#inflight.clear();
     this.idleSinceMs = this.#clock.now();
     this.#queued = [];
+    this.#queuedHead = 0;
     this.#streams.clear();
+    // Told once the sandbox's state is that of a dead one: what they do next may look at it.
+    for (const waiter of waiters) fail(waiter.events, waiter.started ? dead : queued);
     if (!kill) return;
     // A sandbox that crashed leaves nothing behind: its socket and files go with it.
     this.#sandbox.kill().catch(() => {})
@@ -240,11 +242,21 @@ export class WarmSandbox {
    * `max`, the sandbox runs at most that many at once and queues the rest in order.
    */
   run(id: string, args: Uint8Array, options: SandboxRun): Promise<DoneMessage> {
-    const { fn, max, onStart, web } = options;
-    if (this.#dead) return Promise.reject(this.#dead);
+    return new Promise((done, failed) =>
+      this.start(id, args, options, { onStart: options.onStart, done, failed })
+    );
+  }
+
+  /**
+   * Runs one input and tells `events` what becomes of it ({@linkcode run} without a promise):
+   * `failed` with {@linkcode SandboxDiedError} if the sandbox ends first (at once if it has).
+   */
+  start(id: string, args: Uint8Array, options: SandboxRun, events: RunEvents): void {
+    const { fn, max, web } = options;
+    if (this.#dead) return events.failed(this.#dead);
     const running = this.#inflight.size - (this.#queued.length - this.#queuedHead);
     const started = max === undefined || running < max;
-    const waiter: InFlight = { ...Promise.withResolvers<DoneMessage>(), started, onStart };
+    const waiter: InFlight = { started, events };
     this.#inflight.set(id, waiter);
     if (!started) this.#queued.push(id);
     this.#max = max;
@@ -255,9 +267,8 @@ export class WarmSandbox {
     if (max !== undefined) run.max = max;
     this.#writer.send(run);
     if (started) this.#parking.settle();
-    if (started) onStart?.();
+    if (started) events.onStart?.();
     // The sandbox went idle when its last result came (set as #pump reads it, or as it died).
-    return waiter.promise;
   }
 
   /** `n` inputs finished in the sandbox: as many queued there start, in the order sent. */
@@ -267,7 +278,7 @@ export class WarmSandbox {
       if (!waiter) continue;
       waiter.started = true;
       n--;
-      waiter.onStart?.();
+      waiter.events.onStart?.();
     }
     if (this.#queuedHead === this.#queued.length) {
       this.#queued = [];
@@ -302,5 +313,26 @@ export class WarmSandbox {
     }
     await this.#sandbox.kill();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Hands a result to its input's events. A fault there is reported as an uncaught error (as a
+ * rejected promise nobody awaited was), instead of ending the loop that reads the sandbox.
+ */
+function deliver(events: RunEvents, msg: DoneMessage): void {
+  try {
+    events.done(msg);
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+/** Tells an input's events that its sandbox died, as {@linkcode deliver} tells a result. */
+function fail(events: RunEvents, err: unknown): void {
+  try {
+    events.failed(err);
+  } catch (fault) {
+    reportError(fault);
   }
 }
