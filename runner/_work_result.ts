@@ -33,36 +33,51 @@ export function workResult(input: WorkInput, outcome: Output | "requeue"): WorkR
 /**
  * `toBinary(OutputSchema, output)`, written by hand for an output without an
  * error (every success: a map's outputs pass here by the thousand); the same
- * bytes, in field order, zero values left out as proto3 does.
+ * bytes, in field order, zero values left out as proto3 does. The buffer is
+ * exactly their size: the store keeps it as it is instead of copying it out.
  */
 export function encodeOutput(output: Output): Uint8Array {
   const { idx, status, payload, durationMs, error } = output;
-  if (error !== undefined || !(idx >= 0 && idx < 2 ** 32) || !Number.isInteger(status)) {
+  // An enum is an int32: a negative one takes ten bytes, as a 64-bit two's complement.
+  if (
+    error !== undefined || !(idx >= 0 && idx < 2 ** 32) || !Number.isInteger(status) ||
+    !(status >= 0 && status < 2 ** 31)
+  ) {
     return toBinary(OutputSchema, output);
   }
-  const size = 1 + 5 + 1 + 10 + 1 + 5 + payload.length + 9;
-  const out = new Uint8Array(size);
+  const length = payload.length;
+  const withDuration = !Object.is(durationMs, 0); // -0 is written, as toBinary does
+  const out = new Uint8Array(
+    (idx !== 0 ? 1 + varintSize(idx) : 0) + (status !== 0 ? 1 + varintSize(status) : 0) +
+      (length !== 0 ? 1 + varintSize(length) + length : 0) + (withDuration ? 9 : 0),
+  );
   let at = 0;
-  const varint = (v: number) => {
-    while (v >= 0x80) {
-      out[at++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    out[at++] = v;
-  };
-  if (idx !== 0) (out[at++] = 0x08, varint(idx));
-  if (status !== 0) {
-    out[at++] = 0x10;
-    // An enum is an int32: a negative one takes ten bytes, as a 64-bit two's complement.
-    if (status < 0) return toBinary(OutputSchema, output);
-    varint(status);
+  if (idx !== 0) (out[at++] = 0x08, at = writeVarint(out, at, idx));
+  if (status !== 0) (out[at++] = 0x10, at = writeVarint(out, at, status));
+  if (length !== 0) {
+    out[at++] = 0x1a;
+    at = writeVarint(out, at, length);
+    out.set(payload, at);
+    at += length;
   }
-  if (payload.length) (out[at++] = 0x1a, varint(payload.length), out.set(payload, at));
-  at += payload.length;
-  if (!Object.is(durationMs, 0)) { // -0 is written, as toBinary does
+  if (withDuration) {
     out[at++] = 0x29;
     new DataView(out.buffer, at, 8).setFloat64(0, durationMs, true);
-    at += 8;
   }
-  return out.subarray(0, at);
+  return out;
+}
+
+/** Bytes of `v` (under 2**32) as a varint. */
+function varintSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Writes `v` (under 2**32) as a varint at `at`; returns where it ends. */
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
 }

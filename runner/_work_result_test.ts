@@ -19,9 +19,21 @@ Deno.test("encodeOutput writes the bytes toBinary writes", () => {
     { idx: 16_384, payload: new Uint8Array(70_000).fill(1), durationMs: 12 },
     { idx: 3, status: ResultStatus.FAILURE, error: { name: "E", message: "m", stack: "" } },
     { idx: 4, status: -1 as ResultStatus },
+    { idx: 5, status: (2 ** 31 - 1) as ResultStatus, durationMs: 3 },
   ];
   for (const c of cases) {
     const output = create(OutputSchema, c);
     deepEqual(encodeOutput(output), toBinary(OutputSchema, output), JSON.stringify(c.idx));
+  }
+});
+
+Deno.test("encodeOutput's bytes fill their buffer, so the store keeps them without a copy", () => {
+  for (const idx of [0, 1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 32 - 1]) {
+    for (const payload of [new Uint8Array(0), new Uint8Array(200).fill(3)]) {
+      const output = create(OutputSchema, { idx, status: ResultStatus.SUCCESS, payload });
+      const bytes = encodeOutput(output);
+      deepEqual(bytes, toBinary(OutputSchema, output));
+      deepEqual(bytes.byteLength, bytes.buffer.byteLength);
+    }
   }
 });
