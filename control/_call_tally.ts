@@ -2,8 +2,8 @@
  * Finished calls counted between two flushes of the metrics, per function
  * and status: a map's outputs arrive by the hundred per message, and each
  * labelled counter increment costs a label hash. The metrics take one
- * increment per function and status per flush instead (durations still
- * each go to their histogram bucket).
+ * increment per function and status per flush instead, and its durations
+ * in one go (each still goes to its histogram bucket).
  * @module
  */
 
@@ -11,8 +11,8 @@
 export interface TallySink<L> {
   /** `count` more calls of this function ended with `status`. */
   calls(labels: L, status: string, count: number): void;
-  /** A call of this function ran `seconds`. */
-  duration(labels: L, seconds: number): void;
+  /** Calls of this function ran these `seconds`, one figure each. */
+  durations(labels: L, seconds: number[]): void;
   /** Result bytes received. */
   bytes(total: number): void;
 }
@@ -54,7 +54,7 @@ export class CallTally<L extends object> {
     this.#entries = new Map();
     for (const [labels, e] of entries) {
       for (const [status, count] of e.statuses) this.#sink.calls(labels, status, count);
-      for (const s of e.seconds) this.#sink.duration(labels, s);
+      if (e.seconds.length) this.#sink.durations(labels, e.seconds);
     }
     const bytes = this.#bytes;
     this.#bytes = 0;

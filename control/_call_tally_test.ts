@@ -5,7 +5,9 @@ function recorder() {
   const seen: unknown[] = [];
   const tally = new CallTally<{ fn: string }>({
     calls: (l, status, count) => seen.push(["calls", l.fn, status, count]),
-    duration: (l, seconds) => seen.push(["duration", l.fn, seconds]),
+    durations: (l, seconds) => {
+      for (const s of seconds) seen.push(["duration", l.fn, s]);
+    },
     bytes: (total) => seen.push(["bytes", total]),
   });
   return { seen, tally };

@@ -57,7 +57,7 @@ export class ControlMetrics {
   /** Calls finished since the last flush (counted once per function and status). */
   readonly #tally = new CallTally<FunctionLabels>({
     calls: (l, status, n) => this.#calls.inc({ app: l.app, function: l.function, status }, n),
-    duration: (l, s) => this.#duration.observe({ app: l.app, function: l.function }, s),
+    durations: (l, s) => this.#duration.observeAll({ app: l.app, function: l.function }, s),
     bytes: (n) => this.#bytes.inc({ direction: "out" }, n),
   });
   /** Last totals and counts each connected worker reported. */

@@ -169,14 +169,33 @@ export class Histogram<T extends string = string> implements Family {
 
   /** Counts `value` in the series of `labels`. */
   observe(labels: Labels<T>, value: number): void {
+    this.#count(this.#seriesOf(labels), value);
+  }
+
+  /** Counts each of `values` in the series of `labels` (its label set looked up once). */
+  observeAll(labels: Labels<T>, values: readonly number[]): void {
+    const s = this.#seriesOf(labels);
+    for (const value of values) this.#count(s, value);
+  }
+
+  #seriesOf(labels: Labels<T>) {
     const key = this.#labelNames.map((n) => labels[n] ?? "").join("\0");
     let s = this.#series.get(key);
     if (!s) {
       s = { labels: { ...labels }, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
       this.#series.set(key, s);
     }
-    const at = this.#buckets.findIndex((b) => value <= b);
-    if (at >= 0) s.counts[at]++;
+    return s;
+  }
+
+  #count(s: { counts: number[]; sum: number; count: number }, value: number): void {
+    const buckets = this.#buckets;
+    for (let i = 0; i < buckets.length; i++) {
+      if (value <= buckets[i]) {
+        s.counts[i]++;
+        break;
+      }
+    }
     s.sum += value;
     s.count++; // the +Inf bucket: every observation
   }

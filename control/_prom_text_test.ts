@@ -55,3 +55,28 @@ Deno.test("MetricsRegistry renders counters, gauges and histograms in Prometheus
     "",
   ]);
 });
+
+Deno.test("Histogram.observeAll counts each value as observe does", async () => {
+  const render = async (fill: (h: Histogram<"fn">) => void) => {
+    const r = new MetricsRegistry();
+    const h = new Histogram({
+      name: "secs",
+      help: "Seconds",
+      labelNames: ["fn"],
+      buckets: [0.1, 1, 10],
+      registers: [r],
+    });
+    fill(h);
+    return await r.metrics();
+  };
+  const values = [0.05, 0.1, 0.5, 1, 9, 11, 0];
+  deepStrictEqual(
+    await render((h) => h.observeAll({ fn: "f" }, values)),
+    await render((h) => values.forEach((v) => h.observe({ fn: "f" }, v))),
+  );
+  strictEqual(
+    (await render((h) => h.observeAll({ fn: "f" }, values))).split("\n")
+      .find((l) => l.startsWith('secs_bucket{le="1"')),
+    'secs_bucket{le="1",fn="f"} 5',
+  );
+});
