@@ -6,6 +6,7 @@
  * @module
  */
 import { ResultStatus } from "../proto/messages.ts";
+import { readFloat64LE } from "../proto/float64.ts";
 
 /** An output's status and run time, as its encoded bytes say. */
 export interface OutputFields {
@@ -48,7 +49,7 @@ export function outputFields(bytes: Uint8Array): OutputFields | undefined {
     } else if (wire === 1) {
       if (at + 8 > bytes.length) return undefined;
       if (field === DURATION_FIELD) {
-        durationMs = new DataView(bytes.buffer, bytes.byteOffset + at, 8).getFloat64(0, true);
+        durationMs = readFloat64LE(bytes, at);
       }
       at += 8;
     } else if (wire === 2) {

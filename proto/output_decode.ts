@@ -8,6 +8,7 @@
 // deno-lint-ignore no-import-prefix
 import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Output, OutputSchema } from "./gen/nano_modal_pb.ts";
+import { readFloat64LE } from "./float64.ts";
 
 /**
  * The `Output` message encoded in `bytes`: `fromBinary(OutputSchema, bytes)`, read by hand
@@ -47,7 +48,7 @@ export function decodeOutput(bytes: Uint8Array): Output {
       at += length;
     } else if (tag === 0x29) { // 5: duration_ms, double
       if (at + 8 > end) return fromBinary(OutputSchema, bytes);
-      durationMs = new DataView(bytes.buffer, bytes.byteOffset + at, 8).getFloat64(0, true);
+      durationMs = readFloat64LE(bytes, at);
       at += 8;
     } else {
       return fromBinary(OutputSchema, bytes);

@@ -4,6 +4,7 @@
  * `proto/nano_modal.proto`).
  */
 import { create, toBinary } from "../proto/deps.ts";
+import { writeFloat64LE } from "../proto/float64.ts";
 import {
   type Output,
   OutputSchema,
@@ -34,7 +35,8 @@ export function workResult(input: WorkInput, outcome: Output | "requeue"): WorkR
  * `toBinary(OutputSchema, output)`, written by hand for an output without an
  * error (every success: a map's outputs pass here by the thousand); the same
  * bytes, in field order, zero values left out as proto3 does. The buffer is
- * exactly their size: the store keeps it as it is instead of copying it out.
+ * exactly their size: the store keeps a large one as it is instead of copying
+ * it out (a small one stays on V8's heap: nothing here asks it for its buffer).
  */
 export function encodeOutput(output: Output): Uint8Array {
   const { idx, status, payload, durationMs, error } = output;
@@ -62,7 +64,7 @@ export function encodeOutput(output: Output): Uint8Array {
   }
   if (withDuration) {
     out[at++] = 0x29;
-    new DataView(out.buffer, at, 8).setFloat64(0, durationMs, true);
+    writeFloat64LE(out, at, durationMs);
   }
   return out;
 }

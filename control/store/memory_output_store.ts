@@ -177,9 +177,10 @@ export class MemoryOutputStore implements OutputStore {
       if (state.seen.has(output.idx)) return false;
       state.seen.add(output.idx);
     }
-    // A view into a larger buffer (a decoded batch) would keep all of that buffer alive.
+    // A view into a larger buffer (a decoded batch) would keep all of that buffer alive. A small
+    // array is copied without asking: asking it for its buffer makes V8 move it off its heap.
     const { data } = output;
-    const own = data.byteLength === data.buffer.byteLength ? output : {
+    const own = data.byteLength > 64 && data.byteLength === data.buffer.byteLength ? output : {
       idx: output.idx,
       data: data.slice(),
     };
