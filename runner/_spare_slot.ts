@@ -7,10 +7,12 @@
 import type { SpareOptions } from "./runner.ts";
 
 /**
- * How long after a kept spare is taken the next one starts: not at once, so
- * that its start does not compete for the CPU with the sandbox just adopted.
+ * How long after a kept spare is taken the next one may start, and how often it looks again
+ * while its keeper is busy: not at once, so that its start does not compete for the CPU with
+ * the sandbox just adopted; soon after a burst of work ends, so that the next app finds it
+ * ready (every half second, a run started just after a short one often found none).
  */
-export const SPARE_REFILL_MS = 500;
+export const SPARE_REFILL_MS = 150;
 
 /**
  * Longest a refill waits for its keeper to stop being busy (`SpareOptions.busy`): a new app
