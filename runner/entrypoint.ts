@@ -255,37 +255,75 @@ async function main(): Promise<void> {
   const out = writer;
 
   const web = new WebInputs((msg) => out.send(msg));
-  const run = async (id: string, fnName: string, args: Uint8Array, isWeb?: boolean) => {
-    const started = performance.now();
-    running.set(id, fnName);
-    let error: ErrorDescription | undefined;
-    let payload: Uint8Array | undefined;
-    try {
-      const fn = functions.get(fnName);
-      if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
-      // A web request's response went out as messages of its own: its result carries nothing.
-      const result = isWeb
-        ? await web.run(id, fn, args)
-        : await fn(...decodeValue(args) as unknown[]);
-      try {
-        payload = isWeb ? undefined : encodeValue(result, "result");
-      } catch (err) {
-        throw new TypeError(
-          `${fnName} returned a value that cannot be sent back: ${(err as Error).message}`,
-        );
-      }
-      if (payload && payload.byteLength > MAX_RESULT_BYTES) {
-        error = tooLarge(fnName, payload.byteLength);
-        payload = undefined;
-      }
-    } catch (err) {
-      error = describe(err);
-    }
+  /** Sends an input's result. */
+  const finish = (
+    id: string,
+    started: number,
+    payload: Uint8Array | undefined,
+    error: ErrorDescription | undefined,
+  ) => {
     running.delete(id);
     if (ending) return;
     const ms = performance.now() - started;
     const sync = syncOutput();
-    out.send({ t: "done", id, ok: !error, ...(error ? { error } : { payload }), ms, sync });
+    out.send(
+      error
+        ? { t: "done", id, ok: false, error, ms, sync }
+        : { t: "done", id, ok: true, payload, ms, sync },
+    );
+  };
+  /** Encodes what an input's function returned, and sends it. */
+  const settle = (
+    id: string,
+    fnName: string,
+    started: number,
+    result: unknown,
+    isWeb?: boolean,
+  ) => {
+    let payload: Uint8Array | undefined;
+    try {
+      payload = isWeb ? undefined : encodeValue(result, "result");
+    } catch (err) {
+      const message = `${fnName} returned a value that cannot be sent back: ${
+        (err as Error).message
+      }`;
+      return finish(id, started, undefined, describe(new TypeError(message)));
+    }
+    if (payload && payload.byteLength > MAX_RESULT_BYTES) {
+      return finish(id, started, undefined, tooLarge(fnName, payload.byteLength));
+    }
+    finish(id, started, payload, undefined);
+  };
+  /**
+   * Runs one input. Returns a promise only when there is something to wait for (an async
+   * function, a web request): a function that returns at once is done with no promise of ours.
+   */
+  const run = (
+    id: string,
+    fnName: string,
+    args: Uint8Array,
+    isWeb?: boolean,
+  ): Promise<void> | undefined => {
+    const started = performance.now();
+    running.set(id, fnName);
+    let value: unknown;
+    try {
+      const fn = functions.get(fnName);
+      if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
+      // A web request's response went out as messages of its own: its result carries nothing.
+      value = isWeb ? web.run(id, fn, args) : fn(...decodeValue(args) as unknown[]);
+    } catch (err) {
+      finish(id, started, undefined, describe(err));
+      return undefined;
+    }
+    if (!isThenable(value)) {
+      settle(id, fnName, started, value, isWeb);
+      return undefined;
+    }
+    return Promise.resolve(value).then(
+      (result) => settle(id, fnName, started, result, isWeb),
+      (err) => finish(id, started, undefined, describe(err)),
+    );
   };
 
   // Inputs the worker queued here ahead of time (pipelining): they start in
@@ -301,7 +339,15 @@ async function main(): Promise<void> {
     while (head < waiting.length && active < (waiting[head].max ?? Infinity)) {
       const msg = waiting[head++];
       active++;
-      current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web)).then(finished, finished);
+      let wait: Promise<void> | undefined;
+      try {
+        wait = current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web));
+      } catch {
+        // Nothing of ours throws there; should it, the slot still frees.
+      }
+      // Done at once: the next input starts in a microtask, after its result is on its way.
+      if (wait) wait.then(finished, finished);
+      else queueMicrotask(finished);
     }
     if (head === waiting.length) {
       waiting = [];
@@ -356,3 +402,8 @@ globalThis.addEventListener("error", (e) => {
 // What main() does not handle itself (a spare's wait failing, a broken socket) ends the sandbox,
 // which its worker sees; left to the handlers above it would linger with nothing to do.
 await main().catch(() => exitProcess(1));
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
