@@ -44,12 +44,15 @@ export class MemoryCallQueue implements CallQueue {
   }
 
   enqueue(inputs: InputRecord[]): Promise<void> {
+    // Counted per run of one function (a map's batch is one run), not per input.
+    const counted = new RunCounter((fn, n) => this.#countQueued(fn, n));
     for (const input of inputs) {
       if (this.#inputs.has(input.inputId)) continue;
       this.#inputs.set(input.inputId, { input, lease: null, queued: true });
       this.#queue.push(input.inputId);
-      this.#countQueued(input.functionId, 1);
+      counted.add(input.functionId, 1);
     }
+    counted.flush();
     if (inputs.length > 0) this.#inputWake.wakeAll();
     return Promise.resolve();
   }
@@ -57,6 +60,8 @@ export class MemoryCallQueue implements CallQueue {
   lease(workerId: string, { max, leaseMs }: LeaseOptions): Promise<Lease[]> {
     const leases: Lease[] = [];
     const expiresMs = this.#clock.now() + leaseMs;
+    const counted = new RunCounter((fn, n) => this.#countQueued(fn, n));
+    let held: Set<string> | undefined;
     while (leases.length < max && this.#queueHead < this.#queue.length) {
       const id = this.#queue[this.#queueHead++];
       const state = this.#inputs.get(id);
@@ -69,10 +74,11 @@ export class MemoryCallQueue implements CallQueue {
       };
       state.lease = lease;
       state.queued = false;
-      this.#countQueued(state.input.functionId, -1);
-      this.#workerLeases(workerId).add(id);
+      counted.add(state.input.functionId, -1);
+      (held ??= this.#workerLeases(workerId)).add(id);
       leases.push(lease);
     }
+    counted.flush();
     if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#queueHead);
       this.#queueHead = 0;
@@ -207,5 +213,27 @@ export class MemoryCallQueue implements CallQueue {
     const n = (this.#queuedPerFunction.get(functionId) ?? 0) + delta;
     if (n > 0) this.#queuedPerFunction.set(functionId, n);
     else this.#queuedPerFunction.delete(functionId);
+  }
+}
+
+/** Adds up a count per function over runs of inputs of the same one, then hands each on. */
+class RunCounter {
+  #fn: string | undefined;
+  #n = 0;
+  readonly #hand: (functionId: string, n: number) => void;
+
+  constructor(hand: (functionId: string, n: number) => void) {
+    this.#hand = hand;
+  }
+
+  add(functionId: string, n: number): void {
+    if (functionId !== this.#fn) this.flush();
+    this.#fn = functionId;
+    this.#n += n;
+  }
+
+  flush(): void {
+    if (this.#fn !== undefined && this.#n !== 0) this.#hand(this.#fn, this.#n);
+    this.#n = 0;
   }
 }
