@@ -1,23 +1,11 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { create, fromBinary, toBinary } from "./deps.ts";
-import { OutputSchema, ResultStatus } from "./messages.ts";
+import { OutputSchema } from "./messages.ts";
 import { decodeOutput } from "./output_decode.ts";
-
-const cases = [
-  {},
-  { idx: 0, status: ResultStatus.SUCCESS },
-  { idx: 1, status: ResultStatus.SUCCESS, payload: new Uint8Array([1, 2, 3]), durationMs: 0.0042 },
-  { idx: 127, payload: new Uint8Array(127).fill(7), durationMs: -0 },
-  { idx: 128, payload: new Uint8Array(128).fill(8), durationMs: 1e300 },
-  { idx: 2 ** 32 - 1, status: ResultStatus.TIMEOUT, durationMs: Number.NaN },
-  { idx: 16_384, payload: new Uint8Array(70_000).fill(1), durationMs: 12 },
-  { idx: 3, status: ResultStatus.FAILURE, error: { name: "E", message: "m", stack: "s" } },
-  { idx: 4, status: -1 as ResultStatus },
-  { idx: 5, status: 2 ** 31 - 1 as ResultStatus },
-];
+import { OUTPUT_CASES } from "./_output_cases.ts";
 
 Deno.test("decodeOutput reads what fromBinary reads, for every kind of output", () => {
-  for (const c of cases) {
+  for (const c of OUTPUT_CASES) {
     const bytes = toBinary(OutputSchema, create(OutputSchema, c));
     deepEqual(decodeOutput(bytes), fromBinary(OutputSchema, bytes), JSON.stringify(c.idx));
   }

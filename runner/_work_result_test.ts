@@ -2,26 +2,10 @@ import { deepEqual } from "node:assert/strict";
 import { create, toBinary } from "../proto/deps.ts";
 import { OutputSchema, ResultStatus } from "../proto/messages.ts";
 import { encodeOutput } from "./_work_result.ts";
+import { OUTPUT_CASES } from "../proto/_output_cases.ts";
 
 Deno.test("encodeOutput writes the bytes toBinary writes", () => {
-  const cases = [
-    {},
-    { idx: 0, status: ResultStatus.SUCCESS },
-    {
-      idx: 1,
-      status: ResultStatus.SUCCESS,
-      payload: new Uint8Array([1, 2, 3]),
-      durationMs: 0.0042,
-    },
-    { idx: 127, payload: new Uint8Array(127).fill(7), durationMs: -0 },
-    { idx: 128, payload: new Uint8Array(128).fill(8), durationMs: 1e300 },
-    { idx: 2 ** 32 - 1, status: ResultStatus.TIMEOUT, durationMs: Number.NaN },
-    { idx: 16_384, payload: new Uint8Array(70_000).fill(1), durationMs: 12 },
-    { idx: 3, status: ResultStatus.FAILURE, error: { name: "E", message: "m", stack: "" } },
-    { idx: 4, status: -1 as ResultStatus },
-    { idx: 5, status: (2 ** 31 - 1) as ResultStatus, durationMs: 3 },
-  ];
-  for (const c of cases) {
+  for (const c of OUTPUT_CASES) {
     const output = create(OutputSchema, c);
     deepEqual(encodeOutput(output), toBinary(OutputSchema, output), JSON.stringify(c.idx));
   }
