@@ -166,8 +166,28 @@ export function encodeValue(value: unknown, path = ""): Uint8Array {
   }
 }
 
+/** Whether JSON carries `v` as it is: a string, a boolean, null, or a finite number but -0. */
+function jsonPrimitive(v: unknown): boolean {
+  return typeof v === "string" || typeof v === "boolean" || v === null ||
+    (typeof v === "number" && Number.isFinite(v) && !Object.is(v, -0));
+}
+
+/**
+ * Whether `value` is such a primitive, or a plain dense array of them (a call's usual
+ * arguments, a function's usual result): what {@linkcode inspect} would find JSON-able,
+ * found without its walk (a path string per element, a set of visited objects).
+ */
+function flatJson(value: unknown): boolean {
+  if (!Array.isArray(value)) return jsonPrimitive(value);
+  if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value) || !jsonPrimitive(value[i])) return false;
+  }
+  return true;
+}
+
 function encodeChecked(value: unknown, path: string): Uint8Array {
-  if (inspect(value, path, new Set())) {
+  if (flatJson(value) || inspect(value, path, new Set())) {
     const text = JSON.stringify(value);
     const out = new Uint8Array(text.length * 3 + 1);
     out[0] = JSON_TAG;

@@ -67,3 +67,36 @@ Deno.test("encodeValue() refuses a value nested 100k deep with one line that say
   for (let i = 0; i < 999; i++) fine = { next: fine };
   deepStrictEqual(decodeValue(encodeValue(fine)), fine);
 });
+
+Deno.test("flat arrays and primitives take JSON exactly when the full check would", () => {
+  class Args extends Array {}
+  const sparse = [1, , 3];
+  const cases: unknown[] = [
+    [],
+    [1, "a", true, null, 2.5],
+    [-0],
+    [Number.NaN],
+    [Infinity],
+    [undefined],
+    [1n],
+    sparse,
+    [[1]],
+    [{ a: 1 }],
+    "text",
+    0,
+    -0,
+    null,
+    undefined,
+  ];
+  for (const value of cases) {
+    const bytes = encodeValue(value);
+    const viaV8 = bytes[0] === 0x56;
+    // JSON only where JSON gives the value back as it was.
+    if (!viaV8) deepStrictEqual(JSON.parse(new TextDecoder().decode(bytes.subarray(1))), value);
+    deepStrictEqual(decodeValue(bytes), value);
+  }
+  strictEqual(encodeValue([-0])[0], 0x56, "-0 keeps its sign through V8");
+  strictEqual(encodeValue([1, "a"])[0], 0x4a);
+  strictEqual(encodeValue(sparse)[0], 0x56, "a hole is not a null");
+  throws(() => encodeValue(Args.from([1])), /an instance of class Args/);
+});
