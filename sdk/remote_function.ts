@@ -267,7 +267,8 @@ export class RemoteFunction<Args extends unknown[], R> {
       checkMapOptions(label, options);
       const session = await currentSession(`${label}()`);
       const functionId = await this.#functionId(session);
-      const encoded = encodeItems(inputs, (item) => encodeArgs(`${label}()`, toArgs(item as T)));
+      const what = `${label}()`; // named in an error; built once, not per input
+      const encoded = encodeItems(inputs, (item) => encodeArgs(what, toArgs(item as T)));
       const due = inputOrder(options.order ?? true);
       // One generator between the stream and the caller: each layer costs every output promises.
       for await (const out of session.map({ functionId, inputs: encoded, label })) {
