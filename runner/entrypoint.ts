@@ -341,7 +341,7 @@ async function main(): Promise<void> {
       active++;
       let wait: Promise<void> | undefined;
       try {
-        wait = current.run(msg.id, () => run(msg.id, msg.fn, msg.args, msg.web));
+        wait = current.run(msg.id, run, msg.id, msg.fn, msg.args, msg.web);
       } catch {
         // Nothing of ours throws there; should it, the slot still frees.
       }
