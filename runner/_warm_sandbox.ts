@@ -165,6 +165,8 @@ export class WarmSandbox {
   async #pump(frames: AsyncGenerator<ProtocolMessage[]>): Promise<void> {
     try {
       for await (const batch of frames) {
+        // A frame's results came at once: one reading of the clock serves them all.
+        let nowMs: number | undefined;
         for (const msg of batch) {
           if (isWebMessage(msg)) this.#streams.get(msg.id)?.(msg);
           if (msg.t === "volume") this.#volumeOp(msg);
@@ -174,7 +176,7 @@ export class WarmSandbox {
           this.#streams.delete(msg.id);
           const waiter = this.#inflight.get(msg.id);
           this.#inflight.delete(msg.id);
-          this.idleSinceMs = this.#clock.now();
+          this.idleSinceMs = nowMs ??= this.#clock.now();
           if (waiter?.started) this.#startQueued(1);
           this.#parking.finished(msg.id);
           if (!waiter) continue;
