@@ -127,14 +127,17 @@ export function attempt(
   deadlines: Deadlines,
   finish: (outcome: Outcome) => void,
 ): void {
-  let pool;
+  let run: Attempt | undefined;
   try {
     // Each instance of a class (one per constructor argument list) has its own containers.
-    pool = fn.def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
+    const pool = fn.def.cls ? fn.pool.instance(instanceKey(input.args)) : fn.pool;
+    run = new Attempt(fn.def, input, deadlines, pool, finish);
+    pool.start(input.inputId, input.args, run);
   } catch (err) {
-    return finish(failureOf(err, { def: fn.def, idx: input.idx }));
+    // As a rejection of runOnce was: the input fails, the worker goes on.
+    if (run) run.failed(err);
+    else finish(failureOf(err, { def: fn.def, idx: input.idx }));
   }
-  pool.start(input.inputId, input.args, new Attempt(fn.def, input, deadlines, pool, finish));
 }
 
 /** One attempt of one input in a pool: its timeout, and its result or failure as an outcome. */
@@ -145,6 +148,7 @@ class Attempt implements PoolEvents {
   readonly #pool: FunctionPool;
   readonly #finish: (outcome: Outcome) => void;
   #timedOut = false;
+  #ended = false;
 
   constructor(
     def: FunctionDef,
@@ -169,11 +173,15 @@ class Attempt implements PoolEvents {
   }
 
   done(done: DoneMessage): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#deadlines.clear(this.#input.inputId);
     this.#finish(outcomeOf(done, this.#def, this.#input.idx));
   }
 
   failed(err: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#deadlines.clear(this.#input.inputId);
     const def = this.#def, idx = this.#input.idx;
     if (!this.#timedOut) return this.#finish(failureOf(err, { def, idx }));

@@ -1,7 +1,7 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { ResultStatus } from "../proto/messages.ts";
 import { Deadlines } from "./_deadlines.ts";
-import { execute } from "./_execute.ts";
+import { attempt, execute, type Outcome } from "./_execute.ts";
 import { type Answer, fakeDef, FakeRunner } from "./_fake_runner.ts";
 import { FunctionPool } from "./_pool.ts";
 import { WatchedClock } from "./_test_time.ts";
@@ -83,4 +83,22 @@ Deno.test("execute() leaves an input whose sandbox died to the infrastructure re
   const outcome = execute(s.fn, input, { deadlines: s.deadlines, clock, signal });
   (await runner.nextRun()).sandbox.exit({ code: 137, signal: null, oom: false });
   strictEqual(await outcome, "requeue");
+});
+
+Deno.test("attempt() fails the input, once, when its pool throws instead of taking it", async () => {
+  const clock = new WatchedClock(0);
+  const runner = new FakeRunner({ autoAnswer: () => ({ ok: true, ms: 1 }) });
+  await using s = await setup(runner, clock);
+  // A pool that tells the input it started, then throws: the input must end exactly once.
+  const broken = Object.create(s.fn.pool) as FunctionPool;
+  broken.start = (_id, _args, events) => {
+    events.failed(new Error("first"));
+    throw new Error("the pool broke");
+  };
+  const outcomes: Outcome[] = [];
+  attempt({ ...s.fn, pool: broken }, input, s.deadlines, (o) => outcomes.push(o));
+  strictEqual(outcomes.length, 1);
+  const [out] = outcomes;
+  ok(out !== "requeue" && out.status === ResultStatus.INTERNAL_FAILURE, JSON.stringify(out));
+  strictEqual(s.deadlines.size, 0);
 });
