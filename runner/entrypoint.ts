@@ -307,16 +307,19 @@ async function main(): Promise<void> {
     const started = performance.now();
     running.set(id, fnName);
     let value: unknown;
+    let later: boolean;
     try {
       const fn = functions.get(fnName);
       if (!fn) throw new Error(`No function "${fnName}" in app "${appName}"`);
       // A web request's response went out as messages of its own: its result carries nothing.
       value = isWeb ? web.run(id, fn, args) : fn(...decodeValue(args) as unknown[]);
+      // Asking for `then` runs user code too (a getter), which may throw.
+      later = isThenable(value);
     } catch (err) {
       finish(id, started, undefined, describe(err));
       return undefined;
     }
-    if (!isThenable(value)) {
+    if (!later) {
       settle(id, fnName, started, value, isWeb);
       return undefined;
     }

@@ -2,7 +2,7 @@
 import { match, strictEqual } from "node:assert/strict";
 import { check, runCli, startServe } from "./_cli.ts";
 
-Deno.test("a remote error keeps its cause chain, retries are announced, typed flags parse", async () => {
+Deno.test("a remote error keeps its cause chain, retries are announced, typed flags parse, a throwing then fails the call", async () => {
   const r = await runCli([
     "run",
     "--runner",
@@ -19,6 +19,7 @@ Deno.test("a remote error keeps its cause chain, retries are announced, typed fl
   match(r.stdout, /cause: Error: connect ECONNREFUSED 127\.0\.0\.1:9 <- RangeError/);
   match(r.stdout, /stack-has-cause: true/);
   strictEqual(r.stdout.split("\n").find((l) => l.startsWith("flaky:")), "flaky: 25");
+  match(r.stdout, /trap: .*then trap/);
   match(r.stderr, /\[flaky\] retrying flaky \(attempt 2\/3\) after TypeError: not yet 1/);
   match(r.stderr, /\[flaky\] retrying flaky \(attempt 3\/3\) after TypeError: not yet 2/);
 });
