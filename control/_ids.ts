@@ -1,3 +1,5 @@
+import { toHex } from "../proto/content_hash.ts";
+
 /** Random ids with a readable prefix: `ap-…` apps, `fu-…` functions, `fc-…` calls. */
 export function newId(prefix: "ap" | "fu" | "fc" | "wk"): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -15,9 +17,5 @@ export function isId(id: string, prefix: string): boolean {
 
 /** `bytes` random bytes as lowercase hex (secrets, nonces). */
 export function randomHex(bytes: number): string {
-  let s = "";
-  for (const b of crypto.getRandomValues(new Uint8Array(bytes))) {
-    s += b.toString(16).padStart(2, "0");
-  }
-  return s;
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }

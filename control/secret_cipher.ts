@@ -6,6 +6,7 @@
  * (mode 0600) in the data directory.
  * @module
  */
+import { toHex } from "../proto/content_hash.ts";
 
 const NONCE_BYTES = 12;
 
@@ -74,7 +75,7 @@ export class SecretCipher {
     }
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     const raw = crypto.getRandomValues(new Uint8Array(32));
-    const hex = [...raw].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const hex = toHex(raw);
     const tmp = `${file}.${crypto.randomUUID()}.tmp`;
     await Deno.writeTextFile(tmp, `${hex}\n`, { mode: 0o600 });
     try {
@@ -98,7 +99,7 @@ export class SecretCipher {
     const mac = new Uint8Array(
       await crypto.subtle.sign("HMAC", this.#names, new TextEncoder().encode(canonical)),
     );
-    return [...mac.subarray(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return toHex(mac.subarray(0, 12));
   }
 
   /** Seals `values` for the secret `name`. */

@@ -18,7 +18,12 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = new Uint8Array(
     await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
   );
+  return toHex(digest);
+}
+
+/** `bytes` as lowercase hex, two digits each. */
+export function toHex(bytes: Uint8Array): string {
   let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
   return hex;
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { timingSafeEqual } from "../_auth.ts";
+import { toHex } from "../../proto/content_hash.ts";
 
 /** The cookie's name. */
 export const COOKIE = "nano_modal_session";
@@ -17,7 +18,7 @@ export const COOKIE = "nano_modal_session";
 async function derive(purpose: string, token: string): Promise<string> {
   const bytes = new TextEncoder().encode(`nano-modal ${purpose}\0${token}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 /** The cookie value for `token`: a hash, so the cookie cannot call RPCs. */
