@@ -17,7 +17,7 @@ import { createRpcTransport, type RpcTransport } from "../proto/transport.ts";
 import { Deadlines } from "./_deadlines.ts";
 import { nestedHandler } from "./_nested.ts";
 import { every } from "./_every.ts";
-import { attempt, execute, loadFailure, type Outcome, runOnce } from "./_execute.ts";
+import { attempt, execute, loadFailure, type Outcome } from "./_execute.ts";
 import { FunctionCache, type FunctionInfo } from "./_functions.ts";
 import { withState } from "./_state_runner.ts";
 import { redact } from "./_redact.ts";
@@ -289,20 +289,29 @@ export class Worker {
 
   #accept(input: WorkInput): void {
     this.#inflight.set(input.inputId, input);
-    // A loaded function's one attempt (no retries, not a web endpoint: most inputs, a map's by
-    // the thousand) runs on callbacks: the chain of async functions below cost each input a
-    // third of what the worker allocated.
+    // A loaded function is taken as it is: awaiting its promise cost every input a turn.
     const fn = this.#functions.loaded(input.functionId);
-    if (fn && !fn.def.web && !fn.def.retries?.maxRetries) {
-      this.#cancels.add(input.inputId);
-      attempt(fn, input, this.#deadlines, (outcome) => {
-        this.#cancels.delete(input.inputId);
-        this.#deadlines.forget(input.inputId);
-        this.#finish(input, workResult(input, outcome));
-      });
-      return;
-    }
-    this.#execute(input).then((result) => this.#finish(input, result));
+    if (fn) return this.#run(fn, input);
+    this.#functions.get(input.functionId).then(
+      (loaded) => this.#run(loaded, input),
+      (err) => this.#finish(input, workResult(input, loadFailure(input.idx, err))),
+    );
+  }
+
+  /**
+   * Runs an input of a loaded function. Its one attempt (no retries, not a web endpoint: most
+   * inputs, a map's by the thousand) runs on callbacks: a chain of async functions cost each
+   * input a third of what the worker allocated.
+   */
+  #run(fn: FunctionInfo, input: WorkInput): void {
+    this.#cancels.add(input.inputId);
+    const done = (outcome: Outcome) => {
+      this.#cancels.delete(input.inputId);
+      this.#deadlines.forget(input.inputId);
+      this.#finish(input, workResult(input, outcome));
+    };
+    if (fn.def.web || fn.def.retries?.maxRetries) this.#withRetries(fn, input).then(done);
+    else attempt(fn, input, this.#deadlines, done);
   }
 
   /** Sends an input's result; the worker is idle once none is left. */
@@ -312,29 +321,6 @@ export class Worker {
     if (this.#inflight.size === 0) {
       this.#idle.resolve();
       this.#idle = Promise.withResolvers();
-    }
-  }
-
-  async #execute(input: WorkInput): Promise<WorkResult> {
-    // A loaded function is taken as it is: awaiting its promise cost every input a turn.
-    let fn = this.#functions.loaded(input.functionId);
-    if (!fn) {
-      try {
-        fn = await this.#functions.get(input.functionId);
-      } catch (err) {
-        return workResult(input, loadFailure(input.idx, err));
-      }
-    }
-    this.#cancels.add(input.inputId);
-    try {
-      const retried = fn.def.web || fn.def.retries?.maxRetries;
-      const outcome = retried
-        ? await this.#withRetries(fn, input)
-        : await runOnce(fn, input, this.#deadlines);
-      return workResult(input, outcome);
-    } finally {
-      this.#cancels.delete(input.inputId);
-      this.#deadlines.forget(input.inputId);
     }
   }
 
