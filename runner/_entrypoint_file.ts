@@ -7,7 +7,8 @@ import { denoPath } from "../proto/deno_path.ts";
 import { sha256Hex } from "../proto/content_hash.ts";
 import { touchCached } from "../proto/cache_prune.ts";
 
-const SOURCES = [
+/** The entrypoint's own files: a change to any of them makes a new bundle. */
+export const SOURCES = [
   "runner/entrypoint.ts",
   "runner/_protocol.ts",
   "runner/_framing.ts",
@@ -17,6 +18,8 @@ const SOURCES = [
   "runner/_web_input.ts",
   "proto/credit_stream.ts",
   "proto/payload.ts",
+  "proto/runtime.ts", // types only: listed so that the key is simply the whole import graph
+  "proto/thenable.ts",
 ];
 const ROOT = new URL("../", import.meta.url);
 

@@ -22,6 +22,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { decodeValue, encodeValue } from "../proto/payload.ts";
+import { isThenable } from "../proto/thenable.ts";
 import type { Runtime } from "../proto/runtime.ts";
 import {
   type ErrorDescription,
@@ -405,8 +406,3 @@ globalThis.addEventListener("error", (e) => {
 // What main() does not handle itself (a spare's wait failing, a broken socket) ends the sandbox,
 // which its worker sees; left to the handlers above it would linger with nothing to do.
 await main().catch(() => exitProcess(1));
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function";
-}

@@ -3,6 +3,7 @@
  * the order their outputs come out in.
  */
 import { encodeValue, UnsendableValueError } from "../proto/payload.ts";
+import { isThenable } from "../proto/thenable.ts";
 import type { Output } from "../proto/messages.ts";
 import { InvalidError } from "./errors.ts";
 
@@ -80,11 +81,6 @@ export function encodeItems<T>(
       yield isThenable(item) ? Promise.resolve(item).then(encode) : encode(item as Awaited<T>);
     }
   })();
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function";
 }
 
 /** Refuses options a map does not know. */
