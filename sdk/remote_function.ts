@@ -265,9 +265,9 @@ export class RemoteFunction<Args extends unknown[], R> {
   ): AsyncGenerator<Awaited<R> | Error> {
     try {
       checkMapOptions(label, options);
-      const session = await currentSession(`${label}()`);
+      const what = `${label}()`; // named in errors; built once, not per input
+      const session = await currentSession(what);
       const functionId = await this.#functionId(session);
-      const what = `${label}()`; // named in an error; built once, not per input
       const encoded = encodeItems(inputs, (item) => encodeArgs(what, toArgs(item as T)));
       const due = inputOrder(options.order ?? true);
       // One generator between the stream and the caller: each layer costs every output promises.
