@@ -73,9 +73,17 @@ export class SwarmDriver implements Driver {
       "starting",
       "running",
     ]);
-    return tasks
+    const units: Unit[] = tasks
       .filter((t) => alive.has(t.Status?.State ?? ""))
       .map((t) => ({ id: t.ID as string, draining: t.DesiredState !== "running" }));
+    // Replicas asked for whose tasks swarm has not made yet count as units starting: a tick
+    // that came before they were listed asked for them again, and start() (relative to the
+    // replica count) took the service past --max.
+    const running = units.filter((u) => !u.draining).length;
+    for (let i = running; i < replicas(service); i++) {
+      units.push({ id: `${service.ID}-pending-${i}`, draining: false });
+    }
+    return units;
   }
 
   matches(unit: Unit, worker: WorkerLoad): boolean {
